@@ -1,0 +1,377 @@
+"""Command line: opens the calendar, or runs a subcommand for scripts.
+
+Every command accepts ``--db``, ``--tz`` and ``--user`` before or after its own name. Errors
+print one line, ``sessions-tui: error: ...``, and exit non-zero; nothing is changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from sessions_tui.domain.errors import SessionsError
+
+if TYPE_CHECKING:
+    from sessions_tui.clock import Clock
+    from sessions_tui.services.context import Context
+    from sessions_tui.store.db import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Options:
+    """Global options as given, merged from the group and the subcommand."""
+
+    db: str | None = None
+    tz: str | None = None
+    user: str | None = None
+    _db: Database | None = field(default=None, repr=False)
+    _ctx: Context | None = field(default=None, repr=False)
+
+    def database(self) -> Database:
+        if self._db is None:
+            from sessions_tui.store.db import open_database
+
+            self._db = open_database(self.db)
+        return self._db
+
+    def clock(self) -> Clock:
+        from sessions_tui.clock import clock_from_env
+
+        return clock_from_env()
+
+    def context(self) -> Context:
+        if self._ctx is None:
+            from sessions_tui.services.context import make_context
+
+            self._ctx = make_context(self.database(), self.clock(), self.user)
+        return self._ctx
+
+    def display_tz(self) -> ZoneInfo:
+        """``--tz``, else the config, else the practice default, else the local zone."""
+        from sessions_tui.domain.timeutil import zone
+
+        if self.tz:
+            return zone(self.tz)
+        from sessions_tui.config import load_config
+
+        config = load_config()
+        if config.tz:
+            return zone(config.tz)
+        from sessions_tui.services.practice import get_settings
+
+        settings = get_settings(self.context())
+        if settings.display_tz:
+            return zone(settings.display_tz)
+        return local_zone()
+
+
+def local_zone() -> ZoneInfo:
+    """The detected local zone (tzlocal), UTC if it cannot be told."""
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except Exception:  # tzlocal raises several kinds on odd systems
+        return ZoneInfo("UTC")
+
+
+def _validate_tz(_c: click.Context, _p: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        from sessions_tui.domain.timeutil import zone
+
+        try:
+            zone(value)
+        except SessionsError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def global_options(f: F) -> F:
+    """``--db``, ``--tz``, ``--user``, usable on the group and on every subcommand."""
+
+    def store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+        def callback(c: click.Context, p: click.Parameter, value: Any) -> Any:
+            if name == "tz":
+                value = _validate_tz(c, p, value)
+            if value is not None:
+                opts = c.find_object(Options) or c.ensure_object(Options)
+                setattr(opts, name, value)
+            return value
+
+        return callback
+
+    f = click.option("--user", "user", metavar="LOGIN", expose_value=False, is_eager=True,
+                     callback=store("user"), help="Act as this member of staff.")(f)
+    f = click.option("--tz", "tz", metavar="ZONE", expose_value=False, is_eager=True,
+                     callback=store("tz"), help="Display time zone (IANA name).")(f)
+    f = click.option("--db", "db", metavar="URL", expose_value=False, is_eager=True,
+                     callback=store("db"), help="Database path or SQLAlchemy URL.")(f)
+    return f
+
+
+def opts() -> Options:
+    c = click.get_current_context()
+    found = c.find_object(Options)
+    return found if found is not None else c.ensure_object(Options)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@global_options
+@click.pass_context
+def cli(c: click.Context) -> None:
+    """A keyboard-first terminal calendar for health and therapy practices."""
+    c.ensure_object(Options)
+    if c.invoked_subcommand is None:
+        open_app(opts())
+
+
+def open_app(o: Options) -> None:
+    """Open the Textual calendar."""
+    from sessions_tui.config import load_config
+
+    config = load_config()
+    ctx = o.context()
+    ctx.require_actor()
+    tz = o.display_tz()
+    from sessions_tui.app import SessionsApp
+
+    SessionsApp(ctx=ctx, tz=tz, config=config).run()
+
+
+# --- demo and agenda ------------------------------------------------------------------------
+
+
+@cli.command()
+@global_options
+def demo() -> None:
+    """Seed a demo practice (idempotent): staff, clients, 8 weeks of sessions."""
+    from sessions_tui.services.context import Context
+    from sessions_tui.services.demo import demo_event_count, seed_demo
+
+    o = opts()
+    db = o.database()
+    ctx = Context(db, o.clock(), None)
+    if seed_demo(ctx):
+        click.echo(f"Seeded the demo practice: {demo_event_count(ctx)} events. "
+                   f"Open it with: sessions-tui --db {o.db or db.url} --user alice")
+    else:
+        click.echo("The demo practice is already there; nothing added.")
+
+
+def _parse_from(value: str | None, tz: ZoneInfo, clock: Clock) -> Any:
+    from sessions_tui.domain.timeutil import parse_date
+
+    if value is None:
+        return clock.now().astimezone(tz).date()
+    if value.lower() == "today":
+        return clock.now().astimezone(tz).date()
+    return parse_date(value, "--from date")
+
+
+def _resolve_names(ctx: Context, practitioner: tuple[str, ...], location: tuple[str, ...]
+                   ) -> tuple[list[int] | None, list[int] | None]:
+    from sessions_tui.services.practice import find_location, find_practitioner
+
+    p_ids = [find_practitioner(ctx, n).id for n in practitioner] if practitioner else None
+    l_ids = [find_location(ctx, n).id for n in location] if location else None
+    return p_ids, l_ids
+
+
+@cli.command()
+@global_options
+@click.option("--from", "from_", metavar="DATE", help="First day (YYYY-MM-DD); default today.")
+@click.option("--days", type=click.IntRange(1, 3660), default=1, show_default=True)
+@click.option("--practitioner", multiple=True, metavar="NAME", help="Only these (repeatable).")
+@click.option("--location", multiple=True, metavar="NAME", help="Only these (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def agenda(from_: str | None, days: int, practitioner: tuple[str, ...], location: tuple[str, ...],
+           fmt: str) -> None:
+    """List events, for scripts and screen readers."""
+    from sessions_tui.domain.timeutil import days_bounds
+    from sessions_tui.services.scheduling import agenda as agenda_items
+
+    o = opts()
+    ctx = o.context()
+    tz = o.display_tz()
+    first = _parse_from(from_, tz, ctx.clock)
+    p_ids, l_ids = _resolve_names(ctx, practitioner, location)
+    start, end = days_bounds(first, days, tz)
+    items = agenda_items(ctx, start, end, tz, practitioner_ids=p_ids, location_ids=l_ids)
+    if fmt == "json":
+        click.echo(json.dumps([i.to_json(tz) for i in items], indent=2, ensure_ascii=False))
+        return
+    from sessions_tui.services.render import agenda_lines
+
+    for line in agenda_lines(items, tz, first, days):
+        click.echo(line)
+
+
+# --- staff, locations, clients --------------------------------------------------------------
+
+
+@cli.group()
+@global_options
+def staff() -> None:
+    """Members of staff and their roles."""
+
+
+@staff.command("add")
+@global_options
+@click.argument("login")
+@click.option("--name", required=True)
+@click.option("--role", "roles", required=True, multiple=True,
+              help="admin, scheduler or practitioner (repeatable, or comma-separated).")
+@click.option("--minutes", "minutes", type=click.IntRange(5, 1440), default=50, show_default=True,
+              help="Default session length.")
+def staff_add(login: str, name: str, roles: tuple[str, ...], minutes: int) -> None:
+    """Add a member of staff (the first one on an empty practice becomes an admin)."""
+    from sessions_tui.domain.model import parse_roles
+    from sessions_tui.services.practice import add_staff
+
+    role_set = parse_roles(",".join(roles))
+    person = add_staff(opts().context(), login, name, role_set, default_session_minutes=minutes)
+    click.echo(f"Added {person.name} ({person.login}) as {person.role_label}.")
+
+
+@staff.command("list")
+@global_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def staff_list(fmt: str) -> None:
+    """List staff."""
+    from sessions_tui.services.practice import list_staff
+
+    people = list_staff(opts().context())
+    if fmt == "json":
+        click.echo(json.dumps([{"id": p.id, "login": p.login, "name": p.name,
+                                "roles": sorted(r.value for r in p.roles), "color": p.color,
+                                "default_session_minutes": p.default_session_minutes}
+                               for p in people], indent=2))
+        return
+    for p in people:
+        click.echo(f"{p.login:<16} {p.name:<28} {p.role_label}")
+
+
+@cli.group()
+@global_options
+def locations() -> None:
+    """Places sessions happen."""
+
+
+@locations.command("add")
+@global_options
+@click.argument("name")
+def locations_add(name: str) -> None:
+    """Add a location."""
+    from sessions_tui.services.practice import add_location
+
+    loc = add_location(opts().context(), name)
+    click.echo(f"Added location {loc.name}.")
+
+
+@locations.command("list")
+@global_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def locations_list(fmt: str) -> None:
+    """List locations."""
+    from sessions_tui.services.practice import list_locations
+
+    locs = list_locations(opts().context())
+    if fmt == "json":
+        click.echo(json.dumps([{"id": loc.id, "name": loc.name, "archived": loc.archived}
+                               for loc in locs], indent=2))
+        return
+    for loc in locs:
+        click.echo(loc.name + (" (archived)" if loc.archived else ""))
+
+
+@cli.group()
+@global_options
+def clients() -> None:
+    """Clients of the practice."""
+
+
+@clients.command("add")
+@global_options
+@click.argument("first")
+@click.argument("last")
+@click.option("--internal-id", metavar="ID")
+def clients_add(first: str, last: str, internal_id: str | None) -> None:
+    """Add a client."""
+    from sessions_tui.services.practice import add_client
+
+    c = add_client(opts().context(), first, last, internal_id)
+    click.echo(f"Added client {c.full_name}" + (f" ({c.internal_id})." if c.internal_id else "."))
+
+
+@clients.command("list")
+@global_options
+@click.option("--search", default="", metavar="TEXT")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def clients_list(search: str, fmt: str) -> None:
+    """List clients."""
+    from sessions_tui.services.practice import list_clients
+
+    ctx = opts().context()
+    ctx.require_actor()
+    items = list_clients(ctx, search)
+    if fmt == "json":
+        click.echo(json.dumps([{"id": c.id, "first_name": c.first_name, "last_name": c.last_name,
+                                "internal_id": c.internal_id} for c in items], indent=2,
+                              ensure_ascii=False))
+        return
+    for c in items:
+        click.echo(f"{c.internal_id or '-':<10} {c.last_name}, {c.first_name}")
+
+
+@clients.command("import")
+@global_options
+@click.argument("file", type=click.Path(path_type=Path))
+def clients_import(file: Path) -> None:
+    """Import clients from CSV (first_name,last_name,internal_id); all or nothing."""
+    from sessions_tui.services.practice import import_clients_csv
+
+    added = import_clients_csv(opts().context(), file)
+    click.echo(f"Imported {len(added)} clients.")
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; every failure is one line on stderr and a non-zero exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        cli.main(args=args, prog_name="sessions-tui", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("sessions-tui: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"sessions-tui: error: {_one_line(exc.format_message())}", err=True)
+        return exc.exit_code or 2
+    except SessionsError as exc:
+        click.echo(f"sessions-tui: error: {_one_line(exc.message)}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def days_after(n: int) -> timedelta:
+    return timedelta(days=n)

@@ -1,0 +1,130 @@
+"""The practice's nouns: staff, clients, locations, settings.
+
+Frozen dataclasses; services return these, never database rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sessions_tui.domain.errors import ValidationError
+
+
+class Role(StrEnum):
+    """What a member of staff may do. A practitioner sees clients; the others run the practice."""
+
+    ADMIN = "admin"
+    SCHEDULER = "scheduler"
+    PRACTITIONER = "practitioner"
+
+
+_LOGIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
+
+
+def validate_login(login: str) -> str:
+    """A login is a short word: letters, digits, ``_ . @ -``."""
+    login = login.strip()
+    if not _LOGIN.match(login):
+        raise ValidationError(
+            f"bad login {login!r}: use letters, digits and _ . @ - (up to 64)", field="login"
+        )
+    return login
+
+
+def validate_name(value: str, what: str) -> str:
+    """A non-empty single-line name."""
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"{what} must not be empty", field=what.replace(" ", "_"))
+    if "\n" in value or "\r" in value or len(value) > 200:
+        raise ValidationError(f"{what} must be one line of at most 200 characters",
+                              field=what.replace(" ", "_"))
+    return value
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A member of the practice. ``is_practitioner`` people have sessions on the calendar."""
+
+    id: int
+    login: str
+    name: str
+    roles: frozenset[Role]
+    color: str = ""
+    default_session_minutes: int = 50
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    @property
+    def is_scheduler(self) -> bool:
+        return Role.SCHEDULER in self.roles
+
+    @property
+    def is_practitioner(self) -> bool:
+        return Role.PRACTITIONER in self.roles
+
+    @property
+    def role_label(self) -> str:
+        order = [Role.ADMIN, Role.SCHEDULER, Role.PRACTITIONER]
+        return ",".join(r.value for r in order if r in self.roles)
+
+
+@dataclass(frozen=True)
+class Client:
+    """A person who has sessions. ``internal_id`` is the practice's own record number."""
+
+    id: int
+    first_name: str
+    last_name: str
+    internal_id: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in (self.first_name, self.last_name) if p]
+        return "".join(p[0].upper() + "." for p in parts)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place sessions happen (a room, a clinic, "Telehealth")."""
+
+    id: int
+    name: str
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class PracticeSettings:
+    """Practice-wide settings that admins change."""
+
+    name: str = "My practice"
+    internal_ids: bool = False
+    allow_double_booking: bool = True
+    display_tz: str | None = None
+    week_starts_monday: bool = False
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    """``admin,practitioner`` → roles; a clear error names a bad one."""
+    roles: set[Role] = set()
+    for part in text.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        try:
+            roles.add(Role(part))
+        except ValueError:
+            raise ValidationError(
+                f"unknown role {part!r} (expected admin, scheduler or practitioner)", field="role"
+            ) from None
+    if not roles:
+        raise ValidationError("a member of staff needs at least one role", field="role")
+    return frozenset(roles)

@@ -1,0 +1,381 @@
+"""Practice setup: staff and roles, clients, locations, settings, preferences."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sessions_tui.domain.errors import NotFoundError, ValidationError
+from sessions_tui.domain.model import (
+    Client,
+    Location,
+    PracticeSettings,
+    Role,
+    Staff,
+    validate_login,
+    validate_name,
+)
+from sessions_tui.domain.timeutil import zone
+from sessions_tui.services.context import Context
+from sessions_tui.services.permissions import require_admin, require_manager
+from sessions_tui.store.queries import (
+    client_from_row,
+    location_from_row,
+    settings_from_row,
+    staff_from_row,
+)
+from sessions_tui.store.tables import ClientRow, LocationRow, PracticeRow, PreferenceRow, StaffRow
+
+PALETTE = ("blue", "green", "magenta", "yellow", "cyan", "red", "bright_blue", "bright_green")
+"""Practitioner colours, given in turn; each also gets a letter marker in the views."""
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def _practice_row(s: Session) -> PracticeRow:
+    row = s.get(PracticeRow, 1)
+    if row is None:
+        row = PracticeRow(id=1)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def get_settings(ctx: Context) -> PracticeSettings:
+    with ctx.db.session() as s:
+        return settings_from_row(s.get(PracticeRow, 1))
+
+
+def update_settings(ctx: Context, **changes: Any) -> PracticeSettings:
+    """Admins only. ``display_tz`` must be an IANA zone (or ``None``)."""
+    require_admin(ctx.require_actor(), "change practice settings")
+    current = get_settings(ctx)
+    new = replace(current, **changes)
+    if new.display_tz:
+        zone(new.display_tz)
+    new = replace(new, name=validate_name(new.name, "practice name"))
+    with ctx.db.session() as s:
+        row = _practice_row(s)
+        row.name = new.name
+        row.internal_ids = new.internal_ids
+        row.allow_double_booking = new.allow_double_booking
+        row.display_tz = new.display_tz
+        row.week_starts_monday = new.week_starts_monday
+    return new
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+def list_staff(ctx: Context) -> list[Staff]:
+    with ctx.db.session() as s:
+        rows = s.execute(select(StaffRow).order_by(StaffRow.name)).scalars().all()
+        return [staff_from_row(r) for r in rows]
+
+
+def practitioners(ctx: Context) -> list[Staff]:
+    return [p for p in list_staff(ctx) if p.is_practitioner]
+
+
+def add_staff(
+    ctx: Context,
+    login: str,
+    name: str,
+    roles: Iterable[Role],
+    *,
+    color: str | None = None,
+    default_session_minutes: int = 50,
+) -> Staff:
+    """Add a member of staff. On an empty practice anyone may, and the first is an admin."""
+    login = validate_login(login)
+    name = validate_name(name, "name")
+    role_set = frozenset(roles)
+    if not role_set:
+        raise ValidationError("a member of staff needs at least one role", field="role")
+    if not 5 <= default_session_minutes <= 24 * 60:
+        raise ValidationError("default session length must be 5 to 1440 minutes")
+    with ctx.db.session() as s:
+        count = s.execute(select(func.count()).select_from(StaffRow)).scalar_one()
+        if count:
+            require_admin(ctx.require_actor(), "add staff")
+        else:
+            role_set = role_set | {Role.ADMIN}
+        if s.execute(select(StaffRow).where(StaffRow.login == login)).first():
+            raise ValidationError(f"login {login!r} is already taken", field="login")
+        if color is None:
+            color = PALETTE[count % len(PALETTE)]
+        row = StaffRow(
+            login=login,
+            name=name,
+            roles=",".join(sorted(r.value for r in role_set)),
+            color=color,
+            default_session_minutes=default_session_minutes,
+        )
+        s.add(row)
+        s.flush()
+        return staff_from_row(row)
+
+
+def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
+    """Admins change anyone (roles included); a member may change their own name and
+    defaults, never their roles."""
+    actor = ctx.require_actor()
+    with ctx.db.session() as s:
+        row = s.get(StaffRow, staff_id)
+        if row is None:
+            raise NotFoundError(f"no member of staff with id {staff_id}")
+        if "roles" in changes or staff_id != actor.id:
+            require_admin(actor, "change staff roles" if "roles" in changes else "change other staff")
+        if "name" in changes:
+            row.name = validate_name(changes["name"], "name")
+        if "roles" in changes:
+            roles = frozenset(changes["roles"])
+            if not roles:
+                raise ValidationError("a member of staff needs at least one role", field="role")
+            if Role.ADMIN not in roles and Role.ADMIN.value in row.roles.split(","):
+                admins = [
+                    r for r in s.execute(select(StaffRow)).scalars() if "admin" in r.roles.split(",")
+                ]
+                if len(admins) <= 1:
+                    raise ValidationError("the practice must keep at least one admin", field="role")
+            row.roles = ",".join(sorted(r.value for r in roles))
+        if "color" in changes:
+            row.color = str(changes["color"])
+        if "default_session_minutes" in changes:
+            minutes = int(changes["default_session_minutes"])
+            if not 5 <= minutes <= 24 * 60:
+                raise ValidationError("default session length must be 5 to 1440 minutes")
+            row.default_session_minutes = minutes
+        s.flush()
+        return staff_from_row(row)
+
+
+def find_practitioner(ctx: Context, name: str) -> Staff:
+    """A practitioner by login or (case-insensitive) name; a clear error lists who exists."""
+    people = practitioners(ctx)
+    wanted = name.strip().casefold()
+    for p in people:
+        if p.login.casefold() == wanted or p.name.casefold() == wanted:
+            return p
+    matches = [p for p in people if wanted and wanted in p.name.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(p.name for p in people) or "none yet"
+    raise NotFoundError(f"unknown practitioner {name!r} (practitioners: {known})")
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+def list_clients(ctx: Context, search: str = "") -> list[Client]:
+    """Clients sorted by last name; ``search`` matches name or internal ID."""
+    with ctx.db.session() as s:
+        stmt = select(ClientRow).order_by(ClientRow.last_name, ClientRow.first_name)
+        if search.strip():
+            like = f"%{search.strip()}%"
+            stmt = stmt.where(
+                (ClientRow.first_name.ilike(like))  # type: ignore[attr-defined]
+                | (ClientRow.last_name.ilike(like))  # type: ignore[attr-defined]
+                | (ClientRow.internal_id.ilike(like))  # type: ignore[union-attr]
+                | ((ClientRow.first_name + " " + ClientRow.last_name).ilike(like))
+            )
+        return [client_from_row(r) for r in s.execute(stmt).scalars()]
+
+
+def get_client(ctx: Context, client_id: int) -> Client:
+    with ctx.db.session() as s:
+        row = s.get(ClientRow, client_id)
+        if row is None:
+            raise NotFoundError(f"no client with id {client_id}")
+        return client_from_row(row)
+
+
+def _check_client(first: str, last: str, internal_id: str | None) -> tuple[str, str, str | None]:
+    first = validate_name(first, "first name")
+    last = validate_name(last, "last name")
+    iid = (internal_id or "").strip() or None
+    if iid is not None and (len(iid) > 64 or any(c.isspace() for c in iid)):
+        raise ValidationError(f"bad internal ID {iid!r}: no spaces, up to 64 characters",
+                              field="internal_id")
+    return first, last, iid
+
+
+def add_client(ctx: Context, first: str, last: str, internal_id: str | None = None) -> Client:
+    require_manager(ctx.require_actor(), "add clients")
+    first, last, iid = _check_client(first, last, internal_id)
+    with ctx.db.session() as s:
+        return client_from_row(_insert_client(s, first, last, iid))
+
+
+def _insert_client(s: Session, first: str, last: str, iid: str | None) -> ClientRow:
+    if iid is not None and s.execute(select(ClientRow).where(ClientRow.internal_id == iid)).first():
+        raise ValidationError(f"internal ID {iid!r} is already used by another client",
+                              field="internal_id")
+    row = ClientRow(first_name=first, last_name=last, internal_id=iid)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def update_client(ctx: Context, client_id: int, first: str, last: str,
+                  internal_id: str | None) -> Client:
+    require_manager(ctx.require_actor(), "edit clients")
+    first, last, iid = _check_client(first, last, internal_id)
+    with ctx.db.session() as s:
+        row = s.get(ClientRow, client_id)
+        if row is None:
+            raise NotFoundError(f"no client with id {client_id}")
+        if iid is not None and s.execute(
+            select(ClientRow).where(ClientRow.internal_id == iid, ClientRow.id != client_id)
+        ).first():
+            raise ValidationError(f"internal ID {iid!r} is already used by another client",
+                                  field="internal_id")
+        row.first_name, row.last_name, row.internal_id = first, last, iid
+        s.flush()
+        return client_from_row(row)
+
+
+def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
+    """Import ``first_name,last_name,internal_id`` rows; all or nothing.
+
+    Raises:
+        ValidationError: listing every bad row by its line number in the file.
+    """
+    require_manager(ctx.require_actor(), "import clients")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read {str(path)!r}: {exc}") from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationError(f"{path.name}: the file is empty (expected a header row)") from None
+    expected = ["first_name", "last_name", "internal_id"]
+    if [h.strip().lower() for h in header] != expected:
+        raise ValidationError(f"{path.name} line 1: header must be {','.join(expected)}")
+    rows: list[tuple[int, str, str, str | None]] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in record):
+            continue
+        if len(record) != 3:
+            errors.append(f"line {line}: expected 3 columns, found {len(record)}")
+            continue
+        try:
+            first, last, iid = _check_client(*record)
+        except ValidationError as exc:
+            errors.append(f"line {line}: {exc.message}")
+            continue
+        if iid is not None:
+            if iid in seen:
+                errors.append(f"line {line}: internal ID {iid!r} repeats line {seen[iid]}")
+                continue
+            seen[iid] = line
+        rows.append((line, first, last, iid))
+    with ctx.db.session() as s:
+        if seen:
+            taken = set(
+                s.execute(
+                    select(ClientRow.internal_id).where(ClientRow.internal_id.in_(list(seen)))  # type: ignore[union-attr]
+                ).scalars()
+            )
+            for line, _f, _l, iid in rows:
+                if iid in taken:
+                    errors.append(f"line {line}: internal ID {iid!r} is already used by another client")
+        if errors:
+            errors.sort(key=lambda e: int(e.split()[1].rstrip(":")))
+            raise ValidationError(f"{path.name}: nothing imported; " + "; ".join(errors))
+        return [client_from_row(_insert_client(s, f, la, i)) for _ln, f, la, i in rows]
+
+
+# --- locations ------------------------------------------------------------------------------
+
+
+def list_locations(ctx: Context, *, include_archived: bool = True) -> list[Location]:
+    with ctx.db.session() as s:
+        stmt = select(LocationRow).order_by(LocationRow.name)
+        if not include_archived:
+            stmt = stmt.where(LocationRow.archived.is_(False))  # type: ignore[attr-defined]
+        return [location_from_row(r) for r in s.execute(stmt).scalars()]
+
+
+def add_location(ctx: Context, name: str) -> Location:
+    require_manager(ctx.require_actor(), "add locations")
+    name = validate_name(name, "location name")
+    with ctx.db.session() as s:
+        if s.execute(select(LocationRow).where(func.lower(LocationRow.name) == name.lower())).first():
+            raise ValidationError(f"location {name!r} already exists", field="name")
+        row = LocationRow(name=name)
+        s.add(row)
+        s.flush()
+        return location_from_row(row)
+
+
+def update_location(ctx: Context, location_id: int, *, name: str | None = None,
+                    archived: bool | None = None) -> Location:
+    require_manager(ctx.require_actor(), "change locations")
+    with ctx.db.session() as s:
+        row = s.get(LocationRow, location_id)
+        if row is None:
+            raise NotFoundError(f"no location with id {location_id}")
+        if name is not None:
+            name = validate_name(name, "location name")
+            if s.execute(select(LocationRow).where(func.lower(LocationRow.name) == name.lower(),
+                                                   LocationRow.id != location_id)).first():
+                raise ValidationError(f"location {name!r} already exists", field="name")
+            row.name = name
+        if archived is not None:
+            row.archived = archived
+        s.flush()
+        return location_from_row(row)
+
+
+def find_location(ctx: Context, name: str) -> Location:
+    locations = list_locations(ctx)
+    for loc in locations:
+        if loc.name.casefold() == name.strip().casefold():
+            return loc
+    known = ", ".join(loc.name for loc in locations) or "none yet"
+    raise NotFoundError(f"unknown location {name!r} (locations: {known})")
+
+
+# --- preferences ----------------------------------------------------------------------------
+
+
+def get_preference(ctx: Context, key: str, default: Any = None) -> Any:
+    if ctx.actor is None:
+        return default
+    with ctx.db.session() as s:
+        row = s.execute(
+            select(PreferenceRow).where(PreferenceRow.staff_id == ctx.actor.id, PreferenceRow.key == key)
+        ).scalar_one_or_none()
+        return json.loads(row.value) if row else default
+
+
+def set_preference(ctx: Context, key: str, value: Any) -> None:
+    if ctx.actor is None:
+        return
+    with ctx.db.session() as s:
+        row = s.execute(
+            select(PreferenceRow).where(PreferenceRow.staff_id == ctx.actor.id, PreferenceRow.key == key)
+        ).scalar_one_or_none()
+        if row is None:
+            row = PreferenceRow(staff_id=ctx.actor.id, key=key, value="")
+            s.add(row)
+        row.value = json.dumps(value)
+
+
+def names_by_id(items: Sequence[Staff]) -> dict[int, Staff]:
+    return {p.id: p for p in items}

@@ -1,0 +1,76 @@
+"""Plain-text rendering of agenda items, shared by the CLI and the agenda view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sessions_tui.domain.events import Status
+from sessions_tui.services.scheduling import AgendaItem
+
+
+def time_range(item: AgendaItem, tz: ZoneInfo) -> str:
+    if item.event.all_day:
+        return "all day"
+    assert isinstance(item.start, datetime) and isinstance(item.end, datetime)
+    s, e = item.start.astimezone(tz), item.end.astimezone(tz)
+    return f"{s:%H:%M}–{e:%H:%M}"
+
+
+def markers(item: AgendaItem) -> str:
+    """Text markers, so nothing relies on colour alone."""
+    out = []
+    if item.status is Status.CANCELLED:
+        out.append("[cancelled]")
+    if not item.event.busy:
+        out.append("[free]")
+    if item.event.notes_completed:
+        out.append("[notes done]")
+    return " ".join(out)
+
+
+def describe(item: AgendaItem, tz: ZoneInfo, *, privacy: bool = False) -> str:
+    title = item.title
+    if privacy and item.client is not None:
+        title = item.client.initials
+    parts = [f"{time_range(item, tz):<12}", title]
+    if item.practitioner:
+        parts.append(f"· {item.practitioner.name}")
+    if item.location:
+        parts.append(f"@ {item.location.name}")
+    mark = markers(item)
+    if mark:
+        parts.append(mark)
+    return " ".join(parts)
+
+
+def item_days(item: AgendaItem, tz: ZoneInfo) -> list[date]:
+    """Local days an item touches (an all-day event on its dates)."""
+    if isinstance(item.start, datetime) and isinstance(item.end, datetime):
+        first = item.start.astimezone(tz).date()
+        last = (item.end.astimezone(tz) - timedelta(microseconds=1)).date()
+    else:
+        first, last = item.start, item.end - timedelta(days=1)  # type: ignore[assignment,operator]
+    days = []
+    d = first
+    while d <= last:
+        days.append(d)
+        d += timedelta(days=1)
+    return days
+
+
+def agenda_lines(items: Sequence[AgendaItem], tz: ZoneInfo, first: date, days: int,
+                 *, privacy: bool = False) -> Iterator[str]:
+    by_day: dict[date, list[AgendaItem]] = {}
+    for it in items:
+        for d in item_days(it, tz):
+            by_day.setdefault(d, []).append(it)
+    for n in range(days):
+        d = first + timedelta(days=n)
+        yield f"{d:%A, %b} {d.day}, {d.year}"
+        todays = by_day.get(d, [])
+        if not todays:
+            yield "  (nothing scheduled)"
+        for it in todays:
+            yield "  " + describe(it, tz, privacy=privacy)

@@ -1,0 +1,146 @@
+"""Engine and session factory: URL resolution, SQLite PRAGMAs, migrations on open."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from sessions_tui.domain.errors import SessionsError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+HEAD_REVISION = "0001"
+"""The newest migration; opening a database at this revision skips Alembic entirely."""
+
+
+class DatabaseError(SessionsError):
+    """The database cannot be opened or used."""
+
+
+def default_db_path() -> Path:
+    """A SQLite file in platformdirs' user data dir."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("sessions-tui", appauthor=False)) / "practice.db"
+
+
+def resolve_url(value: str | None) -> str:
+    """``--db`` value (a path or a SQLAlchemy URL), else ``SESSIONS_TUI_DB``, else the default."""
+    value = value or os.environ.get("SESSIONS_TUI_DB") or ""
+    if not value:
+        path = default_db_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    if "://" in value:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise DatabaseError(f"bad --db URL {value!r}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise DatabaseError(
+                f"bad --db URL {value!r}: only sqlite:/// and postgresql+psycopg:// are supported"
+            )
+        return value
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise DatabaseError(f"bad --db {value!r}: it is a directory, not a database file")
+    if not path.parent.exists():
+        raise DatabaseError(f"bad --db {value!r}: folder {str(path.parent)!r} does not exist")
+    return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with WAL, foreign keys and a busy timeout on SQLite."""
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"bad --db URL {url!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return str(row[0]) if row else None
+
+
+def upgrade(engine: Engine) -> None:
+    """Run Alembic migrations up to head."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+@dataclass
+class Database:
+    """An open practice database: the engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls back on any error."""
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Database:
+    """Open (creating and migrating if needed) the practice database."""
+    url = resolve_url(url_or_path)
+    engine = make_engine(url)
+    try:
+        if migrate and _current_revision(engine) != HEAD_REVISION:
+            upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"cannot open database {url!r}: {reason}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open database {url!r}: {exc.__class__.__name__}") from None
+    factory = sessionmaker(engine, expire_on_commit=False)
+    return Database(engine, factory)

@@ -1,0 +1,22 @@
+"""Alembic environment: runs on the connection handed in by ``store.db.upgrade``."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from sessions_tui.store import tables  # noqa: F401  (registers the tables)
+
+target_metadata = SQLModel.metadata
+connection = context.config.attributes.get("connection")
+
+if connection is None:  # pragma: no cover - offline use (alembic CLI)
+    raise SystemExit("run migrations through sessions_tui.store.db.upgrade")
+
+context.configure(
+    connection=connection,
+    target_metadata=target_metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()
