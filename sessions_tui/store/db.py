@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from sessions_tui.domain.errors import SessionsError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0001"
+
+
+def _head_revision() -> str:
+    # Revisions are numbered 0001, 0002, ... in their file names; reading the names is far
+    # cheaper than importing Alembic, which a database already at head never needs.
+    names = [p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")]
+    return max(names, default="")
+
+
+HEAD_REVISION = _head_revision()
 """The newest migration; opening a database at this revision skips Alembic entirely."""
 
 
