@@ -113,6 +113,13 @@ def validate_event(event: Event) -> Event:
         ValidationError: naming the rule broken.
     """
     zone(event.tzid)
+    try:
+        event = replace(event, kind=EventKind(event.kind), status=Status(event.status))
+    except ValueError:
+        raise ValidationError(
+            f"bad kind {event.kind!r} or status {event.status!r} (status is scheduled or cancelled)",
+            field="status",
+        ) from None
     if event.kind is EventKind.SESSION:
         if event.all_day:
             raise ValidationError("a client session cannot be all-day", field="all_day")

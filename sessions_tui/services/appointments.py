@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from sessions_tui.domain import series as ser
@@ -158,6 +158,11 @@ def _check_booking(ctx: Context, s: Session, event: Event, ignore_ids: set[int])
     settings = queries.settings_from_row(s.get(PracticeRow, 1))
     if settings.allow_double_booking:
         return
+    if s.get_bind().dialect.name == "postgresql":
+        # Two schedulers booking the same practitioner at once: the second waits here until
+        # the first commits, then sees its booking. (SQLite's BEGIN IMMEDIATE serialises.)
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                  {"k": 0x5E55_0000_0000 + event.practitioner_id})
     clash = _clashes(s, event, ignore_ids)
     if clash:
         raise ConflictError(f"double booking is not allowed: overlaps {clash[0]}")
@@ -248,17 +253,72 @@ def duplicate(ctx: Context, ref: OccurrenceRef, start: Instant | None = None) ->
     return create(ctx, copy)
 
 
-def edit(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL, **changes: Any) -> Change:
+class StaleEdit(ConflictError):
+    """The event changed since the editor loaded it; ``current`` is what is stored now."""
+
+    def __init__(self, message: str, current: Event, differences: list[str]) -> None:
+        super().__init__(message)
+        self.current = current
+        self.differences = differences
+
+
+_SHOWN_FIELDS = ("start", "end", "title", "practitioner_id", "client_id", "location_id", "status",
+                 "notes_completed", "busy", "rrule", "all_day")
+
+
+def differences(old: Event, new: Event) -> list[str]:
+    """Readable field changes from ``old`` to ``new``."""
+    out = []
+    tz = zone(new.tzid)
+    for name in _SHOWN_FIELDS:
+        a, b = getattr(old, name), getattr(new, name)
+        if a == b:
+            continue
+        label = name.removesuffix("_id").replace("_", " ")
+        if isinstance(a, datetime) and isinstance(b, datetime):
+            a_text, b_text = a.astimezone(tz).strftime("%a %H:%M"), b.astimezone(tz).strftime("%a %H:%M")
+        else:
+            a_text, b_text = str(a), str(b)
+        out.append(f"{label} {a_text} → {b_text}")
+    return out
+
+
+def _who_changed(s: Session, event_id: int) -> str:
+    try:
+        row = s.execute(
+            text("SELECT actor FROM audit_log WHERE entity = 'event' AND entity_id = :i "
+                 "ORDER BY id DESC LIMIT 1"), {"i": event_id}).first()
+    except Exception:  # no audit table on an old schema: say "someone"
+        return "someone else"
+    return str(row[0]) if row and row[0] else "someone else"
+
+
+def _check_version(s: Session, row: EventRow, expected: Event | None) -> None:
+    """Refuse saving over a newer version than the one the editor loaded."""
+    if expected is None or expected.version == row.version:
+        return
+    assert row.id is not None
+    current = queries.row_to_event(row)
+    diffs = differences(expected, current)
+    who = _who_changed(s, row.id)
+    what = "; ".join(diffs) if diffs else "no visible fields"
+    raise StaleEdit(f"{who} changed this event since you opened it ({what}): "
+                    "reload it, or save again to overwrite", current, diffs)
+
+
+def edit(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL, *,
+         expected: Event | None = None, **changes: Any) -> Change:
     """Change an event; for a series, this occurrence, this and following, or all.
 
     ``start``/``end`` in ``changes`` are the new times of the referenced occurrence.
+    ``expected`` is the event as the editor loaded it: saving over a newer version is refused
+    with :class:`StaleEdit` (pass ``None`` to overwrite on purpose).
     """
     actor = ctx.require_actor()
-    if "all_day" in changes and changes["all_day"]:
-        pass  # validate_event refuses all-day sessions
     with ctx.db.session() as s:
         row, event, mrow, master, rid = _resolve(s, ref)
         require_edit_event(actor, event)
+        _check_version(s, row, expected)
         if master is None:
             family = {row.id} if row.id is not None else set()
             before = _snapshot(s, family)  # type: ignore[arg-type]

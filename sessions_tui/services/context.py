@@ -32,6 +32,12 @@ class Context:
     clock: Clock
     actor: Staff | None
 
+    def __post_init__(self) -> None:
+        # Changes made through this context are recorded in the audit log as the actor's.
+        login = self.actor.login if self.actor else None
+        if self.db.actor_login != login:
+            object.__setattr__(self, "db", self.db.with_actor(login))
+
     def require_actor(self) -> Staff:
         if self.actor is None:
             raise PermissionDenied(

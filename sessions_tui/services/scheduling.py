@@ -121,7 +121,7 @@ def create_event(ctx: Context, event: Event, *, uid: str | None = None) -> Event
 
 
 def get_event(ctx: Context, event_id: int) -> Event:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         row = s.get(EventRow, event_id)
         if row is None:
             raise NotFoundError(f"no event with id {event_id}")
@@ -181,7 +181,7 @@ def occurrences_in(
     location_ids: Sequence[int] | None = None,
 ) -> list[Occurrence]:
     """Bare occurrences overlapping ``[start, end)``."""
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         return queries.window(s, start, end, display_tz=tz, practitioners=practitioner_ids,
                               locations=location_ids)
 
@@ -196,7 +196,7 @@ def agenda(
     location_ids: Sequence[int] | None = None,
 ) -> list[AgendaItem]:
     """Occurrences in ``[start, end)`` with practitioner, client and location resolved."""
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         occ = queries.window(s, start, end, display_tz=tz, practitioners=practitioner_ids,
                              locations=location_ids)
         staff_ids = {o.event.practitioner_id for o in occ if o.event.practitioner_id}

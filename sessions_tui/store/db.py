@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+import weakref
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +70,53 @@ def resolve_url(value: str | None) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+_read_only: ContextVar[bool] = ContextVar("sessions_tui_read_only", default=False)
+"""Set by :meth:`Database.read`: the SQLite transaction may begin DEFERRED."""
+
+BUSY_RETRIES = 20
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is off; _sqlite_begin below starts them, so a
+    # writing unit of work takes the write lock up front (BEGIN IMMEDIATE) and never fails
+    # half-way with "database is locked" when it upgrades from a read.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    if _read_only.get():
+        conn.exec_driver_sql("BEGIN")
+        return
+    delay = 0.01
+    for attempt in range(BUSY_RETRIES):
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            # busy_timeout already waited; past it, back off and try again rather than
+            # surfacing "database is locked" to a person.
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if attempt == BUSY_RETRIES - 1:
+                raise
+            time.sleep(delay + random.random() * delay)
+            delay = min(delay * 2, 1.0)
+
+
+class _Actor:
+    """Who the audit log names for the change being made through one engine."""
+
+    def __init__(self) -> None:
+        self.login: str | None = None
+
+
+_ACTORS: weakref.WeakKeyDictionary[Engine, _Actor] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str) -> Engine:
@@ -84,8 +128,25 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:
         raise DatabaseError(f"bad --db URL {url!r}: {exc}") from None
+    actor = _Actor()
+    _ACTORS[engine] = actor
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+
+        def register(dbapi_connection: Any, _record: Any) -> None:
+            # The audit triggers call sessions_actor() to name who made a change.
+            dbapi_connection.create_function("sessions_actor", 0, lambda: actor.login,
+                                             deterministic=False)
+
+        event.listen(engine, "connect", register)
+    elif engine.dialect.name == "postgresql":
+
+        def begin(conn: Any) -> None:
+            conn.exec_driver_sql("SELECT set_config('sessions_tui.actor', %s, true)",
+                                 (actor.login or "",))
+
+        event.listen(engine, "begin", begin)
     return engine
 
 
@@ -115,6 +176,17 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    actor_login: str | None = None
+    """The login the audit log records for changes made through this handle."""
+
+    def with_actor(self, login: str | None) -> Database:
+        """The same database, recording ``login`` as the author of changes."""
+        return replace(self, actor_login=login)
+
+    def _claim(self) -> None:
+        holder = _ACTORS.get(self.engine)
+        if holder is not None:
+            holder.login = self.actor_login
 
     @property
     def url(self) -> str:
@@ -123,6 +195,7 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any error."""
+        self._claim()
         session = self.sessions()
         try:
             yield session
@@ -132,6 +205,23 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work (on SQLite it does not take the write lock)."""
+        token = _read_only.set(True)
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            # close() ends the transaction without expiring the objects read, so they stay
+            # usable (rollback() would expire them).
+            session.close()
+            _read_only.reset(token)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     def dispose(self) -> None:
         self.engine.dispose()
