@@ -4,6 +4,7 @@ on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from pg_support import drop_database, make_template, new_database, pg_server
+from pg_support import drop_database, new_database
 from sessions_tui.clock import FixedClock
 from sessions_tui.domain.errors import ConflictError
 from sessions_tui.domain.events import Event, EventKind
@@ -28,15 +29,6 @@ from sessions_tui.store.watch import watcher_for
 
 CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[str]:
-    with pg_server() as admin:
-        if admin is None:
-            pytest.skip("no PostgreSQL binaries on this machine (.ci/run installs them)")
-        make_template(admin)
-        yield admin
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -209,7 +201,14 @@ def test_watcher_sees_another_clients_change(url: str) -> None:
         assert watcher.changed() is False
         octx = make_context(other, FixedClock(NOW), "sam")
         ap.create(octx, _session(pid, cid, datetime(2026, 12, 2, 9, tzinfo=CHI)))
-        assert watcher.changed() is True
+        # A notification travels asynchronously; the app polls, so allow the 2 s it promises.
+        deadline = time.monotonic() + 2.0
+        seen = watcher.changed()
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+            seen = watcher.changed()
+        assert seen is True
+        time.sleep(0.2)
         assert watcher.changed() is False  # once per change
     finally:
         watcher.close()
