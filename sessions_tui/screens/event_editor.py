@@ -1,0 +1,474 @@
+"""The appointment form: create or edit a client session or another event, by keyboard alone.
+
+Every field is reachable with tab; escape leaves with nothing changed; ctrl+s (or the Save button)
+saves. Errors appear under the field they concern, in words. Before saving, a time that happens
+twice (clocks fall back) is asked about, overlaps and time outside office hours ask for
+confirmation, and a recurring event asks whether the change is for this event, this and the
+following ones, or all. Database work runs in threads; the screen never waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from sessions_tui.domain.events import Event, EventKind, Status
+from sessions_tui.domain.model import Client
+from sessions_tui.domain.timeutil import zone_label
+from sessions_tui.screens.dialogs import ChoiceModal, confirm, scope_question
+from sessions_tui.services import appointments as ap
+from sessions_tui.services.event_form import (
+    RECURRENCE_CHOICES,
+    AmbiguousTime,
+    EventForm,
+    FormErrors,
+    build_event,
+    form_from_event,
+)
+
+if TYPE_CHECKING:
+    from sessions_tui.app import SessionsApp
+    from sessions_tui.services.scheduling import AgendaItem
+
+FIELDS = ("client", "practitioner", "location", "title", "all_day", "busy", "date", "start",
+          "end_date", "end", "minutes", "recurrence", "custom_rrule", "notes_completed", "status",
+          "form")
+
+
+class EventEditorScreen(Screen["ap.Change | None"]):
+    """Create or edit one event.
+
+    | Key | Action |
+    | --- | --- |
+    | tab / shift+tab | Next / previous field |
+    | ctrl+s | Save |
+    | escape | Leave without changing anything |
+    """
+
+    BINDINGS: list[BindingType] = [
+        Binding("ctrl+s", "save", "Save", id="editor.save", tooltip="Save the event"),
+        Binding("escape", "leave", "Cancel", id="editor.cancel",
+                tooltip="Leave without changing anything"),
+    ]
+    HELP = "Fill in the fields (tab moves between them); ctrl+s saves, escape leaves unchanged."
+
+    DEFAULT_CSS = """
+    EventEditorScreen VerticalScroll { padding: 0 1; }
+    EventEditorScreen #editor-title { text-style: bold; padding: 0 0 0 0; }
+    EventEditorScreen .row { height: auto; }
+    EventEditorScreen .field-label { width: 13; padding: 0 1 0 0; height: 1; margin: 0; }
+    EventEditorScreen .short-label { width: auto; padding: 0 1 0 2; height: 1; }
+    EventEditorScreen Input { width: 1fr; }
+    EventEditorScreen Input.date { width: 14; }
+    EventEditorScreen Input.time { width: 9; }
+    EventEditorScreen Input.minutes { width: 7; }
+    EventEditorScreen Select { width: 1fr; }
+    EventEditorScreen Select.narrow { width: 22; }
+    EventEditorScreen #client-matches { height: auto; max-height: 5; margin: 0 0 0 13; }
+    EventEditorScreen #client-matches.-hidden { display: none; }
+    EventEditorScreen .error { color: $error; margin: 0 0 0 13; height: auto; }
+    EventEditorScreen .error.-empty { display: none; }
+    EventEditorScreen #custom-row.-hidden { display: none; }
+    EventEditorScreen .-hidden { display: none; }
+    EventEditorScreen #buttons { height: auto; margin: 1 0 0 13; }
+    EventEditorScreen #buttons Button { margin: 0 2 0 0; min-width: 14; }
+    """
+
+    def __init__(self, kind: EventKind, *, start: datetime | None = None,
+                 item: AgendaItem | None = None) -> None:
+        super().__init__()
+        self.item = item
+        self.kind = item.event.kind if item is not None else kind
+        self.start = start
+        self.client: Client | None = item.client if item is not None else None
+        self.loaded: Event | None = item.event if item is not None else None
+
+    @property
+    def sessions(self) -> SessionsApp:
+        from sessions_tui.app import SessionsApp
+
+        assert isinstance(self.app, SessionsApp)
+        return self.app
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def _initial_form(self) -> EventForm:
+        app = self.sessions
+        tzid = app.tz.key
+        if self.item is not None:
+            return form_from_event(self.item.event, self.item.start, tzid)
+        form = EventForm(kind=self.kind, tzid=tzid)
+        start = self.start or app.clock.now().astimezone(app.tz)
+        local = start.astimezone(app.tz)
+        form.date = form.end_date = local.date().isoformat()
+        form.start = f"{local:%H:%M}"
+        form.end = f"{local + timedelta(hours=1):%H:%M}"
+        actor = app.ctx.actor
+        if actor is not None and actor.is_practitioner:
+            form.practitioner_id = actor.id
+            form.minutes = str(actor.default_session_minutes)
+        elif app.facts and app.facts.practitioners and self.kind is EventKind.SESSION:
+            form.practitioner_id = None
+        return form
+
+    def compose(self) -> ComposeResult:
+        form = self._initial_form()
+        self.form = form
+        app = self.sessions
+        facts = app.facts
+        people = facts.practitioners if facts else ()
+        places = [loc for loc in (facts.locations if facts else ()) if not loc.archived
+                  or loc.id == form.location_id]
+        session = self.kind is EventKind.SESSION
+        verb = "Edit" if self.item is not None else "New"
+        noun = "client session" if session else "event"
+        with VerticalScroll(id="editor-form"):
+            yield Static(f"{verb} {noun} — times in {zone_label(app.tz, app.clock.now())}",
+                         id="editor-title")
+            if session:
+                with Horizontal(classes="row"):
+                    yield Label("Client", classes="field-label")
+                    yield Input(value=self._client_text(self.client), id="client",
+                                placeholder="type a name or internal ID", compact=True)
+                yield OptionList(id="client-matches", classes="-hidden")
+                yield Static("", id="client-error", classes="error -empty")
+            else:
+                with Horizontal(classes="row"):
+                    yield Label("Title", classes="field-label")
+                    yield Input(value=form.title, id="title", compact=True)
+                yield Static("", id="title-error", classes="error -empty")
+                with Horizontal(classes="row"):
+                    yield Label("All day", classes="field-label")
+                    yield Checkbox("", value=form.all_day, id="all_day", compact=True)
+                    yield Label("Shows as", classes="short-label")
+                    yield Select([("busy", True), ("free", False)], value=form.busy,
+                                 allow_blank=False, id="busy", classes="narrow", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Practitioner", classes="field-label")
+                options: list[tuple[str, int]] = [(p.name, p.id) for p in people]
+                if session:
+                    yield Select(options, value=form.practitioner_id if form.practitioner_id else Select.NULL,
+                                 prompt="choose…", id="practitioner", compact=True)
+                else:
+                    yield Select([("Whole practice", 0), *options],
+                                 value=form.practitioner_id or 0, allow_blank=False,
+                                 id="practitioner", compact=True)
+            yield Static("", id="practitioner-error", classes="error -empty")
+            with Horizontal(classes="row"):
+                yield Label("Location", classes="field-label")
+                yield Select([("No location", 0), *[(loc.name, loc.id) for loc in places]],
+                             value=form.location_id or 0, allow_blank=False, id="location",
+                             compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Date", classes="field-label")
+                yield Input(value=form.date, id="date", classes="date", compact=True,
+                            placeholder="YYYY-MM-DD")
+                yield Label("Start", classes="short-label start-part")
+                yield Input(value=form.start, id="start", classes="time start-part", compact=True,
+                            placeholder="HH:MM")
+                if session:
+                    yield Label("Minutes", classes="short-label")
+                    yield Input(value=form.minutes, id="minutes", classes="minutes", compact=True)
+            yield Static("", id="date-error", classes="error -empty")
+            yield Static("", id="start-error", classes="error -empty")
+            yield Static("", id="minutes-error", classes="error -empty")
+            if not session:
+                with Horizontal(classes="row"):
+                    yield Label("Ends", classes="field-label")
+                    yield Input(value=form.end_date, id="end_date", classes="date", compact=True,
+                                placeholder="YYYY-MM-DD")
+                    yield Label("at", classes="short-label start-part")
+                    yield Input(value=form.end, id="end", classes="time start-part", compact=True,
+                                placeholder="HH:MM")
+                yield Static("", id="end_date-error", classes="error -empty")
+                yield Static("", id="end-error", classes="error -empty")
+            with Horizontal(classes="row"):
+                yield Label("Repeats", classes="field-label")
+                yield Select([(c, c) for c in RECURRENCE_CHOICES], value=form.recurrence,
+                             allow_blank=False, id="recurrence", classes="narrow", compact=True)
+            with Horizontal(classes="row", id="custom-row"):
+                yield Label("RRULE", classes="field-label")
+                yield Input(value=form.custom_rrule, id="custom_rrule", compact=True,
+                            placeholder="FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10")
+            yield Static("", id="custom_rrule-error", classes="error -empty")
+            if session:
+                with Horizontal(classes="row"):
+                    yield Label("Notes done", classes="field-label")
+                    yield Checkbox("", value=form.notes_completed, id="notes_completed", compact=True)
+                    yield Label("Status", classes="short-label")
+                    yield Select([("scheduled", Status.SCHEDULED), ("cancelled", Status.CANCELLED)],
+                                 value=form.status, allow_blank=False, id="status",
+                                 classes="narrow", compact=True)
+            yield Static("", id="all_day-error", classes="error -empty")
+            yield Static("", id="form-error", classes="error -empty")
+            with Horizontal(id="buttons"):
+                yield Button("Save", id="save", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._show_custom(self.form.recurrence == "custom")
+        self._show_times(not self.form.all_day)
+        first = "#client" if self.kind is EventKind.SESSION else "#title"
+        self.query_one(first).focus()
+
+    @staticmethod
+    def _client_text(client: Client | None) -> str:
+        if client is None:
+            return ""
+        text = f"{client.last_name}, {client.first_name}"
+        return f"{text} ({client.internal_id})" if client.internal_id else text
+
+    def _show_custom(self, show: bool) -> None:
+        self.query_one("#custom-row").set_class(not show, "-hidden")
+
+    def _show_times(self, show: bool) -> None:
+        for widget in self.query(".start-part"):
+            widget.set_class(not show, "-hidden")
+
+    # --- client picker -----------------------------------------------------------------------
+
+    @on(Input.Changed, "#client")
+    def _client_typed(self, event: Input.Changed) -> None:
+        if self.client is not None and event.value == self._client_text(self.client):
+            return
+        self.client = None
+        self.find_clients(event.value)
+
+    @work(thread=True, exclusive=True, group="client-search", exit_on_error=False)
+    def find_clients(self, text: str) -> None:
+        from sessions_tui.services.practice import list_clients
+
+        found = list_clients(self.sessions.ctx, text)[:20] if text.strip() else []
+        self.app.call_from_thread(self._show_matches, found)
+
+    def _show_matches(self, found: list[Client]) -> None:
+        self._matches = found
+        matches = self.query_one("#client-matches", OptionList)
+        matches.clear_options()
+        privacy = self.sessions.privacy
+        for c in found:
+            label = c.initials if privacy else self._client_text(c)
+            if privacy and c.internal_id:
+                label = f"{label} ({c.internal_id})"
+            matches.add_option(Option(label, id=str(c.id)))
+        matches.set_class(not found, "-hidden")
+        if found:
+            matches.highlighted = 0
+
+    @on(Input.Submitted, "#client")
+    def _client_enter(self) -> None:
+        matches = self.query_one("#client-matches", OptionList)
+        if getattr(self, "_matches", None) and matches.highlighted is not None:
+            self._pick(self._matches[matches.highlighted])
+
+    def on_key(self, event: Any) -> None:
+        focused = self.focused
+        if event.key == "down" and focused is not None and focused.id == "client":
+            matches = self.query_one("#client-matches", OptionList)
+            if not matches.has_class("-hidden"):
+                matches.focus()
+                event.stop()
+
+    @on(OptionList.OptionSelected, "#client-matches")
+    def _client_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        chosen = [c for c in self._matches if str(c.id) == event.option.id]
+        if chosen:
+            self._pick(chosen[0])
+
+    def _pick(self, client: Client) -> None:
+        self.client = client
+        box = self.query_one("#client", Input)
+        box.value = self._client_text(client)
+        self.query_one("#client-matches").add_class("-hidden")
+        self._set_error("client", "")
+        self.query_one("#practitioner").focus()
+
+    # --- other fields ------------------------------------------------------------------------
+
+    @on(Select.Changed, "#recurrence")
+    def _recurrence_changed(self, event: Select.Changed) -> None:
+        self._show_custom(event.value == "custom")
+
+    @on(Checkbox.Changed, "#all_day")
+    def _all_day_changed(self, event: Checkbox.Changed) -> None:
+        self._show_times(not event.value)
+
+    @on(Select.Changed, "#practitioner")
+    def _practitioner_changed(self, event: Select.Changed) -> None:
+        if self.kind is not EventKind.SESSION or self.item is not None:
+            return
+        facts = self.sessions.facts
+        for p in facts.practitioners if facts else ():
+            if p.id == event.value:
+                self.query_one("#minutes", Input).value = str(p.default_session_minutes)
+
+    def _value(self, selector: str) -> Any:
+        widget = self.query_one(selector)
+        if isinstance(widget, Input):
+            return widget.value
+        if isinstance(widget, Checkbox):
+            return widget.value
+        if isinstance(widget, Select):
+            return None if widget.value is Select.NULL else widget.value
+        raise TypeError(selector)
+
+    def _read_form(self) -> EventForm:
+        form = self.form
+        session = self.kind is EventKind.SESSION
+        form.client_id = self.client.id if (session and self.client) else None
+        practitioner = self._value("#practitioner")
+        form.practitioner_id = practitioner or None
+        form.location_id = self._value("#location") or None
+        form.date = self._value("#date")
+        form.start = self._value("#start")
+        form.recurrence = self._value("#recurrence")
+        form.custom_rrule = self._value("#custom_rrule")
+        if session:
+            form.minutes = self._value("#minutes")
+            form.notes_completed = self._value("#notes_completed")
+            form.status = self._value("#status")
+        else:
+            form.title = self._value("#title")
+            form.all_day = self._value("#all_day")
+            form.busy = self._value("#busy")
+            form.end_date = self._value("#end_date")
+            form.end = self._value("#end")
+        return form
+
+    def _set_error(self, name: str, message: str) -> None:
+        for label in self.query(f"#{name}-error"):
+            assert isinstance(label, Static)
+            label.update(message)
+            label.set_class(not message, "-empty")
+
+    def _clear_errors(self) -> None:
+        for name in FIELDS:
+            self._set_error(name, "")
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        self._clear_errors()
+        first = None
+        for name, message in errors.items():
+            target = name if self.query(f"#{name}-error") else "form"
+            self._set_error(target, message)
+            if first is None and self.query(f"#{name}"):
+                first = name
+        if first:
+            self.query_one(f"#{first}").focus()
+
+    # --- saving ------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_leave()
+
+    def action_leave(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        self.save()
+
+    @work(exclusive=True, group="save", exit_on_error=False, description="Save the event")
+    async def save(self) -> None:
+        app = self.sessions
+        form = self._read_form()
+        base = self.loaded
+        while True:
+            try:
+                event = build_event(form, base)
+                break
+            except AmbiguousTime as amb:
+                fold = await app.push_screen_wait(ChoiceModal(str(amb), list(
+                    (text, value) for value, text in amb.choices)))
+                if fold is None:
+                    return
+                form.fold[amb.field_name] = fold
+            except FormErrors as exc:
+                self._show_errors(exc.errors)
+                return
+        self._clear_errors()
+        ignore = [i for i in (base.id if base else None, base.series_id if base else None) if i]
+        warnings = await asyncio.to_thread(ap.warnings_for, app.ctx, event, ignore_ids=ignore)
+        if warnings:
+            ok = await app.push_screen_wait(confirm(
+                "Save anyway?", "Save anyway", detail="This event " + "; ".join(warnings) + "."))
+            if not ok:
+                return
+        try:
+            change = await self._store(event)
+        except ap.StaleEdit as stale:
+            choice = await app.push_screen_wait(ChoiceModal(
+                "Someone else changed this event", [("Reload their version", "reload"),
+                                                    ("Overwrite with mine", "overwrite"),
+                                                    ("Go back", None)],
+                detail=str(stale)))
+            if choice == "overwrite":
+                self.loaded = None
+                change = await self._store(event)
+            else:
+                if choice == "reload":
+                    self.notify("Their version is loaded; your changes were not saved.")
+                    self.dismiss(None)
+                return
+        except Exception as exc:  # a refusal from the services: say it in words
+            from sessions_tui.domain.errors import SessionsError
+
+            if isinstance(exc, SessionsError):
+                target = exc.field if exc.field and self.query(f"#{exc.field}-error") else "form"
+                self._set_error(target, exc.message)
+                return
+            raise
+        if change is not None:
+            self.dismiss(change)
+
+    async def _store(self, event: Event) -> ap.Change | None:
+        app = self.sessions
+        if self.item is None:
+            return await asyncio.to_thread(ap.create, app.ctx, event)
+        item = self.item
+        original = item.event
+        scope = ap.Scope.ALL
+        recurring = original.rrule is not None or original.series_id is not None
+        if recurring:
+            picked = await app.push_screen_wait(scope_question("Change"))
+            if picked is None:
+                return None
+            scope = picked
+        changes = _changes(original, event, item.start)
+        if not changes:
+            self.notify("Nothing changed.")
+            self.dismiss(None)
+            return None
+        assert original.id is not None
+        rid = item.occurrence.recurrence_id if original.series_id is None else None
+        ref = ap.OccurrenceRef(original.id, rid)
+        return await asyncio.to_thread(ap.edit, app.ctx, ref, scope, expected=self.loaded,
+                                       **changes)
+
+
+def _changes(original: Event, new: Event, occurrence_start: datetime | date) -> dict[str, Any]:
+    """Fields the form changed, with start/end as the occurrence's new times."""
+    out: dict[str, Any] = {}
+    for name in ("title", "practitioner_id", "client_id", "location_id", "busy", "status",
+                 "notes_completed", "all_day", "rrule"):
+        if getattr(original, name) != getattr(new, name):
+            out[name] = getattr(new, name)
+    occurrence_end = occurrence_start + original.duration  # type: ignore[operator]
+    if new.start != occurrence_start or new.end != occurrence_end:
+        out["start"], out["end"] = new.start, new.end
+    return out
