@@ -8,11 +8,11 @@ from datetime import date, time
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.officehours import DateOverride, WeeklyHours, WeeklyInterval
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import require_edit_hours
-from sessions_tui.store.tables import DateOverrideRow, HoursIntervalRow, HoursRow
+from sessions_tui.store.tables import DateOverrideRow, HoursIntervalRow, HoursRow, StaffRow
 
 OFFICE = "office"
 AVAILABILITY = "availability"
@@ -45,6 +45,18 @@ def _find(s: Session, kind: str, practitioner_id: int | None) -> HoursRow | None
     return s.execute(stmt).scalar_one_or_none()
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in (OFFICE, AVAILABILITY):
+        raise ValidationError(f"unknown kind of hours {kind!r} (office or availability)")
+
+
+def _require_practitioner(s: Session, practitioner_id: int) -> None:
+    """Hours belong to practitioners: refuse an unknown id or someone with no calendar."""
+    row = s.get(StaffRow, practitioner_id)
+    if row is None or "practitioner" not in row.roles.split(","):
+        raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
+
+
 def get_hours(ctx: Context, practitioner_id: int | None, *, kind: str = OFFICE,
               fallback: bool = True) -> WeeklyHours | None:
     """A practitioner's own hours; with ``fallback``, the practice default when they have none."""
@@ -58,7 +70,10 @@ def get_hours(ctx: Context, practitioner_id: int | None, *, kind: str = OFFICE,
 def set_hours(ctx: Context, hours: WeeklyHours, *, kind: str = OFFICE) -> WeeklyHours:
     """Replace the weekly hours of a practitioner (or the default), in one transaction."""
     require_edit_hours(ctx.require_actor(), hours.practitioner_id)
+    _check_kind(kind)
     with ctx.db.session() as s:
+        if hours.practitioner_id is not None:
+            _require_practitioner(s, hours.practitioner_id)
         row = _find(s, kind, hours.practitioner_id)
         if row is None:
             row = HoursRow(kind=kind, practitioner_id=hours.practitioner_id, tzid=hours.tzid)
@@ -108,3 +123,19 @@ def set_override(ctx: Context, practitioner_id: int, day: date,
             s.add(DateOverrideRow(hours_id=row.id, day=day, spans=text))
         else:
             existing.spans = text
+
+
+def clear_override(ctx: Context, practitioner_id: int, day: date, *,
+                   kind: str = AVAILABILITY) -> bool:
+    """Remove the override of one date, so the weekly hours apply again; False if none."""
+    require_edit_hours(ctx.require_actor(), practitioner_id)
+    with ctx.db.session() as s:
+        row = _find(s, kind, practitioner_id)
+        if row is None:
+            return False
+        existing = s.execute(select(DateOverrideRow).where(
+            DateOverrideRow.hours_id == row.id, DateOverrideRow.day == day)).scalar_one_or_none()
+        if existing is None:
+            return False
+        s.delete(existing)
+        return True

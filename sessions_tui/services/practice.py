@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from sessions_tui.domain.model import (
     PracticeSettings,
     Role,
     Staff,
+    parse_roles,
     validate_login,
     validate_name,
 )
@@ -58,6 +59,17 @@ def get_settings(ctx: Context) -> PracticeSettings:
 def update_settings(ctx: Context, **changes: Any) -> PracticeSettings:
     """Admins only. ``display_tz`` must be an IANA zone (or ``None``)."""
     require_admin(ctx.require_actor(), "change practice settings")
+    known = {f.name: f for f in fields(PracticeSettings)}
+    for key, value in changes.items():
+        if key not in known:
+            raise ValidationError(f"unknown setting {key!r} (settings: {', '.join(known)})",
+                                  field=key)
+        if key == "name" and not isinstance(value, str):
+            raise ValidationError("practice name must be text", field=key)
+        if key == "display_tz" and value is not None and not isinstance(value, str):
+            raise ValidationError("display zone must be an IANA name", field=key)
+        if key not in ("name", "display_tz") and not isinstance(value, bool):
+            raise ValidationError(f"setting {key!r} is on or off (true/false)", field=key)
     current = get_settings(ctx)
     new = replace(current, **changes)
     if new.display_tz:
@@ -125,10 +137,32 @@ def add_staff(
         return staff_from_row(row)
 
 
+_STAFF_FIELDS = frozenset({"name", "roles", "color", "default_session_minutes"})
+
+
+def validate_color(value: str) -> str:
+    """A practitioner colour: a name such as ``blue`` or ``bright_green``, or ``#rrggbb``."""
+    from rich.color import Color, ColorParseError
+
+    value = value.strip()
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ValidationError(
+            f"bad colour {value!r} (use a name such as blue or bright_green, or #rrggbb)",
+            field="color",
+        ) from None
+    return value
+
+
 def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
     """Admins change anyone (roles included); a member may change their own name and
     defaults, never their roles."""
     actor = ctx.require_actor()
+    unknown = sorted(set(changes) - _STAFF_FIELDS)
+    if unknown:
+        raise ValidationError(f"cannot change {unknown[0]!r} of a member of staff "
+                              f"(fields: {', '.join(sorted(_STAFF_FIELDS))})", field=unknown[0])
     with ctx.db.session() as s:
         row = s.get(StaffRow, staff_id)
         if row is None:
@@ -138,9 +172,7 @@ def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
         if "name" in changes:
             row.name = validate_name(changes["name"], "name")
         if "roles" in changes:
-            roles = frozenset(changes["roles"])
-            if not roles:
-                raise ValidationError("a member of staff needs at least one role", field="role")
+            roles = parse_roles(",".join(str(r) for r in changes["roles"]))
             if Role.ADMIN not in roles and Role.ADMIN.value in row.roles.split(","):
                 admins = [
                     r for r in s.execute(select(StaffRow)).scalars() if "admin" in r.roles.split(",")
@@ -149,7 +181,7 @@ def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
                     raise ValidationError("the practice must keep at least one admin", field="role")
             row.roles = ",".join(sorted(r.value for r in roles))
         if "color" in changes:
-            row.color = str(changes["color"])
+            row.color = validate_color(str(changes["color"]))
         if "default_session_minutes" in changes:
             minutes = int(changes["default_session_minutes"])
             if not 5 <= minutes <= 24 * 60:
@@ -202,6 +234,11 @@ def get_client(ctx: Context, client_id: int) -> Client:
 def _check_client(first: str, last: str, internal_id: str | None) -> tuple[str, str, str | None]:
     first = validate_name(first, "first name")
     last = validate_name(last, "last name")
+    for what, value in (("first name", first), ("last name", last), ("internal ID", internal_id)):
+        # NUL and other control characters pass the csv module and would break every view.
+        if value and any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValidationError(f"{what} contains a control character",
+                                  field=what.replace(" ", "_").lower())
     iid = (internal_id or "").strip() or None
     if iid is not None and (len(iid) > 64 or any(c.isspace() for c in iid)):
         raise ValidationError(f"bad internal ID {iid!r}: no spaces, up to 64 characters",
@@ -257,17 +294,21 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
         raise ValidationError(f"cannot read {str(path)!r}: {exc}") from None
     reader = csv.reader(io.StringIO(text))
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationError(f"{path.name}: the file is empty (expected a header row)") from None
+        # (line number in the file, fields); a quoted field may span lines: its last line counts.
+        records = [(reader.line_num, record) for record in reader]
+    except csv.Error as exc:
+        raise ValidationError(
+            f"{path.name} line {reader.line_num}: not valid CSV ({exc}); nothing imported"
+        ) from None
+    if not records:
+        raise ValidationError(f"{path.name}: the file is empty (expected a header row)")
     expected = ["first_name", "last_name", "internal_id"]
-    if [h.strip().lower() for h in header] != expected:
+    if [h.strip().lower() for h in records[0][1]] != expected:
         raise ValidationError(f"{path.name} line 1: header must be {','.join(expected)}")
     rows: list[tuple[int, str, str, str | None]] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
+    for line, record in records[1:]:
         if not any(c.strip() for c in record):
             continue
         if len(record) != 3:
