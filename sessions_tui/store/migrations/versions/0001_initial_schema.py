@@ -8,7 +8,7 @@ Create Date: 2026-11-25 18:00:59.251790
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import sessions_tui.store.types
