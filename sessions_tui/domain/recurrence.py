@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dateutil.rrule import rrule, rrulestr
@@ -107,6 +108,15 @@ def normalize_rrule(text: str, event: Event) -> str:
 
 def _build_rule(body: str, event: Event) -> rrule:
     wall, tz = _wall_start(event)
+    return _cached_rule(body, wall, tz.key if tz is not None else None)
+
+
+@lru_cache(maxsize=4096)
+def _cached_rule(body: str, wall: datetime, tz_name: str | None) -> rrule:
+    # Parsing an RRULE costs more than expanding a week of it; a calendar asks for the same
+    # series on every repaint, so parsed rules are kept (rrule objects built with cache=False
+    # hold no iteration state and are safe to share).
+    tz = zone(tz_name) if tz_name is not None else None
     match = _UNTIL.search(body)
     if match and tz is not None and match.group(1).upper().endswith("Z"):
         until = _parse_until(match.group(1))
@@ -171,11 +181,11 @@ def occurrences(
     are not to be produced (deleted occurrences, and those replaced by overrides).
     """
     tz_display = display_tz or UTC
-    skipped = {_rid_key(x) for x in skip} | {_rid_key(x) for x in event.exdates}
     if event.rrule is None:
         if _overlaps(event.start, event.end, window_start, window_end, tz_display):
             yield Occurrence(event, event.start, event.end, event.recurrence_id)
         return
+    skipped = {_rid_key(x) for x in skip} | {_rid_key(x) for x in event.exdates}
     rule = _build_rule(event.rrule, event)
     wall0, tz = _wall_start(event)
     duration = event.duration
