@@ -158,3 +158,109 @@ class PreferenceRow(SQLModel, table=True):
     staff_id: int = Field(foreign_key="staff.id")
     key: str
     value: str
+
+
+class FeedRow(SQLModel, table=True):
+    """One-way sync (ICS feed) settings of a practitioner.
+
+    ``token`` is kept so the URL can be shown again; the server looks feeds up by
+    ``token_hash`` (sha256 hex) and compares that in constant time.
+    """
+
+    __tablename__ = "feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="staff.id", unique=True)
+    enabled: bool = False
+    identifier: str = "initials"
+    token: str | None = None
+    token_hash: str | None = Field(default=None, unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    rotated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class GoogleAccountRow(SQLModel, table=True):
+    """Two-way Google sync settings of one practitioner (migration 0003).
+
+    ``mode`` is ``two-way`` or ``one-way``; ``identifier`` names clients in pushed titles.
+    """
+
+    __tablename__ = "google_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="staff.id", unique=True)
+    mode: str = "two-way"
+    connected: bool = True
+    identifier: str = "initials"
+    last_sync_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_result: str | None = None
+    last_error: str | None = None
+
+
+class GoogleCalendarRow(SQLModel, table=True):
+    """A Google calendar of an account: the default one, or a secondary one pulled in."""
+
+    __tablename__ = "google_calendar"
+    __table_args__ = (UniqueConstraint("account_id", "calendar_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="google_account.id", index=True)
+    calendar_id: str
+    summary: str = ""
+    role: str = "secondary"  # default | secondary
+    selected: bool = True
+    sync_token: str | None = None
+
+
+class GoogleLinkRow(SQLModel, table=True):
+    """A local event (or override) tied to a Google event.
+
+    ``event_id`` has no foreign key on purpose: a link outlives its local event until the
+    deletion has been pushed. ``local_hash`` is the hash of the Google body both sides agreed on
+    at the last sync; ``etag`` the Google version seen then.
+    """
+
+    __tablename__ = "google_link"
+    __table_args__ = (UniqueConstraint("calendar_id", "google_event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="google_account.id", index=True)
+    event_id: int | None = Field(default=None, index=True)
+    calendar_id: str
+    google_event_id: str
+    etag: str | None = None
+    local_hash: str | None = None
+    origin: str = "local"  # local | google
+    synced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+
+class AuditRow(SQLModel, table=True):
+    """Append-only history of changes to events, hours and settings.
+
+    Rows are written by database triggers (migration 0004), so every path that changes a row is
+    recorded, and other triggers refuse any UPDATE or DELETE of this table.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: str  # ISO 8601 UTC, set by the database
+    actor: str | None = None
+    entity: str  # table name
+    entity_id: int | None = None
+    action: str  # insert | update | delete
+    before: str | None = None  # JSON of the row before
+    after: str | None = None  # JSON of the row after
+
+
+class LockRow(SQLModel, table=True):
+    """A named lease (the Google sync worker) on backends without advisory locks."""
+
+    __tablename__ = "lock"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

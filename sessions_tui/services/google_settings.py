@@ -1,0 +1,325 @@
+"""Google sync settings of each practitioner: connection, mode, calendars, last sync.
+
+The sync engine (``sync/google.py``) reads and writes the same rows; the CLI and the Sync
+settings screen call these functions. Who may change a practitioner's Google settings: the
+practitioner themself, schedulers and admins (an admin sets sync up for a practitioner).
+
+Modes:
+
+- ``two-way``: local events are pushed to the default calendar and Google events of the default
+  and the chosen secondary calendars are pulled in.
+- ``one-way``: local events are pushed; nothing is pulled. Switching to one-way removes every
+  Google-origin event from the local calendar; switching back to two-way re-syncs everything
+  (a full pull, and every local event pushed again, re-titled, updating the events already in
+  Google rather than adding new ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from sessions_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from sessions_tui.domain.model import Staff
+from sessions_tui.services.context import Context
+from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
+from sessions_tui.store.queries import staff_from_row
+from sessions_tui.store.tables import (
+    EventRow,
+    ExdateRow,
+    GoogleAccountRow,
+    GoogleCalendarRow,
+    GoogleLinkRow,
+    StaffRow,
+)
+
+
+class SyncMode(StrEnum):
+    """Two-way (push and pull) or one-way (push only)."""
+
+    TWO_WAY = "two-way"
+    ONE_WAY = "one-way"
+
+
+def parse_mode(text: str) -> SyncMode:
+    try:
+        return SyncMode(text.strip().lower())
+    except ValueError:
+        raise ValidationError(f"unknown sync mode {text!r} (expected two-way or one-way)",
+                              field="mode") from None
+
+
+@dataclass(frozen=True)
+class CalendarChoice:
+    """A Google calendar of the account.
+
+    Attributes:
+        calendar_id: Google's calendar id.
+        summary: Its name, as Google shows it.
+        role: ``default`` (pushed to and pulled from) or ``secondary`` (pulled from).
+        selected: Whether it is synced; a removed secondary calendar stays, unselected, so its
+            events stay tied to it.
+    """
+
+    calendar_id: str
+    summary: str
+    role: str
+    selected: bool
+    has_sync_token: bool
+
+
+@dataclass(frozen=True)
+class GoogleSettings:
+    """A practitioner's Google sync connection (``None`` from :func:`get_settings` if none)."""
+
+    practitioner: Staff
+    mode: SyncMode
+    connected: bool
+    identifier: IdentifierMode
+    calendars: tuple[CalendarChoice, ...]
+    last_sync_at: datetime | None
+    last_result: str | None
+    last_error: str | None
+
+    @property
+    def default_calendar(self) -> str | None:
+        for c in self.calendars:
+            if c.role == "default":
+                return c.calendar_id
+        return None
+
+    @property
+    def secondary_calendars(self) -> tuple[CalendarChoice, ...]:
+        return tuple(c for c in self.calendars if c.role == "secondary")
+
+    def is_secondary(self, calendar_id: str | None) -> bool:
+        """True for events from a secondary calendar (the UI styles them apart)."""
+        return calendar_id is not None and any(
+            c.calendar_id == calendar_id for c in self.secondary_calendars
+        )
+
+
+def can_manage(actor: Staff, practitioner_id: int) -> bool:
+    return actor.is_admin or actor.is_scheduler or actor.id == practitioner_id
+
+
+def require_manage(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage(actor, practitioner_id):
+        raise PermissionDenied(
+            f"{actor.login} may not change another practitioner's Google sync"
+        )
+
+
+def _practitioner(s: Session, practitioner_id: int) -> Staff:
+    row = s.get(StaffRow, practitioner_id)
+    if row is None or "practitioner" not in row.roles.split(","):
+        raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
+    return staff_from_row(row)
+
+
+def account_row(s: Session, practitioner_id: int) -> GoogleAccountRow | None:
+    return s.execute(
+        select(GoogleAccountRow).where(col(GoogleAccountRow.practitioner_id) == practitioner_id)
+    ).scalar_one_or_none()
+
+
+def _settings(s: Session, row: GoogleAccountRow) -> GoogleSettings:
+    cals = s.execute(
+        select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
+        .order_by(col(GoogleCalendarRow.role), col(GoogleCalendarRow.calendar_id))
+    ).scalars().all()
+    return GoogleSettings(
+        practitioner=_practitioner(s, row.practitioner_id),
+        mode=SyncMode(row.mode),
+        connected=row.connected,
+        identifier=IdentifierMode(row.identifier),
+        calendars=tuple(
+            CalendarChoice(c.calendar_id, c.summary, c.role, c.selected, c.sync_token is not None)
+            for c in cals
+        ),
+        last_sync_at=row.last_sync_at,
+        last_result=row.last_result,
+        last_error=row.last_error,
+    )
+
+
+def get_settings(ctx: Context, practitioner_id: int) -> GoogleSettings | None:
+    """The practitioner's Google settings, ``None`` when sync was never set up."""
+    ctx.require_actor()
+    with ctx.db.session() as s:
+        row = account_row(s, practitioner_id)
+        return _settings(s, row) if row is not None else None
+
+
+def list_settings(ctx: Context) -> list[GoogleSettings]:
+    """Every connected practitioner the actor may manage (for the periodic worker)."""
+    actor = ctx.require_actor()
+    with ctx.db.session() as s:
+        rows = s.execute(select(GoogleAccountRow)).scalars().all()
+        return [_settings(s, r) for r in rows if can_manage(actor, r.practitioner_id)]
+
+
+def connect(
+    ctx: Context,
+    practitioner_id: int,
+    calendar_id: str,
+    *,
+    summary: str = "",
+    identifier: IdentifierMode | None = None,
+    confirm_pii: bool = False,
+) -> GoogleSettings:
+    """Record ``calendar_id`` as the practitioner's default calendar (creating the account).
+
+    A previous default calendar becomes an unselected secondary, so its events stay tied to it.
+    """
+    require_manage(ctx.require_actor(), practitioner_id)
+    calendar_id = calendar_id.strip()
+    if not calendar_id or len(calendar_id) > 1024 or any(ch.isspace() for ch in calendar_id):
+        raise ValidationError(f"bad Google calendar id {calendar_id!r}", field="calendar")
+    if identifier is not None:
+        check_identifier(ctx, identifier, confirm_pii=confirm_pii)
+    with ctx.db.session() as s:
+        _practitioner(s, practitioner_id)
+        row = account_row(s, practitioner_id)
+        if row is None:
+            row = GoogleAccountRow(practitioner_id=practitioner_id)
+            s.add(row)
+            s.flush()
+        row.connected = True
+        if identifier is not None:
+            row.identifier = identifier.value
+        cals = s.execute(
+            select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
+        ).scalars().all()
+        target = None
+        for c in cals:
+            if c.calendar_id == calendar_id:
+                target = c
+            elif c.role == "default":
+                c.role, c.selected, c.sync_token = "secondary", False, None
+        if target is None:
+            target = GoogleCalendarRow(account_id=row.id, calendar_id=calendar_id)  # type: ignore[arg-type]
+            s.add(target)
+        target.role, target.selected = "default", True
+        if summary:
+            target.summary = summary
+        s.flush()
+        return _settings(s, row)
+
+
+def set_identifier(ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *,
+                   confirm_pii: bool = False) -> GoogleSettings:
+    """How clients are named in pushed titles; every session is re-titled on the next sync."""
+    require_manage(ctx.require_actor(), practitioner_id)
+    mode = parse_identifier(mode) if isinstance(mode, str) else mode
+    check_identifier(ctx, mode, confirm_pii=confirm_pii)
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        row.identifier = mode.value
+        s.flush()
+        return _settings(s, row)
+
+
+def _require_account(s: Session, practitioner_id: int) -> GoogleAccountRow:
+    row = account_row(s, practitioner_id)
+    if row is None:
+        raise NotFoundError(
+            "Google sync is not set up for this practitioner: run `sessions-tui google connect`"
+        )
+    return row
+
+
+def select_calendar(ctx: Context, practitioner_id: int, calendar_id: str, selected: bool, *,
+                    summary: str = "") -> GoogleSettings:
+    """Choose (or stop) pulling a secondary calendar.
+
+    Stopping keeps its events locally, still tied to its id; they are never pushed to another
+    calendar.
+    """
+    require_manage(ctx.require_actor(), practitioner_id)
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        cal = s.execute(select(GoogleCalendarRow).where(
+            col(GoogleCalendarRow.account_id) == row.id,
+            col(GoogleCalendarRow.calendar_id) == calendar_id,
+        )).scalar_one_or_none()
+        if cal is not None and cal.role == "default":
+            raise ValidationError("that is the default calendar; connect another one first",
+                                  field="calendar")
+        if cal is None:
+            if not selected:
+                raise NotFoundError(f"calendar {calendar_id!r} is not one of the secondaries",
+                                    field="calendar")
+            cal = GoogleCalendarRow(account_id=row.id, calendar_id=calendar_id,  # type: ignore[arg-type]
+                                    role="secondary")
+            s.add(cal)
+        cal.selected = selected
+        if summary:
+            cal.summary = summary
+        if not selected:
+            cal.sync_token = None
+        s.flush()
+        return _settings(s, row)
+
+
+def _delete_google_origin(s: Session, account_id: int) -> int:
+    """Remove every local event that came from Google, with its links. Returns how many."""
+    links = s.execute(select(GoogleLinkRow).where(
+        col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+    )).scalars().all()
+    ids = {link.event_id for link in links if link.event_id is not None}
+    if ids:
+        children = set(s.execute(
+            select(col(EventRow.id)).where(col(EventRow.series_id).in_(ids))  # type: ignore[union-attr]
+        ).scalars())
+        family = ids | {c for c in children if c is not None}
+        s.execute(delete(ExdateRow).where(col(ExdateRow.series_id).in_(family)))  # type: ignore[attr-defined]
+        s.execute(delete(EventRow).where(col(EventRow.series_id).in_(family)))  # type: ignore[union-attr]
+        s.execute(delete(EventRow).where(col(EventRow.id).in_(family)))  # type: ignore[union-attr]
+    s.execute(delete(GoogleLinkRow).where(
+        col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+    ))
+    return len(ids)
+
+
+def set_mode(
+    ctx: Context, practitioner_id: int, mode: SyncMode | str
+) -> tuple[GoogleSettings, int]:
+    """Switch one-way/two-way; returns the settings and how many local events were removed."""
+    require_manage(ctx.require_actor(), practitioner_id)
+    mode = parse_mode(mode) if isinstance(mode, str) else mode
+    removed = 0
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        assert row.id is not None
+        if row.mode == mode.value:
+            return _settings(s, row), 0
+        if mode is SyncMode.ONE_WAY:
+            removed = _delete_google_origin(s, row.id)
+        else:
+            # Everything is synced again: a full pull, and every link re-pushed (updates).
+            s.execute(update(GoogleLinkRow).where(col(GoogleLinkRow.account_id) == row.id)
+                      .values(local_hash=None))
+        s.execute(update(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
+                  .values(sync_token=None))
+        row.mode = mode.value
+        s.flush()
+        return _settings(s, row), removed
+
+
+def disconnect(ctx: Context, practitioner_id: int) -> None:
+    """Mark the connection off and drop sync tokens.
+
+    Local events and links stay, so connecting again converges without duplicates.
+    """
+    require_manage(ctx.require_actor(), practitioner_id)
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        row.connected = False
+        s.execute(update(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
+                  .values(sync_token=None))
