@@ -1,0 +1,56 @@
+"""App-wide messages: they cross screens, so they live here rather than on a widget."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from sessions_tui.services.scheduling import AgendaItem
+
+
+class WindowLoaded(Message):
+    """A worker finished loading the events of one window (posted from its thread).
+
+    Attributes:
+        key: Which window (dates, zone and filter), as the calendar screen made it.
+        items: The events, sorted by start.
+        prefetch: True when loaded ahead of need (next/previous period), cache only.
+    """
+
+    def __init__(
+        self, key: Hashable, items: Sequence[AgendaItem], *, prefetch: bool = False
+    ) -> None:
+        super().__init__()
+        self.key = key
+        self.items = items
+        self.prefetch = prefetch
+
+
+class CreateRequested(Message):
+    """Someone asked to create an event starting at ``start`` (aware, display zone).
+
+    The app answers with :meth:`SessionsApp.open_create`; the appointments form plugs in there.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__()
+        self.start = start
+
+
+class HoursChanged(Message):
+    """Office hours or booking availability were saved (posted to the screen on top).
+
+    The calendar reloads its shading when it gets this (and on resume), so a change made on
+    the office hours screen shows as soon as the save lands.
+
+    Attributes:
+        kind: ``"office"`` or ``"availability"`` (see :mod:`sessions_tui.services.hours`).
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind

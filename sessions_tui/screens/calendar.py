@@ -1,0 +1,463 @@
+"""The calendar: one screen whose body swaps between the month, week/day and agenda views.
+
+State (view, cursor day and slot, filters, privacy) lives on the App as reactives; this screen
+watches them, loads the window it needs in a thread worker, and redraws.
+
+| Key | Action |
+| --- | --- |
+| t | Today (keeps the view) |
+| n / j, p / k | Next / previous period |
+| m w d a | Month, week, day, agenda view |
+| v | Open the view picker |
+| c | New event at the cursor |
+| / | Search |
+| g | Go to a date |
+| f | Filters |
+| P | Privacy mode |
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Label, Select
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from sessions_tui.domain.timeutil import days_bounds
+from sessions_tui.messages import CreateRequested, HoursChanged, WindowLoaded
+from sessions_tui.services.calendar import (
+    Filters,
+    period_range,
+    period_title,
+    shift_period,
+    window_items,
+)
+from sessions_tui.services.scheduling import AgendaItem
+from sessions_tui.widgets.agenda_list import AgendaList
+from sessions_tui.widgets.legend import Legend
+from sessions_tui.widgets.month_grid import MonthGrid
+from sessions_tui.widgets.time_grid import SLOT_MINUTES, TimeGrid, slot_of
+from sessions_tui.widgets.tz_badge import TzBadge
+from sessions_tui.widgets.view_picker import ViewPicker
+
+if TYPE_CHECKING:
+    from sessions_tui.app import SessionsApp
+
+WindowKey = tuple[date, int, str, Filters]
+CACHE_WINDOWS = 24
+
+
+class CalendarScreen(Screen[None]):
+    """Month, week, day and agenda views with a header, legend and footer."""
+
+    HELP = """The calendar. Arrow keys move the cursor; enter opens the event under it or
+starts a new one in an empty slot. Left/right move a day (and into the next period at the
+edge); n/p move a whole period."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "today", "Today", id="calendar.today", tooltip="Go to today; keeps the view"),
+        Binding("n", "next_period", "Next", id="calendar.next", tooltip="Next month, week or day"),
+        Binding(
+            "p",
+            "previous_period",
+            "Prev",
+            id="calendar.previous",
+            tooltip="Previous month, week or day",
+        ),
+        Binding(
+            "j",
+            "next_period",
+            "Next",
+            id="calendar.next-j",
+            show=False,
+            tooltip="Next period (as n)",
+        ),
+        Binding(
+            "k",
+            "previous_period",
+            "Prev",
+            id="calendar.previous-k",
+            show=False,
+            tooltip="Previous period (as p)",
+        ),
+        Binding(
+            "right",
+            "next_period",
+            "Next",
+            id="calendar.right",
+            show=False,
+            tooltip="Next period (agenda); the grids move the cursor a day",
+        ),
+        Binding(
+            "left",
+            "previous_period",
+            "Prev",
+            id="calendar.left",
+            show=False,
+            tooltip="Previous period (agenda); the grids move the cursor a day",
+        ),
+        Binding(
+            "m", "view('month')", "Month", id="calendar.month", show=False, tooltip="Month view"
+        ),
+        Binding("w", "view('week')", "Week", id="calendar.week", show=False, tooltip="Week view"),
+        Binding("d", "view('day')", "Day", id="calendar.day", show=False, tooltip="Day view"),
+        Binding(
+            "a",
+            "view('agenda')",
+            "Agenda",
+            id="calendar.agenda",
+            show=False,
+            tooltip="Agenda (list) view",
+        ),
+        Binding(
+            "v",
+            "pick_view",
+            "View",
+            id="calendar.pick-view",
+            show=False,
+            tooltip="Open the view picker",
+        ),
+        Binding("c", "create", "New", id="calendar.create", tooltip="New event at the cursor"),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            id="calendar.search",
+            tooltip="Find events by client, ID, title or location",
+        ),
+        Binding("g", "go_to_date", "Go to", id="calendar.go-to", tooltip="Jump to a typed date"),
+        Binding(
+            "f",
+            "filters",
+            "Filter",
+            id="calendar.filters",
+            tooltip="Filter by practitioner, location, status, notes",
+        ),
+        Binding(
+            "P",
+            "privacy",
+            "Privacy",
+            id="calendar.privacy",
+            tooltip="Show client initials instead of names",
+        ),
+        Binding(
+            "F",
+            "find_free_slot",
+            "Free slot",
+            id="calendar.free-slot",
+            tooltip="Jump to the next free booking slot of the practitioners in the filter",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="calendar")
+        self._cache: OrderedDict[Hashable, Sequence[AgendaItem]] = OrderedDict()
+        self._key: WindowKey | None = None
+        self._in_flight: WindowKey | None = None
+        self._shading: dict[Hashable, Any] = {}
+        """Office-hours shading per (grid, first day, days, zone, practitioners) loaded."""
+
+    @property
+    def sessions(self) -> SessionsApp:
+        return cast("SessionsApp", self.app)
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top-bar"):
+            yield Label("", id="view-title")
+            yield Label("", id="loading")
+            yield ViewPicker(self.sessions.view, id="view-picker")
+            yield TzBadge("", id="tz-badge")
+        with Horizontal(id="status-bar"):
+            yield Label("", id="filter-summary")
+            yield Label("", id="privacy-indicator")
+        with ContentSwitcher(initial="time-grid", id="views"):
+            yield TimeGrid(id="time-grid")
+            yield MonthGrid(id="month-grid")
+            yield AgendaList(id="agenda-list")
+        yield Legend(id="legend")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        app = self.sessions
+        for name in ("view", "cursor_day", "cursor_slot", "filters", "privacy", "facts"):
+            self.watch(app, name, self._state_changed, init=False)
+        self.refresh_view()
+
+    def _state_changed(self, _value: object = None) -> None:
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self._shading.clear()  # office hours may have changed on another screen
+        self.refresh_view()
+
+    # --- the window and its cache ------------------------------------------------------------
+
+    def _window(self) -> tuple[WindowKey, date, int]:
+        app = self.sessions
+        first, days = period_range(app.view, app.cursor_day, app.week_starts_monday)
+        return (first, days, app.tz.key, app.filters), first, days
+
+    def invalidate(self) -> None:
+        """Forget loaded windows (after the data changed) and reload the visible one."""
+        self._cache.clear()
+        self._in_flight = None
+        self.refresh_view()
+
+    def cached(self, key: Hashable) -> Sequence[AgendaItem] | None:
+        items = self._cache.get(key)
+        if items is not None:
+            self._cache.move_to_end(key)
+        return items
+
+    def on_window_loaded(self, message: WindowLoaded) -> None:
+        if message.key == self._in_flight:
+            self._in_flight = None
+        self._cache[message.key] = message.items
+        self._cache.move_to_end(message.key)
+        while len(self._cache) > CACHE_WINDOWS:
+            self._cache.popitem(last=False)
+        if message.key == self._key:
+            self.refresh_view()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="window",
+        exit_on_error=False,
+        description="Load calendar window",
+    )
+    def load_windows(self, wanted: list[tuple[WindowKey, date, int]], known: set[Hashable]) -> None:
+        """Load the visible window, then its neighbours ahead of need (unless cancelled)."""
+        worker = get_current_worker()
+        app = self.sessions
+        for n, (key, first, days) in enumerate(wanted):
+            if worker.is_cancelled:
+                return
+            if n and key in known:
+                continue
+            start, end = days_bounds(first, days, app.tz)
+            items = window_items(app.ctx, start, end, app.tz, key[3])
+            self.post_message(WindowLoaded(key, items, prefetch=n > 0))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self._in_flight = None
+            self.notify(f"Could not load the calendar: {event.worker.error}", severity="error")
+
+    # --- office hours shading ----------------------------------------------------------------
+
+    def _shading_for(self, grid: str, first: date, days: int) -> Any:
+        """The loaded shading of a grid (``time``: intervals per day, ``month``: days with no
+        hours), or None while a worker loads it."""
+        app = self.sessions
+        key = (grid, first, days, app.tz.key, app.filters.practitioner_ids)
+        if key in self._shading:
+            return self._shading[key]
+        self.load_shading(key)
+        return None
+
+    @work(thread=True, exclusive=True, group="shading", exit_on_error=False,
+          description="Load office hours shading")
+    def load_shading(self, key: tuple[str, date, int, str, frozenset[int] | None]) -> None:
+        from sessions_tui.services.shading import days_without_hours, shading_for_days
+
+        grid, first, days, _tz, ids = key
+        app = self.sessions
+        dates = [first + timedelta(days=n) for n in range(days)]
+        people = sorted(ids) if ids is not None else None
+        if grid == "month":
+            found: Any = days_without_hours(app.ctx, dates, app.tz, people)
+        else:
+            found = shading_for_days(app.ctx, dates, app.tz, people)
+        self.app.call_from_thread(self._shading_loaded, key, found)
+
+    def _shading_loaded(self, key: Hashable, found: Any) -> None:
+        self._shading[key] = found
+        self.refresh_view()
+
+    @on(HoursChanged)
+    def _hours_changed(self, _message: HoursChanged) -> None:
+        self._shading.clear()
+        self.refresh_view()
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def refresh_view(self) -> None:
+        """Redraw the header and the current view from the App's state and the cache."""
+        app = self.sessions
+        key, first, days = self._window()
+        self._key = key
+        items = self.cached(key)
+        if items is None and key != self._in_flight:
+            self._in_flight = key
+            neighbours = []
+            for step in (1, -1):
+                other = shift_period(app.view, app.cursor_day, step)
+                f2, d2 = period_range(app.view, other, app.week_starts_monday)
+                neighbours.append(((f2, d2, app.tz.key, app.filters), f2, d2))
+            self.load_windows([(key, first, days), *neighbours], set(self._cache))
+        self._draw_header(items is None)
+        facts = app.facts
+        markers = facts.markers if facts else {}
+        colors = {p.id: p.color for p in facts.practitioners} if facts else {}
+        now = app.clock.now()
+        switcher = self.query_one("#views", ContentSwitcher)
+        if app.view in ("week", "day"):
+            switcher.current = "time-grid"
+            grid = self.query_one(TimeGrid)
+            grid.show(
+                days=[first + timedelta(days=n) for n in range(days)],
+                tz=app.tz,
+                items=items,
+                cursor_day=app.cursor_day,
+                cursor_slot=app.cursor_slot,
+                now=now,
+                privacy=app.privacy,
+                markers=markers,
+                colors=colors,
+            )
+            grid.set_shading(self._shading_for("time", first, days) or {})
+            target: Any = grid
+        elif app.view == "month":
+            switcher.current = "month-grid"
+            month = self.query_one(MonthGrid)
+            month.show(
+                first=first,
+                weeks=days // 7,
+                month=app.cursor_day.month,
+                tz=app.tz,
+                items=items,
+                cursor_day=app.cursor_day,
+                now=now,
+                privacy=app.privacy,
+                markers=markers,
+                colors=colors,
+            )
+            month.set_no_hours(self._shading_for("month", first, days) or set())
+            target = month
+        else:
+            switcher.current = "agenda-list"
+            agenda = self.query_one(AgendaList)
+            agenda.show(items, app.tz, first, days, privacy=app.privacy, focus_day=app.cursor_day)
+            target = agenda
+        picker = self.query_one(ViewPicker)
+        if picker.value != app.view:
+            with picker.prevent(Select.Changed):
+                picker.value = app.view
+        if not picker.has_focus and not picker.expanded and self.focused is not target:
+            target.focus()
+        if facts:
+            self.query_one(Legend).set_people(facts.practitioners, facts.markers)
+
+    def _draw_header(self, loading: bool) -> None:
+        app = self.sessions
+        self.query_one("#view-title", Label).update(
+            period_title(app.view, app.cursor_day, app.week_starts_monday)
+        )
+        self.query_one("#loading", Label).update("loading…" if loading else "")
+        noon = datetime.combine(app.cursor_day, time(12), tzinfo=app.tz)
+        self.query_one(TzBadge).show_zone(app.tz, noon)
+        facts = app.facts
+        summary = app.filters.summary(
+            facts.practitioners if facts else (), facts.locations if facts else ()
+        )
+        self.query_one("#filter-summary", Label).update(summary)
+        self.query_one("#privacy-indicator", Label).update(
+            "PRIVACY: initials only" if app.privacy else ""
+        )
+        self.query_one("#privacy-indicator", Label).set_class(app.privacy, "-on")
+
+    # --- view messages -----------------------------------------------------------------------
+
+    @on(TimeGrid.CursorMoved)
+    def _grid_cursor(self, message: TimeGrid.CursorMoved) -> None:
+        self.sessions.move_cursor(message.day, message.slot)
+
+    @on(MonthGrid.CursorMoved)
+    def _month_cursor(self, message: MonthGrid.CursorMoved) -> None:
+        self.sessions.move_cursor(message.day, None)
+
+    @on(TimeGrid.EventSelected)
+    @on(AgendaList.EventSelected)
+    def _open_event(self, message: TimeGrid.EventSelected | AgendaList.EventSelected) -> None:
+        self.sessions.open_event(message.item)
+
+    @on(TimeGrid.SlotSelected)
+    def _new_in_slot(self, message: TimeGrid.SlotSelected) -> None:
+        self.post_message(CreateRequested(message.start))
+
+    @on(MonthGrid.DaySelected)
+    def _open_day(self, message: MonthGrid.DaySelected) -> None:
+        self.sessions.move_cursor(message.day, None)
+        self.sessions.view = "day"
+
+    @on(Select.Changed, "#view-picker")
+    def _picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.sessions.view:
+            self.sessions.view = event.value
+        self.call_after_refresh(self._focus_view)
+
+    def _focus_view(self) -> None:
+        widget_id = {"month": "#month-grid", "agenda": "#agenda-list"}.get(
+            self.sessions.view, "#time-grid"
+        )
+        self.query_one(widget_id).focus()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_today(self) -> None:
+        app = self.sessions
+        now = app.clock.now().astimezone(app.tz)
+        app.move_cursor(now.date(), slot_of(now, app.tz))
+
+    def action_next_period(self) -> None:
+        app = self.sessions
+        app.move_cursor(shift_period(app.view, app.cursor_day, 1), None)
+
+    def action_previous_period(self) -> None:
+        app = self.sessions
+        app.move_cursor(shift_period(app.view, app.cursor_day, -1), None)
+
+    def action_view(self, view: str) -> None:
+        self.sessions.view = view
+
+    def action_pick_view(self) -> None:
+        picker = self.query_one(ViewPicker)
+        picker.focus()
+        picker.action_show_overlay()
+
+    def action_create(self) -> None:
+        app = self.sessions
+        minutes = app.cursor_slot * SLOT_MINUTES
+        wall = datetime.combine(app.cursor_day, time(minutes // 60, minutes % 60))
+        if app.view in ("month", "agenda"):
+            wall = datetime.combine(app.cursor_day, time(9))
+        self.post_message(CreateRequested(wall.replace(tzinfo=app.tz)))
+
+    def action_search(self) -> None:
+        self.sessions.open_search()
+
+    def action_go_to_date(self) -> None:
+        self.sessions.open_go_to_date()
+
+    def action_filters(self) -> None:
+        self.sessions.open_filters()
+
+    def action_privacy(self) -> None:
+        self.sessions.privacy = not self.sessions.privacy
+
+    def action_find_free_slot(self) -> None:
+        from sessions_tui.screens.free_slot import find_next_free_slot
+
+        find_next_free_slot(self.sessions)

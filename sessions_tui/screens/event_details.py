@@ -1,0 +1,125 @@
+"""An event's details, read-only: times in the display zone and the event's own zone, people,
+place, status, notes and recurrence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from sessions_tui.domain.events import EventKind
+from sessions_tui.domain.timeutil import zone, zone_label
+from sessions_tui.services.calendar import display_title
+from sessions_tui.services.scheduling import AgendaItem
+
+FREQ = {"DAILY": "daily", "WEEKLY": "weekly", "MONTHLY": "monthly", "YEARLY": "yearly"}
+DAYS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat", "SU": "Sun"}
+
+
+def describe_rrule(rrule: str) -> str:
+    """``FREQ=WEEKLY;COUNT=8`` → ``Repeats weekly, 8 times``."""
+    parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
+    text = "Repeats " + FREQ.get(parts.get("FREQ", ""), parts.get("FREQ", "").lower())
+    interval = parts.get("INTERVAL")
+    if interval and interval != "1":
+        text += f" (every {interval})"
+    if "BYDAY" in parts:
+        text += " on " + ", ".join(DAYS.get(d[-2:], d) for d in parts["BYDAY"].split(","))
+    if "COUNT" in parts:
+        text += f", {parts['COUNT']} times"
+    if "UNTIL" in parts:
+        until = parts["UNTIL"]
+        text += (
+            f", until {until[:4]}-{until[4:6]}-{until[6:8]}"
+            if len(until) >= 8
+            else f", until {until}"
+        )
+    return text
+
+
+def recurrence_text(item: AgendaItem) -> str:
+    ev = item.event
+    if ev.rrule:
+        return describe_rrule(ev.rrule)
+    if ev.series_id is not None:
+        return "One occurrence of a recurring series, changed from the series"
+    return "Does not repeat"
+
+
+def when_text(item: AgendaItem, tz: ZoneInfo) -> str:
+    if isinstance(item.start, datetime) and isinstance(item.end, datetime):
+        s, e = item.start.astimezone(tz), item.end.astimezone(tz)
+        day = f"{s:%a, %b} {s.day}, {s.year}"
+        end = f"{e:%H:%M}" if e.date() == s.date() else f"{e:%a, %b} {e.day} {e:%H:%M}"
+        return f"{day} {s:%H:%M}–{end}  {zone_label(tz, s)}"
+    last = item.end - timedelta(days=1)  # type: ignore[operator]
+    first = item.start
+    if last == first:
+        return f"{first:%a, %b} {first.day}, {first.year}, all day"
+    return f"{first:%a, %b} {first.day} – {last:%a, %b} {last.day}, {last.year}, all day"
+
+
+def detail_lines(item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> list[tuple[str, str]]:
+    """``(label, value)`` pairs shown on the details screen."""
+    ev = item.event
+    rows: list[tuple[str, str]] = [("When", when_text(item, tz))]
+    if isinstance(item.start, datetime):
+        own = zone(ev.tzid)
+        rows.append(("Own zone", when_text(item, own)))
+    rows.append(("Kind", "Client session" if ev.kind is EventKind.SESSION else "Other event"))
+    if item.client is not None:
+        client = item.client.initials if privacy else item.client.full_name
+        if item.client.internal_id:
+            client += f" ({item.client.internal_id})"
+        rows.append(("Client", client))
+    elif ev.title:
+        rows.append(("Title", ev.title))
+    rows.append(("Practitioner", item.practitioner.name if item.practitioner else "Whole practice"))
+    rows.append(("Location", item.location.name if item.location else "None"))
+    rows.append(("Status", "✗ cancelled" if ev.is_cancelled else "scheduled"))
+    rows.append(("Busy", "busy" if ev.busy else "○ free (does not block time)"))
+    if ev.kind is EventKind.SESSION:
+        rows.append(("Notes", "✓ completed" if ev.notes_completed else "not yet"))
+    rows.append(("Repeats", recurrence_text(item)))
+    return rows
+
+
+class EventDetailsScreen(Screen[None]):
+    """Read-only details of one occurrence."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="details.close", tooltip="Back to the calendar"),
+    ]
+
+    DEFAULT_CSS = """
+    EventDetailsScreen VerticalScroll { padding: 1 2; }
+    EventDetailsScreen #details-title { text-style: bold; margin-bottom: 1; }
+    """
+
+    def __init__(self, item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> None:
+        super().__init__()
+        self.item = item
+        self.tz = tz
+        self.privacy = privacy
+
+    def compose(self) -> ComposeResult:
+        title = display_title(self.item, privacy=self.privacy)
+        if self.item.event.is_cancelled:
+            title += " [cancelled]"
+        with VerticalScroll():
+            yield Static(title, id="details-title", markup=False)
+            for label, value in detail_lines(self.item, self.tz, privacy=self.privacy):
+                yield Static(f"{label + ':':<14}{value}", classes="detail", markup=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss()

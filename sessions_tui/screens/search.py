@@ -1,0 +1,140 @@
+"""Search every date for a client (name or internal ID), title or location.
+
+Type, press enter to move into the results (the first upcoming match is highlighted), then
+``n``/``N`` for the next/previous match and enter to jump there on the calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from sessions_tui.services.calendar import first_upcoming, search_events
+from sessions_tui.services.render import describe
+from sessions_tui.services.scheduling import AgendaItem
+
+if TYPE_CHECKING:
+    from sessions_tui.app import SessionsApp
+
+
+def result_line(item: AgendaItem, app: SessionsApp) -> str:
+    start = item.start.astimezone(app.tz) if isinstance(item.start, datetime) else item.start
+    return (
+        f"{start:%a %b} {start.day:>2}, {start.year}  {describe(item, app.tz, privacy=app.privacy)}"
+    )
+
+
+class SearchResults(OptionList):
+    """The matches, one per line with its date."""
+
+    DEFAULT_CSS = "SearchResults { height: 1fr; border: none; }"
+
+
+class SearchScreen(Screen[AgendaItem | None]):
+    """Find events across all dates and jump to one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="search.close", tooltip="Back without jumping"),
+        Binding(
+            "n", "match(1)", "Next match", id="search.next", tooltip="Highlight the next match"
+        ),
+        Binding(
+            "N",
+            "match(-1)",
+            "Prev match",
+            id="search.previous",
+            tooltip="Highlight the previous match",
+        ),
+        Binding(
+            "down",
+            "to_results",
+            "Results",
+            id="search.to-results",
+            show=False,
+            tooltip="From the search box into the results",
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    SearchScreen #search-input { margin: 0 0; }
+    SearchScreen #search-status { padding: 0 1; height: 1; color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: Sequence[AgendaItem] = ()
+
+    @property
+    def sessions(self) -> SessionsApp:
+        return cast("SessionsApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Client name or ID, title, location", id="search-input")
+        yield Label("Type to search every date; enter goes to the results.", id="search-status")
+        yield SearchResults(id="search-results")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self.run_search(event.value)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_to_results()
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="Search")
+    def run_search(self, text: str) -> None:
+        app = self.sessions
+        items = search_events(app.ctx, text, app.tz)
+        self.app.call_from_thread(self._show, text, items)
+
+    def _show(self, text: str, items: Sequence[AgendaItem]) -> None:
+        if text != self.query_one(Input).value:
+            return  # a newer search is on its way
+        self.items = items
+        results = self.query_one(SearchResults)
+        results.clear_options()
+        results.add_options(
+            [Option(Text(result_line(it, self.sessions)), id=str(n)) for n, it in enumerate(items)]
+        )
+        status = self.query_one("#search-status", Label)
+        if not text.strip():
+            status.update("Type to search every date; enter goes to the results.")
+        elif not items:
+            status.update(f"No events match {text.strip()!r}.")
+        else:
+            status.update(f"{len(items)} matches; n/N next/previous, enter jumps there.")
+            now = self.sessions.clock.now()
+            results.highlighted = first_upcoming(items, now, self.sessions.tz)
+
+    def action_to_results(self) -> None:
+        results = self.query_one(SearchResults)
+        if results.option_count:
+            results.focus()
+
+    def action_match(self, step: int) -> None:
+        results = self.query_one(SearchResults)
+        if not results.option_count:
+            return
+        current = results.highlighted if results.highlighted is not None else -step
+        results.highlighted = (current + step) % results.option_count
+        results.focus()
+
+    @on(OptionList.OptionSelected, "#search-results")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.items[event.option_index])
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,458 @@
+"""Use cases behind the calendar views: windows, filters, search, legend, week start.
+
+Everything here is plain synchronous code the UI calls from thread workers; it returns frozen
+dataclasses (``AgendaItem``, ``Filters``, ``Staff``), never rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from sessions_tui.domain.events import EventKind, Instant, Occurrence, Status
+from sessions_tui.domain.model import Location, Staff
+from sessions_tui.domain.recurrence import occurrences
+from sessions_tui.services.context import Context
+from sessions_tui.services.practice import (
+    get_preference,
+    get_settings,
+    list_locations,
+    practitioners,
+    set_preference,
+)
+from sessions_tui.services.scheduling import AgendaItem, agenda
+from sessions_tui.store import queries
+from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow, StaffRow
+
+FILTERS_KEY = "calendar.filters"
+"""Preference key under which each user's calendar filter is remembered."""
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the calendar shows. ``None`` in a field means "no filter on it".
+
+    Attributes:
+        practitioner_ids: Show only these practitioners (practice-wide events stay visible).
+        location_ids: Show only events at these locations.
+        statuses: Show only events with these statuses.
+        notes_completed: ``True`` only sessions with notes done, ``False`` only sessions still
+            waiting for notes; other events are hidden while this is set.
+    """
+
+    practitioner_ids: frozenset[int] | None = None
+    location_ids: frozenset[int] | None = None
+    statuses: frozenset[Status] | None = None
+    notes_completed: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != Filters()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "practitioners": sorted(self.practitioner_ids)
+            if self.practitioner_ids is not None
+            else None,
+            "locations": sorted(self.location_ids) if self.location_ids is not None else None,
+            "statuses": sorted(s.value for s in self.statuses)
+            if self.statuses is not None
+            else None,
+            "notes_completed": self.notes_completed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Filters:
+        """Read a stored filter; anything malformed falls back to "no filter" for that field."""
+        if not isinstance(data, dict):
+            return cls()
+
+        def ids(value: Any) -> frozenset[int] | None:
+            if isinstance(value, list) and all(isinstance(v, int) for v in value):
+                return frozenset(value)
+            return None
+
+        statuses: frozenset[Status] | None = None
+        raw = data.get("statuses")
+        if isinstance(raw, list):
+            try:
+                statuses = frozenset(Status(v) for v in raw)
+            except ValueError:
+                statuses = None
+        notes = data.get("notes_completed")
+        return cls(
+            practitioner_ids=ids(data.get("practitioners")),
+            location_ids=ids(data.get("locations")),
+            statuses=statuses,
+            notes_completed=notes if isinstance(notes, bool) else None,
+        )
+
+    def keeps(self, item: AgendaItem) -> bool:
+        """The filters the window query does not apply itself (status and notes)."""
+        if self.statuses is not None and item.status not in self.statuses:
+            return False
+        if self.notes_completed is not None:
+            if item.event.kind is not EventKind.SESSION:
+                return False
+            if item.event.notes_completed is not self.notes_completed:
+                return False
+        return True
+
+    def summary(self, staff: Sequence[Staff], locations: Sequence[Location]) -> str:
+        """One line for the header, e.g. ``Alice Moreno, Ben Okafor · Telehealth · cancelled``."""
+        if not self.active:
+            return "All events"
+        parts: list[str] = []
+        if self.practitioner_ids is not None:
+            names = [p.name for p in staff if p.id in self.practitioner_ids]
+            parts.append(", ".join(names) if names else "no practitioners")
+        if self.location_ids is not None:
+            names = [loc.name for loc in locations if loc.id in self.location_ids]
+            parts.append(", ".join(names) if names else "no locations")
+        if self.statuses is not None:
+            parts.append(" or ".join(sorted(s.value for s in self.statuses)) or "no status")
+        if self.notes_completed is not None:
+            parts.append("notes done" if self.notes_completed else "notes not yet")
+        return "Filter: " + " · ".join(parts)
+
+
+def load_filters(ctx: Context) -> Filters:
+    """The current user's remembered filter (no filter if none was saved)."""
+    return Filters.from_json(get_preference(ctx, FILTERS_KEY))
+
+
+def save_filters(ctx: Context, filters: Filters) -> None:
+    """Remember ``filters`` for the current user."""
+    set_preference(ctx, FILTERS_KEY, filters.to_json())
+
+
+# --- practice facts the views need ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarFacts:
+    """Slow-changing facts loaded once when the calendar opens.
+
+    Attributes:
+        practitioners: Practitioners in name order, each with a colour.
+        markers: A short unique letter per practitioner id, shown next to their events.
+        locations: All locations (archived ones too: old events still name them).
+        week_starts_monday: Whether weeks start on Monday for this user.
+    """
+
+    practitioners: tuple[Staff, ...]
+    markers: dict[int, str]
+    locations: tuple[Location, ...]
+    week_starts_monday: bool
+
+
+def practitioner_markers(people: Sequence[Staff]) -> dict[int, str]:
+    """A unique one-letter marker per practitioner (first free letter of login, then name)."""
+    taken: set[str] = set()
+    out: dict[int, str] = {}
+    for p in people:
+        candidates = [c.upper() for c in p.login + p.name if c.isalpha()]
+        letter = next((c for c in candidates if c not in taken), None)
+        if letter is None:
+            letter = (
+                next(str(n) for n in range(10) if str(n) not in taken) if len(taken) < 36 else "?"
+            )
+        taken.add(letter)
+        out[p.id] = letter
+    return out
+
+
+def week_starts_monday(ctx: Context, user_setting: bool | None) -> bool:
+    """The user's config wins; otherwise the practice setting (Sunday by default)."""
+    if user_setting is not None:
+        return user_setting
+    return get_settings(ctx).week_starts_monday
+
+
+def calendar_facts(ctx: Context, user_week_starts_monday: bool | None = None) -> CalendarFacts:
+    people = tuple(practitioners(ctx))
+    return CalendarFacts(
+        practitioners=people,
+        markers=practitioner_markers(people),
+        locations=tuple(list_locations(ctx)),
+        week_starts_monday=week_starts_monday(ctx, user_week_starts_monday),
+    )
+
+
+# --- windows --------------------------------------------------------------------------------
+
+
+def window_items(
+    ctx: Context, start: datetime, end: datetime, tz: ZoneInfo, filters: Filters
+) -> list[AgendaItem]:
+    """Occurrences in ``[start, end)`` that pass ``filters``, people and places resolved."""
+    items = agenda(
+        ctx,
+        start,
+        end,
+        tz,
+        practitioner_ids=sorted(filters.practitioner_ids)
+        if filters.practitioner_ids is not None
+        else None,
+        location_ids=sorted(filters.location_ids) if filters.location_ids is not None else None,
+    )
+    return [i for i in items if filters.keeps(i)]
+
+
+def display_title(item: AgendaItem, *, privacy: bool) -> str:
+    """The client's name (initials in privacy mode) for a session, else the event title."""
+    if item.client is not None and item.event.kind is EventKind.SESSION:
+        return item.client.initials if privacy else item.client.full_name
+    return item.event.title
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def _resolve(s: Session, occ: Sequence[Occurrence]) -> list[AgendaItem]:
+    staff_ids = {o.event.practitioner_id for o in occ if o.event.practitioner_id}
+    client_ids = {o.event.client_id for o in occ if o.event.client_id}
+    loc_ids = {o.event.location_id for o in occ if o.event.location_id}
+    staff = (
+        {
+            r.id: queries.staff_from_row(r)
+            for r in s.execute(select(StaffRow).where(col(StaffRow.id).in_(staff_ids))).scalars()
+        }
+        if staff_ids
+        else {}
+    )
+    clients = (
+        {
+            r.id: queries.client_from_row(r)
+            for r in s.execute(select(ClientRow).where(col(ClientRow.id).in_(client_ids))).scalars()
+        }
+        if client_ids
+        else {}
+    )
+    locs = (
+        {
+            r.id: queries.location_from_row(r)
+            for r in s.execute(
+                select(LocationRow).where(col(LocationRow.id).in_(loc_ids))
+            ).scalars()
+        }
+        if loc_ids
+        else {}
+    )
+    return [
+        AgendaItem(
+            o,
+            staff.get(o.event.practitioner_id) if o.event.practitioner_id else None,
+            clients.get(o.event.client_id) if o.event.client_id else None,
+            locs.get(o.event.location_id) if o.event.location_id else None,
+        )
+        for o in occ
+    ]
+
+
+def _utc_key(value: Instant, tz: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=tz).astimezone(UTC)
+
+
+def search_events(
+    ctx: Context, text: str, tz: ZoneInfo, *, limit: int = 300, horizon_days: int = 730
+) -> list[AgendaItem]:
+    """Occurrences whose client (name or internal ID), title or location matches ``text``.
+
+    Searches every date: open-ended series are expanded up to ``horizon_days`` after now. The
+    result is sorted by start; when it is longer than ``limit``, the matches nearest to now are
+    kept (a quarter before it, the rest after), because "when is the next session?" is the
+    question asked most.
+    """
+    needle = text.strip()
+    if not needle:
+        return []
+    like = f"%{needle}%"
+    now = ctx.clock.now()
+    horizon = now + timedelta(days=horizon_days)
+    with ctx.db.session() as s:
+        client_ids = select(col(ClientRow.id)).where(
+            col(ClientRow.first_name).ilike(like)
+            | col(ClientRow.last_name).ilike(like)
+            | col(ClientRow.internal_id).ilike(like)
+            | (col(ClientRow.first_name) + " " + col(ClientRow.last_name)).ilike(like)
+        )
+        loc_ids = select(col(LocationRow.id)).where(col(LocationRow.name).ilike(like))
+        rows = (
+            s.execute(
+                select(EventRow).where(
+                    or_(
+                        col(EventRow.client_id).in_(client_ids),
+                        col(EventRow.location_id).in_(loc_ids),
+                        col(EventRow.title).ilike(like),
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        series_ids = [r.id for r in rows if r.is_series]
+        skip: dict[int, set[str]] = {}
+        if series_ids:
+            for sid, key in s.execute(
+                select(col(ExdateRow.series_id), col(ExdateRow.recurrence_key)).where(
+                    col(ExdateRow.series_id).in_(series_ids)
+                )
+            ):
+                skip.setdefault(sid, set()).add(key)
+            for osid, okey in s.execute(
+                select(col(EventRow.series_id), col(EventRow.recurrence_key)).where(
+                    col(EventRow.series_id).in_(series_ids)
+                )
+            ):
+                if osid is not None and okey:
+                    skip.setdefault(osid, set()).add(okey)
+        occ: list[Occurrence] = []
+        for row in rows:
+            ev = queries.row_to_event(row)
+            lo, hi = row.start_utc, row.end_utc
+            if row.is_series:
+                hi = row.series_end_utc or horizon
+            assert row.id is not None
+            keys = skip.get(row.id, set())
+            occ.extend(
+                occurrences(
+                    ev,
+                    lo,
+                    hi + timedelta(days=1),
+                    display_tz=tz,
+                    skip=[queries.parse_recurrence_key(k) for k in keys],
+                )
+            )
+        occ.sort(key=lambda o: (_utc_key(o.start, tz), o.event.id or 0))
+        if len(occ) > limit:
+            first_future = next(
+                (n for n, o in enumerate(occ) if _utc_key(o.end, tz) > now), len(occ)
+            )
+            begin = max(0, min(first_future - limit // 4, len(occ) - limit))
+            occ = occ[begin : begin + limit]
+        return _resolve(s, occ)
+
+
+def first_upcoming(items: Iterable[AgendaItem], now: datetime, tz: ZoneInfo) -> int:
+    """Index of the first item that has not ended by ``now`` (the last one if all have)."""
+    last = -1
+    for n, item in enumerate(items):
+        last = n
+        if _utc_key(item.end, tz) > now:
+            return n
+    return max(last, 0)
+
+
+def week_start(day: date, monday: bool) -> date:
+    """The first day of the week holding ``day``."""
+    offset = day.weekday() if monday else (day.weekday() + 1) % 7
+    return day - timedelta(days=offset)
+
+
+# --- periods --------------------------------------------------------------------------------
+
+VIEWS = ("month", "week", "day", "agenda")
+AGENDA_DAYS = 7
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, d))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def period_range(view: str, cursor: date, monday: bool) -> tuple[date, int]:
+    """The first day and number of days a view shows around ``cursor``.
+
+    The month view shows whole weeks (4 to 6) covering the month; the agenda shows a week from
+    the cursor day.
+    """
+    if view == "day":
+        return cursor, 1
+    if view == "week":
+        return week_start(cursor, monday), 7
+    if view == "agenda":
+        return cursor, AGENDA_DAYS
+    first_of_month = cursor.replace(day=1)
+    first = week_start(first_of_month, monday)
+    last = add_months(first_of_month, 1) - timedelta(days=1)
+    weeks = ((last - first).days // 7) + 1
+    return first, weeks * 7
+
+
+def shift_period(view: str, cursor: date, steps: int) -> date:
+    """The cursor day ``steps`` periods later (earlier when negative)."""
+    if view == "month":
+        return add_months(cursor, steps)
+    if view == "day":
+        return cursor + timedelta(days=steps)
+    return cursor + timedelta(days=7 * steps)
+
+
+def range_title(first: date, last: date) -> str:
+    """``Nov 23 – 29, 2026``, ``Nov 29 – Dec 5, 2026``, ``Dec 27, 2026 – Jan 2, 2027``."""
+    if first.year != last.year:
+        return f"{first:%b} {first.day}, {first.year} – {last:%b} {last.day}, {last.year}"
+    if first.month != last.month:
+        return f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}"
+    return f"{first:%b} {first.day} – {last.day}, {last.year}"
+
+
+def period_title(view: str, cursor: date, monday: bool) -> str:
+    """The view's title: ``November 2026``, ``Nov 23 – 29, 2026``, ``Wednesday, Nov 25, 2026``."""
+    if view == "month":
+        return f"{cursor:%B %Y}"
+    if view == "day":
+        return f"{cursor:%A, %b} {cursor.day}, {cursor.year}"
+    first, days = period_range(view, cursor, monday)
+    return range_title(first, first + timedelta(days=days - 1))
+
+
+def parse_user_date(text: str, today: date) -> date:
+    """A date typed by a person: ``YYYY-MM-DD``, ``today``, ``tomorrow``, ``yesterday``, ``+3``.
+
+    Raises:
+        ValidationError: naming what was typed and what is expected.
+    """
+    from sessions_tui.domain.errors import ValidationError
+    from sessions_tui.domain.timeutil import parse_date
+
+    word = text.strip().lower()
+    if not word:
+        raise ValidationError("type a date such as 2026-11-25, today or +7", field="date")
+    named = {"today": 0, "tomorrow": 1, "yesterday": -1}
+    if word in named:
+        return today + timedelta(days=named[word])
+    if word[0] in "+-" and word[1:].isdigit():
+        days = int(word)
+        if abs(days) > 36_600:
+            raise ValidationError(
+                f"{text.strip()!r} is too far away (at most 36600 days)", field="date"
+            )
+        return today + timedelta(days=days)
+    value = parse_date(word, "date")
+    if not 1900 <= value.year <= 2200:
+        raise ValidationError(
+            f"bad date {text.strip()!r}: the year must be 1900 to 2200", field="date"
+        )
+    return value
