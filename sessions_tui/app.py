@@ -14,8 +14,8 @@ database, are imported when first used.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from textual import on, work
@@ -24,12 +24,19 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from sessions_tui.messages import CreateRequested
+from sessions_tui.messages import (
+    CreateRequested,
+    DataChanged,
+    SyncFinished,
+    SyncProgressed,
+    SyncStarted,
+)
 from sessions_tui.services.calendar import CalendarFacts, Filters
 
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
     from sessions_tui.config import Config
+    from sessions_tui.services.appointments import Change
     from sessions_tui.services.context import Context
     from sessions_tui.services.scheduling import AgendaItem
 
@@ -69,6 +76,27 @@ class SessionsApp(App[None]):
             show=False,
             tooltip="Quit sessions-tui",
         ),
+        Binding("full_stop", "actions_menu", "More…", id="app.actions",
+                tooltip="The … menu: clients, staff, office hours, sync and more"),
+        # Appointment actions act on the event under the calendar's cursor; check_action keeps
+        # them off other screens.
+        Binding("e", "edit_event", "Edit", id="app.edit", show=False,
+                tooltip="Edit the event under the cursor"),
+        Binding("x", "cancel_event", "Cancel event", id="app.cancel-event", show=False,
+                tooltip="Cancel the event under the cursor (kept, shown as cancelled)"),
+        Binding("delete", "delete_event", "Delete", id="app.delete", show=False,
+                tooltip="Delete the event under the cursor (asks first)"),
+        Binding("y", "duplicate_event", "Duplicate", id="app.duplicate", show=False,
+                tooltip="Copy the event under the cursor into a new one"),
+        Binding("M", "move_event", "Move", id="app.move", show=False,
+                tooltip="Move the event under the cursor: arrows, then enter"),
+        Binding("escape", "stop_moving", "Stop moving", id="app.stop-moving", show=False,
+                tooltip="Leave move mode without moving"),
+        Binding("u", "undo", "Undo", id="app.undo", show=False, tooltip="Undo the last change"),
+        Binding("ctrl+z", "undo", "Undo", id="app.undo-ctrl-z", show=False,
+                tooltip="Undo the last change"),
+        Binding("s", "sync_now", "Sync", id="app.sync", show=False,
+                tooltip="Sync with Google Calendar now"),
     ]
 
     view: reactive[str] = reactive("week")
@@ -83,6 +111,13 @@ class SessionsApp(App[None]):
     """Privacy mode: client names become initials on screen."""
     facts: reactive[CalendarFacts | None] = reactive(None)
     """Practitioners, markers, locations and week start, loaded once at start."""
+
+    moving: reactive[AgendaItem | None] = reactive(None, bindings=True)
+    """The event being moved with the arrow keys (move mode), if any."""
+    syncing: reactive[bool] = reactive(False, bindings=True)
+    """A Google sync is running."""
+    sync_status: reactive[str] = reactive("")
+    """The last Google sync's one-line summary."""
 
     def __init__(
         self,
@@ -102,6 +137,9 @@ class SessionsApp(App[None]):
         self.set_reactive(SessionsApp.view, view)
         self.set_reactive(SessionsApp.cursor_day, now.date())
         self.set_reactive(SessionsApp.cursor_slot, (now.hour * 60 + now.minute) // 30)
+        self.undo_stack: list[Change] = []
+        """Changes made in this run, newest last; ``u`` reverses the newest."""
+        self._watcher: Any = None
 
     @property
     def week_starts_monday(self) -> bool:
@@ -117,6 +155,13 @@ class SessionsApp(App[None]):
 
     def on_mount(self) -> None:
         self.load_facts()
+        refresh = self.config.refresh_seconds if self.config else 2.0
+        # Live refresh: look for other clients' changes (cheap; the check runs in a thread).
+        self.set_interval(max(0.5, refresh / 2), self._check_for_changes)
+        from sessions_tui.sync.worker import SyncSchedule
+
+        self.sync_schedule = SyncSchedule(interval=60)
+        self.set_interval(1.0, self._sync_tick)
 
     @work(
         thread=True,
@@ -182,10 +227,351 @@ class SessionsApp(App[None]):
         self.open_create(message.start)
 
     def open_create(self, slot_start: datetime) -> None:
-        """Start creating an event at ``slot_start``: the hook the appointments form replaces."""
-        from sessions_tui.screens.new_event import NewEventScreen
+        """Start creating an event at ``slot_start``: first ask which kind, then the form.
 
-        self.push_screen(NewEventScreen(slot_start))
+        In move mode, enter on a slot moves the event there instead.
+        """
+        if self.moving is not None:
+            self._finish_move(slot_start)
+            return
+        from sessions_tui.domain.events import EventKind
+        from sessions_tui.screens.dialogs import ChoiceModal
+
+        def chosen(kind: EventKind | None) -> None:
+            if kind is not None:
+                self._open_editor(kind, start=slot_start)
+
+        self.push_screen(
+            ChoiceModal(
+                f"New event at {slot_start:%a %b} {slot_start.day}, {slot_start:%H:%M}",
+                [("Client session", EventKind.SESSION), ("Other event", EventKind.OTHER)],
+                id="new-kind",
+            ),
+            chosen,
+        )
+
+    def _open_editor(self, kind: Any, *, start: datetime | None = None,
+                     item: AgendaItem | None = None, duplicate: bool = False) -> None:
+        from sessions_tui.screens.event_editor import EventEditorScreen
+
+        screen = EventEditorScreen(kind, start=start, item=item, duplicate=duplicate)
+        self.push_screen(screen, self._changed)
+
+    # --- appointments: edit, cancel, delete, duplicate, move, undo ---------------------------
+
+    def on_calendar(self) -> bool:
+        from sessions_tui.screens.calendar import CalendarScreen
+
+        return isinstance(self.screen, CalendarScreen)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit_event", "cancel_event", "delete_event", "duplicate_event",
+                      "move_event", "undo", "actions_menu"):
+            return self.on_calendar() and self.moving is None
+        if action == "stop_moving":
+            return self.moving is not None
+        if action == "sync_now":
+            return None if self.syncing else True
+        return True
+
+    def selected_item(self) -> AgendaItem | None:
+        """The event under the calendar's cursor (the first, if several share the slot)."""
+        from sessions_tui.screens.calendar import CalendarScreen
+        from sessions_tui.services.render import item_days
+        from sessions_tui.widgets.agenda_list import AgendaList
+        from sessions_tui.widgets.time_grid import TimeGrid
+
+        screen = self.screen_stack[0] if self.screen_stack else None
+        if not isinstance(screen, CalendarScreen):
+            return None
+        if self.view in ("week", "day"):
+            hits = screen.query_one(TimeGrid).events_at(self.cursor_day, self.cursor_slot)
+            return hits[0] if hits else None
+        if self.view == "agenda":
+            return screen.query_one(AgendaList).current_item()
+        items = screen.current_items()
+        for item in items or ():
+            if self.cursor_day in item_days(item, self.tz):
+                return item
+        return None
+
+    def _need_item(self) -> AgendaItem | None:
+        item = self.selected_item()
+        if item is None:
+            self.notify("No event under the cursor.", severity="warning")
+        return item
+
+    def action_edit_event(self) -> None:
+        item = self._need_item()
+        if item is not None:
+            self._open_editor(item.event.kind, item=item)
+
+    def action_duplicate_event(self) -> None:
+        item = self._need_item()
+        if item is not None:
+            self._open_editor(item.event.kind, item=item, duplicate=True)
+
+    def action_cancel_event(self) -> None:
+        item = self._need_item()
+        if item is not None:
+            self.change_event(item, "cancel")
+
+    def action_delete_event(self) -> None:
+        item = self._need_item()
+        if item is not None:
+            self.change_event(item, "delete")
+
+    @work(exclusive=True, group="change", exit_on_error=False, description="Change an event")
+    async def change_event(self, item: AgendaItem, what: str) -> None:
+        """Cancel or delete, asking first (and which occurrences, for a series)."""
+        import asyncio
+
+        from sessions_tui.screens.dialogs import confirm, scope_question
+        from sessions_tui.services import appointments as ap
+        from sessions_tui.services.calendar import display_title
+
+        title = display_title(item, privacy=self.privacy)
+        recurring = item.event.rrule is not None or item.event.series_id is not None
+        scope = ap.Scope.ALL
+        if recurring:
+            picked = await self.push_screen_wait(
+                scope_question("Cancel" if what == "cancel" else "Delete")
+            )
+            if picked is None:
+                return
+            scope = picked
+        if what == "delete":
+            ok = await self.push_screen_wait(
+                confirm(f"Delete {title}?", "Delete", detail="Undo (u) can bring it back.")
+            )
+            if not ok:
+                return
+        ref = self._ref(item)
+        try:
+            if what == "cancel":
+                change = await asyncio.to_thread(ap.cancel, self.ctx, ref, scope)
+            else:
+                change = await asyncio.to_thread(ap.remove, self.ctx, ref, scope)
+        except Exception as exc:
+            self._refused(exc)
+            return
+        self._changed(change)
+
+    def _ref(self, item: AgendaItem) -> Any:
+        from sessions_tui.services.appointments import OccurrenceRef
+
+        event = item.event
+        assert event.id is not None
+        rid = item.occurrence.recurrence_id if event.series_id is None else None
+        return OccurrenceRef(event.id, rid)
+
+    def _refused(self, exc: BaseException) -> None:
+        from sessions_tui.domain.errors import SessionsError
+
+        if isinstance(exc, SessionsError):
+            self.notify(exc.message, severity="error", timeout=8)
+        else:
+            raise exc
+
+    def action_move_event(self) -> None:
+        item = self._need_item()
+        if item is None:
+            return
+        if self.view not in ("week", "day"):
+            self.view = "week"
+        self.moving = item
+        self.notify(
+            "Moving: arrows pick the new day and time, enter moves it there, "
+            "escape leaves it where it was.",
+            title="Move",
+            timeout=6,
+        )
+
+    def action_stop_moving(self) -> None:
+        self.moving = None
+        self.notify("Not moved.")
+
+    @work(exclusive=True, group="change", exit_on_error=False, description="Move an event")
+    async def _finish_move(self, slot_start: datetime) -> None:
+        import asyncio
+
+        from sessions_tui.screens.dialogs import confirm, scope_question
+        from sessions_tui.services import appointments as ap
+
+        item = self.moving
+        self.moving = None
+        if item is None:
+            return
+        start = item.start
+        if isinstance(start, datetime):
+            delta = slot_start - start
+        else:
+            delta = timedelta(days=(slot_start.astimezone(self.tz).date() - start).days)
+        if not delta:
+            self.notify("Same time: not moved.")
+            return
+        scope = ap.Scope.THIS
+        if item.event.rrule is not None or item.event.series_id is not None:
+            picked = await self.push_screen_wait(scope_question("Move"))
+            if picked is None:
+                return
+            scope = picked
+        moved = item.event.with_changes(
+            start=item.start + delta,  # type: ignore[operator]
+            end=item.end + delta,  # type: ignore[operator]
+            rrule=None,
+            series_id=None,
+        )
+        ignore = [i for i in (item.event.id, item.event.series_id) if i]
+        warnings = await asyncio.to_thread(ap.warnings_for, self.ctx, moved, ignore_ids=ignore)
+        if warnings:
+            ok = await self.push_screen_wait(
+                confirm("Move anyway?", "Move anyway", detail="It " + "; ".join(warnings) + ".")
+            )
+            if not ok:
+                return
+        try:
+            change = await asyncio.to_thread(ap.move, self.ctx, self._ref(item), delta, scope)
+        except Exception as exc:
+            self._refused(exc)
+            return
+        self._changed(change)
+
+    def _changed(self, change: Change | None) -> None:
+        """A change was saved: remember it for undo, redraw, and schedule a sync."""
+        if change is None:
+            return
+        self.undo_stack.append(change)
+        del self.undo_stack[:-50]
+        self.notify(f"Saved ({change.description}). u undoes it.", timeout=4)
+        self._reload()
+        if hasattr(self, "sync_schedule"):
+            import time as _time
+
+            self.sync_schedule.local_change(_time.monotonic())
+
+    def _reload(self) -> None:
+        from sessions_tui.screens.calendar import CalendarScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CalendarScreen):
+                screen.invalidate()
+
+    @work(exclusive=True, group="change", exit_on_error=False, description="Undo")
+    async def action_undo(self) -> None:
+        import asyncio
+
+        from sessions_tui.services import appointments as ap
+
+        if not self.undo_stack:
+            self.notify("Nothing to undo.")
+            return
+        change = self.undo_stack.pop()
+        try:
+            await asyncio.to_thread(ap.undo, self.ctx, change)
+        except Exception as exc:
+            self.undo_stack.append(change)
+            self._refused(exc)
+            return
+        self.notify(f"Undone: {change.description}.")
+        self._reload()
+
+    # --- the "..." menu ----------------------------------------------------------------------
+
+    def action_actions_menu(self) -> None:
+        from sessions_tui.screens.actions import actions_menu
+
+        def chosen(entry: Any) -> None:
+            if entry is not None:
+                self.push_screen(entry.open())
+
+        self.push_screen(actions_menu(), chosen)
+
+    # --- live refresh ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False,
+          description="Look for changes by others")
+    def _check_for_changes(self) -> None:
+        if self._watcher is None:
+            from sessions_tui.store.watch import watcher_for
+
+            self._watcher = watcher_for(self.ctx.db)
+        if self._watcher.changed():
+            self.post_message(DataChanged())
+
+    @on(DataChanged)
+    def _data_changed(self) -> None:
+        self._reload()
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+
+    # --- Google sync -------------------------------------------------------------------------
+
+    def _sync_tick(self) -> None:
+        import time as _time
+
+        if not self.syncing and self.sync_schedule.due(_time.monotonic()):
+            self.run_sync()
+
+    def action_sync_now(self) -> None:
+        self.sync_schedule.request()
+        self._sync_tick()
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False,
+          description="Google sync")
+    def run_sync(self) -> None:
+        import os
+        import socket
+        import time as _time
+
+        from textual.worker import get_current_worker
+
+        from sessions_tui.services.google_settings import list_settings
+        from sessions_tui.sync.worker import run_google_sync, throttled
+
+        worker = get_current_worker()
+        self.sync_schedule.started(_time.monotonic())
+        connected = [s.practitioner_id for s in list_settings(self.ctx)]
+        if not connected:
+            self.sync_schedule.finished(_time.monotonic(), True)
+            return
+        self.post_message(SyncStarted())
+        outcome = run_google_sync(
+            self.ctx.db,
+            self.ctx.clock,
+            connected,
+            progress=throttled(lambda p: self.post_message(SyncProgressed(str(p))), 0.25),
+            should_cancel=lambda: worker.is_cancelled,
+            lock_holder=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        self.post_message(SyncFinished(outcome))
+
+    @on(SyncStarted)
+    def _sync_started(self) -> None:
+        self.syncing = True
+        self.sync_status = "Google: syncing…"
+
+    @on(SyncProgressed)
+    def _sync_progressed(self, message: SyncProgressed) -> None:
+        self.sync_status = f"Google: {message.text}"
+
+    @on(SyncFinished)
+    def _sync_finished(self, message: SyncFinished) -> None:
+        import time as _time
+
+        outcome: Any = message.outcome
+        self.syncing = False
+        self.sync_schedule.finished(_time.monotonic(), outcome.ok, quota=outcome.quota)
+        self.sync_status = f"Google: {outcome.summary()}"
+        if outcome.auth:
+            self.notify(
+                "Google refused the sign-in: run `sessions-tui google connect` again.",
+                severity="error",
+                timeout=10,
+            )
+        self._reload()
 
     def open_search(self) -> None:
         from sessions_tui.screens.search import SearchScreen

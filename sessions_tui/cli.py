@@ -375,3 +375,20 @@ def run(argv: list[str] | None = None) -> int:
 
 def days_after(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+from sessions_tui.cli_availability import availability as _availability  # noqa: E402
+
+cli.add_command(_availability)
+
+from sessions_tui.cli_ics import ics as _ics  # noqa: E402
+
+cli.add_command(_ics)
+
+from sessions_tui.cli_settings import settings as _settings  # noqa: E402
+
+cli.add_command(_settings)
+
+from sessions_tui.cli_google import google as _google  # noqa: E402
+
+cli.add_command(_google)

@@ -54,3 +54,28 @@ class HoursChanged(Message):
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
+
+
+class DataChanged(Message):
+    """Someone (this client or another one sharing the database) changed the practice's data;
+    the visible window is reloaded."""
+
+
+class SyncStarted(Message):
+    """The Google sync worker began a run."""
+
+
+class SyncProgressed(Message):
+    """A throttled progress report of a running Google sync (a few per second at most)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class SyncFinished(Message):
+    """The Google sync worker finished a run; ``outcome`` is a ``sync.worker.SyncOutcome``."""
+
+    def __init__(self, outcome: object) -> None:
+        super().__init__()
+        self.outcome = outcome

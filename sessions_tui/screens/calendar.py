@@ -14,6 +14,8 @@ watches them, loads the window it needs in a thread worker, and redraws.
 | g | Go to a date |
 | f | Filters |
 | P | Privacy mode |
+| F | Next free booking slot |
+| O, A | Office hours, Manage availability |
 """
 
 from __future__ import annotations
@@ -153,7 +155,24 @@ edge); n/p move a whole period."""
             "find_free_slot",
             "Free slot",
             id="calendar.free-slot",
+            show=False,
             tooltip="Jump to the next free booking slot of the practitioners in the filter",
+        ),
+        Binding(
+            "O",
+            "open_screen('sessions_tui.screens.office_hours', 'OfficeHoursScreen')",
+            "Office hours",
+            id="calendar.office-hours",
+            show=False,
+            tooltip="Office hours (private to the practice; they shade the calendar)",
+        ),
+        Binding(
+            "A",
+            "open_screen('sessions_tui.screens.availability', 'AvailabilityScreen')",
+            "Availability",
+            id="calendar.availability",
+            show=False,
+            tooltip="Manage online-booking availability and dates out of office",
         ),
     ]
 
@@ -164,6 +183,8 @@ edge); n/p move a whole period."""
         self._in_flight: WindowKey | None = None
         self._shading: dict[Hashable, Any] = {}
         """Office-hours shading per (grid, first day, days, zone, practitioners) loaded."""
+        self._shading_loading: set[Hashable] = set()
+        self._shading_gen = 0
 
     @property
     def sessions(self) -> SessionsApp:
@@ -197,7 +218,7 @@ edge); n/p move a whole period."""
         self.refresh_view()
 
     def on_screen_resume(self) -> None:
-        self._shading.clear()  # office hours may have changed on another screen
+        self._forget_shading()  # office hours may have changed on another screen
         self.refresh_view()
 
     # --- the window and its cache ------------------------------------------------------------
@@ -218,6 +239,10 @@ edge); n/p move a whole period."""
         if items is not None:
             self._cache.move_to_end(key)
         return items
+
+    def current_items(self) -> Sequence[AgendaItem] | None:
+        """The loaded events of the period on screen (None while loading)."""
+        return self._cache.get(self._key) if self._key is not None else None
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
         if message.key == self._in_flight:
@@ -264,12 +289,20 @@ edge); n/p move a whole period."""
         key = (grid, first, days, app.tz.key, app.filters.practitioner_ids)
         if key in self._shading:
             return self._shading[key]
-        self.load_shading(key)
+        if key not in self._shading_loading:
+            self._shading_loading.add(key)
+            self.load_shading(key, self._shading_gen)
         return None
 
-    @work(thread=True, exclusive=True, group="shading", exit_on_error=False,
+    def _forget_shading(self) -> None:
+        self._shading.clear()
+        self._shading_loading.clear()
+        self._shading_gen += 1  # results of loads started before now are dropped
+
+    @work(thread=True, group="shading", exit_on_error=False,
           description="Load office hours shading")
-    def load_shading(self, key: tuple[str, date, int, str, frozenset[int] | None]) -> None:
+    def load_shading(self, key: tuple[str, date, int, str, frozenset[int] | None],
+                     gen: int) -> None:
         from sessions_tui.services.shading import days_without_hours, shading_for_days
 
         grid, first, days, _tz, ids = key
@@ -280,15 +313,18 @@ edge); n/p move a whole period."""
             found: Any = days_without_hours(app.ctx, dates, app.tz, people)
         else:
             found = shading_for_days(app.ctx, dates, app.tz, people)
-        self.app.call_from_thread(self._shading_loaded, key, found)
+        self.app.call_from_thread(self._shading_loaded, key, gen, found)
 
-    def _shading_loaded(self, key: Hashable, found: Any) -> None:
+    def _shading_loaded(self, key: Hashable, gen: int, found: Any) -> None:
+        if gen != self._shading_gen:
+            return
+        self._shading_loading.discard(key)
         self._shading[key] = found
         self.refresh_view()
 
     @on(HoursChanged)
     def _hours_changed(self, _message: HoursChanged) -> None:
-        self._shading.clear()
+        self._forget_shading()
         self.refresh_view()
 
     # --- drawing -----------------------------------------------------------------------------
@@ -461,3 +497,9 @@ edge); n/p move a whole period."""
         from sessions_tui.screens.free_slot import find_next_free_slot
 
         find_next_free_slot(self.sessions)
+
+    def action_open_screen(self, module: str, screen: str) -> None:
+        """Open a screen of the "..." menu directly (its entry's key)."""
+        from sessions_tui.screens.actions import MenuEntry
+
+        self.app.push_screen(MenuEntry(screen, module, screen).open())

@@ -84,13 +84,15 @@ class EventEditorScreen(Screen["ap.Change | None"]):
     """
 
     def __init__(self, kind: EventKind, *, start: datetime | None = None,
-                 item: AgendaItem | None = None) -> None:
+                 item: AgendaItem | None = None, duplicate: bool = False) -> None:
         super().__init__()
-        self.item = item
+        # Duplicating fills the form from ``item`` but saves a new event.
+        self.source = item
+        self.item = None if duplicate else item
         self.kind = item.event.kind if item is not None else kind
         self.start = start
         self.client: Client | None = item.client if item is not None else None
-        self.loaded: Event | None = item.event if item is not None else None
+        self.loaded: Event | None = self.item.event if self.item is not None else None
 
     @property
     def sessions(self) -> SessionsApp:
@@ -104,8 +106,11 @@ class EventEditorScreen(Screen["ap.Change | None"]):
     def _initial_form(self) -> EventForm:
         app = self.sessions
         tzid = app.tz.key
-        if self.item is not None:
-            return form_from_event(self.item.event, self.item.start, tzid)
+        if self.source is not None:
+            form = form_from_event(self.source.event, self.source.start, tzid)
+            if self.item is None:  # a duplicate: a one-off copy, not part of the series
+                form.recurrence, form.custom_rrule = "none", ""
+            return form
         form = EventForm(kind=self.kind, tzid=tzid)
         start = self.start or app.clock.now().astimezone(app.tz)
         local = start.astimezone(app.tz)
@@ -129,7 +134,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         places = [loc for loc in (facts.locations if facts else ()) if not loc.archived
                   or loc.id == form.location_id]
         session = self.kind is EventKind.SESSION
-        verb = "Edit" if self.item is not None else "New"
+        verb = "Edit" if self.item is not None else ("Copy of" if self.source else "New")
         noun = "client session" if session else "event"
         with VerticalScroll(id="editor-form"):
             yield Static(f"{verb} {noun} — times in {zone_label(app.tz, app.clock.now())}",

@@ -44,13 +44,19 @@ def key_label(keys: str) -> str:
 def binding_sources() -> list[tuple[str, type]]:
     """Every class that owns bindings, with the name of its scope."""
     from sessions_tui.app import SessionsApp
+    from sessions_tui.screens.availability import AvailabilityScreen
     from sessions_tui.screens.calendar import CalendarScreen
+    from sessions_tui.screens.dialogs import ChoiceModal
     from sessions_tui.screens.event_details import EventDetailsScreen
+    from sessions_tui.screens.event_editor import EventEditorScreen
     from sessions_tui.screens.filters import FiltersModal
+    from sessions_tui.screens.free_slot import SessionLengthModal
     from sessions_tui.screens.go_to_date import GoToDateModal
-    from sessions_tui.screens.new_event import NewEventScreen
+    from sessions_tui.screens.hours_dialogs import IntervalModal, OverrideModal, ZonePickerModal
+    from sessions_tui.screens.office_hours import OfficeHoursScreen
     from sessions_tui.screens.search import SearchScreen
     from sessions_tui.widgets.agenda_list import AgendaList
+    from sessions_tui.widgets.hours_editor import HoursEditor
     from sessions_tui.widgets.month_grid import MonthGrid
     from sessions_tui.widgets.time_grid import TimeGrid
 
@@ -64,7 +70,15 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Filters", FiltersModal),
         ("Go to date", GoToDateModal),
         ("Event details", EventDetailsScreen),
-        ("New event", NewEventScreen),
+        ("Event form", EventEditorScreen),
+        ("Questions", ChoiceModal),
+        ("Office hours", OfficeHoursScreen),
+        ("Manage availability", AvailabilityScreen),
+        ("Weekly hours editor", HoursEditor),
+        ("Interval form", IntervalModal),
+        ("Date override form", OverrideModal),
+        ("Time zone list", ZonePickerModal),
+        ("Next free slot", SessionLengthModal),
         ("Help", HelpScreen),
     ]
 

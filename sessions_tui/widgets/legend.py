@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from sessions_tui.domain.model import Staff
 
-MARKERS = "✗ cancelled  ○ free"
+MARKERS = "✗ cancelled  ○ free  ░ out of hours"
 
 
 def short_name(name: str) -> str:

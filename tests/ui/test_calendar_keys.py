@@ -20,7 +20,8 @@ from sessions_tui.screens.event_details import EventDetailsScreen
 from sessions_tui.screens.filters import FiltersModal
 from sessions_tui.screens.go_to_date import GoToDateModal
 from sessions_tui.screens.help import HelpScreen
-from sessions_tui.screens.new_event import NewEventScreen
+from sessions_tui.screens.dialogs import ChoiceModal
+from sessions_tui.screens.event_editor import EventEditorScreen
 from sessions_tui.screens.search import SearchScreen
 from sessions_tui.widgets.agenda_list import AgendaList
 from sessions_tui.widgets.month_grid import MonthGrid
@@ -204,16 +205,19 @@ async def test_enter_on_empty_slot_and_c_request_create(make_app: MakeApp) -> No
     async with app.run_test(size=(100, 32), message_hook=seen.append) as pilot:
         await settle(app, pilot)
         await press(app, pilot, "left", "enter")  # Tuesday 10:00 is free
-        assert isinstance(app.screen, NewEventScreen)
+        assert isinstance(app.screen, ChoiceModal)  # client session or other event?
         starts = {m.start for m in seen if isinstance(m, CreateRequested)}  # seen as it bubbles
         assert starts == {datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Chicago"))}
-        assert "Tuesday, Nov 24, 2026 at 10:00" in str(
-            app.screen.query_one("#new-event-start").content
-        )
+        assert "Tue Nov 24, 10:00" in str(app.screen.query_one("#choice-question").content)
+        await press(app, pilot, "enter")
+        assert isinstance(app.screen, EventEditorScreen)
+        assert app.screen.query_one("#date", Input).value == "2026-11-24"
+        assert app.screen.query_one("#start", Input).value == "10:00"
         await press(app, pilot, "escape", "up", "c")
-        assert isinstance(app.screen, NewEventScreen)
-        assert app.screen.start.hour == 9
-        assert app.screen.start.minute == 30
+        assert isinstance(app.screen, ChoiceModal)
+        await press(app, pilot, "down", "enter")  # other event
+        assert isinstance(app.screen, EventEditorScreen)
+        assert app.screen.query_one("#start", Input).value == "09:30"
 
 
 async def test_search_finds_next_session_and_jumps(make_app: MakeApp) -> None:
@@ -382,7 +386,8 @@ OTHER_SCREENS = [
     ("search", ["slash", "H"], SearchScreen),
     ("go-to-date", ["g", "2"], GoToDateModal),
     ("details", ["a", "enter"], EventDetailsScreen),
-    ("new-event", ["c"], NewEventScreen),
+    ("new-event-kind", ["c"], ChoiceModal),
+    ("new-event-form", ["c", "enter"], EventEditorScreen),
 ]
 
 

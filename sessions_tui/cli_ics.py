@@ -1,0 +1,173 @@
+"""``sessions-tui ics``: export, import, serve and url (one-way sync)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from sessions_tui.cli import global_options, opts
+from sessions_tui.domain.errors import ValidationError
+
+_IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]
+
+
+@click.group()
+@global_options
+def ics() -> None:
+    """One-way sync: ICS export, import and the feed server."""
+
+
+def _confirm_full(identifier: str | None, i_understand: bool) -> bool:
+    """Full names need ``--i-understand-pii`` or an interactive yes; prints the warning."""
+    if identifier != "full":
+        return False
+    from sessions_tui.services.feeds import PII_WARNING
+
+    click.echo(f"Warning: {PII_WARNING}", err=True)
+    if i_understand:
+        return True
+    if sys.stdin.isatty():
+        return click.confirm("Put full client names in the calendar?", default=False, err=True)
+    raise ValidationError(
+        "full client names need --i-understand-pii (or an interactive yes); nothing written"
+    )
+
+
+@ics.command("export")
+@global_options
+@click.option("--practitioner", metavar="NAME", help="Their calendar (default: yours, or the "
+              "whole practice for schedulers and admins).")
+@click.option("--identifier", type=click.Choice(_IDENTIFIERS), default=None,
+              help="How clients are named (default: the feed's setting, else initials).")
+@click.option("--i-understand-pii", "pii", is_flag=True,
+              help="Confirm full client names (PII/HIPAA).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (default: standard output).")
+def ics_export(practitioner: str | None, identifier: str | None, pii: bool,
+               output: Path | None) -> None:
+    """Write an RFC 5545 calendar."""
+    from sessions_tui.services.feeds import IdentifierMode, get_feed, parse_identifier
+    from sessions_tui.services.practice import find_practitioner
+    from sessions_tui.sync.ics import export_calendar
+
+    ctx = opts().context()
+    actor = ctx.require_actor()
+    pid: int | None
+    if practitioner:
+        pid = find_practitioner(ctx, practitioner).id
+    elif actor.is_admin or actor.is_scheduler:
+        pid = None
+    else:
+        pid = actor.id
+    if identifier is not None:
+        mode = parse_identifier(identifier)
+    elif pid is not None:
+        mode = get_feed(ctx, pid).identifier
+    else:
+        mode = IdentifierMode.INITIALS
+    if identifier is None and mode is IdentifierMode.FULL:
+        # The feed's own setting, confirmed when it was chosen; warn again all the same.
+        from sessions_tui.services.feeds import PII_WARNING
+
+        click.echo(f"Warning: {PII_WARNING}", err=True)
+        confirmed = True
+    else:
+        confirmed = _confirm_full(mode.value, pii)
+    data = export_calendar(ctx, practitioner_id=pid, identifier=mode, confirm_pii=confirmed)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    if output.parent and not output.parent.exists():
+        raise ValidationError(
+            f"bad -o {str(output)!r}: folder {str(output.parent)!r} does not exist"
+        )
+    output.write_bytes(data)
+    click.echo(f"Wrote {data.count(b'BEGIN:VEVENT')} events to {output}.", err=True)
+
+
+@ics.command("import")
+@global_options
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--practitioner", metavar="NAME", required=True, help="Whose calendar gets them.")
+@click.option("--calendar", "label", metavar="LABEL",
+              help="Label of the imported calendar (default: X-WR-CALNAME, else the file name).")
+def ics_import(file: Path, practitioner: str, label: str | None) -> None:
+    """Bring an .ics file in as other events (by UID; all or nothing)."""
+    from sessions_tui.services.practice import find_practitioner
+    from sessions_tui.sync.ics import import_calendar
+
+    ctx = opts().context()
+    pid = find_practitioner(ctx, practitioner).id
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
+    report = import_calendar(ctx, data, practitioner_id=pid, name=file.name, label=label)
+    click.echo(report.summary())
+
+
+@ics.command("url")
+@global_options
+@click.option("--practitioner", metavar="NAME", required=True)
+@click.option("--rotate", is_flag=True, help="Make a new secret URL; the old one stops working.")
+@click.option("--identifier", type=click.Choice(_IDENTIFIERS), default=None,
+              help="Change how clients are named in the feed.")
+@click.option("--i-understand-pii", "pii", is_flag=True,
+              help="Confirm full client names (PII/HIPAA).")
+@click.option("--disable", is_flag=True, help="Turn the feed off (the URL then gives 404).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+@click.option("--base-url", metavar="URL",
+              help="Public base URL behind a reverse proxy, e.g. https://cal.example.org")
+def ics_url(practitioner: str, rotate: bool, identifier: str | None, pii: bool, disable: bool,
+            host: str, port: int, base_url: str | None) -> None:
+    """Print (creating if needed) a practitioner's feed URL."""
+    from sessions_tui.services import feeds
+    from sessions_tui.services.practice import find_practitioner
+
+    ctx = opts().context()
+    pid = find_practitioner(ctx, practitioner).id
+    if identifier is not None:
+        mode = feeds.parse_identifier(identifier)
+        feeds.set_identifier(ctx, pid, mode, confirm_pii=_confirm_full(identifier, pii))
+    if disable:
+        feeds.set_enabled(ctx, pid, False)
+        click.echo("The feed is off; its URL answers 404 until it is turned on again.")
+        return
+    feed = feeds.rotate_token(ctx, pid) if rotate else feeds.ensure_feed(ctx, pid)
+    url = feed.url(base_url or f"http://{host}:{port}")
+    click.echo(url)
+    click.echo(f"Clients are named by: {feed.identifier.label.lower()}.", err=True)
+
+
+@ics.command("serve")
+@global_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; keep 127.0.0.1 behind a TLS reverse proxy.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+def ics_serve(host: str, port: int) -> None:
+    """Serve every enabled feed at /feeds/<token>.ics until interrupted."""
+    from sessions_tui.sync.feed import make_server
+
+    o = opts()
+    db = o.database()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        server = make_server(db, o.clock(), host, port)
+    except OSError as exc:
+        raise ValidationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound_host, bound_port = server.server_address[:2]
+    click.echo(f"Serving feeds on http://{bound_host!s}:{bound_port}/feeds/<token>.ics "
+               "(Ctrl+C stops)", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("Warning: listening beyond this machine over plain HTTP; put a TLS reverse "
+                   "proxy in front (docs/ICS.md).", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,49 @@
+"""The "..." actions menu: every screen beyond the calendar, reachable by keyboard.
+
+Each entry names the module and the screen class to open, so the menu itself imports nothing
+heavy; a screen's module is imported when it is chosen. Screens take no constructor arguments
+(they read the app's state).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from textual.screen import Screen
+
+from sessions_tui.screens.dialogs import ChoiceModal
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """One line of the actions menu."""
+
+    label: str
+    module: str
+    screen: str
+    key: str = ""
+    """The direct key for it on the calendar, shown next to the label ("" if none)."""
+
+    def open(self) -> Screen[object]:
+        cls = getattr(importlib.import_module(self.module), self.screen)
+        screen = cls()
+        assert isinstance(screen, Screen)
+        return screen
+
+
+ENTRIES: list[MenuEntry] = [
+    MenuEntry("Office hours", "sessions_tui.screens.office_hours", "OfficeHoursScreen", key="O"),
+    MenuEntry("Manage availability", "sessions_tui.screens.availability", "AvailabilityScreen",
+              key="A"),
+    MenuEntry("Clients", "sessions_tui.screens.clients", "ClientsScreen"),
+    MenuEntry("Staff", "sessions_tui.screens.staff", "StaffScreen"),
+    MenuEntry("Locations", "sessions_tui.screens.locations", "LocationsScreen"),
+    MenuEntry("Account settings", "sessions_tui.screens.settings", "AccountSettingsScreen"),
+]
+"""The menu, in order. Add an entry when a screen exists (never a placeholder)."""
+
+
+def actions_menu() -> ChoiceModal[MenuEntry]:
+    answers = [(f"{e.label}  ({e.key})" if e.key else e.label, e) for e in ENTRIES]
+    return ChoiceModal("Go to…", answers, id="actions-menu")

@@ -1,0 +1,226 @@
+"""Keyboard-only appointment flows: book, move, cancel, undo, all-day, and each refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static
+
+from sessions_tui.app import SessionsApp
+from sessions_tui.domain.events import Status
+from sessions_tui.screens.calendar import CalendarScreen
+from sessions_tui.screens.dialogs import ChoiceModal
+from sessions_tui.screens.event_editor import EventEditorScreen
+from sessions_tui.services import scheduling
+from sessions_tui.services.scheduling import AgendaItem
+
+from test_calendar_keys import press, settle
+
+MakeApp = Callable[..., SessionsApp]
+CHI = ZoneInfo("America/Chicago")
+
+
+async def focus_field(app: SessionsApp, pilot: Pilot[None], field_id: str) -> None:
+    """Tab (keyboard only) until the field has focus."""
+    for _ in range(40):
+        if app.focused is not None and app.focused.id == field_id:
+            return
+        await pilot.press("tab")
+        await pilot.pause()
+    raise AssertionError(f"tab never reached #{field_id}")
+
+
+async def type_text(app: SessionsApp, pilot: Pilot[None], field_id: str, text: str) -> None:
+    await focus_field(app, pilot, field_id)
+    box = app.focused
+    assert isinstance(box, Input)
+    await pilot.press("end")
+    for _ in range(len(box.value)):
+        await pilot.press("backspace")
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+    await settle(app, pilot)
+
+
+async def choose(app: SessionsApp, pilot: Pilot[None], field_id: str, label: str) -> None:
+    """Open a Select with the keyboard and move to ``label``."""
+    await focus_field(app, pilot, field_id)
+    select = app.focused
+    assert isinstance(select, Select)
+    labels = [str(text) for text, _value in select._options]
+    current = labels.index(next(str(text) for text, value in select._options
+                                if value == select.value))
+    await press(app, pilot, "enter")
+    wanted = labels.index(label)
+    for _ in range(abs(wanted - current)):
+        await pilot.press("down" if wanted > current else "up")
+    await press(app, pilot, "enter")
+    assert str(dict((v, str(k)) for k, v in select._options)[select.value]) == label
+
+
+def items(app: SessionsApp, first: date, days: int = 21) -> list[AgendaItem]:
+    start = datetime.combine(first, datetime.min.time(), tzinfo=CHI)
+    return scheduling.agenda(app.ctx, start, start + timedelta(days=days), CHI)
+
+
+async def start_session_form(app: SessionsApp, pilot: Pilot[None]) -> None:
+    await settle(app, pilot)
+    await press(app, pilot, "left", "enter")  # Tuesday Nov 24 10:00 is free
+    assert isinstance(app.screen, ChoiceModal)
+    await press(app, pilot, "enter")  # client session
+    assert isinstance(app.screen, EventEditorScreen)
+
+
+async def pick_client(app: SessionsApp, pilot: Pilot[None], text: str) -> None:
+    await type_text(app, pilot, "client", text)
+    await press(app, pilot, "enter")
+
+
+async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_session_form(app, pilot)
+        await pick_client(app, pilot, "Priya")
+        assert app.screen.client is not None and app.screen.client.first_name == "Priya"  # type: ignore[attr-defined]
+        await choose(app, pilot, "recurrence", "weekly")
+        await press(app, pilot, "ctrl+s")
+        assert isinstance(app.screen, CalendarScreen), "saved and back on the calendar"
+        booked = [i for i in items(app, date(2026, 11, 22)) if i.client and i.client.first_name == "Priya"
+                  and i.event.rrule == "FREQ=WEEKLY"]
+        assert [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in booked] == [  # type: ignore[union-attr]
+            "Tue 24 10:00", "Tue 01 10:00", "Tue 08 10:00"]
+        series_id = booked[0].event.id
+
+        # Move the Dec 1 occurrence by a day: cursor there, M, right, enter, "This event".
+        await press(app, pilot, "n")  # next week: cursor Tue Dec 1 10:00
+        assert app.cursor_day == date(2026, 12, 1)
+        assert app.selected_item() is not None and app.selected_item().event.id == series_id  # type: ignore[union-attr]
+        await press(app, pilot, "M", "right", "enter")
+        assert isinstance(app.screen, ChoiceModal)
+        await press(app, pilot, "enter")  # this event
+        if isinstance(app.screen, ChoiceModal):  # a warning (overlap / office hours)
+            await press(app, pilot, "down", "enter")
+        mine = [i for i in items(app, date(2026, 11, 22)) if i.client and i.client.first_name == "Priya"
+                and (i.event.id == series_id or i.event.series_id == series_id)]
+        times = [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in mine]  # type: ignore[union-attr]
+        assert times == ["Tue 24 10:00", "Wed 02 10:00", "Tue 08 10:00"]
+
+        # Cancel this and following from Dec 8.
+        await press(app, pilot, "n", "left")  # Tue Dec 8
+        assert app.cursor_day == date(2026, 12, 8)
+        await press(app, pilot, "x")
+        assert isinstance(app.screen, ChoiceModal)
+        await press(app, pilot, "down", "enter")  # this and following
+        mine = [i for i in items(app, date(2026, 11, 22), 35) if i.client
+                and i.client.first_name == "Priya" and i.event.kind.value == "session"
+                and i.start > datetime(2026, 11, 23, tzinfo=CHI)]  # type: ignore[operator]
+        statuses = [(i.start.astimezone(CHI).day, i.status) for i in mine]  # type: ignore[union-attr]
+        assert statuses[:2] == [(24, Status.SCHEDULED), (2, Status.SCHEDULED)]
+        assert all(s is Status.CANCELLED for _d, s in statuses[2:]) and len(statuses) > 3
+
+        # Undo brings the following ones back.
+        await press(app, pilot, "u")
+        mine = [i for i in items(app, date(2026, 11, 22), 35) if i.client
+                and i.client.first_name == "Priya" and i.start > datetime(2026, 11, 23, tzinfo=CHI)]  # type: ignore[operator]
+        assert all(i.status is Status.SCHEDULED for i in mine)
+        assert len(app.undo_stack) == 2
+
+
+async def test_create_all_day_free_event(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "c")
+        await press(app, pilot, "down", "enter")  # other event
+        assert isinstance(app.screen, EventEditorScreen)
+        await type_text(app, pilot, "title", "Practice closed")
+        await focus_field(app, pilot, "all_day")
+        await press(app, pilot, "space")
+        await choose(app, pilot, "busy", "free")
+        await type_text(app, pilot, "date", "2026-12-24")
+        await type_text(app, pilot, "end_date", "2026-12-25")
+        await press(app, pilot, "ctrl+s")
+        assert isinstance(app.screen, CalendarScreen)
+        found = [i for i in items(app, date(2026, 12, 20), 10) if i.title == "Practice closed"]
+        assert len(found) == 1
+        ev = found[0].event
+        assert (ev.all_day, ev.busy, ev.start, ev.end) == (True, False, date(2026, 12, 24),
+                                                            date(2026, 12, 26))
+
+
+def error_text(app: SessionsApp, field: str) -> str:
+    return str(app.screen.query_one(f"#{field}-error", Static).content)
+
+
+async def test_refusals_are_shown_next_to_fields(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_session_form(app, pilot)
+        before = len(items(app, date(2026, 11, 22)))
+        # Unknown client: typed, never picked.
+        await type_text(app, pilot, "client", "Nobody Atall")
+        await press(app, pilot, "ctrl+s")
+        assert "choose a client" in error_text(app, "client")
+        await pick_client(app, pilot, "Priya")
+        # Bad RRULE.
+        await choose(app, pilot, "recurrence", "custom")
+        await type_text(app, pilot, "custom_rrule", "FREQ=SOMETIMES")
+        await press(app, pilot, "ctrl+s")
+        assert "frequency" in error_text(app, "custom_rrule")
+        await choose(app, pilot, "recurrence", "none")
+        # A time that does not exist (clocks jump forward).
+        await type_text(app, pilot, "date", "2027-03-14")
+        await type_text(app, pilot, "start", "02:30")
+        await press(app, pilot, "ctrl+s")
+        assert "does not exist" in error_text(app, "start")
+        # A time that happens twice: asked which one.
+        await type_text(app, pilot, "date", "2026-11-01")
+        await type_text(app, pilot, "start", "01:30")
+        await press(app, pilot, "ctrl+s")
+        assert isinstance(app.screen, ChoiceModal)
+        assert "happens twice" in str(app.screen.query_one("#choice-question").content)
+        await press(app, pilot, "escape")
+        assert isinstance(app.screen, EventEditorScreen)
+        # Escape leaves with nothing changed.
+        await press(app, pilot, "escape")
+        assert isinstance(app.screen, CalendarScreen)
+        assert len(items(app, date(2026, 11, 22))) == before
+
+
+async def test_end_before_start_refused(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "c", "down", "enter")
+        await type_text(app, pilot, "title", "Lunch")
+        await type_text(app, pilot, "start", "13:00")
+        await type_text(app, pilot, "end", "12:00")
+        await press(app, pilot, "ctrl+s")
+        assert isinstance(app.screen, EventEditorScreen)
+        assert error_text(app, "end") == "end is before start"
+
+
+async def test_edit_and_delete_with_confirmation(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_session_form(app, pilot)
+        await pick_client(app, pilot, "Priya")
+        await press(app, pilot, "ctrl+s")
+        assert app.selected_item() is not None
+        await press(app, pilot, "e")
+        assert isinstance(app.screen, EventEditorScreen)
+        await type_text(app, pilot, "minutes", "30")
+        await press(app, pilot, "ctrl+s")
+        item = app.selected_item()
+        assert item is not None and item.event.duration == timedelta(minutes=30)
+        await press(app, pilot, "delete")
+        assert isinstance(app.screen, ChoiceModal)
+        await press(app, pilot, "enter")  # the first answer is "Go back"
+        assert app.selected_item() is not None
+        await press(app, pilot, "delete", "down", "enter")
+        assert app.selected_item() is None
+        await press(app, pilot, "u")
+        assert app.selected_item() is not None
