@@ -17,7 +17,32 @@ from sessions_tui.screens.event_editor import EventEditorScreen
 from sessions_tui.services import scheduling
 from sessions_tui.services.scheduling import AgendaItem
 
-from test_calendar_keys import press, settle
+
+
+async def settle(app: SessionsApp, pilot: Pilot[None]) -> None:
+    """Wait for the workers that load and save; not for those waiting on a question (a modal
+    is open and waits for keys), nor the periodic change watcher."""
+    waiting_on_people = {"change", "save", "watch", "sync"}
+    for _ in range(200):
+        await pilot.pause()
+        busy = [w for w in app.workers if w.is_running and w.group not in waiting_on_people]
+        if not busy:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def press(app: SessionsApp, pilot: Pilot[None], *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(app, pilot)
+        # A save or change in a thread: let it finish unless it is waiting on a question.
+        for _ in range(200):
+            pending = [w for w in app.workers if w.is_running and w.group in ("change", "save")]
+            if not pending or app.screen.is_modal:
+                break
+            await pilot.pause(0.02)
+        await settle(app, pilot)
 
 MakeApp = Callable[..., SessionsApp]
 CHI = ZoneInfo("America/Chicago")
@@ -64,6 +89,14 @@ async def choose(app: SessionsApp, pilot: Pilot[None], field_id: str, label: str
 def items(app: SessionsApp, first: date, days: int = 21) -> list[AgendaItem]:
     start = datetime.combine(first, datetime.min.time(), tzinfo=CHI)
     return scheduling.agenda(app.ctx, start, start + timedelta(days=days), CHI)
+
+
+def ours(found: list[AgendaItem]) -> list[AgendaItem]:
+    """The sessions this test books: Priya at 10:00 local from Tuesday Nov 24 on."""
+    return [i for i in found if i.client and i.client.first_name == "Priya"
+            and isinstance(i.start, datetime) and i.start.astimezone(CHI).hour == 10
+            and i.start.astimezone(CHI).weekday() in (1, 2)
+            and i.start >= datetime(2026, 11, 24, tzinfo=CHI)]
 
 
 async def start_session_form(app: SessionsApp, pilot: Pilot[None]) -> None:
@@ -114,17 +147,14 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
         await press(app, pilot, "x")
         assert isinstance(app.screen, ChoiceModal)
         await press(app, pilot, "down", "enter")  # this and following
-        mine = [i for i in items(app, date(2026, 11, 22), 35) if i.client
-                and i.client.first_name == "Priya" and i.event.kind.value == "session"
-                and i.start > datetime(2026, 11, 23, tzinfo=CHI)]  # type: ignore[operator]
+        mine = ours(items(app, date(2026, 11, 22), 35))
         statuses = [(i.start.astimezone(CHI).day, i.status) for i in mine]  # type: ignore[union-attr]
         assert statuses[:2] == [(24, Status.SCHEDULED), (2, Status.SCHEDULED)]
         assert all(s is Status.CANCELLED for _d, s in statuses[2:]) and len(statuses) > 3
 
         # Undo brings the following ones back.
         await press(app, pilot, "u")
-        mine = [i for i in items(app, date(2026, 11, 22), 35) if i.client
-                and i.client.first_name == "Priya" and i.start > datetime(2026, 11, 23, tzinfo=CHI)]  # type: ignore[operator]
+        mine = ours(items(app, date(2026, 11, 22), 35))
         assert all(i.status is Status.SCHEDULED for i in mine)
         assert len(app.undo_stack) == 2
 
