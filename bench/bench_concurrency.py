@@ -17,6 +17,7 @@ machine's PostgreSQL binaries (as the tests do).
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing as mp
 import random
 import sys
@@ -78,10 +79,17 @@ def writer(url: str, seed: int, ops: int, out: Any) -> None:
                 moved += 1
             else:
                 start = BASE + timedelta(days=rng.randrange(28), minutes=30 * rng.randrange(20))
-                change = ap.create(ctx, Event(
-                    kind=EventKind.SESSION, start=start, end=start + timedelta(minutes=50),
-                    tzid="America/Chicago", practitioner_id=rng.choice(pracs),
-                    client_id=rng.choice(clients)))
+                change = ap.create(
+                    ctx,
+                    Event(
+                        kind=EventKind.SESSION,
+                        start=start,
+                        end=start + timedelta(minutes=50),
+                        tzid="America/Chicago",
+                        practitioner_id=rng.choice(pracs),
+                        client_id=rng.choice(clients),
+                    ),
+                )
                 assert change.result_id is not None
                 mine[change.result_id] = start
                 booked += 1
@@ -93,8 +101,16 @@ def writer(url: str, seed: int, ops: int, out: Any) -> None:
         except Exception as exc:  # anything else is a failure of the product
             errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
     db.dispose()
-    out.put({"booked": booked, "refused": refused, "moved": moved, "move_refused": move_refused,
-             "errors": errors, "mine": {k: v.isoformat() for k, v in mine.items()}})
+    out.put(
+        {
+            "booked": booked,
+            "refused": refused,
+            "moved": moved,
+            "move_refused": move_refused,
+            "errors": errors,
+            "mine": {k: v.isoformat() for k, v in mine.items()},
+        }
+    )
 
 
 def verify(url: str, results: list[dict[str, Any]]) -> list[str]:
@@ -133,7 +149,7 @@ def verify(url: str, results: list[dict[str, Any]]) -> list[str]:
         per_prac.setdefault(ev.practitioner_id, []).append(ev)
     for evs in per_prac.values():
         evs.sort(key=lambda e: e.start)
-        for a, b in zip(evs, evs[1:], strict=False):
+        for a, b in itertools.pairwise(evs):
             if b.start < a.end:
                 problems.append(f"double booking: events {a.id} and {b.id}")
     db.dispose()
@@ -155,8 +171,13 @@ def run(url: str, writers: int, ops: int) -> dict[str, Any]:
     problems = verify(url, results)
     totals = {k: sum(r[k] for r in results) for k in ("booked", "refused", "moved", "move_refused")}
     errors = [e for r in results for e in r["errors"]]
-    return {**totals, "errors": errors, "problems": problems, "seconds": elapsed,
-            "ops": writers * ops}
+    return {
+        **totals,
+        "errors": errors,
+        "problems": problems,
+        "seconds": elapsed,
+        "ops": writers * ops,
+    }
 
 
 def main() -> int:
@@ -183,13 +204,17 @@ def main() -> int:
                 finally:
                     drop_database(admin, url)
     print(f"{args.writers} writers x {args.ops} operations (book, and move every third)")
-    print(f"{'backend':<11} {'ops':>6} {'booked':>7} {'refused':>8} {'moved':>6} {'move ref.':>9} "
-          f"{'errors':>6} {'problems':>8} {'seconds':>8} {'ops/s':>7}")
+    print(
+        f"{'backend':<11} {'ops':>6} {'booked':>7} {'refused':>8} {'moved':>6} {'move ref.':>9} "
+        f"{'errors':>6} {'problems':>8} {'seconds':>8} {'ops/s':>7}"
+    )
     failed = False
     for name, r in rows:
-        print(f"{name:<11} {r['ops']:>6} {r['booked']:>7} {r['refused']:>8} {r['moved']:>6} "
-              f"{r['move_refused']:>9} {len(r['errors']):>6} {len(r['problems']):>8} "
-              f"{r['seconds']:>8.1f} {r['ops'] / r['seconds']:>7.0f}")
+        print(
+            f"{name:<11} {r['ops']:>6} {r['booked']:>7} {r['refused']:>8} {r['moved']:>6} "
+            f"{r['move_refused']:>9} {len(r['errors']):>6} {len(r['problems']):>8} "
+            f"{r['seconds']:>8.1f} {r['ops'] / r['seconds']:>7.0f}"
+        )
         for line in (r["errors"] + r["problems"])[:10]:
             print("   ", line)
         failed = failed or bool(r["errors"] or r["problems"])

@@ -288,7 +288,7 @@ class SessionsApp(App[None]):
             hits = screen.query_one(TimeGrid).events_at(self.cursor_day, self.cursor_slot)
             return hits[0] if hits else None
         if self.view == "agenda":
-            return screen.query_one(AgendaList).current_item()
+            return screen.query_one(AgendaList).current_item
         items = screen.current_items()
         for item in items or ():
             if self.cursor_day in item_days(item, self.tz):
@@ -533,7 +533,7 @@ class SessionsApp(App[None]):
 
         worker = get_current_worker()
         self.sync_schedule.started(_time.monotonic())
-        connected = [s.practitioner_id for s in list_settings(self.ctx)]
+        connected = [s.practitioner.id for s in list_settings(self.ctx) if s.connected]
         if not connected:
             self.sync_schedule.finished(_time.monotonic(), True)
             return
@@ -542,11 +542,15 @@ class SessionsApp(App[None]):
             self.ctx.db,
             self.ctx.clock,
             connected,
-            progress=throttled(lambda p: self.post_message(SyncProgressed(str(p))), 0.25),
+            progress=throttled(self._post_progress, 0.25),
             should_cancel=lambda: worker.is_cancelled,
             lock_holder=f"{socket.gethostname()}:{os.getpid()}",
         )
         self.post_message(SyncFinished(outcome))
+
+    def _post_progress(self, progress: Any) -> None:
+        self.post_message(SyncProgressed(
+            f"{progress.phase} {progress.calendar_id}: {progress.done} done"))
 
     @on(SyncStarted)
     def _sync_started(self) -> None:

@@ -117,7 +117,8 @@ def validate_event(event: Event) -> Event:
         event = replace(event, kind=EventKind(event.kind), status=Status(event.status))
     except ValueError:
         raise ValidationError(
-            f"bad kind {event.kind!r} or status {event.status!r} (status is scheduled or cancelled)",
+            f"bad kind {event.kind!r} or status {event.status!r} "
+            "(status is scheduled or cancelled)",
             field="status",
         ) from None
     if event.kind is EventKind.SESSION:

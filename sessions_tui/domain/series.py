@@ -22,11 +22,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.events import Event, Instant, is_date_only
-from sessions_tui.domain.recurrence import _build_rule, _wall_start
+from sessions_tui.domain.recurrence import _build_rule
 from sessions_tui.domain.timeutil import zone
 
 FOLLOWABLE = (
-    "title", "practitioner_id", "client_id", "location_id", "busy", "status", "notes_completed",
+    "title",
+    "practitioner_id",
+    "client_id",
+    "location_id",
+    "busy",
+    "status",
+    "notes_completed",
 )
 """Fields an override inherits from a series edit when it had not changed them itself."""
 
@@ -48,7 +54,8 @@ def wall_of(event: Event, value: Instant) -> datetime:
     """The wall-clock (naive) time of ``value`` in the event's zone; dates at midnight."""
     if isinstance(value, datetime):
         return value.astimezone(zone(event.tzid)).replace(tzinfo=None)
-    return datetime(value.year, value.month, value.day)
+    # Wall-clock (naive on purpose): the midnight of an all-day date, as dateutil iterates.
+    return datetime(value.year, value.month, value.day)  # noqa: DTZ001
 
 
 def from_wall(event: Event, wall: datetime) -> Instant:
@@ -106,10 +113,18 @@ def starting_at(event: Event, rid: Instant) -> Event:
             raise ValidationError("that occurrence is past the end of the series")
         p["COUNT"] = str(left)
     start = rid
-    end = rid + event.duration if isinstance(rid, datetime) else rid + event.duration  # type: ignore[operator]
-    return replace(event, id=None, uid=None, start=start, end=end, rrule=join(p),
-                   exdates=frozenset(e for e in event.exdates if _ge(e, rid)), sequence=0,
-                   version=1)
+    end = rid + event.duration  # type: ignore[operator]
+    return replace(
+        event,
+        id=None,
+        uid=None,
+        start=start,
+        end=end,
+        rrule=join(p),
+        exdates=frozenset(e for e in event.exdates if _ge(e, rid)),
+        sequence=0,
+        version=1,
+    )
 
 
 def _ge(a: Instant, b: Instant) -> bool:

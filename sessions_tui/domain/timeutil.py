@@ -17,7 +17,9 @@ from sessions_tui.domain.errors import ValidationError
 def zone(name: str) -> ZoneInfo:
     """Return the :class:`ZoneInfo` for an IANA name, or raise a clear ValidationError."""
     if not name or name != name.strip() or ".." in name or name.startswith("/"):
-        raise ValidationError(f"unknown time zone {name!r} (expected an IANA name such as Europe/London)")
+        raise ValidationError(
+            f"unknown time zone {name!r} (expected an IANA name such as Europe/London)"
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,7 +27,7 @@ class ChoiceModal(ModalScreen[T | None], Generic[T]):
     | escape | Cancel (nothing changes) |
     """
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="choice.cancel", tooltip="Close without choosing"),
     ]
 
@@ -42,8 +42,14 @@ class ChoiceModal(ModalScreen[T | None], Generic[T]):
     ChoiceModal OptionList { height: auto; max-height: 10; width: auto; min-width: 36; }
     """
 
-    def __init__(self, question: str, answers: Sequence[tuple[str, T]], *, detail: str = "",
-                 id: str | None = None) -> None:
+    def __init__(
+        self,
+        question: str,
+        answers: Sequence[tuple[str, T]],
+        *,
+        detail: str = "",
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.question = question
         self.detail = detail
@@ -54,8 +60,10 @@ class ChoiceModal(ModalScreen[T | None], Generic[T]):
             yield Label(self.question, id="choice-question")
             if self.detail:
                 yield Label(self.detail, id="choice-detail")
-            yield OptionList(*[Option(text, id=str(i)) for i, (text, _v) in enumerate(self.answers)],
-                             id="choice-answers")
+            yield OptionList(
+                *[Option(text, id=str(i)) for i, (text, _v) in enumerate(self.answers)],
+                id="choice-answers",
+            )
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -77,10 +85,13 @@ def confirm(question: str, yes: str, no: str = "Go back", *, detail: str = "") -
 
 
 def scope_question(verb: str) -> ChoiceModal[Scope]:
-    """"This event", "this and following" or "all events" of a recurring series."""
+    """ "This event", "this and following" or "all events" of a recurring series."""
     return ChoiceModal(
         f"{verb} a recurring event",
-        [("This event", Scope.THIS), ("This and following events", Scope.FOLLOWING),
-         ("All events", Scope.ALL)],
+        [
+            ("This event", Scope.THIS),
+            ("This and following events", Scope.FOLLOWING),
+            ("All events", Scope.ALL),
+        ],
         id="scope",
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,9 +39,24 @@ if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
     from sessions_tui.services.scheduling import AgendaItem
 
-FIELDS = ("client", "practitioner", "location", "title", "all_day", "busy", "date", "start",
-          "end_date", "end", "minutes", "recurrence", "custom_rrule", "notes_completed", "status",
-          "form")
+FIELDS = (
+    "client",
+    "practitioner",
+    "location",
+    "title",
+    "all_day",
+    "busy",
+    "date",
+    "start",
+    "end_date",
+    "end",
+    "minutes",
+    "recurrence",
+    "custom_rrule",
+    "notes_completed",
+    "status",
+    "form",
+)
 
 
 class EventEditorScreen(Screen["ap.Change | None"]):
@@ -54,10 +69,15 @@ class EventEditorScreen(Screen["ap.Change | None"]):
     | escape | Leave without changing anything |
     """
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="editor.save", tooltip="Save the event"),
-        Binding("escape", "leave", "Cancel", id="editor.cancel",
-                tooltip="Leave without changing anything"),
+        Binding(
+            "escape",
+            "leave",
+            "Cancel",
+            id="editor.cancel",
+            tooltip="Leave without changing anything",
+        ),
     ]
     HELP = "Fill in the fields (tab moves between them); ctrl+s saves, escape leaves unchanged."
 
@@ -83,8 +103,14 @@ class EventEditorScreen(Screen["ap.Change | None"]):
     EventEditorScreen #buttons Button { margin: 0 2 0 0; min-width: 14; }
     """
 
-    def __init__(self, kind: EventKind, *, start: datetime | None = None,
-                 item: AgendaItem | None = None, duplicate: bool = False) -> None:
+    def __init__(
+        self,
+        kind: EventKind,
+        *,
+        start: datetime | None = None,
+        item: AgendaItem | None = None,
+        duplicate: bool = False,
+    ) -> None:
         super().__init__()
         # Duplicating fills the form from ``item`` but saves a new event.
         self.source = item
@@ -131,19 +157,27 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         app = self.sessions
         facts = app.facts
         people = facts.practitioners if facts else ()
-        places = [loc for loc in (facts.locations if facts else ()) if not loc.archived
-                  or loc.id == form.location_id]
+        places = [
+            loc
+            for loc in (facts.locations if facts else ())
+            if not loc.archived or loc.id == form.location_id
+        ]
         session = self.kind is EventKind.SESSION
         verb = "Edit" if self.item is not None else ("Copy of" if self.source else "New")
         noun = "client session" if session else "event"
         with VerticalScroll(id="editor-form"):
-            yield Static(f"{verb} {noun} — times in {zone_label(app.tz, app.clock.now())}",
-                         id="editor-title")
+            yield Static(
+                f"{verb} {noun} — times in {zone_label(app.tz, app.clock.now())}", id="editor-title"
+            )
             if session:
                 with Horizontal(classes="row"):
                     yield Label("Client", classes="field-label")
-                    yield Input(value=self._client_text(self.client), id="client",
-                                placeholder="type a name or internal ID", compact=True)
+                    yield Input(
+                        value=self._client_text(self.client),
+                        id="client",
+                        placeholder="type a name or internal ID",
+                        compact=True,
+                    )
                 yield OptionList(id="client-matches", classes="-hidden")
                 yield Static("", id="client-error", classes="error -empty")
             else:
@@ -155,31 +189,60 @@ class EventEditorScreen(Screen["ap.Change | None"]):
                     yield Label("All day", classes="field-label")
                     yield Checkbox("", value=form.all_day, id="all_day", compact=True)
                     yield Label("Shows as", classes="short-label")
-                    yield Select([("busy", True), ("free", False)], value=form.busy,
-                                 allow_blank=False, id="busy", classes="narrow", compact=True)
+                    yield Select(
+                        [("busy", True), ("free", False)],
+                        value=form.busy,
+                        allow_blank=False,
+                        id="busy",
+                        classes="narrow",
+                        compact=True,
+                    )
             with Horizontal(classes="row"):
                 yield Label("Practitioner", classes="field-label")
                 options: list[tuple[str, int]] = [(p.name, p.id) for p in people]
                 if session:
-                    yield Select(options, value=form.practitioner_id if form.practitioner_id else Select.NULL,
-                                 prompt="choose…", id="practitioner", compact=True)
+                    yield Select(
+                        options,
+                        value=form.practitioner_id if form.practitioner_id else Select.NULL,
+                        prompt="choose…",
+                        id="practitioner",
+                        compact=True,
+                    )
                 else:
-                    yield Select([("Whole practice", 0), *options],
-                                 value=form.practitioner_id or 0, allow_blank=False,
-                                 id="practitioner", compact=True)
+                    yield Select(
+                        [("Whole practice", 0), *options],
+                        value=form.practitioner_id or 0,
+                        allow_blank=False,
+                        id="practitioner",
+                        compact=True,
+                    )
             yield Static("", id="practitioner-error", classes="error -empty")
             with Horizontal(classes="row"):
                 yield Label("Location", classes="field-label")
-                yield Select([("No location", 0), *[(loc.name, loc.id) for loc in places]],
-                             value=form.location_id or 0, allow_blank=False, id="location",
-                             compact=True)
+                yield Select(
+                    [("No location", 0), *[(loc.name, loc.id) for loc in places]],
+                    value=form.location_id or 0,
+                    allow_blank=False,
+                    id="location",
+                    compact=True,
+                )
             with Horizontal(classes="row"):
                 yield Label("Date", classes="field-label")
-                yield Input(value=form.date, id="date", classes="date", compact=True,
-                            placeholder="YYYY-MM-DD")
+                yield Input(
+                    value=form.date,
+                    id="date",
+                    classes="date",
+                    compact=True,
+                    placeholder="YYYY-MM-DD",
+                )
                 yield Label("Start", classes="short-label start-part")
-                yield Input(value=form.start, id="start", classes="time start-part", compact=True,
-                            placeholder="HH:MM")
+                yield Input(
+                    value=form.start,
+                    id="start",
+                    classes="time start-part",
+                    compact=True,
+                    placeholder="HH:MM",
+                )
                 if session:
                     yield Label("Minutes", classes="short-label")
                     yield Input(value=form.minutes, id="minutes", classes="minutes", compact=True)
@@ -189,30 +252,57 @@ class EventEditorScreen(Screen["ap.Change | None"]):
             if not session:
                 with Horizontal(classes="row"):
                     yield Label("Ends", classes="field-label")
-                    yield Input(value=form.end_date, id="end_date", classes="date", compact=True,
-                                placeholder="YYYY-MM-DD")
+                    yield Input(
+                        value=form.end_date,
+                        id="end_date",
+                        classes="date",
+                        compact=True,
+                        placeholder="YYYY-MM-DD",
+                    )
                     yield Label("at", classes="short-label start-part")
-                    yield Input(value=form.end, id="end", classes="time start-part", compact=True,
-                                placeholder="HH:MM")
+                    yield Input(
+                        value=form.end,
+                        id="end",
+                        classes="time start-part",
+                        compact=True,
+                        placeholder="HH:MM",
+                    )
                 yield Static("", id="end_date-error", classes="error -empty")
                 yield Static("", id="end-error", classes="error -empty")
             with Horizontal(classes="row"):
                 yield Label("Repeats", classes="field-label")
-                yield Select([(c, c) for c in RECURRENCE_CHOICES], value=form.recurrence,
-                             allow_blank=False, id="recurrence", classes="narrow", compact=True)
+                yield Select(
+                    [(c, c) for c in RECURRENCE_CHOICES],
+                    value=form.recurrence,
+                    allow_blank=False,
+                    id="recurrence",
+                    classes="narrow",
+                    compact=True,
+                )
             with Horizontal(classes="row", id="custom-row"):
                 yield Label("RRULE", classes="field-label")
-                yield Input(value=form.custom_rrule, id="custom_rrule", compact=True,
-                            placeholder="FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10")
+                yield Input(
+                    value=form.custom_rrule,
+                    id="custom_rrule",
+                    compact=True,
+                    placeholder="FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10",
+                )
             yield Static("", id="custom_rrule-error", classes="error -empty")
             if session:
                 with Horizontal(classes="row"):
                     yield Label("Notes done", classes="field-label")
-                    yield Checkbox("", value=form.notes_completed, id="notes_completed", compact=True)
+                    yield Checkbox(
+                        "", value=form.notes_completed, id="notes_completed", compact=True
+                    )
                     yield Label("Status", classes="short-label")
-                    yield Select([("scheduled", Status.SCHEDULED), ("cancelled", Status.CANCELLED)],
-                                 value=form.status, allow_blank=False, id="status",
-                                 classes="narrow", compact=True)
+                    yield Select(
+                        [("scheduled", Status.SCHEDULED), ("cancelled", Status.CANCELLED)],
+                        value=form.status,
+                        allow_blank=False,
+                        id="status",
+                        classes="narrow",
+                        compact=True,
+                    )
             yield Static("", id="all_day-error", classes="error -empty")
             yield Static("", id="form-error", classes="error -empty")
             with Horizontal(id="buttons"):
@@ -398,8 +488,9 @@ class EventEditorScreen(Screen["ap.Change | None"]):
                 event = build_event(form, base)
                 break
             except AmbiguousTime as amb:
-                fold = await app.push_screen_wait(ChoiceModal(str(amb), list(
-                    (text, value) for value, text in amb.choices)))
+                fold = await app.push_screen_wait(
+                    ChoiceModal(str(amb), list((text, value) for value, text in amb.choices))
+                )
                 if fold is None:
                     return
                 form.fold[amb.field_name] = fold
@@ -410,18 +501,26 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         ignore = [i for i in (base.id if base else None, base.series_id if base else None) if i]
         warnings = await asyncio.to_thread(ap.warnings_for, app.ctx, event, ignore_ids=ignore)
         if warnings:
-            ok = await app.push_screen_wait(confirm(
-                "Save anyway?", "Save anyway", detail="This event " + "; ".join(warnings) + "."))
+            ok = await app.push_screen_wait(
+                confirm(
+                    "Save anyway?", "Save anyway", detail="This event " + "; ".join(warnings) + "."
+                )
+            )
             if not ok:
                 return
         try:
             change = await self._store(event)
         except ap.StaleEdit as stale:
-            choice = await app.push_screen_wait(ChoiceModal(
-                "Someone else changed this event", [("Reload their version", "reload"),
-                                                    ("Overwrite with mine", "overwrite"),
-                                                    ("Go back", None)],
-                detail=str(stale)))
+            answers: list[tuple[str, str | None]] = [
+                ("Reload their version", "reload"),
+                ("Overwrite with mine", "overwrite"),
+                ("Go back", None),
+            ]
+            choice = await app.push_screen_wait(
+                ChoiceModal[str | None](
+                    "Someone else changed this event", answers, detail=str(stale)
+                )
+            )
             if choice == "overwrite":
                 self.loaded = None
                 change = await self._store(event)
@@ -462,15 +561,25 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         assert original.id is not None
         rid = item.occurrence.recurrence_id if original.series_id is None else None
         ref = ap.OccurrenceRef(original.id, rid)
-        return await asyncio.to_thread(ap.edit, app.ctx, ref, scope, expected=self.loaded,
-                                       **changes)
+        return await asyncio.to_thread(
+            ap.edit, app.ctx, ref, scope, expected=self.loaded, **changes
+        )
 
 
 def _changes(original: Event, new: Event, occurrence_start: datetime | date) -> dict[str, Any]:
     """Fields the form changed, with start/end as the occurrence's new times."""
     out: dict[str, Any] = {}
-    for name in ("title", "practitioner_id", "client_id", "location_id", "busy", "status",
-                 "notes_completed", "all_day", "rrule"):
+    for name in (
+        "title",
+        "practitioner_id",
+        "client_id",
+        "location_id",
+        "busy",
+        "status",
+        "notes_completed",
+        "all_day",
+        "rrule",
+    ):
         if getattr(original, name) != getattr(new, name):
             out[name] = getattr(new, name)
     occurrence_end = occurrence_start + original.duration  # type: ignore[operator]

@@ -72,7 +72,9 @@ def _family_ids(s: Session, master_ids: Iterable[int]) -> set[int]:
     return ids | {c for c in children if c is not None}
 
 
-def _snapshot(s: Session, ids: set[int]) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+def _snapshot(
+    s: Session, ids: set[int]
+) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
     table = EventRow.__table__  # type: ignore[attr-defined]
     rows = s.execute(select(table).where(table.c.id.in_(ids))).mappings().all()
     ex_table = ExdateRow.__table__  # type: ignore[attr-defined]
@@ -114,8 +116,15 @@ def _load(s: Session, event_id: int) -> tuple[EventRow, Event]:
 def _insert(s: Session, ctx: Context, event: Event, uid: str | None = None) -> EventRow:
     now = ctx.clock.now()
     row = queries.fill_row(
-        EventRow(uid=uid or event.uid or scheduling._new_uid(), created_at=now, updated_at=now,
-                 kind=event.kind.value, tzid=event.tzid, start_utc=now, end_utc=now),
+        EventRow(
+            uid=uid or event.uid or scheduling._new_uid(),
+            created_at=now,
+            updated_at=now,
+            kind=event.kind.value,
+            tzid=event.tzid,
+            start_utc=now,
+            end_utc=now,
+        ),
         event,
     )
     s.add(row)
@@ -136,7 +145,9 @@ def _apply_changes(event: Event, changes: dict[str, Any]) -> Event:
     return replace(event, **changes)
 
 
-def _resolve(s: Session, ref: OccurrenceRef) -> tuple[EventRow, Event, EventRow | None, Event | None, Instant | None]:
+def _resolve(
+    s: Session, ref: OccurrenceRef
+) -> tuple[EventRow, Event, EventRow | None, Event | None, Instant | None]:
     """(row, event, master_row, master, recurrence_id) for a reference."""
     row, event = _load(s, ref.event_id)
     if event.series_id is not None:
@@ -161,8 +172,10 @@ def _check_booking(ctx: Context, s: Session, event: Event, ignore_ids: set[int])
     if s.get_bind().dialect.name == "postgresql":
         # Two schedulers booking the same practitioner at once: the second waits here until
         # the first commits, then sees its booking. (SQLite's BEGIN IMMEDIATE serialises.)
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                  {"k": 0x5E55_0000_0000 + event.practitioner_id})
+        s.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"),
+            {"k": 0x5E55_0000_0000 + event.practitioner_id},
+        )
     clash = _clashes(s, event, ignore_ids)
     if clash:
         raise ConflictError(f"double booking is not allowed: overlaps {clash[0]}")
@@ -172,14 +185,26 @@ def _clashes(s: Session, event: Event, ignore_ids: set[int], horizon: int = 12) 
     assert event.practitioner_id is not None
     tz = zone(event.tzid)
     out: list[str] = []
-    first = event.start if isinstance(event.start, datetime) else datetime.combine(
-        event.start, datetime.min.time(), tzinfo=tz)  # type: ignore[arg-type]
-    window_end = first + timedelta(weeks=horizon) if event.rrule else first + event.duration + timedelta(days=1)
+    first = (
+        event.start
+        if isinstance(event.start, datetime)
+        else datetime.combine(event.start, datetime.min.time(), tzinfo=tz)
+    )  # type: ignore[arg-type]
+    window_end = (
+        first + timedelta(weeks=horizon)
+        if event.rrule
+        else first + event.duration + timedelta(days=1)
+    )
     mine = list(occurrences(event, first - timedelta(days=1), window_end, display_tz=tz))
     if not mine:
         return out
-    others = queries.window(s, mine[0].start if isinstance(mine[0].start, datetime) else first,
-                            window_end, display_tz=tz, practitioners=[event.practitioner_id])
+    others = queries.window(
+        s,
+        mine[0].start if isinstance(mine[0].start, datetime) else first,
+        window_end,
+        display_tz=tz,
+        practitioners=[event.practitioner_id],
+    )
     for o in mine:
         for other in others:
             ev = other.event
@@ -188,8 +213,11 @@ def _clashes(s: Session, event: Event, ignore_ids: set[int], horizon: int = 12) 
             if ev.status is Status.CANCELLED or ev.practitioner_id != event.practitioner_id:
                 continue
             if _overlap(o.start, o.end, other.start, other.end, tz):
-                when = other.start.astimezone(tz).strftime("%a %b %d %H:%M") if isinstance(
-                    other.start, datetime) else f"{other.start} (all day)"
+                when = (
+                    other.start.astimezone(tz).strftime("%a %b %d %H:%M")
+                    if isinstance(other.start, datetime)
+                    else f"{other.start} (all day)"
+                )
                 out.append(f"{ev.title or 'a session'} on {when}")
                 break
     return out
@@ -246,10 +274,19 @@ def duplicate(ctx: Context, ref: OccurrenceRef, start: Instant | None = None) ->
     base = event if master is None or event.series_id is not None else master
     occ_start = rid if (rid is not None and event.series_id is None) else base.start
     new_start = start if start is not None else occ_start
-    copy = replace(base, id=None, uid=None, rrule=None, series_id=None, recurrence_id=None,
-                   exdates=frozenset(), start=new_start,
-                   end=new_start + base.duration,  # type: ignore[operator]
-                   sequence=0, version=1)
+    copy = replace(
+        base,
+        id=None,
+        uid=None,
+        rrule=None,
+        series_id=None,
+        recurrence_id=None,
+        exdates=frozenset(),
+        start=new_start,
+        end=new_start + base.duration,  # type: ignore[operator]
+        sequence=0,
+        version=1,
+    )
     return create(ctx, copy)
 
 
@@ -262,8 +299,19 @@ class StaleEdit(ConflictError):
         self.differences = differences
 
 
-_SHOWN_FIELDS = ("start", "end", "title", "practitioner_id", "client_id", "location_id", "status",
-                 "notes_completed", "busy", "rrule", "all_day")
+_SHOWN_FIELDS = (
+    "start",
+    "end",
+    "title",
+    "practitioner_id",
+    "client_id",
+    "location_id",
+    "status",
+    "notes_completed",
+    "busy",
+    "rrule",
+    "all_day",
+)
 
 
 def differences(old: Event, new: Event) -> list[str]:
@@ -276,7 +324,10 @@ def differences(old: Event, new: Event) -> list[str]:
             continue
         label = name.removesuffix("_id").replace("_", " ")
         if isinstance(a, datetime) and isinstance(b, datetime):
-            a_text, b_text = a.astimezone(tz).strftime("%a %H:%M"), b.astimezone(tz).strftime("%a %H:%M")
+            a_text, b_text = (
+                a.astimezone(tz).strftime("%a %H:%M"),
+                b.astimezone(tz).strftime("%a %H:%M"),
+            )
         else:
             a_text, b_text = str(a), str(b)
         out.append(f"{label} {a_text} → {b_text}")
@@ -286,8 +337,12 @@ def differences(old: Event, new: Event) -> list[str]:
 def _who_changed(s: Session, event_id: int) -> str:
     try:
         row = s.execute(
-            text("SELECT actor FROM audit_log WHERE entity = 'event' AND entity_id = :i "
-                 "ORDER BY id DESC LIMIT 1"), {"i": event_id}).first()
+            text(
+                "SELECT actor FROM audit_log WHERE entity = 'event' AND entity_id = :i "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"i": event_id},
+        ).first()
     except Exception:  # no audit table on an old schema: say "someone"
         return "someone else"
     return str(row[0]) if row and row[0] else "someone else"
@@ -302,12 +357,22 @@ def _check_version(s: Session, row: EventRow, expected: Event | None) -> None:
     diffs = differences(expected, current)
     who = _who_changed(s, row.id)
     what = "; ".join(diffs) if diffs else "no visible fields"
-    raise StaleEdit(f"{who} changed this event since you opened it ({what}): "
-                    "reload it, or save again to overwrite", current, diffs)
+    raise StaleEdit(
+        f"{who} changed this event since you opened it ({what}): "
+        "reload it, or save again to overwrite",
+        current,
+        diffs,
+    )
 
 
-def edit(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL, *,
-         expected: Event | None = None, **changes: Any) -> Change:
+def edit(
+    ctx: Context,
+    ref: OccurrenceRef,
+    scope: Scope = Scope.ALL,
+    *,
+    expected: Event | None = None,
+    **changes: Any,
+) -> Change:
     """Change an event; for a series, this occurrence, this and following, or all.
 
     ``start``/``end`` in ``changes`` are the new times of the referenced occurrence.
@@ -327,7 +392,9 @@ def edit(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL, *,
             _check_booking(ctx, s, new, family)  # type: ignore[arg-type]
             _save(s, ctx, row, new)
             return Change("edit", *before, tuple(family), (), row.id)  # type: ignore[arg-type]
-        assert mrow is not None and mrow.id is not None and rid is not None
+        assert mrow is not None
+        assert mrow.id is not None
+        assert rid is not None
         family = _family_ids(s, [mrow.id])
         before = _snapshot(s, family)
         if scope is Scope.THIS:
@@ -335,8 +402,9 @@ def edit(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL, *,
             return Change("edit this event", *before, tuple(family), (), result)
         if scope is Scope.FOLLOWING and ser.occurrence_starts_before(master, rid) > 0:
             created = _edit_following(s, ctx, mrow, master, rid, changes)
-            return Change("edit this and following", *before, tuple(family), tuple(created),
-                          created[0])
+            return Change(
+                "edit this and following", *before, tuple(family), tuple(created), created[0]
+            )
         _edit_all(s, ctx, mrow, master, rid, changes)
         return Change("edit all events", *before, tuple(family), (), mrow.id)
 
@@ -344,13 +412,30 @@ def edit(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL, *,
 def _occurrence_event(master: Event, rid: Instant) -> Event:
     """The series' own version of one occurrence (before any override)."""
     end = rid + master.duration  # type: ignore[operator]
-    return replace(master, id=None, uid=None, rrule=None, series_id=master.id,
-                   recurrence_id=rid, start=rid, end=end, exdates=frozenset(), sequence=0,
-                   version=1)
+    return replace(
+        master,
+        id=None,
+        uid=None,
+        rrule=None,
+        series_id=master.id,
+        recurrence_id=rid,
+        start=rid,
+        end=end,
+        exdates=frozenset(),
+        sequence=0,
+        version=1,
+    )
 
 
-def _edit_this(s: Session, ctx: Context, row: EventRow, event: Event, master: Event,
-               rid: Instant, changes: dict[str, Any]) -> int:
+def _edit_this(
+    s: Session,
+    ctx: Context,
+    row: EventRow,
+    event: Event,
+    master: Event,
+    rid: Instant,
+    changes: dict[str, Any],
+) -> int:
     if event.series_id is not None:  # already an override
         new = validate_event(_apply_changes(event, changes))
         require_edit_event(ctx.require_actor(), new)
@@ -367,9 +452,16 @@ def _edit_this(s: Session, ctx: Context, row: EventRow, event: Event, master: Ev
     return created.id
 
 
-def _rekey_children(s: Session, master_id: int, master: Event, delta: timedelta,
-                    since: Instant | None, new_master_id: int | None = None,
-                    old_master: Event | None = None, new_master: Event | None = None) -> None:
+def _rekey_children(
+    s: Session,
+    master_id: int,
+    master: Event,
+    delta: timedelta,
+    since: Instant | None,
+    new_master_id: int | None = None,
+    old_master: Event | None = None,
+    new_master: Event | None = None,
+) -> None:
     """Move overrides/exdates (from ``since`` on) to ``new_master_id`` and shift their keys."""
     children = s.execute(select(EventRow).where(EventRow.series_id == master_id)).scalars().all()
     for child in children:
@@ -398,8 +490,9 @@ def _rekey_children(s: Session, master_id: int, master: Event, delta: timedelta,
             x.series_id = new_master_id
 
 
-def _edit_all(s: Session, ctx: Context, mrow: EventRow, master: Event, rid: Instant,
-              changes: dict[str, Any]) -> None:
+def _edit_all(
+    s: Session, ctx: Context, mrow: EventRow, master: Event, rid: Instant, changes: dict[str, Any]
+) -> None:
     changes = dict(changes)
     delta = timedelta(0)
     if "start" in changes:
@@ -421,26 +514,37 @@ def _edit_all(s: Session, ctx: Context, mrow: EventRow, master: Event, rid: Inst
     _save(s, ctx, mrow, new_master)
 
 
-def _edit_following(s: Session, ctx: Context, mrow: EventRow, master: Event, rid: Instant,
-                    changes: dict[str, Any]) -> list[int]:
+def _edit_following(
+    s: Session, ctx: Context, mrow: EventRow, master: Event, rid: Instant, changes: dict[str, Any]
+) -> list[int]:
     head = ser.ended_before(master, rid)
     tail = ser.starting_at(master, rid)
-    assert head is not None and mrow.id is not None
+    assert head is not None
+    assert mrow.id is not None
     changes = dict(changes)
     delta = timedelta(0)
     if "start" in changes:
         delta = ser.wall_delta(master, rid, changes["start"])
         if "end" not in changes:
             changes["end"] = changes["start"] + master.duration
-    new_tail = validate_event(_apply_changes(replace(tail, source_calendar=master.source_calendar),
-                                             changes))
+    new_tail = validate_event(
+        _apply_changes(replace(tail, source_calendar=master.source_calendar), changes)
+    )
     require_edit_event(ctx.require_actor(), new_tail)
     _check_booking(ctx, s, new_tail, _family_ids(s, [mrow.id]))
     _save(s, ctx, mrow, validate_event(head))
     created = _insert(s, ctx, new_tail)
     assert created.id is not None
-    _rekey_children(s, mrow.id, master, delta, rid, new_master_id=created.id,
-                    old_master=master, new_master=new_tail)
+    _rekey_children(
+        s,
+        mrow.id,
+        master,
+        delta,
+        rid,
+        new_master_id=created.id,
+        old_master=master,
+        new_master=new_tail,
+    )
     return [created.id]
 
 
@@ -460,7 +564,8 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
             before = _snapshot(s, {row.id})
             s.delete(row)
             return Change("delete", *before, (row.id,), ())
-        assert mrow.id is not None and rid is not None
+        assert mrow.id is not None
+        assert rid is not None
         family = _family_ids(s, [mrow.id])
         before = _snapshot(s, family)
         if scope is Scope.THIS:
@@ -472,11 +577,15 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
         if scope is Scope.FOLLOWING:
             head = ser.ended_before(master, rid)
             if head is not None:
-                for child in s.execute(select(EventRow).where(EventRow.series_id == mrow.id)).scalars():
+                for child in s.execute(
+                    select(EventRow).where(EventRow.series_id == mrow.id)
+                ).scalars():
                     assert child.recurrence_key is not None
                     if ser._ge(queries.parse_recurrence_key(child.recurrence_key), rid):
                         s.delete(child)
-                for x in s.execute(select(ExdateRow).where(ExdateRow.series_id == mrow.id)).scalars():
+                for x in s.execute(
+                    select(ExdateRow).where(ExdateRow.series_id == mrow.id)
+                ).scalars():
                     if ser._ge(queries.parse_recurrence_key(x.recurrence_key), rid):
                         s.delete(x)
                 s.flush()

@@ -7,12 +7,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlmodel import col
 
 from sessions_tui.services.context import Context
 from sessions_tui.store.tables import AuditRow
 
-_SKIP = {"version", "sequence", "updated_at", "created_at", "span_s", "is_series",
-         "series_end_utc", "uid", "recurrence_key"}
+_SKIP = {
+    "version",
+    "sequence",
+    "updated_at",
+    "created_at",
+    "span_s",
+    "is_series",
+    "series_end_utc",
+    "uid",
+    "recurrence_key",
+}
 _LABELS = {"start_utc": "start (UTC)", "end_utc": "end (UTC)"}
 
 
@@ -33,8 +43,11 @@ class AuditEntry:
         """Fields whose values differ (all fields of an insert or delete)."""
         before, after = self.before or {}, self.after or {}
         keys = (set(before) | set(after)) - _SKIP
-        return {_LABELS.get(k, k): (before.get(k), after.get(k)) for k in sorted(keys)
-                if before.get(k) != after.get(k)}
+        return {
+            _LABELS.get(k, k): (before.get(k), after.get(k))
+            for k in sorted(keys)
+            if before.get(k) != after.get(k)
+        }
 
     @property
     def occurrence(self) -> str | None:
@@ -48,13 +61,16 @@ class AuditEntry:
         if self.occurrence:
             who = f"{who} [occurrence {self.occurrence}]"
         if self.entity == "exdate":
-            return f"{self.at[:16].replace('T', ' ')} UTC  {who} {'deleted' if self.action == 'insert' else 'restored'} one occurrence"
+            verb = "deleted" if self.action == "insert" else "restored"
+            return f"{self.at[:16].replace('T', ' ')} UTC  {who} {verb} one occurrence"
         if self.action == "insert":
             return f"{self.at[:16].replace('T', ' ')} UTC  {who} created it"
         if self.action == "delete":
             return f"{self.at[:16].replace('T', ' ')} UTC  {who} deleted it"
         parts = [f"{k}: {_short(a)} → {_short(b)}" for k, (a, b) in self.changes.items()]
-        return f"{self.at[:16].replace('T', ' ')} UTC  {who} changed " + ("; ".join(parts) or "nothing visible")
+        return f"{self.at[:16].replace('T', ' ')} UTC  {who} changed " + (
+            "; ".join(parts) or "nothing visible"
+        )
 
 
 def _short(value: Any) -> str:
@@ -64,7 +80,11 @@ def _short(value: Any) -> str:
 
 def _entry(row: AuditRow) -> AuditEntry:
     return AuditEntry(
-        at=row.at, actor=row.actor, entity=row.entity, entity_id=row.entity_id, action=row.action,
+        at=row.at,
+        actor=row.actor,
+        entity=row.entity,
+        entity_id=row.entity_id,
+        action=row.action,
         before=json.loads(row.before) if row.before else None,
         after=json.loads(row.after) if row.after else None,
     )
@@ -74,17 +94,30 @@ def event_history(ctx: Context, event_id: int) -> list[AuditEntry]:
     """Changes to an event and to its overrides and deleted occurrences, oldest first."""
     ctx.require_actor()
     with ctx.db.read() as s:
-        rows = s.execute(
-            select(AuditRow).where(AuditRow.entity == "event", AuditRow.entity_id == event_id)
-            .order_by(AuditRow.id)  # type: ignore[arg-type]
-        ).scalars().all()
-        children = s.execute(
-            select(AuditRow).where(
-                AuditRow.entity.in_(["event", "exdate"]),  # type: ignore[attr-defined]
-                or_(AuditRow.after.like(f'%"series_id":{event_id},%'),  # type: ignore[union-attr]
-                    AuditRow.before.like(f'%"series_id":{event_id},%')),  # type: ignore[union-attr]
-            ).order_by(AuditRow.id)  # type: ignore[arg-type]
-        ).scalars().all()
+        rows = (
+            s.execute(
+                select(AuditRow)
+                .where(AuditRow.entity == "event", AuditRow.entity_id == event_id)
+                .order_by(AuditRow.id)  # type: ignore[arg-type]
+            )
+            .scalars()
+            .all()
+        )
+        children = (
+            s.execute(
+                select(AuditRow)
+                .where(
+                    col(AuditRow.entity).in_(["event", "exdate"]),
+                    or_(
+                        col(AuditRow.after).like(f'%"series_id":{event_id},%'),
+                        col(AuditRow.before).like(f'%"series_id":{event_id},%'),
+                    ),
+                )
+                .order_by(AuditRow.id)  # type: ignore[arg-type]
+            )
+            .scalars()
+            .all()
+        )
     merged = {r.id: r for r in [*rows, *children]}
     return [_entry(merged[k]) for k in sorted(merged)]  # type: ignore[type-var]
 

@@ -22,13 +22,70 @@ from sessions_tui.store.tables import EventRow, PracticeRow, StaffRow
 DEMO_TZ = "America/Chicago"
 SEED = 20_260_101
 
-FIRST = ["Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Isla", "Omar", "Priya", "Lucas",
-         "Hana", "Mateo", "Chloe", "Jonah", "Amara", "Felix", "Nora", "Rafael", "Leah", "Kai",
-         "Sofia", "Theo", "Imani", "Oscar", "Yara", "Elias", "Mina", "Arjun", "Clara", "Diego"]
-LAST = ["Bennett", "Castillo", "Nguyen", "Patel", "Kowalski", "Haddad", "Fischer", "Osei",
-        "Lindqvist", "Moreau", "Tanaka", "Alvarez", "Brennan", "Sato", "Mensah", "Novak",
-        "Rossi", "Eriksen", "Adeyemi", "Park", "Dubois", "Quinn", "Herrera", "Abbott", "Varga",
-        "Kim", "Murphy", "Silva", "Okoro", "Jensen"]
+FIRST = [
+    "Ava",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Zoe",
+    "Ethan",
+    "Isla",
+    "Omar",
+    "Priya",
+    "Lucas",
+    "Hana",
+    "Mateo",
+    "Chloe",
+    "Jonah",
+    "Amara",
+    "Felix",
+    "Nora",
+    "Rafael",
+    "Leah",
+    "Kai",
+    "Sofia",
+    "Theo",
+    "Imani",
+    "Oscar",
+    "Yara",
+    "Elias",
+    "Mina",
+    "Arjun",
+    "Clara",
+    "Diego",
+]
+LAST = [
+    "Bennett",
+    "Castillo",
+    "Nguyen",
+    "Patel",
+    "Kowalski",
+    "Haddad",
+    "Fischer",
+    "Osei",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Alvarez",
+    "Brennan",
+    "Sato",
+    "Mensah",
+    "Novak",
+    "Rossi",
+    "Eriksen",
+    "Adeyemi",
+    "Park",
+    "Dubois",
+    "Quinn",
+    "Herrera",
+    "Abbott",
+    "Varga",
+    "Kim",
+    "Murphy",
+    "Silva",
+    "Okoro",
+    "Jensen",
+]
 
 STAFF = [
     ("alice", "Dr. Alice Moreno", {Role.ADMIN, Role.PRACTITIONER}),
@@ -50,7 +107,9 @@ def seed_demo(ctx: Context) -> bool:
         if row is not None and row.demo_seeded_for:
             return False
         if s.execute(select(func.count()).select_from(StaffRow)).scalar_one():
-            raise ValidationError("this database already holds a practice; the demo only seeds an empty one")
+            raise ValidationError(
+                "this database already holds a practice; the demo only seeds an empty one"
+            )
     rng = random.Random(SEED)
     tz = zone(DEMO_TZ)
     now = ctx.clock.now()
@@ -58,14 +117,18 @@ def seed_demo(ctx: Context) -> bool:
     empty = Context(ctx.db, ctx.clock, None)
     admin = practice.add_staff(empty, *STAFF[0][:2], STAFF[0][2], default_session_minutes=50)
     actx = Context(ctx.db, ctx.clock, admin)
-    staff = [admin] + [practice.add_staff(actx, login, name, roles) for login, name, roles in STAFF[1:]]
-    practice.update_settings(actx, name="Riverside Therapy Collective", internal_ids=True,
-                             display_tz=DEMO_TZ)
-    practice.update_staff(actx, staff[2].id, default_session_minutes=60)
-    locations = [practice.add_location(actx, "Main St Clinic"), practice.add_location(actx, "Telehealth")]
-    clients = [
-        practice.add_client(actx, FIRST[i], LAST[i], f"C-{1001 + i}") for i in range(30)
+    staff = [admin] + [
+        practice.add_staff(actx, login, name, roles) for login, name, roles in STAFF[1:]
     ]
+    practice.update_settings(
+        actx, name="Riverside Therapy Collective", internal_ids=True, display_tz=DEMO_TZ
+    )
+    practice.update_staff(actx, staff[2].id, default_session_minutes=60)
+    locations = [
+        practice.add_location(actx, "Main St Clinic"),
+        practice.add_location(actx, "Telehealth"),
+    ]
+    clients = [practice.add_client(actx, FIRST[i], LAST[i], f"C-{1001 + i}") for i in range(30)]
     pracs = [p for p in staff if p.is_practitioner]
 
     def uid() -> str:
@@ -75,15 +138,27 @@ def seed_demo(ctx: Context) -> bool:
     weekdays = tuple(WeeklyInterval(d, time(9), time(17)) for d in range(5))
     hours.set_hours(actx, WeeklyHours(DEMO_TZ, weekdays))
     carmen = pracs[2]
-    hours.set_hours(actx, WeeklyHours(DEMO_TZ, tuple(WeeklyInterval(d, time(11), time(19))
-                                                      for d in range(1, 6)), carmen.id))
+    hours.set_hours(
+        actx,
+        WeeklyHours(
+            DEMO_TZ, tuple(WeeklyInterval(d, time(11), time(19)) for d in range(1, 6)), carmen.id
+        ),
+    )
     # Booking availability, with an out-of-office day for Ben.
     for p in pracs:
-        spans = tuple(WeeklyInterval(d, a, b) for d in range(5)
-                      for a, b in ((time(9), time(12)), (time(13), time(17))))
+        spans = tuple(
+            WeeklyInterval(d, a, b)
+            for d in range(5)
+            for a, b in ((time(9), time(12)), (time(13), time(17)))
+        )
         hours.set_hours(actx, WeeklyHours(DEMO_TZ, spans, p.id), kind=hours.AVAILABILITY)
-    hours.set_override(actx, pracs[1].id, today + timedelta(days=(4 - today.weekday()) % 7 + 7), (),
-                       kind=hours.AVAILABILITY)
+    hours.set_override(
+        actx,
+        pracs[1].id,
+        today + timedelta(days=(4 - today.weekday()) % 7 + 7),
+        (),
+        kind=hours.AVAILABILITY,
+    )
 
     first_week = today - timedelta(days=(today.weekday() + 1) % 7) - timedelta(weeks=4)
     client_iter = iter(clients)
@@ -93,10 +168,22 @@ def seed_demo(ctx: Context) -> bool:
         for n in range(4):
             c = next(client_iter)
             day = first_week + timedelta(days=1 + (n % 5))
-            start = datetime.combine(day, time(9 + 2 * n + (1 if p.id == carmen.id else 0)), tzinfo=tz)
-            series = scheduling.create_event(actx, scheduling.session_event(
-                practitioner=p, client=c, start=start, minutes=minutes, tzid=DEMO_TZ,
-                location=locations[n % 2], rrule="FREQ=WEEKLY;COUNT=8"), uid=uid())
+            start = datetime.combine(
+                day, time(9 + 2 * n + (1 if p.id == carmen.id else 0)), tzinfo=tz
+            )
+            series = scheduling.create_event(
+                actx,
+                scheduling.session_event(
+                    practitioner=p,
+                    client=c,
+                    start=start,
+                    minutes=minutes,
+                    tzid=DEMO_TZ,
+                    location=locations[n % 2],
+                    rrule="FREQ=WEEKLY;COUNT=8",
+                ),
+                uid=uid(),
+            )
             assert series.id is not None
             # Past occurrences have their notes done; one was cancelled by the client.
             for week in range(4):
@@ -105,10 +192,19 @@ def seed_demo(ctx: Context) -> bool:
                 if occ_start >= now:
                     break
                 status = Status.CANCELLED if (n == 1 and week == 2) else Status.SCHEDULED
-                override = replace(series, id=None, rrule=None, series_id=series.id,
-                                   recurrence_id=rid, start=rid, end=rid + series.duration,
-                                   notes_completed=status is Status.SCHEDULED, status=status,
-                                   uid=series.uid, exdates=frozenset())
+                override = replace(
+                    series,
+                    id=None,
+                    rrule=None,
+                    series_id=series.id,
+                    recurrence_id=rid,
+                    start=rid,
+                    end=rid + series.duration,
+                    notes_completed=status is Status.SCHEDULED,
+                    status=status,
+                    uid=series.uid,
+                    exdates=frozenset(),
+                )
                 scheduling.create_event(actx, override, uid=f"{series.uid}#{recurrence_key(rid)}")
         # One-off sessions spread over the eight weeks.
         for _ in range(6):
@@ -116,30 +212,75 @@ def seed_demo(ctx: Context) -> bool:
             day = first_week + timedelta(days=rng.randrange(56))
             if day.weekday() >= 5:
                 day -= timedelta(days=2)
-            start = datetime.combine(day, time(rng.choice([8, 12, 15, 16, 17]), rng.choice([0, 30])), tzinfo=tz)
+            start = datetime.combine(
+                day, time(rng.choice([8, 12, 15, 16, 17]), rng.choice([0, 30])), tzinfo=tz
+            )
             past = start < now
             ev = scheduling.session_event(
-                practitioner=p, client=c, start=start, minutes=minutes, tzid=DEMO_TZ,
-                location=locations[rng.randrange(2)], notes_completed=past and rng.random() < 0.8,
-                status=Status.CANCELLED if rng.random() < 0.15 else Status.SCHEDULED)
+                practitioner=p,
+                client=c,
+                start=start,
+                minutes=minutes,
+                tzid=DEMO_TZ,
+                location=locations[rng.randrange(2)],
+                notes_completed=past and rng.random() < 0.8,
+                status=Status.CANCELLED if rng.random() < 0.15 else Status.SCHEDULED,
+            )
             scheduling.create_event(actx, ev, uid=uid())
     # Other events: a weekly staff meeting, a conference (all-day busy), a free all-day event.
     meeting_start = datetime.combine(first_week + timedelta(days=3), time(12, 0), tzinfo=tz)
-    scheduling.create_event(actx, Event(
-        kind=EventKind.OTHER, title="Staff meeting", start=meeting_start,
-        end=meeting_start + timedelta(minutes=45), tzid=DEMO_TZ, rrule="FREQ=WEEKLY;COUNT=8",
-        location_id=locations[0].id), uid=uid())
+    scheduling.create_event(
+        actx,
+        Event(
+            kind=EventKind.OTHER,
+            title="Staff meeting",
+            start=meeting_start,
+            end=meeting_start + timedelta(minutes=45),
+            tzid=DEMO_TZ,
+            rrule="FREQ=WEEKLY;COUNT=8",
+            location_id=locations[0].id,
+        ),
+        uid=uid(),
+    )
     conf = today + timedelta(days=(2 - today.weekday()) % 7 + 7)
-    scheduling.create_event(actx, scheduling.all_day_event(
-        "Trauma-informed care conference", conf, 2, practitioner_id=pracs[1].id, busy=True,
-        tzid=DEMO_TZ), uid=uid())
-    scheduling.create_event(actx, scheduling.all_day_event(
-        "Practice potluck (optional)", today + timedelta(days=1), 1, practitioner_id=None,
-        busy=False, tzid=DEMO_TZ), uid=uid())
+    scheduling.create_event(
+        actx,
+        scheduling.all_day_event(
+            "Trauma-informed care conference",
+            conf,
+            2,
+            practitioner_id=pracs[1].id,
+            busy=True,
+            tzid=DEMO_TZ,
+        ),
+        uid=uid(),
+    )
+    scheduling.create_event(
+        actx,
+        scheduling.all_day_event(
+            "Practice potluck (optional)",
+            today + timedelta(days=1),
+            1,
+            practitioner_id=None,
+            busy=False,
+            tzid=DEMO_TZ,
+        ),
+        uid=uid(),
+    )
     lunch = datetime.combine(today, time(12, 30), tzinfo=tz)
-    scheduling.create_event(actx, Event(
-        kind=EventKind.OTHER, title="Supervision", start=lunch, end=lunch + timedelta(hours=1),
-        tzid=DEMO_TZ, practitioner_id=pracs[3].id, busy=True), uid=uid())
+    scheduling.create_event(
+        actx,
+        Event(
+            kind=EventKind.OTHER,
+            title="Supervision",
+            start=lunch,
+            end=lunch + timedelta(hours=1),
+            tzid=DEMO_TZ,
+            practitioner_id=pracs[3].id,
+            busy=True,
+        ),
+        uid=uid(),
+    )
     with ctx.db.session() as s:
         row = s.get(PracticeRow, 1)
         assert row is not None

@@ -40,8 +40,9 @@ class AmbiguousTime(SessionsError):
             (0, f"{wall:%H:%M} {first.tzname()} (the first time, before clocks go back)"),
             (1, f"{wall:%H:%M} {second.tzname()} (the second time, after clocks go back)"),
         )
-        super().__init__(f"{wall:%H:%M} on {wall:%b %d} happens twice in {tzid}: which one?",
-                         field=field_name)
+        super().__init__(
+            f"{wall:%H:%M} on {wall:%b %d} happens twice in {tzid}: which one?", field=field_name
+        )
 
 
 @dataclass
@@ -88,12 +89,16 @@ def _time(text: str, name: str, errors: dict[str, str]) -> time | None:
         return None
 
 
-def _aware(form: EventForm, day: date, at: time, name: str, errors: dict[str, str]) -> datetime | None:
+def _aware(
+    form: EventForm, day: date, at: time, name: str, errors: dict[str, str]
+) -> datetime | None:
     tz = zone(form.tzid)
     wall = datetime.combine(day, at)
     if is_nonexistent(wall, tz):
-        errors[name] = (f"{at:%H:%M} does not exist on {day:%b %d} in {form.tzid} "
-                        "(clocks jump forward); pick another time")
+        errors[name] = (
+            f"{at:%H:%M} does not exist on {day:%b %d} in {form.tzid} "
+            "(clocks jump forward); pick another time"
+        )
         return None
     if is_ambiguous(wall, tz) and name not in form.fold:
         raise AmbiguousTime(name, wall, form.tzid)
@@ -165,14 +170,19 @@ def build_event(form: EventForm, base: Event | None = None) -> Event:
     fields = {
         # Times are typed in the display zone; an edited event keeps the zone it was made in,
         # so its series keeps its wall-clock time there.
-        "kind": form.kind, "tzid": base.tzid if base is not None else form.tzid,
-        "start": start, "end": end,
+        "kind": form.kind,
+        "tzid": base.tzid if base is not None else form.tzid,
+        "start": start,
+        "end": end,
         "all_day": form.all_day and form.kind is EventKind.OTHER,
         "client_id": form.client_id if form.kind is EventKind.SESSION else None,
-        "practitioner_id": form.practitioner_id, "location_id": form.location_id,
+        "practitioner_id": form.practitioner_id,
+        "location_id": form.location_id,
         "title": form.title.strip() if form.kind is EventKind.OTHER else "",
         "busy": form.busy if form.kind is EventKind.OTHER else True,
-        "rrule": rule, "notes_completed": form.notes_completed, "status": form.status,
+        "rrule": rule,
+        "notes_completed": form.notes_completed,
+        "status": form.status,
     }
     event = replace(base, **fields) if base is not None else Event(**fields)  # type: ignore[arg-type]
     try:
@@ -187,10 +197,18 @@ def build_event(form: EventForm, base: Event | None = None) -> Event:
 def form_from_event(event: Event, occurrence_start: datetime | date, tzid: str) -> EventForm:
     """An editing form for one occurrence of ``event``, in the display zone ``tzid``."""
     tz = zone(tzid)
-    form = EventForm(kind=event.kind, tzid=tzid, client_id=event.client_id,
-                     practitioner_id=event.practitioner_id, location_id=event.location_id,
-                     title=event.title, all_day=event.all_day, busy=event.busy,
-                     notes_completed=event.notes_completed, status=event.status)
+    form = EventForm(
+        kind=event.kind,
+        tzid=tzid,
+        client_id=event.client_id,
+        practitioner_id=event.practitioner_id,
+        location_id=event.location_id,
+        title=event.title,
+        all_day=event.all_day,
+        busy=event.busy,
+        notes_completed=event.notes_completed,
+        status=event.status,
+    )
     if event.all_day:
         assert isinstance(occurrence_start, date)
         last = occurrence_start + event.duration - timedelta(days=1)

@@ -26,12 +26,12 @@ def _hhmm(value: str) -> time:
 
 
 def _load(s: Session, row: HoursRow) -> WeeklyHours:
-    items = s.execute(
-        select(HoursIntervalRow).where(HoursIntervalRow.hours_id == row.id)
-    ).scalars()
+    items = s.execute(select(HoursIntervalRow).where(HoursIntervalRow.hours_id == row.id)).scalars()
     return WeeklyHours(
         tzid=row.tzid,
-        intervals=tuple(sorted(WeeklyInterval(i.weekday, _hhmm(i.start), _hhmm(i.end)) for i in items)),
+        intervals=tuple(
+            sorted(WeeklyInterval(i.weekday, _hhmm(i.start), _hhmm(i.end)) for i in items)
+        ),
         practitioner_id=row.practitioner_id,
     )
 
@@ -57,8 +57,9 @@ def _require_practitioner(s: Session, practitioner_id: int) -> None:
         raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
 
 
-def get_hours(ctx: Context, practitioner_id: int | None, *, kind: str = OFFICE,
-              fallback: bool = True) -> WeeklyHours | None:
+def get_hours(
+    ctx: Context, practitioner_id: int | None, *, kind: str = OFFICE, fallback: bool = True
+) -> WeeklyHours | None:
     """A practitioner's own hours; with ``fallback``, the practice default when they have none."""
     with ctx.db.session() as s:
         row = _find(s, kind, practitioner_id)
@@ -83,19 +84,30 @@ def set_hours(ctx: Context, hours: WeeklyHours, *, kind: str = OFFICE) -> Weekly
         s.execute(delete(HoursIntervalRow).where(HoursIntervalRow.hours_id == row.id))  # type: ignore[arg-type]
         for i in hours.intervals:
             assert row.id is not None
-            s.add(HoursIntervalRow(hours_id=row.id, weekday=i.weekday,
-                                   start=i.start.strftime("%H:%M"), end=i.end.strftime("%H:%M")))
+            s.add(
+                HoursIntervalRow(
+                    hours_id=row.id,
+                    weekday=i.weekday,
+                    start=i.start.strftime("%H:%M"),
+                    end=i.end.strftime("%H:%M"),
+                )
+            )
     return hours
 
 
-def get_overrides(ctx: Context, practitioner_id: int, *, kind: str = AVAILABILITY) -> list[DateOverride]:
+def get_overrides(
+    ctx: Context, practitioner_id: int, *, kind: str = AVAILABILITY
+) -> list[DateOverride]:
     with ctx.db.session() as s:
         row = _find(s, kind, practitioner_id)
         if row is None:
             return []
         out = []
-        for o in s.execute(select(DateOverrideRow).where(DateOverrideRow.hours_id == row.id)
-                           .order_by(DateOverrideRow.day)).scalars():  # type: ignore[arg-type]
+        for o in s.execute(
+            select(DateOverrideRow)
+            .where(DateOverrideRow.hours_id == row.id)
+            .order_by(DateOverrideRow.day)
+        ).scalars():  # type: ignore[arg-type]
             spans = []
             for part in filter(None, o.spans.split(",")):
                 a, _, b = part.partition("-")
@@ -104,8 +116,14 @@ def get_overrides(ctx: Context, practitioner_id: int, *, kind: str = AVAILABILIT
         return out
 
 
-def set_override(ctx: Context, practitioner_id: int, day: date,
-                 spans: tuple[tuple[time, time], ...], *, kind: str = AVAILABILITY) -> None:
+def set_override(
+    ctx: Context,
+    practitioner_id: int,
+    day: date,
+    spans: tuple[tuple[time, time], ...],
+    *,
+    kind: str = AVAILABILITY,
+) -> None:
     """Set the hours of one date (no spans = unavailable that day)."""
     require_edit_hours(ctx.require_actor(), practitioner_id)
     for a, b in spans:
@@ -115,8 +133,11 @@ def set_override(ctx: Context, practitioner_id: int, day: date,
         row = _find(s, kind, practitioner_id)
         if row is None:
             raise ValidationError("set weekly availability before adding date overrides")
-        existing = s.execute(select(DateOverrideRow).where(
-            DateOverrideRow.hours_id == row.id, DateOverrideRow.day == day)).scalar_one_or_none()
+        existing = s.execute(
+            select(DateOverrideRow).where(
+                DateOverrideRow.hours_id == row.id, DateOverrideRow.day == day
+            )
+        ).scalar_one_or_none()
         text = ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
         if existing is None:
             assert row.id is not None
@@ -125,16 +146,20 @@ def set_override(ctx: Context, practitioner_id: int, day: date,
             existing.spans = text
 
 
-def clear_override(ctx: Context, practitioner_id: int, day: date, *,
-                   kind: str = AVAILABILITY) -> bool:
+def clear_override(
+    ctx: Context, practitioner_id: int, day: date, *, kind: str = AVAILABILITY
+) -> bool:
     """Remove the override of one date, so the weekly hours apply again; False if none."""
     require_edit_hours(ctx.require_actor(), practitioner_id)
     with ctx.db.session() as s:
         row = _find(s, kind, practitioner_id)
         if row is None:
             return False
-        existing = s.execute(select(DateOverrideRow).where(
-            DateOverrideRow.hours_id == row.id, DateOverrideRow.day == day)).scalar_one_or_none()
+        existing = s.execute(
+            select(DateOverrideRow).where(
+                DateOverrideRow.hours_id == row.id, DateOverrideRow.day == day
+            )
+        ).scalar_one_or_none()
         if existing is None:
             return False
         s.delete(existing)

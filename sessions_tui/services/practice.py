@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.model import (
@@ -62,8 +63,9 @@ def update_settings(ctx: Context, **changes: Any) -> PracticeSettings:
     known = {f.name: f for f in fields(PracticeSettings)}
     for key, value in changes.items():
         if key not in known:
-            raise ValidationError(f"unknown setting {key!r} (settings: {', '.join(known)})",
-                                  field=key)
+            raise ValidationError(
+                f"unknown setting {key!r} (settings: {', '.join(known)})", field=key
+            )
         if key == "name" and not isinstance(value, str):
             raise ValidationError("practice name must be text", field=key)
         if key == "display_tz" and value is not None and not isinstance(value, str):
@@ -161,21 +163,28 @@ def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
     actor = ctx.require_actor()
     unknown = sorted(set(changes) - _STAFF_FIELDS)
     if unknown:
-        raise ValidationError(f"cannot change {unknown[0]!r} of a member of staff "
-                              f"(fields: {', '.join(sorted(_STAFF_FIELDS))})", field=unknown[0])
+        raise ValidationError(
+            f"cannot change {unknown[0]!r} of a member of staff "
+            f"(fields: {', '.join(sorted(_STAFF_FIELDS))})",
+            field=unknown[0],
+        )
     with ctx.db.session() as s:
         row = s.get(StaffRow, staff_id)
         if row is None:
             raise NotFoundError(f"no member of staff with id {staff_id}")
         if "roles" in changes or staff_id != actor.id:
-            require_admin(actor, "change staff roles" if "roles" in changes else "change other staff")
+            require_admin(
+                actor, "change staff roles" if "roles" in changes else "change other staff"
+            )
         if "name" in changes:
             row.name = validate_name(changes["name"], "name")
         if "roles" in changes:
             roles = parse_roles(",".join(str(r) for r in changes["roles"]))
             if Role.ADMIN not in roles and Role.ADMIN.value in row.roles.split(","):
                 admins = [
-                    r for r in s.execute(select(StaffRow)).scalars() if "admin" in r.roles.split(",")
+                    r
+                    for r in s.execute(select(StaffRow)).scalars()
+                    if "admin" in r.roles.split(",")
                 ]
                 if len(admins) <= 1:
                     raise ValidationError("the practice must keep at least one admin", field="role")
@@ -218,7 +227,7 @@ def list_clients(ctx: Context, search: str = "") -> list[Client]:
                 (ClientRow.first_name.ilike(like))  # type: ignore[attr-defined]
                 | (ClientRow.last_name.ilike(like))  # type: ignore[attr-defined]
                 | (ClientRow.internal_id.ilike(like))  # type: ignore[union-attr]
-                | ((ClientRow.first_name + " " + ClientRow.last_name).ilike(like))
+                | ((col(ClientRow.first_name) + " " + col(ClientRow.last_name)).ilike(like))
             )
         return [client_from_row(r) for r in s.execute(stmt).scalars()]
 
@@ -237,12 +246,14 @@ def _check_client(first: str, last: str, internal_id: str | None) -> tuple[str, 
     for what, value in (("first name", first), ("last name", last), ("internal ID", internal_id)):
         # NUL and other control characters pass the csv module and would break every view.
         if value and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise ValidationError(f"{what} contains a control character",
-                                  field=what.replace(" ", "_").lower())
+            raise ValidationError(
+                f"{what} contains a control character", field=what.replace(" ", "_").lower()
+            )
     iid = (internal_id or "").strip() or None
     if iid is not None and (len(iid) > 64 or any(c.isspace() for c in iid)):
-        raise ValidationError(f"bad internal ID {iid!r}: no spaces, up to 64 characters",
-                              field="internal_id")
+        raise ValidationError(
+            f"bad internal ID {iid!r}: no spaces, up to 64 characters", field="internal_id"
+        )
     return first, last, iid
 
 
@@ -255,27 +266,33 @@ def add_client(ctx: Context, first: str, last: str, internal_id: str | None = No
 
 def _insert_client(s: Session, first: str, last: str, iid: str | None) -> ClientRow:
     if iid is not None and s.execute(select(ClientRow).where(ClientRow.internal_id == iid)).first():
-        raise ValidationError(f"internal ID {iid!r} is already used by another client",
-                              field="internal_id")
+        raise ValidationError(
+            f"internal ID {iid!r} is already used by another client", field="internal_id"
+        )
     row = ClientRow(first_name=first, last_name=last, internal_id=iid)
     s.add(row)
     s.flush()
     return row
 
 
-def update_client(ctx: Context, client_id: int, first: str, last: str,
-                  internal_id: str | None) -> Client:
+def update_client(
+    ctx: Context, client_id: int, first: str, last: str, internal_id: str | None
+) -> Client:
     require_manager(ctx.require_actor(), "edit clients")
     first, last, iid = _check_client(first, last, internal_id)
     with ctx.db.session() as s:
         row = s.get(ClientRow, client_id)
         if row is None:
             raise NotFoundError(f"no client with id {client_id}")
-        if iid is not None and s.execute(
-            select(ClientRow).where(ClientRow.internal_id == iid, ClientRow.id != client_id)
-        ).first():
-            raise ValidationError(f"internal ID {iid!r} is already used by another client",
-                                  field="internal_id")
+        if (
+            iid is not None
+            and s.execute(
+                select(ClientRow).where(ClientRow.internal_id == iid, ClientRow.id != client_id)
+            ).first()
+        ):
+            raise ValidationError(
+                f"internal ID {iid!r} is already used by another client", field="internal_id"
+            )
         row.first_name, row.last_name, row.internal_id = first, last, iid
         s.flush()
         return client_from_row(row)
@@ -334,7 +351,9 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
             )
             for line, _f, _l, iid in rows:
                 if iid in taken:
-                    errors.append(f"line {line}: internal ID {iid!r} is already used by another client")
+                    errors.append(
+                        f"line {line}: internal ID {iid!r} is already used by another client"
+                    )
         if errors:
             errors.sort(key=lambda e: int(e.split()[1].rstrip(":")))
             raise ValidationError(f"{path.name}: nothing imported; " + "; ".join(errors))
@@ -356,7 +375,9 @@ def add_location(ctx: Context, name: str) -> Location:
     require_manager(ctx.require_actor(), "add locations")
     name = validate_name(name, "location name")
     with ctx.db.session() as s:
-        if s.execute(select(LocationRow).where(func.lower(LocationRow.name) == name.lower())).first():
+        if s.execute(
+            select(LocationRow).where(func.lower(LocationRow.name) == name.lower())
+        ).first():
             raise ValidationError(f"location {name!r} already exists", field="name")
         row = LocationRow(name=name)
         s.add(row)
@@ -364,8 +385,9 @@ def add_location(ctx: Context, name: str) -> Location:
         return location_from_row(row)
 
 
-def update_location(ctx: Context, location_id: int, *, name: str | None = None,
-                    archived: bool | None = None) -> Location:
+def update_location(
+    ctx: Context, location_id: int, *, name: str | None = None, archived: bool | None = None
+) -> Location:
     require_manager(ctx.require_actor(), "change locations")
     with ctx.db.session() as s:
         row = s.get(LocationRow, location_id)
@@ -373,8 +395,11 @@ def update_location(ctx: Context, location_id: int, *, name: str | None = None,
             raise NotFoundError(f"no location with id {location_id}")
         if name is not None:
             name = validate_name(name, "location name")
-            if s.execute(select(LocationRow).where(func.lower(LocationRow.name) == name.lower(),
-                                                   LocationRow.id != location_id)).first():
+            if s.execute(
+                select(LocationRow).where(
+                    func.lower(LocationRow.name) == name.lower(), LocationRow.id != location_id
+                )
+            ).first():
                 raise ValidationError(f"location {name!r} already exists", field="name")
             row.name = name
         if archived is not None:
@@ -400,7 +425,9 @@ def get_preference(ctx: Context, key: str, default: Any = None) -> Any:
         return default
     with ctx.db.session() as s:
         row = s.execute(
-            select(PreferenceRow).where(PreferenceRow.staff_id == ctx.actor.id, PreferenceRow.key == key)
+            select(PreferenceRow).where(
+                PreferenceRow.staff_id == ctx.actor.id, PreferenceRow.key == key
+            )
         ).scalar_one_or_none()
         return json.loads(row.value) if row else default
 
@@ -410,7 +437,9 @@ def set_preference(ctx: Context, key: str, value: Any) -> None:
         return
     with ctx.db.session() as s:
         row = s.execute(
-            select(PreferenceRow).where(PreferenceRow.staff_id == ctx.actor.id, PreferenceRow.key == key)
+            select(PreferenceRow).where(
+                PreferenceRow.staff_id == ctx.actor.id, PreferenceRow.key == key
+            )
         ).scalar_one_or_none()
         if row is None:
             row = PreferenceRow(staff_id=ctx.actor.id, key=key, value="")

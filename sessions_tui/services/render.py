@@ -13,7 +13,8 @@ from sessions_tui.services.scheduling import AgendaItem
 def time_range(item: AgendaItem, tz: ZoneInfo) -> str:
     if item.event.all_day:
         return "all day"
-    assert isinstance(item.start, datetime) and isinstance(item.end, datetime)
+    assert isinstance(item.start, datetime)
+    assert isinstance(item.end, datetime)
     s, e = item.start.astimezone(tz), item.end.astimezone(tz)
     return f"{s:%H:%M}–{e:%H:%M}"
 
@@ -60,8 +61,9 @@ def item_days(item: AgendaItem, tz: ZoneInfo) -> list[date]:
     return days
 
 
-def agenda_lines(items: Sequence[AgendaItem], tz: ZoneInfo, first: date, days: int,
-                 *, privacy: bool = False) -> Iterator[str]:
+def agenda_lines(
+    items: Sequence[AgendaItem], tz: ZoneInfo, first: date, days: int, *, privacy: bool = False
+) -> Iterator[str]:
     by_day: dict[date, list[AgendaItem]] = {}
     for it in items:
         for d in item_days(it, tz):

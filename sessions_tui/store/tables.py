@@ -92,7 +92,9 @@ class EventRow(SQLModel, table=True):
     notes_completed: bool = False
     rrule: str | None = None
     is_series: bool = False
-    series_end_utc: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    series_end_utc: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     series_id: int | None = Field(default=None, foreign_key="event.id")
     recurrence_key: str | None = None
     source_calendar: str | None = None
@@ -115,7 +117,10 @@ class ExdateRow(SQLModel, table=True):
 
 
 class HoursRow(SQLModel, table=True):
-    """Weekly hours: ``kind`` is ``office`` or ``availability``; no practitioner = practice default."""
+    """Weekly hours: ``kind`` is ``office`` or ``availability``.
+
+    No practitioner means the practice default.
+    """
 
     __tablename__ = "hours"
     __table_args__ = (UniqueConstraint("kind", "practitioner_id"),)
@@ -177,7 +182,9 @@ class FeedRow(SQLModel, table=True):
     token_hash: str | None = Field(default=None, unique=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    rotated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    rotated_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
 
 
 class GoogleAccountRow(SQLModel, table=True):
@@ -193,7 +200,9 @@ class GoogleAccountRow(SQLModel, table=True):
     mode: str = "two-way"
     connected: bool = True
     identifier: str = "initials"
-    last_sync_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_sync_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     last_result: str | None = None
     last_error: str | None = None
 
@@ -233,7 +242,6 @@ class GoogleLinkRow(SQLModel, table=True):
     local_hash: str | None = None
     origin: str = "local"  # local | google
     synced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-
 
 
 class AuditRow(SQLModel, table=True):

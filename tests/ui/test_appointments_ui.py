@@ -18,7 +18,6 @@ from sessions_tui.services import scheduling
 from sessions_tui.services.scheduling import AgendaItem
 
 
-
 async def settle(app: SessionsApp, pilot: Pilot[None]) -> None:
     """Wait for the workers that load and save; not for those waiting on a question (a modal
     is open and waits for keys), nor the periodic change watcher."""
@@ -43,6 +42,7 @@ async def press(app: SessionsApp, pilot: Pilot[None], *keys: str) -> None:
                 break
             await pilot.pause(0.02)
         await settle(app, pilot)
+
 
 MakeApp = Callable[..., SessionsApp]
 CHI = ZoneInfo("America/Chicago")
@@ -76,8 +76,9 @@ async def choose(app: SessionsApp, pilot: Pilot[None], field_id: str, label: str
     select = app.focused
     assert isinstance(select, Select)
     labels = [str(text) for text, _value in select._options]
-    current = labels.index(next(str(text) for text, value in select._options
-                                if value == select.value))
+    current = labels.index(
+        next(str(text) for text, value in select._options if value == select.value)
+    )
     await press(app, pilot, "enter")
     wanted = labels.index(label)
     for _ in range(abs(wanted - current)):
@@ -93,10 +94,16 @@ def items(app: SessionsApp, first: date, days: int = 21) -> list[AgendaItem]:
 
 def ours(found: list[AgendaItem]) -> list[AgendaItem]:
     """The sessions this test books: Priya at 10:00 local from Tuesday Nov 24 on."""
-    return [i for i in found if i.client and i.client.first_name == "Priya"
-            and isinstance(i.start, datetime) and i.start.astimezone(CHI).hour == 10
-            and i.start.astimezone(CHI).weekday() in (1, 2)
-            and i.start >= datetime(2026, 11, 24, tzinfo=CHI)]
+    return [
+        i
+        for i in found
+        if i.client
+        and i.client.first_name == "Priya"
+        and isinstance(i.start, datetime)
+        and i.start.astimezone(CHI).hour == 10
+        and i.start.astimezone(CHI).weekday() in (1, 2)
+        and i.start >= datetime(2026, 11, 24, tzinfo=CHI)
+    ]
 
 
 async def start_session_form(app: SessionsApp, pilot: Pilot[None]) -> None:
@@ -117,27 +124,40 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
     async with app.run_test(size=(100, 32)) as pilot:
         await start_session_form(app, pilot)
         await pick_client(app, pilot, "Priya")
-        assert app.screen.client is not None and app.screen.client.first_name == "Priya"  # type: ignore[attr-defined]
+        assert app.screen.client is not None
+        assert app.screen.client.first_name == "Priya"
         await choose(app, pilot, "recurrence", "weekly")
         await press(app, pilot, "ctrl+s")
         assert isinstance(app.screen, CalendarScreen), "saved and back on the calendar"
-        booked = [i for i in items(app, date(2026, 11, 22)) if i.client and i.client.first_name == "Priya"
-                  and i.event.rrule == "FREQ=WEEKLY"]
+        booked = [
+            i
+            for i in items(app, date(2026, 11, 22))
+            if i.client and i.client.first_name == "Priya" and i.event.rrule == "FREQ=WEEKLY"
+        ]
         assert [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in booked] == [  # type: ignore[union-attr]
-            "Tue 24 10:00", "Tue 01 10:00", "Tue 08 10:00"]
+            "Tue 24 10:00",
+            "Tue 01 10:00",
+            "Tue 08 10:00",
+        ]
         series_id = booked[0].event.id
 
         # Move the Dec 1 occurrence by a day: cursor there, M, right, enter, "This event".
         await press(app, pilot, "n")  # next week: cursor Tue Dec 1 10:00
         assert app.cursor_day == date(2026, 12, 1)
-        assert app.selected_item() is not None and app.selected_item().event.id == series_id  # type: ignore[union-attr]
+        assert app.selected_item() is not None
+        assert app.selected_item().event.id == series_id
         await press(app, pilot, "M", "right", "enter")
         assert isinstance(app.screen, ChoiceModal)
         await press(app, pilot, "enter")  # this event
         if isinstance(app.screen, ChoiceModal):  # a warning (overlap / office hours)
             await press(app, pilot, "down", "enter")
-        mine = [i for i in items(app, date(2026, 11, 22)) if i.client and i.client.first_name == "Priya"
-                and (i.event.id == series_id or i.event.series_id == series_id)]
+        mine = [
+            i
+            for i in items(app, date(2026, 11, 22))
+            if i.client
+            and i.client.first_name == "Priya"
+            and (i.event.id == series_id or i.event.series_id == series_id)
+        ]
         times = [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in mine]  # type: ignore[union-attr]
         assert times == ["Tue 24 10:00", "Wed 02 10:00", "Tue 08 10:00"]
 
@@ -150,7 +170,8 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
         mine = ours(items(app, date(2026, 11, 22), 35))
         statuses = [(i.start.astimezone(CHI).day, i.status) for i in mine]  # type: ignore[union-attr]
         assert statuses[:2] == [(24, Status.SCHEDULED), (2, Status.SCHEDULED)]
-        assert all(s is Status.CANCELLED for _d, s in statuses[2:]) and len(statuses) > 3
+        assert all(s is Status.CANCELLED for _d, s in statuses[2:])
+        assert len(statuses) > 3
 
         # Undo brings the following ones back.
         await press(app, pilot, "u")
@@ -177,8 +198,12 @@ async def test_create_all_day_free_event(make_app: MakeApp) -> None:
         found = [i for i in items(app, date(2026, 12, 20), 10) if i.title == "Practice closed"]
         assert len(found) == 1
         ev = found[0].event
-        assert (ev.all_day, ev.busy, ev.start, ev.end) == (True, False, date(2026, 12, 24),
-                                                            date(2026, 12, 26))
+        assert (ev.all_day, ev.busy, ev.start, ev.end) == (
+            True,
+            False,
+            date(2026, 12, 24),
+            date(2026, 12, 26),
+        )
 
 
 def error_text(app: SessionsApp, field: str) -> str:
@@ -245,7 +270,8 @@ async def test_edit_and_delete_with_confirmation(make_app: MakeApp) -> None:
         await type_text(app, pilot, "minutes", "30")
         await press(app, pilot, "ctrl+s")
         item = app.selected_item()
-        assert item is not None and item.event.duration == timedelta(minutes=30)
+        assert item is not None
+        assert item.event.duration == timedelta(minutes=30)
         await press(app, pilot, "delete")
         assert isinstance(app.screen, ChoiceModal)
         await press(app, pilot, "enter")  # the first answer is "Go back"

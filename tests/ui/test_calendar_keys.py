@@ -16,12 +16,12 @@ from sessions_tui.app import SessionsApp
 from sessions_tui.config import Config
 from sessions_tui.messages import CreateRequested
 from sessions_tui.screens.calendar import CalendarScreen
+from sessions_tui.screens.dialogs import ChoiceModal
 from sessions_tui.screens.event_details import EventDetailsScreen
+from sessions_tui.screens.event_editor import EventEditorScreen
 from sessions_tui.screens.filters import FiltersModal
 from sessions_tui.screens.go_to_date import GoToDateModal
 from sessions_tui.screens.help import HelpScreen
-from sessions_tui.screens.dialogs import ChoiceModal
-from sessions_tui.screens.event_editor import EventEditorScreen
 from sessions_tui.screens.search import SearchScreen
 from sessions_tui.widgets.agenda_list import AgendaList
 from sessions_tui.widgets.month_grid import MonthGrid

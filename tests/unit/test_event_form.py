@@ -18,8 +18,15 @@ from sessions_tui.services.event_form import (
 
 
 def _session(**kw: object) -> EventForm:
-    base = {"kind": EventKind.SESSION, "tzid": "America/Chicago", "client_id": 1,
-            "practitioner_id": 2, "date": "2026-12-01", "start": "10:00", "minutes": "50"}
+    base = {
+        "kind": EventKind.SESSION,
+        "tzid": "America/Chicago",
+        "client_id": 1,
+        "practitioner_id": 2,
+        "date": "2026-12-01",
+        "start": "10:00",
+        "minutes": "50",
+    }
     base.update(kw)
     return EventForm(**base)  # type: ignore[arg-type]
 
@@ -28,20 +35,25 @@ def test_session_form_builds_event_in_zone() -> None:
     ev = build_event(_session())
     assert ev.start == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
     assert (ev.end - ev.start).total_seconds() == 50 * 60  # type: ignore[operator]
-    assert ev.tzid == "America/Chicago" and not ev.all_day
+    assert ev.tzid == "America/Chicago"
+    assert not ev.all_day
 
 
-@pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"client_id": None}, "client", "choose a client"),
-    ({"practitioner_id": None}, "practitioner", "choose a practitioner"),
-    ({"date": "12/01/2026"}, "date", "is not a date"),
-    ({"start": "25:00"}, "start", "is not a time"),
-    ({"minutes": "0"}, "minutes", "whole number of minutes"),
-    ({"all_day": True}, "all_day", "cannot be all-day"),
-    ({"recurrence": "custom", "custom_rrule": "FREQ=SOMETIMES"}, "custom_rrule", "frequency"),
-])
-def test_session_form_errors_name_the_field(changes: dict[str, object], field: str,
-                                            words: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"client_id": None}, "client", "choose a client"),
+        ({"practitioner_id": None}, "practitioner", "choose a practitioner"),
+        ({"date": "12/01/2026"}, "date", "is not a date"),
+        ({"start": "25:00"}, "start", "is not a time"),
+        ({"minutes": "0"}, "minutes", "whole number of minutes"),
+        ({"all_day": True}, "all_day", "cannot be all-day"),
+        ({"recurrence": "custom", "custom_rrule": "FREQ=SOMETIMES"}, "custom_rrule", "frequency"),
+    ],
+)
+def test_session_form_errors_name_the_field(
+    changes: dict[str, object], field: str, words: str
+) -> None:
     with pytest.raises(FormErrors) as caught:
         build_event(_session(**changes))
     assert field in caught.value.errors
@@ -49,8 +61,15 @@ def test_session_form_errors_name_the_field(changes: dict[str, object], field: s
 
 
 def test_other_event_end_before_start() -> None:
-    form = EventForm(kind=EventKind.OTHER, tzid="Europe/London", title="Lunch", date="2026-12-01",
-                     start="13:00", end_date="2026-12-01", end="12:00")
+    form = EventForm(
+        kind=EventKind.OTHER,
+        tzid="Europe/London",
+        title="Lunch",
+        date="2026-12-01",
+        start="13:00",
+        end_date="2026-12-01",
+        end="12:00",
+    )
     with pytest.raises(FormErrors) as caught:
         build_event(form)
     assert caught.value.errors == {"end": "end is before start"}
@@ -62,11 +81,14 @@ def test_time_in_dst_gap_is_refused() -> None:
     assert "does not exist" in caught.value.errors["start"]
 
 
-@pytest.mark.parametrize(("zone_name", "day", "at"), [
-    ("America/Chicago", "2026-11-01", "01:30"),
-    ("Europe/London", "2026-10-25", "01:15"),
-    ("Australia/Lord_Howe", "2026-04-05", "01:45"),
-])
+@pytest.mark.parametrize(
+    ("zone_name", "day", "at"),
+    [
+        ("America/Chicago", "2026-11-01", "01:30"),
+        ("Europe/London", "2026-10-25", "01:15"),
+        ("Australia/Lord_Howe", "2026-04-05", "01:45"),
+    ],
+)
 def test_ambiguous_time_asks_and_fold_decides(zone_name: str, day: str, at: str) -> None:
     form = _session(tzid=zone_name, date=day, start=at)
     with pytest.raises(AmbiguousTime) as caught:
@@ -84,8 +106,15 @@ def test_ambiguous_time_asks_and_fold_decides(zone_name: str, day: str, at: str)
 
 
 def test_all_day_other_event_uses_dates() -> None:
-    form = EventForm(kind=EventKind.OTHER, tzid="UTC", title="Conference", all_day=True,
-                     busy=False, date="2026-12-03", end_date="2026-12-04")
+    form = EventForm(
+        kind=EventKind.OTHER,
+        tzid="UTC",
+        title="Conference",
+        all_day=True,
+        busy=False,
+        date="2026-12-03",
+        end_date="2026-12-04",
+    )
     ev = build_event(form)
     assert (ev.start, ev.end, ev.busy) == (date(2026, 12, 3), date(2026, 12, 5), False)
 
@@ -94,6 +123,11 @@ def test_form_round_trips_an_event_in_display_zone() -> None:
     ev = build_event(_session(recurrence="every 2 weeks"))
     form = form_from_event(ev, ev.start, "America/New_York")
     assert (form.date, form.start, form.minutes, form.recurrence) == (
-        "2026-12-01", "11:00", "50", "every 2 weeks")
+        "2026-12-01",
+        "11:00",
+        "50",
+        "every 2 weeks",
+    )
     again = build_event(form, base=ev)
-    assert again.start == ev.start and again.tzid == "America/Chicago"
+    assert again.start == ev.start
+    assert again.tzid == "America/Chicago"

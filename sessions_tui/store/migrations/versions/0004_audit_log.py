@@ -7,7 +7,7 @@ Revises: 0003
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import sessions_tui.store.types
@@ -43,7 +43,9 @@ def upgrade() -> None:
         "lock",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("expires_at", sessions_tui.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "expires_at", sessions_tui.store.types.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("name"),
     )
     bind = op.get_bind()
