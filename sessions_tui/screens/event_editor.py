@@ -25,6 +25,7 @@ from sessions_tui.domain.events import Event, EventKind, Status
 from sessions_tui.domain.model import Client
 from sessions_tui.domain.timeutil import zone_label
 from sessions_tui.screens.dialogs import ChoiceModal, confirm, scope_question
+from sessions_tui.screens.form_modal import TickBox
 from sessions_tui.services import appointments as ap
 from sessions_tui.services.event_form import (
     RECURRENCE_CHOICES,
@@ -187,7 +188,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
                 yield Static("", id="title-error", classes="error -empty")
                 with Horizontal(classes="row"):
                     yield Label("All day", classes="field-label")
-                    yield Checkbox("", value=form.all_day, id="all_day", compact=True)
+                    yield TickBox("yes", value=form.all_day, id="all_day", compact=True)
                     yield Label("Shows as", classes="short-label")
                     yield Select(
                         [("busy", True), ("free", False)],
@@ -290,9 +291,9 @@ class EventEditorScreen(Screen["ap.Change | None"]):
             yield Static("", id="custom_rrule-error", classes="error -empty")
             if session:
                 with Horizontal(classes="row"):
-                    yield Label("Notes done", classes="field-label")
-                    yield Checkbox(
-                        "", value=form.notes_completed, id="notes_completed", compact=True
+                    yield Label("Notes", classes="field-label")
+                    yield TickBox(
+                        "completed", value=form.notes_completed, id="notes_completed", compact=True
                     )
                     yield Label("Status", classes="short-label")
                     yield Select(
