@@ -106,7 +106,14 @@ def _insert(db: Database, rows: list[dict[str, Any]], chunk: int = 20_000) -> No
 
 
 def build(path: Path, total: int, now: datetime, seed: int = 7) -> dict[str, int]:
-    """Create ``path`` afresh and fill it; returns counts by kind of row."""
+    """Create ``path`` afresh and fill it; returns counts by kind of row.
+
+    The mix scales with ``total``: 60 series and 70 all-day events per practitioner at
+    100,000 events, proportionally fewer (at least one of each) below that.
+    """
+    scale = min(1.0, total / 100_000)
+    series_per = max(1, round(SERIES_PER_PRACTITIONER * scale))
+    all_day_per = max(1, round(ALL_DAY_PER_PRACTITIONER * scale))
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     db = open_database(str(path))
@@ -134,8 +141,8 @@ def build(path: Path, total: int, now: datetime, seed: int = 7) -> dict[str, int
         if (first_day + timedelta(days=n)).weekday() < 5
     ]
     meetings = 1  # one weekly practice-wide meeting series
-    n_series = SERIES_PER_PRACTITIONER * len(pracs)
-    n_all_day = ALL_DAY_PER_PRACTITIONER * len(pracs)
+    n_series = series_per * len(pracs)
+    n_all_day = all_day_per * len(pracs)
     n_overrides = 2 * n_series
     singles = total - n_series - n_all_day - n_overrides - meetings
     if singles < 0:
@@ -168,7 +175,7 @@ def build(path: Path, total: int, now: datetime, seed: int = 7) -> dict[str, int
             )
             rows.append(_row(ev, _uid(rng), now))
         # Weekly series: half end by COUNT, some by UNTIL, some are open-ended.
-        for n in range(SERIES_PER_PRACTITIONER):
+        for n in range(series_per):
             d = rng.choice(workdays)
             start = datetime.combine(d, clock_time(rng.choice(HOURS), 30), tzinfo=tz)
             kind = n % 4
@@ -193,7 +200,7 @@ def build(path: Path, total: int, now: datetime, seed: int = 7) -> dict[str, int
             series_rows.append(_row(ev, uid, now))
             series_events.append((uid, validate_event(ev)))
         # All-day events: days off (busy) and optional trainings (free), 1-3 days long.
-        for _ in range(ALL_DAY_PER_PRACTITIONER):
+        for _ in range(all_day_per):
             d = rng.choice(workdays)
             ev = Event(
                 kind=EventKind.OTHER,

@@ -7,6 +7,7 @@ print one line, ``sessions-tui: error: ...``, and exit non-zero; nothing is chan
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,8 +57,11 @@ class Options:
             self._ctx = make_context(self.database(), self.clock(), self.user)
         return self._ctx
 
-    def display_tz(self) -> ZoneInfo:
-        """``--tz``, else the config, else the practice default, else the local zone."""
+    def display_tz(self, practice_tz: Callable[[], str | None] | None = None) -> ZoneInfo:
+        """``--tz``, else the config, else the practice default, else the local zone.
+
+        ``practice_tz`` reads the practice default another way (the agenda's fast read path).
+        """
         from sessions_tui.domain.timeutil import zone
 
         if self.tz:
@@ -67,11 +71,14 @@ class Options:
         config = load_config()
         if config.tz:
             return zone(config.tz)
-        from sessions_tui.services.practice import get_settings
+        if practice_tz is not None:
+            default = practice_tz()
+        else:
+            from sessions_tui.services.practice import get_settings
 
-        settings = get_settings(self.context())
-        if settings.display_tz:
-            return zone(settings.display_tz)
+            default = get_settings(self.context()).display_tz
+        if default:
+            return zone(default)
         return local_zone()
 
 
@@ -199,15 +206,20 @@ def agenda(from_: str | None, days: int, practitioner: tuple[str, ...], location
            fmt: str) -> None:
     """List events, for scripts and screen readers."""
     from sessions_tui.domain.timeutil import days_bounds
-    from sessions_tui.services.scheduling import agenda as agenda_items
 
     o = opts()
-    ctx = o.context()
-    tz = o.display_tz()
-    first = _parse_from(from_, tz, ctx.clock)
-    p_ids, l_ids = _resolve_names(ctx, practitioner, location)
-    start, end = days_bounds(first, days, tz)
-    items = agenda_items(ctx, start, end, tz, practitioner_ids=p_ids, location_ids=l_ids)
+    fast = _fast_agenda(o, from_, days, practitioner, location)
+    if fast is not None:
+        items, tz, first = fast
+    else:
+        from sessions_tui.services.scheduling import agenda as agenda_items
+
+        ctx = o.context()
+        tz = o.display_tz()
+        first = _parse_from(from_, tz, ctx.clock)
+        p_ids, l_ids = _resolve_names(ctx, practitioner, location)
+        start, end = days_bounds(first, days, tz)
+        items = agenda_items(ctx, start, end, tz, practitioner_ids=p_ids, location_ids=l_ids)
     if fmt == "json":
         click.echo(json.dumps([i.to_json(tz) for i in items], indent=2, ensure_ascii=False))
         return
@@ -215,6 +227,63 @@ def agenda(from_: str | None, days: int, practitioner: tuple[str, ...], location
 
     for line in agenda_lines(items, tz, first, days):
         click.echo(line)
+
+
+def _fast_agenda(o: Options, from_: str | None, days: int, practitioner: tuple[str, ...],
+                 location: tuple[str, ...]) -> tuple[list[Any], ZoneInfo, Any] | None:
+    """The agenda read with the stdlib ``sqlite3`` (``store.fastread``), importing neither
+    SQLAlchemy nor SQLModel; ``None`` when the ordinary path must run (not SQLite, a database
+    to migrate, an unknown user or name: that path gives the errors)."""
+    if os.environ.get("SESSIONS_TUI_NO_FAST_READ"):  # for comparisons and benchmarks
+        return None
+    if o.db is None and not os.environ.get("SESSIONS_TUI_DB"):
+        return None  # the default file: resolve_url (store.db) creates its folder
+    from sessions_tui.store.fastread import match_location, match_practitioner, open_fast
+
+    raw = o.db or os.environ["SESSIONS_TUI_DB"]
+    url = raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
+    reader = open_fast(url)
+    if reader is None:
+        return None
+    try:
+        from sessions_tui.domain.timeutil import days_bounds
+        from sessions_tui.services.agenda_item import assemble, referenced_ids
+
+        login = o.user or _os_login()
+        if reader.staff_by_login(login) is None and reader.staff_count() > 0:
+            return None
+        tz = o.display_tz(lambda: reader.settings().display_tz)
+        first = _parse_from(from_, tz, o.clock())
+        p_ids = l_ids = None
+        if practitioner:
+            people = reader.staff()
+            found = [match_practitioner(people, n) for n in practitioner]
+            if any(p is None for p in found):
+                return None
+            p_ids = [p.id for p in found if p is not None]
+        if location:
+            places = reader.locations()
+            locs = [match_location(places, n) for n in location]
+            if any(loc is None for loc in locs):
+                return None
+            l_ids = [loc.id for loc in locs if loc is not None]
+        start, end = days_bounds(first, days, tz)
+        occ = reader.window(start, end, display_tz=tz, practitioners=p_ids, locations=l_ids)
+        items = assemble(occ, *reader.people_and_places(*referenced_ids(occ)))
+        return items, tz, first
+    finally:
+        reader.close()
+
+
+def _os_login() -> str:
+    """``services.context.os_login`` without importing it (it imports SQLAlchemy); a test
+    checks the two agree."""
+    import getpass
+
+    try:
+        return os.environ.get("SESSIONS_TUI_USER") or getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no passwd entry
+        return ""
 
 
 # --- staff, locations, clients --------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Status
-from sessions_tui.services.scheduling import AgendaItem
+from sessions_tui.services.agenda_item import AgendaItem
 
 
 def time_range(item: AgendaItem, tz: ZoneInfo) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,73 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
-from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status, validate_event
+from sessions_tui.domain.events import Event, EventKind, Occurrence, Status, validate_event
 from sessions_tui.domain.model import Client, Location, Staff
+from sessions_tui.services.agenda_item import AgendaItem as AgendaItem  # re-exported
+from sessions_tui.services.agenda_item import assemble
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import require_edit_event
 from sessions_tui.store import queries
 from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow, StaffRow
-
-
-@dataclass(frozen=True)
-class AgendaItem:
-    """One occurrence with its people and place resolved, ready to show or print."""
-
-    occurrence: Occurrence
-    practitioner: Staff | None
-    client: Client | None
-    location: Location | None
-
-    @property
-    def event(self) -> Event:
-        return self.occurrence.event
-
-    @property
-    def id(self) -> int:
-        assert self.event.id is not None
-        return self.event.id
-
-    @property
-    def start(self) -> Instant:
-        return self.occurrence.start
-
-    @property
-    def end(self) -> Instant:
-        return self.occurrence.end
-
-    @property
-    def title(self) -> str:
-        if self.event.kind is EventKind.SESSION and self.client is not None:
-            return self.client.full_name
-        return self.event.title
-
-    @property
-    def status(self) -> Status:
-        return self.event.status
-
-    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
-        """The agenda JSON object scripts rely on (keys fixed by the CLI contract)."""
-        return {
-            "id": self.id,
-            "kind": self.event.kind.value,
-            "title": self.title,
-            "client": self.client.full_name if self.client else None,
-            "practitioner": self.practitioner.name if self.practitioner else None,
-            "location": self.location.name if self.location else None,
-            "start": _iso(self.start, tz),
-            "end": _iso(self.end, tz),
-            "all_day": self.event.all_day,
-            "busy": self.event.busy,
-            "status": self.event.status.value,
-            "notes_completed": self.event.notes_completed,
-            "recurring": self.event.rrule is not None or self.event.series_id is not None,
-        }
-
-
-def _iso(value: Instant, tz: ZoneInfo) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(tz).isoformat()
-    return value.isoformat()
 
 
 def _new_uid() -> str:
@@ -208,15 +149,7 @@ def agenda(
             select(ClientRow).where(ClientRow.id.in_(client_ids))).scalars()} if client_ids else {}  # type: ignore[union-attr]
         locs = {r.id: queries.location_from_row(r) for r in s.execute(
             select(LocationRow).where(LocationRow.id.in_(loc_ids))).scalars()} if loc_ids else {}  # type: ignore[union-attr]
-    return [
-        AgendaItem(
-            o,
-            staff.get(o.event.practitioner_id) if o.event.practitioner_id else None,
-            clients.get(o.event.client_id) if o.event.client_id else None,
-            locs.get(o.event.location_id) if o.event.location_id else None,
-        )
-        for o in occ
-    ]
+    return assemble(occ, staff, clients, locs)
 
 
 def session_event(

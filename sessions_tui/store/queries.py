@@ -8,25 +8,27 @@ then expanded in Python in their own zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status, is_date_only
-from sessions_tui.domain.model import Client, Location, PracticeSettings, Role, Staff
-from sessions_tui.domain.recurrence import occurrences, series_end
-from sessions_tui.store.tables import (
-    ClientRow,
-    EventRow,
-    ExdateRow,
-    LocationRow,
-    PracticeRow,
-    StaffRow,
+from sessions_tui.domain.events import Event, Occurrence, is_date_only
+from sessions_tui.domain.recurrence import series_end
+from sessions_tui.store.rows import (  # re-exported: the pure half lives in store.rows
+    client_from_row as client_from_row,
 )
+from sessions_tui.store.rows import expand_window, sort_key
+from sessions_tui.store.rows import recurrence_key as recurrence_key
+from sessions_tui.store.rows import location_from_row as location_from_row
+from sessions_tui.store.rows import parse_recurrence_key as parse_recurrence_key
+from sessions_tui.store.rows import row_to_event as row_to_event
+from sessions_tui.store.rows import settings_from_row as settings_from_row
+from sessions_tui.store.rows import staff_from_row as staff_from_row
+from sessions_tui.store.tables import EventRow, ExdateRow
 
 _EVENT_TABLE = EventRow.__table__  # type: ignore[attr-defined]
 """Selecting table columns gives plain rows (attribute access by column name), which is several
@@ -34,19 +36,6 @@ times cheaper than building ORM objects for a calendar window."""
 
 ALL_DAY_PAD = timedelta(hours=14)
 """All-day events have no zone; their UTC search bounds cover every zone's view of the date."""
-
-
-def recurrence_key(value: Instant) -> str:
-    """Text key of a recurrence id: UTC ISO for instants, ISO date for all-day."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat()
-
-
-def parse_recurrence_key(key: str) -> Instant:
-    if "T" in key:
-        return datetime.fromisoformat(key)  # "...Z" is UTC (Python 3.11+)
-    return date.fromisoformat(key)
 
 
 def search_bounds(event: Event) -> tuple[datetime, datetime]:
@@ -89,73 +78,6 @@ def fill_row(row: EventRow, event: Event) -> EventRow:
     return row
 
 
-def row_to_event(row: EventRow | Any, exdates: Iterable[str] = ()) -> Event:
-    start: Instant
-    end: Instant
-    if row.all_day:
-        assert row.start_date is not None and row.end_date is not None
-        start, end = row.start_date, row.end_date
-    else:
-        start, end = row.start_utc, row.end_utc
-    return Event(
-        id=row.id,
-        kind=EventKind(row.kind),
-        title=row.title,
-        practitioner_id=row.practitioner_id,
-        client_id=row.client_id,
-        location_id=row.location_id,
-        all_day=row.all_day,
-        start=start,
-        end=end,
-        tzid=row.tzid,
-        busy=row.busy,
-        status=Status(row.status),
-        notes_completed=row.notes_completed,
-        rrule=row.rrule,
-        series_id=row.series_id,
-        recurrence_id=parse_recurrence_key(row.recurrence_key) if row.recurrence_key else None,
-        source_calendar=row.source_calendar,
-        uid=row.uid,
-        sequence=row.sequence,
-        version=row.version,
-        exdates=frozenset(parse_recurrence_key(k) for k in exdates),
-    )
-
-
-def staff_from_row(row: StaffRow) -> Staff:
-    assert row.id is not None
-    return Staff(
-        id=row.id,
-        login=row.login,
-        name=row.name,
-        roles=frozenset(Role(r) for r in row.roles.split(",") if r),
-        color=row.color,
-        default_session_minutes=row.default_session_minutes,
-    )
-
-
-def client_from_row(row: ClientRow) -> Client:
-    assert row.id is not None
-    return Client(row.id, row.first_name, row.last_name, row.internal_id)
-
-
-def location_from_row(row: LocationRow) -> Location:
-    assert row.id is not None
-    return Location(row.id, row.name, row.archived)
-
-
-def settings_from_row(row: PracticeRow | None) -> PracticeSettings:
-    if row is None:
-        return PracticeSettings()
-    return PracticeSettings(
-        name=row.name,
-        internal_ids=row.internal_ids,
-        allow_double_booking=row.allow_double_booking,
-        display_tz=row.display_tz,
-        week_starts_monday=row.week_starts_monday,
-    )
-
-
 def _filters(stmt, practitioners: Sequence[int] | None, locations: Sequence[int] | None):  # type: ignore[no-untyped-def]
     if practitioners is not None:
         stmt = stmt.where(
@@ -195,43 +117,23 @@ def window(
     series_stmt = select(_EVENT_TABLE).where(
         EventRow.is_series.is_(True),  # type: ignore[attr-defined]
         EventRow.start_utc < end,
-        or_(EventRow.series_end_utc.is_(None), EventRow.series_end_utc > start),  # type: ignore[union-attr]
+        or_(col(EventRow.series_end_utc).is_(None), col(EventRow.series_end_utc) > start),
     )
     singles = session.execute(_filters(singles_stmt, practitioners, locations)).all()
     series = session.execute(_filters(series_stmt, practitioners, locations)).all()
-    result: list[Occurrence] = []
-    for row in singles:
-        ev = row_to_event(row)
-        result.extend(occurrences(ev, start, end, display_tz=display_tz))
+    skips: list[tuple[int, str | None]] = []
     if series:
         ids = [r.id for r in series]
-        skip: dict[int, set[str]] = {}
-        for sid, key in session.execute(
-            select(ExdateRow.series_id, ExdateRow.recurrence_key).where(ExdateRow.series_id.in_(ids))  # type: ignore[attr-defined]
-        ):
-            skip.setdefault(sid, set()).add(key)
-        for sid, key in session.execute(
+        for stmt in (
+            select(ExdateRow.series_id, ExdateRow.recurrence_key).where(
+                ExdateRow.series_id.in_(ids)  # type: ignore[attr-defined]
+            ),
             select(EventRow.series_id, EventRow.recurrence_key).where(
                 EventRow.series_id.in_(ids)  # type: ignore[union-attr]
-            )
+            ),
         ):
-            if key:
-                skip.setdefault(sid, set()).add(key)
-        for row in series:
-            assert row.id is not None
-            ev = row_to_event(row)
-            keys = skip.get(row.id, set())
-            result.extend(
-                occurrences(
-                    ev, start, end, display_tz=display_tz,
-                    skip=[parse_recurrence_key(k) for k in keys],
-                )
-            )
-    result.sort(key=lambda o: _sort_key(o, display_tz))
-    return result
+            skips.extend((sid, key) for sid, key in session.execute(stmt))
+    return expand_window(singles, series, skips, start, end, display_tz)
 
 
-def _sort_key(o: Occurrence, tz: ZoneInfo) -> tuple[datetime, int, int]:
-    if isinstance(o.start, datetime):
-        return o.start.astimezone(UTC), 1, o.event.id or 0
-    return datetime.combine(o.start, time(0), tzinfo=tz).astimezone(UTC), 0, o.event.id or 0
+_sort_key = sort_key
