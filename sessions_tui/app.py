@@ -14,6 +14,7 @@ database, are imported when first used.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -140,6 +141,7 @@ class SessionsApp(App[None]):
         self.undo_stack: list[Change] = []
         """Changes made in this run, newest last; ``u`` reverses the newest."""
         self._watcher: Any = None
+        self._watcher_lock = threading.Lock()
 
     @property
     def week_starts_monday(self) -> bool:
@@ -492,12 +494,22 @@ class SessionsApp(App[None]):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False,
           description="Look for changes by others")
     def _check_for_changes(self) -> None:
-        if self._watcher is None:
-            from sessions_tui.store.watch import watcher_for
-
-            self._watcher = watcher_for(self.ctx.db)
-        if self._watcher.changed():
+        if self.ensure_watcher().changed():
             self.post_message(DataChanged())
+
+    def ensure_watcher(self) -> Any:
+        """The live-refresh watcher, made on first use; call it from a worker thread (it may
+        connect to the database server).
+
+        The calendar calls it before it reads its first window, so the watcher's baseline is
+        taken before anything is shown: a change committed in between is never missed.
+        """
+        with self._watcher_lock:
+            if self._watcher is None:
+                from sessions_tui.store.watch import watcher_for
+
+                self._watcher = watcher_for(self.ctx.db)
+            return self._watcher
 
     @on(DataChanged)
     def _data_changed(self) -> None:

@@ -40,6 +40,9 @@ ENTRIES: list[MenuEntry] = [
     MenuEntry("Staff", "sessions_tui.screens.staff", "StaffScreen"),
     MenuEntry("Locations", "sessions_tui.screens.locations", "LocationsScreen"),
     MenuEntry("Account settings", "sessions_tui.screens.settings", "AccountSettingsScreen"),
+    MenuEntry("Sync Calendar (ICS feeds)", "sessions_tui.screens.sync_calendar",
+              "SyncCalendarScreen"),
+    MenuEntry("Google sync", "sessions_tui.screens.google_sync", "GoogleSyncScreen"),
 ]
 """The menu, in order. Add an entry when a screen exists (never a placeholder)."""
 

@@ -46,6 +46,7 @@ from sessions_tui.services.scheduling import AgendaItem
 from sessions_tui.widgets.agenda_list import AgendaList
 from sessions_tui.widgets.legend import Legend
 from sessions_tui.widgets.month_grid import MonthGrid
+from sessions_tui.widgets.sync_badge import SyncBadge
 from sessions_tui.widgets.time_grid import SLOT_MINUTES, TimeGrid, slot_of
 from sessions_tui.widgets.tz_badge import TzBadge
 from sessions_tui.widgets.view_picker import ViewPicker
@@ -200,6 +201,7 @@ edge); n/p move a whole period."""
             yield TzBadge("", id="tz-badge")
         with Horizontal(id="status-bar"):
             yield Label("", id="filter-summary")
+            yield SyncBadge("", id="sync-status")
             yield Label("", id="privacy-indicator")
         with ContentSwitcher(initial="time-grid", id="views"):
             yield TimeGrid(id="time-grid")
@@ -212,10 +214,16 @@ edge); n/p move a whole period."""
         app = self.sessions
         for name in ("view", "cursor_day", "cursor_slot", "filters", "privacy", "facts"):
             self.watch(app, name, self._state_changed, init=False)
+        # The sync state only touches its badge (progress arrives a few times a second).
+        self.watch(app, "sync_status", self._sync_state_changed, init=True)
+        self.watch(app, "syncing", self._sync_state_changed, init=False)
         self.refresh_view()
 
     def _state_changed(self, _value: object = None) -> None:
         self.refresh_view()
+
+    def _sync_state_changed(self, _value: object = None) -> None:
+        self.query_one(SyncBadge).show_state(self.sessions.sync_status, self.sessions.syncing)
 
     def on_screen_resume(self) -> None:
         self._forget_shading()  # office hours may have changed on another screen
@@ -265,6 +273,7 @@ edge); n/p move a whole period."""
         """Load the visible window, then its neighbours ahead of need (unless cancelled)."""
         worker = get_current_worker()
         app = self.sessions
+        app.ensure_watcher()  # before the first read: see SessionsApp.ensure_watcher
         for n, (key, first, days) in enumerate(wanted):
             if worker.is_cancelled:
                 return
@@ -347,11 +356,13 @@ edge); n/p move a whole period."""
         facts = app.facts
         markers = facts.markers if facts else {}
         colors = {p.id: p.color for p in facts.practitioners} if facts else {}
+        secondary = facts.secondary_calendars if facts else frozenset()
         now = app.clock.now()
         switcher = self.query_one("#views", ContentSwitcher)
         if app.view in ("week", "day"):
             switcher.current = "time-grid"
             grid = self.query_one(TimeGrid)
+            grid.set_secondary(secondary)
             grid.show(
                 days=[first + timedelta(days=n) for n in range(days)],
                 tz=app.tz,
@@ -368,6 +379,7 @@ edge); n/p move a whole period."""
         elif app.view == "month":
             switcher.current = "month-grid"
             month = self.query_one(MonthGrid)
+            month.set_secondary(secondary)
             month.show(
                 first=first,
                 weeks=days // 7,
@@ -385,6 +397,7 @@ edge); n/p move a whole period."""
         else:
             switcher.current = "agenda-list"
             agenda = self.query_one(AgendaList)
+            agenda.set_secondary(secondary)
             agenda.show(items, app.tz, first, days, privacy=app.privacy, focus_day=app.cursor_day)
             target = agenda
         picker = self.query_one(ViewPicker)

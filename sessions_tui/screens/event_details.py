@@ -1,15 +1,19 @@
 """An event's details, read-only: times in the display zone and the event's own zone, people,
-place, status, notes and recurrence."""
+place, status, notes and recurrence, and its history from the audit log (who changed what, when;
+loaded in a thread worker)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -17,6 +21,10 @@ from sessions_tui.domain.events import EventKind
 from sessions_tui.domain.timeutil import zone, zone_label
 from sessions_tui.services.calendar import display_title
 from sessions_tui.services.scheduling import AgendaItem
+
+if TYPE_CHECKING:
+    from sessions_tui.services.audit import AuditEntry
+    from sessions_tui.services.context import Context
 
 FREQ = {"DAILY": "daily", "WEEKLY": "weekly", "MONTHLY": "monthly", "YEARLY": "yearly"}
 DAYS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat", "SU": "Sun"}
@@ -87,7 +95,26 @@ def detail_lines(item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> list[tuple
     if ev.kind is EventKind.SESSION:
         rows.append(("Notes", "✓ completed" if ev.notes_completed else "not yet"))
     rows.append(("Repeats", recurrence_text(item)))
+    if ev.source_calendar:
+        rows.append(("From", f"◇ {ev.source_calendar}"))
     return rows
+
+
+def history_lines(entries: Sequence[AuditEntry], tz: ZoneInfo) -> list[str]:
+    """One line per recorded change, oldest first, the time in the display zone."""
+    out = []
+    for entry in entries:
+        text = entry.summary()
+        _utc, sep, rest = text.partition(" UTC  ")
+        try:
+            at = datetime.fromisoformat(entry.at.replace("Z", "+00:00"))
+        except ValueError:
+            at = None
+        if sep and at is not None and at.tzinfo is not None:
+            local = at.astimezone(tz)
+            text = f"{local:%Y-%m-%d %H:%M} {zone_label(tz, local).split()[-1].strip('()')}  {rest}"
+        out.append(text)
+    return out
 
 
 class EventDetailsScreen(Screen[None]):
@@ -100,7 +127,16 @@ class EventDetailsScreen(Screen[None]):
     DEFAULT_CSS = """
     EventDetailsScreen VerticalScroll { padding: 1 2; }
     EventDetailsScreen #details-title { text-style: bold; margin-bottom: 1; }
+    EventDetailsScreen #history-title { text-style: bold; margin-top: 1; }
+    EventDetailsScreen #history { color: $text-muted; }
     """
+
+    class HistoryLoaded(Message):
+        """The event's audit history, as lines (from the worker)."""
+
+        def __init__(self, lines: Sequence[str]) -> None:
+            super().__init__()
+            self.lines = lines
 
     def __init__(self, item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> None:
         super().__init__()
@@ -116,10 +152,35 @@ class EventDetailsScreen(Screen[None]):
             yield Static(title, id="details-title", markup=False)
             for label, value in detail_lines(self.item, self.tz, privacy=self.privacy):
                 yield Static(f"{label + ':':<14}{value}", classes="detail", markup=False)
+            yield Static("History", id="history-title")
+            yield Static("Loading history…", id="history", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+        event = self.item.event
+        # An override's changes are recorded with its series; show the whole series' history.
+        event_id = event.series_id or event.id
+        ctx = getattr(self.app, "ctx", None)
+        if event_id is not None and ctx is not None:
+            self.load_history(ctx, event_id)
+        else:
+            self.query_one("#history", Static).update("No history recorded.")
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False,
+          description="Load the event's history")
+    def load_history(self, ctx: Context, event_id: int) -> None:
+        from sessions_tui.domain.errors import SessionsError
+        from sessions_tui.services.audit import event_history
+
+        try:
+            lines = history_lines(event_history(ctx, event_id), self.tz)
+        except SessionsError as exc:
+            lines = [f"History not available: {exc.message}"]
+        self.post_message(self.HistoryLoaded(lines or ["No changes recorded."]))
+
+    def on_event_details_screen_history_loaded(self, message: HistoryLoaded) -> None:
+        self.query_one("#history", Static).update("\n".join(message.lines))
 
     def action_close(self) -> None:
         self.dismiss()

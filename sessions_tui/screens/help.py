@@ -52,9 +52,11 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.screens.filters import FiltersModal
     from sessions_tui.screens.free_slot import SessionLengthModal
     from sessions_tui.screens.go_to_date import GoToDateModal
+    from sessions_tui.screens.google_sync import GoogleSyncScreen
     from sessions_tui.screens.hours_dialogs import IntervalModal, OverrideModal, ZonePickerModal
     from sessions_tui.screens.office_hours import OfficeHoursScreen
     from sessions_tui.screens.search import SearchScreen
+    from sessions_tui.screens.sync_calendar import SyncCalendarScreen
     from sessions_tui.widgets.agenda_list import AgendaList
     from sessions_tui.widgets.hours_editor import HoursEditor
     from sessions_tui.widgets.month_grid import MonthGrid
@@ -79,6 +81,8 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Date override form", OverrideModal),
         ("Time zone list", ZonePickerModal),
         ("Next free slot", SessionLengthModal),
+        ("Sync Calendar (ICS feeds)", SyncCalendarScreen),
+        ("Google sync", GoogleSyncScreen),
         ("Help", HelpScreen),
     ]
 

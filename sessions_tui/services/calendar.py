@@ -148,12 +148,15 @@ class CalendarFacts:
         markers: A short unique letter per practitioner id, shown next to their events.
         locations: All locations (archived ones too: old events still name them).
         week_starts_monday: Whether weeks start on Monday for this user.
+        secondary_calendars: ``(practitioner id, Google calendar id)`` of each secondary
+            calendar: events whose ``source_calendar`` is one of them are styled apart (◇).
     """
 
     practitioners: tuple[Staff, ...]
     markers: dict[int, str]
     locations: tuple[Location, ...]
     week_starts_monday: bool
+    secondary_calendars: frozenset[tuple[int, str]] = frozenset()
 
 
 def practitioner_markers(people: Sequence[Staff]) -> dict[int, str]:
@@ -180,13 +183,23 @@ def week_starts_monday(ctx: Context, user_setting: bool | None) -> bool:
 
 
 def calendar_facts(ctx: Context, user_week_starts_monday: bool | None = None) -> CalendarFacts:
+    from sessions_tui.services.google_settings import secondary_calendar_keys
+
     people = tuple(practitioners(ctx))
     return CalendarFacts(
         practitioners=people,
         markers=practitioner_markers(people),
         locations=tuple(list_locations(ctx)),
         week_starts_monday=week_starts_monday(ctx, user_week_starts_monday),
+        secondary_calendars=secondary_calendar_keys(ctx) if ctx.actor is not None else frozenset(),
     )
+
+
+def is_secondary(item: AgendaItem, secondary: frozenset[tuple[int, str]]) -> bool:
+    """Whether ``item`` came from one of its practitioner's secondary Google calendars."""
+    ev = item.event
+    return (ev.source_calendar is not None and ev.practitioner_id is not None
+            and (ev.practitioner_id, ev.source_calendar) in secondary)
 
 
 # --- windows --------------------------------------------------------------------------------

@@ -323,3 +323,19 @@ def disconnect(ctx: Context, practitioner_id: int) -> None:
         row.connected = False
         s.execute(update(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
                   .values(sync_token=None))
+
+
+def secondary_calendar_keys(ctx: Context) -> frozenset[tuple[int, str]]:
+    """``(practitioner id, calendar id)`` of every secondary Google calendar, pulled or not.
+
+    The calendar views mark events whose ``source_calendar`` is one of their practitioner's
+    secondary calendars (a distinct style and ``◇``). Read-only and cheap: one small query.
+    """
+    ctx.require_actor()
+    with ctx.db.read() as s:
+        rows = s.execute(
+            select(col(GoogleAccountRow.practitioner_id), col(GoogleCalendarRow.calendar_id))
+            .join(GoogleAccountRow, col(GoogleAccountRow.id) == col(GoogleCalendarRow.account_id))
+            .where(col(GoogleCalendarRow.role) == "secondary")
+        ).all()
+    return frozenset((int(pid), str(cal)) for pid, cal in rows)

@@ -1168,3 +1168,42 @@ def make_engine(db: Database, clock: Clock, practitioner_id: int, *,
     return SyncEngine(db, clock, practitioner_id,
                       lambda: build_service(endpoint, credentials),
                       api_root=endpoint or GOOGLE_API_ROOT, **kwargs)
+
+
+def list_calendars(db: Database, practitioner_id: int, *,
+                   environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """``(calendar id, name)`` of every calendar in the practitioner's Google account (network).
+
+    For choosing secondary calendars (the Google sync screen, ``google calendars``).
+
+    Raises:
+        SyncAuthError: not signed in; SyncTransientError: Google unreachable or busy.
+    """
+    from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
+
+    endpoint = endpoint_from_env(environ)
+    credentials = None
+    if endpoint is None:
+        from sessions_tui.sync.oauth import load_credentials_for
+
+        credentials = load_credentials_for(db, practitioner_id)
+    found: list[tuple[str, str]] = []
+    try:
+        service = build_service(endpoint, credentials, timeout=30)
+        page = None
+        while True:
+            # One retry: someone is waiting on this list; the error is shown in words.
+            resp = service.calendarList().list(pageToken=page).execute(num_retries=1)
+            found.extend((c["id"], c.get("summary", "")) for c in resp.get("items", []))
+            page = resp.get("nextPageToken")
+            if not page:
+                return found
+    except HttpError as exc:
+        if exc.resp.status == 401:
+            raise SyncAuthError("Google refused the saved sign-in: run "
+                                "`sessions-tui google connect` again") from None
+        raise SyncTransientError(f"Google answered HTTP {exc.resp.status} to the calendar "
+                                 "list; try again later") from None
+    except _transport_errors() as exc:
+        raise SyncTransientError(f"cannot reach Google ({exc.__class__.__name__}); "
+                                 "try again later") from None

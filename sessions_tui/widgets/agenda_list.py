@@ -22,14 +22,19 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from sessions_tui.services.calendar import is_secondary
 from sessions_tui.services.render import describe, item_days
 from sessions_tui.services.scheduling import AgendaItem
 
 
 def agenda_rows(
-    items: Sequence[AgendaItem], tz: ZoneInfo, first: date, days: int, *, privacy: bool
+    items: Sequence[AgendaItem], tz: ZoneInfo, first: date, days: int, *, privacy: bool,
+    secondary: frozenset[tuple[int, str]] = frozenset(),
 ) -> list[tuple[str, AgendaItem | None, date]]:
-    """``(text, item or None for headings, day)`` rows, as ``render.agenda_lines`` lays them out."""
+    """``(text, item or None for headings, day)`` rows, as ``render.agenda_lines`` lays them out.
+
+    Events from a secondary Google calendar (``secondary``) start with ``◇``.
+    """
     by_day: dict[date, list[AgendaItem]] = {}
     for it in items:
         for d in item_days(it, tz):
@@ -41,7 +46,11 @@ def agenda_rows(
         todays = by_day.get(d, [])
         if not todays:
             rows.append(("  (nothing scheduled)", None, d))
-        rows.extend(("  " + describe(it, tz, privacy=privacy), it, d) for it in todays)
+        rows.extend(
+            ("  " + ("◇ " if is_secondary(it, secondary) else "")
+             + describe(it, tz, privacy=privacy), it, d)
+            for it in todays
+        )
     return rows
 
 
@@ -79,6 +88,12 @@ class AgendaList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[tuple[str, AgendaItem | None, date]] = []
+        self.secondary: frozenset[tuple[int, str]] = frozenset()
+        """``(practitioner id, calendar id)`` of secondary Google calendars (``◇``, underlined)."""
+
+    def set_secondary(self, secondary: frozenset[tuple[int, str]]) -> None:
+        """Mark events from these secondary Google calendars (applies from the next ``show``)."""
+        self.secondary = secondary
 
     def show(
         self,
@@ -94,12 +109,17 @@ class AgendaList(OptionList):
         if items is None:
             self.rows = [("Loading…", None, first)]
         else:
-            self.rows = agenda_rows(items, tz, first, days, privacy=privacy)
+            self.rows = agenda_rows(items, tz, first, days, privacy=privacy,
+                                    secondary=self.secondary)
         self.clear_options()
         # Text, not markup: "[cancelled]" and "[free]" must show as written.
         self.add_options(
             [
-                Option(Text(text), id=str(n), disabled=item is None)
+                Option(
+                    Text(text, style="underline" if item is not None
+                         and is_secondary(item, self.secondary) else ""),
+                    id=str(n), disabled=item is None,
+                )
                 for n, (text, item, _d) in enumerate(self.rows)
             ]
         )

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from sessions_tui.services.calendar import display_title
+from sessions_tui.services.calendar import display_title, is_secondary
 from sessions_tui.services.render import item_days
 from sessions_tui.services.scheduling import AgendaItem
 from sessions_tui.widgets.time_grid import SHADE, event_markers, split_width, tint
@@ -73,6 +73,7 @@ class MonthGrid(Widget, can_focus=True):
         "month-grid--event",
         "month-grid--cancelled",
         "month-grid--free",
+        "month-grid--secondary",
         "month-grid--more",
         "month-grid--separator",
         "month-grid--no-hours",
@@ -88,6 +89,7 @@ class MonthGrid(Widget, can_focus=True):
     MonthGrid > .month-grid--event { }
     MonthGrid > .month-grid--cancelled { text-style: strike; color: $text-muted; }
     MonthGrid > .month-grid--free { text-style: italic; color: $text-muted; }
+    MonthGrid > .month-grid--secondary { text-style: underline; }
     MonthGrid > .month-grid--more { color: $text-muted; text-style: italic; }
     MonthGrid > .month-grid--separator { color: $foreground 30%; }
     MonthGrid > .month-grid--no-hours { background: $foreground 7%; }
@@ -130,6 +132,8 @@ class MonthGrid(Widget, can_focus=True):
         self.privacy = False
         self.markers: dict[int, str] = {}
         self.practitioner_colors: dict[int, str] = {}
+        self.secondary: frozenset[tuple[int, str]] = frozenset()
+        """``(practitioner id, calendar id)`` of secondary Google calendars (``◇`` events)."""
         self.by_day: dict[date, list[AgendaItem]] = {}
         self._lines: list[Strip] | None = None
         self._show_time = False
@@ -162,6 +166,16 @@ class MonthGrid(Widget, can_focus=True):
         self.privacy, self.markers, self.practitioner_colors = privacy, markers, colors
         self._lines = None
         self.refresh()
+
+    def set_secondary(self, secondary: frozenset[tuple[int, str]]) -> None:
+        """Events from these secondary Google calendars get ``◇`` and their own style."""
+        if secondary != self.secondary:
+            self.secondary = secondary
+            self._lines = None
+            self.refresh()
+
+    def _is_secondary(self, item: AgendaItem) -> bool:
+        return is_secondary(item, self.secondary)
 
     def set_no_hours(self, days: set[date]) -> None:
         """Mark the days with no office hours at all (``services.shading.days_without_hours``)."""
@@ -217,6 +231,7 @@ class MonthGrid(Widget, can_focus=True):
             "event",
             "cancelled",
             "free",
+            "secondary",
             "more",
             "separator",
             "no-hours",
@@ -292,7 +307,7 @@ class MonthGrid(Widget, can_focus=True):
     def _event_text(self, item: AgendaItem, inner: int) -> str:
         pid = item.event.practitioner_id
         letter = self.markers.get(pid, "") if pid is not None else ""
-        marks = event_markers(item, letter)
+        marks = event_markers(item, letter, self._is_secondary(item))
         title = display_title(item, privacy=self.privacy)
         words = [marks] if marks else []
         if isinstance(item.start, datetime) and self._show_time:
@@ -309,4 +324,6 @@ class MonthGrid(Widget, can_focus=True):
             style += st["cancelled"]
         elif not item.event.busy:
             style += st["free"]
+        if self._is_secondary(item):
+            style += st["secondary"]
         return style

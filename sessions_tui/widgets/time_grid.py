@@ -5,7 +5,8 @@ every cursor move must stay well under a frame; the grid scrolls itself (``top``
 header and all-day strip stay put while the hours scroll.
 
 Nothing is told by colour alone: each event starts with its practitioner's letter (see the
-legend), cancelled events carry ``✗`` and are struck through, free events carry ``○``, the
+legend), cancelled events carry ``✗`` and are struck through, free events carry ``○``, events
+from a secondary Google calendar carry ``◇`` and are underlined, the
 current-time row is marked ``▶`` in the gutter, the cursor is drawn in reverse video, and time
 outside office hours is filled with ``░`` (class ``time-grid--outside-hours``).
 
@@ -35,7 +36,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from sessions_tui.services.calendar import display_title
+from sessions_tui.services.calendar import display_title, is_secondary
 from sessions_tui.services.scheduling import AgendaItem
 
 SLOT_MINUTES = 30
@@ -181,9 +182,16 @@ def tint(color_name: str, background: str) -> Style:
     return Style(bgcolor=block.rich_color, color=block.get_contrast_text(0.9).rich_color)
 
 
-def event_markers(item: AgendaItem, letter: str) -> str:
-    """Text markers shown before an event: practitioner letter, ``✗`` cancelled, ``○`` free."""
+SECONDARY_MARK = "◇"
+"""Marks events pulled from a secondary Google calendar (with a style, never colour alone)."""
+
+
+def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str:
+    """Text markers shown before an event: practitioner letter, ``◇`` from a secondary Google
+    calendar, ``✗`` cancelled, ``○`` free."""
     out = letter
+    if secondary:
+        out += SECONDARY_MARK
     if item.event.is_cancelled:
         out += "✗"
     if not item.event.busy:
@@ -245,6 +253,7 @@ class TimeGrid(Widget, can_focus=True):
         "time-grid--event",
         "time-grid--cancelled",
         "time-grid--free",
+        "time-grid--secondary",
         "time-grid--cursor",
         "time-grid--now",
         "time-grid--separator",
@@ -261,6 +270,7 @@ class TimeGrid(Widget, can_focus=True):
     TimeGrid > .time-grid--event { background: $primary 25%; }
     TimeGrid > .time-grid--cancelled { text-style: strike; color: $text-muted; }
     TimeGrid > .time-grid--free { text-style: italic; color: $text-muted; }
+    TimeGrid > .time-grid--secondary { text-style: underline; }
     TimeGrid > .time-grid--cursor { text-style: reverse; }
     TimeGrid > .time-grid--now { color: $error; text-style: bold; }
     TimeGrid > .time-grid--separator { color: $foreground 30%; }
@@ -318,6 +328,8 @@ class TimeGrid(Widget, can_focus=True):
         self.privacy = False
         self.markers: dict[int, str] = {}
         self.practitioner_colors: dict[int, str] = {}
+        self.secondary: frozenset[tuple[int, str]] = frozenset()
+        """``(practitioner id, calendar id)`` of secondary Google calendars (see set_secondary)."""
         self.is_loading = False
         self.top = DEFAULT_TOP
         self._placed: list[Placed] = []
@@ -363,6 +375,16 @@ class TimeGrid(Widget, can_focus=True):
         self._scroll_to_cursor()
         self._lines = None
         self.refresh()
+
+    def set_secondary(self, secondary: frozenset[tuple[int, str]]) -> None:
+        """Events from these secondary Google calendars get ``◇`` and their own style."""
+        if secondary != self.secondary:
+            self.secondary = secondary
+            self._lines = None
+            self.refresh()
+
+    def _is_secondary(self, item: AgendaItem) -> bool:
+        return is_secondary(item, self.secondary)
 
     def set_shading(self, shading: dict[date, list[tuple[datetime, datetime]]]) -> None:
         """Gray out the time outside office hours: per local day, half-open UTC intervals
@@ -478,6 +500,7 @@ class TimeGrid(Widget, can_focus=True):
             "event",
             "cancelled",
             "free",
+            "secondary",
             "cursor",
             "now",
             "separator",
@@ -544,6 +567,8 @@ class TimeGrid(Widget, can_focus=True):
             style += st["cancelled"]
         elif not item.event.busy:
             style += st["free"]
+        if self._is_secondary(item):
+            style += st["secondary"]
         return style
 
     def _letter(self, item: AgendaItem) -> str:
@@ -565,7 +590,7 @@ class TimeGrid(Widget, can_focus=True):
                 text, style = f"+{len(todays) - row} more", cell_base
             elif row < len(todays):
                 item = todays[row]
-                marks = event_markers(item, self._letter(item))
+                marks = event_markers(item, self._letter(item), self._is_secondary(item))
                 text = f"{marks} {self._title(item)}".strip()
                 style = self._item_style(item, st, base, bg) + st["all-day"]
             else:
@@ -645,7 +670,8 @@ class TimeGrid(Widget, can_focus=True):
         lines = self._texts.get(key)
         if lines is None:
             lines = block_text(
-                p.item, self._letter(p.item), self._title(p.item), self.tz, width, p.end - first
+                p.item, self._letter(p.item), self._title(p.item), self.tz, width, p.end - first,
+                secondary=self._is_secondary(p.item),
             )
             self._texts[key] = lines
         row = slot - first
@@ -693,10 +719,11 @@ def _merge(cells: list[tuple[str, Style]]) -> list[Segment]:
 
 
 def block_text(
-    item: AgendaItem, letter: str, title: str, tz: ZoneInfo, width: int, rows: int
+    item: AgendaItem, letter: str, title: str, tz: ZoneInfo, width: int, rows: int,
+    *, secondary: bool = False,
 ) -> list[str]:
     """An event's text wrapped into its block: markers, time (when wide), title, location."""
-    marks = event_markers(item, letter)
+    marks = event_markers(item, letter, secondary)
     words: list[str] = []
     if marks:
         words.append(marks)

@@ -1,0 +1,472 @@
+"""Google sync: the state of two-way sync for each practitioner the user may manage.
+
+Per practitioner: connected or not, the mode (two-way or one-way), the default calendar, the
+secondary calendars and whether each is pulled, the last sync and its result, the pending local
+changes, the last error and the sign-in (token) state. ``s`` syncs now (the App's worker), ``o``
+switches one-way/two-way (asking first: going one-way removes every Google-origin event from the
+local calendar), ``l`` lists the account's calendars (network, in a worker) to choose which
+secondary calendars to pull.
+
+Signing in is a command-line step (it prints a URL to open on your own machine and an
+``ssh -L`` line): the screen shows the exact command to run. Nothing here waits on the network
+on the main thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from sessions_tui.domain.errors import SessionsError
+from sessions_tui.domain.model import Staff
+from sessions_tui.messages import DataChanged
+from sessions_tui.screens.dialogs import ChoiceModal, confirm
+from sessions_tui.screens.setup_page import SetupPage
+from sessions_tui.services.context import Context
+from sessions_tui.services.google_settings import GoogleSettings, SyncMode
+
+
+@dataclass(frozen=True)
+class GoogleStatus:
+    """What the screen shows for one practitioner (built in a worker thread).
+
+    Attributes:
+        practitioner: Whose sync this is.
+        settings: Their Google settings, ``None`` when sync was never set up.
+        pending: Local changes not yet in Google (``None`` when not connected or unknown).
+        sign_in: The token state in words ("signed in", "not signed in", ...).
+        problem: Why ``pending`` could not be worked out, if it could not.
+    """
+
+    practitioner: Staff
+    settings: GoogleSettings | None
+    pending: int | None
+    sign_in: str
+    problem: str | None = None
+
+
+def connect_command(login: str, db_url: str | None) -> str:
+    """The exact command that signs a practitioner in and makes a dedicated calendar."""
+    db = f" --db '{db_url}'" if db_url else ""
+    return (f"sessions-tui google connect --practitioner {login}{db} "
+            "--create-calendar 'Client sessions'")
+
+
+def load_statuses(ctx: Context) -> list[GoogleStatus]:
+    """Every practitioner the actor may manage, with their Google sync state (no network)."""
+    from sessions_tui.services.google_settings import can_manage, get_settings
+    from sessions_tui.services.practice import practitioners
+    from sessions_tui.sync.google import SyncEngine, endpoint_from_env, pending_changes
+
+    actor = ctx.require_actor()
+    try:
+        emulated = endpoint_from_env() is not None
+    except SessionsError:
+        emulated = False
+    out: list[GoogleStatus] = []
+    for person in practitioners(ctx):
+        if not can_manage(actor, person.id):
+            continue
+        settings = get_settings(ctx, person.id)
+        pending: int | None = None
+        problem: str | None = None
+        if settings is not None and settings.connected:
+            try:
+                pending = pending_changes(SyncEngine(ctx.db, ctx.clock, person.id, None)).total
+            except SessionsError as exc:
+                problem = exc.message
+        if emulated:
+            sign_in = "emulator (no sign-in)"
+        else:
+            from sessions_tui.sync.oauth import token_state
+
+            sign_in = token_state(person.login, ctx.clock.now()).describe()
+        out.append(GoogleStatus(person, settings, pending, sign_in, problem))
+    return out
+
+
+class GoogleSyncScreen(SetupPage):
+    """Google sync status and settings per practitioner.
+
+    | Key | Action |
+    | --- | --- |
+    | up / down | Highlight a practitioner |
+    | s | Sync now |
+    | o | Switch one-way / two-way (asks first) |
+    | l | Choose secondary calendars to pull (lists them from Google) |
+    | r | Reload the status |
+    | escape | Close (back to the calendar) |
+    """
+
+    HELP = """Two-way sync with Google Calendar. The list shows each practitioner you may
+manage; the panel below it the highlighted one's calendars, last sync, pending changes, last
+error and sign-in. s syncs now (in the background), o switches between two-way and one-way
+(one-way removes the events that came from Google from this calendar; it asks first), l lists
+the Google account's calendars to choose which secondary calendars to pull. Connecting is a
+command-line step; the panel shows the command. alt+c returns to the calendar."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="google.close", tooltip="Close Google sync"),
+        Binding("s", "sync", "Sync now", id="google.sync",
+                tooltip="Sync with Google now (in the background)"),
+        Binding("o", "switch_mode", "One-/two-way", id="google.mode",
+                tooltip="Switch the highlighted practitioner between two-way and one-way"),
+        Binding("l", "calendars", "Calendars", id="google.calendars",
+                tooltip="List the Google calendars and choose the secondary ones to pull"),
+        Binding("r", "reload", "Reload", id="google.reload", tooltip="Read the status again"),
+    ]
+
+    DEFAULT_CSS = """
+    GoogleSyncScreen DataTable { height: auto; max-height: 12; }
+    GoogleSyncScreen #google-run-state { height: 1; padding: 0 1; }
+    GoogleSyncScreen #google-run-state.-syncing { color: $warning; text-style: bold; }
+    GoogleSyncScreen #google-details { height: 1fr; padding: 1 1 0 1; }
+    GoogleSyncScreen #google-detail { height: auto; }
+    GoogleSyncScreen #google-calendar-error { height: auto; color: $error; }
+    GoogleSyncScreen #google-calendar-error.-empty { display: none; }
+    """
+
+    class StatusLoaded(Message):
+        """The status of every practitioner the user manages (from a worker)."""
+
+        def __init__(self, statuses: Sequence[GoogleStatus]) -> None:
+            super().__init__()
+            self.statuses = statuses
+
+    class CalendarsListed(Message):
+        """The Google account's calendars, ``(id, name)``, for choosing secondaries."""
+
+        def __init__(self, practitioner_id: int, calendars: Sequence[tuple[str, str]]) -> None:
+            super().__init__()
+            self.practitioner_id = practitioner_id
+            self.calendars = calendars
+
+    class CalendarsFailed(Message):
+        """Listing the calendars failed; ``text`` says why in words."""
+
+        def __init__(self, practitioner_id: int, text: str) -> None:
+            super().__init__()
+            self.practitioner_id = practitioner_id
+            self.text = text
+
+    class Changed(Message):
+        """A setting was saved by a worker; ``text`` is the notification."""
+
+        def __init__(self, text: str, *, events_changed: bool = False) -> None:
+            super().__init__()
+            self.text = text
+            self.events_changed = events_changed
+
+    def __init__(self) -> None:
+        super().__init__(id="google-sync")
+        self.statuses: list[GoogleStatus] = []
+        self.calendar_error: dict[int, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("Google sync (two-way)", classes="page-title")
+        yield Static("", id="google-run-state", markup=False)
+        yield Static("Loading…", classes="page-note", id="google-note")
+        yield DataTable(id="google-table", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="google-details", can_focus=False):
+            yield Static("", id="google-detail", markup=False)
+            yield Static("", id="google-calendar-error", classes="-empty", markup=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#google-table", DataTable)
+        for label, key in (("Practitioner", "name"), ("Google", "state"), ("Mode", "mode"),
+                           ("Last sync", "last"), ("Pending", "pending")):
+            table.add_column(label, key=key)
+        table.focus()
+        app = self.sessions
+        self.watch(app, "sync_status", self._run_state, init=True)
+        self.watch(app, "syncing", self._syncing_changed, init=False)
+        self.load(app.ctx)
+
+    def _run_state(self, _value: object = None) -> None:
+        app = self.sessions
+        connected = any(st.settings is not None and st.settings.connected
+                        for st in self.statuses)
+        idle = ("Google: no sync has run in this session yet" if connected or not self.statuses
+                else "Google: no practitioner here is connected yet")
+        line = app.sync_status or idle
+        if app.syncing and "syncing" not in line:
+            line = "Google: syncing… " + line.removeprefix("Google: ")
+        box = self.query_one("#google-run-state", Static)
+        box.update(line)
+        box.set_class(app.syncing, "-syncing")
+
+    def _syncing_changed(self, syncing: bool) -> None:
+        self._run_state()
+        self.refresh_bindings()
+        if not syncing:  # a run ended: last sync, result and pending changed
+            self.load(self.sessions.ctx)
+
+    # --- loading -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="google-load", exit_on_error=False,
+          description="Load Google sync status")
+    def load(self, ctx: Context) -> None:
+        try:
+            statuses = load_statuses(ctx)
+        except SessionsError as exc:
+            self.post_message(self.Refused(exc.message))
+            return
+        self.post_message(self.StatusLoaded(statuses))
+
+    def on_google_sync_screen_status_loaded(self, message: StatusLoaded) -> None:
+        self.statuses = list(message.statuses)
+        table = self.query_one("#google-table", DataTable)
+        keep = self.highlighted()
+        table.clear()
+        tz = self.sessions.tz
+        for st in self.statuses:
+            s = st.settings
+            if s is None:
+                cells = (st.practitioner.name, "not set up", "—", "—", "—")
+            else:
+                last = _when(s.last_sync_at, tz) if s.last_sync_at else "never"
+                if s.last_error:
+                    last += " (failed)"
+                cells = (st.practitioner.name, "connected" if s.connected else "disconnected",
+                         s.mode.value, last, "—" if st.pending is None else str(st.pending))
+            table.add_row(*cells, key=str(st.practitioner.id))
+        if keep is not None and any(x.practitioner.id == keep.practitioner.id
+                                    for x in self.statuses):
+            table.move_cursor(row=table.get_row_index(str(keep.practitioner.id)))
+        self.set_note("" if self.statuses else "You manage no practitioner's Google sync.",
+                      read_only=not self.statuses)
+        self._run_state()
+        self._show_details()
+        self.refresh_bindings()
+
+    def highlighted(self) -> GoogleStatus | None:
+        table = self.query_one("#google-table", DataTable)
+        if not self.statuses or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((s for s in self.statuses if str(s.practitioner.id) == key), None)
+
+    def detail_text(self, st: GoogleStatus) -> str:
+        """The panel for one practitioner, in plain words."""
+        s = st.settings
+        name = st.practitioner.name
+        url = self.sessions.ctx.db.engine.url
+        db_url = url.render_as_string(hide_password=True)
+        command = connect_command(st.practitioner.login, db_url)
+        if s is None:
+            return (f"{name}: Google sync is not set up.\n\nTo connect (sign in and create a "
+                    f"dedicated calendar), run in a terminal:\n  {command}\n"
+                    "It prints a URL to open on your own computer and, over SSH, the "
+                    "`ssh -L` line that forwards the sign-in port.")
+        how = "push and pull" if s.mode is SyncMode.TWO_WAY else "push only"
+        lines = [f"{name}: {'connected' if s.connected else 'disconnected'}, "
+                 f"{s.mode.value} ({how})"
+                 f"; titles use {s.identifier.label.lower()}."]
+        default = next((c for c in s.calendars if c.role == "default"), None)
+        lines.append("Default calendar: " + (
+            f"{default.summary} ({default.calendar_id})" if default and default.summary
+            else default.calendar_id if default else "none"))
+        if s.secondary_calendars:
+            lines.append("Secondary calendars:")
+            for c in s.secondary_calendars:
+                state = "pulled" if c.selected else "not pulled (its events stay, tied to it)"
+                label = f"{c.summary} ({c.calendar_id})" if c.summary else c.calendar_id
+                lines.append(f"  ◇ {label}: {state}")
+        else:
+            lines.append("Secondary calendars: none chosen (l lists them)")
+        tz = self.sessions.tz
+        last = _when(s.last_sync_at, tz) if s.last_sync_at else "never"
+        lines.append(f"Last sync: {last}" + (f" ({s.last_result})" if s.last_result else ""))
+        lines.append(f"Last error: {s.last_error or 'none'}")
+        if st.pending is not None:
+            lines.append(f"Pending changes: {st.pending} (pushed by the next sync)")
+        elif st.problem:
+            lines.append(f"Pending changes: unknown ({st.problem})")
+        lines.append(f"Sign-in: {st.sign_in}")
+        refused = not s.connected or "not signed in" in st.sign_in or "again" in st.sign_in
+        if refused:
+            lines.append(f"\nTo sign in again, run in a terminal:\n  {command}")
+        return "\n".join(lines)
+
+    def _show_details(self) -> None:
+        st = self.highlighted()
+        self.query_one("#google-detail", Static).update(
+            self.detail_text(st) if st is not None else "")
+        error = self.calendar_error.get(st.practitioner.id, "") if st is not None else ""
+        box = self.query_one("#google-calendar-error", Static)
+        box.update(error)
+        box.set_class(not error, "-empty")
+
+    @on(DataTable.RowHighlighted, "#google-table")
+    def _row_moved(self) -> None:
+        self._show_details()
+        self.refresh_bindings()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sync":
+            return None if self.sessions.syncing else True
+        if action in ("switch_mode", "calendars"):
+            st = self.highlighted()
+            return True if st is not None and st.settings is not None else None
+        return True
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def action_reload(self) -> None:
+        self.load(self.sessions.ctx)
+
+    def action_sync(self) -> None:
+        if not any(st.settings is not None and st.settings.connected for st in self.statuses):
+            self.notify("No practitioner is connected to Google yet; see the command below.",
+                        severity="warning")
+            return
+        self.sessions.action_sync_now()
+        self._run_state()
+
+    def action_switch_mode(self) -> None:
+        st = self.highlighted()
+        if st is None or st.settings is None:
+            return
+        pid, name = st.practitioner.id, st.practitioner.name
+        if st.settings.mode is SyncMode.TWO_WAY:
+            target = SyncMode.ONE_WAY
+            question = f"Switch {name} to one-way sync?"
+            detail = ("Local events are still pushed to Google, but nothing is pulled, and "
+                      "every event that came from Google (the default and secondary calendars) "
+                      "is removed from this calendar now. Switching back re-syncs everything.")
+            yes = "Switch to one-way and remove them"
+        else:
+            target = SyncMode.TWO_WAY
+            question = f"Switch {name} to two-way sync?"
+            detail = ("The next sync pulls everything from Google again and re-pushes every "
+                      "local event (updating, never duplicating, what is there).")
+            yes = "Switch to two-way"
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.set_mode(self.sessions.ctx, pid, target)
+
+        self.app.push_screen(confirm(question, yes, detail=detail), answered)
+
+    @work(thread=True, exclusive=True, group="google-change", exit_on_error=False,
+          description="Change Google sync settings")
+    def set_mode(self, ctx: Context, practitioner_id: int, mode: SyncMode) -> None:
+        from sessions_tui.services.google_settings import set_mode
+
+        try:
+            settings, removed = set_mode(ctx, practitioner_id, mode)
+        except SessionsError as exc:
+            self.post_message(self.Refused(exc.message))
+            return
+        name = settings.practitioner.name
+        text = f"{name}: now {settings.mode.value}"
+        if settings.mode is SyncMode.ONE_WAY:
+            text += f"; removed {removed} Google event{'s' if removed != 1 else ''} locally"
+        else:
+            text += "; the next sync re-syncs everything"
+        self.post_message(self.Changed(text, events_changed=removed > 0))
+
+    def action_calendars(self) -> None:
+        st = self.highlighted()
+        if st is None or st.settings is None:
+            return
+        self.calendar_error.pop(st.practitioner.id, None)
+        self._show_details()
+        self.notify("Listing the Google calendars…", timeout=2)
+        self.list_remote(self.sessions.ctx, st.practitioner.id)
+
+    @work(thread=True, exclusive=True, group="google-calendars", exit_on_error=False,
+          description="List Google calendars")
+    def list_remote(self, ctx: Context, practitioner_id: int) -> None:
+        from sessions_tui.sync.google import list_calendars
+
+        try:
+            found = list_calendars(ctx.db, practitioner_id)
+        except SessionsError as exc:
+            self.post_message(self.CalendarsFailed(practitioner_id, exc.message))
+            return
+        except Exception as exc:  # any other failure of the client library, in words
+            self.post_message(self.CalendarsFailed(
+                practitioner_id, f"{exc.__class__.__name__}: {exc}"))
+            return
+        self.post_message(self.CalendarsListed(practitioner_id, found))
+
+    def on_google_sync_screen_calendars_failed(self, message: CalendarsFailed) -> None:
+        text = f"Could not list the Google calendars: {message.text}"
+        self.calendar_error[message.practitioner_id] = text
+        self._show_details()
+        self.notify(text, severity="error", timeout=8)
+
+    def on_google_sync_screen_calendars_listed(self, message: CalendarsListed) -> None:
+        st = next((s for s in self.statuses if s.practitioner.id == message.practitioner_id),
+                  None)
+        if st is None or st.settings is None:
+            return
+        settings = st.settings
+        default = settings.default_calendar
+        pulled = {c.calendar_id for c in settings.secondary_calendars if c.selected}
+        answers: list[tuple[str, tuple[str, str, bool]]] = []
+        for cal_id, summary in message.calendars:
+            if cal_id == default:
+                continue
+            on_now = cal_id in pulled
+            mark = "[x]" if on_now else "[ ]"
+            label = f"{mark} {summary} ({cal_id})" if summary else f"{mark} {cal_id}"
+            answers.append((label, (cal_id, summary, not on_now)))
+        if not answers:
+            self.notify("The Google account has no calendar besides the default one.")
+            return
+        pid = st.practitioner.id
+
+        def chosen(pick: tuple[str, str, bool] | None) -> None:
+            if pick is not None:
+                cal_id, summary, select = pick
+                self.select_calendar(self.sessions.ctx, pid, cal_id, summary, select)
+
+        self.app.push_screen(
+            ChoiceModal(f"Secondary calendars of {st.practitioner.name}", answers,
+                        detail="Enter pulls a calendar ([x]) or stops pulling it; its events "
+                        "show with ◇ and block booking when busy.", id="google-calendars"),
+            chosen,
+        )
+
+    @work(thread=True, exclusive=True, group="google-change", exit_on_error=False,
+          description="Choose a Google calendar")
+    def select_calendar(self, ctx: Context, practitioner_id: int, calendar_id: str,
+                        summary: str, selected: bool) -> None:
+        from sessions_tui.services.google_settings import select_calendar
+
+        try:
+            select_calendar(ctx, practitioner_id, calendar_id, selected, summary=summary)
+        except SessionsError as exc:
+            self.post_message(self.Refused(exc.message))
+            return
+        label = summary or calendar_id
+        text = (f"{label}: pulled from the next sync on" if selected
+                else f"{label}: no longer pulled (its events stay)")
+        self.post_message(self.Changed(text))
+
+    def on_google_sync_screen_changed(self, message: Changed) -> None:
+        self.notify(message.text, timeout=6)
+        self.load(self.sessions.ctx)
+        self.sessions.load_facts()  # which calendars are secondary (the ◇ style)
+        if message.events_changed:
+            self.app.post_message(DataChanged())
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
