@@ -46,16 +46,25 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.app import SessionsApp
     from sessions_tui.screens.availability import AvailabilityScreen
     from sessions_tui.screens.calendar import CalendarScreen
+    from sessions_tui.screens.client_form import ClientFormModal
+    from sessions_tui.screens.clients import ClientsScreen
     from sessions_tui.screens.dialogs import ChoiceModal
     from sessions_tui.screens.event_details import EventDetailsScreen
     from sessions_tui.screens.event_editor import EventEditorScreen
     from sessions_tui.screens.filters import FiltersModal
+    from sessions_tui.screens.form_modal import FormModal
     from sessions_tui.screens.free_slot import SessionLengthModal
     from sessions_tui.screens.go_to_date import GoToDateModal
     from sessions_tui.screens.google_sync import GoogleSyncScreen
     from sessions_tui.screens.hours_dialogs import IntervalModal, OverrideModal, ZonePickerModal
+    from sessions_tui.screens.location_form import LocationFormModal
+    from sessions_tui.screens.locations import LocationsScreen
     from sessions_tui.screens.office_hours import OfficeHoursScreen
     from sessions_tui.screens.search import SearchScreen
+    from sessions_tui.screens.settings import AccountSettingsScreen
+    from sessions_tui.screens.setup_page import SetupPage
+    from sessions_tui.screens.staff import StaffScreen
+    from sessions_tui.screens.staff_form import StaffFormModal
     from sessions_tui.screens.sync_calendar import SyncCalendarScreen
     from sessions_tui.widgets.agenda_list import AgendaList
     from sessions_tui.widgets.hours_editor import HoursEditor
@@ -81,6 +90,15 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Date override form", OverrideModal),
         ("Time zone list", ZonePickerModal),
         ("Next free slot", SessionLengthModal),
+        ("Setup pages (all)", SetupPage),
+        ("Clients", ClientsScreen),
+        ("Setup forms (all)", FormModal),
+        ("Client form", ClientFormModal),
+        ("Staff", StaffScreen),
+        ("Staff form", StaffFormModal),
+        ("Locations", LocationsScreen),
+        ("Location form", LocationFormModal),
+        ("Account settings", AccountSettingsScreen),
         ("Sync Calendar (ICS feeds)", SyncCalendarScreen),
         ("Google sync", GoogleSyncScreen),
         ("Help", HelpScreen),
