@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -59,6 +60,11 @@ def generate(n: int, path: Path) -> None:
     path.write_text("\r\n".join(lines) + "\r\n")
 
 
+def peak_mb() -> float:
+    """Peak RSS of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def fresh(workdir: Path, name: str) -> Context:
     db = open_database(str(workdir / name))
     admin = practice.add_staff(Context(db, CLOCK, None), "admin", "Ada Admin",
@@ -74,7 +80,8 @@ def bench_import(n: int, workdir: Path) -> tuple[Path, Context]:
     t = time.perf_counter()
     report = import_calendar(ctx, data, practitioner_id=ctx.require_actor().id, name=path.name)
     took = time.perf_counter() - t
-    print(f"import {n:>7} events: {took:7.2f} s  ({n / took:8.0f} events/s)  {report.summary()}")
+    print(f"import {n:>7} events: {took:7.2f} s  ({n / took:8.0f} events/s, peak RSS so far "
+          f"{peak_mb():.0f} MB)  {report.summary()}")
     t = time.perf_counter()
     again = import_calendar(ctx, data, practitioner_id=ctx.require_actor().id, name=path.name)
     took = time.perf_counter() - t
@@ -104,7 +111,7 @@ def bench_export(ctx: Context, n: int) -> None:
     took = time.perf_counter() - t
     count = data.count(b"BEGIN:VEVENT")
     print(f"export practice of {count} events: {took:7.2f} s  ({count / took:8.0f} events/s, "
-          f"{len(data) / 1e6:.1f} MB)")
+          f"{len(data) / 1e6:.1f} MB, peak RSS so far {peak_mb():.0f} MB)")
 
 
 def bench_feed(workdir: Path, requests: int) -> None:

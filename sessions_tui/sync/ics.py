@@ -38,16 +38,17 @@ import hashlib
 import re
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-import icalendar
-from sqlalchemy import and_, func, insert, or_, select, update
+from icalendar.timezone import tzp
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -74,10 +75,22 @@ from sessions_tui.store.tables import (
     PracticeRow,
     StaffRow,
 )
+from sessions_tui.sync import ics_write
+from sessions_tui.sync.ics_read import (
+    CalendarInfo,
+    FastReader,
+    StructureError,
+    VEventData,
+    from_icalendar,
+    iter_vevents,
+    prescan,
+    register_timezones,
+)
 
 PRODID = "-//sessions-tui//sessions-tui 0.1//EN"
 _IMPORT_SUFFIX = re.compile(r"#p(\d+)$")
 _CHUNK = 500
+_BATCH = 2000  # events written per batch of an import
 # Core tables: typed as Any, because SQLModel's class attributes confuse mypy in SQL expressions.
 _EV: Any = EventRow.__table__  # type: ignore[attr-defined]
 _EX: Any = ExdateRow.__table__  # type: ignore[attr-defined]
@@ -117,7 +130,7 @@ def _scope(practitioner_id: int | None, table: Any = None) -> ColumnElement[bool
 class _Snapshot:
     """Everything an export reads, loaded in one session."""
 
-    rows: list[EventRow]
+    rows: list[Any]  # plain rows of the event table (attribute access by column name)
     exdates: dict[int, list[str]]
     foreign_overrides: dict[int, list[str]]
     clients: dict[int, Client]
@@ -125,9 +138,8 @@ class _Snapshot:
 
 
 def _load(s: Session, practitioner_id: int | None) -> _Snapshot:
-    rows = list(
-        s.execute(select(EventRow).where(_scope(practitioner_id)).order_by(_EV.c.id)).scalars()
-    )
+    # Core rows, not ORM objects: ten times cheaper for a practice of 100,000 events.
+    rows = list(s.execute(select(_EV).where(_scope(practitioner_id)).order_by(_EV.c.id)))
     exdates: dict[int, list[str]] = defaultdict(list)
     master = _EV.alias("master")
     for sid, key in s.execute(
@@ -165,12 +177,22 @@ def _ical_instant(value: Instant, tz: ZoneInfo) -> Instant:
     return value
 
 
-def _row_bounds(row: EventRow) -> tuple[Instant, Instant]:
+def _row_bounds(row: Any) -> tuple[Instant, Instant]:
     if row.all_day:
         assert row.start_date is not None
         assert row.end_date is not None
-        return row.start_date, row.end_date
-    return row.start_utc, row.end_utc
+        return row.start_date, row.end_date  # type: ignore[no-any-return]
+    return row.start_utc, row.end_utc  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CalendarText:
+    """An exported calendar: RFC 5545 text (``to_ical()`` gives its UTF-8 bytes)."""
+
+    text: str
+
+    def to_ical(self) -> bytes:
+        return self.text.encode("utf-8")
 
 
 def build_calendar(
@@ -179,30 +201,47 @@ def build_calendar(
     practitioner: Staff | None,
     identifier: IdentifierMode,
     now: datetime,
-) -> icalendar.Calendar:
+) -> CalendarText:
     """The calendar of ``practitioner`` (or the whole practice), naming clients by ``identifier``.
 
-    No permission check: callers (:func:`export_calendar`, the feed server) do that.
+    VEVENTs are written as text (:mod:`sessions_tui.sync.ics_write`); icalendar writes only
+    the VTIMEZONEs. No permission check: callers (:func:`export_calendar`, the feed server) do
+    that.
     """
     settings = queries.settings_from_row(s.get(PracticeRow, 1))
     pid = practitioner.id if practitioner is not None else None
     snap = _load(s, pid)
     name = f"{practitioner.name} – {settings.name}" if practitioner else settings.name
-    cal = icalendar.Calendar.new(
+    head = ics_write.calendar_head(
         name=name,
         prodid=PRODID,
         uid=f"sessions-tui-{'practitioner-' + str(pid) if pid else 'practice'}",
     )
     by_id = {r.id: r for r in snap.rows}
     stored_uids = {r.uid for r in snap.rows}
+    stamp = ics_write.format_utc(now)
+    labels: dict[int, str] = {}
 
-    def public_uid(row: EventRow) -> str:
+    def public_uid(row: Any) -> str:
         # An imported copy of an event that is itself in this calendar keeps its stored uid,
         # so no two events share a UID.
         uid = export_uid(row.uid, row.practitioner_id)
-        return row.uid if uid != row.uid and uid in stored_uids else uid
+        return row.uid if uid != row.uid and uid in stored_uids else uid  # type: ignore[no-any-return]
 
-    items: list[tuple[str, str, icalendar.Event]] = []  # (uid, recurrence key, VEVENT)
+    def summary_of(row: Any) -> str:
+        if row.kind != EventKind.SESSION.value:
+            return row.title  # type: ignore[no-any-return]
+        if row.client_id is None or row.client_id not in snap.clients:
+            return "Session"
+        label = labels.get(row.client_id)
+        if label is None:
+            label = labels[row.client_id] = client_label(
+                snap.clients[row.client_id], identifier, internal_ids=settings.internal_ids
+            )
+        return label
+
+    items: list[tuple[str, str, str]] = []  # (uid, recurrence key, VEVENT text)
+    tzids: set[str] = set()
     first_day: date | None = None
     last_day: date | None = None
     for row in snap.rows:
@@ -210,49 +249,45 @@ def build_calendar(
         tz = zone(row.tzid)
         master = by_id.get(row.series_id) if row.series_id is not None else None
         uid = public_uid(row)
-        rid: Instant | None = None
+        rid_line: str | None = None
         if master is not None and row.recurrence_key:
             uid = public_uid(master)
-            rid = _ical_instant(parse_recurrence_key(row.recurrence_key), zone(master.tzid))
+            master_tz = zone(master.tzid)
+            rid = parse_recurrence_key(row.recurrence_key)
             if master.all_day and isinstance(rid, datetime):
-                rid = rid.date()
-        if row.kind == EventKind.SESSION.value:
-            client = snap.clients.get(row.client_id) if row.client_id is not None else None
-            summary = (
-                client_label(client, identifier, internal_ids=settings.internal_ids)
-                if client is not None
-                else "Session"
-            )
-        else:
-            summary = row.title
-        ev = icalendar.Event.new(
-            uid=uid,
-            start=_ical_instant(start, tz),
-            end=_ical_instant(end, tz),
-            summary=summary,
-            stamp=now,
-            sequence=row.sequence,
-            recurrence_id=rid,
-            location=snap.locations.get(row.location_id) if row.location_id else None,
-            last_modified=row.updated_at,
-        )
-        ev.add("transp", "OPAQUE" if row.busy else "TRANSPARENT")
-        if row.status == Status.CANCELLED.value:
-            ev.add("status", "CANCELLED")
-        else:
-            ev.add("status", "CONFIRMED")
-        if row.kind == EventKind.SESSION.value:
-            ev.add("class", "PRIVATE")
+                rid = rid.astimezone(master_tz).date()
+            rid_line = ics_write.when_property("RECURRENCE-ID", rid, master_tz)
+            if isinstance(rid, datetime):
+                tzids.add(master_tz.key)
+        exdate_line: str | None = None
         if row.rrule:
-            ev.add("rrule", icalendar.vRecur.from_ical(row.rrule))
             keys = sorted(set(snap.exdates.get(row.id or 0, [])) |
                           set(snap.foreign_overrides.get(row.id or 0, [])))
             if keys:
-                ex = [_ical_instant(parse_recurrence_key(k), tz) for k in keys]
+                ex = [parse_recurrence_key(k) for k in keys]
                 if row.all_day:
-                    ex = [x.date() if isinstance(x, datetime) else x for x in ex]
-                ev.add("exdate", ex)
-        items.append((uid, (row.recurrence_key or "") if rid is not None else "", ev))
+                    ex = [x.astimezone(tz).date() if isinstance(x, datetime) else x for x in ex]
+                exdate_line = ics_write.list_property("EXDATE", ex, tz)
+        if isinstance(start, datetime):
+            tzids.add(tz.key)
+        text = ics_write.vevent(
+            summary=summary_of(row),
+            start=ics_write.when_property("DTSTART", start, tz),
+            end=ics_write.when_property("DTEND", end, tz),
+            stamp=stamp,
+            uid=uid,
+            recurrence_id=rid_line,
+            sequence=row.sequence,
+            rrule=row.rrule,
+            exdate=exdate_line,
+            private=row.kind == EventKind.SESSION.value,
+            last_modified=(ics_write.format_utc(row.updated_at)
+                           if row.updated_at is not None else None),
+            location=snap.locations.get(row.location_id) if row.location_id else None,
+            cancelled=row.status == Status.CANCELLED.value,
+            busy=bool(row.busy),
+        )
+        items.append((uid, (row.recurrence_key or "") if rid_line is not None else "", text))
         day0 = start if not isinstance(start, datetime) else start.date()
         day1 = end if not isinstance(end, datetime) else end.date()
         if row.rrule and row.series_end_utc is not None:
@@ -260,16 +295,17 @@ def build_calendar(
         first_day = day0 if first_day is None else min(first_day, day0)
         last_day = day1 if last_day is None else max(last_day, day1)
     items.sort(key=lambda item: (item[0], item[1]))
-    for _uid, _key, ev in items:
-        cal.add_component(ev)
+    zones = ""
     if first_day is not None and last_day is not None:
         # Endless series run past any last date; zone rules are written out to 2040 at least
         # (consumers that know the IANA name, as most do, use their own rules anyway).
-        cal.add_missing_timezones(
-            first_date=first_day - timedelta(days=1),
-            last_date=max(last_day, _ZONE_RULES_UNTIL) + timedelta(days=1),
+        zones = ics_write.vtimezones(
+            tzids,
+            first_day - timedelta(days=1),
+            max(last_day, _ZONE_RULES_UNTIL) + timedelta(days=1),
         )
-    return cal
+    body = "".join(text for _uid, _key, text in items)
+    return CalendarText(head + zones + body + "END:VCALENDAR\r\n")
 
 
 def export_calendar(
@@ -302,7 +338,7 @@ def export_calendar(
                 raise ValidationError(f"no practitioner with id {practitioner_id}")
             person = queries.staff_from_row(row)
         cal = build_calendar(s, practitioner=person, identifier=identifier, now=ctx.clock.now())
-        return bytes(cal.to_ical())
+        return cal.to_ical()
 
 
 # --- feed fingerprint (for caching and conditional GETs) ------------------------------------
@@ -409,44 +445,6 @@ def practitioner_zone(ctx: Context, practitioner_id: int) -> str:
     return settings.display_tz or "UTC"
 
 
-def _scan_structure(text: str, name: str) -> list[int]:
-    """Check BEGIN/END nesting; return the line number of each BEGIN:VEVENT in order."""
-    stack: list[tuple[str, int]] = []
-    vevents: list[int] = []
-    saw_calendar = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        upper = line.upper()
-        if upper.startswith("BEGIN:"):
-            comp = upper[6:].strip()
-            if not stack and comp != "VCALENDAR":
-                raise IcsError(f"{name} line {number}: {comp} outside a VCALENDAR")
-            if comp == "VCALENDAR":
-                saw_calendar = True
-            if comp == "VEVENT":
-                vevents.append(number)
-            stack.append((comp, number))
-        elif upper.startswith("END:"):
-            comp = upper[4:].strip()
-            if not stack or stack[-1][0] != comp:
-                expected = f"END:{stack[-1][0]}" if stack else "nothing"
-                raise IcsError(f"{name} line {number}: END:{comp} where {expected} was expected")
-            stack.pop()
-    if stack:
-        comp, number = stack[-1]
-        raise IcsError(f"{name} line {number}: BEGIN:{comp} is never ended")
-    if not saw_calendar:
-        raise IcsError(f"{name}: not an iCalendar file (no BEGIN:VCALENDAR)")
-    return vevents
-
-
-def _find_line(text: str, needle: str) -> int | None:
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if needle and needle in raw:
-            return number
-    return None
-
-
 _MAJOR_ZONES = (
     "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
     "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Toronto",
@@ -521,57 +519,65 @@ def _tzid_of(value: datetime, hint: str = "") -> str | None:
 
 @dataclass
 class _Reader:
-    """Turns one file's VEVENTs into items; knows the file's zones."""
+    """Turns one calendar's VEVENTs into items; knows the file's zones."""
 
     name: str
     practitioner_id: int
     floating: str
     locations: dict[str, int]
     label: str
+    _zone_names: dict[str, str | None] = field(default_factory=dict)
 
     def instant(
         self, value: Any, what: str, wall_zone: str | None = None, hint: str = ""
     ) -> tuple[Instant, str | None]:
         """(UTC instant or date, IANA zone of the value if it had one)."""
         if isinstance(value, datetime):
-            if value.tzinfo is None or value.utcoffset() is None:
+            tz = value.tzinfo
+            if tz is None or value.utcoffset() is None:
                 return value.replace(tzinfo=zone(wall_zone or self.floating)).astimezone(UTC), None
+            if isinstance(tz, ZoneInfo):
+                key = tz.key
+                try:
+                    known = self._zone_names[key]
+                except KeyError:
+                    known = self._zone_names[key] = _tzid_of(value, hint)
+                return value.astimezone(UTC), known
             return value.astimezone(UTC), _tzid_of(value, hint)
         if isinstance(value, date):
             return value, None
         raise ValidationError(f"{what} is not a date or date-time")
 
-    def read(self, ev: icalendar.Event, line: int) -> tuple[_Item, list[_Item]]:
+    def read(self, data: VEventData, line: int) -> tuple[_Item, list[_Item]]:
         """The item of one VEVENT, plus RDATE extras."""
-        uid = str(ev.get("UID", "")).strip()
+        uid = data.uid
         where = f"{self.name} line {line}" + (f" (UID {uid})" if uid else "")
         try:
-            return self._read(ev, line, uid)
+            return self._read(data, line, uid)
         except SessionsError as exc:
             raise IcsError(f"{where}: {exc.message}") from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise IcsError(f"{where}: {exc}") from None
 
-    def _read(self, ev: icalendar.Event, line: int, uid: str) -> tuple[_Item, list[_Item]]:
-        if ev.errors:
-            prop, message = ev.errors[0]
+    def _read(self, ev: VEventData, line: int, uid: str) -> tuple[_Item, list[_Item]]:
+        if ev.error is not None:
+            prop, message = ev.error
             raise ValidationError(f"bad {prop}: {message}")
         if not uid:
             raise ValidationError("event has no UID")
-        if "DTSTART" not in ev:
+        if not ev.has_start:
             raise ValidationError("event has no DTSTART")
-        raw_start = ev.decoded("DTSTART")
-        hint = str(getattr(ev["DTSTART"], "params", {}).get("TZID", ""))
-        start, start_tz = self.instant(raw_start, "DTSTART", hint=hint)
+        raw_start = ev.start
+        start, start_tz = self.instant(raw_start, "DTSTART", hint=ev.start_tzid)
         all_day = not isinstance(start, datetime)
         end: Instant
-        if "DTEND" in ev:
-            raw_end = ev.decoded("DTEND")
+        if ev.has_end:
+            raw_end = ev.end
             if isinstance(raw_end, datetime) != isinstance(raw_start, datetime):
                 raise ValidationError("DTSTART and DTEND differ in type (date vs date-time)")
             end, _ = self.instant(raw_end, "DTEND", start_tz)
-        elif "DURATION" in ev:
-            duration = ev.decoded("DURATION")
+        elif ev.has_duration:
+            duration = ev.duration
             if not isinstance(duration, timedelta):
                 raise ValidationError("bad DURATION")
             end = start + duration
@@ -591,22 +597,19 @@ class _Reader:
         if end < start:  # type: ignore[operator]
             raise ValidationError("DTEND is before DTSTART")
         rrule_text: str | None = None
-        if "RRULE" in ev:
-            rule = ev.get("RRULE")
-            if isinstance(rule, list):
-                if len(rule) > 1:
-                    raise ValidationError("several RRULEs in one event are not supported")
-                rule = rule[0]
-            rrule_text = rule.to_ical().decode()
+        if ev.rrules:
+            if len(ev.rrules) > 1:
+                raise ValidationError("several RRULEs in one event are not supported")
+            rrule_text = ev.rrules[0]
         tzid = start_tz or self.floating
-        if start_tz == "UTC" and rrule_text is None and "RECURRENCE-ID" not in ev:
+        if start_tz == "UTC" and rrule_text is None and not ev.has_recurrence_id:
             # A one-off in UTC (Google's style) is edited in the calendar's zone; a UTC series
             # keeps UTC so it expands as the file says.
             tzid = self.floating
-        transp = str(ev.get("TRANSP", "OPAQUE")).upper()
-        status = str(ev.get("STATUS", "")).upper()
-        location = str(ev.get("LOCATION", "")).strip().casefold()
-        title = str(ev.get("SUMMARY", "")).replace("\r\n", " ").replace("\n", " ")
+        transp = ev.transp.upper()
+        status = ev.status.upper()
+        location = ev.location.strip().casefold()
+        title = ev.summary.replace("\r\n", " ").replace("\n", " ")
         if not title.strip():
             title = "(no title)"
         event = Event(
@@ -622,14 +625,13 @@ class _Reader:
             status=Status.CANCELLED if status == "CANCELLED" else Status.SCHEDULED,
             rrule=rrule_text,
             source_calendar=self.label,
-            sequence=int(ev.get("SEQUENCE", 0) or 0),
+            sequence=ev.sequence,
         )
         event = validate_event(event)
         item = _Item(import_uid(uid, self.practitioner_id), event, line, uid,
                      sequence=event.sequence)
-        if "RECURRENCE-ID" in ev:
-            rid_raw = ev.decoded("RECURRENCE-ID")
-            rid, _ = self.instant(rid_raw, "RECURRENCE-ID", start_tz)
+        if ev.has_recurrence_id:
+            rid, _ = self.instant(ev.recurrence_id, "RECURRENCE-ID", start_tz)
             item.master_uid = item.uid
             item.event = item.event.with_changes(recurrence_id=rid, rrule=None)
             return item, []
@@ -674,79 +676,134 @@ _COMPARED = [
 
 
 def _row_values(event: Event, uid: str, sequence: int, now: datetime) -> dict[str, Any]:
-    row = queries.fill_row(
-        EventRow(uid=uid, kind=event.kind.value, tzid=event.tzid, start_utc=now, end_utc=now,
-                 created_at=now, updated_at=now),
-        event,
-    )
-    values = {name: getattr(row, name) for name in _COMPARED}
+    """The event table's values for an event: ``fill_row`` on a plain namespace.
+
+    The same code as the services' writes, without building an ORM object per row (which cost
+    more than half of a large import's time).
+    """
+    row = SimpleNamespace()
+    queries.fill_row(cast(EventRow, row), event)
+    values: dict[str, Any] = row.__dict__
     values.update(uid=uid, sequence=sequence, created_at=now, updated_at=now, version=1)
     return values
+
+
+def _floating_zone(info: CalendarInfo, default: str) -> str:
+    wr_tz = info.wr_timezone
+    if not wr_tz:
+        return default
+    try:
+        return zone(wr_tz).key
+    except ValidationError:
+        guessed = tzp.timezone(wr_tz)
+        return guessed.key if isinstance(guessed, ZoneInfo) else default
+
+
+def iter_items(
+    text: str, *, name: str, practitioner_id: int, floating_tz: str,
+    locations: dict[str, int] | None = None, label: str | None = None,
+) -> tuple[str, Iterator[_Item]]:
+    """The calendar label, and a lazy stream of validated items, one VEVENT at a time.
+
+    The label and zones are read before the first item (a cheap scan); the items are parsed
+    as the stream is consumed, so a large file is never held as a tree.
+
+    Raises (from the stream too):
+        IcsError: the first problem, with file name, line and UID.
+    """
+    if not text.strip():
+        raise IcsError(f"{name}: the file is empty")
+    calendars, zones = prescan(text)
+    final_label = label or next((c.wr_calname for c in calendars if c.wr_calname), "")
+    final_label = final_label or Path(name).stem
+
+    def where(line: int | None) -> str:
+        return f"{name} line {line}" if line else name
+
+    def stream() -> Iterator[_Item]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                register_timezones(zones)
+            except StructureError as exc:
+                raise IcsError(f"{where(exc.line)}: {exc.message}") from None
+            readers: dict[int, _Reader] = {}
+            fast = FastReader()
+            try:
+                for raw in iter_vevents(text):
+                    reader = readers.get(raw.calendar)
+                    if reader is None:
+                        info = calendars[raw.calendar] if raw.calendar < len(calendars) else None
+                        floating = _floating_zone(info, floating_tz) if info else floating_tz
+                        reader = readers[raw.calendar] = _Reader(
+                            name, practitioner_id, floating, locations or {}, final_label
+                        )
+                    data = fast.read(raw)
+                    if data is None:
+                        try:
+                            data = from_icalendar(raw)
+                        except ValueError as exc:
+                            message = str(exc).splitlines()[0] if str(exc) else "unreadable"
+                            raise IcsError(
+                                f"{where(raw.line)}: not valid iCalendar: {message}"
+                            ) from None
+                    item, extras = reader.read(data, raw.line)
+                    yield item
+                    yield from extras
+            except StructureError as exc:
+                raise IcsError(f"{where(exc.line)}: {exc.message}") from None
+
+    return final_label, stream()
 
 
 def parse_calendar(
     data: bytes | str, *, name: str, practitioner_id: int, floating_tz: str,
     locations: dict[str, int] | None = None, label: str | None = None,
 ) -> tuple[list[_Item], str]:
-    """Parse and validate a whole file; returns the items and the calendar label.
+    """Parse and validate a whole file into a list (small files, tests); see :func:`iter_items`.
 
     Raises:
         IcsError: the first problem, with file name, line and UID.
     """
-    text = data.decode("utf-8-sig", errors="strict") if isinstance(data, bytes) else data
-    if not text.strip():
-        raise IcsError(f"{name}: the file is empty")
-    vevent_lines = _scan_structure(text, name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            calendars = icalendar.Calendar.from_ical(text, multiple=True)
-        except ValueError as exc:
-            message = str(exc).splitlines()[0]
-            match = re.search(r"'(.*?)'", message)
-            line = _find_line(text, match.group(1)) if match else None
-            where = f"{name} line {line}" if line else name
-            raise IcsError(f"{where}: not valid iCalendar: {message}") from None
-        items: list[_Item] = []
-        cal_label = label
-        index = 0
-        for cal in calendars:
-            floating = floating_tz
-            wr_tz = str(cal.get("X-WR-TIMEZONE", "")).strip()
-            if wr_tz:
-                try:
-                    floating = zone(wr_tz).key
-                except ValidationError:
-                    from icalendar.timezone import tzp
+    text = _decode(data, name)
+    final_label, stream = iter_items(text, name=name, practitioner_id=practitioner_id,
+                                     floating_tz=floating_tz, locations=locations, label=label)
+    items = list(stream)
+    _Dedup(name).check_all(items)
+    return items, final_label
 
-                    guessed = tzp.timezone(wr_tz)
-                    if isinstance(guessed, ZoneInfo):
-                        floating = guessed.key
-            if cal_label is None and cal.get("X-WR-CALNAME"):
-                cal_label = str(cal.get("X-WR-CALNAME")).strip()
-            reader = _Reader(name, practitioner_id, floating, locations or {},
-                             cal_label or Path(name).stem)
-            for ev in cal.walk("VEVENT"):
-                line = vevent_lines[index] if index < len(vevent_lines) else 0
-                index += 1
-                assert isinstance(ev, icalendar.Event)
-                item, extras = reader.read(ev, line)
-                items.append(item)
-                items.extend(extras)
-    final_label = cal_label or Path(name).stem
-    for item in items:
-        item.event = item.event.with_changes(source_calendar=final_label)
-    seen: dict[tuple[str, str | None], int] = {}
-    for item in items:
+
+def _decode(data: bytes | str, name: str) -> str:
+    if isinstance(data, str):
+        return data[1:] if data.startswith("\ufeff") else data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise IcsError(f"{name} line {line}: not UTF-8 text ({exc.reason})") from None
+
+
+class _Dedup:
+    """Refuses a second VEVENT with the same UID and RECURRENCE-ID."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.seen: dict[tuple[str, str | None], int] = {}
+
+    def check(self, item: _Item) -> None:
         rid = item.event.recurrence_id
         ident = (item.uid, recurrence_key(rid) if rid is not None else None)
-        if ident in seen:
+        first = self.seen.get(ident)
+        if first is not None:
             raise IcsError(
-                f"{name} line {item.line} (UID {item.source_uid}): the same event appears "
-                f"again (first at line {seen[ident]})"
+                f"{self.name} line {item.line} (UID {item.source_uid}): the same event appears "
+                f"again (first at line {first})"
             )
-        seen[ident] = item.line
-    return items, final_label
+        self.seen[ident] = item.line
+
+    def check_all(self, items: Iterable[_Item]) -> None:
+        for item in items:
+            self.check(item)
 
 
 def import_calendar(
@@ -754,6 +811,10 @@ def import_calendar(
     label: str | None = None,
 ) -> ImportReport:
     """Bring a calendar in as other events of a practitioner, in one transaction.
+
+    The file is read one VEVENT at a time and written in batches inside that transaction, so
+    memory stays bounded by a batch (plus the uids seen); the first problem rolls everything
+    back.
 
     Raises:
         IcsError: malformed file or event (nothing is changed).
@@ -772,14 +833,19 @@ def import_calendar(
         locations = {
             r.name.casefold(): int(r.id) for r in s.execute(select(LocationRow)).scalars() if r.id
         }
-    items, final_label = parse_calendar(
-        data, name=name, practitioner_id=practitioner_id, floating_tz=floating,
+    text = _decode(data, name)
+    del data  # the caller may still hold the bytes; we need only the text
+    final_label, items = iter_items(
+        text, name=name, practitioner_id=practitioner_id, floating_tz=floating,
         locations=locations, label=label,
     )
     now = ctx.clock.now()
-    report = ImportReport(events=len(items), label=final_label)
+    report = ImportReport(label=final_label)
     with ctx.db.session() as s:
-        _store(s, items, practitioner_id, now, report)
+        sink = _Sink(s, practitioner_id, now, report, _Dedup(name))
+        for item in items:
+            sink.add(item)
+        sink.finish()
     return report
 
 
@@ -788,22 +854,89 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]
         yield values[i : i + size]
 
 
-def _store(s: Session, items: list[_Item], pid: int, now: datetime, report: ImportReport) -> None:
-    table = _EV
-    cols = table.c
-    uids = [i.uid for i in items]
-    existing: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(uids):
-        for r in s.execute(select(table).where(cols.uid.in_(chunk))).mappings():
-            existing[r["uid"]] = dict(r)
-    for uid, old in existing.items():
-        if old["practitioner_id"] != pid:
-            raise IcsError(f"event {uid!r} already belongs to another practitioner")
-    masters = [i for i in items if i.master_uid is None]
-    overrides = [i for i in items if i.master_uid is not None]
-    ids: dict[str, int] = {uid: r["id"] for uid, r in existing.items()}
+class _Sink:
+    """Writes items as they come, in batches, inside the caller's transaction.
 
-    def write(batch: list[_Item], series_of: dict[str, int] | None) -> None:
+    Events and series masters go in batches of :data:`_BATCH` (update by uid, exdates of each
+    batch's series). Overrides (RECURRENCE-ID) wait until the end, when it is known whether
+    their series is in the file; then occurrences of the file's series that the file no longer
+    has are removed.
+    """
+
+    def __init__(self, s: Session, pid: int, now: datetime, report: ImportReport,
+                 dedup: _Dedup) -> None:
+        self.s, self.pid, self.now, self.report, self.dedup = s, pid, now, report, dedup
+        self.batch: list[_Item] = []
+        self.overrides: list[_Item] = []
+        self.master_ids: list[int] = []
+        self.master_uids: set[str] = set()
+        self.series_ids: dict[str, int] = {}
+        self.source_uids: set[str] = set()
+
+    def add(self, item: _Item) -> None:
+        self.dedup.check(item)
+        self.report.events += 1
+        if item.master_uid is None:
+            self.batch.append(item)
+            if len(self.batch) >= _BATCH:
+                self.flush()
+        else:
+            self.overrides.append(item)
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        ids = self._write(batch, None)
+        wanted: set[tuple[int, str]] = set()
+        batch_ids: list[int] = []
+        for item in batch:
+            new_id = ids[item.uid]
+            batch_ids.append(new_id)
+            self.master_uids.add(item.uid)
+            self.source_uids.add(item.source_uid)
+            if item.event.rrule:
+                self.series_ids[item.uid] = new_id
+                wanted.update((new_id, k) for k in item.exdate_keys)
+        self.master_ids.extend(batch_ids)
+        self._sync_exdates(batch_ids, wanted)
+
+    def _sync_exdates(self, series_ids: list[int], wanted: set[tuple[int, str]]) -> None:
+        have: set[tuple[int, str]] = set()
+        for chunk in _chunks(series_ids):
+            have.update(
+                (sid, key) for sid, key in self.s.execute(
+                    select(_EX.c.series_id, _EX.c.recurrence_key).where(_EX.c.series_id.in_(chunk))
+                )
+            )
+        gone = have - wanted
+        if gone:
+            self.s.execute(
+                _EX.delete().where(_EX.c.series_id == bindparam("sid"),
+                                   _EX.c.recurrence_key == bindparam("k")),
+                [{"sid": a, "k": b} for a, b in gone],
+            )
+        new = wanted - have
+        if new:
+            self.s.execute(insert(_EX),
+                           [{"series_id": a, "recurrence_key": b} for a, b in sorted(new)])
+
+    def _existing(self, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        cols = _EV.c
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(uids):
+            for r in self.s.execute(select(_EV).where(cols.uid.in_(chunk))).mappings():
+                found[r["uid"]] = dict(r)
+        return found
+
+    def _write(self, batch: list[_Item], series_of: dict[str, int] | None) -> dict[str, int]:
+        """Insert or update ``batch`` by uid; returns the ids of its uids."""
+        cols = _EV.c
+        existing = self._existing([i.uid for i in batch])
+        for uid, old in existing.items():
+            if old["practitioner_id"] != self.pid:
+                raise IcsError(f"event {uid!r} already belongs to another practitioner")
+        ids = {uid: old["id"] for uid, old in existing.items()}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for item in batch:
@@ -811,94 +944,87 @@ def _store(s: Session, items: list[_Item], pid: int, now: datetime, report: Impo
             if series_of is not None:
                 assert item.master_uid is not None
                 event = event.with_changes(series_id=series_of[item.master_uid])
-            values = _row_values(event, item.uid, item.sequence, now)
-            old = existing.get(item.uid)
-            if old is None:
+            values = _row_values(event, item.uid, item.sequence, self.now)
+            stored = existing.get(item.uid)
+            if stored is None:
                 inserts.append(values)
-            elif any(old[c] != values[c] for c in _COMPARED):
+            elif any(stored[c] != values[c] for c in _COMPARED):
                 changed = {c: values[c] for c in _COMPARED}
-                changed.update(b_id=old["id"], version=old["version"] + 1, updated_at=now)
+                changed.update(b_id=stored["id"], version=stored["version"] + 1,
+                               updated_at=self.now)
                 updates.append(changed)
             else:
-                report.unchanged += 1
+                self.report.unchanged += 1
         if inserts:
-            stmt = insert(table).returning(cols.id, cols.uid, sort_by_parameter_order=True)
-            for new_id, new_uid in s.execute(stmt, inserts):
-                ids[new_uid] = new_id
-            report.added += len(inserts)
+            # A plain executemany, then the new ids by uid: RETURNING with the rows' order kept
+            # makes SQLAlchemy send one INSERT per row on SQLite.
+            self.s.execute(insert(_EV), inserts)
+            for chunk in _chunks([v["uid"] for v in inserts]):
+                ids.update(
+                    (uid, new_id)
+                    for new_id, uid in self.s.execute(
+                        select(cols.id, cols.uid).where(cols.uid.in_(chunk))
+                    )
+                )
+            self.report.added += len(inserts)
         if updates:
-            from sqlalchemy import bindparam
-
             sets: dict[str, Any] = {c: bindparam(c) for c in [*_COMPARED, "version", "updated_at"]}
-            s.execute(update(table).where(cols.id == bindparam("b_id")).values(sets), updates)
-            report.updated += len(updates)
+            self.s.execute(update(_EV).where(cols.id == bindparam("b_id")).values(sets), updates)
+            self.report.updated += len(updates)
+        return ids
 
-    write(masters, None)
-    # An override attaches to its series when the series is in the file; otherwise (an
-    # invitation to one occurrence) it stands alone under its own uid.
-    file_series = {m.uid for m in masters if m.event.rrule}
-    series_of: dict[str, int] = {}
-    standalone: list[_Item] = []
-    attached: list[_Item] = []
-    for item in overrides:
-        assert item.master_uid is not None
-        assert item.event.recurrence_id is not None
-        key = recurrence_key(item.event.recurrence_id)
-        master_uid = item.master_uid
-        item.uid = import_uid(f"{item.source_uid}#{key}", pid)
-        if master_uid in file_series:
-            series_of[master_uid] = ids[master_uid]
-            attached.append(item)
-        else:
-            item.event = item.event.with_changes(recurrence_id=None)
-            item.master_uid = None
-            standalone.append(item)
-    for chunk in _chunks([i.uid for i in overrides]):
-        for r in s.execute(select(table).where(cols.uid.in_(chunk))).mappings():
-            existing[r["uid"]] = dict(r)
-    write(standalone, None)
-    write(attached, series_of)
-    # Exdates of the file's series, and occurrences no longer in the file.
-    file_uids = {i.uid for i in items}
-    master_ids = [ids[m.uid] for m in masters]
-    wanted_ex = {(ids[m.uid], k) for m in masters if m.event.rrule for k in m.exdate_keys}
-    have_ex: set[tuple[int, str]] = set()
-    for chunk in _chunks(master_ids):
-        have_ex.update(
-            (sid, key) for sid, key in s.execute(
-                select(_EX.c.series_id, _EX.c.recurrence_key).where(_EX.c.series_id.in_(chunk))
-            )
-        )
-    gone_ex = have_ex - wanted_ex
-    if gone_ex:
-        xt = _EX
-        from sqlalchemy import bindparam
+    def finish(self) -> None:
+        self.flush()
+        # An override attaches to its series when the series is in the file; otherwise (an
+        # invitation to one occurrence) it stands alone under its own uid.
+        standalone: list[_Item] = []
+        attached: list[_Item] = []
+        override_uids: set[str] = set()
+        for item in self.overrides:
+            assert item.master_uid is not None
+            assert item.event.recurrence_id is not None
+            key = recurrence_key(item.event.recurrence_id)
+            item.uid = import_uid(f"{item.source_uid}#{key}", self.pid)
+            override_uids.add(item.uid)
+            if item.master_uid in self.series_ids:
+                attached.append(item)
+            else:
+                item.event = item.event.with_changes(recurrence_id=None)
+                item.master_uid = None
+                standalone.append(item)
+        self.overrides = []
+        for part in (standalone, attached):
+            for chunk in _chunks(part, _BATCH):
+                self._write(list(chunk), self.series_ids if part is attached else None)
+        # Occurrences of the file's series, and RDATE extras, no longer in the file.
+        cols = _EV.c
 
-        s.execute(
-            xt.delete().where(xt.c.series_id == bindparam("sid"),
-                              xt.c.recurrence_key == bindparam("k")),
-            [{"sid": a, "k": b} for a, b in gone_ex],
-        )
-    new_ex = wanted_ex - have_ex
-    if new_ex:
-        s.execute(insert(_EX),
-                  [{"series_id": a, "recurrence_key": b} for a, b in sorted(new_ex)])
-    # Stale overrides (of series in this file) and RDATE extras.
-    stale: list[int] = []
-    prefixes = tuple(f"{m.source_uid}#rdate-" for m in masters)
-    for chunk in _chunks(master_ids):
-        for rid_, ruid in s.execute(
-            select(cols.id, cols.uid).where(cols.series_id.in_(chunk))
-        ):
-            if ruid not in file_uids:
-                stale.append(rid_)
-    if prefixes:
-        for rid_, ruid in s.execute(
-            select(cols.id, cols.uid).where(cols.practitioner_id == pid,
-                                            cols.uid.contains("#rdate-"))
-        ):
-            if ruid not in file_uids and ruid.startswith(prefixes):
-                stale.append(rid_)
-    for chunk in _chunks(stale):
-        s.execute(table.delete().where(cols.id.in_(chunk)))
-    report.removed = len(stale)
+        def in_file(uid: str) -> bool:
+            return uid in self.master_uids or uid in override_uids
+
+        stale: list[int] = []
+        for chunk in _chunks(self.master_ids):
+            for rid_, ruid in self.s.execute(
+                select(cols.id, cols.uid).where(cols.series_id.in_(chunk))
+            ):
+                if not in_file(ruid):
+                    stale.append(rid_)
+        if self.master_ids:
+            for rid_, ruid in self.s.execute(
+                select(cols.id, cols.uid).where(cols.practitioner_id == self.pid,
+                                                cols.uid.contains("#rdate-"))
+            ):
+                if not in_file(ruid) and self._rdate_of_file(ruid):
+                    stale.append(rid_)
+        for chunk in _chunks(stale):
+            self.s.execute(_EV.delete().where(cols.id.in_(chunk)))
+        self.report.removed = len(stale)
+
+    def _rdate_of_file(self, stored_uid: str) -> bool:
+        """Is ``stored_uid`` an RDATE extra (``<uid>#rdate-...``) of a uid in this file?"""
+        at = stored_uid.find("#rdate-")
+        while at != -1:
+            if stored_uid[:at] in self.source_uids:
+                return True
+            at = stored_uid.find("#rdate-", at + 1)
+        return False
