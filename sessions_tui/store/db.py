@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import random
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any

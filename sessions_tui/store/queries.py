@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -22,9 +23,9 @@ from sessions_tui.store.rows import (  # re-exported: the pure half lives in sto
     client_from_row as client_from_row,
 )
 from sessions_tui.store.rows import expand_window, sort_key
-from sessions_tui.store.rows import recurrence_key as recurrence_key
 from sessions_tui.store.rows import location_from_row as location_from_row
 from sessions_tui.store.rows import parse_recurrence_key as parse_recurrence_key
+from sessions_tui.store.rows import recurrence_key as recurrence_key
 from sessions_tui.store.rows import row_to_event as row_to_event
 from sessions_tui.store.rows import settings_from_row as settings_from_row
 from sessions_tui.store.rows import staff_from_row as staff_from_row
@@ -59,7 +60,8 @@ def fill_row(row: EventRow, event: Event) -> EventRow:
     row.start_utc, row.end_utc = s, e
     row.span_s = int((e - s).total_seconds())
     if event.all_day:
-        assert is_date_only(event.start) and is_date_only(event.end)
+        assert is_date_only(event.start)
+        assert is_date_only(event.end)
         row.start_date, row.end_date = event.start, event.end  # type: ignore[assignment]
     else:
         row.start_date = row.end_date = None
@@ -78,13 +80,14 @@ def fill_row(row: EventRow, event: Event) -> EventRow:
     return row
 
 
-def _filters(stmt, practitioners: Sequence[int] | None, locations: Sequence[int] | None):  # type: ignore[no-untyped-def]
+def _filters(
+    stmt: Select[Any], practitioners: Sequence[int] | None, locations: Sequence[int] | None
+) -> Select[Any]:
     if practitioners is not None:
-        stmt = stmt.where(
-            or_(EventRow.practitioner_id.in_(list(practitioners)), EventRow.practitioner_id.is_(None))  # type: ignore[union-attr,attr-defined]
-        )
+        prac = col(EventRow.practitioner_id)
+        stmt = stmt.where(or_(prac.in_(list(practitioners)), prac.is_(None)))
     if locations is not None:
-        stmt = stmt.where(EventRow.location_id.in_(list(locations)))  # type: ignore[union-attr]
+        stmt = stmt.where(col(EventRow.location_id).in_(list(locations)))
     return stmt
 
 
