@@ -15,6 +15,8 @@ database, are imported when first used.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -37,9 +39,34 @@ from sessions_tui.services.calendar import CalendarFacts, Filters
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
     from sessions_tui.config import Config
+    from sessions_tui.domain.model import Staff
+    from sessions_tui.services.agenda_item import AgendaItem
     from sessions_tui.services.appointments import Change
     from sessions_tui.services.context import Context
-    from sessions_tui.services.scheduling import AgendaItem
+    from sessions_tui.store.fastread import FastReader
+
+
+@dataclass(frozen=True)
+class FastStart:
+    """A start that imports neither SQLAlchemy nor SQLModel before the first frame.
+
+    ``sessions-tui`` reads a SQLite practice at the newest migration with the stdlib ``sqlite3``
+    (``store.fastread``) to check the user and read the facts and filter the header needs; the
+    calendar then reads its windows through ``reader``, and the ORM context (for writes, office
+    hours, sync and the other screens) is made by ``make_context`` in a worker after the first
+    frame, or on first use.
+    """
+
+    reader: FastReader
+    path: str
+    actor: Staff | None
+    facts: CalendarFacts
+    filters: Filters
+    make_context: Callable[[], Context]
+    watcher: Any = None
+    """The live-refresh watcher, made before anything below was read."""
+    first_window: tuple[date, int, Sequence[AgendaItem]] | None = None
+    """The week on screen at start (first day, days, events), so the first frame has them."""
 
 
 class SessionsApp(App[None]):
@@ -122,18 +149,31 @@ class SessionsApp(App[None]):
 
     def __init__(
         self,
-        ctx: Context,
+        ctx: Context | None,
         tz: ZoneInfo,
         config: Config | None = None,
         *,
         clock: Clock | None = None,
         view: str = "week",
+        fast: FastStart | None = None,
     ) -> None:
         super().__init__()
-        self.ctx = ctx
+        if ctx is None and fast is None:
+            raise ValueError("SessionsApp needs a context or a FastStart")
+        self._ctx = ctx
+        self._ctx_lock = threading.Lock()
+        self.fast = fast
+        """Set when started without the ORM (see :class:`FastStart`); the calendar reads its
+        windows through ``fast.reader``."""
         self.tz = tz
         self.config = config
-        self.clock: Clock = clock or ctx.clock
+        found = clock or (ctx.clock if ctx is not None else None)
+        if found is None:
+            raise ValueError("SessionsApp needs a clock when started without a context")
+        self.clock: Clock = found
+        if fast is not None:
+            self.set_reactive(SessionsApp.facts, fast.facts)
+            self.set_reactive(SessionsApp.filters, fast.filters)
         now = self.clock.now().astimezone(tz)
         self.set_reactive(SessionsApp.view, view)
         self.set_reactive(SessionsApp.cursor_day, now.date())
@@ -141,7 +181,23 @@ class SessionsApp(App[None]):
         self.undo_stack: list[Change] = []
         """Changes made in this run, newest last; ``u`` reverses the newest."""
         self._watcher: Any = None
+        self._warming = False
+        self._warm_up_timer: Any = None
         self._watcher_lock = threading.Lock()
+
+    @property
+    def ctx(self) -> Context:
+        """The services' context; with a :class:`FastStart`, made on first use (any thread)."""
+        if self._ctx is None:
+            with self._ctx_lock:
+                if self._ctx is None:
+                    assert self.fast is not None
+                    self._ctx = self.fast.make_context()
+        return self._ctx
+
+    @ctx.setter
+    def ctx(self, value: Context) -> None:
+        self._ctx = value
 
     @property
     def week_starts_monday(self) -> bool:
@@ -156,14 +212,49 @@ class SessionsApp(App[None]):
         return CalendarScreen()
 
     def on_mount(self) -> None:
-        self.load_facts()
         refresh = self.config.refresh_seconds if self.config else 2.0
         # Live refresh: look for other clients' changes (cheap; the check runs in a thread).
         self.set_interval(max(0.5, refresh / 2), self._check_for_changes)
+        if self.fast is not None:
+            # Facts and filters came with the FastStart; the ORM and the sync machinery are
+            # imported once the first window is on screen (first_painted), or after a while.
+            self._warm_up_timer = self.set_timer(3.0, self._warm_up)
+            return
+        self.load_facts()
+        self._start_sync_schedule()
+
+    def first_painted(self) -> None:
+        """The calendar drew its first loaded window: warm up the ORM shortly after (the
+        neighbouring windows load first)."""
+        if self.fast is not None and self._ctx is None and not self._warming:
+            self._warming = True
+            self._warm_up_timer.stop()
+            self.set_timer(0.25, self._warm_up)
+
+    def _start_sync_schedule(self) -> None:
         from sessions_tui.sync.worker import SyncSchedule
 
         self.sync_schedule = SyncSchedule(interval=60)
         self.set_interval(1.0, self._sync_tick)
+
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False,
+          description="Open the database for writing")
+    def _warm_up(self) -> None:
+        """Make the ORM context and import the sync worker off the UI thread."""
+        self._warming = True
+        import sessions_tui.sync.worker  # noqa: F401  (imported here, not on the UI thread)
+
+        self.ctx  # noqa: B018  (made here, not on first use by a key)
+        self.call_from_thread(self._warmed)
+
+    def _warmed(self) -> None:
+        from sessions_tui.screens.calendar import CalendarScreen
+
+        if not hasattr(self, "sync_schedule"):  # once, whichever warm-up finished first
+            self._start_sync_schedule()
+        for screen in self.screen_stack:
+            if isinstance(screen, CalendarScreen):
+                screen.refresh_view()  # now the office-hours shading can load
 
     @work(
         thread=True,
@@ -505,7 +596,11 @@ class SessionsApp(App[None]):
         taken before anything is shown: a change committed in between is never missed.
         """
         with self._watcher_lock:
-            if self._watcher is None:
+            if self._watcher is None and self.fast is not None:
+                from sessions_tui.store.watch import SQLiteWatcher
+
+                self._watcher = self.fast.watcher or SQLiteWatcher(self.fast.path)
+            elif self._watcher is None:
                 from sessions_tui.store.watch import watcher_for
 
                 self._watcher = watcher_for(self.ctx.db)
@@ -518,6 +613,8 @@ class SessionsApp(App[None]):
     def on_unmount(self) -> None:
         if self._watcher is not None:
             self._watcher.close()
+        if self.fast is not None:
+            self.fast.reader.close()
 
     # --- Google sync -------------------------------------------------------------------------
 
@@ -528,6 +625,9 @@ class SessionsApp(App[None]):
             self.run_sync()
 
     def action_sync_now(self) -> None:
+        if not hasattr(self, "sync_schedule"):
+            self.notify("Still starting; try again in a moment.")
+            return
         self.sync_schedule.request()
         self._sync_tick()
 

@@ -148,6 +148,13 @@ def open_app(o: Options) -> None:
     from sessions_tui.config import load_config
 
     config = load_config()
+    fast = _fast_start(o, config)
+    if fast is not None:
+        from sessions_tui.app import SessionsApp
+
+        start, tz = fast
+        SessionsApp(ctx=None, tz=tz, config=config, clock=o.clock(), fast=start).run()
+        return
     ctx = o.context()
     ctx.require_actor()
     tz = o.display_tz()
@@ -273,6 +280,54 @@ def _fast_agenda(o: Options, from_: str | None, days: int, practitioner: tuple[s
         return items, tz, first
     finally:
         reader.close()
+
+
+def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
+    """What the calendar needs before its first frame, read with the stdlib ``sqlite3``
+    (``app.FastStart``), so that SQLAlchemy and SQLModel are imported after it; ``None`` when
+    the ordinary path must run (as for the agenda: not SQLite, a database to migrate, an
+    unknown user or an empty practice; that path gives the errors)."""
+    if os.environ.get("SESSIONS_TUI_NO_FAST_READ"):  # for comparisons and benchmarks
+        return None
+    if o.db is None and not os.environ.get("SESSIONS_TUI_DB"):
+        return None  # the default file: resolve_url (store.db) creates its folder
+    from sessions_tui.store.fastread import open_fast, sqlite_path
+
+    raw = o.db or os.environ["SESSIONS_TUI_DB"]
+    url = raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
+    reader = open_fast(url)
+    path = sqlite_path(url)
+    if reader is None or path is None:
+        return None
+    try:
+        from sessions_tui.app import FastStart
+        from sessions_tui.services.calendar import fast_calendar_facts, fast_load_filters
+
+        actor = reader.staff_by_login(o.user or _os_login())
+        if actor is None:
+            reader.close()
+            return None
+        from sessions_tui.domain.timeutil import days_bounds
+        from sessions_tui.services.calendar import fast_window_items, period_range
+        from sessions_tui.store.watch import SQLiteWatcher
+
+        tz = o.display_tz(lambda: reader.settings().display_tz)
+        facts = fast_calendar_facts(reader, actor, config.week_starts_monday)
+        filters = fast_load_filters(reader, actor)
+        reader.release()  # the calendar reads for its whole run: no snapshot held open
+        # The week the calendar opens on, read now so that its first frame shows the events;
+        # the watcher's baseline is taken first, so a change committed meanwhile is not missed.
+        watcher = SQLiteWatcher(str(path))
+        first, days = period_range(
+            "week", o.clock().now().astimezone(tz).date(), facts.week_starts_monday
+        )
+        items = fast_window_items(reader, *days_bounds(first, days, tz), tz, filters)
+    except BaseException:
+        reader.close()
+        raise
+    start = FastStart(reader=reader, path=str(path), actor=actor, facts=facts, filters=filters,
+                      make_context=o.context, watcher=watcher, first_window=(first, days, items))
+    return start, tz
 
 
 def _os_login() -> str:

@@ -35,14 +35,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from sessions_tui.domain.timeutil import days_bounds
 from sessions_tui.messages import CreateRequested, HoursChanged, WindowLoaded
+from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import (
     Filters,
+    fast_window_items,
     period_range,
     period_title,
     shift_period,
     window_items,
 )
-from sessions_tui.services.scheduling import AgendaItem
 from sessions_tui.widgets.agenda_list import AgendaList
 from sessions_tui.widgets.legend import Legend
 from sessions_tui.widgets.month_grid import MonthGrid
@@ -56,6 +57,9 @@ if TYPE_CHECKING:
 
 WindowKey = tuple[date, int, str, Filters]
 CACHE_WINDOWS = 24
+PREFETCH_DELAY = 0.02
+"""Seconds after a window is drawn before its neighbours are loaded (so they never compete
+with the paint); a key press in between simply comes first."""
 
 
 class CalendarScreen(Screen[None]):
@@ -186,6 +190,10 @@ edge); n/p move a whole period."""
         """Office-hours shading per (grid, first day, days, zone, practitioners) loaded."""
         self._shading_loading: set[Hashable] = set()
         self._shading_gen = 0
+        self._prefetching: set[Hashable] = set()
+        """Windows the running prefetch worker will post (the visible load waits for them)."""
+        self._prefetch_worker: Worker[None] | None = None
+        self._prefetch_timer: Any = None
 
     @property
     def sessions(self) -> SessionsApp:
@@ -217,7 +225,13 @@ edge); n/p move a whole period."""
         # The sync state only touches its badge (progress arrives a few times a second).
         self.watch(app, "sync_status", self._sync_state_changed, init=True)
         self.watch(app, "syncing", self._sync_state_changed, init=False)
+        start = app.fast.first_window if app.fast is not None else None
+        if start is not None:  # read before the app started (cli._fast_start)
+            first, days, items = start
+            self._cache[(first, days, app.tz.key, app.filters)] = items
         self.refresh_view()
+        if self.current_items() is not None:
+            self.call_after_refresh(app.first_painted)
 
     def _state_changed(self, _value: object = None) -> None:
         self.refresh_view()
@@ -240,6 +254,10 @@ edge); n/p move a whole period."""
         """Forget loaded windows (after the data changed) and reload the visible one."""
         self._cache.clear()
         self._in_flight = None
+        if self._prefetch_worker is not None:
+            self._prefetch_worker.cancel()  # what it read may be older than the change
+            self._prefetch_worker = None
+        self._prefetching.clear()
         self.refresh_view()
 
     def cached(self, key: Hashable) -> Sequence[AgendaItem] | None:
@@ -253,6 +271,10 @@ edge); n/p move a whole period."""
         return self._cache.get(self._key) if self._key is not None else None
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
+        if message.prefetch:
+            if message.key not in self._prefetching:
+                return  # from a prefetch started before the data changed
+            self._prefetching.discard(message.key)
         if message.key == self._in_flight:
             self._in_flight = None
         self._cache[message.key] = message.items
@@ -261,6 +283,7 @@ edge); n/p move a whole period."""
             self._cache.popitem(last=False)
         if message.key == self._key:
             self.refresh_view()
+            self.call_after_refresh(self.sessions.first_painted)
 
     @work(
         thread=True,
@@ -270,21 +293,72 @@ edge); n/p move a whole period."""
         description="Load calendar window",
     )
     def load_windows(self, wanted: list[tuple[WindowKey, date, int]], known: set[Hashable]) -> None:
-        """Load the visible window, then its neighbours ahead of need (unless cancelled)."""
+        """Load the visible window."""
+        self._load(wanted, prefetch=False)
+
+    @work(
+        thread=True,
+        group="prefetch",
+        exit_on_error=False,
+        description="Load the neighbouring windows ahead of need",
+    )
+    def prefetch_windows(self, wanted: list[tuple[WindowKey, date, int]]) -> None:
+        """Load the next and previous periods into the cache (unless cancelled)."""
+        self._load(wanted, prefetch=True)
+
+    def _load(self, wanted: list[tuple[WindowKey, date, int]], *, prefetch: bool) -> None:
         worker = get_current_worker()
         app = self.sessions
         app.ensure_watcher()  # before the first read: see SessionsApp.ensure_watcher
-        for n, (key, first, days) in enumerate(wanted):
+        for key, first, days in wanted:
             if worker.is_cancelled:
                 return
-            if n and key in known:
-                continue
             start, end = days_bounds(first, days, app.tz)
-            items = window_items(app.ctx, start, end, app.tz, key[3])
-            self.post_message(WindowLoaded(key, items, prefetch=n > 0))
+            if app.fast is not None:
+                items = fast_window_items(app.fast.reader, start, end, app.tz, key[3])
+            else:
+                items = window_items(app.ctx, start, end, app.tz, key[3])
+            if prefetch and worker.is_cancelled:
+                return  # cancelled by a data change while reading: what it read may be old
+            self.post_message(WindowLoaded(key, items, prefetch=prefetch))
+
+    def _schedule_prefetch(self) -> None:
+        """Load the visible window's neighbours once the screen is idle."""
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(PREFETCH_DELAY, self._prefetch)
+
+    def _prefetch(self) -> None:
+        self._prefetch_timer = None
+        if self._prefetch_worker is not None or self._in_flight is not None:
+            return  # busy: the worker (or the visible load) schedules another round when done
+        app = self.sessions
+        wanted = []
+        # Next, previous, then two more ahead for "n n n…" (weeks and days; months are big).
+        for step in (1, -1) if app.view == "month" else (1, -1, 2, 3):
+            other = shift_period(app.view, app.cursor_day, step)
+            f2, d2 = period_range(app.view, other, app.week_starts_monday)
+            key = (f2, d2, app.tz.key, app.filters)
+            if key not in self._cache and key != self._in_flight:
+                wanted.append((key, f2, d2))
+        if wanted:
+            self._prefetching = {k for k, _f, _d in wanted}
+            self._prefetch_worker = self.prefetch_windows(wanted)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._prefetch_worker and event.state in (
+            WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED
+        ):
+            self._prefetch_worker = None
+            self._prefetching.clear()
+            if self._key is not None and self._key not in self._cache:
+                # The visible window was left to this prefetch, which did not deliver it.
+                if self._in_flight == self._key:
+                    self._in_flight = None
+                self.refresh_view()
+            elif event.state is WorkerState.SUCCESS:
+                self._schedule_prefetch()  # the cursor may have moved on meanwhile
         if event.state is WorkerState.ERROR:
             self._in_flight = None
             self.notify(f"Could not load the calendar: {event.worker.error}", severity="error")
@@ -298,6 +372,8 @@ edge); n/p move a whole period."""
         key = (grid, first, days, app.tz.key, app.filters.practitioner_ids)
         if key in self._shading:
             return self._shading[key]
+        if app.fast is not None and app._ctx is None:
+            return None  # after the first frame: SessionsApp._warm_up redraws when ready
         if key not in self._shading_loading:
             self._shading_loading.add(key)
             self.load_shading(key, self._shading_gen)
@@ -346,12 +422,10 @@ edge); n/p move a whole period."""
         items = self.cached(key)
         if items is None and key != self._in_flight:
             self._in_flight = key
-            neighbours = []
-            for step in (1, -1):
-                other = shift_period(app.view, app.cursor_day, step)
-                f2, d2 = period_range(app.view, other, app.week_starts_monday)
-                neighbours.append(((f2, d2, app.tz.key, app.filters), f2, d2))
-            self.load_windows([(key, first, days), *neighbours], set(self._cache))
+            if key not in self._prefetching:  # else the running prefetch brings it
+                self.load_windows([(key, first, days)], set(self._cache))
+        elif items is not None:
+            self._schedule_prefetch()
         self._draw_header(items is None)
         facts = app.facts
         markers = facts.markers if facts else {}

@@ -9,27 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from sessions_tui.domain.events import EventKind, Instant, Occurrence, Status
 from sessions_tui.domain.model import Location, Staff
-from sessions_tui.domain.recurrence import occurrences
-from sessions_tui.services.context import Context
-from sessions_tui.services.practice import (
-    get_preference,
-    get_settings,
-    list_locations,
-    practitioners,
-    set_preference,
-)
-from sessions_tui.services.scheduling import AgendaItem, agenda
-from sessions_tui.store import queries
-from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow, StaffRow
+from sessions_tui.services.agenda_item import AgendaItem
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from sessions_tui.services.context import Context
+    from sessions_tui.store.fastread import FastReader
+
+# SQLAlchemy, SQLModel and the services that use them are imported inside the functions that
+# need them: the calendar screen imports this module before its first frame, and painting the
+# first week must not wait for them (see docs/PERFORMANCE.md).
 
 FILTERS_KEY = "calendar.filters"
 """Preference key under which each user's calendar filter is remembered."""
@@ -128,11 +123,15 @@ class Filters:
 
 def load_filters(ctx: Context) -> Filters:
     """The current user's remembered filter (no filter if none was saved)."""
+    from sessions_tui.services.practice import get_preference
+
     return Filters.from_json(get_preference(ctx, FILTERS_KEY))
 
 
 def save_filters(ctx: Context, filters: Filters) -> None:
     """Remember ``filters`` for the current user."""
+    from sessions_tui.services.practice import set_preference
+
     set_preference(ctx, FILTERS_KEY, filters.to_json())
 
 
@@ -179,11 +178,14 @@ def week_starts_monday(ctx: Context, user_setting: bool | None) -> bool:
     """The user's config wins; otherwise the practice setting (Sunday by default)."""
     if user_setting is not None:
         return user_setting
+    from sessions_tui.services.practice import get_settings
+
     return get_settings(ctx).week_starts_monday
 
 
 def calendar_facts(ctx: Context, user_week_starts_monday: bool | None = None) -> CalendarFacts:
     from sessions_tui.services.google_settings import secondary_calendar_keys
+    from sessions_tui.services.practice import list_locations, practitioners
 
     people = tuple(practitioners(ctx))
     return CalendarFacts(
@@ -209,6 +211,8 @@ def window_items(
     ctx: Context, start: datetime, end: datetime, tz: ZoneInfo, filters: Filters
 ) -> list[AgendaItem]:
     """Occurrences in ``[start, end)`` that pass ``filters``, people and places resolved."""
+    from sessions_tui.services.scheduling import agenda
+
     items = agenda(
         ctx,
         start,
@@ -222,6 +226,62 @@ def window_items(
     return [i for i in items if filters.keeps(i)]
 
 
+# --- the same, read with the stdlib sqlite3 (store.fastread) ---------------------------------
+# The calendar paints its first week from these so that SQLAlchemy is not imported before the
+# first frame; each mirrors the function above it (tests compare them).
+
+
+def fast_window_items(
+    reader: FastReader, start: datetime, end: datetime, tz: ZoneInfo, filters: Filters
+) -> list[AgendaItem]:
+    """As :func:`window_items`, through ``reader`` (one snapshot)."""
+    from sessions_tui.services.agenda_item import assemble, referenced_ids
+
+    with reader.snapshot():
+        occ = reader.window(
+            start,
+            end,
+            display_tz=tz,
+            practitioners=sorted(filters.practitioner_ids)
+            if filters.practitioner_ids is not None
+            else None,
+            locations=sorted(filters.location_ids) if filters.location_ids is not None else None,
+        )
+        items = assemble(occ, *reader.people_and_places(*referenced_ids(occ)))
+    return [i for i in items if filters.keeps(i)]
+
+
+def fast_calendar_facts(
+    reader: FastReader, actor: Staff | None, user_week_starts_monday: bool | None = None
+) -> CalendarFacts:
+    """As :func:`calendar_facts`, through ``reader``."""
+    with reader.snapshot():
+        people = tuple(p for p in reader.staff() if p.is_practitioner)
+        monday = (
+            user_week_starts_monday
+            if user_week_starts_monday is not None
+            else reader.settings().week_starts_monday
+        )
+        return CalendarFacts(
+            practitioners=people,
+            markers=practitioner_markers(people),
+            locations=tuple(reader.locations()),
+            week_starts_monday=monday,
+            secondary_calendars=reader.secondary_calendars() if actor is not None else frozenset(),
+        )
+
+
+def fast_load_filters(reader: FastReader, actor: Staff | None) -> Filters:
+    """As :func:`load_filters`, through ``reader``."""
+    import json
+
+    if actor is None:
+        return Filters()
+    with reader.snapshot():
+        raw = reader.preference(actor.id, FILTERS_KEY)
+    return Filters.from_json(json.loads(raw) if raw is not None else None)
+
+
 def display_title(item: AgendaItem, *, privacy: bool) -> str:
     """The client's name (initials in privacy mode) for a session, else the event title."""
     if item.client is not None and item.event.kind is EventKind.SESSION:
@@ -233,6 +293,12 @@ def display_title(item: AgendaItem, *, privacy: bool) -> str:
 
 
 def _resolve(s: Session, occ: Sequence[Occurrence]) -> list[AgendaItem]:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from sessions_tui.store import queries
+    from sessions_tui.store.tables import ClientRow, LocationRow, StaffRow
+
     staff_ids = {o.event.practitioner_id for o in occ if o.event.practitioner_id}
     client_ids = {o.event.client_id for o in occ if o.event.client_id}
     loc_ids = {o.event.location_id for o in occ if o.event.location_id}
@@ -289,6 +355,13 @@ def search_events(
     kept (a quarter before it, the rest after), because "when is the next session?" is the
     question asked most.
     """
+    from sqlalchemy import or_, select
+    from sqlmodel import col
+
+    from sessions_tui.domain.recurrence import occurrences
+    from sessions_tui.store import queries
+    from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow
+
     needle = text.strip()
     if not needle:
         return []

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,9 +65,30 @@ class FastReader:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._types: dict[str, dict[str, str]] = {}
+        self._lock = threading.RLock()
 
     def close(self) -> None:
         self.conn.close()
+
+    def release(self) -> None:
+        """End the snapshot :func:`open_fast` began: each later :meth:`snapshot` sees the
+        newest commits (the calendar reads for its whole run; ``agenda`` keeps one snapshot)."""
+        with self._lock:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the database; one thread at a time."""
+        with self._lock:
+            if self.conn.in_transaction:
+                yield
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self.conn.execute("COMMIT")
 
     # -- rows ---------------------------------------------------------------------------------
 
@@ -118,6 +141,21 @@ class FastReader:
     def settings(self) -> PracticeSettings:
         found = self._select("practice", "SELECT * FROM practice WHERE id = 1")
         return rows.settings_from_row(found[0] if found else None)
+
+    def preference(self, staff_id: int, key: str) -> str | None:
+        """A user's remembered choice as stored (JSON text), as ``practice.get_preference``."""
+        found = self.conn.execute(
+            "SELECT value FROM preference WHERE staff_id = ? AND key = ?", (staff_id, key)
+        ).fetchone()
+        return str(found[0]) if found else None
+
+    def secondary_calendars(self) -> frozenset[tuple[int, str]]:
+        """As ``google_settings.secondary_calendar_keys``."""
+        found = self.conn.execute(
+            "SELECT a.practitioner_id, c.calendar_id FROM google_calendar AS c "
+            "JOIN google_account AS a ON a.id = c.account_id WHERE c.role = 'secondary'"
+        ).fetchall()
+        return frozenset((int(pid), str(cal)) for pid, cal in found)
 
     def _by_ids(self, table: str, ids: set[int]) -> list[Any]:
         if not ids:

@@ -9,9 +9,10 @@ from a worker thread every second or two and reloads what is on screen.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sessions_tui.store.db import Database
+if TYPE_CHECKING:  # the calendar's fast start makes a SQLiteWatcher without SQLAlchemy
+    from sessions_tui.store.db import Database
 
 CHANNEL = "sessions_tui"
 

@@ -22,9 +22,9 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import is_secondary
 from sessions_tui.services.render import describe, item_days
-from sessions_tui.services.scheduling import AgendaItem
 
 
 def agenda_rows(

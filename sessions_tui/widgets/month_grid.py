@@ -22,9 +22,9 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import display_title, is_secondary
 from sessions_tui.services.render import item_days
-from sessions_tui.services.scheduling import AgendaItem
 from sessions_tui.widgets.time_grid import SHADE, event_markers, split_width, tint
 
 

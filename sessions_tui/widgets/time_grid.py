@@ -36,8 +36,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import display_title, is_secondary
-from sessions_tui.services.scheduling import AgendaItem
 
 SLOT_MINUTES = 30
 SLOTS = 24 * 60 // SLOT_MINUTES
@@ -338,6 +338,7 @@ class TimeGrid(Widget, can_focus=True):
         self._lines: list[Strip] | None = None
         self._texts: dict[tuple[int, int], list[str]] = {}
         self._styles_by_index: dict[int, Style] = {}
+        self._empty_cells: dict[tuple[str, int], list[Segment]] = {}
         self.shading: dict[date, list[tuple[datetime, datetime]]] = {}
         """Per day, the UTC intervals outside office hours (see :meth:`set_shading`)."""
         self._outside: dict[date, frozenset[int]] = {}
@@ -521,6 +522,7 @@ class TimeGrid(Widget, can_focus=True):
         now_slot = slot_of(self.now, self.tz) if self.now else -1
         self._texts = {}
         self._styles_by_index = {}
+        self._empty_cells = {}
         self._outside = outside_slots(self.shading, self.days, self.tz)
         lines: list[Strip] = []
         lines.append(self._header_line(widths, st, base, today))
@@ -618,10 +620,21 @@ class TimeGrid(Widget, can_focus=True):
         else:
             gutter, gstyle = " " * GUTTER, base + st["gutter"]
         segs = [Segment(gutter.ljust(GUTTER), gstyle)]
+        separator = Segment("│", base + st["separator"])
         for n, (d, w) in enumerate(zip(self.days, widths, strict=True)):
             inner = w - 1
-            segs.append(Segment("│", base + st["separator"]))
+            segs.append(separator)
             cells: list[tuple[str, Style]]
+            if (n, slot) not in self._cells and (d != self.cursor_day or slot != self.cursor_slot):
+                # An empty cell (most of them): its segments straight away, the same as the
+                # cell-by-cell path below would merge them into.
+                segs.extend(self._empty_cell(
+                    "now" if is_now_row and d == today
+                    else "outside" if slot in self._outside.get(d, ())
+                    else "hour" if slot % 2 == 0 else "plain",
+                    inner, st, base,
+                ))
+                continue
             if is_now_row and d == today:
                 cells = [("─", base + st["now"])] * inner
             elif slot in self._outside.get(d, ()):
@@ -660,6 +673,24 @@ class TimeGrid(Widget, can_focus=True):
                     cells[0] = ("▸", cells[0][1])
             segs.extend(_merge(cells))
         return Strip(segs)
+
+    def _empty_cell(self, kind: str, inner: int, st: dict[str, Style], base: Style
+                    ) -> list[Segment]:
+        key = (kind, inner)
+        found = self._empty_cells.get(key)
+        if found is None:
+            if inner <= 0:
+                found = []
+            elif kind == "now":
+                found = [Segment("─" * inner, base + st["now"])]
+            elif kind == "outside":
+                found = [Segment(SHADE * inner, base + st["outside-hours"])]
+            elif kind == "hour":
+                found = [Segment("·" + " " * (inner - 1), base + st["hour"])]
+            else:
+                found = [Segment(" " * inner, base)]
+            self._empty_cells[key] = found
+        return found
 
     def _block_text(self, index: int, p: Placed, width: int, slot: int) -> str:
         """The part of an event's text that falls on row ``slot`` of its block."""
