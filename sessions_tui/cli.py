@@ -208,7 +208,9 @@ def _resolve_names(ctx: Context, practitioner: tuple[str, ...], location: tuple[
 @click.option("--days", type=click.IntRange(1, 3660), default=1, show_default=True)
 @click.option("--practitioner", multiple=True, metavar="NAME", help="Only these (repeatable).")
 @click.option("--location", multiple=True, metavar="NAME", help="Only these (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def agenda(from_: str | None, days: int, practitioner: tuple[str, ...], location: tuple[str, ...],
            fmt: str) -> None:
     """List events, for scripts and screen readers."""
