@@ -1,0 +1,68 @@
+"""App fixtures shared by the Pilot tests (tests/ui) and the snapshots (tests/snapshots): a demo
+practice seeded once per session at a fixed "now", copied per test, and an app factory.
+
+Both conftests import these names, so the fixtures are defined once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sessions_tui.app import SessionsApp
+from sessions_tui.clock import FixedClock
+from sessions_tui.config import Config
+from sessions_tui.domain.timeutil import parse_aware
+from sessions_tui.services.context import Context, make_context
+from sessions_tui.services.demo import seed_demo
+from sessions_tui.store.db import open_database
+
+NOW = "2026-11-25T10:00:00-06:00"
+CLOCK = FixedClock(parse_aware(NOW))
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    monkeypatch.delenv("SESSIONS_TUI_NOW", raising=False)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    db = open_database(str(path))
+    seed_demo(Context(db, CLOCK, None))
+    db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def make_app(demo_db: Path) -> Iterator[Callable[..., SessionsApp]]:
+    opened = []
+
+    def factory(
+        user: str = "alice", tz: ZoneInfo = CHICAGO, config: Config | None = None, **kw: Any
+    ) -> SessionsApp:
+        db = open_database(str(demo_db))
+        opened.append(db)
+        ctx = make_context(db, CLOCK, user)
+        return SessionsApp(ctx=ctx, tz=tz, config=config or Config(), clock=CLOCK, **kw)
+
+    yield factory
+    for db in opened:
+        db.engine.dispose()
