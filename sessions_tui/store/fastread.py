@@ -19,6 +19,7 @@ One source of truth:
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Occurrence
@@ -59,6 +60,27 @@ def _param(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Run under the reader's lock. Workers read while the app may be closing the reader;
+    sqlite3 crashes the process if a connection is closed while another thread uses it."""
+
+    @functools.wraps(method)
+    def wrapper(self: FastReader, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            if self._closed:
+                raise ReaderClosed("the fast reader is closed")
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class ReaderClosed(RuntimeError):
+    """A read was attempted after :meth:`FastReader.close` (the app is shutting down)."""
+
+
 class FastReader:
     """Read-only queries on one SQLite practice database (see the module docstring)."""
 
@@ -66,21 +88,27 @@ class FastReader:
         self.conn = conn
         self._types: dict[str, dict[str, str]] = {}
         self._lock = threading.RLock()
+        self._closed = False
 
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.conn.close()
 
     def release(self) -> None:
         """End the snapshot :func:`open_fast` began: each later :meth:`snapshot` sees the
         newest commits (the calendar reads for its whole run; ``agenda`` keeps one snapshot)."""
         with self._lock:
-            if self.conn.in_transaction:
+            if not self._closed and self.conn.in_transaction:
                 self.conn.execute("COMMIT")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Reads inside see one state of the database; one thread at a time."""
         with self._lock:
+            if self._closed:
+                raise ReaderClosed("the fast reader is closed")
             if self.conn.in_transaction:
                 yield
                 return
@@ -88,7 +116,8 @@ class FastReader:
             try:
                 yield
             finally:
-                self.conn.execute("COMMIT")
+                if not self._closed:
+                    self.conn.execute("COMMIT")
 
     # -- rows ---------------------------------------------------------------------------------
 
@@ -116,6 +145,7 @@ class FastReader:
 
         return factory
 
+    @_locked
     def _select(self, table: str, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         cur = self.conn.cursor()
         cur.row_factory = self._factory(table)
@@ -123,25 +153,31 @@ class FastReader:
 
     # -- people, places, settings -------------------------------------------------------------
 
+    @_locked
     def staff_by_login(self, login: str) -> Staff | None:
         found = self._select("staff", "SELECT * FROM staff WHERE login = ?", (login,))
         return rows.staff_from_row(found[0]) if found else None
 
+    @_locked
     def staff_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM staff").fetchone()[0])
 
+    @_locked
     def staff(self) -> list[Staff]:
         return [rows.staff_from_row(r) for r in
                 self._select("staff", "SELECT * FROM staff ORDER BY name")]
 
+    @_locked
     def locations(self) -> list[Location]:
         return [rows.location_from_row(r) for r in
                 self._select("location", "SELECT * FROM location ORDER BY name")]
 
+    @_locked
     def settings(self) -> PracticeSettings:
         found = self._select("practice", "SELECT * FROM practice WHERE id = 1")
         return rows.settings_from_row(found[0] if found else None)
 
+    @_locked
     def preference(self, staff_id: int, key: str) -> str | None:
         """A user's remembered choice as stored (JSON text), as ``practice.get_preference``."""
         found = self.conn.execute(
@@ -149,6 +185,7 @@ class FastReader:
         ).fetchone()
         return str(found[0]) if found else None
 
+    @_locked
     def secondary_calendars(self) -> frozenset[tuple[int, str]]:
         """As ``google_settings.secondary_calendar_keys``."""
         found = self.conn.execute(
@@ -157,12 +194,14 @@ class FastReader:
         ).fetchall()
         return frozenset((int(pid), str(cal)) for pid, cal in found)
 
+    @_locked
     def _by_ids(self, table: str, ids: set[int]) -> list[Any]:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         return self._select(table, f"SELECT * FROM {table} WHERE id IN ({marks})", sorted(ids))
 
+    @_locked
     def people_and_places(self, staff_ids: set[int], client_ids: set[int], location_ids: set[int]
                           ) -> tuple[dict[int, Staff], dict[int, Client], dict[int, Location]]:
         return (
@@ -173,6 +212,7 @@ class FastReader:
 
     # -- the window query ---------------------------------------------------------------------
 
+    @_locked
     def window(
         self,
         start: datetime,

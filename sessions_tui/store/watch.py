@@ -9,6 +9,7 @@ from a worker thread every second or two and reloads what is on screen.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the calendar's fast start makes a SQLiteWatcher without SQLAlchemy
@@ -30,20 +31,30 @@ class SQLiteWatcher:
 
     def __init__(self, path: str) -> None:
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # A worker thread polls while the app may be closing the watcher; sqlite3 crashes the
+        # process if a connection is closed while another thread uses it.
+        self._lock = threading.Lock()
+        self._closed = False
         self._last = self._version()
 
     def _version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
     def changed(self) -> bool:
-        now = self._version()
-        if now != self._last:
-            self._last = now
-            return True
-        return False
+        with self._lock:
+            if self._closed:
+                return False
+            now = self._version()
+            if now != self._last:
+                self._last = now
+                return True
+            return False
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
 
 
 class PostgresWatcher:
@@ -54,15 +65,23 @@ class PostgresWatcher:
 
         self._conn: Any = psycopg.connect(url, autocommit=True)
         self._conn.execute(f"LISTEN {CHANNEL}")
+        self._lock = threading.Lock()
+        self._closed = False
 
     def changed(self) -> bool:
-        seen = False
-        for _note in self._conn.notifies(timeout=0.0):
-            seen = True
-        return seen
+        with self._lock:
+            if self._closed:
+                return False
+            seen = False
+            for _note in self._conn.notifies(timeout=0.0):
+                seen = True
+            return seen
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
 
 
 class NullWatcher:
