@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from sessions_tui.domain.errors import SessionsError
+from sessions_tui.identity import os_login
 
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
@@ -258,7 +259,7 @@ def _fast_agenda(o: Options, from_: str | None, days: int, practitioner: tuple[s
         from sessions_tui.domain.timeutil import days_bounds
         from sessions_tui.services.agenda_item import assemble, referenced_ids
 
-        login = o.user or _os_login()
+        login = o.user or os_login()
         if reader.staff_by_login(login) is None and reader.staff_count() > 0:
             return None
         tz = o.display_tz(lambda: reader.settings().display_tz)
@@ -305,7 +306,7 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
         from sessions_tui.app import FastStart
         from sessions_tui.services.calendar import fast_calendar_facts, fast_load_filters
 
-        actor = reader.staff_by_login(o.user or _os_login())
+        actor = reader.staff_by_login(o.user or os_login())
         if actor is None:
             reader.close()
             return None
@@ -330,17 +331,6 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
     start = FastStart(reader=reader, path=str(path), actor=actor, facts=facts, filters=filters,
                       make_context=o.context, watcher=watcher, first_window=(first, days, items))
     return start, tz
-
-
-def _os_login() -> str:
-    """``services.context.os_login`` without importing it (it imports SQLAlchemy); a test
-    checks the two agree."""
-    import getpass
-
-    try:
-        return os.environ.get("SESSIONS_TUI_USER") or getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no passwd entry
-        return ""
 
 
 # --- staff, locations, clients --------------------------------------------------------------

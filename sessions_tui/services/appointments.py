@@ -114,24 +114,7 @@ def _load(s: Session, event_id: int) -> tuple[EventRow, Event]:
 
 
 def _insert(s: Session, ctx: Context, event: Event, uid: str | None = None) -> EventRow:
-    now = ctx.clock.now()
-    row = queries.fill_row(
-        EventRow(
-            uid=uid or event.uid or scheduling._new_uid(),
-            created_at=now,
-            updated_at=now,
-            kind=event.kind.value,
-            tzid=event.tzid,
-            start_utc=now,
-            end_utc=now,
-        ),
-        event,
-    )
-    s.add(row)
-    s.flush()
-    for ex in event.exdates:
-        s.add(ExdateRow(series_id=row.id, recurrence_key=queries.recurrence_key(ex)))
-    return row
+    return scheduling.insert_event_row(s, ctx, event, uid)
 
 
 def _save(s: Session, ctx: Context, row: EventRow, event: Event) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -11,17 +9,10 @@ from sqlalchemy import func, select
 from sessions_tui.clock import Clock
 from sessions_tui.domain.errors import NotFoundError, PermissionDenied
 from sessions_tui.domain.model import Staff
+from sessions_tui.identity import os_login
 from sessions_tui.store.db import Database
 from sessions_tui.store.queries import staff_from_row
 from sessions_tui.store.tables import StaffRow
-
-
-def os_login() -> str:
-    """The OS login name, used when ``--user`` is not given."""
-    try:
-        return os.environ.get("SESSIONS_TUI_USER") or getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no passwd entry
-        return ""
 
 
 @dataclass(frozen=True)

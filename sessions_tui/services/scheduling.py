@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Occurrence, Status, validate_event
@@ -45,20 +46,26 @@ def create_event(ctx: Context, event: Event, *, uid: str | None = None) -> Event
     event = validate_event(event)
     require_edit_event(actor, event)
     _check_refs(ctx, event)
-    now = ctx.clock.now()
     with ctx.db.session() as s:
-        row = queries.fill_row(
-            EventRow(uid=uid or event.uid or _new_uid(), created_at=now, updated_at=now,
-                     kind=event.kind.value, tzid=event.tzid,
-                     start_utc=now, end_utc=now),
-            event,
-        )
-        s.add(row)
-        s.flush()
-        for ex in event.exdates:
-            s.add(ExdateRow(series_id=row.id, recurrence_key=queries.recurrence_key(ex)))
-        s.flush()
+        row = insert_event_row(s, ctx, event, uid)
         return queries.row_to_event(row, [queries.recurrence_key(x) for x in event.exdates])
+
+
+def insert_event_row(s: Session, ctx: Context, event: Event, uid: str | None = None) -> EventRow:
+    """Add a validated event (and its deleted occurrences) to the session; the one place rows
+    of new events are made."""
+    now = ctx.clock.now()
+    row = queries.fill_row(
+        EventRow(uid=uid or event.uid or _new_uid(), created_at=now, updated_at=now,
+                 kind=event.kind.value, tzid=event.tzid, start_utc=now, end_utc=now),
+        event,
+    )
+    s.add(row)
+    s.flush()
+    for ex in event.exdates:
+        s.add(ExdateRow(series_id=row.id, recurrence_key=queries.recurrence_key(ex)))
+    s.flush()
+    return row
 
 
 def get_event(ctx: Context, event_id: int) -> Event:
