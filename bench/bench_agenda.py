@@ -125,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     if fast is not None:
         fast.release()
         cases += [
-            ("fast reader: window, 1 week, 2 pract.",
-             lambda: fast.window(*week, display_tz=tz, practitioners=two)),
+            (
+                "fast reader: window, 1 week, 2 pract.",
+                lambda: fast.window(*week, display_tz=tz, practitioners=two),
+            ),
             ("fast reader: window, 1 week, all", lambda: fast.window(*week, display_tz=tz)),
             ("fast reader: window, 5 weeks, all", lambda: fast.window(*month, display_tz=tz)),
         ]

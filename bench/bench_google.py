@@ -43,18 +43,38 @@ def seed(ctx: Context, pid: int, n: int) -> None:
         for i in range(n):
             start = start0 + timedelta(days=i // 8, hours=i % 8)
             if i % 10 == 9:
-                ev = Event(kind=EventKind.OTHER, title=f"Admin block {i}", start=start,
-                           end=start + timedelta(minutes=30), tzid="America/Chicago",
-                           practitioner_id=pid, busy=i % 20 == 9)
+                ev = Event(
+                    kind=EventKind.OTHER,
+                    title=f"Admin block {i}",
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    tzid="America/Chicago",
+                    practitioner_id=pid,
+                    busy=i % 20 == 9,
+                )
             else:
-                ev = Event(kind=EventKind.SESSION, start=start, end=start + timedelta(minutes=50),
-                           tzid="America/Chicago", practitioner_id=pid,
-                           client_id=clients[i % 200].id,
-                           rrule="FREQ=WEEKLY;COUNT=12" if i % 25 == 0 else None)
+                ev = Event(
+                    kind=EventKind.SESSION,
+                    start=start,
+                    end=start + timedelta(minutes=50),
+                    tzid="America/Chicago",
+                    practitioner_id=pid,
+                    client_id=clients[i % 200].id,
+                    rrule="FREQ=WEEKLY;COUNT=12" if i % 25 == 0 else None,
+                )
             ev = validate_event(ev)
-            row = queries.fill_row(EventRow(uid=f"bench-{i}@sessions-tui", created_at=NOW,
-                                            updated_at=NOW, kind=ev.kind.value, tzid=ev.tzid,
-                                            start_utc=NOW, end_utc=NOW), ev)
+            row = queries.fill_row(
+                EventRow(
+                    uid=f"bench-{i}@sessions-tui",
+                    created_at=NOW,
+                    updated_at=NOW,
+                    kind=ev.kind.value,
+                    tzid=ev.tzid,
+                    start_utc=NOW,
+                    end_utc=NOW,
+                ),
+                ev,
+            )
             s.add(row)
 
 
@@ -63,8 +83,10 @@ def measure(label: str, emu: CalendarEmulator, engine: SyncEngine) -> None:
     t = time.perf_counter()
     report = engine.run()
     dt = time.perf_counter() - t
-    print(f"{label}: {dt:.2f} s; {report.summary()}; HTTP requests {emu.state.calls - calls}, "
-          f"API operations {emu.state.ops - ops}")
+    print(
+        f"{label}: {dt:.2f} s; {report.summary()}; HTTP requests {emu.state.calls - calls}, "
+        f"API operations {emu.state.ops - ops}"
+    )
 
 
 def main() -> None:
@@ -75,15 +97,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, CalendarEmulator() as emu:
         db = open_database(str(Path(tmp) / "bench.db"))
         clock = FixedClock(NOW)
-        admin = practice.add_staff(Context(db, clock, None), "admin", "Admin",
-                                   {Role.ADMIN, Role.PRACTITIONER})
+        admin = practice.add_staff(
+            Context(db, clock, None), "admin", "Admin", {Role.ADMIN, Role.PRACTITIONER}
+        )
         ctx = Context(db, clock, admin)
         seed(ctx, admin.id, args.events)
         google_settings.connect(ctx, admin.id, CAL)
 
         def engine() -> SyncEngine:
-            return SyncEngine(db, clock, admin.id, build_service(emu.endpoint),
-                              api_root=emu.endpoint)
+            return SyncEngine(
+                db, clock, admin.id, build_service(emu.endpoint), api_root=emu.endpoint
+            )
 
         measure(f"first sync of {args.events} events", emu, engine())
         assert len(emu.state.live_events(CAL)) == args.events
@@ -95,7 +119,7 @@ def main() -> None:
                 r.version += 1
                 r.updated_at = NOW
         remote = [e for e in emu.state.live_events(CAL) if e["summary"].startswith("Admin")]
-        for e in remote[-(args.changes - local):]:
+        for e in remote[-(args.changes - local) :]:
             emu.state.edit(CAL, e["id"], summary=e["summary"] + " (edited in Google)")
         measure(f"incremental sync of {args.changes} changes", emu, engine())
         measure("sync with nothing to do", emu, engine())

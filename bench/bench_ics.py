@@ -33,26 +33,42 @@ ZONES = ["America/Chicago", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
 
 def generate(n: int, path: Path) -> None:
     """A realistic file: mostly one-offs, every 20th a weekly series, every 15th all-day."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//bench//EN", "X-WR-CALNAME:Bench",
-             "X-WR-TIMEZONE:America/Chicago"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//bench//EN",
+        "X-WR-CALNAME:Bench",
+        "X-WR-TIMEZONE:America/Chicago",
+    ]
     base = datetime(2025, 1, 6, 8, 0)
     for i in range(n):
         tz = ZONES[i % len(ZONES)]
         start = base + timedelta(minutes=30 * (i % 20), days=i // 20)
-        lines += ["BEGIN:VEVENT", f"UID:bench-{i}@example.org", "DTSTAMP:20261101T000000Z",
-                  f"SUMMARY:Event {i}", f"SEQUENCE:{i % 3}"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:bench-{i}@example.org",
+            "DTSTAMP:20261101T000000Z",
+            f"SUMMARY:Event {i}",
+            f"SEQUENCE:{i % 3}",
+        ]
         if i % 15 == 0:
             d = start.date()
-            lines += [f"DTSTART;VALUE=DATE:{d:%Y%m%d}",
-                      f"DTEND;VALUE=DATE:{d + timedelta(days=1 + i % 3):%Y%m%d}",
-                      "TRANSP:TRANSPARENT"]
+            lines += [
+                f"DTSTART;VALUE=DATE:{d:%Y%m%d}",
+                f"DTEND;VALUE=DATE:{d + timedelta(days=1 + i % 3):%Y%m%d}",
+                "TRANSP:TRANSPARENT",
+            ]
         else:
             end = start + timedelta(minutes=50)
-            lines += [f"DTSTART;TZID={tz}:{start:%Y%m%dT%H%M%S}",
-                      f"DTEND;TZID={tz}:{end:%Y%m%dT%H%M%S}"]
+            lines += [
+                f"DTSTART;TZID={tz}:{start:%Y%m%dT%H%M%S}",
+                f"DTEND;TZID={tz}:{end:%Y%m%dT%H%M%S}",
+            ]
             if i % 20 == 1:
-                lines += ["RRULE:FREQ=WEEKLY;COUNT=10",
-                          f"EXDATE;TZID={tz}:{start + timedelta(weeks=2):%Y%m%dT%H%M%S}"]
+                lines += [
+                    "RRULE:FREQ=WEEKLY;COUNT=10",
+                    f"EXDATE;TZID={tz}:{start + timedelta(weeks=2):%Y%m%dT%H%M%S}",
+                ]
             if i % 50 == 7:
                 lines.append("STATUS:CANCELLED")
         lines.append("END:VEVENT")
@@ -67,8 +83,9 @@ def peak_mb() -> float:
 
 def fresh(workdir: Path, name: str) -> Context:
     db = open_database(str(workdir / name))
-    admin = practice.add_staff(Context(db, CLOCK, None), "admin", "Ada Admin",
-                               {Role.ADMIN, Role.PRACTITIONER})
+    admin = practice.add_staff(
+        Context(db, CLOCK, None), "admin", "Ada Admin", {Role.ADMIN, Role.PRACTITIONER}
+    )
     return Context(db, CLOCK, admin)
 
 
@@ -80,13 +97,17 @@ def bench_import(n: int, workdir: Path) -> tuple[Path, Context]:
     t = time.perf_counter()
     report = import_calendar(ctx, data, practitioner_id=ctx.require_actor().id, name=path.name)
     took = time.perf_counter() - t
-    print(f"import {n:>7} events: {took:7.2f} s  ({n / took:8.0f} events/s, peak RSS so far "
-          f"{peak_mb():.0f} MB)  {report.summary()}")
+    print(
+        f"import {n:>7} events: {took:7.2f} s  ({n / took:8.0f} events/s, peak RSS so far "
+        f"{peak_mb():.0f} MB)  {report.summary()}"
+    )
     t = time.perf_counter()
     again = import_calendar(ctx, data, practitioner_id=ctx.require_actor().id, name=path.name)
     took = time.perf_counter() - t
-    print(f"re-import {n:>4} events: {took:7.2f} s  (added {again.added}, "
-          f"unchanged {again.unchanged})")
+    print(
+        f"re-import {n:>4} events: {took:7.2f} s  (added {again.added}, "
+        f"unchanged {again.unchanged})"
+    )
     return path, ctx
 
 
@@ -95,12 +116,17 @@ def bench_khal(khal: str, path: Path, workdir: Path) -> None:
     shutil.rmtree(cal, ignore_errors=True)
     cal.mkdir()
     conf = workdir / "khal.conf"
-    conf.write_text(f"[calendars]\n[[b]]\npath = {cal}\n[locale]\nlocal_timezone = UTC\n"
-                    f"default_timezone = UTC\n[sqlite]\npath = {workdir / 'khal.db'}\n")
+    conf.write_text(
+        f"[calendars]\n[[b]]\npath = {cal}\n[locale]\nlocal_timezone = UTC\n"
+        f"default_timezone = UTC\n[sqlite]\npath = {workdir / 'khal.db'}\n"
+    )
     t = time.perf_counter()
-    done = subprocess.run([khal, "-c", str(conf), "import", "--batch", "-a", "b", str(path)],
-                          capture_output=True, text=True,
-                          env={**os.environ, "HOME": str(workdir)})
+    done = subprocess.run(
+        [khal, "-c", str(conf), "import", "--batch", "-a", "b", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(workdir)},
+    )
     took = time.perf_counter() - t
     print(f"khal import {path.name}: {took:7.2f} s  (exit {done.returncode})")
 
@@ -110,8 +136,10 @@ def bench_export(ctx: Context, n: int) -> None:
     data = export_calendar(ctx, practitioner_id=None)
     took = time.perf_counter() - t
     count = data.count(b"BEGIN:VEVENT")
-    print(f"export practice of {count} events: {took:7.2f} s  ({count / took:8.0f} events/s, "
-          f"{len(data) / 1e6:.1f} MB, peak RSS so far {peak_mb():.0f} MB)")
+    print(
+        f"export practice of {count} events: {took:7.2f} s  ({count / took:8.0f} events/s, "
+        f"{len(data) / 1e6:.1f} MB, peak RSS so far {peak_mb():.0f} MB)"
+    )
 
 
 def bench_feed(workdir: Path, requests: int) -> None:
@@ -140,8 +168,10 @@ def bench_feed(workdir: Path, requests: int) -> None:
             statuses = list(pool.map(fetch, range(total)))
         took = time.perf_counter() - t
         ok = statuses.count(200)
-        print(f"feed 1000-event practitioner, 50 clients, {'cached' if cache else 'uncached'}: "
-              f"{total / took:7.1f} req/s ({ok}/{total} OK)")
+        print(
+            f"feed 1000-event practitioner, 50 clients, {'cached' if cache else 'uncached'}: "
+            f"{total / took:7.1f} req/s ({ok}/{total} OK)"
+        )
         server.shutdown()
         server.server_close()
 

@@ -158,8 +158,11 @@ async def navigation(
         wanted: list[Any] = [None]
 
         def timed_render_line(y: int) -> Any:
-            if wanted[0] is not None and grid.days and grid.days[0] == wanted[0] and (
-                not grid.is_loading
+            if (
+                wanted[0] is not None
+                and grid.days
+                and grid.days[0] == wanted[0]
+                and (not grid.is_loading)
             ):
                 drawn.append(time.perf_counter())
                 wanted[0] = None
@@ -187,14 +190,27 @@ def tmux_launch(command: str, ready: list[str], absent: list[str], name: str) ->
     t0 = time.perf_counter()
     # A private tmux server per launch (-L): no race with a server that is shutting down.
     subprocess.run(
-        ["tmux", "-L", name, "new-session", "-d", "-s", name, "-x", "100", "-y", "32",
-         f"{env} {command}"],
+        [
+            "tmux",
+            "-L",
+            name,
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "32",
+            f"{env} {command}",
+        ],
         check=True,
     )
     try:
         while time.perf_counter() - t0 < 30:
             screen = subprocess.run(
-                ["tmux", "-L", name, "capture-pane", "-p", "-t", name], capture_output=True,
+                ["tmux", "-L", name, "capture-pane", "-p", "-t", name],
+                capture_output=True,
                 text=True,
             ).stdout
             if all(r in screen for r in ready) and not any(a in screen for a in absent):

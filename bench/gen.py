@@ -100,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for size in (int(s) for s in args.sizes.split(",") if s):
         p = ensure(size, args.cache_dir, force=args.force)
-        print(f"{p.size:>7} events: {p.db} ({p.db.stat().st_size / 1e6:.1f} MB), "
-              f"{p.ics} ({p.vevents} VEVENTs, {p.ics.stat().st_size / 1e6:.1f} MB)")
+        print(
+            f"{p.size:>7} events: {p.db} ({p.db.stat().st_size / 1e6:.1f} MB), "
+            f"{p.ics} ({p.vevents} VEVENTs, {p.ics.stat().st_size / 1e6:.1f} MB)"
+        )
     return 0
 
 

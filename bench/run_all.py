@@ -72,14 +72,25 @@ class RunFailed(RuntimeError):
     pass
 
 
-def run(cmd: Sequence[str], *, env: dict[str, str] | None = None, stdin: Path | None = None,
-        stdout: Path | None = None, timeout: float = 3600) -> Sample:
+def run(
+    cmd: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    stdin: Path | None = None,
+    stdout: Path | None = None,
+    timeout: float = 3600,
+) -> Sample:
     """Run ``cmd``; wall time and the peak RSS of that process alone (``os.wait4``)."""
     out_path = stdout or Path(tempfile.mktemp(prefix="bench-out-"))
     with open(out_path, "wb") as out, open(stdin or os.devnull, "rb") as inp:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdin=inp, stdout=out, stderr=subprocess.PIPE,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            list(cmd),
+            stdin=inp,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )
         assert proc.stderr is not None
         err = proc.stderr.read()  # drained while it runs; these tools write little to stderr
         _pid, status, usage = os.wait4(proc.pid, 0)
@@ -104,8 +115,11 @@ def dir_size(path: Path) -> int:
 
 
 def db_size(path: Path) -> int:
-    return sum(Path(str(path) + s).stat().st_size for s in ("", "-wal", "-shm")
-               if Path(str(path) + s).exists())
+    return sum(
+        Path(str(path) + s).stat().st_size
+        for s in ("", "-wal", "-shm")
+        if Path(str(path) + s).exists()
+    )
 
 
 # --- the tools ------------------------------------------------------------------------------
@@ -129,9 +143,25 @@ def ours(workdir: Path, practices: dict[int, gen.Practice]) -> Tool:
     template = workdir / "ours-empty.db"
     target = workdir / "ours-import.db"
     env = {"SESSIONS_TUI_NOW": NOW, "SESSIONS_TUI_CONFIG": str(workdir / "no-config.toml")}
-    subprocess.run([exe, "staff", "add", "admin", "--name", "Ada Admin", "--role", "admin",
-                    "--role", "practitioner", "--db", str(template)],
-                   check=True, capture_output=True, env={**os.environ, **env})
+    subprocess.run(
+        [
+            exe,
+            "staff",
+            "add",
+            "admin",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+            "--role",
+            "practitioner",
+            "--db",
+            str(template),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
+    )
 
     def prepare(_ics: Path) -> None:
         for s in ("", "-wal", "-shm"):
@@ -140,17 +170,50 @@ def ours(workdir: Path, practices: dict[int, gen.Practice]) -> Tool:
 
     def agenda(size: int, month: bool) -> list[str]:
         first = MONTH_FROM[0] if month else WEEK_FROM[0]
-        return [exe, "agenda", "--from", first, "--days", "30" if month else "7",
-                "--db", str(practices[size].db), "--user", "admin", "--tz", TZ]
+        return [
+            exe,
+            "agenda",
+            "--from",
+            first,
+            "--days",
+            "30" if month else "7",
+            "--db",
+            str(practices[size].db),
+            "--user",
+            "admin",
+            "--tz",
+            TZ,
+        ]
 
     return Tool(
         OURS,
         prepare_import=prepare,
-        import_cmd=lambda ics: [exe, "ics", "import", str(ics), "--practitioner", "admin",
-                                "--db", str(target), "--user", "admin", "--tz", TZ],
+        import_cmd=lambda ics: [
+            exe,
+            "ics",
+            "import",
+            str(ics),
+            "--practitioner",
+            "admin",
+            "--db",
+            str(target),
+            "--user",
+            "admin",
+            "--tz",
+            TZ,
+        ],
         agenda_cmd=agenda,
-        export_cmd=lambda size, out: [exe, "ics", "export", "-o", str(out), "--db",
-                                      str(practices[size].db), "--user", "admin"],
+        export_cmd=lambda size, out: [
+            exe,
+            "ics",
+            "export",
+            "-o",
+            str(out),
+            "--db",
+            str(practices[size].db),
+            "--user",
+            "admin",
+        ],
         store=lambda: target,
         env=env,
     )
@@ -181,8 +244,16 @@ def khal(workdir: Path, exe: Path) -> Tool:
     return Tool(
         KHAL,
         prepare_import=prepare,
-        import_cmd=lambda ics: [str(exe), "-c", str(conf), "import", "--batch", "-a",
-                                "practice", str(ics)],
+        import_cmd=lambda ics: [
+            str(exe),
+            "-c",
+            str(conf),
+            "import",
+            "--batch",
+            "-a",
+            "practice",
+            str(ics),
+        ],
         agenda_cmd=agenda,
         store=store,
         env={"HOME": str(workdir), "TZ": TZ},
@@ -225,8 +296,9 @@ def install_khal(cache_dir: Path) -> Path | None:
     venv = cache_dir / "khal-venv"
     print(f"installing khal from PyPI into {venv} ...", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "khal"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "khal"], capture_output=True, text=True
+    )
     if done.returncode != 0:
         print(f"khal could not be installed: {done.stderr.strip()[-300:]}", file=sys.stderr)
         return None
@@ -242,8 +314,9 @@ def install_calcurse() -> str | None:
         print("calcurse is not installed and there is no sudo; skipping it", file=sys.stderr)
         return None
     print("installing calcurse with apt-get ...", file=sys.stderr, flush=True)
-    subprocess.run([*prefix, "apt-get", "install", "-y", "calcurse"], check=False,
-                   capture_output=True)
+    subprocess.run(
+        [*prefix, "apt-get", "install", "-y", "calcurse"], check=False, capture_output=True
+    )
     return shutil.which("calcurse")
 
 
@@ -262,8 +335,9 @@ class Row:
     runs: dict[str, int] = field(default_factory=dict)
 
 
-def alternate(tools: Sequence[Tool], runs: int, slow_cap: float,
-              body: Callable[[Tool], Sample]) -> dict[str, list[Sample]]:
+def alternate(
+    tools: Sequence[Tool], runs: int, slow_cap: float, body: Callable[[Tool], Sample]
+) -> dict[str, list[Sample]]:
     """``runs`` rounds of A B C ...; a tool slower than ``slow_cap`` on its first go runs once."""
     samples: dict[str, list[Sample]] = {t.name: [] for t in tools}
     failed: set[str] = set()
@@ -294,8 +368,9 @@ def progress(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def measure_size(p: gen.Practice, tools: list[Tool], args: argparse.Namespace,
-                 workdir: Path) -> list[Row]:
+def measure_size(
+    p: gen.Practice, tools: list[Tool], args: argparse.Namespace, workdir: Path
+) -> list[Row]:
     rows: list[Row] = []
     size = p.size
     runs = args.runs
@@ -316,8 +391,11 @@ def measure_size(p: gen.Practice, tools: list[Tool], args: argparse.Namespace,
     sizes = Row("store size after import", size, "MB")
     for t in importers:
         if t.name in res and t.store:
-            b = khal_store_size(workdir) if t.name == KHAL else (
-                db_size(t.store()) if t.name == OURS else dir_size(t.store()))
+            b = (
+                khal_store_size(workdir)
+                if t.name == KHAL
+                else (db_size(t.store()) if t.name == OURS else dir_size(t.store()))
+            )
             sizes.values[t.name] = b / 1e6
     rows.append(sizes)
     ours_db = Row("generated database size", size, "MB", {OURS: db_size(p.db) / 1e6})
@@ -381,20 +459,33 @@ class Tmux:
     def __init__(self) -> None:
         self.socket = f"sessions-bench-{os.getpid()}"
         self.cmd = ["tmux", "-L", self.socket]
-        subprocess.run([*self.cmd, "new-session", "-d", "-s", "keeper", "sleep 86400"],
-                       check=True)
+        subprocess.run([*self.cmd, "new-session", "-d", "-s", "keeper", "sleep 86400"], check=True)
 
     def launch(self, command: str, ready: list[str], absent: list[str], name: str) -> float:
         """Seconds from starting ``command`` in a new 100x32 session until the pane shows all of
         ``ready`` and none of ``absent``."""
         env = f"TERM=xterm-256color SESSIONS_TUI_NOW={NOW}"
         t0 = time.perf_counter()
-        subprocess.run([*self.cmd, "new-session", "-d", "-s", name, "-x", "100", "-y", "32",
-                        f"{env} {command}"], check=True)
+        subprocess.run(
+            [
+                *self.cmd,
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                "100",
+                "-y",
+                "32",
+                f"{env} {command}",
+            ],
+            check=True,
+        )
         try:
             while time.perf_counter() - t0 < 60:
-                screen = subprocess.run([*self.cmd, "capture-pane", "-p", "-t", name],
-                                        capture_output=True, text=True).stdout
+                screen = subprocess.run(
+                    [*self.cmd, "capture-pane", "-p", "-t", name], capture_output=True, text=True
+                ).stdout
                 if all(r in screen for r in ready) and not any(a in screen for a in absent):
                     return time.perf_counter() - t0
                 time.sleep(0.005)
@@ -417,8 +508,10 @@ def measure_tui(p: gen.Practice, args: argparse.Namespace, workdir: Path) -> lis
         exe = sys.executable
         empty: list[float] = []
         week: list[float] = []
-        cmd = (f"SESSIONS_TUI_CONFIG={workdir / 'no-config.toml'} {exe} -m sessions_tui "
-               f"--db {p.db} --user admin --tz {TZ}")
+        cmd = (
+            f"SESSIONS_TUI_CONFIG={workdir / 'no-config.toml'} {exe} -m sessions_tui "
+            f"--db {p.db} --user admin --tz {TZ}"
+        )
         ready = ["Nov 22 – 28, 2026", "▶10:00"]
         tmux = Tmux()
         try:
@@ -431,9 +524,15 @@ def measure_tui(p: gen.Practice, args: argparse.Namespace, workdir: Path) -> lis
         finally:
             tmux.close()
         if week:
-            rows.append(Row("first paint, week view (tmux)", p.size, "s",
-                            {OURS: statistics.median(week), EMPTY: statistics.median(empty)},
-                            runs={OURS: len(week), EMPTY: len(empty)}))
+            rows.append(
+                Row(
+                    "first paint, week view (tmux)",
+                    p.size,
+                    "s",
+                    {OURS: statistics.median(week), EMPTY: statistics.median(empty)},
+                    runs={OURS: len(week), EMPTY: len(empty)},
+                )
+            )
     else:
         print("tmux not found: first paint skipped", file=sys.stderr)
     progress(f"{p.size}: next-week repaint ({args.presses} presses)")
@@ -442,14 +541,32 @@ def measure_tui(p: gen.Practice, args: argparse.Namespace, workdir: Path) -> lis
         f"print(json.dumps(asyncio.run(bench_views.navigation({str(p.db)!r}, 'admin', "
         f"{args.presses}))))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "SESSIONS_TUI_CONFIG": str(workdir / "nc.toml")})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SESSIONS_TUI_CONFIG": str(workdir / "nc.toml")},
+    )
     if done.returncode == 0:
         times = json.loads(done.stdout.strip().splitlines()[-1])
-        rows.append(Row("next-week key to repaint p50", p.size, "ms",
-                        {OURS: statistics.median(times) * 1000}, runs={OURS: len(times)}))
-        rows.append(Row("next-week key to repaint p95", p.size, "ms",
-                        {OURS: p95(times) * 1000}, runs={OURS: len(times)}))
+        rows.append(
+            Row(
+                "next-week key to repaint p50",
+                p.size,
+                "ms",
+                {OURS: statistics.median(times) * 1000},
+                runs={OURS: len(times)},
+            )
+        )
+        rows.append(
+            Row(
+                "next-week key to repaint p95",
+                p.size,
+                "ms",
+                {OURS: p95(times) * 1000},
+                runs={OURS: len(times)},
+            )
+        )
     else:
         print(f"navigation failed: {done.stderr.strip()[-400:]}", file=sys.stderr)
     return rows
@@ -475,8 +592,16 @@ def ratio(peer: float | None, mine: float | None) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = ["measure", "events", OURS, KHAL, CALCURSE, "khal÷ours", "calcurse÷ours",
-            "ours÷empty app"]
+    head = [
+        "measure",
+        "events",
+        OURS,
+        KHAL,
+        CALCURSE,
+        "khal÷ours",
+        "calcurse÷ours",
+        "ours÷empty app",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 6) + "|"]
     for r in rows:
         v = r.values
@@ -490,8 +615,11 @@ def table(rows: list[Row]) -> str:
             + ("¹" if r.runs.get(CALCURSE) == 1 and r.unit == "s" else ""),
             ratio(v.get(KHAL), mine),
             ratio(v.get(CALCURSE), mine),
-            (f"{mine / v[EMPTY]:.2f}x (empty {fmt(v[EMPTY], r.unit)})"
-             if EMPTY in v and mine else "–"),
+            (
+                f"{mine / v[EMPTY]:.2f}x (empty {fmt(v[EMPTY], r.unit)})"
+                if EMPTY in v and mine
+                else "–"
+            ),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -507,8 +635,10 @@ def machine() -> str:
     except OSError:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{os.cpu_count()} CPUs ({cpu}), Python {sys.version.split()[0]}, "
-            f"load average at start {load:.2f}")
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), Python {sys.version.split()[0]}, "
+        f"load average at start {load:.2f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -520,14 +650,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="the peers at 100k too (slow)")
     parser.add_argument("--no-tui", action="store_true", help="skip first paint and repaint")
     parser.add_argument("--presses", type=int, default=40, help="next-week presses")
-    parser.add_argument("--slow-cap", type=float, default=60.0,
-                        help="a tool whose first run takes longer runs once (seconds)")
+    parser.add_argument(
+        "--slow-cap",
+        type=float,
+        default=60.0,
+        help="a tool whose first run takes longer runs once (seconds)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=gen.default_cache_dir())
     args = parser.parse_args(argv)
     if args.full:
         args.peers = True
-    sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick else
-                                             "1000,10000,100000")).split(",") if s]
+    sizes = [
+        int(s)
+        for s in (args.sizes or ("1000,10000" if args.quick else "1000,10000,100000")).split(",")
+        if s
+    ]
     args.runs = args.runs or (3 if args.quick else 5)
     cache: Path = args.cache_dir
     cache.mkdir(parents=True, exist_ok=True)
@@ -569,9 +706,16 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (out_dir / f"run-{stamp}.md").write_text(f"{header}\n\n{text}\n{notes}\n")
-    (out_dir / f"run-{stamp}.json").write_text(json.dumps(
-        {"header": header, "args": {k: str(v) for k, v in vars(args).items()},
-         "rows": [vars(r) for r in rows]}, indent=1))
+    (out_dir / f"run-{stamp}.json").write_text(
+        json.dumps(
+            {
+                "header": header,
+                "args": {k: str(v) for k, v in vars(args).items()},
+                "rows": [vars(r) for r in rows],
+            },
+            indent=1,
+        )
+    )
     print(f"\nwritten to {out_dir / f'run-{stamp}.md'}")
     return 0
 

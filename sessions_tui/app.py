@@ -104,27 +104,80 @@ class SessionsApp(App[None]):
             show=False,
             tooltip="Quit sessions-tui",
         ),
-        Binding("full_stop", "actions_menu", "More…", id="app.actions",
-                tooltip="The … menu: clients, staff, office hours, sync and more"),
+        Binding(
+            "full_stop",
+            "actions_menu",
+            "More…",
+            id="app.actions",
+            tooltip="The … menu: clients, staff, office hours, sync and more",
+        ),
         # Appointment actions act on the event under the calendar's cursor; check_action keeps
         # them off other screens.
-        Binding("e", "edit_event", "Edit", id="app.edit", show=False,
-                tooltip="Edit the event under the cursor"),
-        Binding("x", "cancel_event", "Cancel event", id="app.cancel-event", show=False,
-                tooltip="Cancel the event under the cursor (kept, shown as cancelled)"),
-        Binding("delete", "delete_event", "Delete", id="app.delete", show=False,
-                tooltip="Delete the event under the cursor (asks first)"),
-        Binding("y", "duplicate_event", "Duplicate", id="app.duplicate", show=False,
-                tooltip="Copy the event under the cursor into a new one"),
-        Binding("M", "move_event", "Move", id="app.move", show=False,
-                tooltip="Move the event under the cursor: arrows, then enter"),
-        Binding("escape", "stop_moving", "Stop moving", id="app.stop-moving", show=False,
-                tooltip="Leave move mode without moving"),
+        Binding(
+            "e",
+            "edit_event",
+            "Edit",
+            id="app.edit",
+            show=False,
+            tooltip="Edit the event under the cursor",
+        ),
+        Binding(
+            "x",
+            "cancel_event",
+            "Cancel event",
+            id="app.cancel-event",
+            show=False,
+            tooltip="Cancel the event under the cursor (kept, shown as cancelled)",
+        ),
+        Binding(
+            "delete",
+            "delete_event",
+            "Delete",
+            id="app.delete",
+            show=False,
+            tooltip="Delete the event under the cursor (asks first)",
+        ),
+        Binding(
+            "y",
+            "duplicate_event",
+            "Duplicate",
+            id="app.duplicate",
+            show=False,
+            tooltip="Copy the event under the cursor into a new one",
+        ),
+        Binding(
+            "M",
+            "move_event",
+            "Move",
+            id="app.move",
+            show=False,
+            tooltip="Move the event under the cursor: arrows, then enter",
+        ),
+        Binding(
+            "escape",
+            "stop_moving",
+            "Stop moving",
+            id="app.stop-moving",
+            show=False,
+            tooltip="Leave move mode without moving",
+        ),
         Binding("u", "undo", "Undo", id="app.undo", show=False, tooltip="Undo the last change"),
-        Binding("ctrl+z", "undo", "Undo", id="app.undo-ctrl-z", show=False,
-                tooltip="Undo the last change"),
-        Binding("s", "sync_now", "Sync", id="app.sync", show=False,
-                tooltip="Sync with Google Calendar now"),
+        Binding(
+            "ctrl+z",
+            "undo",
+            "Undo",
+            id="app.undo-ctrl-z",
+            show=False,
+            tooltip="Undo the last change",
+        ),
+        Binding(
+            "s",
+            "sync_now",
+            "Sync",
+            id="app.sync",
+            show=False,
+            tooltip="Sync with Google Calendar now",
+        ),
     ]
 
     view: reactive[str] = reactive("week")
@@ -237,8 +290,13 @@ class SessionsApp(App[None]):
         self.sync_schedule = SyncSchedule(interval=60)
         self.set_interval(1.0, self._sync_tick)
 
-    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False,
-          description="Open the database for writing")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="warm-up",
+        exit_on_error=False,
+        description="Open the database for writing",
+    )
     def _warm_up(self) -> None:
         """Make the ORM context and import the sync worker off the UI thread."""
         self._warming = True
@@ -343,8 +401,14 @@ class SessionsApp(App[None]):
             chosen,
         )
 
-    def _open_editor(self, kind: Any, *, start: datetime | None = None,
-                     item: AgendaItem | None = None, duplicate: bool = False) -> None:
+    def _open_editor(
+        self,
+        kind: Any,
+        *,
+        start: datetime | None = None,
+        item: AgendaItem | None = None,
+        duplicate: bool = False,
+    ) -> None:
         from sessions_tui.screens.event_editor import EventEditorScreen
 
         screen = EventEditorScreen(kind, start=start, item=item, duplicate=duplicate)
@@ -358,8 +422,15 @@ class SessionsApp(App[None]):
         return isinstance(self.screen, CalendarScreen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit_event", "cancel_event", "delete_event", "duplicate_event",
-                      "move_event", "undo", "actions_menu"):
+        if action in (
+            "edit_event",
+            "cancel_event",
+            "delete_event",
+            "duplicate_event",
+            "move_event",
+            "undo",
+            "actions_menu",
+        ):
             return self.on_calendar() and self.moving is None
         if action == "stop_moving":
             return self.moving is not None
@@ -582,8 +653,13 @@ class SessionsApp(App[None]):
 
     # --- live refresh ------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="watch", exit_on_error=False,
-          description="Look for changes by others")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="watch",
+        exit_on_error=False,
+        description="Look for changes by others",
+    )
     def _check_for_changes(self) -> None:
         if self.ensure_watcher().changed():
             self.post_message(DataChanged())
@@ -631,8 +707,7 @@ class SessionsApp(App[None]):
         self.sync_schedule.request()
         self._sync_tick()
 
-    @work(thread=True, exclusive=True, group="sync", exit_on_error=False,
-          description="Google sync")
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="Google sync")
     def run_sync(self) -> None:
         import os
         import socket
@@ -661,8 +736,9 @@ class SessionsApp(App[None]):
         self.post_message(SyncFinished(outcome))
 
     def _post_progress(self, progress: Any) -> None:
-        self.post_message(SyncProgressed(
-            f"{progress.phase} {progress.calendar_id}: {progress.done} done"))
+        self.post_message(
+            SyncProgressed(f"{progress.phase} {progress.calendar_id}: {progress.done} done")
+        )
 
     @on(SyncStarted)
     def _sync_started(self) -> None:

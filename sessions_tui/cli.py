@@ -119,12 +119,33 @@ def global_options(f: F) -> F:
 
         return callback
 
-    f = click.option("--user", "user", metavar="LOGIN", expose_value=False, is_eager=True,
-                     callback=store("user"), help="Act as this member of staff.")(f)
-    f = click.option("--tz", "tz", metavar="ZONE", expose_value=False, is_eager=True,
-                     callback=store("tz"), help="Display time zone (IANA name).")(f)
-    f = click.option("--db", "db", metavar="URL", expose_value=False, is_eager=True,
-                     callback=store("db"), help="Database path or SQLAlchemy URL.")(f)
+    f = click.option(
+        "--user",
+        "user",
+        metavar="LOGIN",
+        expose_value=False,
+        is_eager=True,
+        callback=store("user"),
+        help="Act as this member of staff.",
+    )(f)
+    f = click.option(
+        "--tz",
+        "tz",
+        metavar="ZONE",
+        expose_value=False,
+        is_eager=True,
+        callback=store("tz"),
+        help="Display time zone (IANA name).",
+    )(f)
+    f = click.option(
+        "--db",
+        "db",
+        metavar="URL",
+        expose_value=False,
+        is_eager=True,
+        callback=store("db"),
+        help="Database path or SQLAlchemy URL.",
+    )(f)
     return f
 
 
@@ -178,8 +199,10 @@ def demo() -> None:
     db = o.database()
     ctx = Context(db, o.clock(), None)
     if seed_demo(ctx):
-        click.echo(f"Seeded the demo practice: {demo_event_count(ctx)} events. "
-                   f"Open it with: sessions-tui --db {o.db or db.url} --user alice")
+        click.echo(
+            f"Seeded the demo practice: {demo_event_count(ctx)} events. "
+            f"Open it with: sessions-tui --db {o.db or db.url} --user alice"
+        )
     else:
         click.echo("The demo practice is already there; nothing added.")
 
@@ -194,8 +217,9 @@ def _parse_from(value: str | None, tz: ZoneInfo, clock: Clock) -> Any:
     return parse_date(value, "--from date")
 
 
-def _resolve_names(ctx: Context, practitioner: tuple[str, ...], location: tuple[str, ...]
-                   ) -> tuple[list[int] | None, list[int] | None]:
+def _resolve_names(
+    ctx: Context, practitioner: tuple[str, ...], location: tuple[str, ...]
+) -> tuple[list[int] | None, list[int] | None]:
     from sessions_tui.services.practice import find_location, find_practitioner
 
     p_ids = [find_practitioner(ctx, n).id for n in practitioner] if practitioner else None
@@ -212,8 +236,9 @@ def _resolve_names(ctx: Context, practitioner: tuple[str, ...], location: tuple[
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def agenda(from_: str | None, days: int, practitioner: tuple[str, ...], location: tuple[str, ...],
-           fmt: str) -> None:
+def agenda(
+    from_: str | None, days: int, practitioner: tuple[str, ...], location: tuple[str, ...], fmt: str
+) -> None:
     """List events, for scripts and screen readers."""
     from sessions_tui.domain.timeutil import days_bounds
 
@@ -239,8 +264,13 @@ def agenda(from_: str | None, days: int, practitioner: tuple[str, ...], location
         click.echo(line)
 
 
-def _fast_agenda(o: Options, from_: str | None, days: int, practitioner: tuple[str, ...],
-                 location: tuple[str, ...]) -> tuple[list[Any], ZoneInfo, Any] | None:
+def _fast_agenda(
+    o: Options,
+    from_: str | None,
+    days: int,
+    practitioner: tuple[str, ...],
+    location: tuple[str, ...],
+) -> tuple[list[Any], ZoneInfo, Any] | None:
     """The agenda read with the stdlib ``sqlite3`` (``store.fastread``), importing neither
     SQLAlchemy nor SQLModel; ``None`` when the ordinary path must run (not SQLite, a database
     to migrate, an unknown user or name: that path gives the errors)."""
@@ -328,8 +358,16 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
     except BaseException:
         reader.close()
         raise
-    start = FastStart(reader=reader, path=str(path), actor=actor, facts=facts, filters=filters,
-                      make_context=o.context, watcher=watcher, first_window=(first, days, items))
+    start = FastStart(
+        reader=reader,
+        path=str(path),
+        actor=actor,
+        facts=facts,
+        filters=filters,
+        make_context=o.context,
+        watcher=watcher,
+        first_window=(first, days, items),
+    )
     return start, tz
 
 
@@ -346,10 +384,21 @@ def staff() -> None:
 @global_options
 @click.argument("login")
 @click.option("--name", required=True)
-@click.option("--role", "roles", required=True, multiple=True,
-              help="admin, scheduler or practitioner (repeatable, or comma-separated).")
-@click.option("--minutes", "minutes", type=click.IntRange(5, 1440), default=50, show_default=True,
-              help="Default session length.")
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    help="admin, scheduler or practitioner (repeatable, or comma-separated).",
+)
+@click.option(
+    "--minutes",
+    "minutes",
+    type=click.IntRange(5, 1440),
+    default=50,
+    show_default=True,
+    help="Default session length.",
+)
 def staff_add(login: str, name: str, roles: tuple[str, ...], minutes: int) -> None:
     """Add a member of staff (the first one on an empty practice becomes an admin)."""
     from sessions_tui.domain.model import parse_roles
@@ -369,10 +418,22 @@ def staff_list(fmt: str) -> None:
 
     people = list_staff(opts().context())
     if fmt == "json":
-        click.echo(json.dumps([{"id": p.id, "login": p.login, "name": p.name,
-                                "roles": sorted(r.value for r in p.roles), "color": p.color,
-                                "default_session_minutes": p.default_session_minutes}
-                               for p in people], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "login": p.login,
+                        "name": p.name,
+                        "roles": sorted(r.value for r in p.roles),
+                        "color": p.color,
+                        "default_session_minutes": p.default_session_minutes,
+                    }
+                    for p in people
+                ],
+                indent=2,
+            )
+        )
         return
     for p in people:
         click.echo(f"{p.login:<16} {p.name:<28} {p.role_label}")
@@ -404,8 +465,12 @@ def locations_list(fmt: str) -> None:
 
     locs = list_locations(opts().context())
     if fmt == "json":
-        click.echo(json.dumps([{"id": loc.id, "name": loc.name, "archived": loc.archived}
-                               for loc in locs], indent=2))
+        click.echo(
+            json.dumps(
+                [{"id": loc.id, "name": loc.name, "archived": loc.archived} for loc in locs],
+                indent=2,
+            )
+        )
         return
     for loc in locs:
         click.echo(loc.name + (" (archived)" if loc.archived else ""))
@@ -442,9 +507,21 @@ def clients_list(search: str, fmt: str) -> None:
     ctx.require_actor()
     items = list_clients(ctx, search)
     if fmt == "json":
-        click.echo(json.dumps([{"id": c.id, "first_name": c.first_name, "last_name": c.last_name,
-                                "internal_id": c.internal_id} for c in items], indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": c.id,
+                        "first_name": c.first_name,
+                        "last_name": c.last_name,
+                        "internal_id": c.internal_id,
+                    }
+                    for c in items
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     for c in items:
         click.echo(f"{c.internal_id or '-':<10} {c.last_name}, {c.first_name}")

@@ -34,8 +34,9 @@ def _practitioner(ctx: Context, name: str | None) -> Staff:
     if name:
         return find_practitioner(ctx, name)
     if not actor.is_practitioner:
-        raise ValidationError(f"{actor.login} is not a practitioner: pass --practitioner NAME",
-                              field="practitioner")
+        raise ValidationError(
+            f"{actor.login} is not a practitioner: pass --practitioner NAME", field="practitioner"
+        )
     return actor
 
 
@@ -57,20 +58,42 @@ def google() -> None:
 @google.command("connect")
 @_cli.global_options
 @click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
-@click.option("--calendar", "calendar_id", metavar="ID",
-              help="Use this Google calendar as the default one.")
-@click.option("--create-calendar", "create", metavar="NAME",
-              help="Create a new, dedicated calendar (recommended) and use it.")
-@click.option("--identifier", type=click.Choice(["initials", "first-name", "internal-id", "full"]),
-              help="How clients are named in Google (default: initials).")
+@click.option(
+    "--calendar", "calendar_id", metavar="ID", help="Use this Google calendar as the default one."
+)
+@click.option(
+    "--create-calendar",
+    "create",
+    metavar="NAME",
+    help="Create a new, dedicated calendar (recommended) and use it.",
+)
+@click.option(
+    "--identifier",
+    type=click.Choice(["initials", "first-name", "internal-id", "full"]),
+    help="How clients are named in Google (default: initials).",
+)
 @click.option("--confirm-pii", is_flag=True, help="Confirm full client names (PII/HIPAA).")
-@click.option("--client-secrets", type=click.Path(path_type=Path), metavar="FILE",
-              help=f"OAuth client file (Desktop app); also env {SECRETS_ENV}.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0,
-              help="Loopback port for the sign-in redirect (0: any free port).")
-def connect(practitioner: str | None, calendar_id: str | None, create: str | None,
-            identifier: str | None, confirm_pii: bool, client_secrets: Path | None,
-            port: int) -> None:
+@click.option(
+    "--client-secrets",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help=f"OAuth client file (Desktop app); also env {SECRETS_ENV}.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Loopback port for the sign-in redirect (0: any free port).",
+)
+def connect(
+    practitioner: str | None,
+    calendar_id: str | None,
+    create: str | None,
+    identifier: str | None,
+    confirm_pii: bool,
+    client_secrets: Path | None,
+    port: int,
+) -> None:
     """Sign in (works over SSH) and choose the default calendar."""
     from sessions_tui.domain.errors import ValidationError
     from sessions_tui.services import google_settings
@@ -90,8 +113,9 @@ def connect(practitioner: str | None, calendar_id: str | None, create: str | Non
         check_identifier(ctx, mode, confirm_pii=confirm_pii)
     service, _root = _service()
     if service is None:
-        secrets = client_secrets or Path(os.environ.get(SECRETS_ENV) or
-                                         oauth.token_dir() / "client_secret.json")
+        secrets = client_secrets or Path(
+            os.environ.get(SECRETS_ENV) or oauth.token_dir() / "client_secret.json"
+        )
         token_json = oauth.sign_in(secrets, port=port, echo=click.echo)
         oauth.save_token(person.login, token_json)
         click.echo(f"Signed in; token saved to {oauth.token_path(person.login)} (mode 0600).")
@@ -105,13 +129,18 @@ def connect(practitioner: str | None, calendar_id: str | None, create: str | Non
         items = service.calendarList().list().execute(num_retries=3).get("items", [])
         for c in items:
             click.echo(f"  {c['id']}  {c.get('summary', '')}  ({c.get('accessRole', '')})")
-        raise ValidationError("choose the default calendar: --calendar ID, or "
-                              "--create-calendar NAME for a new dedicated one (recommended)",
-                              field="calendar")
-    settings = google_settings.connect(ctx, person.id, calendar_id, summary=summary,
-                                       identifier=mode, confirm_pii=confirm_pii)
-    click.echo(f"Connected {person.name} to Google calendar {calendar_id} "
-               f"({settings.mode.value}, titles: {settings.identifier.label.lower()}).")
+        raise ValidationError(
+            "choose the default calendar: --calendar ID, or "
+            "--create-calendar NAME for a new dedicated one (recommended)",
+            field="calendar",
+        )
+    settings = google_settings.connect(
+        ctx, person.id, calendar_id, summary=summary, identifier=mode, confirm_pii=confirm_pii
+    )
+    click.echo(
+        f"Connected {person.name} to Google calendar {calendar_id} "
+        f"({settings.mode.value}, titles: {settings.identifier.label.lower()})."
+    )
 
 
 @google.command("sync")
@@ -145,21 +174,27 @@ def status(practitioner: str | None, fmt: str) -> None:
     person = _practitioner(ctx, practitioner)
     settings = google_settings.get_settings(ctx, person.id)
     if settings is None:
-        click.echo(f"{person.name}: Google sync is not set up "
-                   "(run `sessions-tui google connect`).")
+        click.echo(f"{person.name}: Google sync is not set up (run `sessions-tui google connect`).")
         return
-    pending = pending_changes(SyncEngine(ctx.db, ctx.clock, person.id, None)) \
-        if settings.connected else None
-    sign_in = ("emulator (no sign-in)" if endpoint_from_env() is not None
-               else oauth.token_state(person.login, ctx.clock.now()).describe())
+    pending = (
+        pending_changes(SyncEngine(ctx.db, ctx.clock, person.id, None))
+        if settings.connected
+        else None
+    )
+    sign_in = (
+        "emulator (no sign-in)"
+        if endpoint_from_env() is not None
+        else oauth.token_state(person.login, ctx.clock.now()).describe()
+    )
     data = {
         "practitioner": person.login,
         "connected": settings.connected,
         "mode": settings.mode.value,
         "identifier": settings.identifier.value,
         "default_calendar": settings.default_calendar,
-        "secondary_calendars": [{"id": c.calendar_id, "selected": c.selected}
-                                for c in settings.secondary_calendars],
+        "secondary_calendars": [
+            {"id": c.calendar_id, "selected": c.selected} for c in settings.secondary_calendars
+        ],
         "last_sync": settings.last_sync_at.isoformat() if settings.last_sync_at else None,
         "last_result": settings.last_result,
         "last_error": settings.last_error,
@@ -169,20 +204,28 @@ def status(practitioner: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"{person.name}: {'connected' if settings.connected else 'disconnected'}, "
-               f"{settings.mode.value}, sign-in: {sign_in}")
+    click.echo(
+        f"{person.name}: {'connected' if settings.connected else 'disconnected'}, "
+        f"{settings.mode.value}, sign-in: {sign_in}"
+    )
     click.echo(f"  default calendar: {settings.default_calendar}")
     for c in settings.secondary_calendars:
         click.echo(f"  secondary: {c.calendar_id}" + ("" if c.selected else " (removed)"))
-    last = settings.last_sync_at.astimezone(_cli.opts().display_tz()).strftime(
-        "%Y-%m-%d %H:%M") if settings.last_sync_at else "never"
-    click.echo(f"  last sync: {last}" + (f" ({settings.last_result})" if settings.last_result
-                                          else ""))
+    last = (
+        settings.last_sync_at.astimezone(_cli.opts().display_tz()).strftime("%Y-%m-%d %H:%M")
+        if settings.last_sync_at
+        else "never"
+    )
+    click.echo(
+        f"  last sync: {last}" + (f" ({settings.last_result})" if settings.last_result else "")
+    )
     if settings.last_error:
         click.echo(f"  last error: {settings.last_error}")
     if pending is not None:
-        click.echo(f"  pending changes: {pending.total} ({pending.to_push} to push, "
-                   f"{pending.to_delete} to delete)")
+        click.echo(
+            f"  pending changes: {pending.total} ({pending.to_push} to push, "
+            f"{pending.to_delete} to delete)"
+        )
 
 
 @google.command("mode")
@@ -206,8 +249,13 @@ def mode_cmd(mode: str, practitioner: str | None) -> None:
 @_cli.global_options
 @click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
 @click.option("--add", "add", multiple=True, metavar="ID", help="Pull this secondary calendar.")
-@click.option("--remove", "remove", multiple=True, metavar="ID",
-              help="Stop pulling it (its events stay, tied to it).")
+@click.option(
+    "--remove",
+    "remove",
+    multiple=True,
+    metavar="ID",
+    help="Stop pulling it (its events stay, tied to it).",
+)
 def calendars(practitioner: str | None, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
     """List the Google calendars; choose the secondary ones to pull."""
     from sessions_tui.domain.errors import NotFoundError
@@ -240,16 +288,22 @@ def calendars(practitioner: str | None, add: tuple[str, ...], remove: tuple[str,
     chosen = {c.calendar_id: c for c in settings.calendars} if settings else {}
     for cal_id, summary in names.items():
         c = chosen.get(cal_id)
-        mark = ("default" if c.role == "default" else "pulled" if c.selected else "removed") \
-            if c else "-"
+        mark = (
+            ("default" if c.role == "default" else "pulled" if c.selected else "removed")
+            if c
+            else "-"
+        )
         click.echo(f"{mark:<8} {cal_id}  {summary}")
 
 
 @google.command("disconnect")
 @_cli.global_options
 @click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
-@click.option("--remove-events", is_flag=True,
-              help="Also delete from Google every event this program created.")
+@click.option(
+    "--remove-events",
+    is_flag=True,
+    help="Also delete from Google every event this program created.",
+)
 def disconnect(practitioner: str | None, remove_events: bool) -> None:
     """Revoke the sign-in, delete the token, optionally remove our events from Google."""
     from sessions_tui.services import google_settings
@@ -272,6 +326,9 @@ def disconnect(practitioner: str | None, remove_events: bool) -> None:
                 revoked = f"not revoked ({exc.__class__.__name__})"
         oauth.delete_token(person.login)
     google_settings.disconnect(ctx, person.id)
-    tail = f"; removed {removed} events from Google" if remove_events else (
-        "; events this program created stay in Google (use --remove-events to delete them)")
+    tail = (
+        f"; removed {removed} events from Google"
+        if remove_events
+        else ("; events this program created stay in Google (use --remove-events to delete them)")
+    )
     click.echo(f"Disconnected {person.name} from Google (token {revoked}){tail}.")

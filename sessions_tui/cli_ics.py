@@ -38,16 +38,29 @@ def _confirm_full(identifier: str | None, i_understand: bool) -> bool:
 
 @ics.command("export")
 @global_options
-@click.option("--practitioner", metavar="NAME", help="Their calendar (default: yours, or the "
-              "whole practice for schedulers and admins).")
-@click.option("--identifier", type=click.Choice(_IDENTIFIERS), default=None,
-              help="How clients are named (default: the feed's setting, else initials).")
-@click.option("--i-understand-pii", "pii", is_flag=True,
-              help="Confirm full client names (PII/HIPAA).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE (default: standard output).")
-def ics_export(practitioner: str | None, identifier: str | None, pii: bool,
-               output: Path | None) -> None:
+@click.option(
+    "--practitioner",
+    metavar="NAME",
+    help="Their calendar (default: yours, or the whole practice for schedulers and admins).",
+)
+@click.option(
+    "--identifier",
+    type=click.Choice(_IDENTIFIERS),
+    default=None,
+    help="How clients are named (default: the feed's setting, else initials).",
+)
+@click.option(
+    "--i-understand-pii", "pii", is_flag=True, help="Confirm full client names (PII/HIPAA)."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (default: standard output).",
+)
+def ics_export(
+    practitioner: str | None, identifier: str | None, pii: bool, output: Path | None
+) -> None:
     """Write an RFC 5545 calendar."""
     from sessions_tui.services.feeds import IdentifierMode, get_feed, parse_identifier
     from sessions_tui.services.practice import find_practitioner
@@ -92,8 +105,12 @@ def ics_export(practitioner: str | None, identifier: str | None, pii: bool,
 @global_options
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--practitioner", metavar="NAME", required=True, help="Whose calendar gets them.")
-@click.option("--calendar", "label", metavar="LABEL",
-              help="Label of the imported calendar (default: X-WR-CALNAME, else the file name).")
+@click.option(
+    "--calendar",
+    "label",
+    metavar="LABEL",
+    help="Label of the imported calendar (default: X-WR-CALNAME, else the file name).",
+)
 def ics_import(file: Path, practitioner: str, label: str | None) -> None:
     """Bring an .ics file in as other events (by UID; all or nothing)."""
     from sessions_tui.services.practice import find_practitioner
@@ -113,17 +130,33 @@ def ics_import(file: Path, practitioner: str, label: str | None) -> None:
 @global_options
 @click.option("--practitioner", metavar="NAME", required=True)
 @click.option("--rotate", is_flag=True, help="Make a new secret URL; the old one stops working.")
-@click.option("--identifier", type=click.Choice(_IDENTIFIERS), default=None,
-              help="Change how clients are named in the feed.")
-@click.option("--i-understand-pii", "pii", is_flag=True,
-              help="Confirm full client names (PII/HIPAA).")
+@click.option(
+    "--identifier",
+    type=click.Choice(_IDENTIFIERS),
+    default=None,
+    help="Change how clients are named in the feed.",
+)
+@click.option(
+    "--i-understand-pii", "pii", is_flag=True, help="Confirm full client names (PII/HIPAA)."
+)
 @click.option("--disable", is_flag=True, help="Turn the feed off (the URL then gives 404).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
-@click.option("--base-url", metavar="URL",
-              help="Public base URL behind a reverse proxy, e.g. https://cal.example.org")
-def ics_url(practitioner: str, rotate: bool, identifier: str | None, pii: bool, disable: bool,
-            host: str, port: int, base_url: str | None) -> None:
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Public base URL behind a reverse proxy, e.g. https://cal.example.org",
+)
+def ics_url(
+    practitioner: str,
+    rotate: bool,
+    identifier: str | None,
+    pii: bool,
+    disable: bool,
+    host: str,
+    port: int,
+    base_url: str | None,
+) -> None:
     """Print (creating if needed) a practitioner's feed URL."""
     from sessions_tui.services import feeds
     from sessions_tui.services.practice import find_practitioner
@@ -145,8 +178,12 @@ def ics_url(practitioner: str, rotate: bool, identifier: str | None, pii: bool, 
 
 @ics.command("serve")
 @global_options
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind; keep 127.0.0.1 behind a TLS reverse proxy.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; keep 127.0.0.1 behind a TLS reverse proxy.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
 def ics_serve(host: str, port: int) -> None:
     """Serve every enabled feed at /feeds/<token>.ics until interrupted."""
@@ -160,11 +197,16 @@ def ics_serve(host: str, port: int) -> None:
     except OSError as exc:
         raise ValidationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_host, bound_port = server.server_address[:2]
-    click.echo(f"Serving feeds on http://{bound_host!s}:{bound_port}/feeds/<token>.ics "
-               "(Ctrl+C stops)", err=True)
+    click.echo(
+        f"Serving feeds on http://{bound_host!s}:{bound_port}/feeds/<token>.ics (Ctrl+C stops)",
+        err=True,
+    )
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo("Warning: listening beyond this machine over plain HTTP; put a TLS reverse "
-                   "proxy in front (docs/ICS.md).", err=True)
+        click.echo(
+            "Warning: listening beyond this machine over plain HTTP; put a TLS reverse "
+            "proxy in front (docs/ICS.md).",
+            err=True,
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -52,9 +52,13 @@ class ApiError(Exception):
         self.message = message or reason
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.status, "message": self.message,
-                          "errors": [{"domain": "global", "reason": self.reason,
-                                      "message": self.message}]}}
+        return {
+            "error": {
+                "code": self.status,
+                "message": self.message,
+                "errors": [{"domain": "global", "reason": self.reason, "message": self.message}],
+            }
+        }
 
 
 @dataclass
@@ -96,8 +100,15 @@ class EmulatorState:
 
     # --- setup helpers -----------------------------------------------------------------------
 
-    def add_calendar(self, cal_id: str, summary: str, *, primary: bool = False,
-                     access_role: str = "owner", time_zone: str = "America/Chicago") -> Calendar:
+    def add_calendar(
+        self,
+        cal_id: str,
+        summary: str,
+        *,
+        primary: bool = False,
+        access_role: str = "owner",
+        time_zone: str = "America/Chicago",
+    ) -> Calendar:
         with self.lock:
             cal = Calendar(cal_id, summary, access_role, primary, time_zone)
             self.calendars[cal_id] = cal
@@ -190,16 +201,27 @@ class EmulatorState:
         cal = self.calendar(cal_id)
         return self._public(self._find(cal, event_id, create_instance=False))
 
-    def update(self, cal_id: str, event_id: str, body: dict[str, Any], if_match: str | None,
-               *, patch: bool) -> dict[str, Any]:
+    def update(
+        self, cal_id: str, event_id: str, body: dict[str, Any], if_match: str | None, *, patch: bool
+    ) -> dict[str, Any]:
         cal = self.calendar(cal_id)
         ev = self._find(cal, event_id, create_instance=False)
         self._check_match(ev, if_match)
         if event_id not in cal.events:
             cal.events[event_id] = ev
             ev["_created_seq"] = self.seq + 1
-        keep = {k: ev[k] for k in ("id", "created", "iCalUID", "recurringEventId",
-                                   "originalStartTime", "_created_seq") if k in ev}
+        keep = {
+            k: ev[k]
+            for k in (
+                "id",
+                "created",
+                "iCalUID",
+                "recurringEventId",
+                "originalStartTime",
+                "_created_seq",
+            )
+            if k in ev
+        }
         if patch:
             new = copy.deepcopy(ev)
             new.update(copy.deepcopy(body))
@@ -256,8 +278,11 @@ class EmulatorState:
                 except (ValueError, TypeError):
                     raise ApiError(400, "invalid", "Invalid sync token value.") from None
                 if gen != self.token_generation or tok_cal != cal_id:
-                    raise ApiError(410, "fullSyncRequired", "Sync token is no longer valid, "
-                                   "a full sync is required.")
+                    raise ApiError(
+                        410,
+                        "fullSyncRequired",
+                        "Sync token is no longer valid, a full sync is required.",
+                    )
         items = []
         for ev in cal.events.values():
             if since is not None:
@@ -272,15 +297,19 @@ class EmulatorState:
             items.append(ev)
         # Masters before their exceptions helps clients, but is not promised by Google.
         items.sort(key=lambda e: (e.get("_created_seq", 0), e["id"]))
-        page = items[offset: offset + max_results]
+        page = items[offset : offset + max_results]
         out: dict[str, Any] = {
-            "kind": "calendar#events", "summary": cal.summary, "timeZone": cal.time_zone,
+            "kind": "calendar#events",
+            "summary": cal.summary,
+            "timeZone": cal.time_zone,
             "items": [self._public(e) for e in page],
         }
         if offset + max_results < len(items):
-            out["nextPageToken"] = base64.urlsafe_b64encode(json.dumps(
-                {"since": since, "snapshot": snapshot, "offset": offset + max_results}
-            ).encode()).decode()
+            out["nextPageToken"] = base64.urlsafe_b64encode(
+                json.dumps(
+                    {"since": since, "snapshot": snapshot, "offset": offset + max_results}
+                ).encode()
+            ).decode()
         else:
             out["nextSyncToken"] = self._token(cal_id, snapshot)
         return out
@@ -289,26 +318,42 @@ class EmulatorState:
         max_results = min(int(q.get("maxResults", ["100"])[0]), 250)
         offset = int(q.get("pageToken", ["0"])[0])
         cals = sorted(self.calendars.values(), key=lambda c: (not c.primary, c.id))
-        page = cals[offset: offset + max_results]
-        out: dict[str, Any] = {"kind": "calendar#calendarList", "items": [
-            {"kind": "calendar#calendarListEntry", "id": c.id, "summary": c.summary,
-             "accessRole": c.access_role, "primary": c.primary, "timeZone": c.time_zone}
-            for c in page]}
+        page = cals[offset : offset + max_results]
+        out: dict[str, Any] = {
+            "kind": "calendar#calendarList",
+            "items": [
+                {
+                    "kind": "calendar#calendarListEntry",
+                    "id": c.id,
+                    "summary": c.summary,
+                    "accessRole": c.access_role,
+                    "primary": c.primary,
+                    "timeZone": c.time_zone,
+                }
+                for c in page
+            ],
+        }
         if offset + max_results < len(cals):
             out["nextPageToken"] = str(offset + max_results)
         return out
 
     def insert_calendar(self, body: dict[str, Any]) -> dict[str, Any]:
         cal_id = f"{uuid.uuid4().hex[:16]}@group.calendar.google.com"
-        cal = self.add_calendar(cal_id, body.get("summary", ""),
-                                time_zone=body.get("timeZone", "UTC"))
-        return {"kind": "calendar#calendar", "id": cal.id, "summary": cal.summary,
-                "timeZone": cal.time_zone}
+        cal = self.add_calendar(
+            cal_id, body.get("summary", ""), time_zone=body.get("timeZone", "UTC")
+        )
+        return {
+            "kind": "calendar#calendar",
+            "id": cal.id,
+            "summary": cal.summary,
+            "timeZone": cal.time_zone,
+        }
 
     # --- fault injection -----------------------------------------------------------------------
 
-    def fail_next(self, count: int, status: int = 503, reason: str = "backendError", *,
-                  scope: str = "op") -> None:
+    def fail_next(
+        self, count: int, status: int = 503, reason: str = "backendError", *, scope: str = "op"
+    ) -> None:
         """The next ``count`` requests (``scope="http"``) or operations (``"op"``) fail."""
         with self.lock:
             self.faults.append(Fault(status, reason, count, scope))
@@ -322,8 +367,14 @@ class EmulatorState:
 
     # --- dispatch ----------------------------------------------------------------------------
 
-    def dispatch(self, method: str, path: str, query: dict[str, list[str]],
-                 headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any] | None]:
+    def dispatch(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, dict[str, Any] | None]:
         """Run one API operation; returns (status, JSON body or None)."""
         with self.lock:
             self.ops += 1
@@ -345,8 +396,14 @@ class EmulatorState:
             except ApiError as exc:
                 return exc.status, exc.body()
 
-    def _route(self, method: str, parts: list[str], query: dict[str, list[str]],
-               data: dict[str, Any], if_match: str | None) -> tuple[int, dict[str, Any] | None]:
+    def _route(
+        self,
+        method: str,
+        parts: list[str],
+        query: dict[str, list[str]],
+        data: dict[str, Any],
+        if_match: str | None,
+    ) -> tuple[int, dict[str, Any] | None]:
         name = f"{method} {'/'.join(p if i % 2 == 0 else '*' for i, p in enumerate(parts))}"
         if parts == ["users", "me", "calendarList"] and method == "GET":
             self.ops_by_method["calendarList.list"] += 1
@@ -380,8 +437,11 @@ class EmulatorState:
     def live_events(self, cal_id: str) -> list[dict[str, Any]]:
         """Events (and exceptions) that are not cancelled, as the API shows them."""
         with self.lock:
-            return [self._public(e) for e in self.calendar(cal_id).events.values()
-                    if e.get("status") != "cancelled"]
+            return [
+                self._public(e)
+                for e in self.calendar(cal_id).events.values()
+                if e.get("status") != "cancelled"
+            ]
 
     def all_events(self, cal_id: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -407,9 +467,19 @@ def _http_response(status: int, payload: dict[str, Any] | None) -> tuple[bytes, 
     return body, "application/json; charset=UTF-8"
 
 
-_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-            409: "Conflict", 410: "Gone", 412: "Precondition Failed", 429: "Too Many Requests",
-            500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition Failed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -464,16 +534,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, body: bytes) -> None:
         form = parse_qs(body.decode())
         self.server.state.token_requests.append(form)
-        payload = {"access_token": "emulated-access", "refresh_token": "emulated-refresh",
-                   "expires_in": 3600, "token_type": "Bearer",
-                   "scope": "https://www.googleapis.com/auth/calendar"}
+        payload = {
+            "access_token": "emulated-access",
+            "refresh_token": "emulated-refresh",
+            "expires_in": 3600,
+            "token_type": "Bearer",
+            "scope": "https://www.googleapis.com/auth/calendar",
+        }
         self._send(200, json.dumps(payload).encode(), "application/json")
 
     def _batch(self, body: bytes) -> None:
         state = self.server.state
         ctype = self.headers.get("Content-Type", "")
         msg = email.parser.BytesParser().parsebytes(
-            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
+        )
         boundary = f"batch_{uuid.uuid4().hex}"
         out: list[str] = []
         for part in msg.get_payload():
@@ -488,8 +563,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if sep:
                     headers[k.strip().lower()] = v.strip()
             url = urlsplit(target)
-            status, payload = state.dispatch(method, url.path, parse_qs(url.query), headers,
-                                             inner_body.encode())
+            status, payload = state.dispatch(
+                method, url.path, parse_qs(url.query), headers, inner_body.encode()
+            )
             data = json.dumps(payload) if payload is not None else ""
             cid = content_id.strip("<>")
             out.append(

@@ -63,19 +63,47 @@ def pg_server() -> Iterator[str | None]:
         root.chmod(0o755)
     port = _free_port()
     try:
-        subprocess.run(_as_postgres([initdb, "-D", str(data), "-U", "sessions", "--auth=trust",
-                                     "-E", "UTF8", "--no-sync"]),
-                       check=True, capture_output=True)
-        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"),
-                                     "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
-                                     "-c fsync=off -c synchronous_commit=off "
-                                     "-c full_page_writes=off -c max_connections=200",
-                                     "start"]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [
+                    initdb,
+                    "-D",
+                    str(data),
+                    "-U",
+                    "sessions",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            _as_postgres(
+                [
+                    pg_ctl,
+                    "-D",
+                    str(data),
+                    "-w",
+                    "-l",
+                    str(root / "log"),
+                    "-o",
+                    f"-p {port} -k {root} -c listen_addresses=127.0.0.1 "
+                    "-c fsync=off -c synchronous_commit=off "
+                    "-c full_page_writes=off -c max_connections=200",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql+psycopg://sessions@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]), capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

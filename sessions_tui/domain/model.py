@@ -39,8 +39,9 @@ def validate_name(value: str, what: str) -> str:
     if not value:
         raise ValidationError(f"{what} must not be empty", field=what.replace(" ", "_"))
     if "\n" in value or "\r" in value or len(value) > 200:
-        raise ValidationError(f"{what} must be one line of at most 200 characters",
-                              field=what.replace(" ", "_"))
+        raise ValidationError(
+            f"{what} must be one line of at most 200 characters", field=what.replace(" ", "_")
+        )
     return value
 
 

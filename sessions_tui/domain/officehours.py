@@ -136,9 +136,7 @@ def subtract(base: Iterable[Interval], cuts: Iterable[Interval]) -> list[Interva
     return result
 
 
-def outside(
-    hours_list: Sequence[WeeklyHours], start: datetime, end: datetime
-) -> list[Interval]:
+def outside(hours_list: Sequence[WeeklyHours], start: datetime, end: datetime) -> list[Interval]:
     """Time in ``[start, end)`` when none of the given hours is in: what views shade."""
     inside = [iv for h in hours_list for iv in intervals_between(h, start, end)]
     return subtract([(start, end)], inside)

@@ -34,14 +34,16 @@ class MenuEntry:
 
 ENTRIES: list[MenuEntry] = [
     MenuEntry("Office hours", "sessions_tui.screens.office_hours", "OfficeHoursScreen", key="O"),
-    MenuEntry("Manage availability", "sessions_tui.screens.availability", "AvailabilityScreen",
-              key="A"),
+    MenuEntry(
+        "Manage availability", "sessions_tui.screens.availability", "AvailabilityScreen", key="A"
+    ),
     MenuEntry("Clients", "sessions_tui.screens.clients", "ClientsScreen"),
     MenuEntry("Staff", "sessions_tui.screens.staff", "StaffScreen"),
     MenuEntry("Locations", "sessions_tui.screens.locations", "LocationsScreen"),
     MenuEntry("Account settings", "sessions_tui.screens.settings", "AccountSettingsScreen"),
-    MenuEntry("Sync Calendar (ICS feeds)", "sessions_tui.screens.sync_calendar",
-              "SyncCalendarScreen"),
+    MenuEntry(
+        "Sync Calendar (ICS feeds)", "sessions_tui.screens.sync_calendar", "SyncCalendarScreen"
+    ),
     MenuEntry("Google sync", "sessions_tui.screens.google_sync", "GoogleSyncScreen"),
 ]
 """The menu, in order. Add an entry when a screen exists (never a placeholder)."""

@@ -65,21 +65,57 @@ differ (out of office, or other hours). Separate from office hours. Saved as you
     OFFER_DEFAULT: ClassVar[bool] = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back", id="availability.back",
-                tooltip="Back to the calendar; every change is already saved"),
-        Binding("z", "zone", "Zone", id="availability.zone",
-                tooltip="Choose the time zone the booking hours are kept in"),
-        Binding("c", "copy_default", "Copy default", id="availability.copy-default",
-                tooltip="Copy the practice default to start this practitioner's own hours"),
-        Binding("o", "out_of_office", "Out of office", id="availability.out-of-office",
-                tooltip="Add a date out of office (no booking that day)"),
-        Binding("h", "date_hours", "Date hours", id="availability.date-hours",
-                tooltip="Set other booking hours for one date"),
-        Binding("x", "remove_override", "Remove date", id="availability.remove-override",
-                show=False, tooltip="Remove the highlighted date override"),
-        Binding("delete", "remove_override", "Remove date",
-                id="availability.remove-override-delete", show=False,
-                tooltip="Remove the highlighted date override (as x)"),
+        Binding(
+            "escape",
+            "leave",
+            "Back",
+            id="availability.back",
+            tooltip="Back to the calendar; every change is already saved",
+        ),
+        Binding(
+            "z",
+            "zone",
+            "Zone",
+            id="availability.zone",
+            tooltip="Choose the time zone the booking hours are kept in",
+        ),
+        Binding(
+            "c",
+            "copy_default",
+            "Copy default",
+            id="availability.copy-default",
+            tooltip="Copy the practice default to start this practitioner's own hours",
+        ),
+        Binding(
+            "o",
+            "out_of_office",
+            "Out of office",
+            id="availability.out-of-office",
+            tooltip="Add a date out of office (no booking that day)",
+        ),
+        Binding(
+            "h",
+            "date_hours",
+            "Date hours",
+            id="availability.date-hours",
+            tooltip="Set other booking hours for one date",
+        ),
+        Binding(
+            "x",
+            "remove_override",
+            "Remove date",
+            id="availability.remove-override",
+            show=False,
+            tooltip="Remove the highlighted date override",
+        ),
+        Binding(
+            "delete",
+            "remove_override",
+            "Remove date",
+            id="availability.remove-override-delete",
+            show=False,
+            tooltip="Remove the highlighted date override (as x)",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -94,8 +130,9 @@ differ (out of office, or other hours). Separate from office hours. Saved as you
         self.overrides: list[DateOverride] = []
 
     def compose_extra(self) -> ComposeResult:
-        yield Label("Date overrides  (o out of office · h hours of a date · x remove)",
-                    id="overrides-title")
+        yield Label(
+            "Date overrides  (o out of office · h hours of a date · x remove)", id="overrides-title"
+        )
         yield OptionList(id="overrides")
 
     # --- loading -----------------------------------------------------------------------------
@@ -111,12 +148,16 @@ differ (out of office, or other hours). Separate from office hours. Saved as you
         previous = options.highlighted
         options.clear_options()
         if self.overrides:
-            options.add_options([Option(override_text(o), id=o.day.isoformat())
-                                 for o in self.overrides])
+            options.add_options(
+                [Option(override_text(o), id=o.day.isoformat()) for o in self.overrides]
+            )
             options.highlighted = min(previous or 0, len(self.overrides) - 1)
         else:
-            note = ("None: the weekly hours apply on every date." if self.own is not None else
-                    "None. Dates can differ once the practitioner has hours of their own.")
+            note = (
+                "None: the weekly hours apply on every date."
+                if self.own is not None
+                else "None. Dates can differ once the practitioner has hours of their own."
+            )
             options.add_option(Option(note, disabled=True))
 
     # --- overrides ---------------------------------------------------------------------------
@@ -128,21 +169,27 @@ differ (out of office, or other hours). Separate from office hours. Saved as you
             self.error(self.readonly_reason())
             return False
         if self.own is None:
-            self.error("Set weekly booking hours first (press c to copy the default, or a to "
-                       "add an interval); then dates can differ.")
+            self.error(
+                "Set weekly booking hours first (press c to copy the default, or a to "
+                "add an interval); then dates can differ."
+            )
             return False
         return True
 
     def _check(self, day: date, spans: tuple[Span, ...]) -> str | None:
         return check_spans(day, spans)
 
-    def _ask(self, title: str, day: date | None, spans: tuple[Span, ...], *,
-             fixed_day: bool = False) -> None:
-        hours = ", ".join(f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}"
-                          for a, b in spans)
+    def _ask(
+        self, title: str, day: date | None, spans: tuple[Span, ...], *, fixed_day: bool = False
+    ) -> None:
+        hours = ", ".join(
+            f"{a:%H:%M}-{'24:00' if b == time(0) else f'{b:%H:%M}'}" for a, b in spans
+        )
         day_text = day.isoformat() if day else ""
-        self.app.push_screen(OverrideModal(title, day_text, hours, self._check,
-                                           fixed_day=fixed_day), self._set_override)
+        self.app.push_screen(
+            OverrideModal(title, day_text, hours, self._check, fixed_day=fixed_day),
+            self._set_override,
+        )
 
     def _tomorrow(self) -> date:
         now = self.sessions.clock.now().astimezone(self.sessions.tz)
@@ -163,8 +210,12 @@ differ (out of office, or other hours). Separate from office hours. Saved as you
         event.stop()
         item = self._highlighted()
         if item is not None and self._may_override():
-            self._ask(f"Booking hours on {item.day:%a %Y-%m-%d} (empty: out of office)",
-                      item.day, item.intervals, fixed_day=True)
+            self._ask(
+                f"Booking hours on {item.day:%a %Y-%m-%d} (empty: out of office)",
+                item.day,
+                item.intervals,
+                fixed_day=True,
+            )
 
     def _highlighted(self) -> DateOverride | None:
         index = self.query_one("#overrides", OptionList).highlighted

@@ -348,7 +348,9 @@ edge); n/p move a whole period."""
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._prefetch_worker and event.state in (
-            WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
         ):
             self._prefetch_worker = None
             self._prefetching.clear()
@@ -384,10 +386,12 @@ edge); n/p move a whole period."""
         self._shading_loading.clear()
         self._shading_gen += 1  # results of loads started before now are dropped
 
-    @work(thread=True, group="shading", exit_on_error=False,
-          description="Load office hours shading")
-    def load_shading(self, key: tuple[str, date, int, str, frozenset[int] | None],
-                     gen: int) -> None:
+    @work(
+        thread=True, group="shading", exit_on_error=False, description="Load office hours shading"
+    )
+    def load_shading(
+        self, key: tuple[str, date, int, str, frozenset[int] | None], gen: int
+    ) -> None:
         from sessions_tui.services.shading import days_without_hours, shading_for_days
 
         grid, first, days, _tz, ids = key

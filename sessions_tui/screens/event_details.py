@@ -167,8 +167,13 @@ class EventDetailsScreen(Screen[None]):
         else:
             self.query_one("#history", Static).update("No history recorded.")
 
-    @work(thread=True, exclusive=True, group="history", exit_on_error=False,
-          description="Load the event's history")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="history",
+        exit_on_error=False,
+        description="Load the event's history",
+    )
     def load_history(self, ctx: Context, event_id: int) -> None:
         from sessions_tui.domain.errors import SessionsError
         from sessions_tui.services.audit import event_history

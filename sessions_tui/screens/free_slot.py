@@ -48,8 +48,9 @@ class SessionLengthModal(ModalScreen[int | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="free-slot.cancel",
-                tooltip="Close without searching"),
+        Binding(
+            "escape", "cancel", "Cancel", id="free-slot.cancel", tooltip="Close without searching"
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -147,23 +148,32 @@ def _search(app: SessionsApp, people: list[Staff], start: datetime, length: time
             return
         app.call_from_thread(_found, app, people, found, length)
 
-    app.run_worker(run, thread=True, exclusive=True, group="free-slot", exit_on_error=False,
-                   description="Find the next free slot")
+    app.run_worker(
+        run,
+        thread=True,
+        exclusive=True,
+        group="free-slot",
+        exit_on_error=False,
+        description="Find the next free slot",
+    )
 
 
-def _found(app: SessionsApp, people: list[Staff], slot: OpenSlot | None,
-           length: timedelta) -> None:
+def _found(app: SessionsApp, people: list[Staff], slot: OpenSlot | None, length: timedelta) -> None:
     from sessions_tui.services.availability import SEARCH_DAYS
     from sessions_tui.widgets.time_grid import slot_of
 
     minutes = int(length.total_seconds() // 60)
     if slot is None:
-        app.notify(f"No free {minutes}-minute slot in the next {SEARCH_DAYS} days.",
-                   severity="warning")
+        app.notify(
+            f"No free {minutes}-minute slot in the next {SEARCH_DAYS} days.", severity="warning"
+        )
         return
     start = slot.start.astimezone(app.tz)
     end = slot.end.astimezone(app.tz)
     app.move_cursor(start.date(), slot_of(start, app.tz))
     name = next((p.name for p in people if p.id == slot.practitioner_id), "")
-    app.notify(f"Next free {minutes} minutes: {start:%a %b} {start.day} "
-               f"{start:%H:%M}–{end:%H:%M} {name}".rstrip(), title="Free slot")
+    app.notify(
+        f"Next free {minutes} minutes: {start:%a %b} {start.day} "
+        f"{start:%H:%M}–{end:%H:%M} {name}".rstrip(),
+        title="Free slot",
+    )

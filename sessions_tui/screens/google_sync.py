@@ -58,8 +58,10 @@ class GoogleStatus:
 def connect_command(login: str, db_url: str | None) -> str:
     """The exact command that signs a practitioner in and makes a dedicated calendar."""
     db = f" --db '{db_url}'" if db_url else ""
-    return (f"sessions-tui google connect --practitioner {login}{db} "
-            "--create-calendar 'Client sessions'")
+    return (
+        f"sessions-tui google connect --practitioner {login}{db} "
+        "--create-calendar 'Client sessions'"
+    )
 
 
 def load_statuses(ctx: Context) -> list[GoogleStatus]:
@@ -117,12 +119,27 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="google.close", tooltip="Close Google sync"),
-        Binding("s", "sync", "Sync now", id="google.sync",
-                tooltip="Sync with Google now (in the background)"),
-        Binding("o", "switch_mode", "One-/two-way", id="google.mode",
-                tooltip="Switch the highlighted practitioner between two-way and one-way"),
-        Binding("l", "calendars", "Calendars", id="google.calendars",
-                tooltip="List the Google calendars and choose the secondary ones to pull"),
+        Binding(
+            "s",
+            "sync",
+            "Sync now",
+            id="google.sync",
+            tooltip="Sync with Google now (in the background)",
+        ),
+        Binding(
+            "o",
+            "switch_mode",
+            "One-/two-way",
+            id="google.mode",
+            tooltip="Switch the highlighted practitioner between two-way and one-way",
+        ),
+        Binding(
+            "l",
+            "calendars",
+            "Calendars",
+            id="google.calendars",
+            tooltip="List the Google calendars and choose the secondary ones to pull",
+        ),
         Binding("r", "reload", "Reload", id="google.reload", tooltip="Read the status again"),
     ]
 
@@ -184,8 +201,13 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
 
     def on_mount(self) -> None:
         table = self.query_one("#google-table", DataTable)
-        for label, key in (("Practitioner", "name"), ("Google", "state"), ("Mode", "mode"),
-                           ("Last sync", "last"), ("Pending", "pending")):
+        for label, key in (
+            ("Practitioner", "name"),
+            ("Google", "state"),
+            ("Mode", "mode"),
+            ("Last sync", "last"),
+            ("Pending", "pending"),
+        ):
             table.add_column(label, key=key)
         table.focus()
         app = self.sessions
@@ -195,10 +217,12 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
 
     def _run_state(self, _value: object = None) -> None:
         app = self.sessions
-        connected = any(st.settings is not None and st.settings.connected
-                        for st in self.statuses)
-        idle = ("Google: no sync has run in this session yet" if connected or not self.statuses
-                else "Google: no practitioner here is connected yet")
+        connected = any(st.settings is not None and st.settings.connected for st in self.statuses)
+        idle = (
+            "Google: no sync has run in this session yet"
+            if connected or not self.statuses
+            else "Google: no practitioner here is connected yet"
+        )
         line = app.sync_status or idle
         if app.syncing and "syncing" not in line:
             line = "Google: syncing… " + line.removeprefix("Google: ")
@@ -214,8 +238,13 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
 
     # --- loading -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="google-load", exit_on_error=False,
-          description="Load Google sync status")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="google-load",
+        exit_on_error=False,
+        description="Load Google sync status",
+    )
     def load(self, ctx: Context) -> None:
         try:
             statuses = load_statuses(ctx)
@@ -238,14 +267,22 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
                 last = _when(s.last_sync_at, tz) if s.last_sync_at else "never"
                 if s.last_error:
                     last += " (failed)"
-                cells = (st.practitioner.name, "connected" if s.connected else "disconnected",
-                         s.mode.value, last, "—" if st.pending is None else str(st.pending))
+                cells = (
+                    st.practitioner.name,
+                    "connected" if s.connected else "disconnected",
+                    s.mode.value,
+                    last,
+                    "—" if st.pending is None else str(st.pending),
+                )
             table.add_row(*cells, key=str(st.practitioner.id))
-        if keep is not None and any(x.practitioner.id == keep.practitioner.id
-                                    for x in self.statuses):
+        if keep is not None and any(
+            x.practitioner.id == keep.practitioner.id for x in self.statuses
+        ):
             table.move_cursor(row=table.get_row_index(str(keep.practitioner.id)))
-        self.set_note("" if self.statuses else "You manage no practitioner's Google sync.",
-                      read_only=not self.statuses)
+        self.set_note(
+            "" if self.statuses else "You manage no practitioner's Google sync.",
+            read_only=not self.statuses,
+        )
         self._run_state()
         self._show_details()
         self.refresh_bindings()
@@ -265,18 +302,29 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         db_url = url.render_as_string(hide_password=True)
         command = connect_command(st.practitioner.login, db_url)
         if s is None:
-            return (f"{name}: Google sync is not set up.\n\nTo connect (sign in and create a "
-                    f"dedicated calendar), run in a terminal:\n  {command}\n"
-                    "It prints a URL to open on your own computer and, over SSH, the "
-                    "`ssh -L` line that forwards the sign-in port.")
+            return (
+                f"{name}: Google sync is not set up.\n\nTo connect (sign in and create a "
+                f"dedicated calendar), run in a terminal:\n  {command}\n"
+                "It prints a URL to open on your own computer and, over SSH, the "
+                "`ssh -L` line that forwards the sign-in port."
+            )
         how = "push and pull" if s.mode is SyncMode.TWO_WAY else "push only"
-        lines = [f"{name}: {'connected' if s.connected else 'disconnected'}, "
-                 f"{s.mode.value} ({how})"
-                 f"; titles use {s.identifier.label.lower()}."]
+        lines = [
+            f"{name}: {'connected' if s.connected else 'disconnected'}, "
+            f"{s.mode.value} ({how})"
+            f"; titles use {s.identifier.label.lower()}."
+        ]
         default = next((c for c in s.calendars if c.role == "default"), None)
-        lines.append("Default calendar: " + (
-            f"{default.summary} ({default.calendar_id})" if default and default.summary
-            else default.calendar_id if default else "none"))
+        lines.append(
+            "Default calendar: "
+            + (
+                f"{default.summary} ({default.calendar_id})"
+                if default and default.summary
+                else default.calendar_id
+                if default
+                else "none"
+            )
+        )
         if s.secondary_calendars:
             lines.append("Secondary calendars:")
             for c in s.secondary_calendars:
@@ -302,7 +350,8 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
     def _show_details(self) -> None:
         st = self.highlighted()
         self.query_one("#google-detail", Static).update(
-            self.detail_text(st) if st is not None else "")
+            self.detail_text(st) if st is not None else ""
+        )
         error = self.calendar_error.get(st.practitioner.id, "") if st is not None else ""
         box = self.query_one("#google-calendar-error", Static)
         box.update(error)
@@ -331,8 +380,10 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
 
     def action_sync(self) -> None:
         if not any(st.settings is not None and st.settings.connected for st in self.statuses):
-            self.notify("No practitioner is connected to Google yet; see the command below.",
-                        severity="warning")
+            self.notify(
+                "No practitioner is connected to Google yet; see the command below.",
+                severity="warning",
+            )
             return
         self.sessions.action_sync_now()
         self._run_state()
@@ -345,15 +396,19 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         if st.settings.mode is SyncMode.TWO_WAY:
             target = SyncMode.ONE_WAY
             question = f"Switch {name} to one-way sync?"
-            detail = ("Local events are still pushed to Google, but nothing is pulled, and "
-                      "every event that came from Google (the default and secondary calendars) "
-                      "is removed from this calendar now. Switching back re-syncs everything.")
+            detail = (
+                "Local events are still pushed to Google, but nothing is pulled, and "
+                "every event that came from Google (the default and secondary calendars) "
+                "is removed from this calendar now. Switching back re-syncs everything."
+            )
             yes = "Switch to one-way and remove them"
         else:
             target = SyncMode.TWO_WAY
             question = f"Switch {name} to two-way sync?"
-            detail = ("The next sync pulls everything from Google again and re-pushes every "
-                      "local event (updating, never duplicating, what is there).")
+            detail = (
+                "The next sync pulls everything from Google again and re-pushes every "
+                "local event (updating, never duplicating, what is there)."
+            )
             yes = "Switch to two-way"
 
         def answered(ok: bool | None) -> None:
@@ -362,8 +417,13 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
 
         self.app.push_screen(confirm(question, yes, detail=detail), answered)
 
-    @work(thread=True, exclusive=True, group="google-change", exit_on_error=False,
-          description="Change Google sync settings")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="google-change",
+        exit_on_error=False,
+        description="Change Google sync settings",
+    )
     def set_mode(self, ctx: Context, practitioner_id: int, mode: SyncMode) -> None:
         from sessions_tui.services.google_settings import set_mode
 
@@ -389,8 +449,13 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         self.notify("Listing the Google calendars…", timeout=2)
         self.list_remote(self.sessions.ctx, st.practitioner.id)
 
-    @work(thread=True, exclusive=True, group="google-calendars", exit_on_error=False,
-          description="List Google calendars")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="google-calendars",
+        exit_on_error=False,
+        description="List Google calendars",
+    )
     def list_remote(self, ctx: Context, practitioner_id: int) -> None:
         from sessions_tui.sync.google import list_calendars
 
@@ -400,8 +465,9 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
             self.post_message(self.CalendarsFailed(practitioner_id, exc.message))
             return
         except Exception as exc:  # any other failure of the client library, in words
-            self.post_message(self.CalendarsFailed(
-                practitioner_id, f"{exc.__class__.__name__}: {exc}"))
+            self.post_message(
+                self.CalendarsFailed(practitioner_id, f"{exc.__class__.__name__}: {exc}")
+            )
             return
         self.post_message(self.CalendarsListed(practitioner_id, found))
 
@@ -412,8 +478,7 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         self.notify(text, severity="error", timeout=8)
 
     def on_google_sync_screen_calendars_listed(self, message: CalendarsListed) -> None:
-        st = next((s for s in self.statuses if s.practitioner.id == message.practitioner_id),
-                  None)
+        st = next((s for s in self.statuses if s.practitioner.id == message.practitioner_id), None)
         if st is None or st.settings is None:
             return
         settings = st.settings
@@ -438,16 +503,26 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
                 self.select_calendar(self.sessions.ctx, pid, cal_id, summary, select)
 
         self.app.push_screen(
-            ChoiceModal(f"Secondary calendars of {st.practitioner.name}", answers,
-                        detail="Enter pulls a calendar ([x]) or stops pulling it; its events "
-                        "show with ◇ and block booking when busy.", id="google-calendars"),
+            ChoiceModal(
+                f"Secondary calendars of {st.practitioner.name}",
+                answers,
+                detail="Enter pulls a calendar ([x]) or stops pulling it; its events "
+                "show with ◇ and block booking when busy.",
+                id="google-calendars",
+            ),
             chosen,
         )
 
-    @work(thread=True, exclusive=True, group="google-change", exit_on_error=False,
-          description="Choose a Google calendar")
-    def select_calendar(self, ctx: Context, practitioner_id: int, calendar_id: str,
-                        summary: str, selected: bool) -> None:
+    @work(
+        thread=True,
+        exclusive=True,
+        group="google-change",
+        exit_on_error=False,
+        description="Choose a Google calendar",
+    )
+    def select_calendar(
+        self, ctx: Context, practitioner_id: int, calendar_id: str, summary: str, selected: bool
+    ) -> None:
         from sessions_tui.services.google_settings import select_calendar
 
         try:
@@ -456,8 +531,11 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
             self.post_message(self.Refused(exc.message))
             return
         label = summary or calendar_id
-        text = (f"{label}: pulled from the next sync on" if selected
-                else f"{label}: no longer pulled (its events stay)")
+        text = (
+            f"{label}: pulled from the next sync on"
+            if selected
+            else f"{label}: no longer pulled (its events stay)"
+        )
         self.post_message(self.Changed(text))
 
     def on_google_sync_screen_changed(self, message: Changed) -> None:

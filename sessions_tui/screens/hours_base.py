@@ -110,8 +110,9 @@ class WeeklyHoursScreen(Screen[None]):
         yield Label(self.HEADING, id="hours-heading")
         with Horizontal(id="hours-whose-bar"):
             yield Label("Whose:", id="hours-whose-label")
-            yield Select[str]([], id="hours-whose", compact=True, type_to_search=False,
-                              prompt="loading…")
+            yield Select[str](
+                [], id="hours-whose", compact=True, type_to_search=False, prompt="loading…"
+            )
             yield Label("", id="hours-zone")
         yield Label("", id="hours-status")
         yield Label("", id="hours-error")
@@ -182,8 +183,11 @@ class WeeklyHoursScreen(Screen[None]):
         ctx, kind, subject = self.ctx, self.KIND, self.subject
 
         def run() -> Loaded:
-            own = (hours_service.get_hours(ctx, subject, kind=kind, fallback=False)
-                   if subject is not None else None)
+            own = (
+                hours_service.get_hours(ctx, subject, kind=kind, fallback=False)
+                if subject is not None
+                else None
+            )
             default = hours_service.get_hours(ctx, None, kind=kind)
             return Loaded(subject, own, default, self.load_extra(ctx, subject))
 
@@ -221,8 +225,10 @@ class WeeklyHoursScreen(Screen[None]):
     def readonly_reason(self) -> str:
         if self.subject is None:
             return "Read-only: only an admin or a scheduler may change the practice default."
-        return (f"Read-only: only {self.name_of(self.subject)} or an admin or scheduler may "
-                f"change these {self.NOUN}.")
+        return (
+            f"Read-only: only {self.name_of(self.subject)} or an admin or scheduler may "
+            f"change these {self.NOUN}."
+        )
 
     def shown_hours(self) -> WeeklyHours:
         if self.subject is None:
@@ -240,13 +246,20 @@ class WeeklyHoursScreen(Screen[None]):
         status = self.query_one("#hours-status", Label)
         status.set_class(self.using_default, "-fallback")
         if self.using_default:
-            text = f"Using the practice default: {self.name_of(self.subject)} has no {self.NOUN} " \
-                   "of their own."
+            text = (
+                f"Using the practice default: {self.name_of(self.subject)} has no {self.NOUN} "
+                "of their own."
+            )
             if permitted:
                 text += " Press c to copy the default and start your own."
-            editable, reason = False, (
-                "These are the practice default: press c to copy them and start your own."
-                if permitted else self.readonly_reason())
+            editable, reason = (
+                False,
+                (
+                    "These are the practice default: press c to copy them and start your own."
+                    if permitted
+                    else self.readonly_reason()
+                ),
+            )
         else:
             if self.subject is None:
                 text = "The practice default: used by every practitioner with none of their own."
@@ -261,7 +274,8 @@ class WeeklyHoursScreen(Screen[None]):
                 text += " " + reason
         status.update(text)
         self.query_one("#hours-zone", Label).update(
-            f"Zone: {hours.tzid}" + ("  (z changes it)" if editable else ""))
+            f"Zone: {hours.tzid}" + ("  (z changes it)" if editable else "")
+        )
         self.query_one(HoursEditor).show(hours, editable=editable, reason=reason)
 
     # --- editing -----------------------------------------------------------------------------
@@ -300,8 +314,9 @@ class WeeklyHoursScreen(Screen[None]):
             except ValidationError as exc:  # changed meanwhile: say so, change nothing
                 self.error(str(exc))
                 return
-            focus = next(i for i in new.intervals
-                         if (i.weekday, i.start, i.end) == (weekday, *span))
+            focus = next(
+                i for i in new.intervals if (i.weekday, i.start, i.end) == (weekday, *span)
+            )
             editor.apply(new, focus=focus)
 
         self.app.push_screen(IntervalModal(title, start, end, check), done)
@@ -320,8 +335,9 @@ class WeeklyHoursScreen(Screen[None]):
         self.error("")
         self.present()
         ctx, kind = self.ctx, self.KIND
-        self.enqueue(lambda: hours_service.set_hours(ctx, hours, kind=kind), lambda _r: None,
-                     saves=True)
+        self.enqueue(
+            lambda: hours_service.set_hours(ctx, hours, kind=kind), lambda _r: None, saves=True
+        )
 
     def action_zone(self) -> None:
         """Choose the zone the hours are kept in, from a searchable list."""
@@ -362,8 +378,9 @@ class WeeklyHoursScreen(Screen[None]):
 
     # --- the queue ---------------------------------------------------------------------------
 
-    def enqueue(self, run: Callable[[], Any], done: Callable[[Any], None], *,
-                saves: bool = False) -> None:
+    def enqueue(
+        self, run: Callable[[], Any], done: Callable[[Any], None], *, saves: bool = False
+    ) -> None:
         """Run ``run`` in the worker thread after every earlier one; then ``done`` here."""
         if saves:
             self.query_one("#hours-saved", Label).update("Saving…")
@@ -373,8 +390,13 @@ class WeeklyHoursScreen(Screen[None]):
                 return
             self._draining = True
         app = self.app
-        app.run_worker(lambda: self._drain(app), thread=True, group="hours-db",
-                       exit_on_error=False, description="Save and load hours")
+        app.run_worker(
+            lambda: self._drain(app),
+            thread=True,
+            group="hours-db",
+            exit_on_error=False,
+            description="Save and load hours",
+        )
 
     def _drain(self, app: Any) -> None:
         while True:

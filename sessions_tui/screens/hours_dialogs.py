@@ -50,13 +50,15 @@ def parse_spans(text: str) -> tuple[Span, ...]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         pieces = re.split(r"\s*[-–]\s*", part)
         if len(pieces) != 2:
-            raise ValidationError(f"hours: {part!r} is not HH:MM-HH:MM (e.g. 09:00-12:00)",
-                                  field="hours")
+            raise ValidationError(
+                f"hours: {part!r} is not HH:MM-HH:MM (e.g. 09:00-12:00)", field="hours"
+            )
         start = parse_clock(pieces[0], "Start")
         end = parse_clock(pieces[1], "End", allow_24=True)
         if end != time(0) and end <= start:
-            raise ValidationError(f"hours: {span_text(start, end)}: end must be after start",
-                                  field="hours")
+            raise ValidationError(
+                f"hours: {span_text(start, end)}: end must be after start", field="hours"
+            )
         spans.append((start, end))
     return tuple(sorted(spans))
 
@@ -71,14 +73,20 @@ class IntervalModal(ModalScreen[Span | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="interval.cancel",
-                tooltip="Close without changing anything"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="interval.cancel",
+            tooltip="Close without changing anything",
+        ),
     ]
 
     DEFAULT_CSS = _FORM_CSS.format(name="IntervalModal")
 
-    def __init__(self, title: str, start: str, end: str,
-                 check: Callable[[time, time], str | None]) -> None:
+    def __init__(
+        self, title: str, start: str, end: str, check: Callable[[time, time], str | None]
+    ) -> None:
         super().__init__(id="interval-form")
         self.title_text = title
         self.start_text = start
@@ -130,15 +138,26 @@ class OverrideModal(ModalScreen[tuple[date, tuple[Span, ...]] | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="override.cancel",
-                tooltip="Close without changing anything"),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="override.cancel",
+            tooltip="Close without changing anything",
+        ),
     ]
 
     DEFAULT_CSS = _FORM_CSS.format(name="OverrideModal")
 
-    def __init__(self, title: str, day: str, hours: str,
-                 check: Callable[[date, tuple[Span, ...]], str | None], *,
-                 fixed_day: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        day: str,
+        hours: str,
+        check: Callable[[date, tuple[Span, ...]], str | None],
+        *,
+        fixed_day: bool = False,
+    ) -> None:
         super().__init__(id="override-form")
         self.title_text = title
         self.day_text = day
@@ -150,10 +169,12 @@ class OverrideModal(ModalScreen[tuple[date, tuple[Span, ...]] | None]):
         with Vertical():
             yield Label(self.title_text, classes="form-title")
             yield Label("Date (YYYY-MM-DD)", classes="form-hint")
-            yield Input(self.day_text, placeholder="2026-12-24", id="override-day",
-                        disabled=self.fixed_day)
-            yield Label("Hours, e.g. 09:00-12:00, 13:00-15:00 (empty = out of office)",
-                        classes="form-hint")
+            yield Input(
+                self.day_text, placeholder="2026-12-24", id="override-day", disabled=self.fixed_day
+            )
+            yield Label(
+                "Hours, e.g. 09:00-12:00, 13:00-15:00 (empty = out of office)", classes="form-hint"
+            )
             yield Input(self.hours_text, placeholder="empty = out of office", id="override-hours")
             yield Label("", id="override-error", classes="form-error")
 
@@ -187,8 +208,13 @@ class OverrideModal(ModalScreen[tuple[date, tuple[Span, ...]] | None]):
 @lru_cache(maxsize=1)
 def all_zones() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted (no legacy ``posix/``/``right/``)."""
-    return tuple(sorted(z for z in zoneinfo.available_timezones()
-                        if not z.startswith(("posix/", "right/")) and z != "localtime"))
+    return tuple(
+        sorted(
+            z
+            for z in zoneinfo.available_timezones()
+            if not z.startswith(("posix/", "right/")) and z != "localtime"
+        )
+    )
 
 
 def matching_zones(query: str, zones: tuple[str, ...] | None = None) -> list[str]:
@@ -213,9 +239,12 @@ class ZonePickerModal(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="zone.cancel", tooltip="Keep the current zone"),
     ]
 
-    DEFAULT_CSS = _FORM_CSS.format(name="ZonePickerModal") + """
+    DEFAULT_CSS = (
+        _FORM_CSS.format(name="ZonePickerModal")
+        + """
     ZonePickerModal OptionList { height: 12; }
     """
+    )
 
     def __init__(self, current: str) -> None:
         super().__init__(id="zone-picker")
@@ -242,7 +271,8 @@ class ZonePickerModal(ModalScreen[str | None]):
             current = self.current
             options.highlighted = self.shown.index(current) if current in self.shown else 0
         self.query_one("#zone-count", Label).update(
-            f"{len(self.shown)} zones" if self.shown else "No zone matches; try fewer letters")
+            f"{len(self.shown)} zones" if self.shown else "No zone matches; try fewer letters"
+        )
 
     @on(Input.Changed, "#zone-search")
     def _search(self, event: Input.Changed) -> None:

@@ -37,17 +37,33 @@ Not the online-booking hours (see Manage availability). Changes are saved as you
 
     KIND: ClassVar[str] = hours_service.OFFICE
     HEADING: ClassVar[str] = (
-        "Office hours · private to the practice (not online-booking availability)")
+        "Office hours · private to the practice (not online-booking availability)"
+    )
     NOUN: ClassVar[str] = "office hours"
     OFFER_DEFAULT: ClassVar[bool] = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back", id="office-hours.back",
-                tooltip="Back to the calendar; every change is already saved"),
-        Binding("z", "zone", "Zone", id="office-hours.zone",
-                tooltip="Choose the time zone the office hours are kept in"),
-        Binding("c", "copy_default", "Copy default", id="office-hours.copy-default",
-                tooltip="Copy the practice default to start your own office hours"),
+        Binding(
+            "escape",
+            "leave",
+            "Back",
+            id="office-hours.back",
+            tooltip="Back to the calendar; every change is already saved",
+        ),
+        Binding(
+            "z",
+            "zone",
+            "Zone",
+            id="office-hours.zone",
+            tooltip="Choose the time zone the office hours are kept in",
+        ),
+        Binding(
+            "c",
+            "copy_default",
+            "Copy default",
+            id="office-hours.copy-default",
+            tooltip="Copy the practice default to start your own office hours",
+        ),
     ]
 
     def __init__(self) -> None:

@@ -55,18 +55,43 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
 (the old URL stops working at once). alt+c returns to the calendar."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Back", id="sync-calendar.close",
-                tooltip="Close Sync Calendar"),
-        Binding("space", "toggle_feed", "On/off", id="sync-calendar.toggle",
-                tooltip="Turn the highlighted practitioner's feed on or off"),
-        Binding("o", "toggle_feed", "On/off", id="sync-calendar.toggle-o", show=False,
-                tooltip="Turn the highlighted practitioner's feed on or off (as space)"),
-        Binding("i", "identifier", "Client names", id="sync-calendar.identifier",
-                tooltip="Choose how clients are named in the feed"),
-        Binding("c", "copy_url", "Copy URL", id="sync-calendar.copy",
-                tooltip="Copy the feed URL to the clipboard (works over SSH: OSC 52)"),
-        Binding("r", "rotate", "New URL", id="sync-calendar.rotate",
-                tooltip="Replace the feed URL; the old one stops working (asks first)"),
+        Binding("escape", "close", "Back", id="sync-calendar.close", tooltip="Close Sync Calendar"),
+        Binding(
+            "space",
+            "toggle_feed",
+            "On/off",
+            id="sync-calendar.toggle",
+            tooltip="Turn the highlighted practitioner's feed on or off",
+        ),
+        Binding(
+            "o",
+            "toggle_feed",
+            "On/off",
+            id="sync-calendar.toggle-o",
+            show=False,
+            tooltip="Turn the highlighted practitioner's feed on or off (as space)",
+        ),
+        Binding(
+            "i",
+            "identifier",
+            "Client names",
+            id="sync-calendar.identifier",
+            tooltip="Choose how clients are named in the feed",
+        ),
+        Binding(
+            "c",
+            "copy_url",
+            "Copy URL",
+            id="sync-calendar.copy",
+            tooltip="Copy the feed URL to the clipboard (works over SSH: OSC 52)",
+        ),
+        Binding(
+            "r",
+            "rotate",
+            "New URL",
+            id="sync-calendar.rotate",
+            tooltip="Replace the feed URL; the old one stops working (asks first)",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -85,8 +110,9 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
     class FeedsLoaded(Message):
         """The feeds the user may manage, and the identifier choices the practice allows."""
 
-        def __init__(self, feeds: Sequence[FeedSettings],
-                     choices: Sequence[IdentifierMode]) -> None:
+        def __init__(
+            self, feeds: Sequence[FeedSettings], choices: Sequence[IdentifierMode]
+        ) -> None:
             super().__init__()
             self.feeds = feeds
             self.choices = choices
@@ -116,7 +142,8 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
                 "Subscribe to the URL in any calendar app (it reads the feed served by "
                 "`sessions-tui ics serve`; put it behind a TLS reverse proxy to reach it "
                 "from outside). Anyone with the URL can read the schedule: r replaces it.",
-                classes="hint", markup=False,
+                classes="hint",
+                markup=False,
             )
         yield Footer(compact=True, show_command_palette=False)
 
@@ -130,8 +157,13 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
 
     # --- loading -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="feeds-load", exit_on_error=False,
-          description="Load calendar feeds")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="feeds-load",
+        exit_on_error=False,
+        description="Load calendar feeds",
+    )
     def load(self, ctx: Context) -> None:
         from sessions_tui.services.feeds import available_identifiers, list_feeds
 
@@ -151,23 +183,23 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
         table.clear()
         for feed in self.feeds:
             table.add_row(*self._cells(feed), key=str(feed.practitioner_id))
-        if keep is not None and any(f.practitioner_id == keep.practitioner_id
-                                    for f in self.feeds):
+        if keep is not None and any(f.practitioner_id == keep.practitioner_id for f in self.feeds):
             table.move_cursor(row=table.get_row_index(str(keep.practitioner_id)))
         if not self.feeds:
             self.set_note("You manage no practitioner's calendar feed.", read_only=True)
         else:
-            ids = "" if IdentifierMode.INTERNAL_ID in self.choices else (
-                " Internal IDs are off for this practice, so they are not offered.")
-            self.set_note("One feed per practitioner; the default names clients by initials."
-                          + ids)
+            ids = (
+                ""
+                if IdentifierMode.INTERNAL_ID in self.choices
+                else (" Internal IDs are off for this practice, so they are not offered.")
+            )
+            self.set_note("One feed per practitioner; the default names clients by initials." + ids)
         self._show_details()
         self.refresh_bindings()
 
     def on_sync_calendar_screen_feed_changed(self, message: FeedChanged) -> None:
         feed = message.feed
-        self.feeds = [feed if f.practitioner_id == feed.practitioner_id else f
-                      for f in self.feeds]
+        self.feeds = [feed if f.practitioner_id == feed.practitioner_id else f for f in self.feeds]
         table = self.query_one("#feeds-table", DataTable)
         key = str(feed.practitioner_id)
         for column, value in zip(("name", "feed", "identifier"), self._cells(feed), strict=True):
@@ -177,8 +209,7 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
 
     @staticmethod
     def _cells(feed: FeedSettings) -> tuple[str, str, str]:
-        return (feed.practitioner_name, "on" if feed.enabled else "off",
-                feed.identifier.label)
+        return (feed.practitioner_name, "on" if feed.enabled else "off", feed.identifier.label)
 
     def highlighted(self) -> FeedSettings | None:
         table = self.query_one("#feeds-table", DataTable)
@@ -202,8 +233,10 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
             warning.add_class("-empty")
             return
         on_off = "on" if feed.enabled else "off (its URL answers 404)"
-        state.update(f"{feed.practitioner_name}: feed {on_off}; clients named by "
-                     f"{feed.identifier.label.lower()}.")
+        state.update(
+            f"{feed.practitioner_name}: feed {on_off}; clients named by "
+            f"{feed.identifier.label.lower()}."
+        )
         url = self.url_of(feed)
         url_box.update(f"URL: {url}" if url else "URL: none yet (space turns the feed on)")
         url_box.set_class(url is None, "-none")
@@ -239,8 +272,11 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
         if feed is None:
             return
         answers = [(("• " if m is feed.identifier else "  ") + m.label, m) for m in self.choices]
-        detail = "" if IdentifierMode.INTERNAL_ID in self.choices else (
-            "Internal ID is offered once an admin turns on Internal IDs (Account settings).")
+        detail = (
+            ""
+            if IdentifierMode.INTERNAL_ID in self.choices
+            else ("Internal ID is offered once an admin turns on Internal IDs (Account settings).")
+        )
 
         def chosen(mode: IdentifierMode | None) -> None:
             if mode is None or mode is feed.identifier:
@@ -251,23 +287,35 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
             self.change(self.sessions.ctx, feed.practitioner_id, "identifier", mode)
 
         self.app.push_screen(
-            ChoiceModal(f"How are clients named in {feed.practitioner_name}'s feed?", answers,
-                        detail=detail, id="identifier-choice"),
+            ChoiceModal(
+                f"How are clients named in {feed.practitioner_name}'s feed?",
+                answers,
+                detail=detail,
+                id="identifier-choice",
+            ),
             chosen,
         )
 
     def _confirm_full(self, feed: FeedSettings) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.change(self.sessions.ctx, feed.practitioner_id, "identifier",
-                            IdentifierMode.FULL, confirm_pii=True)
+                self.change(
+                    self.sessions.ctx,
+                    feed.practitioner_id,
+                    "identifier",
+                    IdentifierMode.FULL,
+                    confirm_pii=True,
+                )
             else:
-                self.notify("Not changed: clients stay named by "
-                            f"{feed.identifier.label.lower()}.")
+                self.notify(f"Not changed: clients stay named by {feed.identifier.label.lower()}.")
 
         self.app.push_screen(
-            confirm("Put full client names in the feed?", "Yes, full names (PII)",
-                    no="No, keep them private", detail=PII_WARNING),
+            confirm(
+                "Put full client names in the feed?",
+                "Yes, full names (PII)",
+                no="No, keep them private",
+                detail=PII_WARNING,
+            ),
             answered,
         )
 
@@ -278,8 +326,11 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
             self.notify("No URL yet: turn the feed on first.", severity="warning")
             return
         self.app.copy_to_clipboard(url)
-        self.notify("Feed URL copied (your terminal must allow OSC 52; it is also shown below "
-                    "to select by hand).", timeout=5)
+        self.notify(
+            "Feed URL copied (your terminal must allow OSC 52; it is also shown below "
+            "to select by hand).",
+            timeout=5,
+        )
 
     def action_rotate(self) -> None:
         feed = self.highlighted()
@@ -291,16 +342,31 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
                 self.change(self.sessions.ctx, feed.practitioner_id, "rotate", True)
 
         self.app.push_screen(
-            confirm(f"Make a new feed URL for {feed.practitioner_name}?", "New URL",
-                    detail="The old URL stops working at once: every calendar app subscribed "
-                    "to it must be given the new one."),
+            confirm(
+                f"Make a new feed URL for {feed.practitioner_name}?",
+                "New URL",
+                detail="The old URL stops working at once: every calendar app subscribed "
+                "to it must be given the new one.",
+            ),
             answered,
         )
 
-    @work(thread=True, exclusive=True, group="feeds-change", exit_on_error=False,
-          description="Change a calendar feed")
-    def change(self, ctx: Context, practitioner_id: int, what: str, value: object,
-               *, confirm_pii: bool = False) -> None:
+    @work(
+        thread=True,
+        exclusive=True,
+        group="feeds-change",
+        exit_on_error=False,
+        description="Change a calendar feed",
+    )
+    def change(
+        self,
+        ctx: Context,
+        practitioner_id: int,
+        what: str,
+        value: object,
+        *,
+        confirm_pii: bool = False,
+    ) -> None:
         from sessions_tui.services import feeds
 
         try:

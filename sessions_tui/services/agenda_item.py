@@ -93,8 +93,12 @@ def referenced_ids(occ: Iterable[Occurrence]) -> tuple[set[int], set[int], set[i
     return staff, clients, locs
 
 
-def assemble(occ: Iterable[Occurrence], staff: Mapping[int, Staff], clients: Mapping[int, Client],
-             locations: Mapping[int, Location]) -> list[AgendaItem]:
+def assemble(
+    occ: Iterable[Occurrence],
+    staff: Mapping[int, Staff],
+    clients: Mapping[int, Client],
+    locations: Mapping[int, Location],
+) -> list[AgendaItem]:
     """Agenda items of ``occ``, naming people and places from the given lookups."""
     return [
         AgendaItem(

@@ -200,8 +200,11 @@ def calendar_facts(ctx: Context, user_week_starts_monday: bool | None = None) ->
 def is_secondary(item: AgendaItem, secondary: frozenset[tuple[int, str]]) -> bool:
     """Whether ``item`` came from one of its practitioner's secondary Google calendars."""
     ev = item.event
-    return (ev.source_calendar is not None and ev.practitioner_id is not None
-            and (ev.practitioner_id, ev.source_calendar) in secondary)
+    return (
+        ev.source_calendar is not None
+        and ev.practitioner_id is not None
+        and (ev.practitioner_id, ev.source_calendar) in secondary
+    )
 
 
 # --- windows --------------------------------------------------------------------------------

@@ -146,9 +146,7 @@ def can_manage_feed(actor: Staff, practitioner_id: int) -> bool:
 
 def require_manage_feed(actor: Staff, practitioner_id: int) -> None:
     if not can_manage_feed(actor, practitioner_id):
-        raise PermissionDenied(
-            f"{actor.login} may only see and change their own calendar feed"
-        )
+        raise PermissionDenied(f"{actor.login} may only see and change their own calendar feed")
 
 
 def _practitioner(s: Session, practitioner_id: int) -> Staff:
@@ -203,9 +201,7 @@ def list_feeds(ctx: Context) -> list[FeedSettings]:
             if "practitioner" in r.roles.split(",")
         ]
         rows = {r.practitioner_id: r for r in s.execute(select(FeedRow)).scalars()}
-        return [
-            _to_settings(rows.get(p.id), p) for p in people if can_manage_feed(actor, p.id)
-        ]
+        return [_to_settings(rows.get(p.id), p) for p in people if can_manage_feed(actor, p.id)]
 
 
 def available_identifiers(ctx: Context) -> list[IdentifierMode]:

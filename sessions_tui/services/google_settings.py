@@ -50,8 +50,9 @@ def parse_mode(text: str) -> SyncMode:
     try:
         return SyncMode(text.strip().lower())
     except ValueError:
-        raise ValidationError(f"unknown sync mode {text!r} (expected two-way or one-way)",
-                              field="mode") from None
+        raise ValidationError(
+            f"unknown sync mode {text!r} (expected two-way or one-way)", field="mode"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,7 @@ def can_manage(actor: Staff, practitioner_id: int) -> bool:
 
 def require_manage(actor: Staff, practitioner_id: int) -> None:
     if not can_manage(actor, practitioner_id):
-        raise PermissionDenied(
-            f"{actor.login} may not change another practitioner's Google sync"
-        )
+        raise PermissionDenied(f"{actor.login} may not change another practitioner's Google sync")
 
 
 def _practitioner(s: Session, practitioner_id: int) -> Staff:
@@ -129,10 +128,15 @@ def account_row(s: Session, practitioner_id: int) -> GoogleAccountRow | None:
 
 
 def _settings(s: Session, row: GoogleAccountRow) -> GoogleSettings:
-    cals = s.execute(
-        select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
-        .order_by(col(GoogleCalendarRow.role), col(GoogleCalendarRow.calendar_id))
-    ).scalars().all()
+    cals = (
+        s.execute(
+            select(GoogleCalendarRow)
+            .where(col(GoogleCalendarRow.account_id) == row.id)
+            .order_by(col(GoogleCalendarRow.role), col(GoogleCalendarRow.calendar_id))
+        )
+        .scalars()
+        .all()
+    )
     return GoogleSettings(
         practitioner=_practitioner(s, row.practitioner_id),
         mode=SyncMode(row.mode),
@@ -193,9 +197,11 @@ def connect(
         row.connected = True
         if identifier is not None:
             row.identifier = identifier.value
-        cals = s.execute(
-            select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
-        ).scalars().all()
+        cals = (
+            s.execute(select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id))
+            .scalars()
+            .all()
+        )
         target = None
         for c in cals:
             if c.calendar_id == calendar_id:
@@ -212,8 +218,9 @@ def connect(
         return _settings(s, row)
 
 
-def set_identifier(ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *,
-                   confirm_pii: bool = False) -> GoogleSettings:
+def set_identifier(
+    ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *, confirm_pii: bool = False
+) -> GoogleSettings:
     """How clients are named in pushed titles; every session is re-titled on the next sync."""
     require_manage(ctx.require_actor(), practitioner_id)
     mode = parse_identifier(mode) if isinstance(mode, str) else mode
@@ -234,8 +241,9 @@ def _require_account(s: Session, practitioner_id: int) -> GoogleAccountRow:
     return row
 
 
-def select_calendar(ctx: Context, practitioner_id: int, calendar_id: str, selected: bool, *,
-                    summary: str = "") -> GoogleSettings:
+def select_calendar(
+    ctx: Context, practitioner_id: int, calendar_id: str, selected: bool, *, summary: str = ""
+) -> GoogleSettings:
     """Choose (or stop) pulling a secondary calendar.
 
     Stopping keeps its events locally, still tied to its id; they are never pushed to another
@@ -244,19 +252,26 @@ def select_calendar(ctx: Context, practitioner_id: int, calendar_id: str, select
     require_manage(ctx.require_actor(), practitioner_id)
     with ctx.db.session() as s:
         row = _require_account(s, practitioner_id)
-        cal = s.execute(select(GoogleCalendarRow).where(
-            col(GoogleCalendarRow.account_id) == row.id,
-            col(GoogleCalendarRow.calendar_id) == calendar_id,
-        )).scalar_one_or_none()
+        cal = s.execute(
+            select(GoogleCalendarRow).where(
+                col(GoogleCalendarRow.account_id) == row.id,
+                col(GoogleCalendarRow.calendar_id) == calendar_id,
+            )
+        ).scalar_one_or_none()
         if cal is not None and cal.role == "default":
-            raise ValidationError("that is the default calendar; connect another one first",
-                                  field="calendar")
+            raise ValidationError(
+                "that is the default calendar; connect another one first", field="calendar"
+            )
         if cal is None:
             if not selected:
-                raise NotFoundError(f"calendar {calendar_id!r} is not one of the secondaries",
-                                    field="calendar")
-            cal = GoogleCalendarRow(account_id=row.id, calendar_id=calendar_id,  # type: ignore[arg-type]
-                                    role="secondary")
+                raise NotFoundError(
+                    f"calendar {calendar_id!r} is not one of the secondaries", field="calendar"
+                )
+            cal = GoogleCalendarRow(
+                account_id=row.id,
+                calendar_id=calendar_id,  # type: ignore[arg-type]
+                role="secondary",
+            )
             s.add(cal)
         cal.selected = selected
         if summary:
@@ -269,21 +284,31 @@ def select_calendar(ctx: Context, practitioner_id: int, calendar_id: str, select
 
 def _delete_google_origin(s: Session, account_id: int) -> int:
     """Remove every local event that came from Google, with its links. Returns how many."""
-    links = s.execute(select(GoogleLinkRow).where(
-        col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
-    )).scalars().all()
+    links = (
+        s.execute(
+            select(GoogleLinkRow).where(
+                col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+            )
+        )
+        .scalars()
+        .all()
+    )
     ids = {link.event_id for link in links if link.event_id is not None}
     if ids:
-        children = set(s.execute(
-            select(col(EventRow.id)).where(col(EventRow.series_id).in_(ids))  # type: ignore[union-attr]
-        ).scalars())
+        children = set(
+            s.execute(
+                select(col(EventRow.id)).where(col(EventRow.series_id).in_(ids))  # type: ignore[union-attr]
+            ).scalars()
+        )
         family = ids | {c for c in children if c is not None}
         s.execute(delete(ExdateRow).where(col(ExdateRow.series_id).in_(family)))  # type: ignore[attr-defined]
         s.execute(delete(EventRow).where(col(EventRow.series_id).in_(family)))  # type: ignore[union-attr]
         s.execute(delete(EventRow).where(col(EventRow.id).in_(family)))  # type: ignore[union-attr]
-    s.execute(delete(GoogleLinkRow).where(
-        col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
-    ))
+    s.execute(
+        delete(GoogleLinkRow).where(
+            col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+        )
+    )
     return len(ids)
 
 
@@ -303,10 +328,16 @@ def set_mode(
             removed = _delete_google_origin(s, row.id)
         else:
             # Everything is synced again: a full pull, and every link re-pushed (updates).
-            s.execute(update(GoogleLinkRow).where(col(GoogleLinkRow.account_id) == row.id)
-                      .values(local_hash=None))
-        s.execute(update(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
-                  .values(sync_token=None))
+            s.execute(
+                update(GoogleLinkRow)
+                .where(col(GoogleLinkRow.account_id) == row.id)
+                .values(local_hash=None)
+            )
+        s.execute(
+            update(GoogleCalendarRow)
+            .where(col(GoogleCalendarRow.account_id) == row.id)
+            .values(sync_token=None)
+        )
         row.mode = mode.value
         s.flush()
         return _settings(s, row), removed
@@ -321,8 +352,11 @@ def disconnect(ctx: Context, practitioner_id: int) -> None:
     with ctx.db.session() as s:
         row = _require_account(s, practitioner_id)
         row.connected = False
-        s.execute(update(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id)
-                  .values(sync_token=None))
+        s.execute(
+            update(GoogleCalendarRow)
+            .where(col(GoogleCalendarRow.account_id) == row.id)
+            .values(sync_token=None)
+        )
 
 
 def secondary_calendar_keys(ctx: Context) -> frozenset[tuple[int, str]]:

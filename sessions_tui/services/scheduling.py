@@ -32,8 +32,9 @@ def _check_refs(ctx: Context, event: Event) -> None:
         if event.practitioner_id is not None:
             row = s.get(StaffRow, event.practitioner_id)
             if row is None or "practitioner" not in row.roles.split(","):
-                raise NotFoundError(f"no practitioner with id {event.practitioner_id}",
-                                    field="practitioner")
+                raise NotFoundError(
+                    f"no practitioner with id {event.practitioner_id}", field="practitioner"
+                )
         if event.client_id is not None and s.get(ClientRow, event.client_id) is None:
             raise NotFoundError(f"unknown client id {event.client_id}", field="client")
         if event.location_id is not None and s.get(LocationRow, event.location_id) is None:
@@ -56,8 +57,15 @@ def insert_event_row(s: Session, ctx: Context, event: Event, uid: str | None = N
     of new events are made."""
     now = ctx.clock.now()
     row = queries.fill_row(
-        EventRow(uid=uid or event.uid or _new_uid(), created_at=now, updated_at=now,
-                 kind=event.kind.value, tzid=event.tzid, start_utc=now, end_utc=now),
+        EventRow(
+            uid=uid or event.uid or _new_uid(),
+            created_at=now,
+            updated_at=now,
+            kind=event.kind.value,
+            tzid=event.tzid,
+            start_utc=now,
+            end_utc=now,
+        ),
         event,
     )
     s.add(row)
@@ -130,8 +138,9 @@ def occurrences_in(
 ) -> list[Occurrence]:
     """Bare occurrences overlapping ``[start, end)``."""
     with ctx.db.read() as s:
-        return queries.window(s, start, end, display_tz=tz, practitioners=practitioner_ids,
-                              locations=location_ids)
+        return queries.window(
+            s, start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
+        )
 
 
 def agenda(
@@ -145,17 +154,36 @@ def agenda(
 ) -> list[AgendaItem]:
     """Occurrences in ``[start, end)`` with practitioner, client and location resolved."""
     with ctx.db.read() as s:
-        occ = queries.window(s, start, end, display_tz=tz, practitioners=practitioner_ids,
-                             locations=location_ids)
+        occ = queries.window(
+            s, start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
+        )
         staff_ids = {o.event.practitioner_id for o in occ if o.event.practitioner_id}
         client_ids = {o.event.client_id for o in occ if o.event.client_id}
         loc_ids = {o.event.location_id for o in occ if o.event.location_id}
-        staff = {r.id: queries.staff_from_row(r) for r in s.execute(
-            select(StaffRow).where(StaffRow.id.in_(staff_ids))).scalars()} if staff_ids else {}  # type: ignore[union-attr]
-        clients = {r.id: queries.client_from_row(r) for r in s.execute(
-            select(ClientRow).where(ClientRow.id.in_(client_ids))).scalars()} if client_ids else {}  # type: ignore[union-attr]
-        locs = {r.id: queries.location_from_row(r) for r in s.execute(
-            select(LocationRow).where(LocationRow.id.in_(loc_ids))).scalars()} if loc_ids else {}  # type: ignore[union-attr]
+        staff = (
+            {
+                r.id: queries.staff_from_row(r)
+                for r in s.execute(select(StaffRow).where(StaffRow.id.in_(staff_ids))).scalars()
+            }
+            if staff_ids
+            else {}
+        )  # type: ignore[union-attr]
+        clients = (
+            {
+                r.id: queries.client_from_row(r)
+                for r in s.execute(select(ClientRow).where(ClientRow.id.in_(client_ids))).scalars()
+            }
+            if client_ids
+            else {}
+        )  # type: ignore[union-attr]
+        locs = (
+            {
+                r.id: queries.location_from_row(r)
+                for r in s.execute(select(LocationRow).where(LocationRow.id.in_(loc_ids))).scalars()
+            }
+            if loc_ids
+            else {}
+        )  # type: ignore[union-attr]
     return assemble(occ, staff, clients, locs)
 
 
@@ -188,7 +216,16 @@ def session_event(
     )
 
 
-def all_day_event(title: str, first: date, days: int, *, practitioner_id: int | None,
-                  busy: bool, tzid: str) -> Event:
-    return Event(kind=EventKind.OTHER, title=title, start=first, end=first + timedelta(days=days),
-                 all_day=True, busy=busy, tzid=tzid, practitioner_id=practitioner_id)
+def all_day_event(
+    title: str, first: date, days: int, *, practitioner_id: int | None, busy: bool, tzid: str
+) -> Event:
+    return Event(
+        kind=EventKind.OTHER,
+        title=title,
+        start=first,
+        end=first + timedelta(days=days),
+        all_day=True,
+        busy=busy,
+        tzid=tzid,
+        practitioner_id=practitioner_id,
+    )

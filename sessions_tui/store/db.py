@@ -136,15 +136,17 @@ def make_engine(url: str) -> Engine:
 
         def register(dbapi_connection: Any, _record: Any) -> None:
             # The audit triggers call sessions_actor() to name who made a change.
-            dbapi_connection.create_function("sessions_actor", 0, lambda: actor.login,
-                                             deterministic=False)
+            dbapi_connection.create_function(
+                "sessions_actor", 0, lambda: actor.login, deterministic=False
+            )
 
         event.listen(engine, "connect", register)
     elif engine.dialect.name == "postgresql":
 
         def begin(conn: Any) -> None:
-            conn.exec_driver_sql("SELECT set_config('sessions_tui.actor', %s, true)",
-                                 (actor.login or "",))
+            conn.exec_driver_sql(
+                "SELECT set_config('sessions_tui.actor', %s, true)", (actor.login or "",)
+            )
 
         event.listen(engine, "begin", begin)
     return engine

@@ -124,8 +124,9 @@ class FastReader:
     def _factory(self, table: str) -> Callable[[sqlite3.Cursor, tuple[Any, ...]], Any]:
         types = self._types.get(table)
         if types is None:
-            types = {r[1]: str(r[2]).upper() for r in self.conn.execute(
-                f"PRAGMA table_info({table})")}
+            types = {
+                r[1]: str(r[2]).upper() for r in self.conn.execute(f"PRAGMA table_info({table})")
+            }
             self._types[table] = types
         cache: dict[tuple[str, ...], tuple[type, list[Callable[[Any], Any] | None]]] = {}
 
@@ -139,8 +140,7 @@ class FastReader:
             cls, convs = made
             row = cls.__new__(cls)
             for name, conv, value in zip(names, convs, values, strict=True):
-                setattr(row, name, conv(value) if conv is not None and value is not None
-                        else value)
+                setattr(row, name, conv(value) if conv is not None and value is not None else value)
             return row
 
         return factory
@@ -164,13 +164,17 @@ class FastReader:
 
     @_locked
     def staff(self) -> list[Staff]:
-        return [rows.staff_from_row(r) for r in
-                self._select("staff", "SELECT * FROM staff ORDER BY name")]
+        return [
+            rows.staff_from_row(r)
+            for r in self._select("staff", "SELECT * FROM staff ORDER BY name")
+        ]
 
     @_locked
     def locations(self) -> list[Location]:
-        return [rows.location_from_row(r) for r in
-                self._select("location", "SELECT * FROM location ORDER BY name")]
+        return [
+            rows.location_from_row(r)
+            for r in self._select("location", "SELECT * FROM location ORDER BY name")
+        ]
 
     @_locked
     def settings(self) -> PracticeSettings:
@@ -202,8 +206,9 @@ class FastReader:
         return self._select(table, f"SELECT * FROM {table} WHERE id IN ({marks})", sorted(ids))
 
     @_locked
-    def people_and_places(self, staff_ids: set[int], client_ids: set[int], location_ids: set[int]
-                          ) -> tuple[dict[int, Staff], dict[int, Client], dict[int, Location]]:
+    def people_and_places(
+        self, staff_ids: set[int], client_ids: set[int], location_ids: set[int]
+    ) -> tuple[dict[int, Staff], dict[int, Client], dict[int, Location]]:
         return (
             {r.id: rows.staff_from_row(r) for r in self._by_ids("staff", staff_ids)},
             {r.id: rows.client_from_row(r) for r in self._by_ids("client", client_ids)},
@@ -225,7 +230,8 @@ class FastReader:
         """As :func:`sessions_tui.store.queries.window`, with the same index range scans."""
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         max_span = self.conn.execute(
-            "SELECT max(span_s) FROM event WHERE is_series = 0").fetchone()[0]
+            "SELECT max(span_s) FROM event WHERE is_series = 0"
+        ).fetchone()[0]
         lower = start - timedelta(seconds=int(max_span or 0))
         extra = ""
         extra_params: list[Any] = []

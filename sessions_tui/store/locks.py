@@ -83,5 +83,9 @@ class PracticeLock:
         from sessions_tui.store.tables import LockRow
 
         with self.db.session() as s:
-            s.execute(delete(LockRow).where(LockRow.name == self.name,  # type: ignore[arg-type]
-                                            LockRow.holder == self.holder))
+            s.execute(
+                delete(LockRow).where(
+                    LockRow.name == self.name,  # type: ignore[arg-type]
+                    LockRow.holder == self.holder,
+                )
+            )

@@ -126,7 +126,10 @@ def expand_window(
         keys = skip.get(row.id, ())
         result.extend(
             occurrences(
-                row_to_event(row), start, end, display_tz=display_tz,
+                row_to_event(row),
+                start,
+                end,
+                display_tz=display_tz,
                 skip=[parse_recurrence_key(k) for k in keys],
             )
         )

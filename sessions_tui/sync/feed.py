@@ -67,7 +67,8 @@ class FeedApp:
     # Building a body is CPU-bound (the GIL runs one at a time anyway); letting every request
     # thread build at once would only hold every pooled connection and starve lookups.
     _renders: threading.BoundedSemaphore = field(
-        default_factory=lambda: threading.BoundedSemaphore(4))
+        default_factory=lambda: threading.BoundedSemaphore(4)
+    )
 
     def render(self, feed: FeedSettings) -> _Entry:
         """The current body of ``feed``: from the cache when its fingerprint still holds."""
@@ -76,8 +77,7 @@ class FeedApp:
 
     def _render(self, feed: FeedSettings) -> _Entry:
         with self.db.session() as s:
-            state: FeedState = feed_state(s, feed.practitioner_id, feed.identifier,
-                                          feed.updated_at)
+            state: FeedState = feed_state(s, feed.practitioner_id, feed.identifier, feed.updated_at)
             with self._lock:
                 cached = self._entries.get(feed.practitioner_id)
             if self.cache and cached is not None and cached.state_key == state.key:
@@ -85,8 +85,9 @@ class FeedApp:
             person_row = s.get(StaffRow, feed.practitioner_id)
             assert person_row is not None
             now = self.clock.now()
-            cal = build_calendar(s, practitioner=staff_from_row(person_row),
-                                 identifier=feed.identifier, now=now)
+            cal = build_calendar(
+                s, practitioner=staff_from_row(person_row), identifier=feed.identifier, now=now
+            )
             body = bytes(cal.to_ical())
         etag = '"' + hashlib.sha256(repr(state.key).encode()).hexdigest()[:32] + '"'
         last_modified = state.last_modified or now
@@ -185,8 +186,14 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def _log(self, status: int, size: int, started: float) -> None:
         # Never the path: it holds the secret token.
-        log.info('%s "%s /feeds/<token>.ics" %d %d %.1fms', self.address_string(),
-                 self.command, status, size, (time.perf_counter() - started) * 1000)
+        log.info(
+            '%s "%s /feeds/<token>.ics" %d %d %.1fms',
+            self.address_string(),
+            self.command,
+            status,
+            size,
+            (time.perf_counter() - started) * 1000,
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the stdlib's log line, which would print the token in the path."""
@@ -199,8 +206,9 @@ class FeedServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def make_server(db: Database, clock: Clock, host: str = "127.0.0.1", port: int = 8765, *,
-                cache: bool = True) -> FeedServer:
+def make_server(
+    db: Database, clock: Clock, host: str = "127.0.0.1", port: int = 8765, *, cache: bool = True
+) -> FeedServer:
     """A ready (bound, not yet serving) feed server; ``port=0`` picks a free port."""
     app = FeedApp(db, clock, cache=cache)
     handler = type("BoundFeedHandler", (FeedHandler,), {"app": app})

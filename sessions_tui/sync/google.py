@@ -116,8 +116,10 @@ class SyncReport:
     messages: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"pushed {self.pushed}, pulled {self.pulled}, deleted {self.deleted}, "
-                f"conflicts {self.conflicts}, errors {self.errors}")
+        return (
+            f"pushed {self.pushed}, pulled {self.pulled}, deleted {self.deleted}, "
+            f"conflicts {self.conflicts}, errors {self.errors}"
+        )
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,14 @@ def build_service(endpoint: str | None, credentials: Any = None, *, timeout: flo
     if credentials is None:
         raise SyncAuthError("not signed in to Google: run `sessions-tui google connect`")
     http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
-    return build("calendar", "v3", http=http, static_discovery=True, cache_discovery=False,
-                 client_options=options or None)
+    return build(
+        "calendar",
+        "v3",
+        http=http,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options=options or None,
+    )
 
 
 # --- mapping --------------------------------------------------------------------------------
@@ -211,8 +219,11 @@ def instance_suffix(rid: Instant) -> str:
 
 
 def _utc_text(value: str) -> str:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+    return (
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        .astimezone(UTC)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
 
 def _exdate_line(value: Instant) -> str:
@@ -235,15 +246,17 @@ def body_for(event: Event, title: str, *, mine: bool) -> dict[str, Any]:
         assert isinstance(event.start, datetime)
         assert isinstance(event.end, datetime)
         tz = zone(event.tzid)
-        body["start"] = {"dateTime": event.start.astimezone(tz).isoformat(),
-                         "timeZone": event.tzid}
+        body["start"] = {"dateTime": event.start.astimezone(tz).isoformat(), "timeZone": event.tzid}
         body["end"] = {"dateTime": event.end.astimezone(tz).isoformat(), "timeZone": event.tzid}
     if event.rrule:
-        body["recurrence"] = ["RRULE:" + event.rrule,
-                              *sorted(_exdate_line(x) for x in event.exdates)]
+        body["recurrence"] = [
+            "RRULE:" + event.rrule,
+            *sorted(_exdate_line(x) for x in event.exdates),
+        ]
     if mine and event.uid:
-        body["extendedProperties"] = {"private": {PROP_APP: "1", PROP_UID: event.uid,
-                                                  PROP_KIND: event.kind.value}}
+        body["extendedProperties"] = {
+            "private": {PROP_APP: "1", PROP_UID: event.uid, PROP_KIND: event.kind.value}
+        }
     return body
 
 
@@ -296,8 +309,14 @@ def _parse_exdate(line: str, tzid: str) -> list[Instant]:
     return out
 
 
-def event_from_item(item: Mapping[str, Any], *, calendar_id: str, practitioner_id: int,
-                    default_tz: str, base: Event | None = None) -> Event:
+def event_from_item(
+    item: Mapping[str, Any],
+    *,
+    calendar_id: str,
+    practitioner_id: int,
+    default_tz: str,
+    base: Event | None = None,
+) -> Event:
     """The local version of a Google event (an *other* event unless ``base`` is a session).
 
     With ``base`` (the linked local event), fields Google does not carry are kept; a client
@@ -317,13 +336,27 @@ def event_from_item(item: Mapping[str, Any], *, calendar_id: str, practitioner_i
             exdates.update(_parse_exdate(line, tzid))
     busy = item.get("transparency", "opaque") != "transparent"
     if base is None:
-        ev = Event(kind=EventKind.OTHER, title=(item.get("summary") or "").strip() or "(no title)",
-                   start=start, end=end, tzid=tzid, all_day=all_day, busy=busy,
-                   practitioner_id=practitioner_id, source_calendar=calendar_id, rrule=rrule,
-                   exdates=frozenset(exdates))
+        ev = Event(
+            kind=EventKind.OTHER,
+            title=(item.get("summary") or "").strip() or "(no title)",
+            start=start,
+            end=end,
+            tzid=tzid,
+            all_day=all_day,
+            busy=busy,
+            practitioner_id=practitioner_id,
+            source_calendar=calendar_id,
+            rrule=rrule,
+            exdates=frozenset(exdates),
+        )
     else:
-        changes: dict[str, Any] = {"start": start, "end": end, "all_day": all_day, "tzid": tzid,
-                                   "busy": busy}
+        changes: dict[str, Any] = {
+            "start": start,
+            "end": end,
+            "all_day": all_day,
+            "tzid": tzid,
+            "busy": busy,
+        }
         if base.kind is EventKind.OTHER:
             changes["title"] = (item.get("summary") or "").strip() or "(no title)"
         if base.rrule is not None or base.series_id is None:
@@ -432,8 +465,10 @@ class SyncEngine:
         error: str | None = None
         try:
             if self.mode is SyncMode.TWO_WAY:
-                order = [self.default_calendar,
-                         *sorted(c for c in self.selected if c != self.default_calendar)]
+                order = [
+                    self.default_calendar,
+                    *sorted(c for c in self.selected if c != self.default_calendar),
+                ]
                 for cal_id in order:
                     if self._cancelled():
                         break
@@ -451,10 +486,17 @@ class SyncEngine:
         with self.db.session() as s:
             acc = account_row(s, self.practitioner_id)
             if acc is None or not acc.connected:
-                raise SyncError("Google sync is not connected for this practitioner: run "
-                                "`sessions-tui google connect`")
-            cals = s.execute(select(GoogleCalendarRow).where(
-                col(GoogleCalendarRow.account_id) == acc.id)).scalars().all()
+                raise SyncError(
+                    "Google sync is not connected for this practitioner: run "
+                    "`sessions-tui google connect`"
+                )
+            cals = (
+                s.execute(
+                    select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == acc.id)
+                )
+                .scalars()
+                .all()
+            )
             assert acc.id is not None
             self.account_id = acc.id
             self.mode = SyncMode(acc.mode)
@@ -462,8 +504,9 @@ class SyncEngine:
             self.calendars = {c.calendar_id: c for c in cals}
         default = [c for c in self.calendars.values() if c.role == "default"]
         if not default:
-            raise SyncError("no default Google calendar: run `sessions-tui google connect "
-                            "--calendar ID`")
+            raise SyncError(
+                "no default Google calendar: run `sessions-tui google connect --calendar ID`"
+            )
         self.default_calendar = default[0].calendar_id
         self.selected = {c.calendar_id for c in self.calendars.values() if c.selected}
 
@@ -502,14 +545,17 @@ class SyncEngine:
             if status in RETRYABLE or (status == 403 and _is_rate_limit(exc)):
                 raise SyncTransientError(
                     f"Google is busy or rate limiting (HTTP {status}); will retry later",
-                    quota=status in (403, 429)) from None
+                    quota=status in (403, 429),
+                ) from None
             if status == 401:
-                raise SyncAuthError("Google refused the saved sign-in: run "
-                                    "`sessions-tui google connect` again") from None
+                raise SyncAuthError(
+                    "Google refused the saved sign-in: run `sessions-tui google connect` again"
+                ) from None
             raise
         except _transport_errors() as exc:
-            raise SyncTransientError(f"cannot reach Google ({exc.__class__.__name__}); "
-                                     "will retry later") from None
+            raise SyncTransientError(
+                f"cannot reach Google ({exc.__class__.__name__}); will retry later"
+            ) from None
 
     # --- pull ----------------------------------------------------------------------------
 
@@ -517,9 +563,12 @@ class SyncEngine:
         from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
 
         with self.db.session() as s:
-            token = s.execute(select(col(GoogleCalendarRow.sync_token)).where(
-                col(GoogleCalendarRow.account_id) == self.account_id,
-                col(GoogleCalendarRow.calendar_id) == cal_id)).scalar_one_or_none()
+            token = s.execute(
+                select(col(GoogleCalendarRow.sync_token)).where(
+                    col(GoogleCalendarRow.account_id) == self.account_id,
+                    col(GoogleCalendarRow.calendar_id) == cal_id,
+                )
+            ).scalar_one_or_none()
         page_token: str | None = None
         deferred: list[dict[str, Any]] = []
         done = 0
@@ -547,8 +596,9 @@ class SyncEngine:
                     token, page_token, deferred = None, None, []
                     self._save_token(cal_id, None)
                     continue
-                raise SyncError(f"cannot list Google calendar {cal_id}: HTTP "
-                                f"{exc.resp.status}") from None
+                raise SyncError(
+                    f"cannot list Google calendar {cal_id}: HTTP {exc.resp.status}"
+                ) from None
             default_tz = resp.get("timeZone") or default_tz
             items = resp.get("items", [])
             with self.db.session() as s:
@@ -570,18 +620,24 @@ class SyncEngine:
 
     def _save_token(self, cal_id: str, token: str | None) -> None:
         with self.db.session() as s:
-            row = s.execute(select(GoogleCalendarRow).where(
-                col(GoogleCalendarRow.account_id) == self.account_id,
-                col(GoogleCalendarRow.calendar_id) == cal_id)).scalar_one()
+            row = s.execute(
+                select(GoogleCalendarRow).where(
+                    col(GoogleCalendarRow.account_id) == self.account_id,
+                    col(GoogleCalendarRow.calendar_id) == cal_id,
+                )
+            ).scalar_one()
             row.sync_token = token
 
     def _prefetch(self, s: Session, cal_id: str, gids: list[str]) -> None:
         """Load the links of a page in one query; :meth:`_link` uses each one once."""
         self._prefetched = {}
         for i in range(0, len(gids), 500):
-            for link in s.execute(select(GoogleLinkRow).where(
+            for link in s.execute(
+                select(GoogleLinkRow).where(
                     col(GoogleLinkRow.calendar_id) == cal_id,
-                    col(GoogleLinkRow.google_event_id).in_(gids[i:i + 500]))).scalars():  # type: ignore[attr-defined]
+                    col(GoogleLinkRow.google_event_id).in_(gids[i : i + 500]),
+                )
+            ).scalars():  # type: ignore[attr-defined]
                 self._prefetched[(cal_id, link.google_event_id)] = link
         self._prefetched_ids = {(cal_id, g) for g in gids}
 
@@ -595,9 +651,11 @@ class SyncEngine:
             # Known from the page's one query; used once, as later steps may change it.
             self._prefetched_ids.discard(key)
             return self._prefetched.pop(key, None)
-        return s.execute(select(GoogleLinkRow).where(
-            col(GoogleLinkRow.calendar_id) == cal_id, col(GoogleLinkRow.google_event_id) == gid
-        )).scalar_one_or_none()
+        return s.execute(
+            select(GoogleLinkRow).where(
+                col(GoogleLinkRow.calendar_id) == cal_id, col(GoogleLinkRow.google_event_id) == gid
+            )
+        ).scalar_one_or_none()
 
     def _load(self, s: Session, event_id: int | None) -> tuple[EventRow, Event] | None:
         if event_id is None:
@@ -605,12 +663,14 @@ class SyncEngine:
         row = s.get(EventRow, event_id)
         if row is None:
             return None
-        keys = s.execute(select(col(ExdateRow.recurrence_key)).where(
-            col(ExdateRow.series_id) == row.id))
+        keys = s.execute(
+            select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
+        )
         return row, queries.row_to_event(row, keys.scalars().all())
 
-    def _apply(self, s: Session, cal_id: str, item: dict[str, Any], default_tz: str, *,
-               final: bool) -> bool:
+    def _apply(
+        self, s: Session, cal_id: str, item: dict[str, Any], default_tz: str, *, final: bool
+    ) -> bool:
         """Bring one Google item in; ``False`` to defer it (its master is not here yet)."""
         key = (cal_id, item.get("id", ""))
         known = self._prefetched.get(key)
@@ -628,8 +688,9 @@ class SyncEngine:
             log.warning("skipped Google event %s: %s", item.get("id"), exc)
             return True
 
-    def _apply_item(self, s: Session, cal_id: str, item: dict[str, Any], default_tz: str, *,
-                    final: bool) -> bool:
+    def _apply_item(
+        self, s: Session, cal_id: str, item: dict[str, Any], default_tz: str, *, final: bool
+    ) -> bool:
         gid = item["id"]
         cancelled = item.get("status") == "cancelled"
         link = self._link(s, cal_id, gid)
@@ -639,7 +700,8 @@ class SyncEngine:
             uid = ((item.get("extendedProperties") or {}).get("private") or {}).get(PROP_UID)
             if uid:
                 row = s.execute(
-                    select(EventRow).where(col(EventRow.uid) == uid)).scalar_one_or_none()
+                    select(EventRow).where(col(EventRow.uid) == uid)
+                ).scalar_one_or_none()
                 if row is not None:
                     # Made here by a run that died before linking it: adopt, never duplicate.
                     if not cancelled:
@@ -648,8 +710,12 @@ class SyncEngine:
                 # Made by another practice database: an ordinary Google event here.
             if cancelled:
                 return True
-            ev = event_from_item(item, calendar_id=cal_id, practitioner_id=self.practitioner_id,
-                                 default_tz=default_tz)
+            ev = event_from_item(
+                item,
+                calendar_id=cal_id,
+                practitioner_id=self.practitioner_id,
+                default_tz=default_tz,
+            )
             cal_tag = hashlib.sha1(cal_id.encode()).hexdigest()[:10]
             row = self._insert(s, ev, uid=f"google-{gid}-{cal_tag}")
             new = self._new_link(s, cal_id, gid, row.id, "google", item, default_tz)
@@ -665,8 +731,16 @@ class SyncEngine:
         self._apply_linked(s, cal_id, item, link, row, ev, default_tz)
         return True
 
-    def _apply_linked(self, s: Session, cal_id: str, item: dict[str, Any], link: GoogleLinkRow,
-                      row: EventRow, ev: Event, default_tz: str) -> None:
+    def _apply_linked(
+        self,
+        s: Session,
+        cal_id: str,
+        item: dict[str, Any],
+        link: GoogleLinkRow,
+        row: EventRow,
+        ev: Event,
+        default_tz: str,
+    ) -> None:
         if item.get("etag") == link.etag:
             return  # our own write coming back
         cancelled = item.get("status") == "cancelled"
@@ -688,21 +762,38 @@ class SyncEngine:
         if local_hash != link.local_hash and link.local_hash is not None:
             self.report.conflicts += 1
             keep_local = ev.is_session or _newer_local(row.updated_at, item.get("updated"))
-            log.info("conflict on event %s (Google %s): keeping the %s version", ev.id,
-                     item["id"], "local" if keep_local else "Google")
+            log.info(
+                "conflict on event %s (Google %s): keeping the %s version",
+                ev.id,
+                item["id"],
+                "local" if keep_local else "Google",
+            )
             if keep_local:
                 link.etag = item.get("etag")  # the push overwrites Google with If-Match
                 return
-        new = event_from_item(item, calendar_id=cal_id, practitioner_id=self.practitioner_id,
-                              default_tz=default_tz, base=ev)
+        new = event_from_item(
+            item,
+            calendar_id=cal_id,
+            practitioner_id=self.practitioner_id,
+            default_tz=default_tz,
+            base=ev,
+        )
         self._save(s, row, new)
         link.etag = item.get("etag")
         # A session's edited title differs from ours: the hash differs, so it is pushed back.
         link.local_hash = remote_hash if ev.is_session else self._local_hash(s, row, default_tz)
         self.report.pulled += 1
 
-    def _apply_exception(self, s: Session, cal_id: str, item: dict[str, Any],
-                         link: GoogleLinkRow | None, default_tz: str, *, final: bool) -> bool:
+    def _apply_exception(
+        self,
+        s: Session,
+        cal_id: str,
+        item: dict[str, Any],
+        link: GoogleLinkRow | None,
+        default_tz: str,
+        *,
+        final: bool,
+    ) -> bool:
         master_link = self._link(s, cal_id, item["recurringEventId"])
         loaded_master = self._load(s, master_link.event_id) if master_link else None
         if loaded_master is None:
@@ -720,38 +811,65 @@ class SyncEngine:
                     s.delete(link)
                 return True
             row, ev = loaded
-            if cancelled and item.get("etag") != link.etag and not (
-                    ev.is_session and (ev.notes_completed or ev.is_cancelled)):
+            if (
+                cancelled
+                and item.get("etag") != link.etag
+                and not (ev.is_session and (ev.notes_completed or ev.is_cancelled))
+            ):
                 self._cancel_occurrence(s, mrow.id, key, row)
                 s.delete(link)
                 self.report.deleted += 1
                 return True
             self._apply_linked(s, cal_id, item, link, row, ev, default_tz)
             return True
-        override = s.execute(select(EventRow).where(
-            col(EventRow.series_id) == mrow.id, col(EventRow.recurrence_key) == key,
-        )).scalar_one_or_none()
+        override = s.execute(
+            select(EventRow).where(
+                col(EventRow.series_id) == mrow.id,
+                col(EventRow.recurrence_key) == key,
+            )
+        ).scalar_one_or_none()
         if cancelled:
             if override is not None:
                 oev = queries.row_to_event(override)
                 if oev.is_session and (oev.notes_completed or oev.is_cancelled):
                     return True  # kept; the push restores the instance
-            exists = s.execute(select(ExdateRow).where(
-                col(ExdateRow.series_id) == mrow.id, col(ExdateRow.recurrence_key) == key)).first()
+            exists = s.execute(
+                select(ExdateRow).where(
+                    col(ExdateRow.series_id) == mrow.id, col(ExdateRow.recurrence_key) == key
+                )
+            ).first()
             if exists is None or override is not None:
                 self._cancel_occurrence(s, mrow.id, key, override)
                 self.report.deleted += 1
             return True
         if override is not None:
-            self._new_link(s, cal_id, item["id"], override.id, master_link.origin, item,
-                           default_tz)
+            self._new_link(s, cal_id, item["id"], override.id, master_link.origin, item, default_tz)
             return True
-        base = replace(master, id=None, uid=None, rrule=None, series_id=master.id,
-                       recurrence_id=rid, exdates=frozenset(), sequence=0, version=1)
-        ev = event_from_item(item, calendar_id=cal_id, practitioner_id=self.practitioner_id,
-                             default_tz=default_tz, base=base)
-        ev = replace(ev, series_id=master.id, recurrence_id=rid, rrule=None,
-                     source_calendar=master.source_calendar)
+        base = replace(
+            master,
+            id=None,
+            uid=None,
+            rrule=None,
+            series_id=master.id,
+            recurrence_id=rid,
+            exdates=frozenset(),
+            sequence=0,
+            version=1,
+        )
+        ev = event_from_item(
+            item,
+            calendar_id=cal_id,
+            practitioner_id=self.practitioner_id,
+            default_tz=default_tz,
+            base=base,
+        )
+        ev = replace(
+            ev,
+            series_id=master.id,
+            recurrence_id=rid,
+            rrule=None,
+            source_calendar=master.source_calendar,
+        )
         row = self._insert(s, ev, uid=f"{master.uid}#{key}")
         new = self._new_link(s, cal_id, item["id"], row.id, master_link.origin, item, default_tz)
         if master.is_session:
@@ -761,39 +879,70 @@ class SyncEngine:
         self.report.pulled += 1
         return True
 
-    def _cancel_occurrence(self, s: Session, master_id: int, key: str,
-                           override: EventRow | None) -> None:
+    def _cancel_occurrence(
+        self, s: Session, master_id: int, key: str, override: EventRow | None
+    ) -> None:
         if override is not None:
             s.delete(override)
             s.flush()
-        exists = s.execute(select(ExdateRow).where(
-            col(ExdateRow.series_id) == master_id, col(ExdateRow.recurrence_key) == key)).first()
+        exists = s.execute(
+            select(ExdateRow).where(
+                col(ExdateRow.series_id) == master_id, col(ExdateRow.recurrence_key) == key
+            )
+        ).first()
         if exists is None:
             s.add(ExdateRow(series_id=master_id, recurrence_key=key))
         mrow = s.get(EventRow, master_id)
         if mrow is not None:
             mrow.updated_at = self.clock.now()
 
-    def _new_link(self, s: Session, cal_id: str, gid: str, event_id: int | None, origin: str,
-                  item: Mapping[str, Any], default_tz: str) -> GoogleLinkRow:
-        link = GoogleLinkRow(account_id=self.account_id, event_id=event_id, calendar_id=cal_id,
-                             google_event_id=gid, etag=item.get("etag"),
-                             local_hash=content_hash(item, default_tz), origin=origin,
-                             synced_at=self.clock.now())
+    def _new_link(
+        self,
+        s: Session,
+        cal_id: str,
+        gid: str,
+        event_id: int | None,
+        origin: str,
+        item: Mapping[str, Any],
+        default_tz: str,
+    ) -> GoogleLinkRow:
+        link = GoogleLinkRow(
+            account_id=self.account_id,
+            event_id=event_id,
+            calendar_id=cal_id,
+            google_event_id=gid,
+            etag=item.get("etag"),
+            local_hash=content_hash(item, default_tz),
+            origin=origin,
+            synced_at=self.clock.now(),
+        )
         s.add(link)
         s.flush()
         return link
 
     def _insert(self, s: Session, ev: Event, *, uid: str) -> EventRow:
         now = self.clock.now()
-        row = queries.fill_row(EventRow(uid=uid, created_at=now, updated_at=now,
-                                        kind=ev.kind.value, tzid=ev.tzid, start_utc=now,
-                                        end_utc=now), ev)
+        row = queries.fill_row(
+            EventRow(
+                uid=uid,
+                created_at=now,
+                updated_at=now,
+                kind=ev.kind.value,
+                tzid=ev.tzid,
+                start_utc=now,
+                end_utc=now,
+            ),
+            ev,
+        )
         s.add(row)
         s.flush()
         for x in ev.exdates:
-            s.add(ExdateRow(series_id=row.id,  # type: ignore[arg-type]
-                            recurrence_key=queries.recurrence_key(x)))
+            s.add(
+                ExdateRow(
+                    series_id=row.id,  # type: ignore[arg-type]
+                    recurrence_key=queries.recurrence_key(x),
+                )
+            )
         s.flush()
         return row
 
@@ -802,8 +951,11 @@ class SyncEngine:
         row.version += 1
         row.sequence += 1
         row.updated_at = self.clock.now()
-        have = set(s.execute(select(col(ExdateRow.recurrence_key)).where(
-            col(ExdateRow.series_id) == row.id)).scalars())
+        have = set(
+            s.execute(
+                select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
+            ).scalars()
+        )
         for x in ev.exdates:
             key = queries.recurrence_key(x)
             if key not in have:
@@ -828,8 +980,10 @@ class SyncEngine:
         if ids:
             for r in s.execute(select(ClientRow).where(col(ClientRow.id).in_(ids))).scalars():  # type: ignore[union-attr]
                 clients[r.id] = queries.client_from_row(r)
-        return {cid: client_label(c, self.identifier, internal_ids=settings.internal_ids)  # type: ignore[misc]
-                for cid, c in clients.items()}
+        return {
+            cid: client_label(c, self.identifier, internal_ids=settings.internal_ids)  # type: ignore[misc]
+            for cid, c in clients.items()
+        }
 
     def _title(self, ev: Event, labels: Mapping[int, str]) -> str:
         if not ev.is_session:
@@ -844,8 +998,14 @@ class SyncEngine:
         loaded = self._load(s, row.id)
         assert loaded is not None
         ev = loaded[1]
-        origin = s.execute(select(col(GoogleLinkRow.origin)).where(
-            col(GoogleLinkRow.event_id) == row.id)).scalars().first() or "local"
+        origin = (
+            s.execute(
+                select(col(GoogleLinkRow.origin)).where(col(GoogleLinkRow.event_id) == row.id)
+            )
+            .scalars()
+            .first()
+            or "local"
+        )
         return content_hash(self._body(ev, self._titles(s, [ev]), origin), default_tz)
 
     # --- push ----------------------------------------------------------------------------
@@ -854,15 +1014,26 @@ class SyncEngine:
         """What the push would send now (also the pending-changes count)."""
         plan = _Plan()
         with self.db.session() as s:
-            rows = s.execute(select(EventRow).where(
-                col(EventRow.practitioner_id) == self.practitioner_id)).scalars().all()
+            rows = (
+                s.execute(
+                    select(EventRow).where(col(EventRow.practitioner_id) == self.practitioner_id)
+                )
+                .scalars()
+                .all()
+            )
             ids = [r.id for r in rows]
             exd: dict[int, list[str]] = {}
             for sid, key in s.execute(
-                    select(col(ExdateRow.series_id), col(ExdateRow.recurrence_key))):
+                select(col(ExdateRow.series_id), col(ExdateRow.recurrence_key))
+            ):
                 exd.setdefault(sid, []).append(key)
-            links = s.execute(select(GoogleLinkRow).where(
-                col(GoogleLinkRow.account_id) == self.account_id)).scalars().all()
+            links = (
+                s.execute(
+                    select(GoogleLinkRow).where(col(GoogleLinkRow.account_id) == self.account_id)
+                )
+                .scalars()
+                .all()
+            )
             by_event = {link.event_id: link for link in links}
             events = {r.id: queries.row_to_event(r, exd.get(r.id or -1, ())) for r in rows}
             labels = self._titles(s, events.values())
@@ -871,8 +1042,19 @@ class SyncEngine:
         for old in links:
             gone = old.event_id is None or old.event_id not in present
             if gone and old.calendar_id in self.selected:
-                plan.first.append(_Op("delete", old.calendar_id, old.google_event_id, None,
-                                      old.id, None, old.etag, None, old.origin))
+                plan.first.append(
+                    _Op(
+                        "delete",
+                        old.calendar_id,
+                        old.google_event_id,
+                        None,
+                        old.id,
+                        None,
+                        old.etag,
+                        None,
+                        old.origin,
+                    )
+                )
         for eid, ev in events.items():
             assert eid is not None
             link = by_event.get(eid)
@@ -896,13 +1078,28 @@ class SyncEngine:
                     if master is None or master.source_calendar:
                         continue  # a Google master not linked yet: next run
                     base, mcal = google_id(uid_of[ev.series_id]), cal
-                gid = (link.google_event_id if link
-                       else f"{base}_{instance_suffix(ev.recurrence_id)}")
-                plan.second.append(_Op("patch", mcal, gid, body, link.id if link else None, eid,
-                                       link.etag if link else None, h, origin))
+                gid = (
+                    link.google_event_id if link else f"{base}_{instance_suffix(ev.recurrence_id)}"
+                )
+                plan.second.append(
+                    _Op(
+                        "patch",
+                        mcal,
+                        gid,
+                        body,
+                        link.id if link else None,
+                        eid,
+                        link.etag if link else None,
+                        h,
+                        origin,
+                    )
+                )
             elif link is not None:
-                plan.first.append(_Op("patch", cal, link.google_event_id, body, link.id, eid,
-                                      link.etag, h, origin))
+                plan.first.append(
+                    _Op(
+                        "patch", cal, link.google_event_id, body, link.id, eid, link.etag, h, origin
+                    )
+                )
             else:
                 gid = google_id(uid_of[eid])
                 plan.first.append(_Op("insert", cal, gid, dict(body, id=gid), None, eid, None, h))
@@ -918,8 +1115,7 @@ class SyncEngine:
         if op.kind == "insert":
             req = events.insert(calendarId=op.calendar_id, body=op.body)
         elif op.kind == "patch":
-            req = events.patch(calendarId=op.calendar_id, eventId=op.google_event_id,
-                               body=op.body)
+            req = events.patch(calendarId=op.calendar_id, eventId=op.google_event_id, body=op.body)
         else:
             req = events.delete(calendarId=op.calendar_id, eventId=op.google_event_id)
         if op.etag and op.kind == "patch":
@@ -934,10 +1130,11 @@ class SyncEngine:
         while queue:
             if self._cancelled():
                 return
-            chunk, queue = queue[: self.batch_size], queue[self.batch_size:]
+            chunk, queue = queue[: self.batch_size], queue[self.batch_size :]
             results: dict[str, tuple[Any, Any]] = {}
-            batch = BatchHttpRequest(callback=functools.partial(_collect, results),
-                                     batch_uri=batch_uri(self.api_root))
+            batch = BatchHttpRequest(
+                callback=functools.partial(_collect, results), batch_uri=batch_uri(self.api_root)
+            )
             for i, op in enumerate(chunk):
                 batch.add(self._request_for(op), request_id=str(i))
             self._execute_batch(batch)
@@ -970,12 +1167,16 @@ class SyncEngine:
                 self._forget_prefetch()
             for op, exc in followups:
                 self._follow_up(op, exc)
-            self._progress(SyncProgress("push", self.default_calendar,
-                                        self.report.pushed + self.report.deleted))
+            self._progress(
+                SyncProgress(
+                    "push", self.default_calendar, self.report.pushed + self.report.deleted
+                )
+            )
             if retry:
                 if max(op.attempts for op in retry) > self.num_retries:
-                    raise SyncTransientError("Google keeps rate limiting or failing writes; "
-                                             "will retry later", quota=True)
+                    raise SyncTransientError(
+                        "Google keeps rate limiting or failing writes; will retry later", quota=True
+                    )
                 round_no += 1
                 self.sleep(min(32.0, self.rand() * 2 ** min(round_no, 5)))
                 queue = retry + queue
@@ -990,13 +1191,15 @@ class SyncEngine:
                 return
             except HttpError as exc:
                 if exc.resp.status not in RETRYABLE and not (
-                        exc.resp.status == 403 and _is_rate_limit(exc)):
-                    raise SyncError(f"Google refused a batch request: HTTP {exc.resp.status}"
-                                    ) from None
+                    exc.resp.status == 403 and _is_rate_limit(exc)
+                ):
+                    raise SyncError(
+                        f"Google refused a batch request: HTTP {exc.resp.status}"
+                    ) from None
             except _transport_errors():
                 pass
             if attempt < self.num_retries:
-                self.sleep(self.rand() * 2 ** attempt)
+                self.sleep(self.rand() * 2**attempt)
         raise SyncTransientError("cannot reach Google or it keeps failing; will retry later")
 
     def _done(self, s: Session, op: _Op, resp: Mapping[str, Any] | None) -> None:
@@ -1011,8 +1214,12 @@ class SyncEngine:
         if link is None:
             link = self._link(s, op.calendar_id, op.google_event_id)
         if link is None:
-            link = GoogleLinkRow(account_id=self.account_id, calendar_id=op.calendar_id,
-                                 google_event_id=op.google_event_id, origin=op.origin)
+            link = GoogleLinkRow(
+                account_id=self.account_id,
+                calendar_id=op.calendar_id,
+                google_event_id=op.google_event_id,
+                origin=op.origin,
+            )
             s.add(link)
         link.event_id = op.event_id
         link.etag = resp.get("etag")
@@ -1030,12 +1237,17 @@ class SyncEngine:
         try:
             if op.kind == "insert" and status == 409:
                 # Made by an earlier run that died before recording it: adopt it.
-                current = self._execute(events.get(calendarId=op.calendar_id,
-                                                   eventId=op.google_event_id))
+                current = self._execute(
+                    events.get(calendarId=op.calendar_id, eventId=op.google_event_id)
+                )
                 body = {k: v for k, v in (op.body or {}).items() if k != "id"}
-                resp = self._execute(events.update(calendarId=op.calendar_id,
-                                                   eventId=op.google_event_id,
-                                                   body=dict(current, **body)))
+                resp = self._execute(
+                    events.update(
+                        calendarId=op.calendar_id,
+                        eventId=op.google_event_id,
+                        body=dict(current, **body),
+                    )
+                )
             elif op.kind == "patch" and status == 412:
                 resp = self._resolve_stale(op)
                 if resp is None:
@@ -1048,13 +1260,13 @@ class SyncEngine:
                 return
             else:
                 self.report.errors += 1
-                log.warning("Google refused %s of %s: HTTP %s", op.kind, op.google_event_id,
-                            status)
+                log.warning("Google refused %s of %s: HTTP %s", op.kind, op.google_event_id, status)
                 return
         except HttpError as again:
             self.report.errors += 1
-            log.warning("Google refused %s of %s: HTTP %s", op.kind, op.google_event_id,
-                        again.resp.status)
+            log.warning(
+                "Google refused %s of %s: HTTP %s", op.kind, op.google_event_id, again.resp.status
+            )
             return
         with self.db.session() as s:
             self._done(s, op, resp)
@@ -1070,8 +1282,12 @@ class SyncEngine:
                 return None
             row, ev = loaded
             keep_local = ev.is_session or _newer_local(row.updated_at, current.get("updated"))
-            log.info("conflict on event %s (Google %s, stale etag): keeping the %s version",
-                     ev.id, op.google_event_id, "local" if keep_local else "Google")
+            log.info(
+                "conflict on event %s (Google %s, stale etag): keeping the %s version",
+                ev.id,
+                op.google_event_id,
+                "local" if keep_local else "Google",
+            )
             if not keep_local:
                 link = s.get(GoogleLinkRow, op.link_id) if op.link_id else None
                 if link is not None:
@@ -1097,14 +1313,15 @@ class SyncEngine:
                 args: dict[str, Any] = {"calendarId": cal_id, "maxResults": self.page_size}
                 if page:
                     args["pageToken"] = page
-                resp = self._execute(self._events().list(
-                    privateExtendedProperty=f"{PROP_APP}=1", **args))
+                resp = self._execute(
+                    self._events().list(privateExtendedProperty=f"{PROP_APP}=1", **args)
+                )
                 for item in resp.get("items", []):
                     uid = ((item.get("extendedProperties") or {}).get("private") or {}).get(
-                        PROP_UID)
+                        PROP_UID
+                    )
                     if uid and uid in uids and not item.get("recurringEventId"):
-                        ops.append(_Op("delete", cal_id, item["id"], None, None, None, None,
-                                       None))
+                        ops.append(_Op("delete", cal_id, item["id"], None, None, None, None, None))
                 page = resp.get("nextPageToken")
                 if not page:
                     break
@@ -1114,8 +1331,12 @@ class SyncEngine:
         self._cancelled = lambda: False
         self._run_ops(ops)
         with self.db.session() as s:
-            s.execute(delete(GoogleLinkRow).where(col(GoogleLinkRow.account_id) == self.account_id,
-                                                  col(GoogleLinkRow.origin) == "local"))
+            s.execute(
+                delete(GoogleLinkRow).where(
+                    col(GoogleLinkRow.account_id) == self.account_id,
+                    col(GoogleLinkRow.origin) == "local",
+                )
+            )
         return self.report.deleted
 
 
@@ -1149,13 +1370,21 @@ def pending_changes(engine: SyncEngine) -> PendingChanges:
     """Local changes waiting for the next push (no network)."""
     engine._load_account()
     plan = engine.plan()
-    return PendingChanges(sum(1 for op in plan.ops if op.kind != "delete"),
-                          sum(1 for op in plan.ops if op.kind == "delete"))
+    return PendingChanges(
+        sum(1 for op in plan.ops if op.kind != "delete"),
+        sum(1 for op in plan.ops if op.kind == "delete"),
+    )
 
 
-def make_engine(db: Database, clock: Clock, practitioner_id: int, *,
-                credentials: Any = None, environ: Mapping[str, str] | None = None,
-                **kwargs: Any) -> SyncEngine:
+def make_engine(
+    db: Database,
+    clock: Clock,
+    practitioner_id: int,
+    *,
+    credentials: Any = None,
+    environ: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> SyncEngine:
     """An engine talking to Google, or to the emulator named by ``SESSIONS_TUI_GOOGLE_ENDPOINT``.
 
     Without the emulator, ``credentials`` is loaded from the saved token when not given.
@@ -1165,13 +1394,19 @@ def make_engine(db: Database, clock: Clock, practitioner_id: int, *,
         from sessions_tui.sync.oauth import load_credentials_for
 
         credentials = load_credentials_for(db, practitioner_id)
-    return SyncEngine(db, clock, practitioner_id,
-                      lambda: build_service(endpoint, credentials),
-                      api_root=endpoint or GOOGLE_API_ROOT, **kwargs)
+    return SyncEngine(
+        db,
+        clock,
+        practitioner_id,
+        lambda: build_service(endpoint, credentials),
+        api_root=endpoint or GOOGLE_API_ROOT,
+        **kwargs,
+    )
 
 
-def list_calendars(db: Database, practitioner_id: int, *,
-                   environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+def list_calendars(
+    db: Database, practitioner_id: int, *, environ: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
     """``(calendar id, name)`` of every calendar in the practitioner's Google account (network).
 
     For choosing secondary calendars (the Google sync screen, ``google calendars``).
@@ -1200,10 +1435,13 @@ def list_calendars(db: Database, practitioner_id: int, *,
                 return found
     except HttpError as exc:
         if exc.resp.status == 401:
-            raise SyncAuthError("Google refused the saved sign-in: run "
-                                "`sessions-tui google connect` again") from None
-        raise SyncTransientError(f"Google answered HTTP {exc.resp.status} to the calendar "
-                                 "list; try again later") from None
+            raise SyncAuthError(
+                "Google refused the saved sign-in: run `sessions-tui google connect` again"
+            ) from None
+        raise SyncTransientError(
+            f"Google answered HTTP {exc.resp.status} to the calendar list; try again later"
+        ) from None
     except _transport_errors() as exc:
-        raise SyncTransientError(f"cannot reach Google ({exc.__class__.__name__}); "
-                                 "try again later") from None
+        raise SyncTransientError(
+            f"cannot reach Google ({exc.__class__.__name__}); try again later"
+        ) from None

@@ -261,8 +261,10 @@ def build_calendar(
                 tzids.add(master_tz.key)
         exdate_line: str | None = None
         if row.rrule:
-            keys = sorted(set(snap.exdates.get(row.id or 0, [])) |
-                          set(snap.foreign_overrides.get(row.id or 0, [])))
+            keys = sorted(
+                set(snap.exdates.get(row.id or 0, []))
+                | set(snap.foreign_overrides.get(row.id or 0, []))
+            )
             if keys:
                 ex = [parse_recurrence_key(k) for k in keys]
                 if row.all_day:
@@ -281,8 +283,9 @@ def build_calendar(
             rrule=row.rrule,
             exdate=exdate_line,
             private=row.kind == EventKind.SESSION.value,
-            last_modified=(ics_write.format_utc(row.updated_at)
-                           if row.updated_at is not None else None),
+            last_modified=(
+                ics_write.format_utc(row.updated_at) if row.updated_at is not None else None
+            ),
             location=snap.locations.get(row.location_id) if row.location_id else None,
             cancelled=row.status == Status.CANCELLED.value,
             busy=bool(row.busy),
@@ -362,8 +365,9 @@ def feed_state(
 ) -> FeedState:
     """Fingerprint of a practitioner's feed: aggregates, not the events themselves."""
     ev = s.execute(
-        select(func.count(), func.max(_EV.c.updated_at), func.sum(_EV.c.id),
-               func.sum(_EV.c.version)).where(_scope(practitioner_id))
+        select(
+            func.count(), func.max(_EV.c.updated_at), func.sum(_EV.c.id), func.sum(_EV.c.version)
+        ).where(_scope(practitioner_id))
     ).one()
     master = _EV.alias("master")
     ex = s.execute(
@@ -446,13 +450,37 @@ def practitioner_zone(ctx: Context, practitioner_id: int) -> str:
 
 
 _MAJOR_ZONES = (
-    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
-    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Toronto",
-    "America/Mexico_City", "America/Sao_Paulo", "Europe/London", "Europe/Dublin",
-    "Europe/Lisbon", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Rome",
-    "Europe/Helsinki", "Europe/Athens", "Europe/Istanbul", "Europe/Moscow", "Asia/Dubai",
-    "Asia/Kolkata", "Asia/Shanghai", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney",
-    "Australia/Perth", "Pacific/Auckland", "Africa/Johannesburg", "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Toronto",
+    "America/Mexico_City",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Helsinki",
+    "Europe/Athens",
+    "Europe/Istanbul",
+    "Europe/Moscow",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Australia/Perth",
+    "Pacific/Auckland",
+    "Africa/Johannesburg",
+    "UTC",
 )
 
 
@@ -460,8 +488,11 @@ _MAJOR_ZONES = (
 def _candidate_zones() -> tuple[str, ...]:
     from zoneinfo import available_timezones
 
-    rest = sorted(z for z in available_timezones() if z not in _MAJOR_ZONES
-                  and not z.startswith(("Etc/", "SystemV/", "posix", "right")))
+    rest = sorted(
+        z
+        for z in available_timezones()
+        if z not in _MAJOR_ZONES and not z.startswith(("Etc/", "SystemV/", "posix", "right"))
+    )
     return (*_MAJOR_ZONES, *rest)
 
 
@@ -482,8 +513,13 @@ def _match_zone(tz: tzinfo, year: int, hint: str) -> str | None:
     key = (hint, id(tz), year)
     if key in _match_cache:
         return _match_cache[key]
-    samples = [datetime(y, m, d, h, tzinfo=UTC) for y in (year - 1, year, year + 1)
-               for m in range(1, 13) for d in (1, 5, 9, 13, 17, 21, 25) for h in (1, 13)]
+    samples = [
+        datetime(y, m, d, h, tzinfo=UTC)
+        for y in (year - 1, year, year + 1)
+        for m in range(1, 13)
+        for d in (1, 5, 9, 13, 17, 21, 25)
+        for h in (1, 13)
+    ]
     from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
     hinted = [z for z in _candidate_zones() if hint == z or hint.endswith("/" + z)]
@@ -628,8 +664,9 @@ class _Reader:
             sequence=ev.sequence,
         )
         event = validate_event(event)
-        item = _Item(import_uid(uid, self.practitioner_id), event, line, uid,
-                     sequence=event.sequence)
+        item = _Item(
+            import_uid(uid, self.practitioner_id), event, line, uid, sequence=event.sequence
+        )
         if ev.has_recurrence_id:
             rid, _ = self.instant(ev.recurrence_id, "RECURRENCE-ID", start_tz)
             item.master_uid = item.uid
@@ -649,8 +686,15 @@ class _Reader:
                     occ_end = occ_start + event.duration
                 key = recurrence_key(occ_start)
                 extra = validate_event(event.with_changes(start=occ_start, end=occ_end, rrule=None))
-                extras.append(_Item(import_uid(f"{uid}#rdate-{key}", self.practitioner_id), extra,
-                                    line, uid, sequence=event.sequence))
+                extras.append(
+                    _Item(
+                        import_uid(f"{uid}#rdate-{key}", self.practitioner_id),
+                        extra,
+                        line,
+                        uid,
+                        sequence=event.sequence,
+                    )
+                )
         return item, extras
 
     def _occurrence_instant(self, value: Any, event: Event) -> Instant:
@@ -700,8 +744,13 @@ def _floating_zone(info: CalendarInfo, default: str) -> str:
 
 
 def iter_items(
-    text: str, *, name: str, practitioner_id: int, floating_tz: str,
-    locations: dict[str, int] | None = None, label: str | None = None,
+    text: str,
+    *,
+    name: str,
+    practitioner_id: int,
+    floating_tz: str,
+    locations: dict[str, int] | None = None,
+    label: str | None = None,
 ) -> tuple[str, Iterator[_Item]]:
     """The calendar label, and a lazy stream of validated items, one VEVENT at a time.
 
@@ -757,8 +806,13 @@ def iter_items(
 
 
 def parse_calendar(
-    data: bytes | str, *, name: str, practitioner_id: int, floating_tz: str,
-    locations: dict[str, int] | None = None, label: str | None = None,
+    data: bytes | str,
+    *,
+    name: str,
+    practitioner_id: int,
+    floating_tz: str,
+    locations: dict[str, int] | None = None,
+    label: str | None = None,
 ) -> tuple[list[_Item], str]:
     """Parse and validate a whole file into a list (small files, tests); see :func:`iter_items`.
 
@@ -766,8 +820,14 @@ def parse_calendar(
         IcsError: the first problem, with file name, line and UID.
     """
     text = _decode(data, name)
-    final_label, stream = iter_items(text, name=name, practitioner_id=practitioner_id,
-                                     floating_tz=floating_tz, locations=locations, label=label)
+    final_label, stream = iter_items(
+        text,
+        name=name,
+        practitioner_id=practitioner_id,
+        floating_tz=floating_tz,
+        locations=locations,
+        label=label,
+    )
     items = list(stream)
     _Dedup(name).check_all(items)
     return items, final_label
@@ -807,7 +867,11 @@ class _Dedup:
 
 
 def import_calendar(
-    ctx: Context, data: bytes | str, *, practitioner_id: int, name: str = "calendar.ics",
+    ctx: Context,
+    data: bytes | str,
+    *,
+    practitioner_id: int,
+    name: str = "calendar.ics",
     label: str | None = None,
 ) -> ImportReport:
     """Bring a calendar in as other events of a practitioner, in one transaction.
@@ -825,8 +889,15 @@ def import_calendar(
         row = s.get(StaffRow, practitioner_id)
         if row is None or "practitioner" not in row.roles.split(","):
             raise ValidationError(f"no practitioner with id {practitioner_id}")
-    probe = Event(kind=EventKind.OTHER, title="x", start=date(2000, 1, 1),
-                  end=date(2000, 1, 2), tzid="UTC", all_day=True, practitioner_id=practitioner_id)
+    probe = Event(
+        kind=EventKind.OTHER,
+        title="x",
+        start=date(2000, 1, 1),
+        end=date(2000, 1, 2),
+        tzid="UTC",
+        all_day=True,
+        practitioner_id=practitioner_id,
+    )
     require_edit_event(actor, probe)
     floating = practitioner_zone(ctx, practitioner_id)
     with ctx.db.session() as s:
@@ -836,8 +907,12 @@ def import_calendar(
     text = _decode(data, name)
     del data  # the caller may still hold the bytes; we need only the text
     final_label, items = iter_items(
-        text, name=name, practitioner_id=practitioner_id, floating_tz=floating,
-        locations=locations, label=label,
+        text,
+        name=name,
+        practitioner_id=practitioner_id,
+        floating_tz=floating,
+        locations=locations,
+        label=label,
     )
     now = ctx.clock.now()
     report = ImportReport(label=final_label)
@@ -863,8 +938,9 @@ class _Sink:
     has are removed.
     """
 
-    def __init__(self, s: Session, pid: int, now: datetime, report: ImportReport,
-                 dedup: _Dedup) -> None:
+    def __init__(
+        self, s: Session, pid: int, now: datetime, report: ImportReport, dedup: _Dedup
+    ) -> None:
         self.s, self.pid, self.now, self.report, self.dedup = s, pid, now, report, dedup
         self.batch: list[_Item] = []
         self.overrides: list[_Item] = []
@@ -905,21 +981,24 @@ class _Sink:
         have: set[tuple[int, str]] = set()
         for chunk in _chunks(series_ids):
             have.update(
-                (sid, key) for sid, key in self.s.execute(
+                (sid, key)
+                for sid, key in self.s.execute(
                     select(_EX.c.series_id, _EX.c.recurrence_key).where(_EX.c.series_id.in_(chunk))
                 )
             )
         gone = have - wanted
         if gone:
             self.s.execute(
-                _EX.delete().where(_EX.c.series_id == bindparam("sid"),
-                                   _EX.c.recurrence_key == bindparam("k")),
+                _EX.delete().where(
+                    _EX.c.series_id == bindparam("sid"), _EX.c.recurrence_key == bindparam("k")
+                ),
                 [{"sid": a, "k": b} for a, b in gone],
             )
         new = wanted - have
         if new:
-            self.s.execute(insert(_EX),
-                           [{"series_id": a, "recurrence_key": b} for a, b in sorted(new)])
+            self.s.execute(
+                insert(_EX), [{"series_id": a, "recurrence_key": b} for a, b in sorted(new)]
+            )
 
     def _existing(self, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
         cols = _EV.c
@@ -950,8 +1029,9 @@ class _Sink:
                 inserts.append(values)
             elif any(stored[c] != values[c] for c in _COMPARED):
                 changed = {c: values[c] for c in _COMPARED}
-                changed.update(b_id=stored["id"], version=stored["version"] + 1,
-                               updated_at=self.now)
+                changed.update(
+                    b_id=stored["id"], version=stored["version"] + 1, updated_at=self.now
+                )
                 updates.append(changed)
             else:
                 self.report.unchanged += 1
@@ -1011,8 +1091,9 @@ class _Sink:
                     stale.append(rid_)
         if self.master_ids:
             for rid_, ruid in self.s.execute(
-                select(cols.id, cols.uid).where(cols.practitioner_id == self.pid,
-                                                cols.uid.contains("#rdate-"))
+                select(cols.id, cols.uid).where(
+                    cols.practitioner_id == self.pid, cols.uid.contains("#rdate-")
+                )
             ):
                 if not in_file(ruid) and self._rdate_of_file(ruid):
                     stale.append(rid_)

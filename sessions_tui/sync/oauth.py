@@ -84,20 +84,26 @@ def load_credentials(login: str) -> Any:
 
     path = token_path(login)
     if not path.exists():
-        raise SyncAuthError(f"{login} is not signed in to Google: run `sessions-tui google "
-                            "connect`")
+        raise SyncAuthError(
+            f"{login} is not signed in to Google: run `sessions-tui google connect`"
+        )
     try:
         creds = Credentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
-            json.loads(path.read_text()), SCOPES)
+            json.loads(path.read_text()), SCOPES
+        )
     except (ValueError, KeyError) as exc:
-        raise SyncAuthError(f"the saved Google token {str(path)!r} is unreadable ({exc}); "
-                            "run `sessions-tui google connect` again") from None
+        raise SyncAuthError(
+            f"the saved Google token {str(path)!r} is unreadable ({exc}); "
+            "run `sessions-tui google connect` again"
+        ) from None
     if not creds.valid:
         try:
             creds.refresh(Request())
         except RefreshError:
-            raise SyncAuthError("Google refused the saved sign-in (expired or revoked): run "
-                                "`sessions-tui google connect` again") from None
+            raise SyncAuthError(
+                "Google refused the saved sign-in (expired or revoked): run "
+                "`sessions-tui google connect` again"
+            ) from None
         save_token(login, creds.to_json())
     return creds
 
@@ -179,13 +185,15 @@ def pick_port(preferred: int = 0) -> int:
         except OSError:
             if preferred == 0:
                 raise
-            raise ValidationError(f"port {preferred} is in use; choose another with --port",
-                                  field="port") from None
+            raise ValidationError(
+                f"port {preferred} is in use; choose another with --port", field="port"
+            ) from None
         return int(sock.getsockname()[1])
 
 
-def instructions(auth_url: str, port: int, host: str | None = None,
-                 user: str | None = None) -> list[str]:
+def instructions(
+    auth_url: str, port: int, host: str | None = None, user: str | None = None
+) -> list[str]:
     """What ``connect`` prints: the URL, the ssh tunnel line, and the paste alternative."""
     host = host or socket.gethostname()
     user = user or getpass.getuser()
@@ -231,15 +239,19 @@ def sign_in(
     from google_auth_oauthlib.flow import InstalledAppFlow  # type: ignore[import-untyped]
 
     if not client_secrets.exists():
-        raise ValidationError(f"client secrets file {str(client_secrets)!r} not found; "
-                              "download it from the Google Cloud console (Desktop app)",
-                              field="client_secrets")
+        raise ValidationError(
+            f"client secrets file {str(client_secrets)!r} not found; "
+            "download it from the Google Cloud console (Desktop app)",
+            field="client_secrets",
+        )
     try:
         flow = InstalledAppFlow.from_client_secrets_file(
-            str(client_secrets), scopes=SCOPES, autogenerate_code_verifier=True)
+            str(client_secrets), scopes=SCOPES, autogenerate_code_verifier=True
+        )
     except (ValueError, KeyError) as exc:
-        raise ValidationError(f"bad client secrets file {str(client_secrets)!r}: {exc}",
-                              field="client_secrets") from None
+        raise ValidationError(
+            f"bad client secrets file {str(client_secrets)!r}: {exc}", field="client_secrets"
+        ) from None
     port = pick_port(port)
     flow.redirect_uri = f"http://localhost:{port}/"
     auth_url, state = flow.authorization_url(access_type="offline", prompt="consent")
@@ -276,11 +288,14 @@ def sign_in(
         server.server_close()
     params = parse_qs(urlsplit(redirect).query)
     if "code" not in params:
-        raise ValidationError("that address has no sign-in code: paste the full address the "
-                              "browser ended on", field="redirect")
+        raise ValidationError(
+            "that address has no sign-in code: paste the full address the browser ended on",
+            field="redirect",
+        )
     if params.get("state", [""])[0] != state:
-        raise ValidationError("that address is from another sign-in attempt (state differs)",
-                              field="redirect")
+        raise ValidationError(
+            "that address is from another sign-in attempt (state differs)", field="redirect"
+        )
     # oauthlib insists on https for the response URL; the loopback redirect is http by design.
     flow.fetch_token(authorization_response=redirect.replace("http://", "https://", 1))
     return str(flow.credentials.to_json())

@@ -72,7 +72,7 @@ class Backoff:
 
     def next_delay(self, *, quota: bool = False) -> float:
         start = self.quota_base if quota else self.base
-        ceiling = min(self.cap, start * self.factor ** self.failures)
+        ceiling = min(self.cap, start * self.factor**self.failures)
         self.failures += 1
         return max(self.floor, ceiling * self.rand())
 
@@ -224,8 +224,9 @@ def _run_all(
     return SyncOutcome(reports, errors, quota, auth)
 
 
-def throttled(fn: Callable[[T], None], seconds: float,
-              now: Callable[[], float] = time.monotonic) -> Callable[[T], None]:
+def throttled(
+    fn: Callable[[T], None], seconds: float, now: Callable[[], float] = time.monotonic
+) -> Callable[[T], None]:
     """``fn`` called at most once per ``seconds`` (for ``SyncProgress`` messages)."""
     last = [float("-inf")]
 

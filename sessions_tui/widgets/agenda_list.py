@@ -28,7 +28,12 @@ from sessions_tui.services.render import describe, item_days
 
 
 def agenda_rows(
-    items: Sequence[AgendaItem], tz: ZoneInfo, first: date, days: int, *, privacy: bool,
+    items: Sequence[AgendaItem],
+    tz: ZoneInfo,
+    first: date,
+    days: int,
+    *,
+    privacy: bool,
     secondary: frozenset[tuple[int, str]] = frozenset(),
 ) -> list[tuple[str, AgendaItem | None, date]]:
     """``(text, item or None for headings, day)`` rows, as ``render.agenda_lines`` lays them out.
@@ -47,8 +52,13 @@ def agenda_rows(
         if not todays:
             rows.append(("  (nothing scheduled)", None, d))
         rows.extend(
-            ("  " + ("◇ " if is_secondary(it, secondary) else "")
-             + describe(it, tz, privacy=privacy), it, d)
+            (
+                "  "
+                + ("◇ " if is_secondary(it, secondary) else "")
+                + describe(it, tz, privacy=privacy),
+                it,
+                d,
+            )
             for it in todays
         )
     return rows
@@ -109,16 +119,22 @@ class AgendaList(OptionList):
         if items is None:
             self.rows = [("Loading…", None, first)]
         else:
-            self.rows = agenda_rows(items, tz, first, days, privacy=privacy,
-                                    secondary=self.secondary)
+            self.rows = agenda_rows(
+                items, tz, first, days, privacy=privacy, secondary=self.secondary
+            )
         self.clear_options()
         # Text, not markup: "[cancelled]" and "[free]" must show as written.
         self.add_options(
             [
                 Option(
-                    Text(text, style="underline" if item is not None
-                         and is_secondary(item, self.secondary) else ""),
-                    id=str(n), disabled=item is None,
+                    Text(
+                        text,
+                        style="underline"
+                        if item is not None and is_secondary(item, self.secondary)
+                        else "",
+                    ),
+                    id=str(n),
+                    disabled=item is None,
                 )
                 for n, (text, item, _d) in enumerate(self.rows)
             ]

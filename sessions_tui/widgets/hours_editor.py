@@ -46,15 +46,17 @@ def parse_clock(text: str, what: str, *, allow_24: bool = False) -> time:
         raise ValidationError(f"{what}: type a time as HH:MM, e.g. 09:00", field=what.lower())
     match = _CLOCK.match(text)
     if match is None:
-        raise ValidationError(f"{what}: {text.strip()!r} is not HH:MM (e.g. 09:00 or 17:30)",
-                              field=what.lower())
+        raise ValidationError(
+            f"{what}: {text.strip()!r} is not HH:MM (e.g. 09:00 or 17:30)", field=what.lower()
+        )
     hour, minute = int(match.group(1)), int(match.group(2))
     if allow_24 and hour == 24 and minute == 0:
         return time(0)
     if hour > 23 or minute > 59:
         top = "24:00" if allow_24 else "23:59"
-        raise ValidationError(f"{what}: {text.strip()} is not a time of day (00:00 to {top})",
-                              field=what.lower())
+        raise ValidationError(
+            f"{what}: {text.strip()} is not a time of day (00:00 to {top})", field=what.lower()
+        )
     return time(hour, minute)
 
 
@@ -71,27 +73,75 @@ class HoursEditor(Widget, can_focus=True):
     """Weekly hours, Monday to Sunday, edited with the keyboard."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move_day(-1)", "Prev day", id="hours.up", show=False,
-                tooltip="Cursor to the previous weekday"),
-        Binding("down", "move_day(1)", "Next day", id="hours.down", show=False,
-                tooltip="Cursor to the next weekday"),
-        Binding("left", "move_interval(-1)", "Prev interval", id="hours.left", show=False,
-                tooltip="Cursor to the previous interval of the day"),
-        Binding("right", "move_interval(1)", "Next interval", id="hours.right", show=False,
-                tooltip="Cursor to the next interval of the day"),
+        Binding(
+            "up",
+            "move_day(-1)",
+            "Prev day",
+            id="hours.up",
+            show=False,
+            tooltip="Cursor to the previous weekday",
+        ),
+        Binding(
+            "down",
+            "move_day(1)",
+            "Next day",
+            id="hours.down",
+            show=False,
+            tooltip="Cursor to the next weekday",
+        ),
+        Binding(
+            "left",
+            "move_interval(-1)",
+            "Prev interval",
+            id="hours.left",
+            show=False,
+            tooltip="Cursor to the previous interval of the day",
+        ),
+        Binding(
+            "right",
+            "move_interval(1)",
+            "Next interval",
+            id="hours.right",
+            show=False,
+            tooltip="Cursor to the next interval of the day",
+        ),
         Binding("a", "add", "Add", id="hours.add", tooltip="Add an interval to this weekday"),
-        Binding("enter", "edit", "Change", id="hours.edit",
-                tooltip="Change the interval under the cursor"),
-        Binding("e", "edit", "Change", id="hours.edit-e", show=False,
-                tooltip="Change the interval under the cursor (as enter)"),
-        Binding("x", "remove", "Remove", id="hours.remove",
-                tooltip="Remove the interval under the cursor"),
-        Binding("delete", "remove", "Remove", id="hours.remove-delete", show=False,
-                tooltip="Remove the interval under the cursor (as x)"),
+        Binding(
+            "enter",
+            "edit",
+            "Change",
+            id="hours.edit",
+            tooltip="Change the interval under the cursor",
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Change",
+            id="hours.edit-e",
+            show=False,
+            tooltip="Change the interval under the cursor (as enter)",
+        ),
+        Binding(
+            "x",
+            "remove",
+            "Remove",
+            id="hours.remove",
+            tooltip="Remove the interval under the cursor",
+        ),
+        Binding(
+            "delete",
+            "remove",
+            "Remove",
+            id="hours.remove-delete",
+            show=False,
+            tooltip="Remove the interval under the cursor (as x)",
+        ),
     ]
 
     COMPONENT_CLASSES = {
-        "hours-editor--day", "hours-editor--cursor", "hours-editor--closed",
+        "hours-editor--day",
+        "hours-editor--cursor",
+        "hours-editor--closed",
         "hours-editor--readonly",
     }
 
@@ -141,8 +191,9 @@ class HoursEditor(Widget, can_focus=True):
         def control(self) -> HoursEditor:
             return self.editor
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.hours = WeeklyHours("UTC")
         self.editable = False
@@ -241,8 +292,11 @@ class HoursEditor(Widget, can_focus=True):
         day_style = self.get_component_rich_style("hours-editor--day")
         cursor = self.get_component_rich_style("hours-editor--cursor")
         closed = self.get_component_rich_style("hours-editor--closed")
-        muted = self.get_component_rich_style("hours-editor--readonly") if not self.editable \
+        muted = (
+            self.get_component_rich_style("hours-editor--readonly")
+            if not self.editable
             else Style()
+        )
         out = Text(no_wrap=True, overflow="ellipsis")
         for weekday, name in enumerate(WEEKDAYS):
             on_row = weekday == self.day

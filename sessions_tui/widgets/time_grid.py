@@ -628,12 +628,20 @@ class TimeGrid(Widget, can_focus=True):
             if (n, slot) not in self._cells and (d != self.cursor_day or slot != self.cursor_slot):
                 # An empty cell (most of them): its segments straight away, the same as the
                 # cell-by-cell path below would merge them into.
-                segs.extend(self._empty_cell(
-                    "now" if is_now_row and d == today
-                    else "outside" if slot in self._outside.get(d, ())
-                    else "hour" if slot % 2 == 0 else "plain",
-                    inner, st, base,
-                ))
+                segs.extend(
+                    self._empty_cell(
+                        "now"
+                        if is_now_row and d == today
+                        else "outside"
+                        if slot in self._outside.get(d, ())
+                        else "hour"
+                        if slot % 2 == 0
+                        else "plain",
+                        inner,
+                        st,
+                        base,
+                    )
+                )
                 continue
             if is_now_row and d == today:
                 cells = [("─", base + st["now"])] * inner
@@ -674,8 +682,9 @@ class TimeGrid(Widget, can_focus=True):
             segs.extend(_merge(cells))
         return Strip(segs)
 
-    def _empty_cell(self, kind: str, inner: int, st: dict[str, Style], base: Style
-                    ) -> list[Segment]:
+    def _empty_cell(
+        self, kind: str, inner: int, st: dict[str, Style], base: Style
+    ) -> list[Segment]:
         key = (kind, inner)
         found = self._empty_cells.get(key)
         if found is None:
@@ -701,7 +710,12 @@ class TimeGrid(Widget, can_focus=True):
         lines = self._texts.get(key)
         if lines is None:
             lines = block_text(
-                p.item, self._letter(p.item), self._title(p.item), self.tz, width, p.end - first,
+                p.item,
+                self._letter(p.item),
+                self._title(p.item),
+                self.tz,
+                width,
+                p.end - first,
                 secondary=self._is_secondary(p.item),
             )
             self._texts[key] = lines
@@ -750,8 +764,14 @@ def _merge(cells: list[tuple[str, Style]]) -> list[Segment]:
 
 
 def block_text(
-    item: AgendaItem, letter: str, title: str, tz: ZoneInfo, width: int, rows: int,
-    *, secondary: bool = False,
+    item: AgendaItem,
+    letter: str,
+    title: str,
+    tz: ZoneInfo,
+    width: int,
+    rows: int,
+    *,
+    secondary: bool = False,
 ) -> list[str]:
     """An event's text wrapped into its block: markers, time (when wide), title, location."""
     marks = event_markers(item, letter, secondary)

@@ -72,8 +72,12 @@ def test_shaded_week_two_practitioners(snap_compare: Any, make_app: MakeApp) -> 
     ben = find_practitioner(app.ctx, "ben").id
     carmen = find_practitioner(app.ctx, "carmen").id
     # Ben keeps his hours in New York: 08:00–12:00 there is 07:00–11:00 in Chicago.
-    hours.set_hours(app.ctx, WeeklyHours("America/New_York", tuple(
-        WeeklyInterval(d, time(8), time(12)) for d in range(5)), ben))
+    hours.set_hours(
+        app.ctx,
+        WeeklyHours(
+            "America/New_York", tuple(WeeklyInterval(d, time(8), time(12)) for d in range(5)), ben
+        ),
+    )
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)

@@ -33,6 +33,13 @@ async def test_menu_screen_opens_and_alt_c_returns(make_app: MakeApp, index: int
 def test_menu_lists_every_screen_once() -> None:
     names = [e.screen for e in ENTRIES]
     assert len(names) == len(set(names))
-    assert {"ClientsScreen", "StaffScreen", "LocationsScreen", "AccountSettingsScreen",
-            "OfficeHoursScreen", "AvailabilityScreen", "SyncCalendarScreen",
-            "GoogleSyncScreen"} <= set(names)
+    assert {
+        "ClientsScreen",
+        "StaffScreen",
+        "LocationsScreen",
+        "AccountSettingsScreen",
+        "OfficeHoursScreen",
+        "AvailabilityScreen",
+        "SyncCalendarScreen",
+        "GoogleSyncScreen",
+    } <= set(names)

@@ -50,8 +50,9 @@ def test_fast_start_reads_what_the_services_read(
     try:
         ctx = make_context(db, CLOCK, "alice")
         alice = practice.find_practitioner(ctx, "alice")
-        remembered = Filters(practitioner_ids=frozenset({alice.id}),
-                             statuses=frozenset({Status.SCHEDULED}))
+        remembered = Filters(
+            practitioner_ids=frozenset({alice.id}), statuses=frozenset({Status.SCHEDULED})
+        )
         save_filters(ctx, remembered)
         found = start_fast(demo_db, monkeypatch)
         assert found is not None
@@ -66,8 +67,12 @@ def test_fast_start_reads_what_the_services_read(
             assert list(items) == window_items(ctx, *days_bounds(first, days, tz), tz, remembered)
             assert items, "the demo's week has alice's sessions"
             place = practice.list_locations(ctx)[0]
-            for filters in (Filters(), remembered, Filters(location_ids=frozenset({place.id})),
-                            Filters(notes_completed=False)):
+            for filters in (
+                Filters(),
+                remembered,
+                Filters(location_ids=frozenset({place.id})),
+                Filters(notes_completed=False),
+            ):
                 for weeks in (-1, 0, 1, 3):
                     bounds = days_bounds(first + timedelta(days=7 * weeks), 7, tz)
                     assert fast_window_items(start.reader, *bounds, tz, filters) == (
@@ -111,8 +116,9 @@ async def test_fast_start_shows_the_same_calendar(
                 title = str(screen.query_one("#view-title").render())
                 summary = str(screen.query_one("#filter-summary").render())
                 grid = screen.query_one(TimeGrid)
-                shown[name].append((app.view, title, summary, list(screen.current_items()),
-                                    grid.days, grid.items))
+                shown[name].append(
+                    (app.view, title, summary, list(screen.current_items()), grid.days, grid.items)
+                )
             if name == "fast":
                 for _ in range(300):  # the ORM context and the sync schedule come after
                     if app._ctx is not None and hasattr(app, "sync_schedule"):
@@ -152,7 +158,8 @@ def test_the_first_week_paints_before_sqlalchemy_is_imported(demo_db: Path) -> N
         """
     )
     env = {**os.environ, "SESSIONS_TUI_NOW": NOW}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "{'orm': []}"

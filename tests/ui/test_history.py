@@ -26,15 +26,21 @@ async def test_details_show_who_changed_what_after_edits(make_app: MakeApp) -> N
     async with app.run_test(size=(110, 36)) as pilot:
         await settle(app, pilot)
         # A single (not recurring) client session in this week, alone in its slot.
-        start = datetime.combine(app.cursor_day - timedelta(days=3), datetime.min.time(),
-                                 tzinfo=app.tz)
+        start = datetime.combine(
+            app.cursor_day - timedelta(days=3), datetime.min.time(), tzinfo=app.tz
+        )
         found = scheduling.agenda(app.ctx, start, start + timedelta(days=10), app.tz)
         grid = app.screen.query_one(TimeGrid)
         target = None
         for item in found:
             ev = item.event
-            if (ev.kind is EventKind.SESSION and ev.rrule is None and ev.series_id is None
-                    and isinstance(item.start, datetime) and not ev.is_cancelled):
+            if (
+                ev.kind is EventKind.SESSION
+                and ev.rrule is None
+                and ev.series_id is None
+                and isinstance(item.start, datetime)
+                and not ev.is_cancelled
+            ):
                 day, slot = item.start.astimezone(app.tz).date(), slot_of(item.start, app.tz)
                 app.move_cursor(day, slot)
                 await settle(app, pilot)

@@ -38,8 +38,7 @@ LIMIT = 2.0
 
 
 def app_on(db: Database, user: str = "alice") -> SessionsApp:
-    return SessionsApp(ctx=make_context(db, CLOCK, user), tz=CHICAGO, config=Config(),
-                       clock=CLOCK)
+    return SessionsApp(ctx=make_context(db, CLOCK, user), tz=CHICAGO, config=Config(), clock=CLOCK)
 
 
 def shown_titles(app: SessionsApp) -> set[str]:
@@ -61,8 +60,14 @@ async def wait_for(pilot: Pilot[None], ok: Callable[[], bool], since: float) -> 
 def new_event(ctx: Context, title: str, hour: int) -> Event:
     alice = practice.find_practitioner(ctx, "alice")
     start = datetime(2026, 11, 26, hour, tzinfo=CHICAGO).astimezone(UTC)
-    return Event(kind=EventKind.OTHER, title=title, start=start, end=start + timedelta(hours=1),
-                 tzid="America/Chicago", practitioner_id=alice.id)
+    return Event(
+        kind=EventKind.OTHER,
+        title=title,
+        start=start,
+        end=start + timedelta(hours=1),
+        tzid="America/Chicago",
+        practitioner_id=alice.id,
+    )
 
 
 async def check_two_apps(db_a: Database, db_b: Database) -> list[float]:
@@ -74,18 +79,28 @@ async def check_two_apps(db_a: Database, db_b: Database) -> list[float]:
         await settle(second, pb)
         assert "Live refresh check" not in shown_titles(second)
         # "Another client": the first app's context, in a thread as its workers save.
-        change = await asyncio.to_thread(ap.create, first.ctx,
-                                         new_event(first.ctx, "Live refresh check", 15))
+        change = await asyncio.to_thread(
+            ap.create, first.ctx, new_event(first.ctx, "Live refresh check", 15)
+        )
         saved = time.monotonic()
-        measured.append(await wait_for(pb, lambda: "Live refresh check" in shown_titles(second),
-                                       saved))
+        measured.append(
+            await wait_for(pb, lambda: "Live refresh check" in shown_titles(second), saved)
+        )
         assert change.result_id is not None
-        await asyncio.to_thread(ap.edit, first.ctx, ap.OccurrenceRef(change.result_id, None),
-                                title="Live refresh moved")
+        await asyncio.to_thread(
+            ap.edit, first.ctx, ap.OccurrenceRef(change.result_id, None), title="Live refresh moved"
+        )
         saved = time.monotonic()
-        measured.append(await wait_for(
-            pb, lambda: {"Live refresh moved"} <= shown_titles(second)
-            and "Live refresh check" not in shown_titles(second), saved))
+        measured.append(
+            await wait_for(
+                pb,
+                lambda: (
+                    {"Live refresh moved"} <= shown_titles(second)
+                    and "Live refresh check" not in shown_titles(second)
+                ),
+                saved,
+            )
+        )
     return measured
 
 

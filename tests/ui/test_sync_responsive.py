@@ -87,8 +87,9 @@ async def test_keys_are_handled_while_a_slow_sync_runs(
             await until(pilot, lambda changed=changed, before=before: changed(before), HANG)
             timings[key] = time.monotonic() - t0
             assert app.syncing, f"{key!r} was not handled while the sync ran"
-        print("\nkeys during a slow sync (s):",
-              ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
+        print(
+            "\nkeys during a slow sync (s):", ", ".join(f"{k} {v:.3f}" for k, v in timings.items())
+        )
 
         # The sync really ran against the emulator and finished on its own.
         took = await until(pilot, lambda: not app.syncing, 30)

@@ -57,8 +57,10 @@ def feed_of(app: SessionsApp, login: str) -> feeds.FeedSettings:
 
 def option_labels(app: SessionsApp) -> list[str]:
     options = app.screen.query_one(OptionList)
-    return [str(options.get_option_at_index(n).prompt).strip("• ").strip()
-            for n in range(options.option_count)]
+    return [
+        str(options.get_option_at_index(n).prompt).strip("• ").strip()
+        for n in range(options.option_count)
+    ]
 
 
 async def choose_option(app: SessionsApp, pilot: Pilot[None], label: str) -> None:
@@ -107,8 +109,7 @@ async def test_sync_calendar_turn_on_first_name_url_rotate_and_full_name_warning
         # Rotate: asks first; "Go back" changes nothing, "New URL" replaces it.
         await press(app, pilot, "r")
         assert isinstance(app.screen, ChoiceModal)
-        assert "old URL stops working" in str(
-            app.screen.detail)
+        assert "old URL stops working" in str(app.screen.detail)
         await press(app, pilot, "enter")  # the first answer is "Go back"
         assert feed_of(app, "ben").url() == first_url
         await press(app, pilot, "r", "down", "enter")
@@ -165,10 +166,12 @@ async def test_practitioner_sees_only_their_own_feed(make_app: MakeApp) -> None:
         assert [str(table.get_row_at(n)[0]) for n in range(table.row_count)] == ["Carmen Liu"]
 
 
-@pytest.mark.parametrize(("label", "cls"), [(SYNC_CAL, SyncCalendarScreen),
-                                            ("Google sync", GoogleSyncScreen)])
-async def test_alt_c_returns_to_the_calendar(make_app: MakeApp, label: str,
-                                             cls: type[Screen[None]]) -> None:
+@pytest.mark.parametrize(
+    ("label", "cls"), [(SYNC_CAL, SyncCalendarScreen), ("Google sync", GoogleSyncScreen)]
+)
+async def test_alt_c_returns_to_the_calendar(
+    make_app: MakeApp, label: str, cls: type[Screen[None]]
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -186,8 +189,10 @@ TEAM = "team@group.calendar.google.com"
 
 
 def _timed(day: str, start: str, end: str) -> dict[str, object]:
-    return {"start": {"dateTime": f"2026-11-{day}T{start}:00-06:00", "timeZone": "America/Chicago"},
-            "end": {"dateTime": f"2026-11-{day}T{end}:00-06:00", "timeZone": "America/Chicago"}}
+    return {
+        "start": {"dateTime": f"2026-11-{day}T{start}:00-06:00", "timeZone": "America/Chicago"},
+        "end": {"dateTime": f"2026-11-{day}T{end}:00-06:00", "timeZone": "America/Chicago"},
+    }
 
 
 @pytest.fixture
@@ -256,8 +261,7 @@ async def test_secondary_calendar_events_have_a_marker_and_a_style(
         # Day view of Friday: the Dentist (default calendar) is drawn without the marker.
         app.move_cursor(datetime(2026, 11, 27).date(), 24)
         await press(app, pilot, "d")
-        day_text = "".join(seg.text for y in range(grid.size.height)
-                           for seg in grid.render_line(y))
+        day_text = "".join(seg.text for y in range(grid.size.height) for seg in grid.render_line(y))
         assert "Dentist" in day_text
         assert "◇" not in day_text
 
@@ -272,8 +276,10 @@ async def test_google_screen_status_calendars_sync_and_mode(
         screen = app.screen
         assert isinstance(screen, GoogleSyncScreen)
         table = screen.query_one(DataTable)
-        rows = {str(table.get_row_at(n)[0]): [str(c) for c in table.get_row_at(n)]
-                for n in range(table.row_count)}
+        rows = {
+            str(table.get_row_at(n)[0]): [str(c) for c in table.get_row_at(n)]
+            for n in range(table.row_count)
+        }
         assert rows["Dr. Alice Moreno"][1:3] == ["connected", "two-way"]
         assert rows["Dr. Alice Moreno"][4] == "0"
         assert rows["Ben Okafor"][1] == "not set up"
@@ -315,8 +321,11 @@ async def test_google_screen_status_calendars_sync_and_mode(
         # Two-way -> one-way asks first, then removes Google's events locally.
         def google_titles() -> set[str]:
             start = datetime(2026, 11, 22, tzinfo=CHICAGO)
-            return {i.event.title for i in scheduling.agenda(
-                app.ctx, start, start + timedelta(days=14), CHICAGO) if i.event.source_calendar}
+            return {
+                i.event.title
+                for i in scheduling.agenda(app.ctx, start, start + timedelta(days=14), CHICAGO)
+                if i.event.source_calendar
+            }
 
         assert google_titles() == {"Case conference", "Dentist", "Lunch"}
         await press(app, pilot, "o")
@@ -337,5 +346,6 @@ async def test_google_screen_status_calendars_sync_and_mode(
                 break
             await pilot.pause(0.02)
         assert "Could not list the Google calendars: cannot reach Google" in text(
-            app, "#google-calendar-error")
+            app, "#google-calendar-error"
+        )
         assert isinstance(app.screen, GoogleSyncScreen)

@@ -51,8 +51,14 @@ class Practice:
 
     def engine(self, **kwargs: Any) -> SyncEngine:
         kwargs.setdefault("sleep", lambda _s: None)
-        return SyncEngine(self.db, self.ctx.clock, self.pat.id, build_service(self.emu.endpoint),
-                          api_root=self.emu.endpoint, **kwargs)
+        return SyncEngine(
+            self.db,
+            self.ctx.clock,
+            self.pat.id,
+            build_service(self.emu.endpoint),
+            api_root=self.emu.endpoint,
+            **kwargs,
+        )
 
     def sync(self, **kwargs: Any) -> SyncReport:
         return self.engine(**kwargs).run()
@@ -61,21 +67,37 @@ class Practice:
         """Move the local clock (so local edits are later than Google's)."""
         clock = self.ctx.clock
         assert isinstance(clock, FixedClock)
-        object.__setattr__(self, "ctx", Context(self.db, FixedClock(clock.at + timedelta(
-            minutes=minutes)), self.ctx.actor))
+        object.__setattr__(
+            self,
+            "ctx",
+            Context(self.db, FixedClock(clock.at + timedelta(minutes=minutes)), self.ctx.actor),
+        )
 
-    def session(self, client: Client | None = None, start: datetime = T0, minutes: int = 50,
-                **kw: Any) -> Event:
-        ev = scheduling.session_event(practitioner=self.pat, client=client or self.jane,
-                                      start=start, minutes=minutes, tzid="America/Chicago", **kw)
+    def session(
+        self, client: Client | None = None, start: datetime = T0, minutes: int = 50, **kw: Any
+    ) -> Event:
+        ev = scheduling.session_event(
+            practitioner=self.pat,
+            client=client or self.jane,
+            start=start,
+            minutes=minutes,
+            tzid="America/Chicago",
+            **kw,
+        )
         change = appointments.create(self.ctx, ev)
         assert change.result_id is not None
         return scheduling.get_event(self.ctx, change.result_id)
 
     def other(self, title: str, start: datetime = T0, minutes: int = 60, **kw: Any) -> Event:
-        ev = Event(kind=EventKind.OTHER, title=title, start=start.astimezone(UTC),
-                   end=(start + timedelta(minutes=minutes)).astimezone(UTC),
-                   tzid="America/Chicago", practitioner_id=self.pat.id, **kw)
+        ev = Event(
+            kind=EventKind.OTHER,
+            title=title,
+            start=start.astimezone(UTC),
+            end=(start + timedelta(minutes=minutes)).astimezone(UTC),
+            tzid="America/Chicago",
+            practitioner_id=self.pat.id,
+            **kw,
+        )
         change = appointments.create(self.ctx, ev)
         assert change.result_id is not None
         return scheduling.get_event(self.ctx, change.result_id)
@@ -90,8 +112,11 @@ class Practice:
             rows = s.execute(select(EventRow).order_by(EventRow.id)).scalars().all()
             out = []
             for r in rows:
-                keys = s.execute(select(ExdateRow.recurrence_key).where(
-                    ExdateRow.series_id == r.id)).scalars().all()
+                keys = (
+                    s.execute(select(ExdateRow.recurrence_key).where(ExdateRow.series_id == r.id))
+                    .scalars()
+                    .all()
+                )
                 out.append(queries.row_to_event(r, keys))
             return out
 
@@ -99,9 +124,12 @@ class Practice:
         return self.emu.state.live_events(cal)
 
     def remote_by_uid(self, uid: str, cal: str = CAL) -> dict[str, Any]:
-        hits = [e for e in self.remote(cal)
-                if (e.get("extendedProperties") or {}).get("private", {}).get("sessionsTuiUid")
-                == uid and not e.get("recurringEventId")]
+        hits = [
+            e
+            for e in self.remote(cal)
+            if (e.get("extendedProperties") or {}).get("private", {}).get("sessionsTuiUid") == uid
+            and not e.get("recurringEventId")
+        ]
         assert len(hits) == 1, hits
         return hits[0]
 

@@ -42,10 +42,16 @@ def test_close_while_polling(demo_db: Database, rounds: int) -> None:
         stop, errors = threading.Event(), []  # type: ignore[var-annotated]
         threads = [
             threading.Thread(target=_hammer, args=(watcher.changed, stop, errors)),
-            threading.Thread(target=_hammer, args=(
-                lambda reader=reader: reader.window(
-                    start, start + timedelta(days=7), display_tz=ZoneInfo("America/Chicago")),
-                stop, errors)),
+            threading.Thread(
+                target=_hammer,
+                args=(
+                    lambda reader=reader: reader.window(
+                        start, start + timedelta(days=7), display_tz=ZoneInfo("America/Chicago")
+                    ),
+                    stop,
+                    errors,
+                ),
+            ),
         ]
         for t in threads:
             t.start()

@@ -24,19 +24,34 @@ TEAM = "team@group.calendar.google.com"
 
 
 def _team_event(pr: Practice, summary: str, start: str, end: str, **kw: object) -> dict:
-    return pr.emu.state.create(TEAM, summary=summary,
-                               start={"dateTime": start, "timeZone": "America/Chicago"},
-                               end={"dateTime": end, "timeZone": "America/Chicago"}, **kw)
+    return pr.emu.state.create(
+        TEAM,
+        summary=summary,
+        start={"dateTime": start, "timeZone": "America/Chicago"},
+        end={"dateTime": end, "timeZone": "America/Chicago"},
+        **kw,
+    )
 
 
 def test_secondary_calendars_pull_block_write_back_and_stay_tied(pr: Practice) -> None:
     pr.emu.state.add_calendar(TEAM, "Team")
-    busy = _team_event(pr, "Case conference", "2026-11-30T13:00:00-06:00",
-                       "2026-11-30T14:00:00-06:00")
-    _team_event(pr, "Optional lunch", "2026-11-30T12:00:00-06:00", "2026-11-30T13:00:00-06:00",
-                transparency="transparent")
-    _team_event(pr, "Huddle", "2026-11-30T08:00:00-06:00", "2026-11-30T08:30:00-06:00",
-                         recurrence=["RRULE:FREQ=DAILY;COUNT=10"])
+    busy = _team_event(
+        pr, "Case conference", "2026-11-30T13:00:00-06:00", "2026-11-30T14:00:00-06:00"
+    )
+    _team_event(
+        pr,
+        "Optional lunch",
+        "2026-11-30T12:00:00-06:00",
+        "2026-11-30T13:00:00-06:00",
+        transparency="transparent",
+    )
+    _team_event(
+        pr,
+        "Huddle",
+        "2026-11-30T08:00:00-06:00",
+        "2026-11-30T08:30:00-06:00",
+        recurrence=["RRULE:FREQ=DAILY;COUNT=10"],
+    )
     google_settings.select_calendar(pr.ctx, pr.pat.id, TEAM, True, summary="Team")
     report = pr.sync()
     assert report.pulled == 3
@@ -49,25 +64,40 @@ def test_secondary_calendars_pull_block_write_back_and_stay_tied(pr: Practice) -
     # busy ones block availability, free ones do not
     from sessions_tui.services.availability import open_time
 
-    hours.set_hours(pr.ctx, WeeklyHours("America/Chicago", (WeeklyInterval(0, time(9), time(17)),),
-                                        pr.pat.id), kind=hours.AVAILABILITY)
-    free = open_time(pr.ctx, pr.pat.id, datetime(2026, 11, 30, 9, tzinfo=CHI),
-                     datetime(2026, 11, 30, 17, tzinfo=CHI))
-    spans = [(a.astimezone(CHI).strftime("%H:%M"), b.astimezone(CHI).strftime("%H:%M"))
-             for a, b in free]
+    hours.set_hours(
+        pr.ctx,
+        WeeklyHours("America/Chicago", (WeeklyInterval(0, time(9), time(17)),), pr.pat.id),
+        kind=hours.AVAILABILITY,
+    )
+    free = open_time(
+        pr.ctx,
+        pr.pat.id,
+        datetime(2026, 11, 30, 9, tzinfo=CHI),
+        datetime(2026, 11, 30, 17, tzinfo=CHI),
+    )
+    spans = [
+        (a.astimezone(CHI).strftime("%H:%M"), b.astimezone(CHI).strftime("%H:%M")) for a, b in free
+    ]
     assert spans == [("09:00", "13:00"), ("14:00", "17:00")]
     # an edit writes back to its own calendar, never to the default one
-    appointments.edit(pr.ctx, OccurrenceRef(team["Case conference"].id),  # type: ignore[arg-type]
-                      title="Case conference (room 2)")
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(team["Case conference"].id),  # type: ignore[arg-type]
+        title="Case conference (room 2)",
+    )
     assert pr.sync().pushed == 1
     assert pr.emu.state.get(TEAM, busy["id"])["summary"] == "Case conference (room 2)"
     assert pr.remote(CAL) == []
     # "this and following" fork of the recurring one stays on the team calendar
     huddle = team["Huddle"]
     fork_at = datetime(2026, 12, 5, 8, 0, tzinfo=CHI)
-    appointments.edit(pr.ctx, OccurrenceRef(huddle.id, fork_at.astimezone(UTC)),  # type: ignore[arg-type]
-                      Scope.FOLLOWING, start=fork_at + timedelta(hours=1),
-                      end=fork_at + timedelta(hours=1, minutes=30))
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(huddle.id, fork_at.astimezone(UTC)),  # type: ignore[arg-type]
+        Scope.FOLLOWING,
+        start=fork_at + timedelta(hours=1),
+        end=fork_at + timedelta(hours=1, minutes=30),
+    )
     forked = pr.sync()
     assert forked.errors == 0
     assert forked.pushed == 2
@@ -85,11 +115,11 @@ def test_secondary_calendars_pull_block_write_back_and_stay_tied(pr: Practice) -
     assert pending_changes(pr.engine()).total == 0
 
 
-def test_one_way_removes_google_events_and_two_way_resyncs_without_duplicates(pr: Practice
-                                                                              ) -> None:
+def test_one_way_removes_google_events_and_two_way_resyncs_without_duplicates(pr: Practice) -> None:
     s1 = pr.session()
-    pr.emu.state.create(CAL, summary="From Google", start={"date": "2026-12-02"},
-                        end={"date": "2026-12-03"})
+    pr.emu.state.create(
+        CAL, summary="From Google", start={"date": "2026-12-02"}, end={"date": "2026-12-03"}
+    )
     pr.sync()
     assert len(pr.local_events()) == 2
     _settings, removed = google_settings.set_mode(pr.ctx, pr.pat.id, "one-way")
@@ -108,8 +138,10 @@ def test_one_way_removes_google_events_and_two_way_resyncs_without_duplicates(pr
 
 
 def test_endpoint_must_be_loopback() -> None:
-    assert endpoint_from_env({"SESSIONS_TUI_GOOGLE_ENDPOINT": "http://127.0.0.1:9/calendar/v3"}
-                             ) == "http://127.0.0.1:9/calendar/v3/"
+    assert (
+        endpoint_from_env({"SESSIONS_TUI_GOOGLE_ENDPOINT": "http://127.0.0.1:9/calendar/v3"})
+        == "http://127.0.0.1:9/calendar/v3/"
+    )
     assert endpoint_from_env({}) is None
     for bad in ("http://example.com/calendar/v3/", "http://10.0.0.1/", "ftp://127.0.0.1/"):
         with pytest.raises(SyncError, match="loopback"):
@@ -126,11 +158,17 @@ def test_sync_of_an_unconnected_practitioner_is_a_clear_error(pr: Practice) -> N
 
 
 def _cli(db: Path, endpoint: str, *args: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, SESSIONS_TUI_GOOGLE_ENDPOINT=endpoint,
-               SESSIONS_TUI_NOW="2026-11-25T16:00:00+00:00")
-    return subprocess.Popen([sys.executable, "-m", "sessions_tui", *args, "--db", str(db),
-                             "--user", "admin"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    env = dict(
+        os.environ,
+        SESSIONS_TUI_GOOGLE_ENDPOINT=endpoint,
+        SESSIONS_TUI_NOW="2026-11-25T16:00:00+00:00",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "sessions_tui", *args, "--db", str(db), "--user", "admin"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _build_practice(pr: Practice) -> None:
@@ -138,8 +176,12 @@ def _build_practice(pr: Practice) -> None:
         pr.session(pr.jane if i % 2 else pr.bob, start=T0 + timedelta(days=i))
     pr.session(start=T0 + timedelta(hours=5), rrule="FREQ=WEEKLY;COUNT=8")
     for i in range(20):
-        pr.emu.state.create(CAL, summary=f"G{i}", start={"date": f"2026-12-{i + 1:02d}"},
-                            end={"date": f"2026-12-{i + 2:02d}"})
+        pr.emu.state.create(
+            CAL,
+            summary=f"G{i}",
+            start={"date": f"2026-12-{i + 1:02d}"},
+            end={"date": f"2026-12-{i + 2:02d}"},
+        )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -148,8 +190,13 @@ def test_killed_mid_sync_converges_without_duplicates(pr: Practice, seed: int) -
     # a series with an override, edited locally, so overrides are in flight too
     series = next(e for e in pr.local_events() if e.rrule)
     rid = (T0 + timedelta(hours=5, weeks=2)).astimezone(UTC)
-    appointments.edit(pr.ctx, OccurrenceRef(series.id, rid), Scope.THIS,  # type: ignore[arg-type]
-                      start=rid + timedelta(hours=1), end=rid + timedelta(hours=1, minutes=50))
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(series.id, rid),
+        Scope.THIS,  # type: ignore[arg-type]
+        start=rid + timedelta(hours=1),
+        end=rid + timedelta(hours=1, minutes=50),
+    )
     db_path = Path(pr.db.url.removeprefix("sqlite:///"))
     st = pr.emu.state
     rng = random.Random(seed)
@@ -165,8 +212,12 @@ def test_killed_mid_sync_converges_without_duplicates(pr: Practice, seed: int) -
         proc.wait(timeout=60)
         st.after_call.pop(target, None)
         kills += proc.returncode == -signal.SIGKILL
-        pr.emu.state.create(CAL, summary=f"meanwhile {run}", start={"date": "2027-01-05"},
-                            end={"date": "2027-01-06"})
+        pr.emu.state.create(
+            CAL,
+            summary=f"meanwhile {run}",
+            start={"date": "2027-01-05"},
+            end={"date": "2027-01-06"},
+        )
     assert kills >= 1
     final = _cli(db_path, pr.emu.endpoint, "google", "sync", "--practitioner", "pat")
     out, err = final.communicate(timeout=120)
@@ -175,15 +226,19 @@ def test_killed_mid_sync_converges_without_duplicates(pr: Practice, seed: int) -
     local = pr.local_events()
     remote = pr.remote()
     # nothing duplicated either side
-    uids = [(e.get("extendedProperties") or {}).get("private", {}).get("sessionsTuiUid")
-            for e in remote if not e.get("recurringEventId")]
+    uids = [
+        (e.get("extendedProperties") or {}).get("private", {}).get("sessionsTuiUid")
+        for e in remote
+        if not e.get("recurringEventId")
+    ]
     mine = [u for u in uids if u]
     assert len(mine) == len(set(mine)) == 121
     titles = [e.title for e in local if e.kind is EventKind.OTHER]
     assert len(titles) == len(set(titles)) == 20 + 3
     # nothing lost: every local event is in Google and every Google event is here
     assert {e.uid for e in local if e.kind is EventKind.SESSION and e.series_id is None} == set(
-        mine)
+        mine
+    )
     assert len([e for e in remote if e.get("recurringEventId")]) == 1
     assert pending_changes(pr.engine()).total == 0
     quiet = pr.sync()

@@ -36,11 +36,19 @@ def test_incremental_both_ways(pr: Practice) -> None:
     s1 = pr.session()
     pr.sync()
     # Google side: a new event, busy
-    pr.emu.state.create(CAL, summary="Dentist", start={"dateTime": "2026-12-01T09:00:00-06:00"},
-                        end={"dateTime": "2026-12-01T10:00:00-06:00"})
+    pr.emu.state.create(
+        CAL,
+        summary="Dentist",
+        start={"dateTime": "2026-12-01T09:00:00-06:00"},
+        end={"dateTime": "2026-12-01T10:00:00-06:00"},
+    )
     # Local side: the session moves an hour
-    appointments.edit(pr.ctx, OccurrenceRef(s1.id), start=T0 + timedelta(hours=1),  # type: ignore[arg-type]
-                      end=T0 + timedelta(hours=1, minutes=50))
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(s1.id),
+        start=T0 + timedelta(hours=1),  # type: ignore[arg-type]
+        end=T0 + timedelta(hours=1, minutes=50),
+    )
     calls = pr.emu.state.calls
     report = pr.sync()
     assert (report.pushed, report.pulled) == (1, 1)
@@ -57,8 +65,12 @@ def test_incremental_both_ways(pr: Practice) -> None:
 
 def test_paging_pulls_every_page(pr: Practice) -> None:
     for i in range(11):
-        pr.emu.state.create(CAL, summary=f"G{i}", start={"date": f"2026-12-{i + 1:02d}"},
-                            end={"date": f"2026-12-{i + 2:02d}"})
+        pr.emu.state.create(
+            CAL,
+            summary=f"G{i}",
+            start={"date": f"2026-12-{i + 1:02d}"},
+            end={"date": f"2026-12-{i + 2:02d}"},
+        )
     report = pr.sync(page_size=3)
     assert report.pulled == 11
     assert pr.emu.state.ops_by_method["events.list"] == 4
@@ -69,18 +81,28 @@ def test_paging_pulls_every_page(pr: Practice) -> None:
 
 def test_410_gone_leads_to_a_full_resync_without_duplicates(pr: Practice) -> None:
     pr.session()
-    pr.emu.state.create(CAL, summary="Lunch", start={"dateTime": "2026-12-02T12:00:00-06:00"},
-                        end={"dateTime": "2026-12-02T13:00:00-06:00"})
+    pr.emu.state.create(
+        CAL,
+        summary="Lunch",
+        start={"dateTime": "2026-12-02T12:00:00-06:00"},
+        end={"dateTime": "2026-12-02T13:00:00-06:00"},
+    )
     pr.sync()
     pr.emu.state.invalidate_sync_tokens()
-    pr.emu.state.create(CAL, summary="Late", start={"dateTime": "2026-12-03T12:00:00-06:00"},
-                        end={"dateTime": "2026-12-03T13:00:00-06:00"})
+    pr.emu.state.create(
+        CAL,
+        summary="Late",
+        start={"dateTime": "2026-12-03T12:00:00-06:00"},
+        end={"dateTime": "2026-12-03T13:00:00-06:00"},
+    )
     report = pr.sync()
     assert report.full_resyncs == 1
     assert report.pulled == 1
     assert report.pushed == 0
     assert sorted(e.title for e in pr.local_events() if e.kind is EventKind.OTHER) == [
-        "Late", "Lunch"]
+        "Late",
+        "Lunch",
+    ]
     assert len(pr.remote()) == 3
 
 
@@ -89,11 +111,19 @@ def test_412_stale_etag_keeps_the_local_session(pr: Practice) -> None:
     pr.sync()
     google_settings.set_mode(pr.ctx, pr.pat.id, "one-way")  # no pull: the push meets the 412
     remote = pr.remote_by_uid(s1.uid)  # type: ignore[arg-type]
-    pr.emu.state.edit(CAL, remote["id"], start={"dateTime": "2026-11-30T15:00:00-06:00",
-                                                "timeZone": "America/Chicago"},
-                      end={"dateTime": "2026-11-30T15:50:00-06:00", "timeZone": "America/Chicago"})
-    appointments.edit(pr.ctx, OccurrenceRef(s1.id), location_id=None,  # type: ignore[arg-type]
-                      start=T0 + timedelta(hours=2), end=T0 + timedelta(hours=2, minutes=50))
+    pr.emu.state.edit(
+        CAL,
+        remote["id"],
+        start={"dateTime": "2026-11-30T15:00:00-06:00", "timeZone": "America/Chicago"},
+        end={"dateTime": "2026-11-30T15:50:00-06:00", "timeZone": "America/Chicago"},
+    )
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(s1.id),
+        location_id=None,  # type: ignore[arg-type]
+        start=T0 + timedelta(hours=2),
+        end=T0 + timedelta(hours=2, minutes=50),
+    )
     before = pr.emu.state.ops_by_method["events.get"]
     report = pr.sync()
     assert report.conflicts == 1
@@ -205,8 +235,7 @@ def test_conflicts_sessions_keep_local_others_keep_latest(pr: Practice) -> None:
     # Google edits at 16:00 UTC (emulator clock); local edits before and after it.
     g = {e.uid: pr.remote_by_uid(e.uid)["id"] for e in (s1, early, late)}  # type: ignore[misc]
     for ev in (s1, early, late):
-        pr.emu.state.edit(CAL, g[ev.uid], summary="changed in Google",
-                          transparency="transparent")
+        pr.emu.state.edit(CAL, g[ev.uid], summary="changed in Google", transparency="transparent")
     pr.at(-30)
     appointments.edit(pr.ctx, OccurrenceRef(early.id), title="changed here, earlier")  # type: ignore[arg-type]
     pr.at(60)
@@ -235,9 +264,13 @@ def test_recurring_series_with_exceptions_round_trip(pr: Practice) -> None:
     assert series.id is not None
     # move the 2nd occurrence, delete the 3rd
     second, third = T0 + timedelta(weeks=1), T0 + timedelta(weeks=2)
-    appointments.edit(pr.ctx, OccurrenceRef(series.id, second.astimezone(UTC)), Scope.THIS,
-                      start=second + timedelta(hours=3),
-                      end=second + timedelta(hours=3, minutes=50))
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(series.id, second.astimezone(UTC)),
+        Scope.THIS,
+        start=second + timedelta(hours=3),
+        end=second + timedelta(hours=3, minutes=50),
+    )
     appointments.remove(pr.ctx, OccurrenceRef(series.id, third.astimezone(UTC)), Scope.THIS)
     report = pr.sync()
     assert report.errors == 0
@@ -254,13 +287,20 @@ def test_recurring_series_with_exceptions_round_trip(pr: Practice) -> None:
 
 def test_google_recurring_event_with_exceptions_comes_in(pr: Practice) -> None:
     st = pr.emu.state
-    master = st.create(CAL, summary="Yoga", recurrence=["RRULE:FREQ=WEEKLY;COUNT=5"],
-                       start={"dateTime": "2026-12-01T18:00:00-06:00",
-                              "timeZone": "America/Chicago"},
-                       end={"dateTime": "2026-12-01T19:00:00-06:00", "timeZone": "America/Chicago"})
-    st.edit(CAL, f"{master['id']}_20261209T000000Z", summary="Yoga (late)",
-            start={"dateTime": "2026-12-08T19:00:00-06:00", "timeZone": "America/Chicago"},
-            end={"dateTime": "2026-12-08T20:00:00-06:00", "timeZone": "America/Chicago"})
+    master = st.create(
+        CAL,
+        summary="Yoga",
+        recurrence=["RRULE:FREQ=WEEKLY;COUNT=5"],
+        start={"dateTime": "2026-12-01T18:00:00-06:00", "timeZone": "America/Chicago"},
+        end={"dateTime": "2026-12-01T19:00:00-06:00", "timeZone": "America/Chicago"},
+    )
+    st.edit(
+        CAL,
+        f"{master['id']}_20261209T000000Z",
+        summary="Yoga (late)",
+        start={"dateTime": "2026-12-08T19:00:00-06:00", "timeZone": "America/Chicago"},
+        end={"dateTime": "2026-12-08T20:00:00-06:00", "timeZone": "America/Chicago"},
+    )
     st.remove(CAL, f"{master['id']}_20261216T000000Z")
     report = pr.sync()
     assert report.errors == 0
@@ -273,8 +313,9 @@ def test_google_recurring_event_with_exceptions_comes_in(pr: Practice) -> None:
     from sessions_tui.store.queries import window
 
     with pr.db.session() as s:
-        occ = window(s, datetime(2026, 11, 30, tzinfo=UTC), datetime(2027, 1, 10, tzinfo=UTC),
-                     display_tz=CHI)
+        occ = window(
+            s, datetime(2026, 11, 30, tzinfo=UTC), datetime(2027, 1, 10, tzinfo=UTC), display_tz=CHI
+        )
     starts = [o.start.astimezone(CHI).strftime("%m-%d %H:%M") for o in occ]  # type: ignore[union-attr]
     assert starts == ["12-01 18:00", "12-08 19:00", "12-22 18:00", "12-29 18:00"]
     quiet = pr.sync()
@@ -295,14 +336,17 @@ def test_dst_crossing_series_comes_back_with_the_same_local_times(pr: Practice, 
     pr.sync()
     db2 = open_database(str(tmp_path / "other.db"))
     try:
-        admin = practice.add_staff(Context(db2, pr.ctx.clock, None), "root", "Root",
-                                   {Role.ADMIN})
+        admin = practice.add_staff(Context(db2, pr.ctx.clock, None), "root", "Root", {Role.ADMIN})
         other = P(Context(db2, pr.ctx.clock, admin), pr.emu)
         report = other.sync()
         assert report.pulled == 1
         with db2.session() as s:
-            occ = window(s, datetime(2027, 2, 20, tzinfo=UTC), datetime(2027, 4, 10, tzinfo=UTC),
-                         display_tz=CHI)
+            occ = window(
+                s,
+                datetime(2027, 2, 20, tzinfo=UTC),
+                datetime(2027, 4, 10, tzinfo=UTC),
+                display_tz=CHI,
+            )
         local = [o.start.astimezone(CHI) for o in occ]  # type: ignore[union-attr]
         assert len(local) == 6
         assert {t.strftime("%H:%M") for t in local} == {"10:00"}

@@ -69,8 +69,9 @@ def test_run_google_sync_reports_instead_of_raising(pr: Practice) -> None:
         def run(self, **_kw: object) -> SyncReport:
             raise SyncTransientError("Google is busy", quota=True)
 
-    good = run_google_sync(pr.db, pr.ctx.clock, [pr.pat.id],
-                           engine_factory=lambda _pid: pr.engine())
+    good = run_google_sync(
+        pr.db, pr.ctx.clock, [pr.pat.id], engine_factory=lambda _pid: pr.engine()
+    )
     assert good.ok
     assert good.reports[pr.pat.id].pushed == 1
     assert good.summary().startswith("pushed 1,")
@@ -86,13 +87,23 @@ def test_only_one_client_syncs_a_shared_practice(pr: Practice) -> None:
     pr.session()
     other = PracticeLock(pr.db, "google-sync", "host-b:2")
     assert other.acquire(pr.ctx.clock.now())
-    skipped = run_google_sync(pr.db, pr.ctx.clock, [pr.pat.id], lock_holder="host-a:1",
-                              engine_factory=lambda _p: pr.engine())
+    skipped = run_google_sync(
+        pr.db,
+        pr.ctx.clock,
+        [pr.pat.id],
+        lock_holder="host-a:1",
+        engine_factory=lambda _p: pr.engine(),
+    )
     assert skipped.busy_elsewhere == "host-b:2"
     assert pr.remote() == []
     other.release()
-    done = run_google_sync(pr.db, pr.ctx.clock, [pr.pat.id], lock_holder="host-a:1",
-                           engine_factory=lambda _p: pr.engine())
+    done = run_google_sync(
+        pr.db,
+        pr.ctx.clock,
+        [pr.pat.id],
+        lock_holder="host-a:1",
+        engine_factory=lambda _p: pr.engine(),
+    )
     assert done.ok
     assert done.reports[pr.pat.id].pushed == 1
     assert PracticeLock(pr.db, "google-sync", "x").held_by(pr.ctx.clock.now()) is None
@@ -104,9 +115,17 @@ def test_sync_runs_in_a_thread_and_can_be_cancelled(pr: Practice) -> None:
     stop = threading.Event()
     stop.set()
     out: list[object] = []
-    t = threading.Thread(target=lambda: out.append(run_google_sync(
-        pr.db, pr.ctx.clock, [pr.pat.id], should_cancel=stop.is_set,
-        engine_factory=lambda _p: pr.engine())))
+    t = threading.Thread(
+        target=lambda: out.append(
+            run_google_sync(
+                pr.db,
+                pr.ctx.clock,
+                [pr.pat.id],
+                should_cancel=stop.is_set,
+                engine_factory=lambda _p: pr.engine(),
+            )
+        )
+    )
     t.start()
     t.join(30)
     assert out
@@ -129,8 +148,11 @@ def test_token_is_json_with_mode_0600(tmp_path: Path) -> None:
 def test_token_state_reports_expiry_without_crashing() -> None:
     now = datetime(2026, 11, 25, 16, tzinfo=UTC)
     assert oauth.token_state("pat", now).state == "missing"
-    for delta, expected in ((timedelta(hours=1), "ok"), (timedelta(minutes=2), "expiring"),
-                            (timedelta(minutes=-1), "expired")):
+    for delta, expected in (
+        (timedelta(hours=1), "ok"),
+        (timedelta(minutes=2), "expiring"),
+        (timedelta(minutes=-1), "expired"),
+    ):
         oauth.save_token("pat", json.dumps({"token": "a", "expiry": (now + delta).isoformat()}))
         assert oauth.token_state("pat", now).state == expected
     oauth.token_path("pat").write_text("{broken")
@@ -138,8 +160,7 @@ def test_token_state_reports_expiry_without_crashing() -> None:
 
 
 def test_instructions_print_url_and_ssh_tunnel_line() -> None:
-    lines = oauth.instructions("https://accounts.example/auth?x=1", 8123, host="server",
-                               user="pat")
+    lines = oauth.instructions("https://accounts.example/auth?x=1", 8123, host="server", user="pat")
     assert "  https://accounts.example/auth?x=1" in lines
     assert "  ssh -L 8123:localhost:8123 pat@server" in lines
 
@@ -158,10 +179,19 @@ def test_pick_port_is_chosen_before_anything_is_printed() -> None:
 
 def _secrets(tmp_path: Path, token_uri: str) -> Path:
     path = tmp_path / "client_secret.json"
-    path.write_text(json.dumps({"installed": {
-        "client_id": "cid.apps.googleusercontent.com", "client_secret": "s",
-        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri,
-        "redirect_uris": ["http://localhost"]}}))
+    path.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "cid.apps.googleusercontent.com",
+                    "client_secret": "s",
+                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+                    "token_uri": token_uri,
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
     return path
 
 
@@ -188,8 +218,12 @@ def test_sign_in_with_a_pasted_redirect_url_uses_pkce(tmp_path: Path, emu, monke
         pasted.wait(10)
         return answer[0]
 
-    token = oauth.sign_in(_secrets(tmp_path, f"http://127.0.0.1:{emu.port}/token"),
-                          echo=echo, read_line=read_line, timeout=20)
+    token = oauth.sign_in(
+        _secrets(tmp_path, f"http://127.0.0.1:{emu.port}/token"),
+        echo=echo,
+        read_line=read_line,
+        timeout=20,
+    )
     assert json.loads(token)["refresh_token"] == "emulated-refresh"
     form = emu.state.token_requests[-1]
     assert form["code"] == ["4/abc"]
@@ -220,8 +254,12 @@ def test_sign_in_through_the_forwarded_loopback_port(tmp_path: Path, emu, monkey
         never.wait(15)
         return ""
 
-    token = oauth.sign_in(_secrets(tmp_path, f"http://127.0.0.1:{emu.port}/token"), echo=echo,
-                          read_line=no_paste, timeout=20)
+    token = oauth.sign_in(
+        _secrets(tmp_path, f"http://127.0.0.1:{emu.port}/token"),
+        echo=echo,
+        read_line=no_paste,
+        timeout=20,
+    )
     assert json.loads(token)["token"] == "emulated-access"
     assert emu.state.token_requests[-1]["code"] == ["4/tunnel"]
     assert pages
@@ -230,9 +268,12 @@ def test_sign_in_through_the_forwarded_loopback_port(tmp_path: Path, emu, monkey
 
 def test_sign_in_refuses_a_paste_without_code(tmp_path: Path, emu) -> None:
     with pytest.raises(ValidationError, match="no sign-in code"):
-        oauth.sign_in(_secrets(tmp_path, f"http://127.0.0.1:{emu.port}/token"),
-                      echo=lambda _l: None, read_line=lambda: "http://localhost:1/?x=1",
-                      timeout=10)
+        oauth.sign_in(
+            _secrets(tmp_path, f"http://127.0.0.1:{emu.port}/token"),
+            echo=lambda _l: None,
+            read_line=lambda: "http://localhost:1/?x=1",
+            timeout=10,
+        )
     with pytest.raises(ValidationError, match="not found"):
         oauth.sign_in(tmp_path / "missing.json", echo=lambda _l: None)
 
@@ -246,8 +287,10 @@ def test_cli_connect_sync_status_mode_disconnect(pr: Practice, monkeypatch, caps
     db = pr.db.url
     pr.session()
     base = ["--db", db, "--user", "admin"]
-    assert run(["google", "connect", "--practitioner", "pat", "--create-calendar", "Sessions",
-                *base]) == 0
+    assert (
+        run(["google", "connect", "--practitioner", "pat", "--create-calendar", "Sessions", *base])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Created the calendar 'Sessions'" in out
     assert run(["google", "status", "--practitioner", "pat", *base]) == 0
@@ -256,7 +299,8 @@ def test_cli_connect_sync_status_mode_disconnect(pr: Practice, monkeypatch, caps
     assert "two-way" in out
     assert run(["google", "sync", "--practitioner", "pat", *base]) == 0
     assert capsys.readouterr().out.strip() == (
-        "pushed 1, pulled 0, deleted 0, conflicts 0, errors 0")
+        "pushed 1, pulled 0, deleted 0, conflicts 0, errors 0"
+    )
     created = next(c for c in pr.emu.state.calendars.values() if c.summary == "Sessions")
     assert len(pr.emu.state.live_events(created.id)) == 1
     assert pr.remote(CAL) == []
@@ -271,7 +315,8 @@ def test_cli_connect_sync_status_mode_disconnect(pr: Practice, monkeypatch, caps
 
 def test_cli_refuses_a_non_loopback_endpoint(pr: Practice, monkeypatch) -> None:
     monkeypatch.setenv("SESSIONS_TUI_GOOGLE_ENDPOINT", "http://calendar.example.com/")
-    result = CliRunner().invoke(cli, ["google", "sync", "--practitioner", "pat", "--db",
-                                      pr.db.url, "--user", "admin"])
+    result = CliRunner().invoke(
+        cli, ["google", "sync", "--practitioner", "pat", "--db", pr.db.url, "--user", "admin"]
+    )
     assert result.exit_code != 0
     assert "loopback" in str(result.exception)

@@ -70,9 +70,11 @@ def _pad(path: Path, total: int) -> None:
     conn.create_function("sessions_actor", 0, lambda: None)  # the audit triggers call it
     conn.row_factory = sqlite3.Row
     singles = conn.execute(
-        "SELECT * FROM event WHERE is_series = 0 AND series_id IS NULL").fetchall()
+        "SELECT * FROM event WHERE is_series = 0 AND series_id IS NULL"
+    ).fetchall()
     finished = conn.execute(
-        "SELECT * FROM event WHERE is_series = 1 AND series_end_utc IS NOT NULL").fetchall()
+        "SELECT * FROM event WHERE is_series = 1 AND series_end_utc IS NOT NULL"
+    ).fetchall()
     assert singles
     assert finished
     cols = [c for c in singles[0].keys() if c != "id"]  # noqa: SIM118 - sqlite3.Row
@@ -142,8 +144,9 @@ class _Spy:
         return _EXPAND(singles, series, skips, *rest)
 
 
-def _orm_window(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
-                **filters: Any) -> list[Occurrence]:
+def _orm_window(
+    path: Path, start: datetime, end: datetime, tz: ZoneInfo, **filters: Any
+) -> list[Occurrence]:
     db = open_database(str(path))
     try:
         with db.read() as s:
@@ -152,8 +155,9 @@ def _orm_window(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
         db.dispose()
 
 
-def _fast_window(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
-                 **filters: Any) -> list[Occurrence]:
+def _fast_window(
+    path: Path, start: datetime, end: datetime, tz: ZoneInfo, **filters: Any
+) -> list[Occurrence]:
     reader = fastread.open_fast(f"sqlite:///{path}")
     assert reader is not None, "the fast path refused a database at the newest revision"
     try:
@@ -165,7 +169,9 @@ def _fast_window(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
 @pytest.mark.parametrize("reader", ["orm", "fast"])
 @pytest.mark.parametrize("case", _windows(), ids=lambda c: c[0])
 def test_rows_read_do_not_grow_with_the_total(
-    practices: tuple[Path, Path], case: tuple[Any, ...], reader: str,
+    practices: tuple[Path, Path],
+    case: tuple[Any, ...],
+    reader: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     small, big = practices
@@ -206,8 +212,9 @@ def _plans(conn: sqlite3.Connection, statements: list[str]) -> list[str]:
     return out
 
 
-def _orm_statements(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
-                    **filters: Any) -> list[str]:
+def _orm_statements(
+    path: Path, start: datetime, end: datetime, tz: ZoneInfo, **filters: Any
+) -> list[str]:
     """The SQL the SQLAlchemy window query runs, with its parameters inlined by sqlite3."""
     db = open_database(str(path))
     seen: list[str] = []
@@ -225,8 +232,9 @@ def _orm_statements(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
     return seen
 
 
-def _fast_statements(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
-                     **filters: Any) -> list[str]:
+def _fast_statements(
+    path: Path, start: datetime, end: datetime, tz: ZoneInfo, **filters: Any
+) -> list[str]:
     reader = fastread.open_fast(f"sqlite:///{path}")
     assert reader is not None
     seen: list[str] = []
@@ -240,8 +248,9 @@ def _fast_statements(path: Path, start: datetime, end: datetime, tz: ZoneInfo,
 
 @pytest.mark.parametrize("reader", ["orm", "fast"])
 @pytest.mark.parametrize("case", _windows(), ids=lambda c: c[0])
-def test_query_plan_searches_an_index(practices: tuple[Path, Path], case: tuple[Any, ...],
-                                      reader: str) -> None:
+def test_query_plan_searches_an_index(
+    practices: tuple[Path, Path], case: tuple[Any, ...], reader: str
+) -> None:
     _small, big = practices
     _label, start, end, tz, filters = case
     collect = _orm_statements if reader == "orm" else _fast_statements
@@ -261,8 +270,9 @@ def test_query_plan_searches_an_index(practices: tuple[Path, Path], case: tuple[
 
 
 @pytest.mark.parametrize("case", _windows(), ids=lambda c: c[0])
-def test_fast_path_gives_what_the_orm_query_gives(practices: tuple[Path, Path],
-                                                  case: tuple[Any, ...]) -> None:
+def test_fast_path_gives_what_the_orm_query_gives(
+    practices: tuple[Path, Path], case: tuple[Any, ...]
+) -> None:
     small, _big = practices
     _label, start, end, tz, filters = case
     orm = _orm_window(small, start, end, tz, **filters)
@@ -290,8 +300,12 @@ def _agenda(db: Path, *args: str, fast: bool) -> subprocess.CompletedProcess[str
     if not fast:
         env["SESSIONS_TUI_NO_FAST_READ"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "sessions_tui", "agenda", "--db", str(db), "--user", "admin",
-         *args], capture_output=True, text=True, env=env, check=False)
+        [sys.executable, "-m", "sessions_tui", "agenda", "--db", str(db), "--user", "admin", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -304,13 +318,17 @@ def _agenda(db: Path, *args: str, fast: bool) -> subprocess.CompletedProcess[str
         ("--days", "2", "--location", "Nowhere"),
     ],
 )
-def test_agenda_command_same_output_fast_or_not(practices: tuple[Path, Path],
-                                                args: tuple[str, ...]) -> None:
+def test_agenda_command_same_output_fast_or_not(
+    practices: tuple[Path, Path], args: tuple[str, ...]
+) -> None:
     small, _big = practices
     fast = _agenda(small, *args, fast=True)
     slow = _agenda(small, *args, fast=False)
-    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout,
-                                                           slow.stderr)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
     if "--format" in args:
         assert json.loads(fast.stdout), "expected some events in November"
 
@@ -325,8 +343,9 @@ def test_agenda_command_imports_no_sqlalchemy(practices: tuple[Path, Path]) -> N
     )
     env = {**os.environ, "SESSIONS_TUI_NOW": "2026-11-25T16:00:00+00:00"}
     env.pop("SESSIONS_TUI_NO_FAST_READ", None)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
     assert "Sunday" in done.stdout or "Monday" in done.stdout  # it did print an agenda
