@@ -52,6 +52,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from sessions_tui.about import prodid
 from sessions_tui.domain.errors import PermissionDenied, SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Instant, Status, validate_event
 from sessions_tui.domain.model import Client, Staff
@@ -87,7 +88,7 @@ from sessions_tui.sync.ics_read import (
     register_timezones,
 )
 
-PRODID = "-//sessions-tui//sessions-tui 0.1//EN"
+PRODID = prodid()  # names the installed version (sessions_tui.about)
 _IMPORT_SUFFIX = re.compile(r"#p(\d+)$")
 _CHUNK = 500
 _BATCH = 2000  # events written per batch of an import

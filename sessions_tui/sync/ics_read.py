@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 from icalendar.prop import TypesFactory
@@ -34,8 +35,9 @@ from sessions_tui.sync.ics_text import (
     unescape_text,
 )
 
-_UTC_TZ = tzp.localize_utc(datetime(2000, 1, 1)).tzinfo  # noqa: DTZ001
-"""The tzinfo icalendar gives ``...Z`` values, so both readers give equal values."""
+_UTC_TZ = ZoneInfo("UTC")
+"""The tzinfo icalendar gives ``...Z`` values (its zoneinfo provider, the default since 6.0),
+so both readers give equal values."""
 
 
 class StructureError(ValueError):

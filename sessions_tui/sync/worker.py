@@ -2,32 +2,36 @@
 
 Pure Python, no Textual: the App owns the timers and the thread worker; these decide.
 
-How the App wires it (see also STYLE.md section 4)::
+How the App wires it (``sessions_tui/app.py``; see also STYLE.md section 4)::
 
-    # on_mount
-    self.sync_schedule = SyncSchedule(interval=config.google_sync_seconds)
+    # on_mount (or once the fast start has warmed up)
+    self.sync_schedule = SyncSchedule(interval=60)
     self.set_interval(1.0, self._sync_tick)          # a cheap check, never a sleep loop
 
     def _sync_tick(self) -> None:
-        if self.sync_schedule.due(time.monotonic()) and not self.syncing:
+        if not self.syncing and self.sync_schedule.due(time.monotonic()):
             self.run_sync()
 
-    def on_local_change(self) -> None:               # after any event is saved
-        self.sync_schedule.local_change(time.monotonic())
+    # after any event is saved
+    self.sync_schedule.local_change(time.monotonic())
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False,
           description="Google sync")
     def run_sync(self) -> None:
         worker = get_current_worker()
+        self.sync_schedule.started(time.monotonic())
         self.post_message(SyncStarted())
         outcome = run_google_sync(
-            self.ctx.db, self.ctx.clock, practitioner_ids,
-            progress=throttled(lambda p: self.post_message(SyncProgress(p)), 0.25),
+            self.ctx.db, self.ctx.clock, connected_practitioner_ids,
+            progress=throttled(self._post_progress, 0.25),   # posts SyncProgressed
             should_cancel=lambda: worker.is_cancelled,
+            lock_holder=f"{socket.gethostname()}:{os.getpid()}",
         )
         self.post_message(SyncFinished(outcome))     # the handler calls
                                                      # sync_schedule.finished(now, outcome.ok,
                                                      # quota=outcome.quota)
+
+Each run is logged at INFO (``sessions_tui.sync.worker``): practitioner ids and counts only.
 """
 
 from __future__ import annotations
@@ -209,18 +213,29 @@ def _run_all(
     quota = auth = False
     for pid in practitioner_ids:
         if should_cancel is not None and should_cancel():
+            log.info("Google sync cancelled before practitioner %s", pid)
             break
+        log.info("Google sync of practitioner %s started", pid)
+        failure: SyncError | None = None
         try:
             engine = (engine_factory or (lambda p: make_engine(db, clock, p)))(pid)
             reports[pid] = engine.run(progress=progress, should_cancel=should_cancel)
         except SyncTransientError as exc:
             errors[pid] = exc.message
+            failure = exc
             quota = quota or exc.quota
         except SyncAuthError as exc:
             errors[pid] = exc.message
+            failure = exc
             auth = True
         except SyncError as exc:
             errors[pid] = exc.message
+            failure = exc
+        if failure is not None:
+            # The message is ours (no event titles); the traceback helps support.
+            log.warning("Google sync of practitioner %s failed: %s", pid, failure, exc_info=failure)
+        else:
+            log.info("Google sync of practitioner %s: %s", pid, reports[pid].summary())
     return SyncOutcome(reports, errors, quota, auth)
 
 

@@ -1,0 +1,149 @@
+"""Logging with the standard library: one rotating file in platformdirs' user log dir.
+
+``~/.local/state/sessions-tui/log/sessions-tui.log`` on Linux (``XDG_STATE_HOME`` moves it;
+``SESSIONS_TUI_LOG_DIR`` names another folder). The CLI calls :func:`setup_logging` once, with
+``--log-level`` (default ``INFO``) or ``--debug``; the help screen shows :func:`log_path`.
+
+What goes in, and what never does:
+
+- Only the ``sessions_tui.*`` loggers write to the file. Third-party loggers (SQLAlchemy,
+  googleapiclient, urllib3) are left at their defaults and never reach it, even with
+  ``--debug``: SQLAlchemy's engine log carries statement parameters (client names, notes) and
+  googleapiclient's carries request URLs and bodies. The root logger's level is not touched,
+  because SQLAlchemy turns statement logging on when its logger is enabled for INFO.
+- Our own lines name rows by id and count them; they never carry a client's name, notes, a
+  token or a password. :class:`Redact` masks what looks like a credential anyway (bearer
+  tokens, ``token=…``/``password=…`` pairs, feed URL tokens), as a second line of defence.
+- The file and its folder are private to the user (0600/0700): a traceback can name paths.
+
+Rotation: 1 MB per file, three old files kept. Several processes (a TUI and a sync service)
+may write the same file; a line can then land in a rotated file, nothing worse.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sessions_tui.about import version
+
+LOGGER = "sessions_tui"
+LOG_FILE = "sessions-tui.log"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_MAX_BYTES = 1_000_000
+_BACKUPS = 3
+
+_handler: logging.Handler | None = None
+
+
+def log_dir() -> Path:
+    """The folder of the log file: ``SESSIONS_TUI_LOG_DIR``, else platformdirs' user log dir."""
+    override = os.environ.get("SESSIONS_TUI_LOG_DIR")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("sessions-tui", appauthor=False))
+
+
+def log_path() -> Path:
+    """Where the log file is (it may not exist yet); the help screen and ``--help`` show it."""
+    return log_dir() / LOG_FILE
+
+
+class Redact(logging.Filter):
+    """Masks credentials in a record's message (and its traceback text) before it is written."""
+
+    _PATTERNS = (
+        (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 <redacted>"),
+        (
+            re.compile(
+                r"(?i)\b(access_token|refresh_token|id_token|client_secret|token|password|"
+                r"passwd|secret|code)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",&;}]+"
+            ),
+            r"\1\2<redacted>",
+        ),
+        (re.compile(r"/feeds/[^/\s\"'?]+"), "/feeds/<token>"),
+        (re.compile(r"(?i)(://[^:/@\s]+:)[^@\s]+@"), r"\1<redacted>@"),
+    )
+
+    @classmethod
+    def scrub(cls, text: str) -> str:
+        """``text`` with every credential-looking part replaced by ``<redacted>``."""
+        for pattern, repl in cls._PATTERNS:
+            text = pattern.sub(repl, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.scrub(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        return True
+
+
+class _UTCFormatter(logging.Formatter):
+    """Times in UTC (``2026-11-25T16:00:00.123Z``), as everything else we store."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+def parse_level(name: str) -> int:
+    """``"debug"``, ``"INFO"``, … as a :mod:`logging` level; anything else is a ValueError."""
+    upper = name.strip().upper()
+    if upper not in LEVELS:
+        raise ValueError(f"unknown log level {name!r} (one of {', '.join(LEVELS).lower()})")
+    return int(getattr(logging, upper))
+
+
+def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> Path | None:
+    """Send the ``sessions_tui`` loggers to the rotating log file at ``level``.
+
+    Called again (tests run the CLI many times in one process), it replaces its own handler.
+    Returns the file's path, or ``None`` when the folder cannot be made or written (a read-only
+    or missing HOME): the program then runs without a log file rather than failing.
+    """
+    global _handler
+    lvl = parse_level(level) if isinstance(level, str) else level
+    logger = logging.getLogger(LOGGER)
+    if _handler is not None:
+        logger.removeHandler(_handler)
+        _handler.close()
+        _handler = None
+    logger.setLevel(lvl)
+    logger.propagate = False  # not to the root logger's handlers (e.g. a stderr basicConfig)
+    target = path or log_path()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = logging.handlers.RotatingFileHandler(
+            target, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
+        )
+        os.chmod(target, 0o600)
+    except (OSError, RuntimeError):  # RuntimeError: platformdirs found no home directory
+        logger.addHandler(logging.NullHandler())
+        return None
+    formatter = _UTCFormatter("%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
+    handler.setFormatter(formatter)
+    handler.addFilter(Redact())
+    logger.addHandler(handler)
+    _handler = handler
+    logging.getLogger(LOGGER).debug(
+        "sessions-tui %s, log level %s", version(), logging.getLevelName(lvl)
+    )
+    return target
+
+
+def log_location() -> str:
+    """The log file's path as text, for the help screen (``"(no log file)"`` if unknown)."""
+    try:
+        return str(log_path())
+    except (OSError, RuntimeError):
+        return "(no log file)"
