@@ -7,6 +7,7 @@ Kept free of SQLAlchemy so that ``sessions-tui agenda`` (which reads through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,27 @@ from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status
 from sessions_tui.domain.model import Client, Location, Staff
+from sessions_tui.store.rows import recurrence_key
+
+_IMPORT_SUFFIX = re.compile(r"#p\d+$")
+
+
+def published_uid(event: Event) -> str | None:
+    """The UID ``event`` has in the practice's ICS feed (``sessions-tui ics export``).
+
+    The same rule as :func:`sessions_tui.sync.ics.export_uid`: an imported event loses its
+    ``#p<id>`` namespace; an overridden occurrence is published under its *series'* UID (with a
+    RECURRENCE-ID), so its stored ``<series uid>#<recurrence key>`` loses the key.
+    """
+    uid = event.uid
+    if uid is None:
+        return None
+    uid = _IMPORT_SUFFIX.sub("", uid)
+    if event.series_id is not None and event.recurrence_id is not None:
+        suffix = "#" + recurrence_key(event.recurrence_id)
+        if uid.endswith(suffix):
+            uid = uid[: -len(suffix)]
+    return uid
 
 
 @dataclass(frozen=True)
@@ -53,10 +75,25 @@ class AgendaItem:
     def status(self) -> Status:
         return self.event.status
 
+    @property
+    def recurrence_id(self) -> Instant | None:
+        """The original start of this occurrence in its series; ``None`` for a one-off event."""
+        if self.occurrence.recurrence_id is not None:
+            return self.occurrence.recurrence_id
+        return self.event.recurrence_id
+
     def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
-        """The agenda JSON object scripts rely on (keys fixed by the CLI contract)."""
+        """The agenda JSON object scripts rely on (keys fixed by the CLI contract).
+
+        ``id`` is the stored event (a series shares one); ``uid`` with ``occurrence`` (the
+        original start, ``None`` for a one-off event) names one occurrence as the ICS feed
+        does (UID and RECURRENCE-ID); ``zone`` is the IANA zone the event was made in.
+        """
+        rid = self.recurrence_id
         return {
             "id": self.id,
+            "uid": published_uid(self.event),
+            "occurrence": _iso(rid, tz) if rid is not None else None,
             "kind": self.event.kind.value,
             "title": self.title,
             "client": self.client.full_name if self.client else None,
@@ -64,6 +101,7 @@ class AgendaItem:
             "location": self.location.name if self.location else None,
             "start": _iso(self.start, tz),
             "end": _iso(self.end, tz),
+            "zone": self.event.tzid,
             "all_day": self.event.all_day,
             "busy": self.event.busy,
             "status": self.event.status.value,
