@@ -64,16 +64,38 @@ def is_ambiguous(wall: datetime, tz: ZoneInfo) -> bool:
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The half-open UTC range of a local day; 23 or 25 hours long on DST days."""
-    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    """The half-open UTC range of a local day; 23 or 25 hours long on DST days.
+
+    Raises:
+        ValidationError: the day is too near the end of the calendar (9999-12-31) to have an
+            end in ``tz``.
+    """
+    try:
+        start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"date {day.isoformat()} is out of range (too close to the year 10000)",
+            field="date",
+        ) from None
     return start, end
 
 
 def days_bounds(first: date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The half-open UTC range covering ``days`` local days from ``first``."""
+    """The half-open UTC range covering ``days`` local days from ``first``.
+
+    Raises:
+        ValidationError: the range runs past the end of the calendar.
+    """
     start, _ = day_bounds(first, tz)
-    end, _ = day_bounds(first + timedelta(days=days), tz)
+    try:
+        last = first + timedelta(days=days)
+    except OverflowError:
+        raise ValidationError(
+            f"{days} days from {first.isoformat()} run past the year 9999",
+            field="date",
+        ) from None
+    end, _ = day_bounds(last, tz)
     return start, end
 
 

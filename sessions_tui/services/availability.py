@@ -143,7 +143,15 @@ def first_open_slot(
         _check_practitioner(ctx, pid)
     begin = from_ if include_past else max(from_, ctx.clock.now())
     begin = _minute_ceiling(begin)
-    limit = begin + timedelta(days=days)
+    try:
+        limit = begin + timedelta(days=days) + length
+    except OverflowError:
+        raise ValidationError(
+            f"cannot look {days} days ahead from {begin.date().isoformat()}: "
+            "that runs past the year 9999",
+            field="from",
+        ) from None
+    limit -= length
     chunk_start = begin
     while chunk_start < limit:
         # Overlap chunks by one slot length so a slot across a chunk boundary is not missed.

@@ -49,8 +49,16 @@ def resolve_url(value: str | None) -> str:
     """``--db`` value (a path or a SQLAlchemy URL), else ``SESSIONS_TUI_DB``, else the default."""
     value = value or os.environ.get("SESSIONS_TUI_DB") or ""
     if not value:
-        path = default_db_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path = default_db_path()
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: platformdirs found no home
+            where = f" {exc.filename!r}" if isinstance(exc, OSError) and exc.filename else ""
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise DatabaseError(
+                f"cannot make the default database's folder{where}: {reason} "
+                "(is HOME writable?); name a database with --db or SESSIONS_TUI_DB"
+            ) from None
         return f"sqlite:///{path}"
     if "://" in value:
         try:
@@ -121,7 +129,9 @@ _ACTORS: weakref.WeakKeyDictionary[Engine, _Actor] = weakref.WeakKeyDictionary()
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with WAL, foreign keys and a busy timeout on SQLite."""
-    kwargs: dict[str, Any] = {}
+    # hide_parameters: an error's text (and so a traceback in the log file) never carries the
+    # statement's values, which can be client names and notes.
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
     try:
@@ -158,6 +168,21 @@ def _current_revision(engine: Engine) -> str | None:
             return None
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         return str(row[0]) if row else None
+
+
+def _check_known(url: str, revision: str | None) -> None:
+    """Refuse a database whose schema this version does not know (made by a newer one)."""
+    if revision is None:
+        return
+    known = {p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")}
+    if revision in known:
+        return
+    if revision.isdigit() and HEAD_REVISION.isdigit() and int(revision) > int(HEAD_REVISION):
+        raise DatabaseError(
+            f"database {url!r} has schema version {revision}, newer than this sessions-tui "
+            f"knows ({HEAD_REVISION}): upgrade sessions-tui to open it"
+        )
+    raise DatabaseError(f"database {url!r} has an unknown schema version {revision!r}")
 
 
 def upgrade(engine: Engine) -> None:
@@ -234,8 +259,14 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Da
     url = resolve_url(url_or_path)
     engine = make_engine(url)
     try:
-        if migrate and _current_revision(engine) != HEAD_REVISION:
-            upgrade(engine)
+        if migrate:
+            current = _current_revision(engine)
+            if current != HEAD_REVISION:
+                _check_known(url, current)
+                upgrade(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
     except OperationalError as exc:
         engine.dispose()
         reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)

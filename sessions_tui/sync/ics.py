@@ -593,7 +593,7 @@ class _Reader:
             return self._read(data, line, uid)
         except SessionsError as exc:
             raise IcsError(f"{where}: {exc.message}") from None
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise IcsError(f"{where}: {exc}") from None
 
     def _read(self, ev: VEventData, line: int, uid: str) -> tuple[_Item, list[_Item]]:
