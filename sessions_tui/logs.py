@@ -38,6 +38,7 @@ _MAX_BYTES = 1_000_000
 _BACKUPS = 3
 
 _handler: logging.Handler | None = None
+_stderr: logging.Handler | None = None
 
 
 def log_dir() -> Path:
@@ -111,13 +112,16 @@ def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> 
     Returns the file's path, or ``None`` when the folder cannot be made or written (a read-only
     or missing HOME): the program then runs without a log file rather than failing.
     """
-    global _handler
+    global _handler, _stderr
     lvl = parse_level(level) if isinstance(level, str) else level
     logger = logging.getLogger(LOGGER)
-    if _handler is not None:
-        logger.removeHandler(_handler)
-        _handler.close()
-        _handler = None
+    for old in (_handler, _stderr):
+        if old is not None:
+            logger.removeHandler(old)
+            old.close()
+    _handler = _stderr = None
+    for old in [h for h in logger.handlers if isinstance(h, logging.NullHandler)]:
+        logger.removeHandler(old)
     logger.setLevel(lvl)
     logger.propagate = False  # not to the root logger's handlers (e.g. a stderr basicConfig)
     target = path or log_path()
@@ -139,6 +143,30 @@ def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> 
         "sessions-tui %s, log level %s", version(), logging.getLevelName(lvl)
     )
     return target
+
+
+def set_level(level: int | str) -> None:
+    """Change the level of the ``sessions_tui`` loggers (``--log-level``, ``--debug``)."""
+    lvl = parse_level(level) if isinstance(level, str) else level
+    logging.getLogger(LOGGER).setLevel(lvl)
+
+
+def also_to_stderr(level: int = logging.INFO) -> logging.Handler:
+    """Copy ``sessions_tui`` records of ``level`` and above to stderr too (a service's access
+    log under systemd); the same filter masks credentials there."""
+    global _stderr
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(_UTCFormatter("%(asctime)s %(message)s"))
+    handler.addFilter(Redact())
+    logger = logging.getLogger(LOGGER)
+    if _stderr is not None:
+        logger.removeHandler(_stderr)
+    logger.addHandler(handler)
+    _stderr = handler
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
+    return handler
 
 
 def log_location() -> str:

@@ -97,8 +97,35 @@ def ics_export(
         raise ValidationError(
             f"bad -o {str(output)!r}: folder {str(output.parent)!r} does not exist"
         )
-    output.write_bytes(data)
+    _write_file(output, data)
     click.echo(f"Wrote {data.count(b'BEGIN:VEVENT')} events to {output}.", err=True)
+
+
+def _write_file(output: Path, data: bytes) -> None:
+    """Write ``data`` to ``output``: a regular file is replaced whole (a temporary file beside
+    it, then a rename), so a failure leaves the old file as it was; anything else (a pipe,
+    ``/dev/stdout``) is written directly.
+
+    Raises:
+        ValidationError: the file cannot be written, naming it and why.
+    """
+    import os
+
+    try:
+        regular = not output.exists() or output.is_file()
+        if not regular:
+            output.write_bytes(data)
+            return
+        tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, output)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValidationError(f"cannot write -o {str(output)!r}: {reason}") from None
 
 
 @ics.command("import")

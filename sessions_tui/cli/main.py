@@ -9,6 +9,7 @@ package and imports only :mod:`sessions_tui.cli.options` (no import cycle).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import click
 
 from sessions_tui.cli.agenda import agenda, demo
 from sessions_tui.cli.availability import availability
+from sessions_tui.cli.completion import completion
 from sessions_tui.cli.google import google
 from sessions_tui.cli.ics import ics
 from sessions_tui.cli.options import Options, global_options, one_line, opts
@@ -27,8 +29,53 @@ from sessions_tui.cli.settings import settings
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.identity import os_login
 
+log = logging.getLogger(__name__)
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Root(click.Group):
+    """The ``sessions-tui`` group: ``--help`` starts with the version, ends with the log file."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from sessions_tui.about import version
+
+        formatter.write_text(f"sessions-tui {version()}")
+        formatter.write_paragraph()
+        super().format_help(ctx, formatter)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from sessions_tui.logs import log_location
+
+        formatter.write_paragraph()
+        formatter.write_text(
+            "Exit codes: 0 success, 1 refused or failed (one line on stderr says why), "
+            "2 bad usage, 130 interrupted. Every command: docs/CLI.md."
+        )
+        formatter.write_paragraph()
+        formatter.write_text(f"Log file: {log_location()}")
+
+
+def _print_version(c: click.Context, _p: click.Parameter, value: bool) -> None:
+    if not value or c.resilient_parsing:
+        return
+    from sessions_tui.about import version
+
+    click.echo(f"sessions-tui {version()}")
+    c.exit()
+
+
+@click.group(
+    cls=_Root,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Print the version and exit.",
+)
 @global_options
 @click.pass_context
 def cli(c: click.Context) -> None:
@@ -118,8 +165,23 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI; every failure is one line on stderr and a non-zero exit code."""
+    """Run the CLI; every failure is one line on stderr and a non-zero exit code.
+
+    The log file is opened first (:mod:`sessions_tui.logs`). A failure the user caused (bad
+    input, a file that cannot be read or written, a database that cannot be opened) prints what
+    was wrong; anything else prints one line naming the log file, which has the traceback.
+    Log lines name the command only, never its arguments (they can be client names).
+    """
+    from sessions_tui.logs import log_location, setup_logging
+
     args = sys.argv[1:] if argv is None else argv
+    try:
+        setup_logging(os.environ.get("SESSIONS_TUI_LOG_LEVEL") or "INFO")
+    except ValueError as exc:
+        click.echo(f"sessions-tui: error: SESSIONS_TUI_LOG_LEVEL: {exc}", err=True)
+        return 2
+    command = _command_words(args)
+    log.debug("run: %s", command)
     try:
         cli.main(args=args, prog_name="sessions-tui", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -131,12 +193,60 @@ def run(argv: list[str] | None = None) -> int:
         click.echo(f"sessions-tui: error: {one_line(exc.format_message())}", err=True)
         return exc.exit_code or 2
     except SessionsError as exc:
+        # The message can name clients: the log gets its kind only.
+        log.info("%s refused: %s", command, type(exc).__name__)
         click.echo(f"sessions-tui: error: {one_line(exc.message)}", err=True)
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        log.error("%s failed", command, exc_info=exc)
+        click.echo(f"sessions-tui: error: {_os_error(exc)}", err=True)
+        return 1
+    except Exception as exc:
+        log.error("%s failed unexpectedly", command, exc_info=exc)
+        click.echo(
+            f"sessions-tui: error: unexpected {type(exc).__name__}; "
+            f"the details are in the log file {log_location()}",
+            err=True,
+        )
+        return 1
     return 0
 
 
-for _command in (demo, agenda, staff, locations, clients, availability, ics, settings, google):
+def _command_words(args: list[str]) -> str:
+    """The command and subcommand names of ``args`` (``ics export``), without any values."""
+    words: list[str] = []
+    group: click.Command | None = cli
+    for arg in args:
+        if arg.startswith("-") or not isinstance(group, click.Group):
+            continue
+        sub = group.commands.get(arg)
+        if sub is None:
+            break
+        words.append(arg)
+        group = sub
+    return " ".join(words) or "sessions-tui"
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for a file or network error: what failed, on which file, and why."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.filename is not None:
+        return f"cannot use {str(exc.filename)!r}: {reason}"
+    return one_line(str(exc)) or reason
+
+
+for _command in (
+    demo,
+    agenda,
+    staff,
+    locations,
+    clients,
+    availability,
+    ics,
+    settings,
+    google,
+    completion,
+):
     cli.add_command(_command)

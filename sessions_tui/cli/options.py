@@ -101,7 +101,8 @@ def _validate_tz(_c: click.Context, _p: click.Parameter, value: str | None) -> s
 
 
 def global_options(f: F) -> F:
-    """``--db``, ``--tz``, ``--user``, usable on the group and on every subcommand."""
+    """``--db``, ``--tz``, ``--user``, ``--log-level`` and ``--debug``, usable on the group and
+    on every subcommand."""
 
     def store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
         def callback(c: click.Context, p: click.Parameter, value: Any) -> Any:
@@ -141,7 +142,39 @@ def global_options(f: F) -> F:
         callback=store("db"),
         help="Database path or SQLAlchemy URL.",
     )(f)
+    f = click.option(
+        "--debug",
+        is_flag=True,
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_log_level,
+        help="Log everything (the same as --log-level debug).",
+    )(f)
+    f = click.option(
+        "--log-level",
+        "log_level",
+        metavar="LEVEL",
+        expose_value=False,
+        is_eager=True,
+        callback=_set_log_level,
+        help="Log file detail: debug, info (default), warning or error.",
+    )(f)
     return f
+
+
+def _set_log_level(_c: click.Context, p: click.Parameter, value: Any) -> Any:
+    """``--log-level LEVEL`` or ``--debug``, wherever given: applies at once (the log file
+    itself is opened by :func:`sessions_tui.cli.main.run`)."""
+    if value is None or value is False:
+        return value
+    from sessions_tui.logs import set_level
+
+    try:
+        set_level("DEBUG" if p.name == "debug" else str(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def opts() -> Options:

@@ -49,30 +49,40 @@ def staff_add(login: str, name: str, roles: tuple[str, ...], minutes: int) -> No
 @global_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def staff_list(fmt: str) -> None:
-    """List staff."""
+    """List staff: logins and names for anyone who can open the database, roles for staff.
+
+    So a newcomer (or an unknown OS login) can learn which ``--user`` to pass.
+    """
+    from sessions_tui.domain.errors import NotFoundError
+    from sessions_tui.services.context import Context
     from sessions_tui.services.practice import list_staff
 
-    people = list_staff(opts().context())
+    o = opts()
+    try:
+        ctx = o.context()
+        member = ctx.actor is not None
+    except NotFoundError:  # not a member of staff: the directory only
+        ctx = Context(o.database(), o.clock(), None)
+        member = False
+    people = list_staff(ctx)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "id": p.id,
-                        "login": p.login,
-                        "name": p.name,
-                        "roles": sorted(r.value for r in p.roles),
-                        "color": p.color,
-                        "default_session_minutes": p.default_session_minutes,
-                    }
-                    for p in people
-                ],
-                indent=2,
-            )
-        )
+        rows: list[dict[str, object]] = []
+        for p in people:
+            row: dict[str, object] = {"login": p.login, "name": p.name}
+            if member:
+                row.update(
+                    id=p.id,
+                    roles=sorted(r.value for r in p.roles),
+                    color=p.color,
+                    default_session_minutes=p.default_session_minutes,
+                )
+            rows.append(row)
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     for p in people:
-        click.echo(f"{p.login:<16} {p.name:<28} {p.role_label}")
+        click.echo(
+            f"{p.login:<16} {p.name:<28} {p.role_label}" if member else f"{p.login:<16} {p.name}"
+        )
 
 
 @click.group()

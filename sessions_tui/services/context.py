@@ -58,7 +58,8 @@ def resolve_actor(db: Database, login: str | None) -> Staff | None:
     if total == 0:
         return None
     raise NotFoundError(
-        f"unknown user {login!r}: pass --user LOGIN of a member of staff, or have an admin run "
+        f"unknown user {login!r}: `sessions-tui staff list` shows the logins; pass --user LOGIN "
+        f"of a member of staff, or have an admin run "
         f"`sessions-tui staff add {login or 'LOGIN'} --name NAME --role practitioner`"
     )
 
