@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -218,7 +217,9 @@ def ics_serve(host: str, port: int) -> None:
 
     o = opts()
     db = o.database()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from sessions_tui.logs import also_to_stderr
+
+    also_to_stderr()  # the access log on stderr (systemd's journal) as well as in the log file
     try:
         server = make_server(db, o.clock(), host, port)
     except OSError as exc:

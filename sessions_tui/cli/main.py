@@ -51,7 +51,7 @@ class _Root(click.Group):
             "2 bad usage, 130 interrupted. Every command: docs/CLI.md."
         )
         formatter.write_paragraph()
-        formatter.write_text(f"Log file: {log_location()}")
+        formatter.write(f"Log file: {log_location()}\n")  # not wrapped: a path to copy
 
 
 def _print_version(c: click.Context, _p: click.Parameter, value: bool) -> None:
@@ -175,11 +175,14 @@ def run(argv: list[str] | None = None) -> int:
     from sessions_tui.logs import log_location, setup_logging
 
     args = sys.argv[1:] if argv is None else argv
+    level = _log_level_of(args) or os.environ.get("SESSIONS_TUI_LOG_LEVEL") or "INFO"
     try:
-        setup_logging(os.environ.get("SESSIONS_TUI_LOG_LEVEL") or "INFO")
-    except ValueError as exc:
-        click.echo(f"sessions-tui: error: SESSIONS_TUI_LOG_LEVEL: {exc}", err=True)
-        return 2
+        setup_logging(level)
+    except ValueError:
+        setup_logging("INFO")  # click reports a bad --log-level; the variable is checked here
+        if os.environ.get("SESSIONS_TUI_LOG_LEVEL") == level:
+            click.echo(f"sessions-tui: error: bad SESSIONS_TUI_LOG_LEVEL {level!r}", err=True)
+            return 2
     command = _command_words(args)
     log.debug("run: %s", command)
     try:
@@ -214,12 +217,33 @@ def run(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _log_level_of(args: list[str]) -> str | None:
+    """``--debug`` or ``--log-level LEVEL`` wherever they are in ``args`` (the options are
+    accepted after any subcommand, but the log file is opened before click parses them)."""
+    found: str | None = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--debug":
+            found = "DEBUG"
+        elif arg == "--log-level" and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith("--log-level="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+_VALUED = frozenset({"--db", "--tz", "--user", "--log-level"})
+
+
 def _command_words(args: list[str]) -> str:
     """The command and subcommand names of ``args`` (``ics export``), without any values."""
     words: list[str] = []
     group: click.Command | None = cli
+    skip = False
     for arg in args:
-        if arg.startswith("-") or not isinstance(group, click.Group):
+        if skip or arg.startswith("-") or not isinstance(group, click.Group):
+            skip = arg in _VALUED  # the next word is this option's value
             continue
         sub = group.commands.get(arg)
         if sub is None:

@@ -36,8 +36,8 @@ ISSUE_KEYS = {
     "status",
 }
 """The keys issue 2 fixes for scripts."""
-AGENDA_KEYS = ISSUE_KEYS | {"notes_completed", "recurring"}
-"""Plus the two extra keys the README documents."""
+AGENDA_KEYS = ISSUE_KEYS | {"uid", "occurrence", "zone", "notes_completed", "recurring"}
+"""Plus issue 19's occurrence keys and the two extra keys the README documents."""
 
 
 @pytest.fixture
