@@ -68,7 +68,7 @@ class Redact(logging.Filter):
             ),
             r"\1\2<redacted>",
         ),
-        (re.compile(r"/feeds/[^/\s\"'?]+"), "/feeds/<token>"),
+        (re.compile(r"/feeds/[A-Za-z0-9_-]{8,}"), "/feeds/<token>"),
         (re.compile(r"(?i)(://[^:/@\s]+:)[^@\s]+@"), r"\1<redacted>@"),
     )
 
@@ -122,8 +122,9 @@ def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> 
     _handler = _stderr = None
     for old in [h for h in logger.handlers if isinstance(h, logging.NullHandler)]:
         logger.removeHandler(old)
+    # Records still propagate to the root logger, which has no handler of ours (a test's caplog
+    # has one); having found this handler, logging no longer prints warnings to stderr itself.
     logger.setLevel(lvl)
-    logger.propagate = False  # not to the root logger's handlers (e.g. a stderr basicConfig)
     target = path or log_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -11,6 +11,7 @@ calendar. Non-loopback hosts are refused.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ from sessions_tui.cli import options as _cli
 if TYPE_CHECKING:
     from sessions_tui.domain.model import Staff
     from sessions_tui.services.context import Context
+
+log = logging.getLogger(__name__)
 
 SECRETS_ENV = "SESSIONS_TUI_GOOGLE_CLIENT_SECRETS"
 
@@ -156,7 +159,9 @@ def sync(practitioner: str | None) -> None:
     from sessions_tui.services import google_settings
 
     google_settings.require_manage(ctx.require_actor(), person.id)
+    log.info("Google sync of practitioner %s started", person.id)
     report = make_engine(ctx.db, ctx.clock, person.id).run()
+    log.info("Google sync of practitioner %s: %s", person.id, report.summary())
     click.echo(report.summary())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from sessions_tui.cli.options import global_options, opts
 from sessions_tui.domain.errors import ValidationError
 
 _IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]
+
+log = logging.getLogger(__name__)
 
 
 @click.group()
@@ -97,6 +100,7 @@ def ics_export(
             f"bad -o {str(output)!r}: folder {str(output.parent)!r} does not exist"
         )
     _write_file(output, data)
+    log.info("ICS export (practitioner %s): %s bytes", pid, len(data))
     click.echo(f"Wrote {data.count(b'BEGIN:VEVENT')} events to {output}.", err=True)
 
 
@@ -149,6 +153,7 @@ def ics_import(file: Path, practitioner: str, label: str | None) -> None:
     except OSError as exc:
         raise ValidationError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
     report = import_calendar(ctx, data, practitioner_id=pid, name=file.name, label=label)
+    log.info("ICS import for practitioner %s: %s bytes, %s events", pid, len(data), report.events)
     click.echo(report.summary())
 
 
