@@ -2,7 +2,7 @@
 
 Pure Python, no Textual: the App owns the timers and the thread worker; these decide.
 
-How the App wires it (``sessions_tui/app.py``; see also STYLE.md section 4)::
+How the App wires it (``sessions_tui/app.py``)::
 
     # on_mount (or once the fast start has warmed up)
     self.sync_schedule = SyncSchedule(interval=60)
