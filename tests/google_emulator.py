@@ -519,7 +519,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._batch(body)
         else:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, payload = state.dispatch(self.command, url.path, query, headers, body)
+            status, payload = state.dispatch(self.command, url.path, query, headers, body)  # type: ignore[assignment]
             self._send(status, *_http_response(status, payload))
         if hook is not None:
             hook()
@@ -552,7 +552,7 @@ class _Handler(BaseHTTPRequestHandler):
         boundary = f"batch_{uuid.uuid4().hex}"
         out: list[str] = []
         for part in msg.get_payload():
-            content_id = part["Content-ID"] or ""
+            content_id = part["Content-ID"] or ""  # type: ignore[index]
             raw = part.get_payload()
             request_line, _, rest = raw.partition("\n")
             method, target, _ = request_line.strip().split(" ", 2)

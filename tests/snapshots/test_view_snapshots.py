@@ -45,7 +45,7 @@ def test_view(
         await settle(pilot)
         await pilot.press(key)
         await settle(pilot)
-        assert pilot.app.view == view
+        assert pilot.app.view == view  # type: ignore[attr-defined]
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

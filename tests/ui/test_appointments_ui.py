@@ -124,8 +124,8 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
     async with app.run_test(size=(100, 32)) as pilot:
         await start_session_form(app, pilot)
         await pick_client(app, pilot, "Priya")
-        assert app.screen.client is not None
-        assert app.screen.client.first_name == "Priya"
+        assert app.screen.client is not None  # type: ignore[attr-defined]
+        assert app.screen.client.first_name == "Priya"  # type: ignore[attr-defined]
         await choose(app, pilot, "recurrence", "weekly")
         await press(app, pilot, "ctrl+s")
         assert isinstance(app.screen, CalendarScreen), "saved and back on the calendar"
@@ -134,7 +134,7 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
             for i in items(app, date(2026, 11, 22))
             if i.client and i.client.first_name == "Priya" and i.event.rrule == "FREQ=WEEKLY"
         ]
-        assert [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in booked] == [  # type: ignore[union-attr]
+        assert [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in booked] == [  # type: ignore[union-attr, attr-defined]
             "Tue 24 10:00",
             "Tue 01 10:00",
             "Tue 08 10:00",
@@ -158,7 +158,7 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
             and i.client.first_name == "Priya"
             and (i.event.id == series_id or i.event.series_id == series_id)
         ]
-        times = [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in mine]  # type: ignore[union-attr]
+        times = [i.start.astimezone(CHI).strftime("%a %d %H:%M") for i in mine]  # type: ignore[union-attr, attr-defined]
         assert times == ["Tue 24 10:00", "Wed 02 10:00", "Tue 08 10:00"]
 
         # Cancel this and following from Dec 8.
@@ -168,7 +168,7 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
         assert isinstance(app.screen, ChoiceModal)
         await press(app, pilot, "down", "enter")  # this and following
         mine = ours(items(app, date(2026, 11, 22), 35))
-        statuses = [(i.start.astimezone(CHI).day, i.status) for i in mine]  # type: ignore[union-attr]
+        statuses = [(i.start.astimezone(CHI).day, i.status) for i in mine]  # type: ignore[union-attr, attr-defined]
         assert statuses[:2] == [(24, Status.SCHEDULED), (2, Status.SCHEDULED)]
         assert all(s is Status.CANCELLED for _d, s in statuses[2:])
         assert len(statuses) > 3
@@ -236,7 +236,7 @@ async def test_refusals_are_shown_next_to_fields(make_app: MakeApp) -> None:
         await type_text(app, pilot, "start", "01:30")
         await press(app, pilot, "ctrl+s")
         assert isinstance(app.screen, ChoiceModal)
-        assert "happens twice" in str(app.screen.query_one("#choice-question").content)
+        assert "happens twice" in str(app.screen.query_one("#choice-question").content)  # type: ignore[attr-defined]
         await press(app, pilot, "escape")
         assert isinstance(app.screen, EventEditorScreen)
         # Escape leaves with nothing changed.

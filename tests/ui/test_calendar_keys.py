@@ -180,7 +180,7 @@ async def test_enter_on_event_opens_details(make_app: MakeApp) -> None:
             await pilot.press("down")
         await press(app, pilot, "enter")
         assert isinstance(app.screen, EventDetailsScreen)
-        text = " ".join(str(s.content) for s in app.screen.query(".detail"))
+        text = " ".join(str(s.content) for s in app.screen.query(".detail"))  # type: ignore[attr-defined]
         assert "Hana Tanaka (C-1011)" in text
         assert "Carmen Liu" in text
         assert "Main St Clinic" in text
@@ -196,7 +196,7 @@ async def test_enter_in_agenda_opens_details(make_app: MakeApp) -> None:
         await settle(app, pilot)
         await press(app, pilot, "a", "enter")
         assert isinstance(app.screen, EventDetailsScreen)
-        assert "Staff meeting" in str(app.screen.query_one("#details-title").content)
+        assert "Staff meeting" in str(app.screen.query_one("#details-title").content)  # type: ignore[attr-defined]
 
 
 async def test_enter_on_empty_slot_and_c_request_create(make_app: MakeApp) -> None:
@@ -208,7 +208,7 @@ async def test_enter_on_empty_slot_and_c_request_create(make_app: MakeApp) -> No
         assert isinstance(app.screen, ChoiceModal)  # client session or other event?
         starts = {m.start for m in seen if isinstance(m, CreateRequested)}  # seen as it bubbles
         assert starts == {datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/Chicago"))}
-        assert "Tue Nov 24, 10:00" in str(app.screen.query_one("#choice-question").content)
+        assert "Tue Nov 24, 10:00" in str(app.screen.query_one("#choice-question").content)  # type: ignore[attr-defined]
         await press(app, pilot, "enter")
         assert isinstance(app.screen, EventEditorScreen)
         assert app.screen.query_one("#date", Input).value == "2026-11-24"
@@ -254,7 +254,7 @@ async def test_search_by_internal_id_and_no_match(make_app: MakeApp) -> None:
         assert app.screen.query_one(OptionList).option_count == 10
         await pilot.press(*"9")
         await settle(app, pilot)
-        assert "No events match 'C-10119'" in str(app.screen.query_one("#search-status").content)
+        assert "No events match 'C-10119'" in str(app.screen.query_one("#search-status").content)  # type: ignore[attr-defined]
 
 
 async def test_go_to_date(make_app: MakeApp) -> None:

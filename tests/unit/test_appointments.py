@@ -51,7 +51,7 @@ def _starts(
 ) -> list[tuple[datetime, int | None, str]]:
     occ = scheduling.agenda(ctx, start, start + timedelta(days=days), CHI)
     return [
-        (o.start.astimezone(CHI), o.location.id if o.location else None, o.status.value)  # type: ignore[union-attr]
+        (o.start.astimezone(CHI), o.location.id if o.location else None, o.status.value)  # type: ignore[union-attr, attr-defined]
         for o in occ
     ]
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from .google_harness import CAL, CHI, T0, Practice, emu_fixture, pr_fixture  # n
 TEAM = "team@group.calendar.google.com"
 
 
-def _team_event(pr: Practice, summary: str, start: str, end: str, **kw: object) -> dict:
+def _team_event(pr: Practice, summary: str, start: str, end: str, **kw: object) -> dict[str, Any]:
     return pr.emu.state.create(
         TEAM,
         summary=summary,

@@ -273,13 +273,13 @@ def test_privacy_only_the_chosen_identifier_appears(
             IdentifierMode.INITIALS: set(),
         }[mode]
         for word in (first, last, iid):
-            if word and word not in allowed:
+            if word and word not in allowed:  # type: ignore[operator]
                 assert not _appears(word, unfolded), f"{word!r} leaked with {mode.value}"
         # Only SUMMARY may name a client.
         for line in unfolded.splitlines():
             if line.startswith("SUMMARY:"):
                 continue
-            for word in allowed:
+            for word in allowed:  # type: ignore[attr-defined]
                 assert not word or not _appears(word, line), f"{word!r} outside SUMMARY"
     expected = {
         IdentifierMode.FULL: re.compile(r"^[A-Z][a-z]+ [A-Z][a-z]+$"),

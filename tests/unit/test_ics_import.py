@@ -93,8 +93,8 @@ def test_outlook_windows_and_custom_zones(admin_ctx: Context) -> None:
     board = next(o for o in occ if o[2] == "Board meeting")
     assert board[0] == datetime(2026, 11, 12, 14, tzinfo=UTC)
     with admin_ctx.db.session() as s:
-        zones = dict(s.execute(select(EventRow.title, EventRow.tzid)).all())
-        busy = dict(s.execute(select(EventRow.title, EventRow.busy)).all())
+        zones: dict[str, str] = dict(s.execute(select(EventRow.title, EventRow.tzid)).all())
+        busy: dict[str, bool] = dict(s.execute(select(EventRow.title, EventRow.busy)).all())
     assert zones["Teambesprechung"] == "Europe/Berlin"
     assert zones["Board meeting"] == "America/New_York"
     assert busy["Board meeting"] is False
@@ -345,7 +345,8 @@ def _normalize(data: bytes) -> list[tuple[str, ...]]:
         out.append(
             tuple(
                 b",".join(
-                    v.to_ical() for v in (ev[k] if isinstance(ev[k], list) else [ev[k]])
+                    v.to_ical()  # type: ignore[misc]
+                    for v in (ev[k] if isinstance(ev[k], list) else [ev[k]])
                 ).decode()
                 + str(sorted(ev[k].params.items()) if hasattr(ev[k], "params") else "")
                 if k in ev

@@ -178,7 +178,7 @@ def test_rows_read_do_not_grow_with_the_total(
     _label, start, end, tz, filters = case
     spy = _Spy()
     monkeypatch.setattr(queries, "expand_window", spy)
-    monkeypatch.setattr(fastread.rows, "expand_window", spy)
+    monkeypatch.setattr(fastread.rows, "expand_window", spy)  # type: ignore[attr-defined]
     run = _orm_window if reader == "orm" else _fast_window
     got_small = run(small, start, end, tz, **filters)
     got_big = run(big, start, end, tz, **filters)
@@ -203,7 +203,7 @@ def test_the_padding_really_is_there(practices: tuple[Path, Path]) -> None:
 
 
 def _plans(conn: sqlite3.Connection, statements: list[str]) -> list[str]:
-    out = []
+    out: list[str] = []
     for sql in statements:
         if " event" not in sql or not sql.lstrip().upper().startswith("SELECT"):
             continue
@@ -352,8 +352,8 @@ def test_agenda_command_imports_no_sqlalchemy(practices: tuple[Path, Path]) -> N
 
 
 def test_cli_os_login_matches_the_services(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sessions_tui.cli.agenda import os_login as _os_login
-    from sessions_tui.services.context import os_login
+    from sessions_tui.cli.agenda import os_login as _os_login  # type: ignore[attr-defined]
+    from sessions_tui.services.context import os_login  # type: ignore[attr-defined]
 
     monkeypatch.setenv("SESSIONS_TUI_USER", "sam")
     assert _os_login() == os_login() == "sam"

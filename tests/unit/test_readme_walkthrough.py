@@ -137,20 +137,20 @@ def test_walkthrough_runs_in_order_against_a_new_database(
         return json.loads(capsys.readouterr().out)
 
     staff = json_of("staff", "list")
-    assert [(p["login"], p["roles"]) for p in staff] == [  # type: ignore[union-attr,index]
+    assert [(p["login"], p["roles"]) for p in staff] == [  # type: ignore[union-attr, index, attr-defined]
         ("ada", ["admin", "practitioner"]),
         ("ben", ["practitioner"]),
         ("sam", ["scheduler"]),
     ]
-    assert [p["default_session_minutes"] for p in staff] == [50, 60, 50]  # type: ignore[union-attr,index]
+    assert [p["default_session_minutes"] for p in staff] == [50, 60, 50]  # type: ignore[union-attr, index, attr-defined]
     clients = json_of("clients", "list")
-    assert [(c["first_name"], c["last_name"], c["internal_id"]) for c in clients] == [  # type: ignore[union-attr,index]
+    assert [(c["first_name"], c["last_name"], c["internal_id"]) for c in clients] == [  # type: ignore[union-attr, index, attr-defined]
         ("Ava", "Bennett", "C-1001"),
         ("Liam", "Castillo", "C-1002"),
         ("Maya", "Nguyen", "C-1003"),
         ("Noah", "Patel", "C-1004"),
     ]
-    assert [loc["name"] for loc in json_of("locations", "list")] == [  # type: ignore[union-attr,index]
+    assert [loc["name"] for loc in json_of("locations", "list")] == [  # type: ignore[union-attr, index, attr-defined]
         "Main St Clinic",
         "Telehealth",
     ]
