@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.clock import Clock
-from sessions_tui.domain.errors import SessionsError, ValidationError
+from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.events import Event, EventKind, Instant, validate_event
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.feeds import IdentifierMode, client_label
@@ -67,6 +67,9 @@ from sessions_tui.store.tables import (
     GoogleLinkRow,
     PracticeRow,
 )
+from sessions_tui.sync.errors import SyncAuthError as SyncAuthError
+from sessions_tui.sync.errors import SyncError as SyncError
+from sessions_tui.sync.errors import SyncTransientError as SyncTransientError
 
 log = logging.getLogger(__name__)
 
@@ -86,20 +89,7 @@ RETRYABLE = {429, 500, 502, 503, 504}
 # --- errors and results ---------------------------------------------------------------------
 
 
-class SyncError(SessionsError):
-    """Google sync cannot run (not connected, bad endpoint, refused sign-in)."""
-
-
-class SyncAuthError(SyncError):
-    """The saved sign-in is missing, expired beyond refresh, or was refused."""
-
-
-class SyncTransientError(SyncError):
-    """Google is rate limiting us or unreachable after the client's retries; try later."""
-
-    def __init__(self, message: str, *, quota: bool = False) -> None:
-        super().__init__(message)
-        self.quota = quota
+# SyncError, SyncAuthError and SyncTransientError: sessions_tui.sync.errors (imported above).
 
 
 @dataclass

@@ -29,7 +29,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.store.db import Database
-from sessions_tui.sync.google import SyncAuthError
+from sessions_tui.sync.errors import SyncAuthError
 
 SCOPES = ["https://www.googleapis.com/auth/calendar"]
 """The ``calendar`` scope: read calendars, write events, create the dedicated calendar."""
