@@ -673,13 +673,13 @@ class SessionsApp(App[None]):
         """
         with self._watcher_lock:
             if self._watcher is None and self.fast is not None:
-                from sessions_tui.store.watch import SQLiteWatcher
+                from sessions_tui.services.live import change_watcher
 
-                self._watcher = self.fast.watcher or SQLiteWatcher(self.fast.path)
+                self._watcher = self.fast.watcher or change_watcher(sqlite_path=self.fast.path)
             elif self._watcher is None:
-                from sessions_tui.store.watch import watcher_for
+                from sessions_tui.services.live import change_watcher
 
-                self._watcher = watcher_for(self.ctx.db)
+                self._watcher = change_watcher(self.ctx.db)
             return self._watcher
 
     @on(DataChanged)

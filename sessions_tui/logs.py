@@ -140,9 +140,8 @@ def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> 
     handler.addFilter(Redact())
     logger.addHandler(handler)
     _handler = handler
-    logging.getLogger(LOGGER).debug(
-        "sessions-tui %s, log level %s", version(), logging.getLevelName(lvl)
-    )
+    if logger.isEnabledFor(logging.DEBUG):  # version() reads the package metadata: not free
+        logger.debug("sessions-tui %s, log level %s", version(), logging.getLevelName(lvl))
     return target
 
 
