@@ -53,7 +53,7 @@ def staff_list(fmt: str) -> None:
 
     So a newcomer (or an unknown OS login) can learn which ``--user`` to pass.
     """
-    from sessions_tui.domain.errors import NotFoundError
+    from sessions_tui.domain.errors import NotFoundError, PermissionDenied
     from sessions_tui.services.context import Context
     from sessions_tui.services.practice import list_staff
 
@@ -61,7 +61,7 @@ def staff_list(fmt: str) -> None:
     try:
         ctx = o.context()
         member = ctx.actor is not None
-    except NotFoundError:  # not a member of staff: the directory only
+    except (NotFoundError, PermissionDenied):  # not (or not allowed to act as) staff: directory
         ctx = Context(o.database(), o.clock(), None)
         member = False
     people = list_staff(ctx)

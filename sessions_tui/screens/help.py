@@ -15,6 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from sessions_tui.logs import log_location
+
 
 @dataclass(frozen=True)
 class KeyRow:
@@ -159,7 +161,10 @@ class HelpScreen(Screen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static("Keys (esc closes, alt+c returns to the calendar)", id="help-intro")
+        yield Static(
+            f"Keys (esc closes, alt+c back to the calendar) · log: {log_location()}",
+            id="help-intro",
+        )
         with VerticalScroll(id="help-body"):
             yield Markdown(keys_markdown(), id="help-keys")
         yield Footer(compact=True, show_command_palette=False)
