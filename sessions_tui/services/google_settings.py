@@ -24,14 +24,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from sessions_tui.clock import clock_from_env
 from sessions_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
 from sessions_tui.domain.model import Staff
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
+from sessions_tui.services.writer import Writer
 from sessions_tui.store.queries import staff_from_row
 from sessions_tui.store.tables import (
     EventRow,
-    ExdateRow,
     GoogleAccountRow,
     GoogleCalendarRow,
     GoogleLinkRow,
@@ -301,9 +302,13 @@ def _delete_google_origin(s: Session, account_id: int) -> int:
             ).scalars()
         )
         family = ids | {c for c in children if c is not None}
-        s.execute(delete(ExdateRow).where(col(ExdateRow.series_id).in_(family)))  # type: ignore[attr-defined]
-        s.execute(delete(EventRow).where(col(EventRow.series_id).in_(family)))  # type: ignore[union-attr]
-        s.execute(delete(EventRow).where(col(EventRow.id).in_(family)))  # type: ignore[union-attr]
+        acc = s.get(GoogleAccountRow, account_id)
+        assert acc is not None
+        writer = Writer.for_sync(s, clock_from_env(), acc.practitioner_id)
+        for event_id in sorted(family):
+            row = s.get(EventRow, event_id)
+            if row is not None:
+                writer.delete(row, exdate=False)  # a series goes with its overrides
     s.execute(
         delete(GoogleLinkRow).where(
             col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"

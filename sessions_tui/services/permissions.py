@@ -46,3 +46,13 @@ def require_manager(actor: Staff, what: str) -> None:
         raise PermissionDenied(
             f"only an admin or scheduler may {what} ({actor.login} is {actor.role_label})"
         )
+
+
+def require_sync_write(practitioner_id: int, event: Event) -> None:
+    """A sync or an import acts for one practitioner: it writes that practitioner's events only
+    (never another's, nor a practice-wide event)."""
+    if event.practitioner_id != practitioner_id:
+        raise PermissionDenied(
+            f"a sync for practitioner {practitioner_id} may not change an event of "
+            + ("the whole practice" if event.practitioner_id is None else "another practitioner")
+        )

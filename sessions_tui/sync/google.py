@@ -51,11 +51,17 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.clock import Clock
-from sessions_tui.domain.errors import SessionsError, ValidationError
+from sessions_tui.domain.errors import (
+    ConflictError,
+    PermissionDenied,
+    SessionsError,
+    ValidationError,
+)
 from sessions_tui.domain.events import Event, EventKind, Instant, validate_event
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.feeds import IdentifierMode, client_label
 from sessions_tui.services.google_settings import SyncMode, account_row
+from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
@@ -682,7 +688,14 @@ class SyncEngine:
         try:
             with s.begin_nested():
                 return self._apply_item(s, cal_id, item, default_tz, final=final)
-        except (ValidationError, ValueError, KeyError, TypeError) as exc:
+        except (
+            ValidationError,
+            ConflictError,  # the writer's booking rule refused it
+            PermissionDenied,  # not this practitioner's event to change
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as exc:
             # Log and skip a bad item [khal]; its id only, never its title (client names).
             self.report.errors += 1
             log.warning("skipped Google event %s: %s", item.get("id"), exc)
@@ -882,19 +895,10 @@ class SyncEngine:
     def _cancel_occurrence(
         self, s: Session, master_id: int, key: str, override: EventRow | None
     ) -> None:
-        if override is not None:
-            s.delete(override)
-            s.flush()
-        exists = s.execute(
-            select(ExdateRow).where(
-                col(ExdateRow.series_id) == master_id, col(ExdateRow.recurrence_key) == key
-            )
-        ).first()
-        if exists is None:
-            s.add(ExdateRow(series_id=master_id, recurrence_key=key))
-        mrow = s.get(EventRow, master_id)
-        if mrow is not None:
-            mrow.updated_at = self.clock.now()
+        self._writer(s).delete_occurrence(master_id, key, override)
+
+    def _writer(self, s: Session) -> Writer:
+        return Writer.for_sync(s, self.clock, self.practitioner_id)
 
     def _new_link(
         self,
@@ -921,55 +925,18 @@ class SyncEngine:
         return link
 
     def _insert(self, s: Session, ev: Event, *, uid: str) -> EventRow:
-        now = self.clock.now()
-        row = queries.fill_row(
-            EventRow(
-                uid=uid,
-                created_at=now,
-                updated_at=now,
-                kind=ev.kind.value,
-                tzid=ev.tzid,
-                start_utc=now,
-                end_utc=now,
-            ),
-            ev,
-        )
-        s.add(row)
-        s.flush()
-        for x in ev.exdates:
-            s.add(
-                ExdateRow(
-                    series_id=row.id,  # type: ignore[arg-type]
-                    recurrence_key=queries.recurrence_key(x),
-                )
-            )
-        s.flush()
-        return row
+        return self._writer(s).insert(ev, uid=uid)
 
     def _save(self, s: Session, row: EventRow, ev: Event) -> None:
-        queries.fill_row(row, ev)
-        row.version += 1
-        row.sequence += 1
-        row.updated_at = self.clock.now()
-        have = set(
-            s.execute(
-                select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
-            ).scalars()
-        )
-        for x in ev.exdates:
-            key = queries.recurrence_key(x)
-            if key not in have:
-                s.add(ExdateRow(series_id=row.id, recurrence_key=key))  # type: ignore[arg-type]
-        s.flush()
+        self._writer(s).update(row, ev, add_exdates=True)
 
     def _delete_local(self, s: Session, row: EventRow) -> None:
-        if row.series_id is not None and row.recurrence_key:
-            self._cancel_occurrence(s, row.series_id, row.recurrence_key, row)
-            return
-        s.execute(delete(ExdateRow).where(col(ExdateRow.series_id) == row.id))  # type: ignore[arg-type]
-        s.execute(delete(EventRow).where(col(EventRow.series_id) == row.id))  # type: ignore[arg-type]
-        s.delete(row)
-        s.flush()
+        writer = self._writer(s)
+        writer.delete(row)
+        if writer.detached:
+            # Protected sessions a whole-series delete kept as one-off events: unlinked from
+            # the gone Google instances, the push makes them anew in Google.
+            s.execute(delete(GoogleLinkRow).where(col(GoogleLinkRow.event_id).in_(writer.detached)))
 
     # --- titles and hashes ---------------------------------------------------------------
 
