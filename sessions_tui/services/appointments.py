@@ -101,12 +101,23 @@ def undo(ctx: Context, change: Change) -> None:
     with ctx.db.session() as s:
         ids = set(change.family_ids) | set(change.created_ids)
         ids |= _family_ids(s, ids)
+        url = ctx.db.url
+        expected = {i: _RESTORED.get((url, i, v), v) for i, v in change.after_versions}
         try:
-            _writer(s, ctx, Source.UNDO).restore(
-                ids, dict(change.after_versions), change.before_events, change.before_exdates
+            now = _writer(s, ctx, Source.UNDO).restore(
+                ids, expected, change.before_events, change.before_exdates
             )
         except StaleEdit as exc:
             raise StaleEdit(f"cannot undo {change.description}: {exc}", exc.current, []) from None
+        for values in change.before_events:
+            _RESTORED[(url, int(values["id"]), int(values["version"]))] = now[int(values["id"])]
+
+
+_RESTORED: dict[tuple[str, int, int], int] = {}
+"""(database, event id, version before a change) → the version its undo restored it under.
+
+Undo gives restored rows new versions (so an editor holding the undone state is stale), yet the
+change before it, undone next, expects the versions it left: this maps one to the other."""
 
 
 def _writer(s: Session, ctx: Context, source: Source = Source.LOCAL) -> Writer:

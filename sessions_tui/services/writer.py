@@ -337,12 +337,13 @@ class Writer:
         after_versions: dict[int, int],
         before_events: Sequence[dict[str, Any]],
         before_exdates: Sequence[dict[str, Any]],
-    ) -> None:
+    ) -> dict[int, int]:
         """Put the rows of ``ids`` back as ``before_events``/``before_exdates`` (undo).
 
         Refused when any of the rows changed since the change being undone left them
         (``after_versions``), naming who changed it; when the actor may not change any of
-        them; and when a restored event would break the booking rule.
+        them; and when a restored event would break the booking rule. Restored rows get new
+        versions (an editor holding the undone state is stale); returns them by id.
         """
         current = {
             r.id: r
@@ -371,9 +372,12 @@ class Writer:
         self.s.execute(delete(EVENTS).where(EVENTS.c.id.in_(ids), EVENTS.c.series_id.is_not(None)))
         self.s.execute(delete(EVENTS).where(EVENTS.c.id.in_(ids)))
         now = self.clock.now()
-        newest = max(after_versions.values(), default=0)
         rows = [
-            {**v, "version": max(v["version"], newest) + 1, "updated_at": now}
+            {
+                **v,
+                "version": max(v["version"], after_versions.get(v["id"], 0)) + 1,
+                "updated_at": now,
+            }
             for v in before_events
         ]
         for group in (
@@ -385,6 +389,7 @@ class Writer:
         if before_exdates:
             self.s.execute(insert(EXDATES), list(before_exdates))
         self.s.flush()
+        return {int(r["id"]): int(r["version"]) for r in rows}
 
     def batch(self) -> Batch:
         """Bulk writes for a large import (plain executemany), under the same permission."""
