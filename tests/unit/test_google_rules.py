@@ -253,9 +253,7 @@ def test_issue_13_series_deleted_in_google_keeps_completed_and_cancelled_session
     series = pr.session(rrule="FREQ=WEEKLY;COUNT=6")
     assert series.id is not None
     week = timedelta(weeks=1)
-    appointments.edit(
-        pr.ctx, OccurrenceRef(series.id, T0 + week), Scope.THIS, notes_completed=True
-    )
+    appointments.edit(pr.ctx, OccurrenceRef(series.id, T0 + week), Scope.THIS, notes_completed=True)
     appointments.cancel(pr.ctx, OccurrenceRef(series.id, T0 + 2 * week), Scope.THIS)
     pr.sync()
     master = pr.remote_by_uid(series.uid)  # type: ignore[arg-type]

@@ -165,9 +165,8 @@ def test_issue_13_only_the_writer_writes_event_rows() -> None:
         found = writes_in(path.read_text(encoding="utf-8"))
         if found:
             offenders[rel] = found
-    assert not offenders, (
-        "event/exdate rows written outside services/writer.py: "
-        + "; ".join(f"{k}: {', '.join(v)}" for k, v in offenders.items())
+    assert not offenders, "event/exdate rows written outside services/writer.py: " + "; ".join(
+        f"{k}: {', '.join(v)}" for k, v in offenders.items()
     )
 
 
