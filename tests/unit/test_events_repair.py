@@ -54,7 +54,8 @@ def broken(admin_ctx: Context, db: Database, tmp_path: Path) -> tuple[Path, int,
             {"i": series.result_id},
         )
     db.dispose()
-    assert override.result_id is not None and one_off.result_id is not None
+    assert override.result_id is not None
+    assert one_off.result_id is not None
     return tmp_path / "practice.db", series.result_id, override.result_id, one_off.result_id
 
 
@@ -70,12 +71,14 @@ def test_issue_13_events_show_and_delete_a_broken_series(
     before = dump(path)
     refused = cli(capsys, "events", "delete", str(series), *db)
     assert refused.code != 0
-    assert len(refused.err_lines) == 1 and "--series" in refused.err
+    assert len(refused.err_lines) == 1
+    assert "--series" in refused.err
     assert dump(path) == before  # nothing changed
     done = cli(capsys, "events", "delete", str(override), "--series", *db)
     assert done.code == 0, done.err
     gone = cli(capsys, "events", "show", str(series), *db)
-    assert gone.code != 0 and gone.err_lines == [f"sessions-tui: error: no event with id {series}"]
+    assert gone.code != 0
+    assert gone.err_lines == [f"sessions-tui: error: no event with id {series}"]
     assert cli(capsys, "events", "show", str(override), *db).code != 0
     assert cli(capsys, "events", "show", str(one_off), *db).code == 0  # untouched
     assert cli(capsys, "agenda", "--from", "2026-12-01", "--days", "7", *db).code == 0
@@ -88,9 +91,12 @@ def test_issue_13_events_delete_keeps_the_calendars_permissions(
     before = dump(path)
     refused = cli(capsys, "events", "delete", str(one_off), "--db", str(path), "--user", "pat")
     assert refused.code != 0
-    assert len(refused.err_lines) == 1 and "only change their own" in refused.err
+    assert len(refused.err_lines) == 1
+    assert "only change their own" in refused.err
     assert dump(path) == before
     bad = cli(capsys, "events", "delete", "x", "--db", str(path), "--user", "admin")
-    assert bad.code != 0 and len(bad.err_lines) == 1
+    assert bad.code != 0
+    assert len(bad.err_lines) == 1
     done = cli(capsys, "events", "delete", str(one_off), "--db", str(path), "--user", "admin")
-    assert done.code == 0 and f"Deleted event {one_off}" in done.out
+    assert done.code == 0
+    assert f"Deleted event {one_off}" in done.out
