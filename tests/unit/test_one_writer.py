@@ -22,7 +22,7 @@ from pathlib import Path
 import sessions_tui
 
 PACKAGE = Path(sessions_tui.__file__).parent
-WRITERS = {"services/writer.py"}
+WRITERS = {"services/writer.py", "services/writer_batch.py"}
 SKIPPED_DIRS = ("store/migrations/",)
 """Migrations build the schema (and its audit triggers); they write no schedule rows."""
 
