@@ -149,3 +149,44 @@ def test_issue_13_endless_series_checked_through_the_horizon(prac: Practice) -> 
     ap.create(prac.sam, prac.session(first + timedelta(weeks=70)))
     with pytest.raises(ConflictError, match="double booking"):
         ap.create(prac.sam, prac.session(first, rrule="FREQ=WEEKLY"))
+
+
+def test_issue_13_a_sync_never_deletes_a_protected_session_whatever_the_shape(
+    prac: Practice,
+) -> None:
+    from sessions_tui.domain.events import Status
+    from sessions_tui.services.writer import Writer, load
+    from sessions_tui.store.queries import recurrence_key
+
+    pid = prac.alice.actor.id  # type: ignore[union-attr]
+    first = datetime(2026, 12, 1, 10, tzinfo=CHI)
+    done = ap.create(prac.sam, prac.session(first - timedelta(days=3), notes_completed=True))
+    series = ap.create(prac.sam, prac.session(first, rrule="FREQ=WEEKLY;COUNT=4"))
+    assert done.result_id is not None
+    assert series.result_id is not None
+    week2 = (first + timedelta(weeks=1)).astimezone(UTC)
+    cancelled = ap.cancel(prac.sam, ap.OccurrenceRef(series.result_id, week2), ap.Scope.THIS)
+    assert cancelled.result_id is not None
+    with prac.db.session() as s:
+        sync = Writer.for_sync(s, FixedClock(NOW), pid)
+        assert sync.delete(load(s, done.result_id)[0]) is False  # the one event
+        override = load(s, cancelled.result_id)[0]
+        assert sync.delete_occurrence(series.result_id, recurrence_key(week2), override) is False
+        sync.delete(load(s, series.result_id)[0])  # the whole series
+        assert sync.detached == [cancelled.result_id]
+    kept = scheduling.get_event(prac.alice, cancelled.result_id)
+    assert kept.status is Status.CANCELLED
+    assert kept.series_id is None
+    assert kept.rrule is None
+    assert scheduling.get_event(prac.alice, done.result_id).notes_completed
+    with pytest.raises(Exception, match="no event"):
+        scheduling.get_event(prac.alice, series.result_id)
+
+
+def test_a_sync_writes_only_its_practitioners_events(prac: Practice) -> None:
+    from sessions_tui.services.writer import Writer
+
+    with prac.db.session() as s:
+        sync = Writer.for_sync(s, FixedClock(NOW), prac.ben_id)
+        with pytest.raises(PermissionDenied):
+            sync.insert(prac.session(datetime(2026, 12, 1, 10, tzinfo=CHI)))  # alice's
