@@ -282,18 +282,47 @@ def select_calendar(
         return _settings(s, row)
 
 
-def _delete_google_origin(s: Session, account_id: int) -> int:
-    """Remove every local event that came from Google, with its links. Returns how many."""
-    links = (
+def _google_event_ids(s: Session, account_id: int) -> set[int]:
+    """Every local event that is Google's: linked as pulled from Google, or tied by
+    ``source_calendar`` to one of the account's calendars (a "this and following" fork of a
+    Google event keeps the calendar but, until its first push, has no link; older versions
+    linked such forks as our own)."""
+    linked = set(
         s.execute(
-            select(GoogleLinkRow).where(
-                col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+            select(col(GoogleLinkRow.event_id)).where(
+                col(GoogleLinkRow.account_id) == account_id,
+                col(GoogleLinkRow.origin) == "google",
+                col(GoogleLinkRow.event_id).is_not(None),
             )
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
-    ids = {link.event_id for link in links if link.event_id is not None}
+    account = s.get(GoogleAccountRow, account_id)
+    cal_ids = list(
+        s.execute(
+            select(col(GoogleCalendarRow.calendar_id)).where(
+                col(GoogleCalendarRow.account_id) == account_id
+            )
+        ).scalars()
+    )
+    tied: set[int] = set()
+    if account is not None and cal_ids:
+        tied = set(
+            s.execute(
+                select(col(EventRow.id)).where(
+                    col(EventRow.practitioner_id) == account.practitioner_id,
+                    col(EventRow.source_calendar).in_(cal_ids),  # type: ignore[union-attr]
+                )
+            ).scalars()
+        )
+    return {i for i in linked | tied if i is not None}
+
+
+def _delete_google_origin(s: Session, account_id: int) -> int:
+    """Remove every local event that is Google's (see :func:`_google_event_ids`), with its
+    overrides and every link to them (so no later push deletes them from Google). Returns how
+    many series and single events went."""
+    ids = _google_event_ids(s, account_id)
+    family = set(ids)
     if ids:
         children = set(
             s.execute(
@@ -306,7 +335,8 @@ def _delete_google_origin(s: Session, account_id: int) -> int:
         s.execute(delete(EventRow).where(col(EventRow.id).in_(family)))  # type: ignore[union-attr]
     s.execute(
         delete(GoogleLinkRow).where(
-            col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+            col(GoogleLinkRow.account_id) == account_id,
+            (col(GoogleLinkRow.origin) == "google") | col(GoogleLinkRow.event_id).in_(family),  # type: ignore[arg-type]
         )
     )
     return len(ids)

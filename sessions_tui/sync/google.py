@@ -442,6 +442,7 @@ class SyncEngine:
         self.account_id = 0
         self.default_calendar = ""
         self.selected: set[str] = set()
+        self.calendars: dict[str, GoogleCalendarRow] = {}
         self.report = SyncReport()
 
     # --- entry point ---------------------------------------------------------------------
@@ -705,7 +706,8 @@ class SyncEngine:
                 if row is not None:
                     # Made here by a run that died before linking it: adopt, never duplicate.
                     if not cancelled:
-                        self._new_link(s, cal_id, gid, row.id, "local", item, default_tz)
+                        origin = self._origin_of(row.source_calendar)
+                        self._new_link(s, cal_id, gid, row.id, origin, item, default_tz)
                     return True
                 # Made by another practice database: an ordinary Google event here.
             if cancelled:
@@ -991,6 +993,11 @@ class SyncEngine:
         label = labels.get(ev.client_id or -1, "Client")
         return CANCELLED_PREFIX + label if ev.is_cancelled else label
 
+    def _origin_of(self, source_calendar: str | None) -> str:
+        """``google`` for an event tied to one of the account's calendars (pulled from it, or
+        forked locally from such an event), else ``local`` (ours)."""
+        return "google" if source_calendar in self.calendars else "local"
+
     def _body(self, ev: Event, labels: Mapping[int, str], origin: str) -> dict[str, Any]:
         return body_for(ev, self._title(ev, labels), mine=origin == "local")
 
@@ -1063,7 +1070,7 @@ class SyncEngine:
                 cal = link.calendar_id
             if cal not in self.selected or (self.mode is SyncMode.ONE_WAY and ev.source_calendar):
                 continue  # a removed secondary: kept, never pushed elsewhere
-            origin = link.origin if link is not None else "local"
+            origin = link.origin if link is not None else self._origin_of(ev.source_calendar)
             body = self._body(ev, labels, origin)
             h = content_hash(body, ev.tzid)
             if link is not None and link.local_hash == h:
@@ -1102,7 +1109,12 @@ class SyncEngine:
                 )
             else:
                 gid = google_id(uid_of[eid])
-                plan.first.append(_Op("insert", cal, gid, dict(body, id=gid), None, eid, None, h))
+                body = dict(body, id=gid)
+                if origin == "google" and ev.uid:
+                    # A fork of a Google event is Google's: it carries our uid (so a rerun
+                    # adopts it) but not our mark, so `disconnect --remove-events` keeps it.
+                    body["extendedProperties"] = {"private": {PROP_UID: ev.uid}}
+                plan.first.append(_Op("insert", cal, gid, body, None, eid, None, h, origin))
         return plan
 
     def _push(self) -> None:
@@ -1305,7 +1317,15 @@ class SyncEngine:
         self._svc = self._service()
         cal_ids = sorted(self.calendars)
         with self.db.session() as s:
-            uids = set(s.execute(select(col(EventRow.uid))).scalars())
+            # Only ours: an event tied to a Google calendar (pulled, or a "this and following"
+            # fork of the user's own Google series, which older versions marked as ours) stays.
+            uids = {
+                uid
+                for uid, source in s.execute(
+                    select(col(EventRow.uid), col(EventRow.source_calendar))
+                )
+                if self._origin_of(source) == "local"
+            }
         ops: list[_Op] = []
         for cal_id in cal_ids:
             page: str | None = None

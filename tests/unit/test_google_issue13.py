@@ -1,0 +1,123 @@
+"""Issue 13 (one write path), the Google parts: nothing of Google's left behind or deleted by
+mistake, sides that converge, read-only calendars, events every practitioner sees, and one
+mapping of external events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sessions_tui.clock import FixedClock
+from sessions_tui.domain.model import Role
+from sessions_tui.services import appointments, google_settings, practice
+from sessions_tui.services.appointments import OccurrenceRef, Scope
+from sessions_tui.services.context import Context
+from sessions_tui.store.db import open_database
+from sessions_tui.sync.google import pending_changes
+
+from .google_harness import CAL, CHI, T0, Practice, emu_fixture, pr_fixture  # noqa: F401
+
+TEAM = "team@group.calendar.google.com"
+NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
+
+
+@pytest.fixture(name="bpr", params=["sqlite", "postgresql"])
+def both_backends_practice(
+    request: pytest.FixtureRequest, tmp_path: Path, emu: object
+) -> Iterator[Practice]:
+    """The Google practice of the harness, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'practice.db'}"
+        drop = None
+    else:
+        from pg_support import drop_database, new_database
+
+        admin_url = request.getfixturevalue("pg_admin")
+        url = new_database(admin_url)
+        drop = (admin_url, url)
+    db = open_database(url)
+    try:
+        clock = FixedClock(NOW)
+        admin = practice.add_staff(
+            Context(db, clock, None), "admin", "Ada Admin", {Role.ADMIN, Role.PRACTITIONER}
+        )
+        yield Practice(Context(db, clock, admin), emu)  # type: ignore[arg-type]
+    finally:
+        db.dispose()
+        if drop is not None:
+            drop_database(*drop)
+
+
+def _google_series(pr: Practice, cal: str, summary: str) -> dict:
+    return pr.emu.state.create(
+        cal,
+        summary=summary,
+        recurrence=["RRULE:FREQ=DAILY;COUNT=10"],
+        start={"dateTime": "2026-11-30T08:00:00-06:00", "timeZone": "America/Chicago"},
+        end={"dateTime": "2026-11-30T08:30:00-06:00", "timeZone": "America/Chicago"},
+    )
+
+
+def _fork(pr: Practice, title: str, day: int = 5) -> None:
+    """Edit "this and following" of the local copy of ``title`` from Dec ``day`` on."""
+    master = next(e for e in pr.local_events() if e.title == title and e.rrule)
+    at = datetime(2026, 12, day, 8, 0, tzinfo=CHI)
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(master.id, at.astimezone(UTC)),  # type: ignore[arg-type]
+        Scope.FOLLOWING,
+        start=at + timedelta(hours=1),
+        end=at + timedelta(hours=1, minutes=30),
+    )
+
+
+def test_issue_13_one_way_switch_leaves_no_forked_secondary_series(bpr: Practice) -> None:
+    pr = bpr
+    pr.emu.state.add_calendar(TEAM, "Team")
+    _google_series(pr, TEAM, "Huddle")
+    _google_series(pr, CAL, "Yoga")
+    mine = pr.session()
+    google_settings.select_calendar(pr.ctx, pr.pat.id, TEAM, True, summary="Team")
+    pr.sync()
+    _fork(pr, "Huddle")
+    _fork(pr, "Yoga")
+    forked = pr.sync()
+    assert forked.errors == 0
+    assert len([e for e in pr.remote(TEAM) if e.get("recurrence")]) == 2
+    _settings, removed = google_settings.set_mode(pr.ctx, pr.pat.id, "one-way")
+    assert removed == 4
+    # Nothing of Google's stays here: only the practitioner's own session.
+    assert [e.id for e in pr.local_events()] == [mine.id]
+    # ...and nothing of theirs is deleted from Google by the next (one-way) sync.
+    after = pr.sync()
+    assert (after.deleted, after.errors) == (0, 0)
+    assert len([e for e in pr.remote(TEAM) if e.get("recurrence")]) == 2
+    assert len([e for e in pr.remote(CAL) if e.get("recurrence")]) == 2
+    assert pending_changes(pr.engine()).total == 0
+
+
+def test_issue_13_remove_events_keeps_the_fork_of_the_users_own_series(pr: Practice) -> None:
+    _google_series(pr, CAL, "Yoga")  # the user's own series, made in Google
+    ours = pr.session()
+    pr.other("Our series", start=T0 + timedelta(hours=3), rrule="FREQ=DAILY;COUNT=10")
+    pr.sync()
+    _fork(pr, "Yoga")
+    master = next(e for e in pr.local_events() if e.title == "Our series")
+    at = (T0 + timedelta(hours=3, days=4)).astimezone(UTC)
+    appointments.edit(
+        pr.ctx,
+        OccurrenceRef(master.id, at),  # type: ignore[arg-type]
+        Scope.FOLLOWING,
+        title="Our series, later",
+    )
+    assert pr.sync().errors == 0
+    assert len(pr.remote()) == 5
+    removed = pr.engine().remove_created_events()
+    assert removed == 3  # the session and both parts of our own series
+    left = pr.remote()
+    assert sorted(e["summary"] for e in left) == ["Yoga", "Yoga"]
+    assert all(e.get("recurrence") for e in left)
+    assert ours.uid not in str(left)
