@@ -158,6 +158,8 @@ def sync(practitioner: str | None) -> None:
     google_settings.require_manage(ctx.require_actor(), person.id)
     report = make_engine(ctx.db, ctx.clock, person.id).run()
     click.echo(report.summary())
+    for line in report.messages:
+        click.echo(line)
 
 
 @google.command("status")

@@ -773,18 +773,37 @@ class SyncEngine:
             if keep_local:
                 link.etag = item.get("etag")  # the push overwrites Google with If-Match
                 return
-        new = event_from_item(
-            item,
-            calendar_id=cal_id,
-            practitioner_id=self.practitioner_id,
-            default_tz=default_tz,
-            base=ev,
-        )
+        try:
+            new = event_from_item(
+                item,
+                calendar_id=cal_id,
+                practitioner_id=self.practitioner_id,
+                default_tz=default_tz,
+                base=ev,
+            )
+        except ValidationError as exc:
+            self._push_back(link, item, ev.id, exc)
+            return
         self._save(s, row, new)
         link.etag = item.get("etag")
         # A session's edited title differs from ours: the hash differs, so it is pushed back.
         link.local_hash = remote_hash if ev.is_session else self._local_hash(s, row, default_tz)
         self.report.pulled += 1
+
+    def _push_back(
+        self, link: GoogleLinkRow, item: Mapping[str, Any], event_id: int | None, exc: Exception
+    ) -> None:
+        """Google's version cannot be held here (a client session made all-day, a rule we
+        refuse): the local version wins and the push writes it over Google's (If-Match on the
+        etag just seen), so the two sides converge instead of disagreeing for ever."""
+        self.report.conflicts += 1
+        reason = exc.message if isinstance(exc, SessionsError) else str(exc)
+        self.report.messages.append(
+            f"kept event {event_id}: Google's change cannot be stored here ({reason}); "
+            "the local version was pushed back"
+        )
+        log.info("conflict on event %s (Google %s): %s", event_id, item.get("id"), reason)
+        link.etag, link.local_hash = item.get("etag"), None
 
     def _apply_exception(
         self,
@@ -858,13 +877,29 @@ class SyncEngine:
             sequence=0,
             version=1,
         )
-        ev = event_from_item(
-            item,
-            calendar_id=cal_id,
-            practitioner_id=self.practitioner_id,
-            default_tz=default_tz,
-            base=base,
-        )
+        try:
+            ev = event_from_item(
+                item,
+                calendar_id=cal_id,
+                practitioner_id=self.practitioner_id,
+                default_tz=default_tz,
+                base=base,
+            )
+        except ValidationError as exc:
+            if not master.is_session:
+                raise
+            # An occurrence of a session series changed in Google into something a session
+            # cannot be: keep the series' own version of it (as an override, so it is linked)
+            # and push that back over Google's.
+            own = validate_event(
+                replace(base, start=rid, end=rid + master.duration)  # type: ignore[operator]
+            )
+            row = self._insert(s, own, uid=f"{master.uid}#{key}")
+            new = self._new_link(
+                s, cal_id, item["id"], row.id, master_link.origin, item, default_tz
+            )
+            self._push_back(new, item, row.id, exc)
+            return True
         ev = replace(
             ev,
             series_id=master.id,

@@ -121,3 +121,38 @@ def test_issue_13_remove_events_keeps_the_fork_of_the_users_own_series(pr: Pract
     assert sorted(e["summary"] for e in left) == ["Yoga", "Yoga"]
     assert all(e.get("recurrence") for e in left)
     assert ours.uid not in str(left)
+
+
+# --- a client session made all-day in Google --------------------------------------------------
+
+
+def _all_day(day: str, end: str) -> dict:
+    return {"start": {"date": day}, "end": {"date": end}}
+
+
+def test_issue_13_session_made_all_day_in_google_is_pushed_back(pr: Practice) -> None:
+    s1 = pr.session()
+    series = pr.session(pr.bob, start=T0 + timedelta(hours=3), rrule="FREQ=WEEKLY;COUNT=4")
+    pr.sync()
+    gid = pr.remote_by_uid(s1.uid)["id"]  # type: ignore[arg-type]
+    pr.emu.state.edit(CAL, gid, **_all_day("2026-11-30", "2026-12-01"))
+    master = pr.remote_by_uid(series.uid)  # type: ignore[arg-type]
+    second = f"{master['id']}_20261207T190000Z"
+    pr.emu.state.edit(CAL, second, **_all_day("2026-12-07", "2026-12-08"))
+    report = pr.sync()
+    assert report.conflicts == 2
+    assert report.errors == 0
+    assert report.pushed == 2
+    assert any("cannot be all-day" in m and "pushed back" in m for m in report.messages)
+    # The sides agree again: Google has the sessions' own times back.
+    back = pr.emu.state.get(CAL, gid)
+    assert datetime.fromisoformat(back["start"]["dateTime"]) == T0
+    inst = pr.emu.state.get(CAL, second)
+    assert datetime.fromisoformat(inst["start"]["dateTime"]) == T0 + timedelta(hours=3, weeks=1)
+    local = {e.id: e for e in pr.local_events()}
+    assert not local[s1.id].all_day  # type: ignore[index]
+    assert local[s1.id].start == T0  # type: ignore[index]
+    assert all(e.is_session and not e.all_day for e in local.values())
+    assert pending_changes(pr.engine()).total == 0
+    quiet = pr.sync()
+    assert (quiet.pushed, quiet.pulled, quiet.conflicts, quiet.errors) == (0, 0, 0, 0)
