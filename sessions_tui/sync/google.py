@@ -53,6 +53,7 @@ from sqlmodel import col
 from sessions_tui.clock import Clock
 from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Instant, validate_event
+from sessions_tui.domain.external import ExternalEvent, to_local
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.feeds import IdentifierMode, client_label
 from sessions_tui.services.google_settings import SyncMode, account_row
@@ -291,7 +292,9 @@ def _parse_when(when: Mapping[str, Any]) -> Instant:
     return datetime.fromisoformat(when["dateTime"].replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _parse_exdate(line: str, tzid: str) -> list[Instant]:
+def _parse_exdate(line: str) -> list[Instant]:
+    """The values of one ``EXDATE`` line as written: dates, aware times, or floating times
+    (read in the event's zone by :func:`~sessions_tui.domain.external.to_local`)."""
     head, _, values = line.partition(":")
     params = dict(p.split("=", 1) for p in head.split(";")[1:] if "=" in p)
     out: list[Instant] = []
@@ -305,8 +308,33 @@ def _parse_exdate(line: str, tzid: str) -> list[Instant]:
             out.append(datetime.strptime(v, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC))
         else:
             local = datetime.strptime(v, "%Y%m%dT%H%M%S")  # noqa: DTZ007 - zone attached next
-            out.append(local.replace(tzinfo=zone(params.get("TZID", tzid))).astimezone(UTC))
+            out.append(local.replace(tzinfo=zone(params["TZID"])) if "TZID" in params else local)
     return out
+
+
+def external_from_item(item: Mapping[str, Any]) -> ExternalEvent:
+    """The facts of a Google event, for the one mapping of external events."""
+    start = item.get("start") or {}
+    rrule = None
+    exdates: list[Instant] = []
+    for line in item.get("recurrence") or ():
+        upper = line.upper()
+        if upper.startswith("RRULE:"):
+            rrule = line[6:]
+        elif upper.startswith("EXDATE"):
+            exdates.extend(_parse_exdate(line))
+    original = item.get("originalStartTime")
+    return ExternalEvent(
+        start=_parse_when(start),
+        end=_parse_when(item["end"]) if item.get("end") else None,
+        summary=item.get("summary") or "",
+        tzid=start.get("timeZone") or None,
+        rrule=rrule,
+        exdates=tuple(exdates),
+        transparent=item.get("transparency") == "transparent",
+        cancelled=item.get("status") == "cancelled",
+        recurrence_id=_parse_when(original) if original else None,
+    )
 
 
 def event_from_item(
@@ -319,51 +347,35 @@ def event_from_item(
 ) -> Event:
     """The local version of a Google event (an *other* event unless ``base`` is a session).
 
-    With ``base`` (the linked local event), fields Google does not carry are kept; a client
-    session keeps its title (locked) and stays a session.
+    The facts are mapped by the one mapping of external events
+    (:func:`~sessions_tui.domain.external.to_local`), as for an imported .ics file. With
+    ``base`` (the linked local event), fields Google does not carry are kept; a client session
+    keeps its title (locked) and stays a session.
     """
-    start = _parse_when(item.get("start") or {})
-    end = _parse_when(item.get("end") or {})
-    all_day = not isinstance(start, datetime)
-    tzid = (item.get("start") or {}).get("timeZone") or default_tz
-    rrule = None
-    exdates: set[Instant] = set()
-    for line in item.get("recurrence") or ():
-        upper = line.upper()
-        if upper.startswith("RRULE:"):
-            rrule = line[6:]
-        elif upper.startswith("EXDATE"):
-            exdates.update(_parse_exdate(line, tzid))
-    busy = item.get("transparency", "opaque") != "transparent"
+    mapped = to_local(
+        # Google's "cancelled" is a delete, handled before mapping: never a cancelled event.
+        replace(external_from_item(item), cancelled=False, recurrence_id=None),
+        practitioner_id=practitioner_id,
+        source_calendar=calendar_id,
+        fallback_tz=default_tz,
+    )
     if base is None:
-        ev = Event(
-            kind=EventKind.OTHER,
-            title=(item.get("summary") or "").strip() or "(no title)",
-            start=start,
-            end=end,
-            tzid=tzid,
-            all_day=all_day,
-            busy=busy,
-            practitioner_id=practitioner_id,
-            source_calendar=calendar_id,
-            rrule=rrule,
-            exdates=frozenset(exdates),
+        return mapped
+    changes: dict[str, Any] = {
+        "start": mapped.start,
+        "end": mapped.end,
+        "all_day": mapped.all_day,
+        "tzid": mapped.tzid,
+        "busy": mapped.busy,
+    }
+    if base.kind is EventKind.OTHER:
+        changes["title"] = mapped.title
+    if base.rrule is not None or base.series_id is None:
+        changes["rrule"] = mapped.rrule
+        changes["exdates"] = (
+            frozenset(base.exdates | mapped.exdates) if mapped.rrule else frozenset()
         )
-    else:
-        changes: dict[str, Any] = {
-            "start": start,
-            "end": end,
-            "all_day": all_day,
-            "tzid": tzid,
-            "busy": busy,
-        }
-        if base.kind is EventKind.OTHER:
-            changes["title"] = (item.get("summary") or "").strip() or "(no title)"
-        if base.rrule is not None or base.series_id is None:
-            changes["rrule"] = rrule
-            changes["exdates"] = frozenset(base.exdates | exdates) if rrule else frozenset()
-        ev = replace(base, **changes)
-    return validate_event(ev)
+    return validate_event(replace(base, **changes))
 
 
 # --- the engine -----------------------------------------------------------------------------

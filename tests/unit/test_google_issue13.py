@@ -156,3 +156,93 @@ def test_issue_13_session_made_all_day_in_google_is_pushed_back(pr: Practice) ->
     assert pending_changes(pr.engine()).total == 0
     quiet = pr.sync()
     assert (quiet.pushed, quiet.pulled, quiet.conflicts, quiet.errors) == (0, 0, 0, 0)
+
+
+# --- one mapping of external events -----------------------------------------------------------
+
+_SAME_FACTS = [
+    pytest.param(
+        [
+            "DTSTART;TZID=America/New_York:20261201T090000",
+            "DTEND;TZID=America/New_York:20261201T100000",
+            "SUMMARY:   ",
+            "TRANSP:TRANSPARENT",
+        ],
+        {
+            "start": {"dateTime": "2026-12-01T09:00:00-05:00", "timeZone": "America/New_York"},
+            "end": {"dateTime": "2026-12-01T10:00:00-05:00", "timeZone": "America/New_York"},
+            "summary": "   ",
+            "transparency": "transparent",
+        },
+        id="blank-title-free",
+    ),
+    pytest.param(
+        ["DTSTART:20261201T150000Z", "DTEND:20261201T150000Z", "SUMMARY:Reminder"],
+        {
+            "start": {"dateTime": "2026-12-01T15:00:00Z"},
+            "end": {"dateTime": "2026-12-01T15:00:00Z"},
+            "summary": "Reminder",
+        },
+        id="zero-length-utc-one-off",
+    ),
+    pytest.param(
+        ["DTSTART;VALUE=DATE:20261224", "DTEND;VALUE=DATE:20261226", "SUMMARY:Holidays"],
+        {"start": {"date": "2026-12-24"}, "end": {"date": "2026-12-26"}, "summary": "Holidays"},
+        id="all-day",
+    ),
+    pytest.param(
+        [
+            "DTSTART;TZID=Europe/Berlin:20261130T180000",
+            "DTEND;TZID=Europe/Berlin:20261130T190000",
+            "SUMMARY:Yoga\\nclass",
+            "RRULE:FREQ=WEEKLY;COUNT=6",
+            "EXDATE;TZID=Europe/Berlin:20261207T180000",
+            "EXDATE;VALUE=DATE:20261214",
+        ],
+        {
+            "start": {"dateTime": "2026-11-30T18:00:00+01:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2026-11-30T19:00:00+01:00", "timeZone": "Europe/Berlin"},
+            "summary": "Yoga\nclass",
+            "recurrence": [
+                "RRULE:FREQ=WEEKLY;COUNT=6",
+                "EXDATE;TZID=Europe/Berlin:20261207T180000",
+                "EXDATE;VALUE=DATE:20261214",
+            ],
+        },
+        id="series-with-exdates",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ics_lines", "item"), _SAME_FACTS)
+def test_issue_13_ics_and_google_map_the_same_facts_to_the_same_event(
+    ics_lines: list[str], item: dict
+) -> None:
+    from sessions_tui.store.queries import recurrence_key
+    from sessions_tui.sync.google import event_from_item
+    from sessions_tui.sync.ics import parse_calendar
+
+    text = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//t//t//EN",
+            "BEGIN:VEVENT",
+            "UID:u1",
+            "DTSTAMP:20261101T000000Z",
+            *ics_lines,
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+    items, _label = parse_calendar(
+        text, name="t.ics", practitioner_id=7, floating_tz="America/Chicago", label="cal"
+    )
+    from_ics = items[0]
+    from_google = event_from_item(
+        dict(item, id="g1"), calendar_id="cal", practitioner_id=7, default_tz="America/Chicago"
+    )
+    assert {recurrence_key(x) for x in from_google.exdates} == from_ics.exdate_keys
+    assert from_ics.event == from_google.with_changes(exdates=frozenset())
+    assert from_google.title != "" and "\n" not in from_google.title
