@@ -81,6 +81,8 @@ PROP_KIND = "sessionsTuiKind"
 PROP_APP = "sessionsTui"
 """Set to ``1`` on every event this program made: ``disconnect --remove-events`` finds them."""
 CANCELLED_PREFIX = "Cancelled: "
+PRACTICE_WIDE = SessionsError("a practice-wide event changes in the practice calendar only")
+"""Why a Google change of a practice-wide event is pushed back (one per practitioner's copy)."""
 RETRYABLE = {429, 500, 502, 503, 504}
 
 
@@ -760,6 +762,9 @@ class SyncEngine:
         cancelled = item.get("status") == "cancelled"
         local_hash = self._local_hash(s, row, default_tz)
         remote_hash = content_hash(item, default_tz)
+        if ev.practitioner_id is None and (cancelled or remote_hash != local_hash):
+            self._push_back(link, item, ev.id, PRACTICE_WIDE)
+            return
         if cancelled:
             if ev.is_session and (ev.notes_completed or ev.is_cancelled):
                 # The product rule: such a session cannot be deleted from Google; push it back.
@@ -810,12 +815,44 @@ class SyncEngine:
         etag just seen), so the two sides converge instead of disagreeing for ever."""
         self.report.conflicts += 1
         reason = exc.message if isinstance(exc, SessionsError) else str(exc)
-        self.report.messages.append(
-            f"kept event {event_id}: Google's change cannot be stored here ({reason}); "
-            "the local version was pushed back"
-        )
+        if exc is PRACTICE_WIDE:
+            what = "it is practice-wide and changes here only; the practice's version"
+        else:
+            what = f"Google's change cannot be stored here ({reason}); the local version"
+        self.report.messages.append(f"kept event {event_id}: {what} was pushed back")
         log.info("conflict on event %s (Google %s): %s", event_id, item.get("id"), reason)
         link.etag, link.local_hash = item.get("etag"), None
+
+    def _keep_occurrence(
+        self,
+        s: Session,
+        cal_id: str,
+        item: Mapping[str, Any],
+        master_link: GoogleLinkRow,
+        master: Event,
+        rid: Instant,
+        reason: Exception,
+    ) -> None:
+        """Keep the series' own version of an occurrence Google changed (as a linked override)
+        and push it back over Google's."""
+        own = validate_event(
+            replace(
+                master,
+                id=None,
+                uid=None,
+                rrule=None,
+                series_id=master.id,
+                recurrence_id=rid,
+                start=rid,
+                end=rid + master.duration,  # type: ignore[operator]
+                exdates=frozenset(),
+                sequence=0,
+                version=1,
+            )
+        )
+        row = self._insert(s, own, uid=f"{master.uid}#{queries.recurrence_key(rid)}")
+        new = self._new_link(s, cal_id, item["id"], row.id, master_link.origin, item, "UTC")
+        self._push_back(new, item, row.id, reason)
 
     def _apply_exception(
         self,
@@ -837,6 +874,17 @@ class SyncEngine:
         cancelled = item.get("status") == "cancelled"
         rid = _parse_when(item["originalStartTime"])
         key = queries.recurrence_key(rid)
+        if link is None and master.practitioner_id is None:
+            existing = s.execute(
+                select(EventRow).where(
+                    col(EventRow.series_id) == mrow.id, col(EventRow.recurrence_key) == key
+                )
+            ).scalar_one_or_none()
+            if existing is None:
+                # An occurrence of a practice-wide series changed or deleted in one
+                # practitioner's Google: keep the practice's, and push it back there.
+                self._keep_occurrence(s, cal_id, item, master_link, master, rid, PRACTICE_WIDE)
+                return True
         if link is not None:
             loaded = self._load(s, link.event_id)
             if loaded is None:
@@ -903,14 +951,7 @@ class SyncEngine:
             # An occurrence of a session series changed in Google into something a session
             # cannot be: keep the series' own version of it (as an override, so it is linked)
             # and push that back over Google's.
-            own = validate_event(
-                replace(base, start=rid, end=rid + master.duration)  # type: ignore[operator]
-            )
-            row = self._insert(s, own, uid=f"{master.uid}#{key}")
-            new = self._new_link(
-                s, cal_id, item["id"], row.id, master_link.origin, item, default_tz
-            )
-            self._push_back(new, item, row.id, exc)
+            self._keep_occurrence(s, cal_id, item, master_link, master, rid, exc)
             return True
         ev = replace(
             ev,
@@ -1054,7 +1095,10 @@ class SyncEngine:
         ev = loaded[1]
         origin = (
             s.execute(
-                select(col(GoogleLinkRow.origin)).where(col(GoogleLinkRow.event_id) == row.id)
+                select(col(GoogleLinkRow.origin)).where(
+                    col(GoogleLinkRow.account_id) == self.account_id,
+                    col(GoogleLinkRow.event_id) == row.id,
+                )
             )
             .scalars()
             .first()
@@ -1068,9 +1112,14 @@ class SyncEngine:
         """What the push would send now (also the pending-changes count)."""
         plan = _Plan()
         with self.db.session() as s:
+            # The practitioner's events and the practice-wide ones (no practitioner: a staff
+            # meeting), which are in their agenda and feed, so in their Google calendar too.
             rows = (
                 s.execute(
-                    select(EventRow).where(col(EventRow.practitioner_id) == self.practitioner_id)
+                    select(EventRow).where(
+                        (col(EventRow.practitioner_id) == self.practitioner_id)
+                        | col(EventRow.practitioner_id).is_(None)
+                    )
                 )
                 .scalars()
                 .all()
@@ -1112,10 +1161,13 @@ class SyncEngine:
         for eid, ev in events.items():
             assert eid is not None
             link = by_event.get(eid)
-            cal = ev.source_calendar or self.default_calendar
+            # Events of a Google calendar go back to it; everything else (typed here, imported
+            # from an .ics file, practice-wide) goes to the default calendar.
+            google = ev.source_calendar in self.calendars
+            cal = ev.source_calendar if google and ev.source_calendar else self.default_calendar
             if link is not None:
                 cal = link.calendar_id
-            if cal not in self.selected or (self.mode is SyncMode.ONE_WAY and ev.source_calendar):
+            if cal not in self.selected or (self.mode is SyncMode.ONE_WAY and google):
                 continue  # a removed secondary: kept, never pushed elsewhere
             origin = link.origin if link is not None else self._origin_of(ev.source_calendar)
             body = self._body(ev, labels, origin)

@@ -245,4 +245,108 @@ def test_issue_13_ics_and_google_map_the_same_facts_to_the_same_event(
     )
     assert {recurrence_key(x) for x in from_google.exdates} == from_ics.exdate_keys
     assert from_ics.event == from_google.with_changes(exdates=frozenset())
-    assert from_google.title != "" and "\n" not in from_google.title
+    assert from_google.title.strip()
+    assert "\n" not in from_google.title
+
+
+# --- imported and practice-wide events reach the practitioner's Google calendar ----------------
+
+KIM_CAL = "kim@example.com"
+_ICS = "\r\n".join(
+    [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//t//t//EN",
+        "X-WR-CALNAME:Conferences",
+        "BEGIN:VEVENT",
+        "UID:conf-1",
+        "DTSTAMP:20261101T000000Z",
+        "DTSTART;TZID=America/Chicago:20261202T090000",
+        "DTEND;TZID=America/Chicago:20261202T170000",
+        "SUMMARY:Trauma conference",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+)
+
+
+def _practice_wide(pr: Practice, title: str, start: datetime, **kw: object) -> int:
+    from sessions_tui.domain.events import Event, EventKind
+
+    ev = Event(
+        kind=EventKind.OTHER,
+        title=title,
+        start=start.astimezone(UTC),
+        end=(start + timedelta(hours=1)).astimezone(UTC),
+        tzid="America/Chicago",
+        practitioner_id=None,
+        **kw,  # type: ignore[arg-type]
+    )
+    made = appointments.create(pr.ctx, ev)
+    assert made.result_id is not None
+    return made.result_id
+
+
+def test_issue_13_imported_and_practice_wide_events_are_pushed(pr: Practice) -> None:
+    from sessions_tui.services import scheduling
+    from sessions_tui.sync.ics import import_calendar
+
+    kim = practice.add_staff(pr.ctx, "kim", "Kim Practitioner", {Role.PRACTITIONER})
+    pr.emu.state.add_calendar(KIM_CAL, "Kim's calendar")
+    google_settings.connect(pr.ctx, kim.id, KIM_CAL)
+    import_calendar(pr.ctx, _ICS, practitioner_id=pr.pat.id, name="conf.ics")
+    staff = _practice_wide(pr, "Staff meeting", T0 + timedelta(days=1))
+    _practice_wide(pr, "Huddle", T0 + timedelta(hours=-2), rrule="FREQ=DAILY;COUNT=5")
+    pr.session()
+    # google status counts them as pending...
+    assert pending_changes(pr.engine()).to_push == 4
+    first = pr.sync()
+    assert (first.pushed, first.errors) == (4, 0)
+    assert pending_changes(pr.engine()).total == 0
+    # ...and they reach Pat's calendar, and (practice-wide only) Kim's.
+    assert sorted(e["summary"] for e in pr.remote()) == [
+        "Huddle",
+        "J.D.",
+        "Staff meeting",
+        "Trauma conference",
+    ]
+    from sessions_tui.sync.google import SyncEngine, build_service
+
+    kim_engine = SyncEngine(
+        pr.db,
+        pr.ctx.clock,
+        kim.id,
+        build_service(pr.emu.endpoint),
+        api_root=pr.emu.endpoint,
+        sleep=lambda _s: None,
+    )
+    assert pending_changes(kim_engine).to_push == 2
+    assert kim_engine.run().pushed == 2
+    assert sorted(e["summary"] for e in pr.remote(KIM_CAL)) == ["Huddle", "Staff meeting"]
+    # A practice-wide event is the practice's: moved or deleted in one practitioner's Google,
+    # it is pushed back there and stays as it is for everyone.
+    st = pr.emu.state
+    pat_copy = next(e for e in pr.remote() if e["summary"] == "Staff meeting")
+    st.edit(CAL, pat_copy["id"], summary="Moved by Pat")
+    huddle = next(e for e in pr.remote() if e["summary"] == "Huddle")
+    st.remove(CAL, f"{huddle['id']}_20261201T140000Z")
+    report = pr.sync()
+    assert report.errors == 0
+    assert report.conflicts == 2
+    assert any("practice-wide" in m for m in report.messages)
+    assert scheduling.get_event(pr.ctx, staff).title == "Staff meeting"
+    assert st.get(CAL, pat_copy["id"])["summary"] == "Staff meeting"
+    assert st.get(CAL, f"{huddle['id']}_20261201T140000Z")["status"] == "confirmed"
+    assert not any(e.exdates for e in pr.local_events())
+    st.remove(CAL, pat_copy["id"])
+    assert pr.sync().conflicts == 1
+    assert st.get(CAL, pat_copy["id"])["status"] == "confirmed"
+    quiet = pr.sync()
+    assert (quiet.pushed, quiet.pulled, quiet.deleted, quiet.conflicts) == (0, 0, 0, 0)
+    # (Pat's kept occurrence is an override here now: Kim's copy gets it once, unchanged.)
+    assert kim_engine.run().errors == 0
+    assert kim_engine.run().pushed == 0
+    kim_live = pr.remote(KIM_CAL)
+    assert {e["summary"] for e in kim_live} == {"Huddle", "Staff meeting"}
+    assert all(e["summary"] == "Huddle" for e in kim_live if e.get("recurringEventId"))
