@@ -26,7 +26,8 @@ from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services import practice, scheduling
 from sessions_tui.services.context import Context
-from sessions_tui.services.permissions import require_edit_event
+from sessions_tui.services.google_settings import read_only_source
+from sessions_tui.services.permissions import require_edit_event, require_writable_source
 from sessions_tui.store import queries
 from sessions_tui.store.tables import EventRow, ExdateRow, PracticeRow
 
@@ -366,6 +367,7 @@ def edit(
     with ctx.db.session() as s:
         row, event, mrow, master, rid = _resolve(s, ref)
         require_edit_event(actor, event)
+        require_writable_source(read_only_source(s, event))
         _check_version(s, row, expected)
         if master is None:
             family = {row.id} if row.id is not None else set()
@@ -542,6 +544,7 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
     with ctx.db.session() as s:
         row, event, mrow, master, rid = _resolve(s, ref)
         require_edit_event(actor, event)
+        require_writable_source(read_only_source(s, event))
         if master is None or mrow is None:
             assert row.id is not None
             before = _snapshot(s, {row.id})

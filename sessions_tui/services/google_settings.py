@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from sessions_tui.domain.events import Event
 from sessions_tui.domain.model import Staff
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
 from sessions_tui.store.queries import staff_from_row
 from sessions_tui.store.tables import (
+    READ_ONLY_ROLES,
     EventRow,
     ExdateRow,
     GoogleAccountRow,
@@ -387,6 +389,24 @@ def disconnect(ctx: Context, practitioner_id: int) -> None:
             .where(col(GoogleCalendarRow.account_id) == row.id)
             .values(sync_token=None)
         )
+
+
+def read_only_source(s: Session, event: Event) -> str | None:
+    """The name of the Google calendar ``event`` came from, when the practitioner's account may
+    only read it (calendarList ``accessRole`` reader or freeBusyReader), else ``None``."""
+    if not event.source_calendar or event.practitioner_id is None:
+        return None
+    found = s.execute(
+        select(col(GoogleCalendarRow.summary), col(GoogleCalendarRow.access_role))
+        .join(GoogleAccountRow, col(GoogleAccountRow.id) == col(GoogleCalendarRow.account_id))
+        .where(
+            col(GoogleAccountRow.practitioner_id) == event.practitioner_id,
+            col(GoogleCalendarRow.calendar_id) == event.source_calendar,
+        )
+    ).first()
+    if found is None or found[1] not in READ_ONLY_ROLES:
+        return None
+    return str(found[0] or event.source_calendar)
 
 
 def secondary_calendar_keys(ctx: Context) -> frozenset[tuple[int, str]]:

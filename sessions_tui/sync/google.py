@@ -60,6 +60,7 @@ from sessions_tui.services.google_settings import SyncMode, account_row
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
+    READ_ONLY_ROLES,
     ClientRow,
     EventRow,
     ExdateRow,
@@ -403,6 +404,7 @@ class _Op:
 class _Plan:
     first: list[_Op] = field(default_factory=list)  # masters, one-offs, deletes
     second: list[_Op] = field(default_factory=list)  # overrides (need their master in Google)
+    restore: list[_Op] = field(default_factory=list)  # local changes to read-only calendars
 
     @property
     def ops(self) -> list[_Op]:
@@ -457,6 +459,7 @@ class SyncEngine:
         self.default_calendar = ""
         self.selected: set[str] = set()
         self.calendars: dict[str, GoogleCalendarRow] = {}
+        self.read_only: set[str] = set()
         self.report = SyncReport()
 
     # --- entry point ---------------------------------------------------------------------
@@ -479,6 +482,9 @@ class SyncEngine:
         self._svc = self._service()
         error: str | None = None
         try:
+            self._learn_access()
+            if self.read_only & self.selected:
+                self._restore(self.plan().restore)
             if self.mode is SyncMode.TWO_WAY:
                 order = [
                     self.default_calendar,
@@ -524,6 +530,105 @@ class SyncEngine:
             )
         self.default_calendar = default[0].calendar_id
         self.selected = {c.calendar_id for c in self.calendars.values() if c.selected}
+        self.read_only = {
+            c.calendar_id for c in self.calendars.values() if c.access_role in READ_ONLY_ROLES
+        }
+
+    def _learn_access(self) -> None:
+        """Ask Google what the account may do in each synced calendar (``accessRole``), when not
+        known yet or when the calendar is about to be listed in full (a sharing may change)."""
+        from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
+
+        wanted = [
+            c.calendar_id
+            for c in self.calendars.values()
+            if c.selected and (c.access_role is None or c.sync_token is None)
+        ]
+        learned: dict[str, str] = {}
+        for cal_id in sorted(wanted):
+            try:
+                entry = self._execute(self._svc.calendarList().get(calendarId=cal_id))
+            except HttpError:
+                continue  # not in the account's list (yet): treated as writable
+            role = entry.get("accessRole")
+            if isinstance(role, str):
+                learned[cal_id] = role
+        if learned:
+            self._set_access(learned)
+
+    def _set_access(self, roles: Mapping[str, str]) -> None:
+        with self.db.session() as s:
+            for row in s.execute(
+                select(GoogleCalendarRow).where(
+                    col(GoogleCalendarRow.account_id) == self.account_id,
+                    col(GoogleCalendarRow.calendar_id).in_(list(roles)),  # type: ignore[attr-defined]
+                )
+            ).scalars():
+                row.access_role = roles[row.calendar_id]
+        for cal_id, role in roles.items():
+            if role in READ_ONLY_ROLES:
+                self.read_only.add(cal_id)
+            else:
+                self.read_only.discard(cal_id)
+
+    def _restore(self, ops: list[_Op]) -> None:
+        """Undo local changes to events of read-only calendars, before their pull.
+
+        Google's version comes back: each changed series or event is dropped here with its
+        links and the calendar is listed in full, which brings it in again as Google has it. A
+        "this and following" continuation made here goes (Google's series comes back whole); a
+        copy made here of such an event (no rule) stays, as a local event of the practitioner.
+        Local events aimed at a read-only *default* calendar are only left unpushed.
+        """
+        if not ops:
+            return
+        undone: dict[str, int] = {}
+        with self.db.session() as s:
+            roots: dict[int, str] = {}
+            for op in ops:
+                if op.origin != "google":
+                    continue
+                if op.event_id is None:  # deleted here: its link goes, the listing restores it
+                    link = s.get(GoogleLinkRow, op.link_id) if op.link_id is not None else None
+                    if link is not None:
+                        s.delete(link)
+                        undone[op.calendar_id] = undone.get(op.calendar_id, 0) + 1
+                    continue
+                loaded = self._load(s, op.event_id)
+                if loaded is None:
+                    continue
+                row, ev = loaded
+                if op.link_id is None and ev.series_id is None and ev.rrule is None:
+                    # A copy made here: the practitioner's own event now.
+                    self._save(s, row, replace(ev, source_calendar=None))
+                    continue
+                root = ev.series_id if ev.series_id is not None else ev.id
+                assert root is not None
+                roots[root] = op.calendar_id
+            for root, cal_id in roots.items():
+                mrow = s.get(EventRow, root)
+                if mrow is None:
+                    continue
+                family = [
+                    root,
+                    *s.execute(
+                        select(col(EventRow.id)).where(col(EventRow.series_id) == root)
+                    ).scalars(),
+                ]
+                s.execute(
+                    delete(GoogleLinkRow).where(
+                        col(GoogleLinkRow.account_id) == self.account_id,
+                        col(GoogleLinkRow.event_id).in_(family),  # type: ignore[union-attr]
+                    )
+                )
+                self._delete_local(s, mrow)
+                undone[cal_id] = undone.get(cal_id, 0) + 1
+        for cal_id, count in sorted(undone.items()):
+            self._save_token(cal_id, None)
+            self.report.messages.append(
+                f"calendar {cal_id} is read-only for this account: {count} local change(s) "
+                "undone, Google's version restored"
+            )
 
     def _service(self) -> Any:
         if self._svc is None:
@@ -1181,7 +1286,7 @@ class SyncEngine:
                     base, mcal = master_link.google_event_id, master_link.calendar_id
                 else:
                     master = events.get(ev.series_id)
-                    if master is None or master.source_calendar:
+                    if master is None or master.source_calendar in self.calendars:
                         continue  # a Google master not linked yet: next run
                     base, mcal = google_id(uid_of[ev.series_id]), cal
                 gid = (
@@ -1214,10 +1319,18 @@ class SyncEngine:
                     # adopts it) but not our mark, so `disconnect --remove-events` keeps it.
                     body["extendedProperties"] = {"private": {PROP_UID: ev.uid}}
                 plan.first.append(_Op("insert", cal, gid, body, None, eid, None, h, origin))
+        if self.read_only:
+            # Never pushed to: Google would answer 403 on every run. The pull restores them.
+            plan.restore = [op for op in plan.ops if op.calendar_id in self.read_only]
+            plan.first = [op for op in plan.first if op.calendar_id not in self.read_only]
+            plan.second = [op for op in plan.second if op.calendar_id not in self.read_only]
         return plan
 
     def _push(self) -> None:
         plan = self.plan()
+        if plan.restore:
+            # Only when a calendar turned read-only since this run's pull began; next run.
+            log.info("%d local changes wait for read-only calendars", len(plan.restore))
         for group in (plan.first, plan.second):
             self._run_ops(group)
 
@@ -1363,6 +1476,15 @@ class SyncEngine:
                 resp = self._resolve_stale(op)
                 if resp is None:
                     return
+            elif status == 403 and op.calendar_id not in self.read_only:
+                # Not a rate limit: the account may not write here (shared read-only). Learn
+                # it; the next run restores Google's version instead of retrying for ever.
+                self._set_access({op.calendar_id: "reader"})
+                self.report.messages.append(
+                    f"calendar {op.calendar_id} is read-only for this account: local changes "
+                    "to its events are undone by the next sync"
+                )
+                return
             elif op.kind == "patch" and status == 404 and op.link_id is not None:
                 with self.db.session() as s:
                     link = s.get(GoogleLinkRow, op.link_id)

@@ -350,3 +350,101 @@ def test_issue_13_imported_and_practice_wide_events_are_pushed(pr: Practice) -> 
     kim_live = pr.remote(KIM_CAL)
     assert {e["summary"] for e in kim_live} == {"Huddle", "Staff meeting"}
     assert all(e["summary"] == "Huddle" for e in kim_live if e.get("recurringEventId"))
+
+
+# --- read-only calendars -------------------------------------------------------------------------
+
+SHARED = "holidays@group.calendar.google.com"
+
+
+def _shared_calendar(pr: Practice) -> dict:
+    pr.emu.state.add_calendar(SHARED, "Clinic holidays", access_role="reader")
+    _google_series(pr, SHARED, "Closed early")
+    one = pr.emu.state.create(
+        SHARED,
+        summary="Inspection",
+        start={"dateTime": "2026-12-03T09:00:00-06:00", "timeZone": "America/Chicago"},
+        end={"dateTime": "2026-12-03T10:00:00-06:00", "timeZone": "America/Chicago"},
+    )
+    google_settings.select_calendar(pr.ctx, pr.pat.id, SHARED, True, summary="Clinic holidays")
+    return one
+
+
+def _set_role(pr: Practice, role: str | None) -> None:
+    from sqlalchemy import update
+
+    from sessions_tui.store.tables import GoogleCalendarRow
+
+    with pr.db.session() as s:
+        s.execute(
+            update(GoogleCalendarRow)
+            .where(GoogleCalendarRow.calendar_id == SHARED)
+            .values(access_role=role)
+        )
+
+
+def _writes(pr: Practice) -> int:
+    ops = pr.emu.state.ops_by_method
+    return sum(ops[f"events.{m}"] for m in ("insert", "patch", "update", "delete"))
+
+
+def test_issue_13_events_of_a_read_only_calendar_are_not_edited_here(pr: Practice) -> None:
+    from sessions_tui.domain.errors import PermissionDenied
+
+    _shared_calendar(pr)
+    assert pr.sync().pulled == 2
+    shared = {e.title: e for e in pr.local_events() if e.source_calendar == SHARED}
+    with pytest.raises(PermissionDenied, match="'Clinic holidays', which is shared read-only"):
+        appointments.edit(pr.ctx, OccurrenceRef(shared["Inspection"].id), title="Mine now")  # type: ignore[arg-type]
+    with pytest.raises(PermissionDenied, match="read-only"):
+        appointments.remove(pr.ctx, OccurrenceRef(shared["Inspection"].id))  # type: ignore[arg-type]
+    with pytest.raises(PermissionDenied, match="read-only"):
+        _fork(pr, "Closed early")
+    assert pending_changes(pr.engine()).total == 0
+
+
+def test_issue_13_read_only_changes_made_anyway_are_undone_without_403s(pr: Practice) -> None:
+    _shared_calendar(pr)
+    pr.sync()
+    # An older database (the role not known yet): local changes got in.
+    _set_role(pr, None)
+    shared = {e.title: e for e in pr.local_events() if e.source_calendar == SHARED}
+    appointments.edit(pr.ctx, OccurrenceRef(shared["Inspection"].id), title="Mine now")  # type: ignore[arg-type]
+    _fork(pr, "Closed early")
+    series = next(e for e in pr.local_events() if e.title == "Closed early" and e.rrule)
+    at = datetime(2026, 12, 2, 8, 0, tzinfo=CHI).astimezone(UTC)
+    appointments.remove(pr.ctx, OccurrenceRef(series.id, at), Scope.THIS)  # type: ignore[arg-type]
+    writes = _writes(pr)
+    report = pr.sync()
+    assert report.errors == 0
+    assert _writes(pr) == writes  # nothing sent to the read-only calendar
+    assert any("read-only" in m for m in report.messages)
+    assert pending_changes(pr.engine()).total == 0
+    # Google's version is back: one whole series and the inspection with its title.
+    again = [e for e in pr.local_events() if e.source_calendar == SHARED]
+    assert sorted(e.title for e in again) == ["Closed early", "Inspection"]
+    closed = next(e for e in again if e.rrule)
+    assert closed.rrule == "FREQ=DAILY;COUNT=10"
+    assert not closed.exdates
+    quiet = pr.sync()
+    assert (quiet.pushed, quiet.pulled, quiet.deleted, quiet.errors) == (0, 0, 0, 0)
+    assert _writes(pr) == writes
+
+
+def test_issue_13_a_403_on_write_is_learned_once_then_restored(pr: Practice) -> None:
+    _shared_calendar(pr)
+    pr.sync()
+    _set_role(pr, "owner")  # wrong (shared read-only later): the write meets a 403
+    inspection = next(e for e in pr.local_events() if e.title == "Inspection")
+    appointments.edit(pr.ctx, OccurrenceRef(inspection.id), title="Mine now")  # type: ignore[arg-type]
+    first = pr.sync()
+    assert first.errors == 0
+    assert any("read-only" in m for m in first.messages)
+    assert pending_changes(pr.engine()).total == 0
+    writes = _writes(pr)
+    second = pr.sync()
+    assert second.errors == 0
+    assert _writes(pr) == writes
+    assert [e.title for e in pr.local_events() if e.source_calendar == SHARED and not e.rrule] == [
+        "Inspection"
+    ]
