@@ -74,6 +74,8 @@ class CalendarChoice:
     role: str
     selected: bool
     has_sync_token: bool
+    read_only: bool = False
+    """Shared with the account read-only (Google's ``accessRole``): pulled, never pushed to."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,14 @@ def _settings(s: Session, row: GoogleAccountRow) -> GoogleSettings:
         connected=row.connected,
         identifier=IdentifierMode(row.identifier),
         calendars=tuple(
-            CalendarChoice(c.calendar_id, c.summary, c.role, c.selected, c.sync_token is not None)
+            CalendarChoice(
+                c.calendar_id,
+                c.summary,
+                c.role,
+                c.selected,
+                c.sync_token is not None,
+                c.access_role in READ_ONLY_ROLES,
+            )
             for c in cals
         ),
         last_sync_at=row.last_sync_at,

@@ -448,3 +448,25 @@ def test_issue_13_a_403_on_write_is_learned_once_then_restored(pr: Practice) -> 
     assert [e.title for e in pr.local_events() if e.source_calendar == SHARED and not e.rrule] == [
         "Inspection"
     ]
+
+
+def test_issue_13_google_status_names_read_only_and_pending(
+    pr: Practice, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ._cli import cli
+
+    monkeypatch.setenv("SESSIONS_TUI_GOOGLE_ENDPOINT", pr.emu.endpoint)
+    monkeypatch.setenv("SESSIONS_TUI_NOW", "2026-11-25T16:00:00+00:00")
+    _shared_calendar(pr)
+    _practice_wide(pr, "Staff meeting", T0 + timedelta(days=1))
+    db = pr.db.url.removeprefix("sqlite:///")
+    base = ("--db", db, "--user", "admin")
+    before = cli(capsys, "google", "status", "--practitioner", "pat", *base)
+    assert before.code == 0, before.err
+    assert "pending changes: 1 (1 to push, 0 to delete)" in before.out
+    synced = cli(capsys, "google", "sync", "--practitioner", "pat", *base)
+    assert synced.code == 0, synced.err
+    assert "pushed 1, pulled 2" in synced.out
+    after = cli(capsys, "google", "status", "--practitioner", "pat", *base)
+    assert f"secondary: {SHARED} (read-only)" in after.out
+    assert "pending changes: 0 " in after.out
