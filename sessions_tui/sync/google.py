@@ -583,10 +583,12 @@ class SyncEngine:
         if not ops:
             return
         undone: dict[str, int] = {}
+        unpushed: dict[str, int] = {}
         with self.db.session() as s:
             roots: dict[int, str] = {}
             for op in ops:
                 if op.origin != "google":
+                    unpushed[op.calendar_id] = unpushed.get(op.calendar_id, 0) + 1
                     continue
                 if op.event_id is None:  # deleted here: its link goes, the listing restores it
                     link = s.get(GoogleLinkRow, op.link_id) if op.link_id is not None else None
@@ -628,6 +630,11 @@ class SyncEngine:
             self.report.messages.append(
                 f"calendar {cal_id} is read-only for this account: {count} local change(s) "
                 "undone, Google's version restored"
+            )
+        for cal_id, count in sorted(unpushed.items()):
+            self.report.messages.append(
+                f"calendar {cal_id} is read-only for this account: {count} local event(s) not "
+                "pushed; connect a calendar you can write to (`google connect --calendar ID`)"
             )
 
     def _service(self) -> Any:

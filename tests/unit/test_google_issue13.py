@@ -403,7 +403,8 @@ def test_issue_13_events_of_a_read_only_calendar_are_not_edited_here(pr: Practic
     assert pending_changes(pr.engine()).total == 0
 
 
-def test_issue_13_read_only_changes_made_anyway_are_undone_without_403s(pr: Practice) -> None:
+def test_issue_13_read_only_changes_made_anyway_are_undone_without_403s(bpr: Practice) -> None:
+    pr = bpr
     _shared_calendar(pr)
     pr.sync()
     # An older database (the role not known yet): local changes got in.
