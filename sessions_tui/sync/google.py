@@ -1007,6 +1007,7 @@ class SyncEngine:
             if (
                 cancelled
                 and item.get("etag") != link.etag
+                and ev.practitioner_id is not None  # practice-wide: pushed back below
                 and not (ev.is_session and (ev.notes_completed or ev.is_cancelled))
             ):
                 self._cancel_occurrence(s, mrow.id, key, row)

@@ -340,8 +340,11 @@ def test_issue_13_imported_and_practice_wide_events_are_pushed(pr: Practice) -> 
     assert st.get(CAL, f"{huddle['id']}_20261201T140000Z")["status"] == "confirmed"
     assert not any(e.exdates for e in pr.local_events())
     st.remove(CAL, pat_copy["id"])
-    assert pr.sync().conflicts == 1
+    st.remove(CAL, f"{huddle['id']}_20261201T140000Z")  # the kept instance, now linked
+    assert pr.sync().conflicts == 2
     assert st.get(CAL, pat_copy["id"])["status"] == "confirmed"
+    assert st.get(CAL, f"{huddle['id']}_20261201T140000Z")["status"] == "confirmed"
+    assert not any(e.exdates for e in pr.local_events())
     quiet = pr.sync()
     assert (quiet.pushed, quiet.pulled, quiet.deleted, quiet.conflicts) == (0, 0, 0, 0)
     # (Pat's kept occurrence is an override here now: Kim's copy gets it once, unchanged.)
