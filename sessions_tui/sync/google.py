@@ -460,6 +460,7 @@ class SyncEngine:
         self.selected: set[str] = set()
         self.calendars: dict[str, GoogleCalendarRow] = {}
         self.read_only: set[str] = set()
+        self._restores: list[_Op] = []
         self.report = SyncReport()
 
     # --- entry point ---------------------------------------------------------------------
@@ -476,6 +477,7 @@ class SyncEngine:
                 Google unreachable or rate limiting after retries (the worker backs off).
         """
         self.report = SyncReport()
+        self._restores = []
         self._progress = progress or (lambda _p: None)
         self._cancelled = should_cancel or (lambda: False)
         self._load_account()
@@ -935,6 +937,42 @@ class SyncEngine:
         log.info("conflict on event %s (Google %s): %s", event_id, item.get("id"), reason)
         link.etag, link.local_hash = item.get("etag"), None
 
+    def _restore_instance(
+        self,
+        cal_id: str,
+        item: Mapping[str, Any],
+        master_link: GoogleLinkRow,
+        master: Event,
+        rid: Instant,
+        default_tz: str,
+    ) -> None:
+        """Queue a write of the series' own version of an instance over Google's, unless
+        Google's already is that (our own restore coming back)."""
+        own = replace(
+            master,
+            id=None,
+            uid=None,
+            rrule=None,
+            series_id=master.id,
+            recurrence_id=rid,
+            start=rid,
+            end=rid + master.duration,  # type: ignore[operator]
+            exdates=frozenset(),
+        )
+        body = self._body(own, {}, master_link.origin)
+        if item.get("status") != "cancelled" and content_hash(body, own.tzid) == content_hash(
+            item, default_tz
+        ):
+            return
+        self.report.conflicts += 1
+        self.report.messages.append(
+            f"kept an occurrence of event {master.id}: it is practice-wide and changes here "
+            "only; the practice's version was pushed back"
+        )
+        self._restores.append(
+            _Op("patch", cal_id, item["id"], body, None, None, None, None, "restore")
+        )
+
     def _keep_occurrence(
         self,
         s: Session,
@@ -994,8 +1032,9 @@ class SyncEngine:
             ).scalar_one_or_none()
             if existing is None:
                 # An occurrence of a practice-wide series changed or deleted in one
-                # practitioner's Google: keep the practice's, and push it back there.
-                self._keep_occurrence(s, cal_id, item, master_link, master, rid, PRACTICE_WIDE)
+                # practitioner's Google: the practice's own occurrence is written back there,
+                # and nothing changes here (a sync writes only its practitioner's events).
+                self._restore_instance(cal_id, item, master_link, master, rid, default_tz)
                 return True
         if link is not None:
             loaded = self._load(s, link.event_id)
@@ -1339,8 +1378,9 @@ class SyncEngine:
         if plan.restore:
             # Only when a calendar turned read-only since this run's pull began; next run.
             log.info("%d local changes wait for read-only calendars", len(plan.restore))
-        for group in (plan.first, plan.second):
+        for group in (plan.first, plan.second, self._restores):
             self._run_ops(group)
+        self._restores = []
 
     def _request_for(self, op: _Op) -> Any:
         events = self._events()
@@ -1443,6 +1483,9 @@ class SyncEngine:
             self.report.deleted += 1
             return
         assert resp is not None
+        if op.origin == "restore":
+            self.report.pushed += 1  # an instance written back: nothing here to link
+            return
         if link is None:
             link = self._link(s, op.calendar_id, op.google_event_id)
         if link is None:
