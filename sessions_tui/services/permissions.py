@@ -21,6 +21,20 @@ def require_edit_event(actor: Staff, event: Event) -> None:
         )
 
 
+def require_writable_source(read_only_calendar: str | None) -> None:
+    """An event of a Google calendar the account may only read changes in Google, not here.
+
+    Args:
+        read_only_calendar: The name of the event's read-only calendar, ``None`` if it has
+            none (see ``google_settings.read_only_source``).
+    """
+    if read_only_calendar is not None:
+        raise PermissionDenied(
+            f"this event is from the Google calendar {read_only_calendar!r}, which is shared "
+            "read-only: change it in Google"
+        )
+
+
 def can_edit_hours(actor: Staff, practitioner_id: int | None) -> bool:
     """Office hours: a practitioner their own; schedulers and admins any, and the default."""
     if actor.is_admin or actor.is_scheduler:

@@ -53,6 +53,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from sessions_tui.domain.errors import PermissionDenied, SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Instant, Status, validate_event
+from sessions_tui.domain.external import ExternalEvent, occurrence_of, to_local
 from sessions_tui.domain.model import Client, Staff
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import hours as hours_service
@@ -603,89 +604,66 @@ class _Reader:
             raise ValidationError("event has no UID")
         if not ev.has_start:
             raise ValidationError("event has no DTSTART")
-        raw_start = ev.start
-        start, start_tz = self.instant(raw_start, "DTSTART", hint=ev.start_tzid)
-        all_day = not isinstance(start, datetime)
-        end: Instant
+        start_value, start_tz = self._value(ev.start, "DTSTART", ev.start_tzid)
+        end_value: Any = None
         if ev.has_end:
-            raw_end = ev.end
-            if isinstance(raw_end, datetime) != isinstance(raw_start, datetime):
-                raise ValidationError("DTSTART and DTEND differ in type (date vs date-time)")
-            end, _ = self.instant(raw_end, "DTEND", start_tz)
-        elif ev.has_duration:
+            end_value, _ = self._value(ev.end, "DTEND")
+        duration = None
+        if not ev.has_end and ev.has_duration:
             duration = ev.duration
             if not isinstance(duration, timedelta):
                 raise ValidationError("bad DURATION")
-            end = start + duration
-        else:
-            end = start + timedelta(days=1) if all_day else start
-        if all_day:
-            assert isinstance(start, date)
-            assert isinstance(end, date)
-            if end == start:
-                end = start + timedelta(days=1)  # older Apple exports: DTEND = DTSTART
-        else:
-            assert isinstance(start, datetime)
-            assert isinstance(end, datetime)
-            if end == start:
-                # A zero-length event (a reminder); the calendar needs a positive length.
-                end = start + timedelta(minutes=1)
-        if end < start:  # type: ignore[operator]
-            raise ValidationError("DTEND is before DTSTART")
-        rrule_text: str | None = None
-        if ev.rrules:
-            if len(ev.rrules) > 1:
-                raise ValidationError("several RRULEs in one event are not supported")
-            rrule_text = ev.rrules[0]
-        tzid = start_tz or self.floating
-        if start_tz == "UTC" and rrule_text is None and not ev.has_recurrence_id:
-            # A one-off in UTC (Google's style) is edited in the calendar's zone; a UTC series
-            # keeps UTC so it expands as the file says.
-            tzid = self.floating
-        transp = ev.transp.upper()
-        status = ev.status.upper()
-        location = ev.location.strip().casefold()
-        title = ev.summary.replace("\r\n", " ").replace("\n", " ")
-        if not title.strip():
-            title = "(no title)"
-        event = Event(
-            kind=EventKind.OTHER,
-            title=title,
-            start=start,
-            end=end,
-            tzid=tzid,
-            practitioner_id=self.practitioner_id,
-            location_id=self.locations.get(location) if location else None,
-            all_day=all_day,
-            busy=transp != "TRANSPARENT",
-            status=Status.CANCELLED if status == "CANCELLED" else Status.SCHEDULED,
-            rrule=rrule_text,
-            source_calendar=self.label,
+        if len(ev.rrules) > 1:
+            raise ValidationError("several RRULEs in one event are not supported")
+        rid_value = None
+        if ev.has_recurrence_id:
+            rid_value, _ = self._value(ev.recurrence_id, "RECURRENCE-ID")
+        external = ExternalEvent(
+            start=start_value,
+            end=end_value,
+            duration=duration,
+            summary=ev.summary,
+            tzid=start_tz,
+            rrule=ev.rrules[0] if ev.rrules else None,
+            exdates=tuple(self._value(v, "EXDATE")[0] for v in ev.exdates),
+            transparent=ev.transp.upper() == "TRANSPARENT",
+            cancelled=ev.status.upper() == "CANCELLED",
+            location=ev.location,
+            recurrence_id=rid_value,
             sequence=ev.sequence,
+            names=("DTSTART", "DTEND"),
         )
-        event = validate_event(event)
+        event = to_local(
+            external,
+            practitioner_id=self.practitioner_id,
+            source_calendar=self.label,
+            fallback_tz=self.floating,
+            locations=self.locations,
+        )
         item = _Item(
-            import_uid(uid, self.practitioner_id), event, line, uid, sequence=event.sequence
+            import_uid(uid, self.practitioner_id),
+            event.with_changes(exdates=frozenset()),
+            line,
+            uid,
+            sequence=event.sequence,
         )
         if ev.has_recurrence_id:
-            rid, _ = self.instant(ev.recurrence_id, "RECURRENCE-ID", start_tz)
             item.master_uid = item.uid
-            item.event = item.event.with_changes(recurrence_id=rid, rrule=None)
             return item, []
         extras: list[_Item] = []
-        if rrule_text:
-            for value in ev.exdates:
-                item.exdate_keys.add(self._occurrence_key(value, event))
+        if event.rrule:
+            item.exdate_keys = {recurrence_key(x) for x in event.exdates}
+            base = item.event
             for value, period_end in ev.rdates:
-                occ_start = self._occurrence_instant(value, event)
+                occ_start = occurrence_of(self._value(value, "RDATE")[0], base)
                 if isinstance(period_end, timedelta):
                     occ_end = occ_start + period_end
                 elif period_end is not None:
-                    occ_end, _ = self.instant(period_end, "RDATE", event.tzid)
+                    occ_end, _ = self.instant(period_end, "RDATE", base.tzid)
                 else:
-                    occ_end = occ_start + event.duration
+                    occ_end = occ_start + base.duration
                 key = recurrence_key(occ_start)
-                extra = validate_event(event.with_changes(start=occ_start, end=occ_end, rrule=None))
+                extra = validate_event(base.with_changes(start=occ_start, end=occ_end, rrule=None))
                 extras.append(
                     _Item(
                         import_uid(f"{uid}#rdate-{key}", self.practitioner_id),
@@ -697,19 +675,19 @@ class _Reader:
                 )
         return item, extras
 
-    def _occurrence_instant(self, value: Any, event: Event) -> Instant:
-        if event.all_day:
-            return value.date() if isinstance(value, datetime) else value  # type: ignore[no-any-return]
-        if isinstance(value, datetime):
-            inst, _ = self.instant(value, "EXDATE", event.tzid)
-            return inst
-        # A date on a timed series: the occurrence on that day at the series' wall time.
-        assert isinstance(event.start, datetime)
-        wall = event.start.astimezone(zone(event.tzid)).timetz().replace(tzinfo=None)
-        return datetime.combine(value, wall, tzinfo=zone(event.tzid)).astimezone(UTC)
+    def _value(self, value: Any, what: str, hint: str = "") -> tuple[Instant, str | None]:
+        """A date, an aware time, or a floating (naive) one, and the IANA zone it names.
 
-    def _occurrence_key(self, value: Any, event: Event) -> str:
-        return recurrence_key(self._occurrence_instant(value, event))
+        A time in a zone we cannot name (a file's own VTIMEZONE that matches no IANA zone) is
+        kept as the instant it is; the event then falls back to the calendar's zone.
+        """
+        if isinstance(value, datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                return value.replace(tzinfo=None), None
+            return self.instant(value, what, hint=hint)
+        if isinstance(value, date):
+            return value, None
+        raise ValidationError(f"{what} is not a date or date-time")
 
 
 _COMPARED = [
