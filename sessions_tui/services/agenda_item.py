@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status
+from sessions_tui.domain.listing import Listing, carry
 from sessions_tui.domain.model import Client, Location, Staff
 
 
@@ -98,9 +99,10 @@ def assemble(
     staff: Mapping[int, Staff],
     clients: Mapping[int, Client],
     locations: Mapping[int, Location],
-) -> list[AgendaItem]:
-    """Agenda items of ``occ``, naming people and places from the given lookups."""
-    return [
+) -> Listing[AgendaItem]:
+    """Agenda items of ``occ``, naming people and places from the given lookups (the events
+    the read skipped, :attr:`Listing.skipped`, are carried along)."""
+    items = [
         AgendaItem(
             o,
             staff.get(o.event.practitioner_id) if o.event.practitioner_id else None,
@@ -109,3 +111,4 @@ def assemble(
         )
         for o in occ
     ]
+    return carry(items, occ)

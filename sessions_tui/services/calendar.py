@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import EventKind, Instant, Occurrence, Status
+from sessions_tui.domain.listing import Listing, SkippedEvent, carry
 from sessions_tui.domain.model import Location, Staff
 from sessions_tui.services.agenda_item import AgendaItem
 
@@ -226,7 +227,7 @@ def window_items(
         else None,
         location_ids=sorted(filters.location_ids) if filters.location_ids is not None else None,
     )
-    return [i for i in items if filters.keeps(i)]
+    return carry([i for i in items if filters.keeps(i)], items)
 
 
 # --- the same, read with the stdlib sqlite3 (store.fastread) ---------------------------------
@@ -251,7 +252,7 @@ def fast_window_items(
             locations=sorted(filters.location_ids) if filters.location_ids is not None else None,
         )
         items = assemble(occ, *reader.people_and_places(*referenced_ids(occ)))
-    return [i for i in items if filters.keeps(i)]
+    return carry([i for i in items if filters.keeps(i)], items)
 
 
 def fast_calendar_facts(
@@ -361,8 +362,7 @@ def search_events(
     from sqlalchemy import or_, select
     from sqlmodel import col
 
-    from sessions_tui.domain.recurrence import occurrences
-    from sessions_tui.store import queries
+    from sessions_tui.store.rows import expand_row
     from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow
 
     needle = text.strip()
@@ -409,22 +409,14 @@ def search_events(
                 if osid is not None and okey:
                     skip.setdefault(osid, set()).add(okey)
         occ: list[Occurrence] = []
+        bad: list[SkippedEvent] = []
         for row in rows:
-            ev = queries.row_to_event(row)
             lo, hi = row.start_utc, row.end_utc
             if row.is_series:
-                hi = row.series_end_utc or horizon
+                hi = min(row.series_end_utc or horizon, horizon)
             assert row.id is not None
             keys = skip.get(row.id, set())
-            occ.extend(
-                occurrences(
-                    ev,
-                    lo,
-                    hi + timedelta(days=1),
-                    display_tz=tz,
-                    skip=[queries.parse_recurrence_key(k) for k in keys],
-                )
-            )
+            occ.extend(expand_row(row, lo, hi + timedelta(days=1), tz, keys, bad))
         occ.sort(key=lambda o: (_utc_key(o.start, tz), o.event.id or 0))
         if len(occ) > limit:
             first_future = next(
@@ -432,7 +424,7 @@ def search_events(
             )
             begin = max(0, min(first_future - limit // 4, len(occ) - limit))
             occ = occ[begin : begin + limit]
-        return _resolve(s, occ)
+        return carry(_resolve(s, occ), Listing((), bad))
 
 
 def first_upcoming(items: Iterable[AgendaItem], now: datetime, tz: ZoneInfo) -> int:
