@@ -231,6 +231,7 @@ edge); n/p move a whole period."""
         if start is not None:  # read before the app started (cli._fast_start)
             first, days, items = start
             self._cache[(first, days, app.tz.key, app.filters)] = items
+            self._tell_skipped(items)
         self.refresh_view()
         if self.current_items() is not None:
             self.call_after_refresh(app.first_painted)
@@ -323,14 +324,15 @@ edge); n/p move a whole period."""
             self.post_message(WindowLoaded(key, items, prefetch=prefetch))
 
     def _tell_skipped(self, items: Sequence[AgendaItem]) -> None:
-        """From a worker: a notice naming each stored event the read left out (a rule refused
+        """A notice naming each stored event the read left out (a rule refused
         today, from an older database or a hand edit); the rest of the window is shown."""
         fresh = [s for s in skipped_of(items) if s.event_id not in self._told_skipped]
         if not fresh:
             return
         self._told_skipped.update(s.event_id for s in fresh)
         text = "\n".join(s.warning() for s in fresh)
-        self.app.call_from_thread(self.notify, text, severity="warning", timeout=30)
+        # notify posts a message, which is safe from a worker thread; the text is not markup.
+        self.notify(text, severity="warning", timeout=30, markup=False)
 
     def _schedule_prefetch(self) -> None:
         """Load the visible window's neighbours once the screen is idle."""
