@@ -458,3 +458,24 @@ def test_issue_13_the_stored_one_is_skipped_but_all_day_and_dates_still_read(
     items = scheduling.agenda(admin_ctx, *WEEK, ZoneInfo(CHI))
     assert list(items) == []
     assert [s.event_id for s in skipped_of(items)] == [ev.id]
+
+
+@pytest.mark.parametrize(
+    ("rule", "year", "names"),
+    [(h[1], h[2], h[4]) for h in IMPORTABLE],
+    ids=[h[0] for h in IMPORTABLE],
+)
+def test_issue_13_hostile_rule_refused_from_a_google_pull(rule: str, year: int, names: str) -> None:
+    """Each pulled item becomes a local event through the domain rules (the engine logs and
+    skips an item that is refused, and goes on with the others)."""
+    from sessions_tui.sync.google import event_from_item
+
+    item = {
+        "id": "hostile",
+        "summary": "x",
+        "start": {"dateTime": f"{year}-11-25T16:00:00Z"},
+        "end": {"dateTime": f"{year}-11-25T17:00:00Z"},
+        "recurrence": [f"RRULE:{rule}"],
+    }
+    with pytest.raises(ValidationError, match=names.replace("+", r"\+")):
+        event_from_item(item, calendar_id="c", practitioner_id=1, default_tz=CHI)
