@@ -338,7 +338,12 @@ def _build_rule(body: str, event: Event, *, checked: bool = True) -> rrule:
     """The dateutil rule of ``body`` for ``event``; a rule refused today raises
     ``ValidationError`` (unless ``checked`` is off, for :func:`normalize_rrule` itself)."""
     if checked:
-        require_expandable(event.with_changes(rrule=body))
+        problem = _stored_problem(
+            body, event.start, event.end, event.tzid, event.kind.value, event.all_day
+        )
+        if problem is not None:
+            where = f"event {event.id} cannot be expanded: " if event.id is not None else ""
+            raise ValidationError(where + problem, field="rrule")
     wall, tz = _wall_start(event)
     return _cached_rule(body, wall, tz.key if tz is not None else None)
 
