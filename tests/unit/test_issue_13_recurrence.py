@@ -479,3 +479,55 @@ def test_issue_13_hostile_rule_refused_from_a_google_pull(rule: str, year: int, 
     }
     with pytest.raises(ValidationError, match=names.replace("+", r"\+")):
         event_from_item(item, calendar_id="c", practitioner_id=1, default_tz=CHI)
+
+
+@pytest.mark.parametrize(
+    "breakage", ["FREQ=DAILY;INTERVAL=0", "FREQ=DAILY;COUNT=1000000000", "year-9999"]
+)
+def test_issue_13_feed_answers_200_without_the_stored_bad_event(
+    demo_db: Database, demo_ctx: Context, clock: FixedClock, breakage: str
+) -> None:
+    import threading
+    import urllib.request
+
+    from sessions_tui.services import feeds
+    from sessions_tui.sync.feed import make_server
+
+    ben = practice.find_practitioner(demo_ctx, "ben")
+    with demo_db.session() as s:
+        row = (
+            s.execute(
+                select(EventRow).where(
+                    col(EventRow.is_series), col(EventRow.practitioner_id) == ben.id
+                )
+            )
+            .scalars()
+            .first()
+        )
+        assert row is not None
+        bad_uid = row.uid
+        if breakage == "year-9999":
+            row.start_utc = datetime(9999, 1, 1, tzinfo=UTC)
+            row.end_utc = datetime(9999, 1, 1, 1, tzinfo=UTC)
+            row.series_end_utc = datetime(9999, 12, 31, tzinfo=UTC)
+        else:
+            row.rrule = breakage
+    srv = make_server(demo_db, clock, "127.0.0.1", 0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = srv.server_address[:2]
+        url = feeds.ensure_feed(demo_ctx, ben.id).url(f"http://{host!s}:{port}")
+        assert url is not None
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            assert resp.status == 200
+            body = resp.read().decode()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)
+    assert body.count("BEGIN:VEVENT") > 5, "the other events are in the feed"
+    # The series itself is left out (its overrides are events of their own and stay).
+    assert ":9999" not in body
+    assert f"RRULE:{breakage}" not in body
+    assert bad_uid
