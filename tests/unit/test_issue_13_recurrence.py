@@ -20,6 +20,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrulestr
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from pg_support import drop_database, new_database
 from sqlalchemy import func, select, text
 from sqlmodel import col
@@ -36,6 +39,7 @@ from sessions_tui.domain.recurrence import (
     occurrences,
     series_end,
 )
+from sessions_tui.domain.timeutil import is_ambiguous, is_nonexistent
 from sessions_tui.services import appointments, practice, scheduling
 from sessions_tui.services.calendar import Filters, reader_window_items, search_events
 from sessions_tui.services.context import Context
@@ -531,3 +535,99 @@ def test_issue_13_feed_answers_200_without_the_stored_bad_event(
     assert ":9999" not in body
     assert f"RRULE:{breakage}" not in body
     assert bad_uid
+
+
+@st.composite
+def _bounded_rules(draw: st.DrawFn) -> tuple[Event, str]:
+    tzid = draw(st.sampled_from(["UTC", CHI, "Europe/London", "Asia/Kolkata"]))
+    tz = ZoneInfo(tzid)
+    wall = datetime.combine(
+        draw(st.dates(date(2000, 1, 1), date(2030, 12, 31))),
+        datetime.min.time().replace(
+            hour=draw(st.integers(0, 23)), minute=draw(st.sampled_from([0, 30]))
+        ),
+    )
+    assume(not is_nonexistent(wall, tz) and not is_ambiguous(wall, tz))
+    freq = draw(st.sampled_from(["HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
+    parts = [f"FREQ={freq}"]
+    if draw(st.booleans()):
+        parts.append(f"INTERVAL={draw(st.integers(1, 30))}")
+    if freq in ("WEEKLY", "DAILY") and draw(st.booleans()):
+        days = draw(
+            st.lists(
+                st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]),
+                min_size=1,
+                max_size=3,
+                unique=True,
+            )
+        )
+        parts.append("BYDAY=" + ",".join(days))
+    if freq == "MONTHLY" and draw(st.booleans()):
+        parts.append(f"BYMONTHDAY={draw(st.sampled_from(['1', '15', '31', '-1']))}")
+    if draw(st.booleans()):
+        parts.append(f"COUNT={draw(st.integers(1, MAX_COUNT))}")
+    elif draw(st.booleans()):
+        until = wall.replace(tzinfo=tz).astimezone(UTC) + timedelta(days=draw(st.integers(0, 3000)))
+        parts.append(f"UNTIL={until:%Y%m%dT%H%M%SZ}")
+    start = wall.replace(tzinfo=tz)
+    event = Event(
+        kind=EventKind.OTHER,
+        title="p",
+        start=start,
+        end=start + timedelta(minutes=50),
+        tzid=tzid,
+        rrule=";".join(parts),
+    )
+    return event, tzid
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_bounded_rules(), st.integers(0, 4000), st.sampled_from([1, 7, 35]))
+def test_issue_13_bounded_expansion_agrees_with_brute_force(
+    found: tuple[Event, str], offset_days: int, window_days: int
+) -> None:
+    """Every accepted rule: series_end bounds the series (exactly, for COUNT), and a window's
+    occurrences (fast-forwarded, HOURLY included) are the brute-force dateutil ones."""
+    raw, tzid = found
+    try:
+        event = validate_event(raw)
+    except ValidationError:
+        assume(False)
+        return
+    assert event.rrule is not None
+    tz = ZoneInfo(tzid)
+    wall0 = raw.start.astimezone(tz).replace(tzinfo=None)  # type: ignore[union-attr]
+    body = _local_until(event.rrule, tz) if "UNTIL" in event.rrule else event.rrule
+    walls = rrulestr(body, dtstart=wall0)
+    horizon = wall0 + MAX_SPAN + timedelta(days=60)
+    bounded = "COUNT" in event.rrule or "UNTIL" in event.rrule
+    starts = [w.replace(tzinfo=tz).astimezone(UTC) for w in walls.between(wall0, horizon, inc=True)]
+    end = series_end(event)
+    if bounded:
+        assert end is not None
+        last_end = max(starts) + event.duration
+        assert last_end <= end
+        if "COUNT" in event.rrule:
+            assert end == last_end
+    assert isinstance(event.start, datetime)
+    lo = event.start + timedelta(days=offset_days)
+    hi = lo + timedelta(days=window_days)
+    got = [o.start for o in occurrences(event, lo, hi)]
+    expected = [
+        s
+        for w in walls.between(
+            (lo - event.duration).astimezone(tz).replace(tzinfo=None) - timedelta(days=2),
+            hi.astimezone(tz).replace(tzinfo=None) + timedelta(days=2),
+            inc=True,
+        )
+        if (s := w.replace(tzinfo=tz).astimezone(UTC)) < hi and s + event.duration > lo
+    ]
+    assert got == expected
+
+
+def _local_until(rule: str, tz: ZoneInfo) -> str:
+    """The rule with its UTC UNTIL as wall-clock time in ``tz`` (as dateutil wants it)."""
+    head, _, tail = rule.partition("UNTIL=")
+    value, _, rest = tail.partition(";")
+    local = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).astimezone(tz)
+    return head + f"UNTIL={local:%Y%m%dT%H%M%S}" + (";" + rest if rest else "")
