@@ -429,11 +429,7 @@ def secondary_calendar_keys(ctx: Context) -> frozenset[tuple[int, str]]:
     The calendar views mark events whose ``source_calendar`` is one of their practitioner's
     secondary calendars (a distinct style and ``◇``). Read-only and cheap: one small query.
     """
+    from sessions_tui.store.orm_reader import OrmReader
+
     ctx.require_actor()
-    with ctx.db.read() as s:
-        rows = s.execute(
-            select(col(GoogleAccountRow.practitioner_id), col(GoogleCalendarRow.calendar_id))
-            .join(GoogleAccountRow, col(GoogleAccountRow.id) == col(GoogleCalendarRow.account_id))
-            .where(col(GoogleCalendarRow.role) == "secondary")
-        ).all()
-    return frozenset((int(pid), str(cal)) for pid, cal in rows)
+    return OrmReader(ctx.db).secondary_calendars()

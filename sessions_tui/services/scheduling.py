@@ -8,19 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Occurrence, Status, validate_event
 from sessions_tui.domain.model import Client, Location, Staff
 from sessions_tui.services.agenda_item import AgendaItem as AgendaItem  # re-exported
-from sessions_tui.services.agenda_item import assemble
+from sessions_tui.services.agenda_item import agenda_items
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import require_edit_event
 from sessions_tui.services.writer import Source, Writer, load
 from sessions_tui.store import queries
+from sessions_tui.store.orm_reader import OrmReader
 from sessions_tui.store.tables import ClientRow, EventRow, LocationRow, StaffRow
 
 
@@ -106,10 +105,9 @@ def occurrences_in(
     location_ids: Sequence[int] | None = None,
 ) -> list[Occurrence]:
     """Bare occurrences overlapping ``[start, end)``."""
-    with ctx.db.read() as s:
-        return queries.window(
-            s, start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
-        )
+    return OrmReader(ctx.db).window(
+        start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
+    )
 
 
 def agenda(
@@ -121,45 +119,16 @@ def agenda(
     practitioner_ids: Sequence[int] | None = None,
     location_ids: Sequence[int] | None = None,
 ) -> list[AgendaItem]:
-    """Occurrences in ``[start, end)`` with practitioner, client and location resolved."""
-    with ctx.db.read() as s:
-        occ = queries.window(
-            s, start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
-        )
-        staff_ids = {o.event.practitioner_id for o in occ if o.event.practitioner_id}
-        client_ids = {o.event.client_id for o in occ if o.event.client_id}
-        loc_ids = {o.event.location_id for o in occ if o.event.location_id}
-        staff = (
-            {
-                r.id: queries.staff_from_row(r)
-                for r in s.execute(
-                    select(StaffRow).where(col(StaffRow.id).in_(staff_ids))
-                ).scalars()
-            }
-            if staff_ids
-            else {}
-        )
-        clients = (
-            {
-                r.id: queries.client_from_row(r)
-                for r in s.execute(
-                    select(ClientRow).where(col(ClientRow.id).in_(client_ids))
-                ).scalars()
-            }
-            if client_ids
-            else {}
-        )
-        locs = (
-            {
-                r.id: queries.location_from_row(r)
-                for r in s.execute(
-                    select(LocationRow).where(col(LocationRow.id).in_(loc_ids))
-                ).scalars()
-            }
-            if loc_ids
-            else {}
-        )
-    return assemble(occ, staff, clients, locs)
+    """Occurrences in ``[start, end)`` with practitioner, client and location resolved
+    (:func:`sessions_tui.services.agenda_item.agenda_items` over the ORM reader)."""
+    return agenda_items(
+        OrmReader(ctx.db),
+        start,
+        end,
+        tz,
+        practitioner_ids=practitioner_ids,
+        location_ids=location_ids,
+    )
 
 
 def session_event(

@@ -68,6 +68,7 @@ from sessions_tui.services.permissions import require_edit_event
 from sessions_tui.services.writer import Batch, row_values
 from sessions_tui.store import queries
 from sessions_tui.store.queries import parse_recurrence_key, recurrence_key
+from sessions_tui.store.rows import stored_row_problem
 from sessions_tui.store.tables import (
     ClientRow,
     EventRow,
@@ -246,6 +247,8 @@ def build_calendar(
     first_day: date | None = None
     last_day: date | None = None
     for row in snap.rows:
+        if stored_row_problem(row) is not None:
+            continue  # a row refused today (an older database, a hand edit): logged, left out
         start, end = _row_bounds(row)
         tz = zone(row.tzid)
         master = by_id.get(row.series_id) if row.series_id is not None else None
