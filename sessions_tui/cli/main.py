@@ -21,6 +21,7 @@ import click
 from sessions_tui.cli.agenda import agenda, demo
 from sessions_tui.cli.availability import availability
 from sessions_tui.cli.completion import completion
+from sessions_tui.cli.events import events
 from sessions_tui.cli.google import google
 from sessions_tui.cli.ics import ics
 from sessions_tui.cli.options import Options, global_options, one_line, opts
@@ -272,5 +273,6 @@ for _command in (
     settings,
     google,
     completion,
+    events,
 ):
     cli.add_command(_command)
