@@ -260,10 +260,10 @@ class SessionsApp(App[None]):
         :class:`FastStart`, else the ORM reader over :attr:`ctx`. Chosen once, at start."""
         if self.fast is not None:
             return self.fast.reader
-        from sessions_tui.store.orm_reader import OrmReader
+        from sessions_tui.services.readers import orm_reader
 
         if self._orm_reader is None or self._orm_reader.db is not self.ctx.db:
-            self._orm_reader = OrmReader(self.ctx.db)
+            self._orm_reader = orm_reader(self.ctx.db)
         return self._orm_reader
 
     @property
