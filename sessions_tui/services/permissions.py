@@ -46,3 +46,19 @@ def require_manager(actor: Staff, what: str) -> None:
         raise PermissionDenied(
             f"only an admin or scheduler may {what} ({actor.login} is {actor.role_label})"
         )
+
+
+def can_manage_booking(actor: Staff, practitioner_id: int) -> bool:
+    """Online booking (settings, link, requests): admins and schedulers for everyone, a
+    practitioner for themself."""
+    if actor.is_admin or actor.is_scheduler:
+        return True
+    return actor.is_practitioner and actor.id == practitioner_id
+
+
+def require_manage_booking(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_booking(actor, practitioner_id):
+        raise PermissionDenied(
+            f"{actor.login} may only manage their own online booking "
+            "(admins and schedulers manage everyone's)"
+        )
