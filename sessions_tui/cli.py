@@ -585,3 +585,11 @@ cli.add_command(_settings)
 from sessions_tui.cli_google import google as _google  # noqa: E402
 
 cli.add_command(_google)
+
+from sessions_tui.cli_web import web as _web  # noqa: E402
+
+cli.add_command(_web)
+
+from sessions_tui.cli_booking import booking as _booking  # noqa: E402
+
+cli.add_command(_booking)

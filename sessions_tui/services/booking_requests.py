@@ -370,3 +370,28 @@ def offer(ctx: Context, request_id: int, start: datetime) -> BookingRequest:
         booking_mail.queue(s, booking_mail.OFFERED, row, now)
         person = s.get(StaffRow, row.practitioner_id)
         return _to_request(row, person.name if person else "", now)
+
+
+def outbox_log(ctx: Context, limit: int = 200) -> list[dict[str, Any]]:
+    """The newest booking emails, queued, sent or failed (admins and schedulers)."""
+    from sessions_tui.services.permissions import require_manager
+    from sessions_tui.store.tables import OutboxRow
+
+    require_manager(ctx.require_actor(), "read the booking email log")
+    with ctx.db.read() as s:
+        rows = s.execute(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)).scalars()  # type: ignore[union-attr]
+        return [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "to": r.to_addr,
+                "subject": r.subject,
+                "status": r.status,
+                "attempts": r.attempts,
+                "created_at": r.created_at,
+                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                "error": r.last_error,
+                "request_id": r.request_id,
+            }
+            for r in rows
+        ]
