@@ -389,6 +389,20 @@ def page_slots(
     return [OpenSlot(a, b, page.practitioner_id) for a, b in slots(free, length)]
 
 
+def is_offered(
+    db: Database, clock: Clock, page: BookingPage, service: BookingService, start: datetime
+) -> bool:
+    """Whether the page offers ``start`` for ``service`` (exactly one of its listed times).
+
+    Slots are cut from the start of each free interval, so the check looks at a day either
+    side: a free interval clipped at ``start`` would otherwise offer any minute.
+    """
+    day = timedelta(days=1)
+    length = timedelta(minutes=service.minutes)
+    found = page_slots(db, clock, page, service, start - day, start + length + day)
+    return any(o.start == start and o.end == start + length for o in found)
+
+
 # --- requests -------------------------------------------------------------------------------
 
 
@@ -481,8 +495,7 @@ def create_request(
     zone(visitor_tz)
     start = start.astimezone(UTC)
     end = start + timedelta(minutes=service.minutes)
-    offered = page_slots(db, clock, page, service, start, end)
-    if not any(o.start == start and o.end == end for o in offered):
+    if not is_offered(db, clock, page, service, start):
         raise SlotTaken("That time is no longer free. Please choose another.", field="start")
     now = clock.now()
     with db.with_actor(None).session() as s:

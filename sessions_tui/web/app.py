@@ -32,7 +32,7 @@ from sessions_tui.services.feeds import feed_by_token
 from sessions_tui.store.db import Database
 from sessions_tui.sync.feed import CONTENT_TYPE, FeedApp, _not_modified
 from sessions_tui.web import booking_pages
-from sessions_tui.web.guard import Csrf, Guard, RateLimiter
+from sessions_tui.web.guard import BodyTooLarge, Csrf, Guard, RateLimiter
 
 log = logging.getLogger("sessions_tui.web")
 
@@ -145,6 +145,11 @@ async def not_found(request: Request, _exc: Exception) -> Response:
     return _bare(404)
 
 
+async def too_large(request: Request, _exc: Exception) -> Response:
+    # Raised by the Guard's receive() while a handler reads a streamed body past the limit.
+    return Response(b"Request body too large.", status_code=413, media_type="text/plain")
+
+
 def create_app(
     db: Database,
     clock: Clock,
@@ -168,7 +173,7 @@ def create_app(
             *booking_pages.routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        exception_handlers={404: not_found},
+        exception_handlers={404: not_found, BodyTooLarge: too_large},
         lifespan=lifespan,
     )
     app.state.web = state

@@ -238,16 +238,8 @@ async def request_form(request: Request) -> Response:
         return _html(
             "message.html", 400, title="Choose a time", text="Choose a time from the list first."
         )
-    offered = await run_in_threadpool(
-        booking.page_slots,
-        web.db,
-        web.clock,
-        page,
-        service,
-        start,
-        start + timedelta(minutes=service.minutes),
-    )
-    if not any(o.start == start for o in offered):
+    offered = await run_in_threadpool(booking.is_offered, web.db, web.clock, page, service, start)
+    if not offered:
         choice = {"service": service.name, "tz": q.get("tz") or ""}
         message = "That time is no longer free. Please choose another."
         return await page_view(request, message=message, status=409, choice=choice)
