@@ -251,7 +251,8 @@ def test_issue_16_slow_body_times_out_and_idle_connections_close(
     with socket.create_connection(srv.server_address, timeout=10) as sock:
         sock.sendall(
             f"POST /book/{key(pr)}/request HTTP/1.1\r\nHost: x\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n".encode()
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 100\r\n\r\n".encode()
         )
         reply = sock.recv(4096)
         assert reply.startswith(b"HTTP/1.1 503")
