@@ -116,9 +116,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_outbox_due", "outbox", ["status", "next_attempt_at"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # Open clients LISTEN for changes (store/watch.py); the audit triggers notify for the
+        # tables they audit, and a request from the web must reach every open TUI too. (On
+        # SQLite, PRAGMA data_version sees every commit.) Requests are not audited: they hold
+        # visitors' details, which an append-only log could never forget.
+        op.execute("""
+            CREATE FUNCTION sessions_notify_request() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('sessions_tui', TG_TABLE_NAME); RETURN NULL; END $$""")
+        op.execute("""
+            CREATE TRIGGER booking_request_notify AFTER INSERT OR UPDATE OR DELETE
+            ON booking_request FOR EACH STATEMENT EXECUTE FUNCTION sessions_notify_request()""")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS booking_request_notify ON booking_request")
+        op.execute("DROP FUNCTION IF EXISTS sessions_notify_request()")
     op.drop_index("ix_outbox_due", table_name="outbox")
     op.drop_table("outbox")
     op.drop_index("ix_client_contact_email", table_name="client_contact")
