@@ -179,6 +179,8 @@ def ics_url(
 @ics.command("serve")
 @global_options
 @serve_options
-def ics_serve(host: str, port: int, max_connections: int, idle_timeout: float) -> None:
+def ics_serve(
+    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int
+) -> None:
     """Serve the feeds at /feeds/<token>.ics: the web service (the same as `web serve`)."""
-    serve(host, port, max_connections, idle_timeout)
+    serve(host, port, max_connections, idle_timeout, page_limit)

@@ -18,7 +18,9 @@ LOCAL = ("127.0.0.1", "localhost", "::1")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def serve(host: str, port: int, max_connections: int, idle_timeout: float) -> None:
+def serve(
+    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int = 120
+) -> None:
     """Run the web service in the foreground until SIGINT/SIGTERM (then shut down gracefully)."""
     import socket
 
@@ -36,9 +38,10 @@ def serve(host: str, port: int, max_connections: int, idle_timeout: float) -> No
     options = ServeOptions(
         host=host, port=port, max_connections=max_connections, idle_timeout=idle_timeout
     )
-    from sessions_tui.web.app import create_app
+    from sessions_tui.web.app import Limits, create_app
 
-    server = uvicorn.Server(make_config(create_app(db, clock), options))
+    limits = Limits(pages_per_address=page_limit)
+    server = uvicorn.Server(make_config(create_app(db, clock, limits), options))
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         probe = socket.socket(family)
@@ -94,6 +97,13 @@ def serve_options(f: F) -> F:
         show_default=True,
         help="Seconds an idle connection is kept open.",
     )(f)
+    f = click.option(
+        "--page-limit",
+        type=click.IntRange(1, 10**9),
+        default=120,
+        show_default=True,
+        help="Booking pages one address may load per minute.",
+    )(f)
     return f
 
 
@@ -106,6 +116,8 @@ def web() -> None:
 @web.command("serve")
 @_cli.global_options
 @serve_options
-def web_serve(host: str, port: int, max_connections: int, idle_timeout: float) -> None:
+def web_serve(
+    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int
+) -> None:
     """Serve booking pages at /book/<link>, feeds at /feeds/<token>.ics and /health."""
-    serve(host, port, max_connections, idle_timeout)
+    serve(host, port, max_connections, idle_timeout, page_limit)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -54,6 +55,24 @@ def zone_names() -> tuple[str, ...]:
     return ("UTC", *sorted(names))
 
 
+@cache
+def zone_set() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
+@cache
+def _zone_options() -> str:
+    return "".join(f'<option value="{z}">{z}</option>' for z in zone_names())
+
+
+def zone_options(selected: str) -> Markup:
+    """The chooser's options with ``selected`` selected (built once: 400-odd zones)."""
+    if selected not in zone_set():
+        return Markup(_zone_options())
+    mark = f'<option value="{selected}">'
+    return Markup(_zone_options().replace(mark, f'<option value="{selected}" selected>', 1))
+
+
 def _web(request: Request) -> Any:
     return request.app.state.web
 
@@ -73,7 +92,7 @@ def _missing() -> HTMLResponse:
 
 
 def _zone(page: BookingPage, value: str | None) -> str:
-    return value if value in set(zone_names()) or value == page.zone else page.zone
+    return value if value in zone_set() or value == page.zone else page.zone
 
 
 async def _page(request: Request) -> BookingPage | None:
@@ -152,7 +171,7 @@ async def page_view(
         page=page,
         service=service,
         tz=tz,
-        zones=zone_names(),
+        zone_options=zone_options(tz),
         days=days,
         first=first,
         days_shown=DAYS_SHOWN,
