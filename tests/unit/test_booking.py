@@ -157,7 +157,7 @@ def test_issue_16_request_holds_time_for_everyone(pr: Practice) -> None:
 def test_issue_16_two_visitors_same_time_exactly_one_wins(url: str) -> None:
     p = make_practice(url)
     try:
-        start = at(THU, 11)
+        start = at(THU, 10, 20)  # an Intake (80 minutes) time the page lists
         page = p.page()
         barrier = threading.Barrier(4)
         outcomes: list[str] = []
