@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sessions_tui import cli as _cli
+from sessions_tui.cli import options as _cli
 from sessions_tui.domain.errors import ValidationError
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
