@@ -46,6 +46,9 @@ ENTRIES: list[MenuEntry] = [
     ),
     MenuEntry("Google sync", "sessions_tui.screens.google_sync", "GoogleSyncScreen"),
     MenuEntry("Booking requests", "sessions_tui.screens.requests", "RequestsScreen", key="R"),
+    MenuEntry(
+        "Online booking settings", "sessions_tui.screens.booking_settings", "BookingSettingsScreen"
+    ),
 ]
 """The menu, in order. Add an entry when a screen exists (never a placeholder)."""
 

@@ -110,3 +110,43 @@ async def test_issue_16_decline_with_reason_from_the_screen(
         assert [(r.name, r.reason) for r in declined] == [("Kim Lee", "Away that week")]
     finally:
         db.dispose()
+
+
+async def test_issue_16_booking_settings_screen_edits_and_refuses(
+    make_app: MakeApp, demo_db: Path
+) -> None:
+    from sessions_tui.screens.booking_settings import (
+        BookingSettingsFormModal,
+        BookingSettingsScreen,
+    )
+
+    app = make_app(user="carmen")  # a practitioner: only her own page
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(BookingSettingsScreen())
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, BookingSettingsScreen)
+        assert [s.practitioner_name for s in screen.rows] == ["Carmen Liu"]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        form = app.screen
+        assert isinstance(form, BookingSettingsFormModal)
+        form.query_one("#services", Input).value = "Consultation=45"
+        form.query_one("#notice_minutes", Input).value = "soon"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, BookingSettingsFormModal)  # refused, in words, kept open
+        assert "whole number" in str(form.query_one("#notice_minutes-error").render())
+        form.query_one("#notice_minutes", Input).value = "120"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, BookingSettingsScreen)
+    db = open_database(str(demo_db))
+    try:
+        carmen = make_context(db, CLOCK, "carmen")
+        mine = booking.get_settings(carmen, carmen.require_actor().id)
+        assert [(s.name, s.minutes) for s in mine.services] == [("Consultation", 45)]
+        assert mine.notice_minutes == 120
+    finally:
+        db.dispose()
