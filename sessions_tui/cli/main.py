@@ -19,12 +19,14 @@ import click
 
 from sessions_tui.cli.agenda import agenda, demo
 from sessions_tui.cli.availability import availability
+from sessions_tui.cli.booking import booking
 from sessions_tui.cli.events import events
 from sessions_tui.cli.google import google
 from sessions_tui.cli.ics import ics
 from sessions_tui.cli.options import Options, global_options, one_line, opts
 from sessions_tui.cli.practice import clients, locations, staff
 from sessions_tui.cli.settings import settings
+from sessions_tui.cli.web import web
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.identity import os_login
 
@@ -150,5 +152,7 @@ for _command in (
     settings,
     google,
     events,
+    web,
+    booking,
 ):
     cli.add_command(_command)
