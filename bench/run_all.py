@@ -457,11 +457,14 @@ class Tmux:
 
 
 def week_frame(screen: str) -> bool:
-    """The opening week, whole: title, slot cursor, events, the key bar, no "loading…"."""
+    """The opening week, whole: title, header, slot cursor, events, legend, the key bar, and
+    no "loading…"."""
     return (
         TITLE in screen
         and CURSOR in screen
-        and "client C" in screen
+        and "│Sun 22" in screen
+        and "│A" in screen  # an event of Ada's drawn at a cell's left edge (any density)
+        and "A Ada Admin" in screen  # the legend
         and "n Next" in screen
         and "loading…" not in screen
     )
@@ -733,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presses", type=int, default=20, help="n presses for key to frame")
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between presses")
     parser.add_argument("--no-tui", action="store_true", help="skip the terminal measures")
+    parser.add_argument("--no-cli", action="store_true", help="only the terminal measures")
     parser.add_argument(
         "--slow-cap", type=float, default=30.0, help="a job whose first run takes longer runs once"
     )
@@ -770,7 +774,11 @@ def main(argv: list[str] | None = None) -> int:
             if size in peer_sizes:
                 tools += [khal(workdir, khal_exe)] if khal_exe else []
                 tools += [calcurse(workdir, calcurse_exe)] if calcurse_exe else []
-            rows += measure_cli(size, files[size], tools, args)
+            if args.no_cli:  # the calendar's measures only: one untimed import for its data
+                tools[0].prepare()
+                run(tools[0].import_cmd(files[size]), tools[0].env)
+            else:
+                rows += measure_cli(size, files[size], tools, args)
             if not args.no_tui:
                 rows += measure_tui(size, tools[0].store(), workdir, args)
         finally:
