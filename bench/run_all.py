@@ -730,6 +730,9 @@ def main(argv: list[str] | None = None) -> int:
         help="sizes at which the peers run (default: every size below 100,000; khal's import "
         "of 100k takes ~8 min, calcurse's ~5)",
     )
+    parser.add_argument(
+        "--without", action="append", default=[], choices=[KHAL, CALCURSE], help="skip a peer"
+    )
     parser.add_argument("--runs", type=int, default=5, help="rounds per agenda measure")
     parser.add_argument("--import-runs", type=int, default=3, help="rounds of the import")
     parser.add_argument("--launches", type=int, default=5, help="TUI launches per app")
@@ -750,9 +753,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     cache: Path = args.cache_dir
     cache.mkdir(parents=True, exist_ok=True)
-    khal_exe = find_khal() if args.peers else None
-    calcurse_exe = shutil.which("calcurse") if args.peers else None
-    if args.peers and not (khal_exe and calcurse_exe):
+    khal_exe = find_khal() if args.peers and KHAL not in args.without else None
+    calcurse_exe = shutil.which("calcurse") if args.peers and CALCURSE not in args.without else None
+    if args.peers and not args.without and not (khal_exe and calcurse_exe):
         print("khal or calcurse is not installed; measuring without it", file=sys.stderr)
     if not args.no_tui and not shutil.which("tmux"):
         print("tmux is not installed: the terminal measures are skipped", file=sys.stderr)
