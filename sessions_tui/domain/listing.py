@@ -1,7 +1,7 @@
 """What a read found, and the stored events it had to leave out.
 
-A row written before today's rules (an older database, a hand edit such as
-``UPDATE event SET rrule='FREQ=DAILY;INTERVAL=0'``) must not stop the calendar for everyone:
+A row written before today's rules (an older database, or a rule edited by hand to
+``FREQ=DAILY;INTERVAL=0``) must not stop the calendar for everyone:
 readers skip it and say so. :class:`Listing` is the list they return; its ``skipped`` names each
 event left out, so the agenda can print a warning line, the calendar can show a notice, and the
 rest is shown as usual. It is a ``list``, so callers that only want the items need not change.

@@ -21,8 +21,11 @@ GLOBAL = {"--db", "--tz", "--user", "--log-level", "--debug", "--help"}
 
 def _commands(cmd: click.Command, path: tuple[str, ...]) -> list[tuple[str, click.Command]]:
     found = [(" ".join(path), cmd)]
-    if isinstance(cmd, click.Group):
-        for name, sub in sorted(cmd.commands.items()):
+    if isinstance(cmd, click.Group):  # list_commands/get_command: the root group is lazy
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            sub = cmd.get_command(ctx, name)
+            assert sub is not None
             found += _commands(sub, (*path, name))
     return found
 
