@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -35,6 +36,7 @@ from sessions_tui.messages import (
     SyncStarted,
 )
 from sessions_tui.services.calendar import CalendarFacts, Filters
+from sessions_tui.widgets.safe_text_filter import SafeTextFilter
 
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
@@ -67,6 +69,9 @@ class FastStart:
     """The live-refresh watcher, made before anything below was read."""
     first_window: tuple[date, int, Sequence[AgendaItem]] | None = None
     """The week on screen at start (first day, days, events), so the first frame has them."""
+
+
+_SAFE_TEXT = SafeTextFilter()
 
 
 class SessionsApp(App[None]):
@@ -258,6 +263,11 @@ class SessionsApp(App[None]):
         if self.facts is not None:
             return self.facts.week_starts_monday
         return bool(self.config and self.config.week_starts_monday)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then one that drops any control character left in a widget's text
+        (titles and names from outside are made visible before that: ``domain.text``)."""
+        return [*super().get_line_filters(), _SAFE_TEXT]
 
     def get_default_screen(self) -> Screen[None]:
         from sessions_tui.screens.calendar import CalendarScreen

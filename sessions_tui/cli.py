@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from sessions_tui.domain.errors import SessionsError
-from sessions_tui.identity import os_login
+from sessions_tui.identity import claimed_login, os_login
 
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
@@ -194,14 +194,18 @@ def demo() -> None:
     """Seed a demo practice (idempotent): staff, clients, 8 weeks of sessions."""
     from sessions_tui.services.context import Context
     from sessions_tui.services.demo import demo_event_count, seed_demo
+    from sessions_tui.store.db import shown_url
 
     o = opts()
     db = o.database()
     ctx = Context(db, o.clock(), None)
     if seed_demo(ctx):
+        # Never the password: the hint names the URL with it masked (PostgreSQL users keep
+        # theirs in ~/.pgpass or are asked for it).
+        where = shown_url(o.db) if o.db else db.url
         click.echo(
             f"Seeded the demo practice: {demo_event_count(ctx)} events. "
-            f"Open it with: sessions-tui --db {o.db or db.url} --user alice"
+            f"Open it with: sessions-tui --db {where} --user alice"
         )
     else:
         click.echo("The demo practice is already there; nothing added.")
@@ -289,8 +293,8 @@ def _fast_agenda(
         from sessions_tui.domain.timeutil import days_bounds
         from sessions_tui.services.agenda_item import assemble, referenced_ids
 
-        login = o.user or os_login()
-        if reader.staff_by_login(login) is None and reader.staff_count() > 0:
+        login = _fast_login(o, reader)
+        if login is None or (reader.staff_by_login(login) is None and reader.staff_count() > 0):
             return None
         tz = o.display_tz(lambda: reader.settings().display_tz)
         first = _parse_from(from_, tz, o.clock())
@@ -315,6 +319,21 @@ def _fast_agenda(
         reader.close()
 
 
+def _fast_login(o: Options, reader: Any) -> str | None:
+    """Who acts on the fast read path: the OS login, or the ``--user`` it may act as (the rule
+    of ``services.context.resolve_actor``); ``None`` sends the caller to the ordinary path,
+    which gives the error."""
+    from sessions_tui.services.permissions import may_act_as
+
+    me = os_login()
+    claimed = claimed_login(o.user)
+    if claimed is None or claimed == me:
+        return me
+    if may_act_as(reader.staff_by_login(me), demo=reader.settings().is_demo):
+        return claimed
+    return None
+
+
 def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
     """What the calendar needs before its first frame, read with the stdlib ``sqlite3``
     (``app.FastStart``), so that SQLAlchemy and SQLModel are imported after it; ``None`` when
@@ -336,7 +355,8 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
         from sessions_tui.app import FastStart
         from sessions_tui.services.calendar import fast_calendar_facts, fast_load_filters
 
-        actor = reader.staff_by_login(o.user or os_login())
+        login = _fast_login(o, reader)
+        actor = reader.staff_by_login(login) if login is not None else None
         if actor is None:
             reader.close()
             return None
@@ -548,6 +568,15 @@ def _one_line(message: str) -> str:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure is one line on stderr and a non-zero exit code."""
     args = sys.argv[1:] if argv is None else argv
+    from sessions_tui.domain.text import safe_std_streams
+
+    # Every line any command prints, errors included, passes through one filter: no control
+    # character from the data shown, no database password (domain.text).
+    with safe_std_streams():
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
     try:
         cli.main(args=args, prog_name="sessions-tui", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -46,3 +46,32 @@ def require_manager(actor: Staff, what: str) -> None:
         raise PermissionDenied(
             f"only an admin or scheduler may {what} ({actor.login} is {actor.role_label})"
         )
+
+
+def may_act_as(os_person: Staff | None, *, demo: bool) -> bool:
+    """SQLite: whether the OS login may act as *another* member of staff (``--user``).
+
+    Only an admin of the practice may, or anyone on a practice made by ``sessions-tui demo``
+    (its staff are invented). This is honesty, not a wall: anyone who can write the database
+    file can change it with any SQLite tool (docs/SECURITY.md).
+    """
+    return demo or (os_person is not None and os_person.is_admin)
+
+
+def require_act_as(os_login: str, os_person: Staff | None, claimed: str, *, demo: bool) -> None:
+    if not may_act_as(os_person, demo=demo):
+        why = "not an admin of this practice" if os_person else "not a member of staff"
+        raise PermissionDenied(
+            f"--user {claimed}: you are logged in as {os_login!r}, {why}; only an admin may "
+            "act as another member of staff"
+        )
+
+
+def is_manager(actor: Staff) -> bool:
+    """Admins and schedulers: they see and change every practitioner's calendar and settings."""
+    return actor.is_admin or actor.is_scheduler
+
+
+def holds_role(roles: str, role: str) -> bool:
+    """Whether a stored comma-separated ``roles`` value holds ``role`` (e.g. "practitioner")."""
+    return role in roles.split(",")

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sessions_tui.domain.errors import SessionsError
+from sessions_tui.domain.text import redact_secrets
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -35,7 +36,18 @@ HEAD_REVISION = _head_revision()
 
 
 class DatabaseError(SessionsError):
-    """The database cannot be opened or used."""
+    """The database cannot be opened or used. Its message never holds a password."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(redact_secrets(message), field=field)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown to a person or a log: the password, if any, as ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return redact_secrets(url)
 
 
 def default_db_path() -> Path:
@@ -127,7 +139,7 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"bad --db URL {url!r}: {exc}") from None
+        raise DatabaseError(f"bad --db URL {shown_url(url)!r}: {exc}") from None
     actor = _Actor()
     _ACTORS[engine] = actor
     if engine.dialect.name == "sqlite":
@@ -239,9 +251,11 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Da
     except OperationalError as exc:
         engine.dispose()
         reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"cannot open database {url!r}: {reason}") from None
+        raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise DatabaseError(f"cannot open database {url!r}: {exc.__class__.__name__}") from None
+        raise DatabaseError(
+            f"cannot open database {shown_url(url)!r}: {exc.__class__.__name__}"
+        ) from None
     factory = sessionmaker(engine, expire_on_commit=False)
     return Database(engine, factory)
