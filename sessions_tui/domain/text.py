@@ -5,8 +5,8 @@ the 8-bit C1 forms (``U+009B`` is CSI) do the same on terminals that honour them
 coming from outside reaches a terminal with such a character in it: :func:`safe_text` makes
 every control character *visible* instead (a person should see that a title is odd, not have it
 silently changed), using the Unicode "control pictures" for C0 (``ESC`` shows as ``␛``) and a
-``\\uNNNN`` escape (valid inside JSON too) for DEL, C1 and the bidirectional overrides that can reorder what a
-line appears to say.
+``\\uNNNN`` escape (valid inside JSON too) for DEL, C1 and the bidirectional overrides that can
+reorder what a line appears to say.
 
 The stored text is never changed: JSON output keeps the exact characters (escaped by JSON), and
 only what is shown on a screen passes through here.
