@@ -75,3 +75,25 @@ def is_manager(actor: Staff) -> bool:
 def holds_role(roles: str, role: str) -> bool:
     """Whether a stored comma-separated ``roles`` value holds ``role`` (e.g. "practitioner")."""
     return role in roles.split(",")
+
+
+def can_manage_feed(actor: Staff, practitioner_id: int) -> bool:
+    """ICS feeds: admins and schedulers manage every feed; a practitioner only their own."""
+    return is_manager(actor) or actor.id == practitioner_id
+
+
+def require_manage_feed(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_feed(actor, practitioner_id):
+        raise PermissionDenied(f"{actor.login} may only see and change their own calendar feed")
+
+
+def require_export(actor: Staff, practitioner_id: int | None) -> None:
+    """ICS export: a practitioner their own calendar; admins and schedulers any, or the whole
+    practice's (``None``)."""
+    if practitioner_id is None:
+        if not is_manager(actor):
+            raise PermissionDenied(
+                f"{actor.login} may export only their own calendar (use --practitioner)"
+            )
+    elif not can_manage_feed(actor, practitioner_id):
+        raise PermissionDenied(f"{actor.login} may export only their own calendar")
