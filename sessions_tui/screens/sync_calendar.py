@@ -238,7 +238,13 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
             f"{feed.identifier.label.lower()}."
         )
         url = self.url_of(feed)
-        url_box.update(f"URL: {url}" if url else "URL: none yet (space turns the feed on)")
+        if url:
+            shown = f"URL: {url}"
+        elif feed.has_token:  # only its hash is stored (a copy of the database gives no URL)
+            shown = "URL: shown only when made; r makes a new one (the old one stops working)"
+        else:
+            shown = "URL: none yet (space turns the feed on)"
+        url_box.update(shown)
         url_box.set_class(url is None, "-none")
         full = feed.identifier is IdentifierMode.FULL
         warning.update(f"Full names: {PII_WARNING}" if full else "")

@@ -182,6 +182,11 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        if conn.dialect.name == "postgresql":
+            from sessions_tui.store import pg_security
+
+            # Roles, grants, row-level security, the audit function: also for new tables.
+            pg_security.apply(conn)
 
 
 @dataclass

@@ -355,7 +355,7 @@ def test_agenda_command_imports_no_sqlalchemy(practices: tuple[Path, Path]) -> N
 
 
 def test_cli_os_login_matches_the_services(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sessions_tui.cli.agenda import os_login as _os_login
+    from sessions_tui.identity import os_login as _os_login
     from sessions_tui.services.context import os_login
 
     # SESSIONS_TUI_USER is a claim like --user, never the OS login (issue 15).
