@@ -19,6 +19,8 @@ Fixtures for others to reuse:
 
 from __future__ import annotations
 
+import os
+
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -37,6 +39,10 @@ NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 
 NOW_ENV = "2026-11-25T16:00:00+00:00"
 """``NOW`` as a ``SESSIONS_TUI_NOW`` value, for subprocess/CLI tests."""
+
+# Files the tests make (copies of the demo template too) are private, as the product makes
+# them: a world-readable practice file is warned about on stderr (store.filemode).
+os.umask(0o077)
 
 TEST_OS_LOGIN = "admin"
 """The OS login every in-process test runs as."""

@@ -100,6 +100,8 @@ def _fast_agenda(
     raw = o.db or os.environ["SESSIONS_TUI_DB"]
     url = raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
     reader = open_fast(url)
+    if reader is not None:
+        o.warn_file_mode(url)
     if reader is None:
         return None
     try:

@@ -71,6 +71,8 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
     raw = o.db or os.environ["SESSIONS_TUI_DB"]
     url = raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
     reader = open_fast(url)
+    if reader is not None:
+        o.warn_file_mode(url)
     path = sqlite_path(url)
     if reader is None or path is None:
         return None

@@ -33,13 +33,27 @@ class Options:
     user: str | None = None
     _db: Database | None = field(default=None, repr=False)
     _ctx: Context | None = field(default=None, repr=False)
+    _warned: bool = field(default=False, repr=False)
 
     def database(self) -> Database:
         if self._db is None:
             from sessions_tui.store.db import open_database
 
             self._db = open_database(self.db)
+            self.warn_file_mode(self._db.engine.url.render_as_string(hide_password=True))
         return self._db
+
+    def warn_file_mode(self, url: str) -> None:
+        """Say once, on stderr, if the SQLite practice file is world-readable."""
+        if self._warned:
+            return
+        self._warned = True
+        from sessions_tui.store.filemode import mode_warning
+        from sessions_tui.store.fastread import sqlite_path
+
+        line = mode_warning(sqlite_path(url))
+        if line is not None:
+            click.echo(line, err=True)
 
     def clock(self) -> Clock:
         from sessions_tui.clock import clock_from_env

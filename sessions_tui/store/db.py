@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.domain.text import redact_secrets
+from sessions_tui.store import filemode
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -246,9 +247,28 @@ class Database:
         self.engine.dispose()
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for other URLs and in-memory databases)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def file_mode_warning(url: str) -> str | None:
+    """A line for the person at start if the SQLite practice file is world-readable."""
+    return filemode.mode_warning(_sqlite_file(url))
+
+
 def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Database:
     """Open (creating and migrating if needed) the practice database."""
     url = resolve_url(url_or_path)
+    path = _sqlite_file(url)
+    if path is not None and path.parent.is_dir():
+        filemode.create_private(path)
     engine = make_engine(url)
     try:
         if migrate and _current_revision(engine) != HEAD_REVISION:
