@@ -201,6 +201,9 @@ def ics_serve(host: str, port: int) -> None:
     o = opts()
     db = o.database()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from sessions_tui.domain.text import install_log_redaction
+
+    install_log_redaction()  # no database password in any log line
     try:
         server = make_server(db, o.clock(), host, port)
     except OSError as exc:
