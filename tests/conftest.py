@@ -20,7 +20,6 @@ Fixtures for others to reuse:
 from __future__ import annotations
 
 import os
-
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime

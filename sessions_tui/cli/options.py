@@ -48,8 +48,8 @@ class Options:
         if self._warned:
             return
         self._warned = True
-        from sessions_tui.store.filemode import mode_warning
         from sessions_tui.store.fastread import sqlite_path
+        from sessions_tui.store.filemode import mode_warning
 
         line = mode_warning(sqlite_path(url))
         if line is not None:

@@ -5,7 +5,6 @@ file is private."""
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from pathlib import Path
 

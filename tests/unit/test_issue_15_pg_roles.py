@@ -80,9 +80,8 @@ def shared(pg_admin: str) -> Iterator[Shared]:
 
 
 def _refused(engine: Engine, sql: str, **params: object) -> str:
-    with engine.connect() as conn, pytest.raises(DBAPIError) as info:
+    with engine.begin() as conn, pytest.raises(DBAPIError) as info:
         conn.execute(text(sql), params)
-        conn.commit()
     return str(info.value.orig)
 
 
@@ -111,7 +110,9 @@ def test_issue_15_practitioner_cannot_change_another_practitioners_event(shared:
                 {"i": shared.events["quinn"]},
             )
             assert hit.rowcount == 0  # the row is not theirs to change: invisible to UPDATE
-            gone = conn.execute(text("DELETE FROM event WHERE id = :i"), {"i": shared.events["quinn"]})
+            gone = conn.execute(
+                text("DELETE FROM event WHERE id = :i"), {"i": shared.events["quinn"]}
+            )
             assert gone.rowcount == 0
             conn.commit()
         # Moving their own event into a colleague's calendar is refused outright.
@@ -146,8 +147,9 @@ def test_issue_15_practitioner_cannot_change_settings_or_roles(shared: Shared) -
             pat, "UPDATE staff SET roles = 'admin,practitioner' WHERE login = current_user"
         )
         assert "permission denied" in _refused(
-            pat, "INSERT INTO staff (login, name, roles, color, default_session_minutes) "
-            "VALUES ('x', 'X', 'admin', '', 50)"
+            pat,
+            "INSERT INTO staff (login, name, roles, color, default_session_minutes) "
+            "VALUES ('x', 'X', 'admin', '', 50)",
         )
         with pat.connect() as conn:  # their own name: allowed
             hit = conn.execute(text("UPDATE staff SET name = 'Pat Q' WHERE login = current_user"))
