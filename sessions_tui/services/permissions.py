@@ -67,6 +67,16 @@ def require_act_as(os_login: str, os_person: Staff | None, claimed: str, *, demo
         )
 
 
+def is_admin(actor: Staff) -> bool:
+    """Admins change roles, staff and practice settings."""
+    return actor.is_admin
+
+
+def can_edit_staff(actor: Staff, staff_id: int) -> bool:
+    """Admins change anyone's profile; a member only their own (never their roles)."""
+    return actor.is_admin or actor.id == staff_id
+
+
 def is_manager(actor: Staff) -> bool:
     """Admins and schedulers: they see and change every practitioner's calendar and settings."""
     return actor.is_admin or actor.is_scheduler
@@ -97,3 +107,13 @@ def require_export(actor: Staff, practitioner_id: int | None) -> None:
             )
     elif not can_manage_feed(actor, practitioner_id):
         raise PermissionDenied(f"{actor.login} may export only their own calendar")
+
+
+def can_manage_google(actor: Staff, practitioner_id: int) -> bool:
+    """Google sync settings: a practitioner their own; admins and schedulers anyone's."""
+    return is_manager(actor) or actor.id == practitioner_id
+
+
+def require_manage_google(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_google(actor, practitioner_id):
+        raise PermissionDenied(f"{actor.login} may not change another practitioner's Google sync")
