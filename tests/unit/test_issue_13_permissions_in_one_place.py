@@ -35,11 +35,12 @@ def inline_role_checks(source: str) -> list[tuple[int, str]]:
         if isinstance(node, ast.Attribute) and node.attr in ("is_admin", "is_scheduler"):
             if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "permissions")):
                 found.append((node.lineno, f".{node.attr}"))
-        elif isinstance(node, ast.Compare) and any(
-            isinstance(op, ast.In | ast.NotIn) for op in node.ops
+        elif (
+            isinstance(node, ast.Compare)
+            and any(isinstance(op, ast.In | ast.NotIn) for op in node.ops)
+            and any(_mentions_roles(c) for c in node.comparators)
         ):
-            if any(_mentions_roles(c) for c in node.comparators):
-                found.append((node.lineno, "membership in .roles"))
+            found.append((node.lineno, "membership in .roles"))
     return found
 
 
