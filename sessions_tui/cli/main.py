@@ -19,6 +19,7 @@ import click
 
 from sessions_tui.cli.agenda import agenda, demo
 from sessions_tui.cli.availability import availability
+from sessions_tui.cli.db import db
 from sessions_tui.cli.google import google
 from sessions_tui.cli.ics import ics
 from sessions_tui.cli.options import Options, fast_login, global_options, one_line, opts
@@ -149,5 +150,5 @@ def _run(args: list[str]) -> int:
     return 0
 
 
-for _command in (demo, agenda, staff, locations, clients, availability, ics, settings, google):
+for _command in (demo, agenda, staff, locations, clients, availability, ics, settings, google, db):
     cli.add_command(_command)

@@ -249,3 +249,21 @@ def test_issue_15_user_mismatch_on_the_command_line(
         f"sessions-tui: error: --user someone: on PostgreSQL you are the role you connected as "
         f"('{shared.login('pat')}'); connect as 'someone' instead"
     ]
+
+
+def test_issue_15_db_upgrade_reapplies_and_a_staff_role_cannot_run_it(
+    shared: Shared, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ._cli import cli
+
+    ok = cli(capsys, "db", "upgrade", "--db", shared.owner_url)
+    assert ok.code == 0, ok.err
+    assert "at revision" in ok.out
+    with shared.db.engine.connect() as conn:
+        owner = conn.execute(
+            text("SELECT tableowner FROM pg_tables WHERE tablename = 'audit_log'")
+        ).scalar_one()
+    assert owner == "sessions_owner"
+    refused = cli(capsys, "db", "upgrade", "--db", shared.url_as("pat"))
+    assert refused.code != 0
+    assert len(refused.err.splitlines()) == 1
