@@ -14,6 +14,7 @@ when the practice has its Internal IDs setting on (``services.feeds.available_id
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import on, work
@@ -199,6 +200,10 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
 
     def on_sync_calendar_screen_feed_changed(self, message: FeedChanged) -> None:
         feed = message.feed
+        known = next((f for f in self.feeds if f.practitioner_id == feed.practitioner_id), None)
+        if feed.token is None and known is not None and known.token is not None:
+            # Only the hash is stored: keep showing the URL made in this session.
+            feed = replace(feed, token=known.token)
         self.feeds = [feed if f.practitioner_id == feed.practitioner_id else f for f in self.feeds]
         table = self.query_one("#feeds-table", DataTable)
         key = str(feed.practitioner_id)
