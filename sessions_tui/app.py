@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from sessions_tui.services.agenda_item import AgendaItem
     from sessions_tui.services.appointments import Change
     from sessions_tui.services.context import Context
-    from sessions_tui.store.fastread import FastReader
+    from sessions_tui.store.orm_reader import OrmReader
+    from sessions_tui.store.reader import Reader
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class FastStart:
     frame, or on first use.
     """
 
-    reader: FastReader
+    reader: Reader
     path: str
     actor: Staff | None
     facts: CalendarFacts
@@ -176,6 +177,14 @@ class SessionsApp(App[None]):
             tooltip="Undo the last change",
         ),
         Binding(
+            "R",
+            "booking_requests",
+            "Requests",
+            id="app.booking-requests",
+            show=False,
+            tooltip="Online booking requests waiting for an answer",
+        ),
+        Binding(
             "s",
             "sync_now",
             "Sync",
@@ -239,6 +248,7 @@ class SessionsApp(App[None]):
         self.undo_stack: list[Change] = []
         """Changes made in this run, newest last; ``u`` reverses the newest."""
         self._watcher: Any = None
+        self._orm_reader: OrmReader | None = None
         self._warming = False
         self._warm_up_timer: Any = None
         self._watcher_lock = threading.Lock()
@@ -256,6 +266,18 @@ class SessionsApp(App[None]):
     @ctx.setter
     def ctx(self, value: Context) -> None:
         self._ctx = value
+
+    @property
+    def reader(self) -> Reader:
+        """What the views read through (``store.reader``): the fast reader of a
+        :class:`FastStart`, else the ORM reader over :attr:`ctx`. Chosen once, at start."""
+        if self.fast is not None:
+            return self.fast.reader
+        from sessions_tui.store.orm_reader import OrmReader
+
+        if self._orm_reader is None or self._orm_reader.db is not self.ctx.db:
+            self._orm_reader = OrmReader(self.ctx.db)
+        return self._orm_reader
 
     @property
     def week_starts_monday(self) -> bool:
@@ -310,6 +332,9 @@ class SessionsApp(App[None]):
 
         self.sync_schedule = SyncSchedule(interval=60)
         self.set_interval(1.0, self._sync_tick)
+        from sessions_tui.screens.requests import refresh_badge
+
+        refresh_badge(self)  # pending booking requests, once the ORM is ready
 
     @work(
         thread=True,
@@ -706,6 +731,15 @@ class SessionsApp(App[None]):
     @on(DataChanged)
     def _data_changed(self) -> None:
         self._reload()
+        from sessions_tui.screens.requests import refresh_badge
+
+        refresh_badge(self)
+
+    def action_booking_requests(self) -> None:
+        from sessions_tui.screens.requests import RequestsScreen
+
+        if not isinstance(self.screen, RequestsScreen):
+            self.push_screen(RequestsScreen())
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
