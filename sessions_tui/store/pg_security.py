@@ -63,6 +63,7 @@ _STAFF_WRITES = (
 )
 _MANAGER_WRITES = ("client", "location")
 _ADMIN_WRITES = ("staff", "practice")
+_READ_ONLY = ("audit_log", "alembic_version")
 
 _MANAGER = "(sessions_has_role('admin') OR sessions_has_role('scheduler'))"
 _POLICIES: dict[str, str] = {
@@ -135,8 +136,15 @@ def apply(conn: Connection) -> None:
     for seq in _sequences(conn):
         conn.exec_driver_sql(f'ALTER SEQUENCE "{seq}" OWNER TO {OWNER}')
         conn.exec_driver_sql(f'GRANT USAGE, SELECT ON SEQUENCE "{seq}" TO {STAFF}')
+    # A table this module does not name (one a later migration adds, e.g. online booking) is
+    # written by every member of staff: the app's services decide who may, as for Google rows.
+    unnamed = tuple(
+        t
+        for t in tables
+        if t not in (*_STAFF_WRITES, *_MANAGER_WRITES, *_ADMIN_WRITES, *_READ_ONLY)
+    )
     writes = (
-        (STAFF, _STAFF_WRITES),
+        (STAFF, _STAFF_WRITES + unnamed),
         (GROUPS["scheduler"], _MANAGER_WRITES),
         (GROUPS["admin"], _MANAGER_WRITES + _ADMIN_WRITES),
     )
