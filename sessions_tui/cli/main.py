@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from sessions_tui.cli.options import Options, global_options, one_line, opts
+from sessions_tui.cli.options import Options, fast_login, global_options, one_line, opts
 from sessions_tui.domain.errors import SessionsError
-from sessions_tui.identity import os_login
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "web": ("web", "web"),
     "booking": ("booking", "booking"),
     "completion": ("completion", "completion"),
+    "db": ("db", "db"),
 }
 
 
@@ -149,6 +149,8 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
     raw = o.db or os.environ["SESSIONS_TUI_DB"]
     url = raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
     reader = open_fast(url)
+    if reader is not None:
+        o.warn_file_mode(url)
     path = sqlite_path(url)
     if reader is None or path is None:
         return None
@@ -156,7 +158,8 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
         from sessions_tui.app import FastStart
         from sessions_tui.services.calendar import fast_calendar_facts, fast_load_filters
 
-        actor = reader.staff_by_login(o.user or os_login())
+        login = fast_login(o, reader)
+        actor = reader.staff_by_login(login) if login is not None else None
         if actor is None:
             reader.close()
             return None
@@ -202,7 +205,7 @@ def run(argv: list[str] | None = None) -> int:
     was wrong; anything else prints one line naming the log file, which has the traceback.
     Log lines name the command only, never its arguments (they can be client names).
     """
-    from sessions_tui.logs import log_location, setup_logging
+    from sessions_tui.logs import setup_logging
 
     args = sys.argv[1:] if argv is None else argv
     level = _log_level_of(args) or os.environ.get("SESSIONS_TUI_LOG_LEVEL") or "INFO"
@@ -213,6 +216,17 @@ def run(argv: list[str] | None = None) -> int:
         if os.environ.get("SESSIONS_TUI_LOG_LEVEL") == level:
             click.echo(f"sessions-tui: error: bad SESSIONS_TUI_LOG_LEVEL {level!r}", err=True)
             return 2
+    from sessions_tui.domain.text import safe_std_streams
+
+    # Every line any command prints, errors included, passes through one filter: no control
+    # character from the data shown, no database password (domain.text).
+    with safe_std_streams():
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
+    from sessions_tui.logs import log_location
+
     command = _command_words(args)
     log.debug("run: %s", command)
     try:
