@@ -181,7 +181,7 @@ class SessionsApp(App[None]):
     ]
 
     view: reactive[str] = reactive("week")
-    """The calendar view: ``month``, ``week``, ``day`` or ``agenda``."""
+    """The calendar view: ``month``, ``week``, ``day``, ``team`` or ``agenda``."""
     cursor_day: reactive[date] = reactive(date(2000, 1, 1))
     """The day under the cursor (display zone); it decides the period shown."""
     cursor_slot: reactive[int] = reactive(20)
@@ -439,25 +439,13 @@ class SessionsApp(App[None]):
         return True
 
     def selected_item(self) -> AgendaItem | None:
-        """The event under the calendar's cursor (the first, if several share the slot)."""
+        """The event the calendar's appointment keys act on (see CalendarScreen.cursor_event)."""
         from sessions_tui.screens.calendar import CalendarScreen
-        from sessions_tui.services.render import item_days
-        from sessions_tui.widgets.agenda_list import AgendaList
-        from sessions_tui.widgets.time_grid import TimeGrid
 
         screen = self.screen_stack[0] if self.screen_stack else None
         if not isinstance(screen, CalendarScreen):
             return None
-        if self.view in ("week", "day"):
-            hits = screen.query_one(TimeGrid).events_at(self.cursor_day, self.cursor_slot)
-            return hits[0] if hits else None
-        if self.view == "agenda":
-            return screen.query_one(AgendaList).current_item
-        items = screen.current_items()
-        for item in items or ():
-            if self.cursor_day in item_days(item, self.tz):
-                return item
-        return None
+        return screen.cursor_event()
 
     def _need_item(self) -> AgendaItem | None:
         item = self.selected_item()
@@ -541,7 +529,7 @@ class SessionsApp(App[None]):
         item = self._need_item()
         if item is None:
             return
-        if self.view not in ("week", "day"):
+        if self.view not in ("week", "day", "team"):
             self.view = "week"
         self.moving = item
         self.notify(

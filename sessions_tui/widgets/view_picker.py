@@ -8,12 +8,13 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("Month", "month"),
     ("Week", "week"),
     ("Day", "day"),
+    ("Team", "team"),
     ("Agenda", "agenda"),
 )
 
 
 class ViewPicker(Select[str]):
-    """A compact :class:`Select` of the four views."""
+    """A compact :class:`Select` of the five views."""
 
     DEFAULT_CSS = """
     ViewPicker { width: 12; height: 1; }
