@@ -79,15 +79,16 @@ def make_app(db: str, user: str) -> Any:
     ``SESSIONS_TUI_NO_FAST_READ`` is set or the database needs the ordinary path."""
     from zoneinfo import ZoneInfo
 
-    from sessions_tui import cli
     from sessions_tui.app import SessionsApp
+    from sessions_tui.cli import main as cli
+    from sessions_tui.cli.options import Options
     from sessions_tui.clock import FixedClock
     from sessions_tui.config import Config
     from sessions_tui.domain.timeutil import parse_aware
 
     os.environ["SESSIONS_TUI_NOW"] = NOW
     clock = FixedClock(parse_aware(NOW))
-    options = cli.Options(db=db, tz=TZ, user=user)
+    options = Options(db=db, tz=TZ, user=user)
     fast_start = getattr(cli, "_fast_start", None)  # absent before the fast start (A/B runs)
     fast = fast_start(options, Config()) if fast_start is not None else None
     if fast is not None:

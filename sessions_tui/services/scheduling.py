@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Occurrence, Status, validate_event
@@ -163,27 +164,33 @@ def agenda(
         staff = (
             {
                 r.id: queries.staff_from_row(r)
-                for r in s.execute(select(StaffRow).where(StaffRow.id.in_(staff_ids))).scalars()
+                for r in s.execute(
+                    select(StaffRow).where(col(StaffRow.id).in_(staff_ids))
+                ).scalars()
             }
             if staff_ids
             else {}
-        )  # type: ignore[union-attr]
+        )
         clients = (
             {
                 r.id: queries.client_from_row(r)
-                for r in s.execute(select(ClientRow).where(ClientRow.id.in_(client_ids))).scalars()
+                for r in s.execute(
+                    select(ClientRow).where(col(ClientRow.id).in_(client_ids))
+                ).scalars()
             }
             if client_ids
             else {}
-        )  # type: ignore[union-attr]
+        )
         locs = (
             {
                 r.id: queries.location_from_row(r)
-                for r in s.execute(select(LocationRow).where(LocationRow.id.in_(loc_ids))).scalars()
+                for r in s.execute(
+                    select(LocationRow).where(col(LocationRow.id).in_(loc_ids))
+                ).scalars()
             }
             if loc_ids
             else {}
-        )  # type: ignore[union-attr]
+        )
     return assemble(occ, staff, clients, locs)
 
 

@@ -19,7 +19,8 @@ import pytest
 from conftest import CHICAGO, CLOCK, NOW
 
 from sessions_tui.app import SessionsApp
-from sessions_tui.cli import Options, _fast_start
+from sessions_tui.cli.main import _fast_start
+from sessions_tui.cli.options import Options
 from sessions_tui.config import Config
 from sessions_tui.domain.events import Status
 from sessions_tui.domain.timeutil import days_bounds
@@ -137,7 +138,7 @@ def test_the_first_week_paints_before_sqlalchemy_is_imported(demo_db: Path) -> N
         f"""
         import asyncio, sys
         import sessions_tui.app as appmod
-        from sessions_tui.cli import cli
+        from sessions_tui.cli.main import cli
         from sessions_tui.widgets.time_grid import TimeGrid
         seen = {{}}
         def run(self):

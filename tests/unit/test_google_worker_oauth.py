@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sessions_tui.cli import cli, run
+from sessions_tui.cli import run
+from sessions_tui.cli.main import cli
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.sync import oauth
 from sessions_tui.sync.google import SyncReport, SyncTransientError

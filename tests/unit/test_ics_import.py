@@ -263,7 +263,7 @@ def test_practitioner_may_not_import_into_another_calendar(
 def test_cli_import_and_export(demo_db: Database, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from sessions_tui.cli import cli
+    from sessions_tui.cli.main import cli
 
     url = str(demo_db.url)
     runner = CliRunner()

@@ -352,7 +352,7 @@ def test_agenda_command_imports_no_sqlalchemy(practices: tuple[Path, Path]) -> N
 
 
 def test_cli_os_login_matches_the_services(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sessions_tui.cli import os_login as _os_login
+    from sessions_tui.cli.agenda import os_login as _os_login
     from sessions_tui.services.context import os_login
 
     monkeypatch.setenv("SESSIONS_TUI_USER", "sam")

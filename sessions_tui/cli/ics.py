@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sessions_tui.cli import global_options, opts
+from sessions_tui.cli.options import global_options, opts
 from sessions_tui.domain.errors import ValidationError
 
 _IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]

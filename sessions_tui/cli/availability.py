@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sessions_tui import cli as _cli
+from sessions_tui.cli import options as _cli
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -74,7 +74,7 @@ def availability(
     ctx = o.context()
     ctx.require_actor()
     tz = o.display_tz()
-    day0 = _cli._parse_from(from_, tz, ctx.clock)
+    day0 = _cli.parse_from(from_, tz, ctx.clock)
     people = list({p.id: p for p in (find_practitioner(ctx, n) for n in names)}.values())
     if first:
         found = _first(ctx, people, day0, days or 90, minutes, tz)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from sessions_tui import cli as _cli
+from sessions_tui.cli import options as _cli
 from sessions_tui.domain.errors import ValidationError
 
 KEYS: dict[str, str] = {

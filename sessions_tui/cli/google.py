@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sessions_tui import cli as _cli
+from sessions_tui.cli import options as _cli
 
 if TYPE_CHECKING:
     from sessions_tui.domain.model import Staff

@@ -1,0 +1,142 @@
+"""Command line: opens the calendar, or runs a subcommand for scripts.
+
+Every command accepts ``--db``, ``--tz`` and ``--user`` before or after its own name. Errors
+print one line, ``sessions-tui: error: ...``, and exit non-zero; nothing is changed.
+
+This module is the only one that knows every command group: each lives in its own module of this
+package and imports only :mod:`sessions_tui.cli.options` (no import cycle).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from sessions_tui.cli.agenda import agenda, demo
+from sessions_tui.cli.availability import availability
+from sessions_tui.cli.google import google
+from sessions_tui.cli.ics import ics
+from sessions_tui.cli.options import Options, global_options, one_line, opts
+from sessions_tui.cli.practice import clients, locations, staff
+from sessions_tui.cli.settings import settings
+from sessions_tui.domain.errors import SessionsError
+from sessions_tui.identity import os_login
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@global_options
+@click.pass_context
+def cli(c: click.Context) -> None:
+    """A keyboard-first terminal calendar for health and therapy practices."""
+    c.ensure_object(Options)
+    if c.invoked_subcommand is None:
+        open_app(opts())
+
+
+def open_app(o: Options) -> None:
+    """Open the Textual calendar."""
+    from sessions_tui.config import load_config
+
+    config = load_config()
+    fast = _fast_start(o, config)
+    if fast is not None:
+        from sessions_tui.app import SessionsApp
+
+        start, tz = fast
+        SessionsApp(ctx=None, tz=tz, config=config, clock=o.clock(), fast=start).run()
+        return
+    ctx = o.context()
+    ctx.require_actor()
+    tz = o.display_tz()
+    from sessions_tui.app import SessionsApp
+
+    SessionsApp(ctx=ctx, tz=tz, config=config).run()
+
+
+def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
+    """What the calendar needs before its first frame, read with the stdlib ``sqlite3``
+    (``app.FastStart``), so that SQLAlchemy and SQLModel are imported after it; ``None`` when
+    the ordinary path must run (as for the agenda: not SQLite, a database to migrate, an
+    unknown user or an empty practice; that path gives the errors)."""
+    if os.environ.get("SESSIONS_TUI_NO_FAST_READ"):  # for comparisons and benchmarks
+        return None
+    if o.db is None and not os.environ.get("SESSIONS_TUI_DB"):
+        return None  # the default file: resolve_url (store.db) creates its folder
+    from sessions_tui.store.fastread import open_fast, sqlite_path
+
+    raw = o.db or os.environ["SESSIONS_TUI_DB"]
+    url = raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
+    reader = open_fast(url)
+    path = sqlite_path(url)
+    if reader is None or path is None:
+        return None
+    try:
+        from sessions_tui.app import FastStart
+        from sessions_tui.services.calendar import fast_calendar_facts, fast_load_filters
+
+        actor = reader.staff_by_login(o.user or os_login())
+        if actor is None:
+            reader.close()
+            return None
+        from sessions_tui.domain.timeutil import days_bounds
+        from sessions_tui.services.calendar import fast_window_items, period_range
+        from sessions_tui.store.watch import SQLiteWatcher
+
+        tz = o.display_tz(lambda: reader.settings().display_tz)
+        facts = fast_calendar_facts(reader, actor, config.week_starts_monday)
+        filters = fast_load_filters(reader, actor)
+        reader.release()  # the calendar reads for its whole run: no snapshot held open
+        # The week the calendar opens on, read now so that its first frame shows the events;
+        # the watcher's baseline is taken first, so a change committed meanwhile is not missed.
+        watcher = SQLiteWatcher(str(path))
+        first, days = period_range(
+            "week", o.clock().now().astimezone(tz).date(), facts.week_starts_monday
+        )
+        items = fast_window_items(reader, *days_bounds(first, days, tz), tz, filters)
+    except BaseException:
+        reader.close()
+        raise
+    start = FastStart(
+        reader=reader,
+        path=str(path),
+        actor=actor,
+        facts=facts,
+        filters=filters,
+        make_context=o.context,
+        watcher=watcher,
+        first_window=(first, days, items),
+    )
+    return start, tz
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; every failure is one line on stderr and a non-zero exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        cli.main(args=args, prog_name="sessions-tui", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("sessions-tui: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"sessions-tui: error: {one_line(exc.format_message())}", err=True)
+        return exc.exit_code or 2
+    except SessionsError as exc:
+        click.echo(f"sessions-tui: error: {one_line(exc.message)}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+for _command in (demo, agenda, staff, locations, clients, availability, ics, settings, google):
+    cli.add_command(_command)

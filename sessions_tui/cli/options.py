@@ -1,0 +1,174 @@
+"""Options every command shares: ``--db``, ``--tz`` and ``--user``, accepted on the group and
+after every subcommand's name, and the small parsers the commands share.
+
+Every command module imports this one; nothing here imports a command module, so the package has
+no import cycle (:mod:`sessions_tui.cli.main` is the one module that knows every command).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from sessions_tui.domain.errors import SessionsError
+
+if TYPE_CHECKING:
+    from sessions_tui.clock import Clock
+    from sessions_tui.services.context import Context
+    from sessions_tui.store.db import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Options:
+    """Global options as given, merged from the group and the subcommand."""
+
+    db: str | None = None
+    tz: str | None = None
+    user: str | None = None
+    _db: Database | None = field(default=None, repr=False)
+    _ctx: Context | None = field(default=None, repr=False)
+
+    def database(self) -> Database:
+        if self._db is None:
+            from sessions_tui.store.db import open_database
+
+            self._db = open_database(self.db)
+        return self._db
+
+    def clock(self) -> Clock:
+        from sessions_tui.clock import clock_from_env
+
+        return clock_from_env()
+
+    def context(self) -> Context:
+        if self._ctx is None:
+            from sessions_tui.services.context import make_context
+
+            self._ctx = make_context(self.database(), self.clock(), self.user)
+        return self._ctx
+
+    def display_tz(self, practice_tz: Callable[[], str | None] | None = None) -> ZoneInfo:
+        """``--tz``, else the config, else the practice default, else the local zone.
+
+        ``practice_tz`` reads the practice default another way (the agenda's fast read path).
+        """
+        from sessions_tui.domain.timeutil import zone
+
+        if self.tz:
+            return zone(self.tz)
+        from sessions_tui.config import load_config
+
+        config = load_config()
+        if config.tz:
+            return zone(config.tz)
+        if practice_tz is not None:
+            default = practice_tz()
+        else:
+            from sessions_tui.services.practice import get_settings
+
+            default = get_settings(self.context()).display_tz
+        if default:
+            return zone(default)
+        return local_zone()
+
+
+def local_zone() -> ZoneInfo:
+    """The detected local zone (tzlocal), UTC if it cannot be told."""
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except Exception:  # tzlocal raises several kinds on odd systems
+        return ZoneInfo("UTC")
+
+
+def _validate_tz(_c: click.Context, _p: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        from sessions_tui.domain.timeutil import zone
+
+        try:
+            zone(value)
+        except SessionsError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def global_options(f: F) -> F:
+    """``--db``, ``--tz``, ``--user``, usable on the group and on every subcommand."""
+
+    def store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+        def callback(c: click.Context, p: click.Parameter, value: Any) -> Any:
+            if name == "tz":
+                value = _validate_tz(c, p, value)
+            if value is not None:
+                opts = c.find_object(Options) or c.ensure_object(Options)
+                setattr(opts, name, value)
+            return value
+
+        return callback
+
+    f = click.option(
+        "--user",
+        "user",
+        metavar="LOGIN",
+        expose_value=False,
+        is_eager=True,
+        callback=store("user"),
+        help="Act as this member of staff.",
+    )(f)
+    f = click.option(
+        "--tz",
+        "tz",
+        metavar="ZONE",
+        expose_value=False,
+        is_eager=True,
+        callback=store("tz"),
+        help="Display time zone (IANA name).",
+    )(f)
+    f = click.option(
+        "--db",
+        "db",
+        metavar="URL",
+        expose_value=False,
+        is_eager=True,
+        callback=store("db"),
+        help="Database path or SQLAlchemy URL.",
+    )(f)
+    return f
+
+
+def opts() -> Options:
+    c = click.get_current_context()
+    found = c.find_object(Options)
+    return found if found is not None else c.ensure_object(Options)
+
+
+def parse_from(value: str | None, tz: ZoneInfo, clock: Clock) -> Any:
+    from sessions_tui.domain.timeutil import parse_date
+
+    if value is None:
+        return clock.now().astimezone(tz).date()
+    if value.lower() == "today":
+        return clock.now().astimezone(tz).date()
+    return parse_date(value, "--from date")
+
+
+def resolve_names(
+    ctx: Context, practitioner: tuple[str, ...], location: tuple[str, ...]
+) -> tuple[list[int] | None, list[int] | None]:
+    from sessions_tui.services.practice import find_location, find_practitioner
+
+    p_ids = [find_practitioner(ctx, n).id for n in practitioner] if practitioner else None
+    l_ids = [find_location(ctx, n).id for n in location] if location else None
+    return p_ids, l_ids
+
+
+def one_line(message: str) -> str:
+    return " ".join(message.split())

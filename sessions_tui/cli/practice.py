@@ -1,0 +1,174 @@
+"""``sessions-tui staff``, ``locations`` and ``clients``: the practice's people and places."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from sessions_tui.cli.options import global_options, opts
+
+
+@click.group()
+@global_options
+def staff() -> None:
+    """Members of staff and their roles."""
+
+
+@staff.command("add")
+@global_options
+@click.argument("login")
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    help="admin, scheduler or practitioner (repeatable, or comma-separated).",
+)
+@click.option(
+    "--minutes",
+    "minutes",
+    type=click.IntRange(5, 1440),
+    default=50,
+    show_default=True,
+    help="Default session length.",
+)
+def staff_add(login: str, name: str, roles: tuple[str, ...], minutes: int) -> None:
+    """Add a member of staff (the first one on an empty practice becomes an admin)."""
+    from sessions_tui.domain.model import parse_roles
+    from sessions_tui.services.practice import add_staff
+
+    role_set = parse_roles(",".join(roles))
+    person = add_staff(opts().context(), login, name, role_set, default_session_minutes=minutes)
+    click.echo(f"Added {person.name} ({person.login}) as {person.role_label}.")
+
+
+@staff.command("list")
+@global_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def staff_list(fmt: str) -> None:
+    """List staff."""
+    from sessions_tui.services.practice import list_staff
+
+    people = list_staff(opts().context())
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "login": p.login,
+                        "name": p.name,
+                        "roles": sorted(r.value for r in p.roles),
+                        "color": p.color,
+                        "default_session_minutes": p.default_session_minutes,
+                    }
+                    for p in people
+                ],
+                indent=2,
+            )
+        )
+        return
+    for p in people:
+        click.echo(f"{p.login:<16} {p.name:<28} {p.role_label}")
+
+
+@click.group()
+@global_options
+def locations() -> None:
+    """Places sessions happen."""
+
+
+@locations.command("add")
+@global_options
+@click.argument("name")
+def locations_add(name: str) -> None:
+    """Add a location."""
+    from sessions_tui.services.practice import add_location
+
+    loc = add_location(opts().context(), name)
+    click.echo(f"Added location {loc.name}.")
+
+
+@locations.command("list")
+@global_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def locations_list(fmt: str) -> None:
+    """List locations."""
+    from sessions_tui.services.practice import list_locations
+
+    locs = list_locations(opts().context())
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [{"id": loc.id, "name": loc.name, "archived": loc.archived} for loc in locs],
+                indent=2,
+            )
+        )
+        return
+    for loc in locs:
+        click.echo(loc.name + (" (archived)" if loc.archived else ""))
+
+
+@click.group()
+@global_options
+def clients() -> None:
+    """Clients of the practice."""
+
+
+@clients.command("add")
+@global_options
+@click.argument("first")
+@click.argument("last")
+@click.option("--internal-id", metavar="ID")
+def clients_add(first: str, last: str, internal_id: str | None) -> None:
+    """Add a client."""
+    from sessions_tui.services.practice import add_client
+
+    c = add_client(opts().context(), first, last, internal_id)
+    click.echo(f"Added client {c.full_name}" + (f" ({c.internal_id})." if c.internal_id else "."))
+
+
+@clients.command("list")
+@global_options
+@click.option("--search", default="", metavar="TEXT")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def clients_list(search: str, fmt: str) -> None:
+    """List clients."""
+    from sessions_tui.services.practice import list_clients
+
+    ctx = opts().context()
+    ctx.require_actor()
+    items = list_clients(ctx, search)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": c.id,
+                        "first_name": c.first_name,
+                        "last_name": c.last_name,
+                        "internal_id": c.internal_id,
+                    }
+                    for c in items
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    for c in items:
+        click.echo(f"{c.internal_id or '-':<10} {c.last_name}, {c.first_name}")
+
+
+@clients.command("import")
+@global_options
+@click.argument("file", type=click.Path(path_type=Path))
+def clients_import(file: Path) -> None:
+    """Import clients from CSV (first_name,last_name,internal_id); all or nothing."""
+    from sessions_tui.services.practice import import_clients_csv
+
+    added = import_clients_csv(opts().context(), file)
+    click.echo(f"Imported {len(added)} clients.")
