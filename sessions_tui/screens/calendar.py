@@ -603,6 +603,10 @@ edge); n/p move a whole period."""
             self.sessions.view = event.value
         self.call_after_refresh(self._focus_view)
 
+    @on(ViewPicker.Closed)
+    def _picker_closed(self, _message: ViewPicker.Closed) -> None:
+        self.call_after_refresh(self._focus_view)
+
     def _focus_view(self) -> None:
         widget_id = {"month": "#month-grid", "agenda": "#agenda-list"}.get(
             self.sessions.view, "#time-grid"

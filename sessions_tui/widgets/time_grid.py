@@ -255,7 +255,8 @@ class TimeGrid(Widget, can_focus=True):
     TimeGrid > .time-grid--cancelled { text-style: strike; color: $text-muted; }
     TimeGrid > .time-grid--free { text-style: italic; color: $text-muted; }
     TimeGrid > .time-grid--secondary { text-style: underline; }
-    TimeGrid > .time-grid--cursor { text-style: reverse; }
+    TimeGrid > .time-grid--cursor { text-style: underline; }
+    TimeGrid:focus > .time-grid--cursor { text-style: reverse; }
     TimeGrid > .time-grid--now { color: $error; text-style: bold; }
     TimeGrid > .time-grid--separator { color: $foreground 30%; }
     TimeGrid > .time-grid--hour { color: $foreground 12%; }
@@ -403,6 +404,16 @@ class TimeGrid(Widget, can_focus=True):
     def on_resize(self, _event: events.Resize) -> None:
         self._scroll_to_cursor()
         self._lines = None
+
+    def on_focus(self, _event: events.Focus) -> None:
+        # The cursor is reverse video only while the grid has focus (underlined otherwise),
+        # so where the keys go is always visible.
+        self._lines = None
+        self.refresh()
+
+    def on_blur(self, _event: events.Blur) -> None:
+        self._lines = None
+        self.refresh()
 
     def _scroll(self, rows: int) -> None:
         self.top = max(0, min(self.top + rows, SLOTS - self.visible_slots))
