@@ -683,7 +683,7 @@ edge); n/p move a whole period."""
 
         n = found.index(item) + 1
         self.query_one("#picked", Label).update(
-            f"{n}/{len(found)} {display_title(item, privacy=app.privacy)}"
+            f" {n}/{len(found)} {display_title(item, privacy=app.privacy)}"
         )
 
     def action_select(self) -> None:

@@ -496,7 +496,14 @@ class TimeGrid(Widget, can_focus=True):
             "hour",
             "outside-hours",
         ]
-        return {n: self.get_component_rich_style(f"time-grid--{n}") for n in names}
+        styles = {n: self.get_component_rich_style(f"time-grid--{n}") for n in names}
+        if getattr(self.app, "no_color", False):
+            # Without colour a tinted block looks like an empty slot: draw blocks in reverse
+            # video (every row of them, so their length shows) and the cursor as bold
+            # underline, which stays visible on a block and on an empty slot.
+            styles["event"] += Style(reverse=True)
+            styles["cursor"] = Style(bold=True, underline=True)
+        return styles
 
     def _build(self) -> list[Strip]:
         width, height = self.size.width, self.size.height

@@ -87,7 +87,7 @@ async def test_issue_14_step_through_a_slot_and_open_each(make_app: MakeApp) -> 
         for n in range(len(hits)):
             await pilot.press("right_square_bracket")
             await settle(app, pilot)
-            picked = str(app.screen.query_one("#picked", Label).content)
+            picked = str(app.screen.query_one("#picked", Label).content).strip()
             assert picked.startswith(f"{n + 1}/{len(hits)}")
             await pilot.press("enter")
             await settle(app, pilot)
