@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_fixtures import CHICAGO, CLOCK
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from app_fixtures import CHICAGO, CLOCK
 from sessions_tui.app import SessionsApp
 from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.domain.timeutil import parse_aware
