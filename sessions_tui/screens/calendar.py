@@ -249,6 +249,7 @@ edge); n/p move a whole period."""
         self._shading: dict[Hashable, Any] = {}
         """Office-hours shading per (grid, first day, days, zone, practitioners) loaded."""
         self._shading_loading: set[Hashable] = set()
+        self._stale_shading: dict[Hashable, Any] = {}
         self._shading_gen = 0
         self._prefetching: set[Hashable] = set()
         """Windows the running prefetch worker will post (the visible load waits for them)."""
@@ -324,6 +325,9 @@ edge); n/p move a whole period."""
             self._prefetch_worker.cancel()  # what it read may be older than the change
             self._prefetch_worker = None
         self._prefetching.clear()
+        # Office hours may have changed too (another client's change arrives the same way as
+        # an event's): reload the shading, drawing the old one until the new one is read.
+        self._forget_shading(keep_drawing=True)
         self.refresh_view()
 
     def cached(self, key: Hashable) -> Sequence[AgendaItem] | None:
@@ -446,9 +450,12 @@ edge); n/p move a whole period."""
         if key not in self._shading_loading:
             self._shading_loading.add(key)
             self.load_shading(key, self._shading_gen)
-        return None
+        return self._stale_shading.get(key)
 
-    def _forget_shading(self) -> None:
+    def _forget_shading(self, *, keep_drawing: bool = False) -> None:
+        """Reload office-hours shading; with ``keep_drawing``, the old shading stays on screen
+        until the new one is read (no flicker on every live refresh)."""
+        self._stale_shading = dict(self._shading) if keep_drawing else {}
         self._shading.clear()
         self._shading_loading.clear()
         self._shading_gen += 1  # results of loads started before now are dropped
