@@ -434,7 +434,7 @@ edge); n/p move a whole period."""
                 self._schedule_prefetch()  # the cursor may have moved on meanwhile
         if event.state is WorkerState.ERROR:
             self._in_flight = None
-            self.notify(f"Could not load the calendar: {event.worker.error}", severity="error")
+            self.sessions.worker_failed(event.worker)
 
     # --- office hours shading ----------------------------------------------------------------
 
