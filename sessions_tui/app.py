@@ -270,6 +270,7 @@ class SessionsApp(App[None]):
         return CalendarScreen()
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         refresh = self.config.refresh_seconds if self.config else 2.0
         # Live refresh: look for other clients' changes (cheap; the check runs in a thread).
         self.set_interval(max(0.5, refresh / 2), self._check_for_changes)
@@ -280,6 +281,23 @@ class SessionsApp(App[None]):
             return
         self.load_facts()
         self._start_sync_schedule()
+
+    def _apply_keymap(self) -> None:
+        """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""
+        keymap = dict(self.config.keymap) if self.config else {}
+        if not keymap:
+            return
+        from sessions_tui.screens.help import key_rows
+
+        known = {row.id for row in key_rows()}
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self.notify(
+                f"Config: keymap.{unknown[0]} is not a binding id (see docs/keys.md); ignored.",
+                severity="error",
+                timeout=8,
+            )
+        self.set_keymap({k: v for k, v in keymap.items() if k in known})
 
     def first_painted(self) -> None:
         """The calendar drew its first loaded window: warm up the ORM shortly after (the

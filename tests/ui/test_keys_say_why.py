@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from test_typeahead import settle
 
 from sessions_tui.app import SessionsApp
+from sessions_tui.config import load_config
+from sessions_tui.domain.errors import ValidationError
 from sessions_tui.screens.dialogs import ChoiceModal
 from sessions_tui.screens.event_details import EventDetailsScreen
 from sessions_tui.screens.event_editor import EventEditorScreen
@@ -61,3 +65,31 @@ async def test_issue_14_permission_before_the_scope_question(make_app: MakeApp) 
             assert not isinstance(app.screen, EventEditorScreen), key
             assert app.moving is None
         assert any("may only change their own events" in t for t in said(app)), said(app)
+
+
+async def test_issue_14_keymap_from_config_file(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\n"calendar.team" = "ctrl+t"\n"calendar.down" = "J"\n')
+    config = load_config(path)
+    app = make_app(config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        slot = app.cursor_slot
+        await pilot.press("J", "J")
+        await settle(app, pilot)
+        assert app.cursor_slot == slot + 2
+        await pilot.press("down")  # remapped away
+        await settle(app, pilot)
+        assert app.cursor_slot == slot + 2
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert app.view == "team"
+
+
+def test_issue_14_bad_keymap_value_names_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\n"calendar.team" = 3\n')
+    with pytest.raises(ValidationError, match=r"keymap\.calendar\.team"):
+        load_config(path)
