@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from sessions_tui.services.agenda_item import AgendaItem
     from sessions_tui.services.appointments import Change
     from sessions_tui.services.context import Context
-    from sessions_tui.store.fastread import FastReader
+    from sessions_tui.store.orm_reader import OrmReader
+    from sessions_tui.store.reader import Reader
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class FastStart:
     frame, or on first use.
     """
 
-    reader: FastReader
+    reader: Reader
     path: str
     actor: Staff | None
     facts: CalendarFacts
@@ -239,6 +240,7 @@ class SessionsApp(App[None]):
         """Changes made in this run, newest last; ``u`` reverses the newest."""
         self._watcher: Any = None
         self._sync_asked = False
+        self._orm_reader: OrmReader | None = None
         self._warming = False
         self._warm_up_timer: Any = None
         self._watcher_lock = threading.Lock()
@@ -256,6 +258,18 @@ class SessionsApp(App[None]):
     @ctx.setter
     def ctx(self, value: Context) -> None:
         self._ctx = value
+
+    @property
+    def reader(self) -> Reader:
+        """What the views read through (``store.reader``): the fast reader of a
+        :class:`FastStart`, else the ORM reader over :attr:`ctx`. Chosen once, at start."""
+        if self.fast is not None:
+            return self.fast.reader
+        from sessions_tui.store.orm_reader import OrmReader
+
+        if self._orm_reader is None or self._orm_reader.db is not self.ctx.db:
+            self._orm_reader = OrmReader(self.ctx.db)
+        return self._orm_reader
 
     @property
     def week_starts_monday(self) -> bool:

@@ -4,7 +4,10 @@ It speaks enough of the real protocol for the real google-api-python-client (bui
 bundled discovery document with ``client_options={"api_endpoint": emulator.endpoint}``) to
 drive it:
 
-- ``calendarList.list`` (paged), ``calendars.insert`` (adds to the calendar list);
+- ``calendarList.list`` (paged) and ``get``, each entry with its ``accessRole``;
+  ``calendars.insert`` (adds to the calendar list);
+- ``accessRole``: writes to a calendar shared ``reader`` or ``freeBusyReader`` answer ``403
+  requiredAccessLevel``, as Google does;
 - ``events.list`` with ``maxResults``/``pageToken`` paging, ``syncToken``/``nextSyncToken``
   incremental listing (deleted items come back with ``status: cancelled``), ``410 GONE`` for an
   invalidated token, ``showDeleted`` and ``privateExtendedProperty`` filters;
@@ -314,6 +317,24 @@ class EmulatorState:
             out["nextSyncToken"] = self._token(cal_id, snapshot)
         return out
 
+    def _require_writer(self, cal_id: str) -> None:
+        """Google answers 403 ``requiredAccessLevel`` to writes in a calendar shared read-only."""
+        if self.calendar(cal_id).access_role in ("reader", "freeBusyReader"):
+            raise ApiError(
+                403, "requiredAccessLevel", "You need to have writer access to this calendar."
+            )
+
+    def calendar_list_entry(self, cal_id: str) -> dict[str, Any]:
+        c = self.calendar(cal_id)
+        return {
+            "kind": "calendar#calendarListEntry",
+            "id": c.id,
+            "summary": c.summary,
+            "accessRole": c.access_role,
+            "primary": c.primary,
+            "timeZone": c.time_zone,
+        }
+
     def calendar_list(self, q: dict[str, list[str]]) -> dict[str, Any]:
         max_results = min(int(q.get("maxResults", ["100"])[0]), 250)
         offset = int(q.get("pageToken", ["0"])[0])
@@ -408,9 +429,14 @@ class EmulatorState:
         if parts == ["users", "me", "calendarList"] and method == "GET":
             self.ops_by_method["calendarList.list"] += 1
             return 200, self.calendar_list(query)
+        if len(parts) == 4 and parts[:3] == ["users", "me", "calendarList"] and method == "GET":
+            self.ops_by_method["calendarList.get"] += 1
+            return 200, self.calendar_list_entry(parts[3])
         if parts == ["calendars"] and method == "POST":
             self.ops_by_method["calendars.insert"] += 1
             return 200, self.insert_calendar(data)
+        if method != "GET" and len(parts) >= 3 and parts[0] == "calendars":
+            self._require_writer(parts[1])
         if len(parts) == 3 and parts[0] == "calendars" and parts[2] == "events":
             if method == "GET":
                 self.ops_by_method["events.list"] += 1

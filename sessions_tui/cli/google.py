@@ -158,6 +158,8 @@ def sync(practitioner: str | None) -> None:
     google_settings.require_manage(ctx.require_actor(), person.id)
     report = make_engine(ctx.db, ctx.clock, person.id).run()
     click.echo(report.summary())
+    for line in report.messages:
+        click.echo(line)
 
 
 @google.command("status")
@@ -193,7 +195,8 @@ def status(practitioner: str | None, fmt: str) -> None:
         "identifier": settings.identifier.value,
         "default_calendar": settings.default_calendar,
         "secondary_calendars": [
-            {"id": c.calendar_id, "selected": c.selected} for c in settings.secondary_calendars
+            {"id": c.calendar_id, "selected": c.selected, "read_only": c.read_only}
+            for c in settings.secondary_calendars
         ],
         "last_sync": settings.last_sync_at.isoformat() if settings.last_sync_at else None,
         "last_result": settings.last_result,
@@ -210,7 +213,8 @@ def status(practitioner: str | None, fmt: str) -> None:
     )
     click.echo(f"  default calendar: {settings.default_calendar}")
     for c in settings.secondary_calendars:
-        click.echo(f"  secondary: {c.calendar_id}" + ("" if c.selected else " (removed)"))
+        notes = [n for n, on in (("removed", not c.selected), ("read-only", c.read_only)) if on]
+        click.echo(f"  secondary: {c.calendar_id}" + (f" ({', '.join(notes)})" if notes else ""))
     last = (
         settings.last_sync_at.astimezone(_cli.opts().display_tz()).strftime("%Y-%m-%d %H:%M")
         if settings.last_sync_at

@@ -19,6 +19,7 @@ import click
 
 from sessions_tui.cli.agenda import agenda, demo
 from sessions_tui.cli.availability import availability
+from sessions_tui.cli.events import events
 from sessions_tui.cli.google import google
 from sessions_tui.cli.ics import ics
 from sessions_tui.cli.options import Options, global_options, one_line, opts
@@ -138,5 +139,16 @@ def run(argv: list[str] | None = None) -> int:
     return 0
 
 
-for _command in (demo, agenda, staff, locations, clients, availability, ics, settings, google):
+for _command in (
+    demo,
+    agenda,
+    staff,
+    locations,
+    clients,
+    availability,
+    ics,
+    settings,
+    google,
+    events,
+):
     cli.add_command(_command)

@@ -160,15 +160,5 @@ def parse_from(value: str | None, tz: ZoneInfo, clock: Clock) -> Any:
     return parse_date(value, "--from date")
 
 
-def resolve_names(
-    ctx: Context, practitioner: tuple[str, ...], location: tuple[str, ...]
-) -> tuple[list[int] | None, list[int] | None]:
-    from sessions_tui.services.practice import find_location, find_practitioner
-
-    p_ids = [find_practitioner(ctx, n).id for n in practitioner] if practitioner else None
-    l_ids = [find_location(ctx, n).id for n in location] if location else None
-    return p_ids, l_ids
-
-
 def one_line(message: str) -> str:
     return " ".join(message.split())

@@ -141,9 +141,10 @@ def validate_event(event: Event) -> Event:
                 raise ValidationError(f"{what} time has no time zone", field=what)
     if event.end <= event.start:  # type: ignore[operator]
         raise ValidationError("end must be after start", field="end")
-    if event.rrule is not None:
-        from sessions_tui.domain.recurrence import normalize_rrule
+    from sessions_tui.domain.recurrence import check_years, normalize_rrule
 
+    check_years(event)
+    if event.rrule is not None:
         event = replace(event, rrule=normalize_rrule(event.rrule, event))
     if isinstance(event.start, datetime) and isinstance(event.end, datetime):
         event = replace(event, start=event.start.astimezone(UTC), end=event.end.astimezone(UTC))

@@ -36,16 +36,16 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Label, Select
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from sessions_tui.domain.listing import skipped_of
 from sessions_tui.domain.timeutil import days_bounds
 from sessions_tui.messages import CreateRequested, HoursChanged, WindowLoaded
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import (
     Filters,
-    fast_window_items,
     period_range,
     period_title,
+    reader_window_items,
     shift_period,
-    window_items,
 )
 from sessions_tui.widgets.agenda_list import AgendaList
 from sessions_tui.widgets.legend import Legend
@@ -257,6 +257,8 @@ edge); n/p move a whole period."""
         self._prefetch_timer: Any = None
         self._pick: tuple[str, date, int, AgendaItem] | None = None
         """The event picked with ``]`` / ``[``: valid while the view and cursor stay put."""
+        self._told_skipped: set[int | None] = set()
+        """Events already named in a "skipped" notice (each is named once per run)."""
 
     @property
     def sessions(self) -> SessionsApp:
@@ -293,6 +295,7 @@ edge); n/p move a whole period."""
         if start is not None:  # read before the app started (cli._fast_start)
             first, days, items = start
             self._cache[(first, days, app.tz.key, app.filters)] = items
+            self._tell_skipped(items)
         self.refresh_view()
         if self.current_items() is not None:
             self.call_after_refresh(app.first_painted)
@@ -384,13 +387,22 @@ edge); n/p move a whole period."""
             if worker.is_cancelled:
                 return
             start, end = days_bounds(first, days, app.tz)
-            if app.fast is not None:
-                items = fast_window_items(app.fast.reader, start, end, app.tz, key[3])
-            else:
-                items = window_items(app.ctx, start, end, app.tz, key[3])
+            items = reader_window_items(app.reader, start, end, app.tz, key[3])
+            self._tell_skipped(items)
             if prefetch and worker.is_cancelled:
                 return  # cancelled by a data change while reading: what it read may be old
             self.post_message(WindowLoaded(key, items, prefetch=prefetch))
+
+    def _tell_skipped(self, items: Sequence[AgendaItem]) -> None:
+        """A notice naming each stored event the read left out (a rule refused
+        today, from an older database or a hand edit); the rest of the window is shown."""
+        fresh = [s for s in skipped_of(items) if s.event_id not in self._told_skipped]
+        if not fresh:
+            return
+        self._told_skipped.update(s.event_id for s in fresh)
+        text = "\n".join(s.warning() for s in fresh)
+        # notify posts a message, which is safe from a worker thread; the text is not markup.
+        self.notify(text, severity="warning", timeout=30, markup=False)
 
     def _schedule_prefetch(self) -> None:
         """Load the visible window's neighbours once the screen is idle."""

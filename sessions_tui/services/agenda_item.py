@@ -7,14 +7,18 @@ Kept free of SQLAlchemy so that ``sessions-tui agenda`` (which reads through
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status
+from sessions_tui.domain.listing import Listing, carry
 from sessions_tui.domain.model import Client, Location, Staff
+
+if TYPE_CHECKING:
+    from sessions_tui.store.reader import Reader
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,10 @@ def assemble(
     staff: Mapping[int, Staff],
     clients: Mapping[int, Client],
     locations: Mapping[int, Location],
-) -> list[AgendaItem]:
-    """Agenda items of ``occ``, naming people and places from the given lookups."""
-    return [
+) -> Listing[AgendaItem]:
+    """Agenda items of ``occ``, naming people and places from the given lookups (the events
+    the read skipped, :attr:`Listing.skipped`, are carried along)."""
+    items = [
         AgendaItem(
             o,
             staff.get(o.event.practitioner_id) if o.event.practitioner_id else None,
@@ -109,3 +114,22 @@ def assemble(
         )
         for o in occ
     ]
+    return carry(items, occ)
+
+
+def agenda_items(
+    reader: Reader,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    *,
+    practitioner_ids: Sequence[int] | None = None,
+    location_ids: Sequence[int] | None = None,
+) -> Listing[AgendaItem]:
+    """Occurrences in ``[start, end)`` with practitioner, client and location resolved, read
+    in one snapshot through ``reader`` (either backend); the skipped events are carried."""
+    with reader.snapshot():
+        occ = reader.window(
+            start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
+        )
+        return assemble(occ, *reader.people_and_places(*referenced_ids(occ)))

@@ -4,6 +4,10 @@ Every change returns a :class:`Change` that :func:`undo` can reverse exactly: be
 affected rows (a series master with its overrides and deleted occurrences, or a one-off event)
 are snapshotted; undo deletes what the change made and restores the snapshot, in one transaction.
 The series rules are in :mod:`sessions_tui.domain.series`.
+
+Every row is written through :mod:`sessions_tui.services.writer`, undo included: it is refused
+when a colleague changed the rows since (naming who), when the restored times are booked
+meanwhile and the practice forbids double booking, and when the actor may not change them.
 """
 
 from __future__ import annotations
@@ -14,21 +18,24 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sessions_tui.domain import series as ser
-from sessions_tui.domain.errors import ConflictError, NotFoundError, ValidationError
+from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event, Instant, Status, validate_event
 from sessions_tui.domain.officehours import intervals_between, subtract
-from sessions_tui.domain.recurrence import occurrences
-from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services import practice, scheduling
 from sessions_tui.services.context import Context
-from sessions_tui.services.permissions import require_edit_event
+from sessions_tui.services.google_settings import read_only_source
+from sessions_tui.services.permissions import require_edit_event, require_writable_source
+from sessions_tui.services.writer import Source, Writer
+from sessions_tui.services.writer_rules import StaleEdit as StaleEdit  # re-exported
+from sessions_tui.services.writer_rules import clashes
+from sessions_tui.services.writer_rules import differences as differences  # re-exported
 from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, PracticeRow
+from sessions_tui.store.tables import EventRow, ExdateRow
 
 
 class Scope(StrEnum):
@@ -57,6 +64,8 @@ class Change:
     family_ids: tuple[int, ...]
     created_ids: tuple[int, ...]
     result_id: int | None = None
+    after_versions: tuple[tuple[int, int], ...] = ()
+    """(id, version) of every row the change left: undo refuses if any of them moved on."""
 
 
 # --- snapshots ------------------------------------------------------------------------------
@@ -83,23 +92,46 @@ def _snapshot(
 
 
 def undo(ctx: Context, change: Change) -> None:
-    """Reverse ``change``: remove what it made, restore what it replaced."""
-    ctx.require_actor()
-    table = EventRow.__table__  # type: ignore[attr-defined]
-    ex_table = ExdateRow.__table__  # type: ignore[attr-defined]
+    """Reverse ``change``: remove what it made, restore what it replaced.
+
+    Raises:
+        StaleEdit: a colleague changed (or deleted) the rows since; their change is kept.
+        ConflictError: the restored time is booked meanwhile (double booking forbidden).
+        PermissionDenied: the actor may not change the rows.
+    """
     with ctx.db.session() as s:
         ids = set(change.family_ids) | set(change.created_ids)
         ids |= _family_ids(s, ids)
-        s.execute(delete(ex_table).where(ex_table.c.series_id.in_(ids)))
-        s.execute(delete(table).where(table.c.id.in_(ids), table.c.series_id.is_not(None)))
-        s.execute(delete(table).where(table.c.id.in_(ids)))
-        masters = [r for r in change.before_events if r["series_id"] is None]
-        children = [r for r in change.before_events if r["series_id"] is not None]
-        for group in (masters, children):
-            if group:
-                s.execute(insert(table), list(group))
-        if change.before_exdates:
-            s.execute(insert(ex_table), list(change.before_exdates))
+        url = ctx.db.url
+        expected = {i: _RESTORED.get((url, i, v), v) for i, v in change.after_versions}
+        try:
+            now = _writer(s, ctx, Source.UNDO).restore(
+                ids, expected, change.before_events, change.before_exdates
+            )
+        except StaleEdit as exc:
+            raise StaleEdit(f"cannot undo {change.description}: {exc}", exc.current, []) from None
+        for values in change.before_events:
+            _RESTORED[(url, int(values["id"]), int(values["version"]))] = now[int(values["id"])]
+
+
+_RESTORED: dict[tuple[str, int, int], int] = {}
+"""(database, event id, version before a change) → the version its undo restored it under.
+
+Undo gives restored rows new versions (so an editor holding the undone state is stale), yet the
+change before it, undone next, expects the versions it left: this maps one to the other."""
+
+
+def _writer(s: Session, ctx: Context, source: Source = Source.LOCAL) -> Writer:
+    return Writer.for_actor(s, ctx.clock, ctx.require_actor(), source)
+
+
+def _done(s: Session, change: Change) -> Change:
+    """``change`` with the versions its rows now have (what undo expects to find)."""
+    s.flush()
+    ids = set(change.family_ids) | set(change.created_ids)
+    ids |= _family_ids(s, ids)
+    rows = s.execute(select(EventRow.id, EventRow.version).where(EventRow.id.in_(ids))).all()  # type: ignore[union-attr]
+    return replace(change, after_versions=tuple(sorted((int(a), int(b)) for a, b in rows)))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -113,15 +145,16 @@ def _load(s: Session, event_id: int) -> tuple[EventRow, Event]:
     return row, queries.row_to_event(row, keys.scalars().all())
 
 
-def _insert(s: Session, ctx: Context, event: Event, uid: str | None = None) -> EventRow:
-    return scheduling.insert_event_row(s, ctx, event, uid)
+def _insert(
+    s: Session, ctx: Context, event: Event, uid: str | None = None, ignore: Iterable[Any] = ()
+) -> EventRow:
+    return _writer(s, ctx).insert(event, uid=uid, ignore=ignore)
 
 
-def _save(s: Session, ctx: Context, row: EventRow, event: Event) -> None:
-    queries.fill_row(row, event)
-    row.version += 1
-    row.sequence += 1
-    row.updated_at = ctx.clock.now()
+def _save(
+    s: Session, ctx: Context, row: EventRow, event: Event, ignore: Iterable[Any] = ()
+) -> None:
+    _writer(s, ctx).update(row, event, ignore=ignore)
 
 
 def _apply_changes(event: Event, changes: dict[str, Any]) -> Event:
@@ -145,74 +178,6 @@ def _resolve(
     return row, event, None, None, None
 
 
-def _check_booking(ctx: Context, s: Session, event: Event, ignore_ids: set[int]) -> None:
-    """Refuse double booking when the practice forbids it (inside the same transaction)."""
-    if event.practitioner_id is None or not event.busy or event.status is Status.CANCELLED:
-        return
-    settings = queries.settings_from_row(s.get(PracticeRow, 1))
-    if settings.allow_double_booking:
-        return
-    if s.get_bind().dialect.name == "postgresql":
-        # Two schedulers booking the same practitioner at once: the second waits here until
-        # the first commits, then sees its booking. (SQLite's BEGIN IMMEDIATE serialises.)
-        s.execute(
-            text("SELECT pg_advisory_xact_lock(:k)"),
-            {"k": 0x5E55_0000_0000 + event.practitioner_id},
-        )
-    clash = _clashes(s, event, ignore_ids)
-    if clash:
-        raise ConflictError(f"double booking is not allowed: overlaps {clash[0]}")
-
-
-def _clashes(s: Session, event: Event, ignore_ids: set[int], horizon: int = 12) -> list[str]:
-    assert event.practitioner_id is not None
-    tz = zone(event.tzid)
-    out: list[str] = []
-    first = (
-        event.start
-        if isinstance(event.start, datetime)
-        else datetime.combine(event.start, datetime.min.time(), tzinfo=tz)
-    )  # type: ignore[arg-type]
-    window_end = (
-        first + timedelta(weeks=horizon)
-        if event.rrule
-        else first + event.duration + timedelta(days=1)
-    )
-    mine = list(occurrences(event, first - timedelta(days=1), window_end, display_tz=tz))
-    if not mine:
-        return out
-    others = queries.window(
-        s,
-        mine[0].start if isinstance(mine[0].start, datetime) else first,
-        window_end,
-        display_tz=tz,
-        practitioners=[event.practitioner_id],
-    )
-    for o in mine:
-        for other in others:
-            ev = other.event
-            if ev.id in ignore_ids or (ev.series_id in ignore_ids) or not ev.busy:
-                continue
-            if ev.status is Status.CANCELLED or ev.practitioner_id != event.practitioner_id:
-                continue
-            if _overlap(o.start, o.end, other.start, other.end, tz):
-                when = (
-                    other.start.astimezone(tz).strftime("%a %b %d %H:%M")
-                    if isinstance(other.start, datetime)
-                    else f"{other.start} (all day)"
-                )
-                out.append(f"{ev.title or 'a session'} on {when}")
-                break
-    return out
-
-
-def _overlap(a0: Instant, a1: Instant, b0: Instant, b1: Instant, tz: Any) -> bool:
-    def as_dt(v: Instant) -> datetime:
-        return v if isinstance(v, datetime) else datetime.combine(v, datetime.min.time(), tzinfo=tz)
-
-    return as_dt(a0) < as_dt(b1) and as_dt(b0) < as_dt(a1)
-
-
 # --- warnings -------------------------------------------------------------------------------
 
 
@@ -223,8 +188,8 @@ def warnings_for(ctx: Context, event: Event, *, ignore_ids: Sequence[int] = ()) 
     out: list[str] = []
     if event.practitioner_id is None or event.all_day:
         return out
-    with ctx.db.session() as s:
-        for clash in _clashes(s, event, set(ignore_ids))[:3]:
+    with ctx.db.read() as s:
+        for clash in clashes(s, event, ignore_ids, ctx.clock.now()):
             out.append(f"overlaps {clash}")
     oh = hours_service.get_hours(ctx, event.practitioner_id)
     if oh is not None and isinstance(event.start, datetime) and isinstance(event.end, datetime):
@@ -244,10 +209,9 @@ def create(ctx: Context, event: Event) -> Change:
     require_edit_event(actor, event)
     scheduling._check_refs(ctx, event)
     with ctx.db.session() as s:
-        _check_booking(ctx, s, event, set())
         row = _insert(s, ctx, event)
         assert row.id is not None
-        return Change("create", (), (), (), (row.id,), row.id)
+        return _done(s, Change("create", (), (), (), (row.id,), row.id))
 
 
 def duplicate(ctx: Context, ref: OccurrenceRef, start: Instant | None = None) -> Change:
@@ -273,81 +237,6 @@ def duplicate(ctx: Context, ref: OccurrenceRef, start: Instant | None = None) ->
     return create(ctx, copy)
 
 
-class StaleEdit(ConflictError):
-    """The event changed since the editor loaded it; ``current`` is what is stored now."""
-
-    def __init__(self, message: str, current: Event, differences: list[str]) -> None:
-        super().__init__(message)
-        self.current = current
-        self.differences = differences
-
-
-_SHOWN_FIELDS = (
-    "start",
-    "end",
-    "title",
-    "practitioner_id",
-    "client_id",
-    "location_id",
-    "status",
-    "notes_completed",
-    "busy",
-    "rrule",
-    "all_day",
-)
-
-
-def differences(old: Event, new: Event) -> list[str]:
-    """Readable field changes from ``old`` to ``new``."""
-    out = []
-    tz = zone(new.tzid)
-    for name in _SHOWN_FIELDS:
-        a, b = getattr(old, name), getattr(new, name)
-        if a == b:
-            continue
-        label = name.removesuffix("_id").replace("_", " ")
-        if isinstance(a, datetime) and isinstance(b, datetime):
-            a_text, b_text = (
-                a.astimezone(tz).strftime("%a %H:%M"),
-                b.astimezone(tz).strftime("%a %H:%M"),
-            )
-        else:
-            a_text, b_text = str(a), str(b)
-        out.append(f"{label} {a_text} → {b_text}")
-    return out
-
-
-def _who_changed(s: Session, event_id: int) -> str:
-    try:
-        row = s.execute(
-            text(
-                "SELECT actor FROM audit_log WHERE entity = 'event' AND entity_id = :i "
-                "ORDER BY id DESC LIMIT 1"
-            ),
-            {"i": event_id},
-        ).first()
-    except Exception:  # no audit table on an old schema: say "someone"
-        return "someone else"
-    return str(row[0]) if row and row[0] else "someone else"
-
-
-def _check_version(s: Session, row: EventRow, expected: Event | None) -> None:
-    """Refuse saving over a newer version than the one the editor loaded."""
-    if expected is None or expected.version == row.version:
-        return
-    assert row.id is not None
-    current = queries.row_to_event(row)
-    diffs = differences(expected, current)
-    who = _who_changed(s, row.id)
-    what = "; ".join(diffs) if diffs else "no visible fields"
-    raise StaleEdit(
-        f"{who} changed this event since you opened it ({what}): "
-        "reload it, or save again to overwrite",
-        current,
-        diffs,
-    )
-
-
 def edit(
     ctx: Context,
     ref: OccurrenceRef,
@@ -366,15 +255,13 @@ def edit(
     with ctx.db.session() as s:
         row, event, mrow, master, rid = _resolve(s, ref)
         require_edit_event(actor, event)
-        _check_version(s, row, expected)
+        require_writable_source(read_only_source(s, event))
+        _writer(s, ctx).check_version(row, expected)
         if master is None:
             family = {row.id} if row.id is not None else set()
             before = _snapshot(s, family)  # type: ignore[arg-type]
-            new = validate_event(_apply_changes(event, changes))
-            require_edit_event(actor, new)
-            _check_booking(ctx, s, new, family)  # type: ignore[arg-type]
-            _save(s, ctx, row, new)
-            return Change("edit", *before, tuple(family), (), row.id)  # type: ignore[arg-type]
+            _save(s, ctx, row, _apply_changes(event, changes))
+            return _done(s, Change("edit", *before, tuple(family), (), row.id))  # type: ignore[arg-type]
         assert mrow is not None
         assert mrow.id is not None
         assert rid is not None
@@ -382,14 +269,17 @@ def edit(
         before = _snapshot(s, family)
         if scope is Scope.THIS:
             result = _edit_this(s, ctx, row, event, master, rid, changes)
-            return Change("edit this event", *before, tuple(family), (), result)
+            return _done(s, Change("edit this event", *before, tuple(family), (), result))
         if scope is Scope.FOLLOWING and ser.occurrence_starts_before(master, rid) > 0:
             created = _edit_following(s, ctx, mrow, master, rid, changes)
-            return Change(
-                "edit this and following", *before, tuple(family), tuple(created), created[0]
+            return _done(
+                s,
+                Change(
+                    "edit this and following", *before, tuple(family), tuple(created), created[0]
+                ),
             )
         _edit_all(s, ctx, mrow, master, rid, changes)
-        return Change("edit all events", *before, tuple(family), (), mrow.id)
+        return _done(s, Change("edit all events", *before, tuple(family), (), mrow.id))
 
 
 def _occurrence_event(master: Event, rid: Instant) -> Event:
@@ -420,22 +310,20 @@ def _edit_this(
     changes: dict[str, Any],
 ) -> int:
     if event.series_id is not None:  # already an override
-        new = validate_event(_apply_changes(event, changes))
-        require_edit_event(ctx.require_actor(), new)
-        _check_booking(ctx, s, new, {row.id, master.id})  # type: ignore[arg-type]
-        _save(s, ctx, row, new)
+        _save(s, ctx, row, _apply_changes(event, changes), ignore={master.id})
         assert row.id is not None
         return row.id
     base = _occurrence_event(master, rid)
-    new = validate_event(_apply_changes(base, changes))
-    require_edit_event(ctx.require_actor(), new)
-    _check_booking(ctx, s, new, {master.id})  # type: ignore[arg-type]
-    created = _insert(s, ctx, new, uid=f"{master.uid}#{queries.recurrence_key(rid)}")
+    new = _apply_changes(base, changes)
+    created = _insert(
+        s, ctx, new, uid=f"{master.uid}#{queries.recurrence_key(rid)}", ignore={master.id}
+    )
     assert created.id is not None
     return created.id
 
 
 def _rekey_children(
+    w: Writer,
     s: Session,
     master_id: int,
     master: Event,
@@ -460,17 +348,15 @@ def _rekey_children(
         ev = replace(ev, recurrence_id=new_rid, series_id=new_master_id or master_id)
         if old_master is not None and new_master is not None:
             ev = ser.inherit(ev, old_master, new_master)
-        queries.fill_row(child, ev)
-        child.version += 1
-        child.sequence += 1
+        # The series' own check covered the family's times; an override is checked with it.
+        w.update(child, ev, book=False)
     exd = s.execute(select(ExdateRow).where(ExdateRow.series_id == master_id)).scalars().all()
     for x in exd:
         rid = queries.parse_recurrence_key(x.recurrence_key)
         if since is not None and not ser._ge(rid, since):
             continue
-        x.recurrence_key = queries.recurrence_key(ser.shift(master, rid, delta) if delta else rid)
-        if new_master_id is not None:
-            x.series_id = new_master_id
+        key = queries.recurrence_key(ser.shift(master, rid, delta) if delta else rid)
+        w.move_exdate(x, key, new_master_id)
 
 
 def _edit_all(
@@ -490,11 +376,12 @@ def _edit_all(
         new_len = changes.pop("end") - rid  # type: ignore[operator]
         changes["end"] = master.start + new_len  # type: ignore[operator]
     new_master = validate_event(_apply_changes(master, changes))
-    require_edit_event(ctx.require_actor(), new_master)
     assert mrow.id is not None
-    _check_booking(ctx, s, new_master, _family_ids(s, [mrow.id]))
-    _rekey_children(s, mrow.id, master, delta, None, old_master=master, new_master=new_master)
-    _save(s, ctx, mrow, new_master)
+    w = _writer(s, ctx)
+    family = _family_ids(s, [mrow.id])
+    w.allow(new_master)
+    _rekey_children(w, s, mrow.id, master, delta, None, old_master=master, new_master=new_master)
+    w.update(mrow, new_master, ignore=family)
 
 
 def _edit_following(
@@ -513,12 +400,14 @@ def _edit_following(
     new_tail = validate_event(
         _apply_changes(replace(tail, source_calendar=master.source_calendar), changes)
     )
-    require_edit_event(ctx.require_actor(), new_tail)
-    _check_booking(ctx, s, new_tail, _family_ids(s, [mrow.id]))
-    _save(s, ctx, mrow, validate_event(head))
-    created = _insert(s, ctx, new_tail)
+    w = _writer(s, ctx)
+    family = _family_ids(s, [mrow.id])
+    w.allow(new_tail)
+    w.update(mrow, head, book=False)  # ends earlier: frees time, books none
+    created = w.insert(new_tail, ignore=family)
     assert created.id is not None
     _rekey_children(
+        w,
         s,
         mrow.id,
         master,
@@ -542,21 +431,21 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
     with ctx.db.session() as s:
         row, event, mrow, master, rid = _resolve(s, ref)
         require_edit_event(actor, event)
+        require_writable_source(read_only_source(s, event))
+        w = _writer(s, ctx)
         if master is None or mrow is None:
             assert row.id is not None
             before = _snapshot(s, {row.id})
-            s.delete(row)
-            return Change("delete", *before, (row.id,), ())
+            w.delete(row)
+            return _done(s, Change("delete", *before, (row.id,), ()))
         assert mrow.id is not None
         assert rid is not None
         family = _family_ids(s, [mrow.id])
         before = _snapshot(s, family)
         if scope is Scope.THIS:
-            if event.series_id is not None:
-                s.delete(row)
-                s.flush()
-            s.add(ExdateRow(series_id=mrow.id, recurrence_key=queries.recurrence_key(rid)))
-            return Change("delete this event", *before, tuple(family), ())
+            override = row if event.series_id is not None else None
+            w.delete_occurrence(mrow.id, queries.recurrence_key(rid), override)
+            return _done(s, Change("delete this event", *before, tuple(family), ()))
         if scope is Scope.FOLLOWING:
             head = ser.ended_before(master, rid)
             if head is not None:
@@ -565,19 +454,17 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
                 ).scalars():
                     assert child.recurrence_key is not None
                     if ser._ge(queries.parse_recurrence_key(child.recurrence_key), rid):
-                        s.delete(child)
+                        w.delete(child, exdate=False)
                 for x in s.execute(
                     select(ExdateRow).where(ExdateRow.series_id == mrow.id)
                 ).scalars():
                     if ser._ge(queries.parse_recurrence_key(x.recurrence_key), rid):
-                        s.delete(x)
+                        w.drop_exdate(x)
                 s.flush()
-                _save(s, ctx, mrow, validate_event(head))
-                return Change("delete this and following", *before, tuple(family), ())
-        s.execute(delete(ExdateRow).where(ExdateRow.series_id == mrow.id))  # type: ignore[arg-type]
-        s.execute(delete(EventRow).where(EventRow.series_id == mrow.id))  # type: ignore[arg-type]
-        s.execute(delete(EventRow).where(EventRow.id == mrow.id))  # type: ignore[arg-type]
-        return Change("delete all events", *before, tuple(family), ())
+                w.update(mrow, head, book=False)
+                return _done(s, Change("delete this and following", *before, tuple(family), ()))
+        w.delete_series(mrow)
+        return _done(s, Change("delete all events", *before, tuple(family), ()))
 
 
 def move(ctx: Context, ref: OccurrenceRef, delta: timedelta, scope: Scope = Scope.THIS) -> Change:

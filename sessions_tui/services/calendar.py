@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import EventKind, Instant, Occurrence, Status
+from sessions_tui.domain.listing import Listing, SkippedEvent, carry
 from sessions_tui.domain.model import Location, Staff
 from sessions_tui.services.agenda_item import AgendaItem
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from sessions_tui.services.context import Context
-    from sessions_tui.store.fastread import FastReader
+    from sessions_tui.store.reader import Reader
 
 # SQLAlchemy, SQLModel and the services that use them are imported inside the functions that
 # need them: the calendar screen imports this module before its first frame, and painting the
@@ -123,9 +124,7 @@ class Filters:
 
 def load_filters(ctx: Context) -> Filters:
     """The current user's remembered filter (no filter if none was saved)."""
-    from sessions_tui.services.practice import get_preference
-
-    return Filters.from_json(get_preference(ctx, FILTERS_KEY))
+    return fast_load_filters(_orm_reader(ctx), ctx.actor)
 
 
 def save_filters(ctx: Context, filters: Filters) -> None:
@@ -184,17 +183,14 @@ def week_starts_monday(ctx: Context, user_setting: bool | None) -> bool:
 
 
 def calendar_facts(ctx: Context, user_week_starts_monday: bool | None = None) -> CalendarFacts:
-    from sessions_tui.services.google_settings import secondary_calendar_keys
-    from sessions_tui.services.practice import list_locations, practitioners
+    """The facts the calendar opens with (:func:`fast_calendar_facts` over the ORM reader)."""
+    return fast_calendar_facts(_orm_reader(ctx), ctx.actor, user_week_starts_monday)
 
-    people = tuple(practitioners(ctx))
-    return CalendarFacts(
-        practitioners=people,
-        markers=practitioner_markers(people),
-        locations=tuple(list_locations(ctx)),
-        week_starts_monday=week_starts_monday(ctx, user_week_starts_monday),
-        secondary_calendars=secondary_calendar_keys(ctx) if ctx.actor is not None else frozenset(),
-    )
+
+def _orm_reader(ctx: Context) -> Reader:
+    from sessions_tui.store.orm_reader import OrmReader
+
+    return OrmReader(ctx.db)
 
 
 def is_secondary(item: AgendaItem, secondary: frozenset[tuple[int, str]]) -> bool:
@@ -213,11 +209,25 @@ def is_secondary(item: AgendaItem, secondary: frozenset[tuple[int, str]]) -> boo
 def window_items(
     ctx: Context, start: datetime, end: datetime, tz: ZoneInfo, filters: Filters
 ) -> list[AgendaItem]:
-    """Occurrences in ``[start, end)`` that pass ``filters``, people and places resolved."""
-    from sessions_tui.services.scheduling import agenda
+    """Occurrences in ``[start, end)`` that pass ``filters``, people and places resolved
+    (:func:`reader_window_items` over the ORM reader)."""
+    return reader_window_items(_orm_reader(ctx), start, end, tz, filters)
 
-    items = agenda(
-        ctx,
+
+# --- through a Reader (store.reader: the sqlite3 fast path or the ORM, chosen at start) -----
+# The calendar paints its first week through the fast reader so that SQLAlchemy is not
+# imported before the first frame; the functions above are these over the ORM reader.
+
+
+def reader_window_items(
+    reader: Reader, start: datetime, end: datetime, tz: ZoneInfo, filters: Filters
+) -> list[AgendaItem]:
+    """Occurrences in ``[start, end)`` that pass ``filters``, people and places resolved, in
+    one snapshot; the events the read skipped are carried (``Listing.skipped``)."""
+    from sessions_tui.services.agenda_item import agenda_items
+
+    items = agenda_items(
+        reader,
         start,
         end,
         tz,
@@ -226,38 +236,20 @@ def window_items(
         else None,
         location_ids=sorted(filters.location_ids) if filters.location_ids is not None else None,
     )
-    return [i for i in items if filters.keeps(i)]
+    return carry([i for i in items if filters.keeps(i)], items)
 
 
-# --- the same, read with the stdlib sqlite3 (store.fastread) ---------------------------------
-# The calendar paints its first week from these so that SQLAlchemy is not imported before the
-# first frame; each mirrors the function above it (tests compare them).
-
-
-def fast_window_items(
-    reader: FastReader, start: datetime, end: datetime, tz: ZoneInfo, filters: Filters
-) -> list[AgendaItem]:
-    """As :func:`window_items`, through ``reader`` (one snapshot)."""
-    from sessions_tui.services.agenda_item import assemble, referenced_ids
-
-    with reader.snapshot():
-        occ = reader.window(
-            start,
-            end,
-            display_tz=tz,
-            practitioners=sorted(filters.practitioner_ids)
-            if filters.practitioner_ids is not None
-            else None,
-            locations=sorted(filters.location_ids) if filters.location_ids is not None else None,
-        )
-        items = assemble(occ, *reader.people_and_places(*referenced_ids(occ)))
-    return [i for i in items if filters.keeps(i)]
+fast_window_items = reader_window_items
+"""The name the calendar screen and its tests know (any :class:`Reader` will do)."""
 
 
 def fast_calendar_facts(
-    reader: FastReader, actor: Staff | None, user_week_starts_monday: bool | None = None
+    reader: Reader, actor: Staff | None, user_week_starts_monday: bool | None = None
 ) -> CalendarFacts:
-    """As :func:`calendar_facts`, through ``reader``."""
+    """Practitioners, markers, locations, week start and secondary calendars, in one snapshot.
+
+    The user's config wins for the week start; otherwise the practice setting (Sunday by
+    default)."""
     with reader.snapshot():
         people = tuple(p for p in reader.staff() if p.is_practitioner)
         monday = (
@@ -274,15 +266,18 @@ def fast_calendar_facts(
         )
 
 
-def fast_load_filters(reader: FastReader, actor: Staff | None) -> Filters:
-    """As :func:`load_filters`, through ``reader``."""
+def fast_load_filters(reader: Reader, actor: Staff | None) -> Filters:
+    """The remembered filter of ``actor`` (no filter for none, or if none was saved)."""
     import json
 
     if actor is None:
         return Filters()
     with reader.snapshot():
         raw = reader.preference(actor.id, FILTERS_KEY)
-    return Filters.from_json(json.loads(raw) if raw is not None else None)
+    try:
+        return Filters.from_json(json.loads(raw) if raw is not None else None)
+    except ValueError:
+        return Filters()
 
 
 def display_title(item: AgendaItem, *, privacy: bool) -> str:
@@ -296,50 +291,10 @@ def display_title(item: AgendaItem, *, privacy: bool) -> str:
 
 
 def _resolve(s: Session, occ: Sequence[Occurrence]) -> list[AgendaItem]:
-    from sqlalchemy import select
-    from sqlmodel import col
+    from sessions_tui.services.agenda_item import assemble, referenced_ids
+    from sessions_tui.store.queries import people_and_places
 
-    from sessions_tui.store import queries
-    from sessions_tui.store.tables import ClientRow, LocationRow, StaffRow
-
-    staff_ids = {o.event.practitioner_id for o in occ if o.event.practitioner_id}
-    client_ids = {o.event.client_id for o in occ if o.event.client_id}
-    loc_ids = {o.event.location_id for o in occ if o.event.location_id}
-    staff = (
-        {
-            r.id: queries.staff_from_row(r)
-            for r in s.execute(select(StaffRow).where(col(StaffRow.id).in_(staff_ids))).scalars()
-        }
-        if staff_ids
-        else {}
-    )
-    clients = (
-        {
-            r.id: queries.client_from_row(r)
-            for r in s.execute(select(ClientRow).where(col(ClientRow.id).in_(client_ids))).scalars()
-        }
-        if client_ids
-        else {}
-    )
-    locs = (
-        {
-            r.id: queries.location_from_row(r)
-            for r in s.execute(
-                select(LocationRow).where(col(LocationRow.id).in_(loc_ids))
-            ).scalars()
-        }
-        if loc_ids
-        else {}
-    )
-    return [
-        AgendaItem(
-            o,
-            staff.get(o.event.practitioner_id) if o.event.practitioner_id else None,
-            clients.get(o.event.client_id) if o.event.client_id else None,
-            locs.get(o.event.location_id) if o.event.location_id else None,
-        )
-        for o in occ
-    ]
+    return assemble(occ, *people_and_places(s, *referenced_ids(occ)))
 
 
 def _utc_key(value: Instant, tz: ZoneInfo) -> datetime:
@@ -361,8 +316,7 @@ def search_events(
     from sqlalchemy import or_, select
     from sqlmodel import col
 
-    from sessions_tui.domain.recurrence import occurrences
-    from sessions_tui.store import queries
+    from sessions_tui.store.rows import expand_row
     from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow
 
     needle = text.strip()
@@ -409,22 +363,14 @@ def search_events(
                 if osid is not None and okey:
                     skip.setdefault(osid, set()).add(okey)
         occ: list[Occurrence] = []
+        bad: list[SkippedEvent] = []
         for row in rows:
-            ev = queries.row_to_event(row)
             lo, hi = row.start_utc, row.end_utc
             if row.is_series:
-                hi = row.series_end_utc or horizon
+                hi = min(row.series_end_utc or horizon, horizon)
             assert row.id is not None
             keys = skip.get(row.id, set())
-            occ.extend(
-                occurrences(
-                    ev,
-                    lo,
-                    hi + timedelta(days=1),
-                    display_tz=tz,
-                    skip=[queries.parse_recurrence_key(k) for k in keys],
-                )
-            )
+            occ.extend(expand_row(row, lo, hi + timedelta(days=1), tz, keys, bad))
         occ.sort(key=lambda o: (_utc_key(o.start, tz), o.event.id or 0))
         if len(occ) > limit:
             first_future = next(
@@ -432,7 +378,7 @@ def search_events(
             )
             begin = max(0, min(first_future - limit // 4, len(occ) - limit))
             occ = occ[begin : begin + limit]
-        return _resolve(s, occ)
+        return carry(_resolve(s, occ), Listing((), bad))
 
 
 def first_upcoming(items: Iterable[AgendaItem], now: datetime, tz: ZoneInfo) -> int:

@@ -16,11 +16,13 @@ from sessions_tui.domain.officehours import WeeklyHours, WeeklyInterval
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import hours, practice, scheduling
 from sessions_tui.services.context import Context
+from sessions_tui.services.writer import Source
 from sessions_tui.store.queries import recurrence_key
 from sessions_tui.store.tables import EventRow, PracticeRow, StaffRow
 
 DEMO_TZ = "America/Chicago"
 SEED = 20_260_101
+DEMO = Source.DEMO
 
 FIRST = [
     "Ava",
@@ -99,9 +101,16 @@ STAFF = [
 def seed_demo(ctx: Context) -> bool:
     """Seed the demo practice around ``ctx.clock.now()``. Returns False if already seeded.
 
+    All in one transaction: interrupted at any point, it leaves nothing, and runs again.
+
     Raises:
         ValidationError: the database already holds a practice that is not the demo.
     """
+    with ctx.db.transaction():
+        return _seed(ctx)
+
+
+def _seed(ctx: Context) -> bool:
     with ctx.db.session() as s:
         row = s.get(PracticeRow, 1)
         if row is not None and row.demo_seeded_for:
@@ -183,6 +192,7 @@ def seed_demo(ctx: Context) -> bool:
                     rrule="FREQ=WEEKLY;COUNT=8",
                 ),
                 uid=uid(),
+                source=DEMO,
             )
             assert series.id is not None
             # Past occurrences have their notes done; one was cancelled by the client.
@@ -205,7 +215,9 @@ def seed_demo(ctx: Context) -> bool:
                     uid=series.uid,
                     exdates=frozenset(),
                 )
-                scheduling.create_event(actx, override, uid=f"{series.uid}#{recurrence_key(rid)}")
+                scheduling.create_event(
+                    actx, override, uid=f"{series.uid}#{recurrence_key(rid)}", source=DEMO
+                )
         # One-off sessions spread over the eight weeks.
         for _ in range(6):
             c = clients[rng.randrange(len(clients))]
@@ -226,7 +238,7 @@ def seed_demo(ctx: Context) -> bool:
                 notes_completed=past and rng.random() < 0.8,
                 status=Status.CANCELLED if rng.random() < 0.15 else Status.SCHEDULED,
             )
-            scheduling.create_event(actx, ev, uid=uid())
+            scheduling.create_event(actx, ev, uid=uid(), source=DEMO)
     # Other events: a weekly staff meeting, a conference (all-day busy), a free all-day event.
     meeting_start = datetime.combine(first_week + timedelta(days=3), time(12, 0), tzinfo=tz)
     scheduling.create_event(
@@ -241,6 +253,7 @@ def seed_demo(ctx: Context) -> bool:
             location_id=locations[0].id,
         ),
         uid=uid(),
+        source=DEMO,
     )
     conf = today + timedelta(days=(2 - today.weekday()) % 7 + 7)
     scheduling.create_event(
@@ -254,6 +267,7 @@ def seed_demo(ctx: Context) -> bool:
             tzid=DEMO_TZ,
         ),
         uid=uid(),
+        source=DEMO,
     )
     scheduling.create_event(
         actx,
@@ -266,6 +280,7 @@ def seed_demo(ctx: Context) -> bool:
             tzid=DEMO_TZ,
         ),
         uid=uid(),
+        source=DEMO,
     )
     lunch = datetime.combine(today, time(12, 30), tzinfo=tz)
     scheduling.create_event(
@@ -280,6 +295,7 @@ def seed_demo(ctx: Context) -> bool:
             busy=True,
         ),
         uid=uid(),
+        source=DEMO,
     )
     with ctx.db.session() as s:
         row = s.get(PracticeRow, 1)

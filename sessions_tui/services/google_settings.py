@@ -24,14 +24,17 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from sessions_tui.clock import clock_from_env
 from sessions_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from sessions_tui.domain.events import Event
 from sessions_tui.domain.model import Staff
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
+from sessions_tui.services.writer import Writer
 from sessions_tui.store.queries import staff_from_row
 from sessions_tui.store.tables import (
+    READ_ONLY_ROLES,
     EventRow,
-    ExdateRow,
     GoogleAccountRow,
     GoogleCalendarRow,
     GoogleLinkRow,
@@ -72,6 +75,8 @@ class CalendarChoice:
     role: str
     selected: bool
     has_sync_token: bool
+    read_only: bool = False
+    """Shared with the account read-only (Google's ``accessRole``): pulled, never pushed to."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,14 @@ def _settings(s: Session, row: GoogleAccountRow) -> GoogleSettings:
         connected=row.connected,
         identifier=IdentifierMode(row.identifier),
         calendars=tuple(
-            CalendarChoice(c.calendar_id, c.summary, c.role, c.selected, c.sync_token is not None)
+            CalendarChoice(
+                c.calendar_id,
+                c.summary,
+                c.role,
+                c.selected,
+                c.sync_token is not None,
+                c.access_role in READ_ONLY_ROLES,
+            )
             for c in cals
         ),
         last_sync_at=row.last_sync_at,
@@ -282,18 +294,47 @@ def select_calendar(
         return _settings(s, row)
 
 
-def _delete_google_origin(s: Session, account_id: int) -> int:
-    """Remove every local event that came from Google, with its links. Returns how many."""
-    links = (
+def _google_event_ids(s: Session, account_id: int) -> set[int]:
+    """Every local event that is Google's: linked as pulled from Google, or tied by
+    ``source_calendar`` to one of the account's calendars (a "this and following" fork of a
+    Google event keeps the calendar but, until its first push, has no link; older versions
+    linked such forks as our own)."""
+    linked = set(
         s.execute(
-            select(GoogleLinkRow).where(
-                col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+            select(col(GoogleLinkRow.event_id)).where(
+                col(GoogleLinkRow.account_id) == account_id,
+                col(GoogleLinkRow.origin) == "google",
+                col(GoogleLinkRow.event_id).is_not(None),
             )
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
-    ids = {link.event_id for link in links if link.event_id is not None}
+    account = s.get(GoogleAccountRow, account_id)
+    cal_ids = list(
+        s.execute(
+            select(col(GoogleCalendarRow.calendar_id)).where(
+                col(GoogleCalendarRow.account_id) == account_id
+            )
+        ).scalars()
+    )
+    tied: set[int] = set()
+    if account is not None and cal_ids:
+        tied = set(
+            s.execute(
+                select(col(EventRow.id)).where(
+                    col(EventRow.practitioner_id) == account.practitioner_id,
+                    col(EventRow.source_calendar).in_(cal_ids),  # type: ignore[union-attr]
+                )
+            ).scalars()
+        )
+    return {i for i in linked | tied if i is not None}
+
+
+def _delete_google_origin(s: Session, account_id: int) -> int:
+    """Remove every local event that is Google's (see :func:`_google_event_ids`), with its
+    overrides and every link to them (so no later push deletes them from Google). Returns how
+    many series and single events went."""
+    ids = _google_event_ids(s, account_id)
+    family = set(ids)
     if ids:
         children = set(
             s.execute(
@@ -301,12 +342,17 @@ def _delete_google_origin(s: Session, account_id: int) -> int:
             ).scalars()
         )
         family = ids | {c for c in children if c is not None}
-        s.execute(delete(ExdateRow).where(col(ExdateRow.series_id).in_(family)))  # type: ignore[attr-defined]
-        s.execute(delete(EventRow).where(col(EventRow.series_id).in_(family)))  # type: ignore[union-attr]
-        s.execute(delete(EventRow).where(col(EventRow.id).in_(family)))  # type: ignore[union-attr]
+        acc = s.get(GoogleAccountRow, account_id)
+        assert acc is not None
+        writer = Writer.for_sync(s, clock_from_env(), acc.practitioner_id)
+        for event_id in sorted(family):
+            row = s.get(EventRow, event_id)
+            if row is not None:
+                writer.delete(row, exdate=False)  # a series goes with its overrides
     s.execute(
         delete(GoogleLinkRow).where(
-            col(GoogleLinkRow.account_id) == account_id, col(GoogleLinkRow.origin) == "google"
+            col(GoogleLinkRow.account_id) == account_id,
+            (col(GoogleLinkRow.origin) == "google") | col(GoogleLinkRow.event_id).in_(family),  # type: ignore[arg-type]
         )
     )
     return len(ids)
@@ -359,17 +405,31 @@ def disconnect(ctx: Context, practitioner_id: int) -> None:
         )
 
 
+def read_only_source(s: Session, event: Event) -> str | None:
+    """The name of the Google calendar ``event`` came from, when the practitioner's account may
+    only read it (calendarList ``accessRole`` reader or freeBusyReader), else ``None``."""
+    if not event.source_calendar or event.practitioner_id is None:
+        return None
+    found = s.execute(
+        select(col(GoogleCalendarRow.summary), col(GoogleCalendarRow.access_role))
+        .join(GoogleAccountRow, col(GoogleAccountRow.id) == col(GoogleCalendarRow.account_id))
+        .where(
+            col(GoogleAccountRow.practitioner_id) == event.practitioner_id,
+            col(GoogleCalendarRow.calendar_id) == event.source_calendar,
+        )
+    ).first()
+    if found is None or found[1] not in READ_ONLY_ROLES:
+        return None
+    return str(found[0] or event.source_calendar)
+
+
 def secondary_calendar_keys(ctx: Context) -> frozenset[tuple[int, str]]:
     """``(practitioner id, calendar id)`` of every secondary Google calendar, pulled or not.
 
     The calendar views mark events whose ``source_calendar`` is one of their practitioner's
     secondary calendars (a distinct style and ``◇``). Read-only and cheap: one small query.
     """
+    from sessions_tui.store.orm_reader import OrmReader
+
     ctx.require_actor()
-    with ctx.db.read() as s:
-        rows = s.execute(
-            select(col(GoogleAccountRow.practitioner_id), col(GoogleCalendarRow.calendar_id))
-            .join(GoogleAccountRow, col(GoogleAccountRow.id) == col(GoogleCalendarRow.account_id))
-            .where(col(GoogleCalendarRow.role) == "secondary")
-        ).all()
-    return frozenset((int(pid), str(cal)) for pid, cal in rows)
+    return OrmReader(ctx.db).secondary_calendars()

@@ -21,6 +21,20 @@ def require_edit_event(actor: Staff, event: Event) -> None:
         )
 
 
+def require_writable_source(read_only_calendar: str | None) -> None:
+    """An event of a Google calendar the account may only read changes in Google, not here.
+
+    Args:
+        read_only_calendar: The name of the event's read-only calendar, ``None`` if it has
+            none (see ``google_settings.read_only_source``).
+    """
+    if read_only_calendar is not None:
+        raise PermissionDenied(
+            f"this event is from the Google calendar {read_only_calendar!r}, which is shared "
+            "read-only: change it in Google"
+        )
+
+
 def can_edit_hours(actor: Staff, practitioner_id: int | None) -> bool:
     """Office hours: a practitioner their own; schedulers and admins any, and the default."""
     if actor.is_admin or actor.is_scheduler:
@@ -45,4 +59,14 @@ def require_manager(actor: Staff, what: str) -> None:
     if not (actor.is_admin or actor.is_scheduler):
         raise PermissionDenied(
             f"only an admin or scheduler may {what} ({actor.login} is {actor.role_label})"
+        )
+
+
+def require_sync_write(practitioner_id: int, event: Event) -> None:
+    """A sync or an import acts for one practitioner: it writes that practitioner's events only
+    (never another's, nor a practice-wide event)."""
+    if event.practitioner_id != practitioner_id:
+        raise PermissionDenied(
+            f"a sync for practitioner {practitioner_id} may not change an event of "
+            + ("the whole practice" if event.practitioner_id is None else "another practitioner")
         )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from sessions_tui.domain import names
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.model import (
     Client,
@@ -201,17 +202,9 @@ def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
 
 
 def find_practitioner(ctx: Context, name: str) -> Staff:
-    """A practitioner by login or (case-insensitive) name; a clear error lists who exists."""
-    people = practitioners(ctx)
-    wanted = name.strip().casefold()
-    for p in people:
-        if p.login.casefold() == wanted or p.name.casefold() == wanted:
-            return p
-    matches = [p for p in people if wanted and wanted in p.name.casefold()]
-    if len(matches) == 1:
-        return matches[0]
-    known = ", ".join(p.name for p in people) or "none yet"
-    raise NotFoundError(f"unknown practitioner {name!r} (practitioners: {known})")
+    """A practitioner by login or (case-insensitive) name; a clear error lists who exists
+    (the rules: :func:`sessions_tui.domain.names.find_practitioner`)."""
+    return names.find_practitioner(practitioners(ctx), name)
 
 
 # --- clients --------------------------------------------------------------------------------
@@ -409,12 +402,8 @@ def update_location(
 
 
 def find_location(ctx: Context, name: str) -> Location:
-    locations = list_locations(ctx)
-    for loc in locations:
-        if loc.name.casefold() == name.strip().casefold():
-            return loc
-    known = ", ".join(loc.name for loc in locations) or "none yet"
-    raise NotFoundError(f"unknown location {name!r} (locations: {known})")
+    """A location by its name; a clear error lists them (:mod:`sessions_tui.domain.names`)."""
+    return names.find_location(list_locations(ctx), name)
 
 
 # --- preferences ----------------------------------------------------------------------------

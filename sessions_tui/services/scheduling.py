@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Occurrence, Status, validate_event
 from sessions_tui.domain.model import Client, Location, Staff
 from sessions_tui.services.agenda_item import AgendaItem as AgendaItem  # re-exported
-from sessions_tui.services.agenda_item import assemble
+from sessions_tui.services.agenda_item import agenda_items
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import require_edit_event
+from sessions_tui.services.writer import Source, Writer, load
 from sessions_tui.store import queries
-from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow, StaffRow
-
-
-def _new_uid() -> str:
-    return f"{uuid.uuid4()}@sessions-tui"
+from sessions_tui.store.orm_reader import OrmReader
+from sessions_tui.store.tables import ClientRow, EventRow, LocationRow, StaffRow
 
 
 def _check_refs(ctx: Context, event: Event) -> None:
@@ -42,48 +37,34 @@ def _check_refs(ctx: Context, event: Event) -> None:
             raise NotFoundError(f"unknown location id {event.location_id}", field="location")
 
 
-def create_event(ctx: Context, event: Event, *, uid: str | None = None) -> Event:
+def create_event(
+    ctx: Context, event: Event, *, uid: str | None = None, source: Source = Source.LOCAL
+) -> Event:
     """Validate and store a new event (or series); returns it with its id."""
     actor = ctx.require_actor()
     event = validate_event(event)
     require_edit_event(actor, event)
     _check_refs(ctx, event)
     with ctx.db.session() as s:
-        row = insert_event_row(s, ctx, event, uid)
+        row = insert_event_row(s, ctx, event, uid, source=source)
         return queries.row_to_event(row, [queries.recurrence_key(x) for x in event.exdates])
 
 
-def insert_event_row(s: Session, ctx: Context, event: Event, uid: str | None = None) -> EventRow:
-    """Add a validated event (and its deleted occurrences) to the session; the one place rows
-    of new events are made."""
-    now = ctx.clock.now()
-    row = queries.fill_row(
-        EventRow(
-            uid=uid or event.uid or _new_uid(),
-            created_at=now,
-            updated_at=now,
-            kind=event.kind.value,
-            tzid=event.tzid,
-            start_utc=now,
-            end_utc=now,
-        ),
-        event,
-    )
-    s.add(row)
-    s.flush()
-    for ex in event.exdates:
-        s.add(ExdateRow(series_id=row.id, recurrence_key=queries.recurrence_key(ex)))
-    s.flush()
-    return row
+def insert_event_row(
+    s: Session,
+    ctx: Context,
+    event: Event,
+    uid: str | None = None,
+    *,
+    source: Source = Source.LOCAL,
+) -> EventRow:
+    """Add an event (and its deleted occurrences) in ``s``'s transaction, through the writer."""
+    return Writer.for_actor(s, ctx.clock, ctx.require_actor(), source).insert(event, uid=uid)
 
 
 def get_event(ctx: Context, event_id: int) -> Event:
     with ctx.db.read() as s:
-        row = s.get(EventRow, event_id)
-        if row is None:
-            raise NotFoundError(f"no event with id {event_id}")
-        keys = s.execute(select(ExdateRow.recurrence_key).where(ExdateRow.series_id == event_id))
-        return queries.row_to_event(row, keys.scalars().all())
+        return load(s, event_id)[1]
 
 
 def update_event(ctx: Context, event_id: int, **changes: Any) -> Event:
@@ -96,20 +77,9 @@ def update_event(ctx: Context, event_id: int, **changes: Any) -> Event:
     require_edit_event(actor, updated)
     _check_refs(ctx, updated)
     with ctx.db.session() as s:
-        row = s.get(EventRow, event_id)
-        if row is None:
-            raise NotFoundError(f"no event with id {event_id}")
-        if expected_version is not None and row.version != expected_version:
-            from sessions_tui.domain.errors import ConflictError
-
-            raise ConflictError(f"event {event_id} was changed by someone else; reload it")
-        queries.fill_row(row, updated)
-        row.version += 1
-        row.sequence += 1
-        row.updated_at = ctx.clock.now()
-        s.flush()
-        keys = s.execute(select(ExdateRow.recurrence_key).where(ExdateRow.series_id == event_id))
-        return queries.row_to_event(row, keys.scalars().all())
+        row, _old = load(s, event_id)
+        Writer.for_actor(s, ctx.clock, actor).update(row, updated, expected=expected_version)
+        return load(s, event_id)[1]
 
 
 def cancel_event(ctx: Context, event_id: int) -> Event:
@@ -120,12 +90,9 @@ def cancel_event(ctx: Context, event_id: int) -> Event:
 def delete_event(ctx: Context, event_id: int) -> None:
     """Remove an event; a series goes with its overrides and exdates."""
     actor = ctx.require_actor()
-    current = get_event(ctx, event_id)
-    require_edit_event(actor, current)
     with ctx.db.session() as s:
-        s.execute(delete(ExdateRow).where(ExdateRow.series_id == event_id))
-        s.execute(delete(EventRow).where(EventRow.series_id == event_id))  # type: ignore[arg-type]
-        s.execute(delete(EventRow).where(EventRow.id == event_id))  # type: ignore[arg-type]
+        row, _ev = load(s, event_id)
+        Writer.for_actor(s, ctx.clock, actor).delete(row)
 
 
 def occurrences_in(
@@ -138,10 +105,9 @@ def occurrences_in(
     location_ids: Sequence[int] | None = None,
 ) -> list[Occurrence]:
     """Bare occurrences overlapping ``[start, end)``."""
-    with ctx.db.read() as s:
-        return queries.window(
-            s, start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
-        )
+    return OrmReader(ctx.db).window(
+        start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
+    )
 
 
 def agenda(
@@ -153,45 +119,16 @@ def agenda(
     practitioner_ids: Sequence[int] | None = None,
     location_ids: Sequence[int] | None = None,
 ) -> list[AgendaItem]:
-    """Occurrences in ``[start, end)`` with practitioner, client and location resolved."""
-    with ctx.db.read() as s:
-        occ = queries.window(
-            s, start, end, display_tz=tz, practitioners=practitioner_ids, locations=location_ids
-        )
-        staff_ids = {o.event.practitioner_id for o in occ if o.event.practitioner_id}
-        client_ids = {o.event.client_id for o in occ if o.event.client_id}
-        loc_ids = {o.event.location_id for o in occ if o.event.location_id}
-        staff = (
-            {
-                r.id: queries.staff_from_row(r)
-                for r in s.execute(
-                    select(StaffRow).where(col(StaffRow.id).in_(staff_ids))
-                ).scalars()
-            }
-            if staff_ids
-            else {}
-        )
-        clients = (
-            {
-                r.id: queries.client_from_row(r)
-                for r in s.execute(
-                    select(ClientRow).where(col(ClientRow.id).in_(client_ids))
-                ).scalars()
-            }
-            if client_ids
-            else {}
-        )
-        locs = (
-            {
-                r.id: queries.location_from_row(r)
-                for r in s.execute(
-                    select(LocationRow).where(col(LocationRow.id).in_(loc_ids))
-                ).scalars()
-            }
-            if loc_ids
-            else {}
-        )
-    return assemble(occ, staff, clients, locs)
+    """Occurrences in ``[start, end)`` with practitioner, client and location resolved
+    (:func:`sessions_tui.services.agenda_item.agenda_items` over the ORM reader)."""
+    return agenda_items(
+        OrmReader(ctx.db),
+        start,
+        end,
+        tz,
+        practitioner_ids=practitioner_ids,
+        location_ids=location_ids,
+    )
 
 
 def session_event(

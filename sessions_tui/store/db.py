@@ -73,6 +73,9 @@ def resolve_url(value: str | None) -> str:
 _read_only: ContextVar[bool] = ContextVar("sessions_tui_read_only", default=False)
 """Set by :meth:`Database.read`: the SQLite transaction may begin DEFERRED."""
 
+_joined: ContextVar[tuple[Engine, Session] | None] = ContextVar("sessions_tui_joined", default=None)
+"""Set by :meth:`Database.transaction`: the one session every unit of work inside joins."""
+
 BUSY_RETRIES = 20
 
 
@@ -194,10 +197,37 @@ class Database:
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    def _joined(self) -> Session | None:
+        joined = _joined.get()
+        return joined[1] if joined is not None and joined[0] is self.engine else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction spanning many use cases (seeding the demo: all or nothing).
+
+        Every :meth:`session` and :meth:`read` opened inside, in this thread, joins it: they
+        neither commit nor close; this commits at the end, or rolls everything back.
+        """
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
+        with self.session() as session:
+            token = _joined.set((self.engine, session))
+            try:
+                yield session
+            finally:
+                _joined.reset(token)
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on any error."""
         self._claim()
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            joined.flush()
+            return
         session = self.sessions()
         try:
             yield session
@@ -211,6 +241,10 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (on SQLite it does not take the write lock)."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         token = _read_only.set(True)
         session = self.sessions()
         try:

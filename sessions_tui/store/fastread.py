@@ -12,6 +12,9 @@ One source of truth:
 * rows become domain objects, and series are expanded, by :mod:`sessions_tui.store.rows`, the
   same code the SQLAlchemy window query (:func:`sessions_tui.store.queries.window`) runs; the
   conditions below mirror that query's (a test checks both give the same answers);
+* it is one of the two implementations of :class:`sessions_tui.store.reader.Reader` (chosen
+  by :func:`sessions_tui.store.reader.open_reader`); names are matched by
+  :mod:`sessions_tui.domain.names`, as on the other path;
 * anything unusual (another backend, a database not at the newest revision, which needs
   migrating, a name that does not match) makes :func:`open_fast` return ``None`` or a lookup
   return ``None``, and the caller takes the ordinary path with its errors.
@@ -32,6 +35,8 @@ from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Occurrence
 from sessions_tui.domain.model import Client, Location, PracticeSettings, Staff
+from sessions_tui.domain.names import match_location as match_location  # re-exported
+from sessions_tui.domain.names import match_practitioner as match_practitioner  # re-exported
 from sessions_tui.store import rows
 
 MIGRATIONS_VERSIONS = Path(__file__).parent / "migrations" / "versions"
@@ -296,22 +301,3 @@ def open_fast(url: str) -> FastReader | None:
         conn.close()
         return None
     return FastReader(conn)
-
-
-def match_practitioner(people: Sequence[Staff], name: str) -> Staff | None:
-    """As :func:`sessions_tui.services.practice.find_practitioner` finds one, else ``None``."""
-    practitioners = [p for p in people if p.is_practitioner]
-    wanted = name.strip().casefold()
-    for p in practitioners:
-        if p.login.casefold() == wanted or p.name.casefold() == wanted:
-            return p
-    matches = [p for p in practitioners if wanted and wanted in p.name.casefold()]
-    return matches[0] if len(matches) == 1 else None
-
-
-def match_location(locations: Sequence[Location], name: str) -> Location | None:
-    """As :func:`sessions_tui.services.practice.find_location` finds one, else ``None``."""
-    for loc in locations:
-        if loc.name.casefold() == name.strip().casefold():
-            return loc
-    return None

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.events import Event, Occurrence, is_date_only
+from sessions_tui.domain.model import Client, Location, Staff
 from sessions_tui.domain.recurrence import series_end
 from sessions_tui.store.rows import (  # re-exported: the pure half lives in store.rows
     client_from_row as client_from_row,
@@ -29,7 +30,7 @@ from sessions_tui.store.rows import recurrence_key as recurrence_key
 from sessions_tui.store.rows import row_to_event as row_to_event
 from sessions_tui.store.rows import settings_from_row as settings_from_row
 from sessions_tui.store.rows import staff_from_row as staff_from_row
-from sessions_tui.store.tables import EventRow, ExdateRow
+from sessions_tui.store.tables import ClientRow, EventRow, ExdateRow, LocationRow, StaffRow
 
 _EVENT_TABLE = EventRow.__table__  # type: ignore[attr-defined]
 """Selecting table columns gives plain rows (attribute access by column name), which is several
@@ -137,6 +138,43 @@ def window(
         ):
             skips.extend((sid, key) for sid, key in session.execute(stmt))
     return expand_window(singles, series, skips, start, end, display_tz)
+
+
+def people_and_places(
+    session: Session, staff_ids: set[int], client_ids: set[int], location_ids: set[int]
+) -> tuple[dict[int, Staff], dict[int, Client], dict[int, Location]]:
+    """Staff, clients and locations by id: the agenda's "who and where", one query each."""
+    staff = (
+        {
+            r.id: staff_from_row(r)
+            for r in session.execute(
+                select(StaffRow).where(col(StaffRow.id).in_(sorted(staff_ids)))
+            ).scalars()
+        }
+        if staff_ids
+        else {}
+    )
+    clients = (
+        {
+            r.id: client_from_row(r)
+            for r in session.execute(
+                select(ClientRow).where(col(ClientRow.id).in_(sorted(client_ids)))
+            ).scalars()
+        }
+        if client_ids
+        else {}
+    )
+    locations = (
+        {
+            r.id: location_from_row(r)
+            for r in session.execute(
+                select(LocationRow).where(col(LocationRow.id).in_(sorted(location_ids)))
+            ).scalars()
+        }
+        if location_ids
+        else {}
+    )
+    return staff, clients, locations  # type: ignore[return-value]
 
 
 _sort_key = sort_key

@@ -9,14 +9,26 @@ datetimes, dates, bools).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sessions_tui.domain.errors import SessionsError
 from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status
+from sessions_tui.domain.listing import Listing, SkippedEvent
 from sessions_tui.domain.model import Client, Location, PracticeSettings, Role, Staff
-from sessions_tui.domain.recurrence import occurrences
+from sessions_tui.domain.recurrence import MAX_YEAR, MIN_YEAR, expansion_problem, occurrences
+
+log = logging.getLogger("sessions_tui.store")
+
+_KINDS = frozenset(k.value for k in EventKind)
+_STATUSES = frozenset(s.value for s in Status)
+
+BAD_ROW_ERRORS = (SessionsError, ValueError, TypeError, ArithmeticError, AssertionError)
+"""What a stored row that breaks today's rules raises while it is read or expanded (a bad rule,
+kind, zone or date); readers skip that row and name it instead of failing for everyone."""
 
 
 def recurrence_key(value: Instant) -> str:
@@ -107,34 +119,76 @@ def expand_window(
     start: datetime,
     end: datetime,
     display_tz: ZoneInfo,
-) -> list[Occurrence]:
+) -> Listing[Occurrence]:
     """Occurrences in ``[start, end)`` of the rows the window query read, sorted by start.
 
     ``skips`` are ``(series id, recurrence key)`` pairs of the series' exdates and overrides:
     those occurrences are not generated from the series (an override in the window is among
-    ``singles``).
+    ``singles``). A row that breaks today's rules is left out, logged, and named in the
+    result's ``skipped``.
     """
-    result: list[Occurrence] = []
+    result: Listing[Occurrence] = Listing()
+    bad: list[SkippedEvent] = []
     for row in singles:
-        result.extend(occurrences(row_to_event(row), start, end, display_tz=display_tz))
+        result.extend(expand_row(row, start, end, display_tz, (), bad))
     skip: dict[int, set[str]] = {}
     for sid, key in skips:
         if key:
             skip.setdefault(sid, set()).add(key)
     for row in series:
         assert row.id is not None
-        keys = skip.get(row.id, ())
-        result.extend(
-            occurrences(
-                row_to_event(row),
-                start,
-                end,
-                display_tz=display_tz,
-                skip=[parse_recurrence_key(k) for k in keys],
-            )
-        )
+        result.extend(expand_row(row, start, end, display_tz, skip.get(row.id, ()), bad))
     result.sort(key=lambda o: sort_key(o, display_tz))
+    result.skipped = tuple(bad)
     return result
+
+
+def stored_row_problem(row: Any) -> str | None:
+    """Why a stored row cannot be shown or exported (logged), or ``None`` when it can."""
+    try:
+        if row.rrule is None and row.kind in _KINDS and row.status in _STATUSES:
+            first, last = (
+                (row.start_date, row.end_date) if row.all_day else (row.start_utc, row.end_utc)
+            )
+            if MIN_YEAR <= first.year <= MAX_YEAR and MIN_YEAR <= last.year <= MAX_YEAR:
+                return None  # the common case, without building an Event
+        problem = expansion_problem(row_to_event(row))
+    except BAD_ROW_ERRORS as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if problem is not None:
+        log.warning("event %s skipped: %s", getattr(row, "id", None), problem)
+    return problem
+
+
+def expand_row(
+    row: Any,
+    start: datetime,
+    end: datetime,
+    display_tz: ZoneInfo,
+    skip_keys: Iterable[str],
+    bad: list[SkippedEvent],
+) -> list[Occurrence]:
+    """The occurrences of one row in ``[start, end)``; none, and an entry in ``bad``, when the
+    row breaks today's rules (checked before any walk, so a rule that never ends is not
+    walked)."""
+    try:
+        event = row_to_event(row)
+        problem = expansion_problem(event)
+        if problem is None:
+            return list(
+                occurrences(
+                    event,
+                    start,
+                    end,
+                    display_tz=display_tz,
+                    skip=[parse_recurrence_key(k) for k in skip_keys],
+                )
+            )
+    except BAD_ROW_ERRORS as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    bad.append(SkippedEvent(getattr(row, "id", None), problem))
+    log.warning("event %s skipped: %s", getattr(row, "id", None), problem)
+    return []
 
 
 def sort_key(o: Occurrence, tz: ZoneInfo) -> tuple[datetime, int, int]:

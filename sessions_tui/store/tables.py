@@ -220,6 +220,13 @@ class GoogleCalendarRow(SQLModel, table=True):
     role: str = "secondary"  # default | secondary
     selected: bool = True
     sync_token: str | None = None
+    access_role: str | None = None
+    """Google's calendarList ``accessRole`` (``owner``, ``writer``, ``reader``,
+    ``freeBusyReader``); ``None`` until the sync engine has asked."""
+
+
+READ_ONLY_ROLES = frozenset({"reader", "freeBusyReader"})
+"""Access roles that may not write events: such calendars are pulled, never pushed to."""
 
 
 class GoogleLinkRow(SQLModel, table=True):

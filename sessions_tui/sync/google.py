@@ -51,14 +51,22 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.clock import Clock
-from sessions_tui.domain.errors import SessionsError, ValidationError
+from sessions_tui.domain.errors import (
+    ConflictError,
+    PermissionDenied,
+    SessionsError,
+    ValidationError,
+)
 from sessions_tui.domain.events import Event, EventKind, Instant, validate_event
+from sessions_tui.domain.external import ExternalEvent, to_local
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.feeds import IdentifierMode, client_label
 from sessions_tui.services.google_settings import SyncMode, account_row
+from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
+    READ_ONLY_ROLES,
     ClientRow,
     EventRow,
     ExdateRow,
@@ -80,6 +88,8 @@ PROP_KIND = "sessionsTuiKind"
 PROP_APP = "sessionsTui"
 """Set to ``1`` on every event this program made: ``disconnect --remove-events`` finds them."""
 CANCELLED_PREFIX = "Cancelled: "
+PRACTICE_WIDE = SessionsError("a practice-wide event changes in the practice calendar only")
+"""Why a Google change of a practice-wide event is pushed back (one per practitioner's copy)."""
 RETRYABLE = {429, 500, 502, 503, 504}
 
 
@@ -291,7 +301,9 @@ def _parse_when(when: Mapping[str, Any]) -> Instant:
     return datetime.fromisoformat(when["dateTime"].replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _parse_exdate(line: str, tzid: str) -> list[Instant]:
+def _parse_exdate(line: str) -> list[Instant]:
+    """The values of one ``EXDATE`` line as written: dates, aware times, or floating times
+    (read in the event's zone by :func:`~sessions_tui.domain.external.to_local`)."""
     head, _, values = line.partition(":")
     params = dict(p.split("=", 1) for p in head.split(";")[1:] if "=" in p)
     out: list[Instant] = []
@@ -305,8 +317,33 @@ def _parse_exdate(line: str, tzid: str) -> list[Instant]:
             out.append(datetime.strptime(v, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC))
         else:
             local = datetime.strptime(v, "%Y%m%dT%H%M%S")  # noqa: DTZ007 - zone attached next
-            out.append(local.replace(tzinfo=zone(params.get("TZID", tzid))).astimezone(UTC))
+            out.append(local.replace(tzinfo=zone(params["TZID"])) if "TZID" in params else local)
     return out
+
+
+def external_from_item(item: Mapping[str, Any]) -> ExternalEvent:
+    """The facts of a Google event, for the one mapping of external events."""
+    start = item.get("start") or {}
+    rrule = None
+    exdates: list[Instant] = []
+    for line in item.get("recurrence") or ():
+        upper = line.upper()
+        if upper.startswith("RRULE:"):
+            rrule = line[6:]
+        elif upper.startswith("EXDATE"):
+            exdates.extend(_parse_exdate(line))
+    original = item.get("originalStartTime")
+    return ExternalEvent(
+        start=_parse_when(start),
+        end=_parse_when(item["end"]) if item.get("end") else None,
+        summary=item.get("summary") or "",
+        tzid=start.get("timeZone") or None,
+        rrule=rrule,
+        exdates=tuple(exdates),
+        transparent=item.get("transparency") == "transparent",
+        cancelled=item.get("status") == "cancelled",
+        recurrence_id=_parse_when(original) if original else None,
+    )
 
 
 def event_from_item(
@@ -319,51 +356,35 @@ def event_from_item(
 ) -> Event:
     """The local version of a Google event (an *other* event unless ``base`` is a session).
 
-    With ``base`` (the linked local event), fields Google does not carry are kept; a client
-    session keeps its title (locked) and stays a session.
+    The facts are mapped by the one mapping of external events
+    (:func:`~sessions_tui.domain.external.to_local`), as for an imported .ics file. With
+    ``base`` (the linked local event), fields Google does not carry are kept; a client session
+    keeps its title (locked) and stays a session.
     """
-    start = _parse_when(item.get("start") or {})
-    end = _parse_when(item.get("end") or {})
-    all_day = not isinstance(start, datetime)
-    tzid = (item.get("start") or {}).get("timeZone") or default_tz
-    rrule = None
-    exdates: set[Instant] = set()
-    for line in item.get("recurrence") or ():
-        upper = line.upper()
-        if upper.startswith("RRULE:"):
-            rrule = line[6:]
-        elif upper.startswith("EXDATE"):
-            exdates.update(_parse_exdate(line, tzid))
-    busy = item.get("transparency", "opaque") != "transparent"
+    mapped = to_local(
+        # Google's "cancelled" is a delete, handled before mapping: never a cancelled event.
+        replace(external_from_item(item), cancelled=False, recurrence_id=None),
+        practitioner_id=practitioner_id,
+        source_calendar=calendar_id,
+        fallback_tz=default_tz,
+    )
     if base is None:
-        ev = Event(
-            kind=EventKind.OTHER,
-            title=(item.get("summary") or "").strip() or "(no title)",
-            start=start,
-            end=end,
-            tzid=tzid,
-            all_day=all_day,
-            busy=busy,
-            practitioner_id=practitioner_id,
-            source_calendar=calendar_id,
-            rrule=rrule,
-            exdates=frozenset(exdates),
+        return mapped
+    changes: dict[str, Any] = {
+        "start": mapped.start,
+        "end": mapped.end,
+        "all_day": mapped.all_day,
+        "tzid": mapped.tzid,
+        "busy": mapped.busy,
+    }
+    if base.kind is EventKind.OTHER:
+        changes["title"] = mapped.title
+    if base.rrule is not None or base.series_id is None:
+        changes["rrule"] = mapped.rrule
+        changes["exdates"] = (
+            frozenset(base.exdates | mapped.exdates) if mapped.rrule else frozenset()
         )
-    else:
-        changes: dict[str, Any] = {
-            "start": start,
-            "end": end,
-            "all_day": all_day,
-            "tzid": tzid,
-            "busy": busy,
-        }
-        if base.kind is EventKind.OTHER:
-            changes["title"] = (item.get("summary") or "").strip() or "(no title)"
-        if base.rrule is not None or base.series_id is None:
-            changes["rrule"] = rrule
-            changes["exdates"] = frozenset(base.exdates | exdates) if rrule else frozenset()
-        ev = replace(base, **changes)
-    return validate_event(ev)
+    return validate_event(replace(base, **changes))
 
 
 # --- the engine -----------------------------------------------------------------------------
@@ -389,6 +410,7 @@ class _Op:
 class _Plan:
     first: list[_Op] = field(default_factory=list)  # masters, one-offs, deletes
     second: list[_Op] = field(default_factory=list)  # overrides (need their master in Google)
+    restore: list[_Op] = field(default_factory=list)  # local changes to read-only calendars
 
     @property
     def ops(self) -> list[_Op]:
@@ -442,6 +464,9 @@ class SyncEngine:
         self.account_id = 0
         self.default_calendar = ""
         self.selected: set[str] = set()
+        self.calendars: dict[str, GoogleCalendarRow] = {}
+        self.read_only: set[str] = set()
+        self._restores: list[_Op] = []
         self.report = SyncReport()
 
     # --- entry point ---------------------------------------------------------------------
@@ -458,12 +483,16 @@ class SyncEngine:
                 Google unreachable or rate limiting after retries (the worker backs off).
         """
         self.report = SyncReport()
+        self._restores = []
         self._progress = progress or (lambda _p: None)
         self._cancelled = should_cancel or (lambda: False)
         self._load_account()
         self._svc = self._service()
         error: str | None = None
         try:
+            self._learn_access()
+            if self.read_only & self.selected:
+                self._restore(self.plan().restore)
             if self.mode is SyncMode.TWO_WAY:
                 order = [
                     self.default_calendar,
@@ -509,6 +538,112 @@ class SyncEngine:
             )
         self.default_calendar = default[0].calendar_id
         self.selected = {c.calendar_id for c in self.calendars.values() if c.selected}
+        self.read_only = {
+            c.calendar_id for c in self.calendars.values() if c.access_role in READ_ONLY_ROLES
+        }
+
+    def _learn_access(self) -> None:
+        """Ask Google what the account may do in each synced calendar (``accessRole``), when not
+        known yet or when the calendar is about to be listed in full (a sharing may change)."""
+        from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
+
+        wanted = [
+            c.calendar_id
+            for c in self.calendars.values()
+            if c.selected and (c.access_role is None or c.sync_token is None)
+        ]
+        learned: dict[str, str] = {}
+        for cal_id in sorted(wanted):
+            try:
+                entry = self._execute(self._svc.calendarList().get(calendarId=cal_id))
+            except HttpError:
+                continue  # not in the account's list (yet): treated as writable
+            role = entry.get("accessRole")
+            if isinstance(role, str):
+                learned[cal_id] = role
+        if learned:
+            self._set_access(learned)
+
+    def _set_access(self, roles: Mapping[str, str]) -> None:
+        with self.db.session() as s:
+            for row in s.execute(
+                select(GoogleCalendarRow).where(
+                    col(GoogleCalendarRow.account_id) == self.account_id,
+                    col(GoogleCalendarRow.calendar_id).in_(list(roles)),  # type: ignore[attr-defined]
+                )
+            ).scalars():
+                row.access_role = roles[row.calendar_id]
+        for cal_id, role in roles.items():
+            if role in READ_ONLY_ROLES:
+                self.read_only.add(cal_id)
+            else:
+                self.read_only.discard(cal_id)
+
+    def _restore(self, ops: list[_Op]) -> None:
+        """Undo local changes to events of read-only calendars, before their pull.
+
+        Google's version comes back: each changed series or event is dropped here with its
+        links and the calendar is listed in full, which brings it in again as Google has it. A
+        "this and following" continuation made here goes (Google's series comes back whole); a
+        copy made here of such an event (no rule) stays, as a local event of the practitioner.
+        Local events aimed at a read-only *default* calendar are only left unpushed.
+        """
+        if not ops:
+            return
+        undone: dict[str, int] = {}
+        unpushed: dict[str, int] = {}
+        with self.db.session() as s:
+            roots: dict[int, str] = {}
+            for op in ops:
+                if op.origin != "google":
+                    unpushed[op.calendar_id] = unpushed.get(op.calendar_id, 0) + 1
+                    continue
+                if op.event_id is None:  # deleted here: its link goes, the listing restores it
+                    link = s.get(GoogleLinkRow, op.link_id) if op.link_id is not None else None
+                    if link is not None:
+                        s.delete(link)
+                        undone[op.calendar_id] = undone.get(op.calendar_id, 0) + 1
+                    continue
+                loaded = self._load(s, op.event_id)
+                if loaded is None:
+                    continue
+                row, ev = loaded
+                if op.link_id is None and ev.series_id is None and ev.rrule is None:
+                    # A copy made here: the practitioner's own event now.
+                    self._save(s, row, replace(ev, source_calendar=None))
+                    continue
+                root = ev.series_id if ev.series_id is not None else ev.id
+                assert root is not None
+                roots[root] = op.calendar_id
+            for root, cal_id in roots.items():
+                mrow = s.get(EventRow, root)
+                if mrow is None:
+                    continue
+                family = [
+                    root,
+                    *s.execute(
+                        select(col(EventRow.id)).where(col(EventRow.series_id) == root)
+                    ).scalars(),
+                ]
+                s.execute(
+                    delete(GoogleLinkRow).where(
+                        col(GoogleLinkRow.account_id) == self.account_id,
+                        col(GoogleLinkRow.event_id).in_(family),  # type: ignore[union-attr]
+                    )
+                )
+                self._delete_local(s, mrow)
+                undone[cal_id] = undone.get(cal_id, 0) + 1
+        for cal_id, count in sorted(undone.items()):
+            self._save_token(cal_id, None)
+            self.report.messages.append(
+                f"calendar {cal_id} is read-only for this account: {count} local change(s) "
+                "undone, Google's version restored"
+            )
+        for cal_id, count in sorted(unpushed.items()):
+            self.report.messages.append(
+                f"calendar {cal_id} is read-only for this account: {count} local event(s) not "
+                "pushed; connect a calendar you can write to (`google connect --calendar ID`)"
+            )
 
     def _service(self) -> Any:
         if self._svc is None:
@@ -682,7 +817,14 @@ class SyncEngine:
         try:
             with s.begin_nested():
                 return self._apply_item(s, cal_id, item, default_tz, final=final)
-        except (ValidationError, ValueError, KeyError, TypeError) as exc:
+        except (
+            ValidationError,
+            ConflictError,  # the writer's booking rule refused it
+            PermissionDenied,  # not this practitioner's event to change
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as exc:
             # Log and skip a bad item [khal]; its id only, never its title (client names).
             self.report.errors += 1
             log.warning("skipped Google event %s: %s", item.get("id"), exc)
@@ -705,7 +847,8 @@ class SyncEngine:
                 if row is not None:
                     # Made here by a run that died before linking it: adopt, never duplicate.
                     if not cancelled:
-                        self._new_link(s, cal_id, gid, row.id, "local", item, default_tz)
+                        origin = self._origin_of(row.source_calendar)
+                        self._new_link(s, cal_id, gid, row.id, origin, item, default_tz)
                     return True
                 # Made by another practice database: an ordinary Google event here.
             if cancelled:
@@ -746,6 +889,9 @@ class SyncEngine:
         cancelled = item.get("status") == "cancelled"
         local_hash = self._local_hash(s, row, default_tz)
         remote_hash = content_hash(item, default_tz)
+        if ev.practitioner_id is None and (cancelled or remote_hash != local_hash):
+            self._push_back(link, item, ev.id, PRACTICE_WIDE)
+            return
         if cancelled:
             if ev.is_session and (ev.notes_completed or ev.is_cancelled):
                 # The product rule: such a session cannot be deleted from Google; push it back.
@@ -771,18 +917,105 @@ class SyncEngine:
             if keep_local:
                 link.etag = item.get("etag")  # the push overwrites Google with If-Match
                 return
-        new = event_from_item(
-            item,
-            calendar_id=cal_id,
-            practitioner_id=self.practitioner_id,
-            default_tz=default_tz,
-            base=ev,
-        )
+        try:
+            new = event_from_item(
+                item,
+                calendar_id=cal_id,
+                practitioner_id=self.practitioner_id,
+                default_tz=default_tz,
+                base=ev,
+            )
+        except ValidationError as exc:
+            self._push_back(link, item, ev.id, exc)
+            return
         self._save(s, row, new)
         link.etag = item.get("etag")
         # A session's edited title differs from ours: the hash differs, so it is pushed back.
         link.local_hash = remote_hash if ev.is_session else self._local_hash(s, row, default_tz)
         self.report.pulled += 1
+
+    def _push_back(
+        self, link: GoogleLinkRow, item: Mapping[str, Any], event_id: int | None, exc: Exception
+    ) -> None:
+        """Google's version cannot be held here (a client session made all-day, a rule we
+        refuse): the local version wins and the push writes it over Google's (If-Match on the
+        etag just seen), so the two sides converge instead of disagreeing for ever."""
+        self.report.conflicts += 1
+        reason = exc.message if isinstance(exc, SessionsError) else str(exc)
+        if exc is PRACTICE_WIDE:
+            what = "it is practice-wide and changes here only; the practice's version"
+        else:
+            what = f"Google's change cannot be stored here ({reason}); the local version"
+        self.report.messages.append(f"kept event {event_id}: {what} was pushed back")
+        log.info("conflict on event %s (Google %s): %s", event_id, item.get("id"), reason)
+        link.etag, link.local_hash = item.get("etag"), None
+
+    def _restore_instance(
+        self,
+        cal_id: str,
+        item: Mapping[str, Any],
+        master_link: GoogleLinkRow,
+        master: Event,
+        rid: Instant,
+        default_tz: str,
+    ) -> None:
+        """Queue a write of the series' own version of an instance over Google's, unless
+        Google's already is that (our own restore coming back)."""
+        own = replace(
+            master,
+            id=None,
+            uid=None,
+            rrule=None,
+            series_id=master.id,
+            recurrence_id=rid,
+            start=rid,
+            end=rid + master.duration,  # type: ignore[operator]
+            exdates=frozenset(),
+        )
+        body = self._body(own, {}, master_link.origin)
+        if item.get("status") != "cancelled" and content_hash(body, own.tzid) == content_hash(
+            item, default_tz
+        ):
+            return
+        self.report.conflicts += 1
+        self.report.messages.append(
+            f"kept an occurrence of event {master.id}: it is practice-wide and changes here "
+            "only; the practice's version was pushed back"
+        )
+        self._restores.append(
+            _Op("patch", cal_id, item["id"], body, None, None, None, None, "restore")
+        )
+
+    def _keep_occurrence(
+        self,
+        s: Session,
+        cal_id: str,
+        item: Mapping[str, Any],
+        master_link: GoogleLinkRow,
+        master: Event,
+        rid: Instant,
+        reason: Exception,
+    ) -> None:
+        """Keep the series' own version of an occurrence Google changed (as a linked override)
+        and push it back over Google's."""
+        own = validate_event(
+            replace(
+                master,
+                id=None,
+                uid=None,
+                rrule=None,
+                series_id=master.id,
+                recurrence_id=rid,
+                start=rid,
+                end=rid + master.duration,  # type: ignore[operator]
+                exdates=frozenset(),
+                sequence=0,
+                version=1,
+            )
+        )
+        row = self._insert(s, own, uid=f"{master.uid}#{queries.recurrence_key(rid)}")
+        new = self._new_link(s, cal_id, item["id"], row.id, master_link.origin, item, "UTC")
+        self._push_back(new, item, row.id, reason)
 
     def _apply_exception(
         self,
@@ -804,6 +1037,18 @@ class SyncEngine:
         cancelled = item.get("status") == "cancelled"
         rid = _parse_when(item["originalStartTime"])
         key = queries.recurrence_key(rid)
+        if link is None and master.practitioner_id is None:
+            existing = s.execute(
+                select(EventRow).where(
+                    col(EventRow.series_id) == mrow.id, col(EventRow.recurrence_key) == key
+                )
+            ).scalar_one_or_none()
+            if existing is None:
+                # An occurrence of a practice-wide series changed or deleted in one
+                # practitioner's Google: the practice's own occurrence is written back there,
+                # and nothing changes here (a sync writes only its practitioner's events).
+                self._restore_instance(cal_id, item, master_link, master, rid, default_tz)
+                return True
         if link is not None:
             loaded = self._load(s, link.event_id)
             if loaded is None:
@@ -814,6 +1059,7 @@ class SyncEngine:
             if (
                 cancelled
                 and item.get("etag") != link.etag
+                and ev.practitioner_id is not None  # practice-wide: pushed back below
                 and not (ev.is_session and (ev.notes_completed or ev.is_cancelled))
             ):
                 self._cancel_occurrence(s, mrow.id, key, row)
@@ -856,13 +1102,22 @@ class SyncEngine:
             sequence=0,
             version=1,
         )
-        ev = event_from_item(
-            item,
-            calendar_id=cal_id,
-            practitioner_id=self.practitioner_id,
-            default_tz=default_tz,
-            base=base,
-        )
+        try:
+            ev = event_from_item(
+                item,
+                calendar_id=cal_id,
+                practitioner_id=self.practitioner_id,
+                default_tz=default_tz,
+                base=base,
+            )
+        except ValidationError as exc:
+            if not master.is_session:
+                raise
+            # An occurrence of a session series changed in Google into something a session
+            # cannot be: keep the series' own version of it (as an override, so it is linked)
+            # and push that back over Google's.
+            self._keep_occurrence(s, cal_id, item, master_link, master, rid, exc)
+            return True
         ev = replace(
             ev,
             series_id=master.id,
@@ -882,19 +1137,10 @@ class SyncEngine:
     def _cancel_occurrence(
         self, s: Session, master_id: int, key: str, override: EventRow | None
     ) -> None:
-        if override is not None:
-            s.delete(override)
-            s.flush()
-        exists = s.execute(
-            select(ExdateRow).where(
-                col(ExdateRow.series_id) == master_id, col(ExdateRow.recurrence_key) == key
-            )
-        ).first()
-        if exists is None:
-            s.add(ExdateRow(series_id=master_id, recurrence_key=key))
-        mrow = s.get(EventRow, master_id)
-        if mrow is not None:
-            mrow.updated_at = self.clock.now()
+        self._writer(s).delete_occurrence(master_id, key, override)
+
+    def _writer(self, s: Session) -> Writer:
+        return Writer.for_sync(s, self.clock, self.practitioner_id)
 
     def _new_link(
         self,
@@ -921,55 +1167,18 @@ class SyncEngine:
         return link
 
     def _insert(self, s: Session, ev: Event, *, uid: str) -> EventRow:
-        now = self.clock.now()
-        row = queries.fill_row(
-            EventRow(
-                uid=uid,
-                created_at=now,
-                updated_at=now,
-                kind=ev.kind.value,
-                tzid=ev.tzid,
-                start_utc=now,
-                end_utc=now,
-            ),
-            ev,
-        )
-        s.add(row)
-        s.flush()
-        for x in ev.exdates:
-            s.add(
-                ExdateRow(
-                    series_id=row.id,  # type: ignore[arg-type]
-                    recurrence_key=queries.recurrence_key(x),
-                )
-            )
-        s.flush()
-        return row
+        return self._writer(s).insert(ev, uid=uid)
 
     def _save(self, s: Session, row: EventRow, ev: Event) -> None:
-        queries.fill_row(row, ev)
-        row.version += 1
-        row.sequence += 1
-        row.updated_at = self.clock.now()
-        have = set(
-            s.execute(
-                select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
-            ).scalars()
-        )
-        for x in ev.exdates:
-            key = queries.recurrence_key(x)
-            if key not in have:
-                s.add(ExdateRow(series_id=row.id, recurrence_key=key))  # type: ignore[arg-type]
-        s.flush()
+        self._writer(s).update(row, ev, add_exdates=True)
 
     def _delete_local(self, s: Session, row: EventRow) -> None:
-        if row.series_id is not None and row.recurrence_key:
-            self._cancel_occurrence(s, row.series_id, row.recurrence_key, row)
-            return
-        s.execute(delete(ExdateRow).where(col(ExdateRow.series_id) == row.id))  # type: ignore[arg-type]
-        s.execute(delete(EventRow).where(col(EventRow.series_id) == row.id))  # type: ignore[arg-type]
-        s.delete(row)
-        s.flush()
+        writer = self._writer(s)
+        writer.delete(row)
+        if writer.detached:
+            # Protected sessions a whole-series delete kept as one-off events: unlinked from
+            # the gone Google instances, the push makes them anew in Google.
+            s.execute(delete(GoogleLinkRow).where(col(GoogleLinkRow.event_id).in_(writer.detached)))
 
     # --- titles and hashes ---------------------------------------------------------------
 
@@ -991,6 +1200,11 @@ class SyncEngine:
         label = labels.get(ev.client_id or -1, "Client")
         return CANCELLED_PREFIX + label if ev.is_cancelled else label
 
+    def _origin_of(self, source_calendar: str | None) -> str:
+        """``google`` for an event tied to one of the account's calendars (pulled from it, or
+        forked locally from such an event), else ``local`` (ours)."""
+        return "google" if source_calendar in self.calendars else "local"
+
     def _body(self, ev: Event, labels: Mapping[int, str], origin: str) -> dict[str, Any]:
         return body_for(ev, self._title(ev, labels), mine=origin == "local")
 
@@ -1000,7 +1214,10 @@ class SyncEngine:
         ev = loaded[1]
         origin = (
             s.execute(
-                select(col(GoogleLinkRow.origin)).where(col(GoogleLinkRow.event_id) == row.id)
+                select(col(GoogleLinkRow.origin)).where(
+                    col(GoogleLinkRow.account_id) == self.account_id,
+                    col(GoogleLinkRow.event_id) == row.id,
+                )
             )
             .scalars()
             .first()
@@ -1014,9 +1231,14 @@ class SyncEngine:
         """What the push would send now (also the pending-changes count)."""
         plan = _Plan()
         with self.db.session() as s:
+            # The practitioner's events and the practice-wide ones (no practitioner: a staff
+            # meeting), which are in their agenda and feed, so in their Google calendar too.
             rows = (
                 s.execute(
-                    select(EventRow).where(col(EventRow.practitioner_id) == self.practitioner_id)
+                    select(EventRow).where(
+                        (col(EventRow.practitioner_id) == self.practitioner_id)
+                        | col(EventRow.practitioner_id).is_(None)
+                    )
                 )
                 .scalars()
                 .all()
@@ -1058,12 +1280,15 @@ class SyncEngine:
         for eid, ev in events.items():
             assert eid is not None
             link = by_event.get(eid)
-            cal = ev.source_calendar or self.default_calendar
+            # Events of a Google calendar go back to it; everything else (typed here, imported
+            # from an .ics file, practice-wide) goes to the default calendar.
+            google = ev.source_calendar in self.calendars
+            cal = ev.source_calendar if google and ev.source_calendar else self.default_calendar
             if link is not None:
                 cal = link.calendar_id
-            if cal not in self.selected or (self.mode is SyncMode.ONE_WAY and ev.source_calendar):
+            if cal not in self.selected or (self.mode is SyncMode.ONE_WAY and google):
                 continue  # a removed secondary: kept, never pushed elsewhere
-            origin = link.origin if link is not None else "local"
+            origin = link.origin if link is not None else self._origin_of(ev.source_calendar)
             body = self._body(ev, labels, origin)
             h = content_hash(body, ev.tzid)
             if link is not None and link.local_hash == h:
@@ -1075,7 +1300,7 @@ class SyncEngine:
                     base, mcal = master_link.google_event_id, master_link.calendar_id
                 else:
                     master = events.get(ev.series_id)
-                    if master is None or master.source_calendar:
+                    if master is None or master.source_calendar in self.calendars:
                         continue  # a Google master not linked yet: next run
                     base, mcal = google_id(uid_of[ev.series_id]), cal
                 gid = (
@@ -1102,13 +1327,27 @@ class SyncEngine:
                 )
             else:
                 gid = google_id(uid_of[eid])
-                plan.first.append(_Op("insert", cal, gid, dict(body, id=gid), None, eid, None, h))
+                body = dict(body, id=gid)
+                if origin == "google" and ev.uid:
+                    # A fork of a Google event is Google's: it carries our uid (so a rerun
+                    # adopts it) but not our mark, so `disconnect --remove-events` keeps it.
+                    body["extendedProperties"] = {"private": {PROP_UID: ev.uid}}
+                plan.first.append(_Op("insert", cal, gid, body, None, eid, None, h, origin))
+        if self.read_only:
+            # Never pushed to: Google would answer 403 on every run. The pull restores them.
+            plan.restore = [op for op in plan.ops if op.calendar_id in self.read_only]
+            plan.first = [op for op in plan.first if op.calendar_id not in self.read_only]
+            plan.second = [op for op in plan.second if op.calendar_id not in self.read_only]
         return plan
 
     def _push(self) -> None:
         plan = self.plan()
-        for group in (plan.first, plan.second):
+        if plan.restore:
+            # Only when a calendar turned read-only since this run's pull began; next run.
+            log.info("%d local changes wait for read-only calendars", len(plan.restore))
+        for group in (plan.first, plan.second, self._restores):
             self._run_ops(group)
+        self._restores = []
 
     def _request_for(self, op: _Op) -> Any:
         events = self._events()
@@ -1211,6 +1450,9 @@ class SyncEngine:
             self.report.deleted += 1
             return
         assert resp is not None
+        if op.origin == "restore":
+            self.report.pushed += 1  # an instance written back: nothing here to link
+            return
         if link is None:
             link = self._link(s, op.calendar_id, op.google_event_id)
         if link is None:
@@ -1252,6 +1494,15 @@ class SyncEngine:
                 resp = self._resolve_stale(op)
                 if resp is None:
                     return
+            elif status == 403 and op.calendar_id not in self.read_only:
+                # Not a rate limit: the account may not write here (shared read-only). Learn
+                # it; the next run restores Google's version instead of retrying for ever.
+                self._set_access({op.calendar_id: "reader"})
+                self.report.messages.append(
+                    f"calendar {op.calendar_id} is read-only for this account: local changes "
+                    "to its events are undone by the next sync"
+                )
+                return
             elif op.kind == "patch" and status == 404 and op.link_id is not None:
                 with self.db.session() as s:
                     link = s.get(GoogleLinkRow, op.link_id)
@@ -1305,7 +1556,15 @@ class SyncEngine:
         self._svc = self._service()
         cal_ids = sorted(self.calendars)
         with self.db.session() as s:
-            uids = set(s.execute(select(col(EventRow.uid))).scalars())
+            # Only ours: an event tied to a Google calendar (pulled, or a "this and following"
+            # fork of the user's own Google series, which older versions marked as ours) stays.
+            uids = {
+                uid
+                for uid, source in s.execute(
+                    select(col(EventRow.uid), col(EventRow.source_calendar))
+                )
+                if self._origin_of(source) == "local"
+            }
         ops: list[_Op] = []
         for cal_id in cal_ids:
             page: str | None = None

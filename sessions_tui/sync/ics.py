@@ -43,17 +43,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar.timezone import tzp
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from sessions_tui.domain.errors import PermissionDenied, SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Instant, Status, validate_event
+from sessions_tui.domain.external import ExternalEvent, occurrence_of, to_local
 from sessions_tui.domain.model import Client, Staff
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import hours as hours_service
@@ -65,8 +65,10 @@ from sessions_tui.services.feeds import (
     client_label,
 )
 from sessions_tui.services.permissions import require_edit_event
+from sessions_tui.services.writer import Batch, row_values
 from sessions_tui.store import queries
 from sessions_tui.store.queries import parse_recurrence_key, recurrence_key
+from sessions_tui.store.rows import stored_row_problem
 from sessions_tui.store.tables import (
     ClientRow,
     EventRow,
@@ -245,6 +247,8 @@ def build_calendar(
     first_day: date | None = None
     last_day: date | None = None
     for row in snap.rows:
+        if stored_row_problem(row) is not None:
+            continue  # a row refused today (an older database, a hand edit): logged, left out
         start, end = _row_bounds(row)
         tz = zone(row.tzid)
         master = by_id.get(row.series_id) if row.series_id is not None else None
@@ -603,89 +607,66 @@ class _Reader:
             raise ValidationError("event has no UID")
         if not ev.has_start:
             raise ValidationError("event has no DTSTART")
-        raw_start = ev.start
-        start, start_tz = self.instant(raw_start, "DTSTART", hint=ev.start_tzid)
-        all_day = not isinstance(start, datetime)
-        end: Instant
+        start_value, start_tz = self._value(ev.start, "DTSTART", ev.start_tzid)
+        end_value: Any = None
         if ev.has_end:
-            raw_end = ev.end
-            if isinstance(raw_end, datetime) != isinstance(raw_start, datetime):
-                raise ValidationError("DTSTART and DTEND differ in type (date vs date-time)")
-            end, _ = self.instant(raw_end, "DTEND", start_tz)
-        elif ev.has_duration:
+            end_value, _ = self._value(ev.end, "DTEND")
+        duration = None
+        if not ev.has_end and ev.has_duration:
             duration = ev.duration
             if not isinstance(duration, timedelta):
                 raise ValidationError("bad DURATION")
-            end = start + duration
-        else:
-            end = start + timedelta(days=1) if all_day else start
-        if all_day:
-            assert isinstance(start, date)
-            assert isinstance(end, date)
-            if end == start:
-                end = start + timedelta(days=1)  # older Apple exports: DTEND = DTSTART
-        else:
-            assert isinstance(start, datetime)
-            assert isinstance(end, datetime)
-            if end == start:
-                # A zero-length event (a reminder); the calendar needs a positive length.
-                end = start + timedelta(minutes=1)
-        if end < start:  # type: ignore[operator]
-            raise ValidationError("DTEND is before DTSTART")
-        rrule_text: str | None = None
-        if ev.rrules:
-            if len(ev.rrules) > 1:
-                raise ValidationError("several RRULEs in one event are not supported")
-            rrule_text = ev.rrules[0]
-        tzid = start_tz or self.floating
-        if start_tz == "UTC" and rrule_text is None and not ev.has_recurrence_id:
-            # A one-off in UTC (Google's style) is edited in the calendar's zone; a UTC series
-            # keeps UTC so it expands as the file says.
-            tzid = self.floating
-        transp = ev.transp.upper()
-        status = ev.status.upper()
-        location = ev.location.strip().casefold()
-        title = ev.summary.replace("\r\n", " ").replace("\n", " ")
-        if not title.strip():
-            title = "(no title)"
-        event = Event(
-            kind=EventKind.OTHER,
-            title=title,
-            start=start,
-            end=end,
-            tzid=tzid,
-            practitioner_id=self.practitioner_id,
-            location_id=self.locations.get(location) if location else None,
-            all_day=all_day,
-            busy=transp != "TRANSPARENT",
-            status=Status.CANCELLED if status == "CANCELLED" else Status.SCHEDULED,
-            rrule=rrule_text,
-            source_calendar=self.label,
+        if len(ev.rrules) > 1:
+            raise ValidationError("several RRULEs in one event are not supported")
+        rid_value = None
+        if ev.has_recurrence_id:
+            rid_value, _ = self._value(ev.recurrence_id, "RECURRENCE-ID")
+        external = ExternalEvent(
+            start=start_value,
+            end=end_value,
+            duration=duration,
+            summary=ev.summary,
+            tzid=start_tz,
+            rrule=ev.rrules[0] if ev.rrules else None,
+            exdates=tuple(self._value(v, "EXDATE")[0] for v in ev.exdates),
+            transparent=ev.transp.upper() == "TRANSPARENT",
+            cancelled=ev.status.upper() == "CANCELLED",
+            location=ev.location,
+            recurrence_id=rid_value,
             sequence=ev.sequence,
+            names=("DTSTART", "DTEND"),
         )
-        event = validate_event(event)
+        event = to_local(
+            external,
+            practitioner_id=self.practitioner_id,
+            source_calendar=self.label,
+            fallback_tz=self.floating,
+            locations=self.locations,
+        )
         item = _Item(
-            import_uid(uid, self.practitioner_id), event, line, uid, sequence=event.sequence
+            import_uid(uid, self.practitioner_id),
+            event.with_changes(exdates=frozenset()),
+            line,
+            uid,
+            sequence=event.sequence,
         )
         if ev.has_recurrence_id:
-            rid, _ = self.instant(ev.recurrence_id, "RECURRENCE-ID", start_tz)
             item.master_uid = item.uid
-            item.event = item.event.with_changes(recurrence_id=rid, rrule=None)
             return item, []
         extras: list[_Item] = []
-        if rrule_text:
-            for value in ev.exdates:
-                item.exdate_keys.add(self._occurrence_key(value, event))
+        if event.rrule:
+            item.exdate_keys = {recurrence_key(x) for x in event.exdates}
+            base = item.event
             for value, period_end in ev.rdates:
-                occ_start = self._occurrence_instant(value, event)
+                occ_start = occurrence_of(self._value(value, "RDATE")[0], base)
                 if isinstance(period_end, timedelta):
                     occ_end = occ_start + period_end
                 elif period_end is not None:
-                    occ_end, _ = self.instant(period_end, "RDATE", event.tzid)
+                    occ_end, _ = self.instant(period_end, "RDATE", base.tzid)
                 else:
-                    occ_end = occ_start + event.duration
+                    occ_end = occ_start + base.duration
                 key = recurrence_key(occ_start)
-                extra = validate_event(event.with_changes(start=occ_start, end=occ_end, rrule=None))
+                extra = validate_event(base.with_changes(start=occ_start, end=occ_end, rrule=None))
                 extras.append(
                     _Item(
                         import_uid(f"{uid}#rdate-{key}", self.practitioner_id),
@@ -697,19 +678,19 @@ class _Reader:
                 )
         return item, extras
 
-    def _occurrence_instant(self, value: Any, event: Event) -> Instant:
-        if event.all_day:
-            return value.date() if isinstance(value, datetime) else value  # type: ignore[no-any-return]
-        if isinstance(value, datetime):
-            inst, _ = self.instant(value, "EXDATE", event.tzid)
-            return inst
-        # A date on a timed series: the occurrence on that day at the series' wall time.
-        assert isinstance(event.start, datetime)
-        wall = event.start.astimezone(zone(event.tzid)).timetz().replace(tzinfo=None)
-        return datetime.combine(value, wall, tzinfo=zone(event.tzid)).astimezone(UTC)
+    def _value(self, value: Any, what: str, hint: str = "") -> tuple[Instant, str | None]:
+        """A date, an aware time, or a floating (naive) one, and the IANA zone it names.
 
-    def _occurrence_key(self, value: Any, event: Event) -> str:
-        return recurrence_key(self._occurrence_instant(value, event))
+        A time in a zone we cannot name (a file's own VTIMEZONE that matches no IANA zone) is
+        kept as the instant it is; the event then falls back to the calendar's zone.
+        """
+        if isinstance(value, datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                return value.replace(tzinfo=None), None
+            return self.instant(value, what, hint=hint)
+        if isinstance(value, date):
+            return value, None
+        raise ValidationError(f"{what} is not a date or date-time")
 
 
 _COMPARED = [
@@ -717,19 +698,6 @@ _COMPARED = [
     for c in EventRow.__table__.columns  # type: ignore[attr-defined]
     if c.name not in ("id", "uid", "created_at", "updated_at", "version")
 ]
-
-
-def _row_values(event: Event, uid: str, sequence: int, now: datetime) -> dict[str, Any]:
-    """The event table's values for an event: ``fill_row`` on a plain namespace.
-
-    The same code as the services' writes, without building an ORM object per row (which cost
-    more than half of a large import's time).
-    """
-    row = SimpleNamespace()
-    queries.fill_row(cast(EventRow, row), event)
-    values: dict[str, Any] = row.__dict__
-    values.update(uid=uid, sequence=sequence, created_at=now, updated_at=now, version=1)
-    return values
 
 
 def _floating_zone(info: CalendarInfo, default: str) -> str:
@@ -942,6 +910,7 @@ class _Sink:
         self, s: Session, pid: int, now: datetime, report: ImportReport, dedup: _Dedup
     ) -> None:
         self.s, self.pid, self.now, self.report, self.dedup = s, pid, now, report, dedup
+        self.out = Batch(s, pid)  # the one writer's bulk path
         self.batch: list[_Item] = []
         self.overrides: list[_Item] = []
         self.master_ids: list[int] = []
@@ -986,19 +955,7 @@ class _Sink:
                     select(_EX.c.series_id, _EX.c.recurrence_key).where(_EX.c.series_id.in_(chunk))
                 )
             )
-        gone = have - wanted
-        if gone:
-            self.s.execute(
-                _EX.delete().where(
-                    _EX.c.series_id == bindparam("sid"), _EX.c.recurrence_key == bindparam("k")
-                ),
-                [{"sid": a, "k": b} for a, b in gone],
-            )
-        new = wanted - have
-        if new:
-            self.s.execute(
-                insert(_EX), [{"series_id": a, "recurrence_key": b} for a, b in sorted(new)]
-            )
+        self.out.set_exdates(add=wanted - have, remove=have - wanted)
 
     def _existing(self, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
         cols = _EV.c
@@ -1010,7 +967,6 @@ class _Sink:
 
     def _write(self, batch: list[_Item], series_of: dict[str, int] | None) -> dict[str, int]:
         """Insert or update ``batch`` by uid; returns the ids of its uids."""
-        cols = _EV.c
         existing = self._existing([i.uid for i in batch])
         for uid, old in existing.items():
             if old["practitioner_id"] != self.pid:
@@ -1023,7 +979,7 @@ class _Sink:
             if series_of is not None:
                 assert item.master_uid is not None
                 event = event.with_changes(series_id=series_of[item.master_uid])
-            values = _row_values(event, item.uid, item.sequence, self.now)
+            values = row_values(event, item.uid, item.sequence, self.now)
             stored = existing.get(item.uid)
             if stored is None:
                 inserts.append(values)
@@ -1036,20 +992,10 @@ class _Sink:
             else:
                 self.report.unchanged += 1
         if inserts:
-            # A plain executemany, then the new ids by uid: RETURNING with the rows' order kept
-            # makes SQLAlchemy send one INSERT per row on SQLite.
-            self.s.execute(insert(_EV), inserts)
-            for chunk in _chunks([v["uid"] for v in inserts]):
-                ids.update(
-                    (uid, new_id)
-                    for new_id, uid in self.s.execute(
-                        select(cols.id, cols.uid).where(cols.uid.in_(chunk))
-                    )
-                )
+            ids.update(self.out.insert(inserts))
             self.report.added += len(inserts)
         if updates:
-            sets: dict[str, Any] = {c: bindparam(c) for c in [*_COMPARED, "version", "updated_at"]}
-            self.s.execute(update(_EV).where(cols.id == bindparam("b_id")).values(sets), updates)
+            self.out.update([*_COMPARED, "version", "updated_at"], updates)
             self.report.updated += len(updates)
         return ids
 
@@ -1097,8 +1043,7 @@ class _Sink:
             ):
                 if not in_file(ruid) and self._rdate_of_file(ruid):
                     stale.append(rid_)
-        for chunk in _chunks(stale):
-            self.s.execute(_EV.delete().where(cols.id.in_(chunk)))
+        self.out.delete(stale)
         self.report.removed = len(stale)
 
     def _rdate_of_file(self, stored_uid: str) -> bool:

@@ -108,7 +108,7 @@ BAD = [
         id="rrule-count-and-until",
     ),
     pytest.param(
-        other(rrule="FREQ=WEEKLY;BYDAY=XX"), "rrule", "bad recurrence rule", id="rrule-bad-byday"
+        other(rrule="FREQ=WEEKLY;BYDAY=XX"), "rrule", "bad BYDAY value", id="rrule-bad-byday"
     ),
     pytest.param(
         other(rrule="FREQ=WEEKLY;UNTIL=yesterday"), "rrule", "bad UNTIL", id="rrule-bad-until"

@@ -243,3 +243,33 @@ def test_killed_mid_sync_converges_without_duplicates(pr: Practice, seed: int) -
     assert pending_changes(pr.engine()).total == 0
     quiet = pr.sync()
     assert (quiet.pushed, quiet.pulled, quiet.deleted, quiet.errors) == (0, 0, 0, 0)
+
+
+def test_issue_13_series_deleted_in_google_keeps_completed_and_cancelled_sessions(
+    pr: Practice,
+) -> None:
+    from sessions_tui.domain.events import Status
+
+    series = pr.session(rrule="FREQ=WEEKLY;COUNT=6")
+    assert series.id is not None
+    week = timedelta(weeks=1)
+    appointments.edit(pr.ctx, OccurrenceRef(series.id, T0 + week), Scope.THIS, notes_completed=True)
+    appointments.cancel(pr.ctx, OccurrenceRef(series.id, T0 + 2 * week), Scope.THIS)
+    pr.sync()
+    master = pr.remote_by_uid(series.uid)  # type: ignore[arg-type]
+    pr.emu.state.remove(CAL, master["id"])  # the whole series, deleted in Google
+    report = pr.sync()
+    kept = pr.local_events()
+    assert sorted((e.start, e.notes_completed, e.status) for e in kept) == [
+        ((T0 + week).astimezone(UTC), True, Status.SCHEDULED),
+        ((T0 + 2 * week).astimezone(UTC), False, Status.CANCELLED),
+    ]
+    assert all(e.rrule is None and e.series_id is None for e in kept)
+    assert "kept" in " ".join(report.messages) or report.deleted == 1
+    # ... and they are back in Google, as events of their own.
+    live = sorted(pr.remote(), key=lambda e: e["start"]["dateTime"])
+    assert [e.get("status", "confirmed") for e in live] == ["confirmed", "confirmed"]
+    assert [e["summary"] for e in live] == ["J.D.", "Cancelled: J.D."]
+    quiet = pr.sync()
+    assert (quiet.pushed, quiet.pulled, quiet.deleted) == (0, 0, 0)
+    assert len(pr.remote()) == 2
