@@ -176,6 +176,14 @@ class SessionsApp(App[None]):
             tooltip="Undo the last change",
         ),
         Binding(
+            "R",
+            "booking_requests",
+            "Requests",
+            id="app.booking-requests",
+            show=False,
+            tooltip="Online booking requests waiting for an answer",
+        ),
+        Binding(
             "s",
             "sync_now",
             "Sync",
@@ -326,6 +334,9 @@ class SessionsApp(App[None]):
 
         self.sync_schedule = SyncSchedule(interval=60)
         self.set_interval(1.0, self._sync_tick)
+        from sessions_tui.screens.requests import refresh_badge
+
+        refresh_badge(self)  # pending booking requests, once the ORM is ready
 
     @work(
         thread=True,
@@ -767,6 +778,15 @@ class SessionsApp(App[None]):
     @on(DataChanged)
     def _data_changed(self) -> None:
         self._reload()
+        from sessions_tui.screens.requests import refresh_badge
+
+        refresh_badge(self)
+
+    def action_booking_requests(self) -> None:
+        from sessions_tui.screens.requests import RequestsScreen
+
+        if not isinstance(self.screen, RequestsScreen):
+            self.push_screen(RequestsScreen())
 
     def on_unmount(self) -> None:
         if self._watcher is not None:

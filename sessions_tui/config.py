@@ -9,13 +9,19 @@ refresh_seconds = 2           # how often open clients look for others' changes
 [keymap]                      # binding id (see docs/keys.md) = keys, comma-separated
 "calendar.team" = "ctrl+t"
 "calendar.next" = "n,right_square_bracket"
+[smtp]                        # online booking's emails (sessions-tui web serve sends them)
+host = "smtp.example.org"
+port = 587
+security = "starttls"         # none | starttls | tls
+username = "bookings@example.org"
+password_file = "/etc/sessions-tui/smtp-password"   # or env SESSIONS_TUI_SMTP_PASSWORD
+from = "Riverside Therapy <bookings@example.org>"
 ```
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -29,6 +35,75 @@ def config_dir() -> Path:
     return Path(user_config_dir("sessions-tui", appauthor=False))
 
 
+SMTP_SECURITY = ("none", "starttls", "tls")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How the mail worker reaches the practice's mail server (the ``[smtp]`` table).
+
+    Attributes:
+        host: The server's name.
+        port: Its port (587 for starttls, 465 for tls, 25 for none by convention).
+        security: ``none``, ``starttls`` or ``tls``.
+        username: Log in as this user (no login when empty).
+        password_file: A file holding the password; env ``SESSIONS_TUI_SMTP_PASSWORD`` wins.
+        sender: The From address (the table's ``from`` key).
+    """
+
+    host: str
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    password_file: str | None = None
+    sender: str = ""
+
+    def password(self) -> str | None:
+        """The password from the environment or the password file (never stored here)."""
+        env = os.environ.get("SESSIONS_TUI_SMTP_PASSWORD")
+        if env:
+            return env
+        if self.password_file:
+            try:
+                return Path(self.password_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValidationError(
+                    f"cannot read smtp password_file {self.password_file!r}: {exc.strerror}"
+                ) from None
+        return None
+
+
+def parse_smtp(data: Any) -> SmtpSettings:
+    """The ``[smtp]`` table, checked; a clear error names a bad key or value."""
+    if not isinstance(data, dict):
+        raise ValidationError("bad config: [smtp] must be a table")
+    known = {"host", "port", "security", "username", "password_file", "from"}
+    unknown = set(data) - known
+    if unknown:
+        raise ValidationError(f"bad config: unknown [smtp] key {sorted(unknown)[0]!r}")
+    host = data.get("host")
+    if not isinstance(host, str) or not host.strip():
+        raise ValidationError("bad config: [smtp] needs a host")
+    security = data.get("security", "starttls")
+    if security not in SMTP_SECURITY:
+        raise ValidationError(f"bad config: [smtp] security {security!r} (none|starttls|tls)")
+    default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
+    port = data.get("port", default_port)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ValidationError(f"bad config: [smtp] port {port!r}")
+    sender = data.get("from", "")
+    if not isinstance(sender, str) or "@" not in sender:
+        raise ValidationError("bad config: [smtp] needs a from address")
+    return SmtpSettings(
+        host=host.strip(),
+        port=port,
+        security=security,
+        username=data.get("username") or None,
+        password_file=data.get("password_file") or None,
+        sender=sender,
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings of one user on one machine.
@@ -39,12 +114,14 @@ class Config:
         refresh_seconds: Interval of the live-refresh check.
         keymap: Binding id → keys (comma-separated), applied with ``App.set_keymap``; the ids
             are the last column of docs/keys.md.
+        smtp: The ``[smtp]`` table (online booking's emails); ``None`` when absent.
     """
 
     tz: str | None = None
     week_starts_monday: bool | None = None
     refresh_seconds: float = 2.0
     keymap: dict[str, str] = field(default_factory=dict)
+    smtp: SmtpSettings | None = None
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -52,6 +129,8 @@ def load_config(path: Path | None = None) -> Config:
     path = path or Path(os.environ.get("SESSIONS_TUI_CONFIG") or config_dir() / "config.toml")
     data: dict[str, Any] = {}
     if path.exists():
+        import tomllib  # here: most runs have no config file (issue 18: ~4 ms of start-up)
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
@@ -69,6 +148,8 @@ def load_config(path: Path | None = None) -> Config:
                 f"bad config file {str(path)!r}: keymap.{binding_id} must be keys "
                 'as text, e.g. "ctrl+t" or "n,right"'
             )
+    if "smtp" in data:
+        data["smtp"] = parse_smtp(data["smtp"])
     if os.environ.get("SESSIONS_TUI_TZ"):
         data["tz"] = os.environ["SESSIONS_TUI_TZ"]
     return Config(**data)

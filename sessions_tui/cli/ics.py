@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
 from sessions_tui.cli.options import global_options, opts
+from sessions_tui.cli.web import serve, serve_options
 from sessions_tui.domain.errors import ValidationError
 
 _IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]
@@ -178,38 +178,9 @@ def ics_url(
 
 @ics.command("serve")
 @global_options
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind; keep 127.0.0.1 behind a TLS reverse proxy.",
-)
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
-def ics_serve(host: str, port: int) -> None:
-    """Serve every enabled feed at /feeds/<token>.ics until interrupted."""
-    from sessions_tui.sync.feed import make_server
-
-    o = opts()
-    db = o.database()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    try:
-        server = make_server(db, o.clock(), host, port)
-    except OSError as exc:
-        raise ValidationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound_host, bound_port = server.server_address[:2]
-    click.echo(
-        f"Serving feeds on http://{bound_host!s}:{bound_port}/feeds/<token>.ics (Ctrl+C stops)",
-        err=True,
-    )
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(
-            "Warning: listening beyond this machine over plain HTTP; put a TLS reverse "
-            "proxy in front (docs/ICS.md).",
-            err=True,
-        )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+@serve_options
+def ics_serve(
+    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int
+) -> None:
+    """Serve the feeds at /feeds/<token>.ics: the web service (the same as `web serve`)."""
+    serve(host, port, max_connections, idle_timeout, page_limit)

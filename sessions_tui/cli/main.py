@@ -4,7 +4,9 @@ Every command accepts ``--db``, ``--tz`` and ``--user`` before or after its own 
 print one line, ``sessions-tui: error: ...``, and exit non-zero; nothing is changed.
 
 This module is the only one that knows every command group: each lives in its own module of this
-package and imports only :mod:`sessions_tui.cli.options` (no import cycle).
+package and imports only :mod:`sessions_tui.cli.options` (no import cycle). A command's module is
+imported when that command runs (or ``--help`` lists them all), so ``sessions-tui agenda`` does
+not pay for the other groups' modules.
 """
 
 from __future__ import annotations
@@ -17,19 +19,49 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from sessions_tui.cli.agenda import agenda, demo
-from sessions_tui.cli.availability import availability
-from sessions_tui.cli.events import events
-from sessions_tui.cli.google import google
-from sessions_tui.cli.ics import ics
 from sessions_tui.cli.options import Options, global_options, one_line, opts
-from sessions_tui.cli.practice import clients, locations, staff
-from sessions_tui.cli.settings import settings
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.identity import os_login
 
+# Command name -> (module of this package, attribute): imported on first use.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("agenda", "demo"),
+    "agenda": ("agenda", "agenda"),
+    "staff": ("practice", "staff"),
+    "locations": ("practice", "locations"),
+    "clients": ("practice", "clients"),
+    "availability": ("availability", "availability"),
+    "ics": ("ics", "ics"),
+    "settings": ("settings", "settings"),
+    "google": ("google", "google"),
+    "events": ("events", "events"),
+    "web": ("web", "web"),
+    "booking": ("booking", "booking"),
+}
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when they are looked up, not at start-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            module, attr = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"sessions_tui.cli.{module}"), attr)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @global_options
 @click.pass_context
 def cli(c: click.Context) -> None:
@@ -137,18 +169,3 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-for _command in (
-    demo,
-    agenda,
-    staff,
-    locations,
-    clients,
-    availability,
-    ics,
-    settings,
-    google,
-    events,
-):
-    cli.add_command(_command)

@@ -1,5 +1,8 @@
 """Open booking slots: weekly availability, minus date overrides, minus busy events.
 
+Pending online-booking requests (holds that have not expired) block their time too, so a time
+asked for on a booking page is offered to nobody else while a scheduler decides.
+
 Availability (``services.hours`` kind ``availability``) is a practitioner's weekly booking hours in
 their own zone (else the practice default, when one is set); a date override replaces the hours of
 one local date (no hours = out of office). Busy events of the practitioner, and practice-wide busy
@@ -21,11 +24,12 @@ from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.availability import busy_intervals, first_slot, open_intervals, slots
 from sessions_tui.domain.errors import NotFoundError, ValidationError
-from sessions_tui.domain.officehours import Interval
+from sessions_tui.domain.officehours import Interval, merge
 from sessions_tui.domain.timeutil import require_aware, zone
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services.context import Context
 from sessions_tui.services.scheduling import occurrences_in
+from sessions_tui.store.holds import held_intervals
 
 SEARCH_DAYS = 90
 """How far :func:`first_open_slot` looks ahead."""
@@ -67,10 +71,19 @@ def _check_practitioner(ctx: Context, practitioner_id: int) -> None:
         raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
 
 
-def open_time(ctx: Context, practitioner_id: int, start: datetime, end: datetime) -> list[Interval]:
+def open_time(
+    ctx: Context,
+    practitioner_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    buffer: timedelta = timedelta(0),
+) -> list[Interval]:
     """The practitioner's free bookable time in ``[start, end)`` (UTC intervals, merged).
 
-    Past time is included; :func:`open_slots` and :func:`first_open_slot` leave it out.
+    Busy events and pending holds block their time widened by ``buffer`` on each side (the
+    booking page's gap between sessions). Past time is included; :func:`open_slots` and
+    :func:`first_open_slot` leave it out.
     """
     require_aware(start, "start")
     require_aware(end, "end")
@@ -90,7 +103,10 @@ def open_time(ctx: Context, practitioner_id: int, start: datetime, end: datetime
         tz,
         practitioner_ids=[practitioner_id],
     )
-    return open_intervals(weekly, overrides, busy_intervals(occ, tz), start, end)
+    with ctx.db.read() as s:
+        holds = held_intervals(s, practitioner_id, start - buffer, end + buffer, ctx.clock.now())
+    busy = merge([(a - buffer, b + buffer) for a, b in [*busy_intervals(occ, tz), *holds]])
+    return open_intervals(weekly, overrides, busy, start, end)
 
 
 def open_slots(

@@ -168,6 +168,17 @@ def _seed(ctx: Context) -> bool:
         (),
         kind=hours.AVAILABILITY,
     )
+    # Online booking on for Ben, with a public link (/book/ben), so a newcomer can open a page.
+    from sessions_tui.services import booking
+
+    booking.update_settings(
+        actx,
+        pracs[1].id,
+        services=[("Intake", 80), ("Session", 50)],
+        enabled=True,
+        public=True,
+        buffer_minutes=10,
+    )
 
     first_week = today - timedelta(days=(today.weekday() + 1) % 7) - timedelta(weeks=4)
     client_iter = iter(clients)

@@ -61,7 +61,8 @@ def get_hours(
     ctx: Context, practitioner_id: int | None, *, kind: str = OFFICE, fallback: bool = True
 ) -> WeeklyHours | None:
     """A practitioner's own hours; with ``fallback``, the practice default when they have none."""
-    with ctx.db.session() as s:
+    # A read: on SQLite it does not take the write lock (booking pages read this per view).
+    with ctx.db.read() as s:
         row = _find(s, kind, practitioner_id)
         if row is None and fallback and practitioner_id is not None:
             row = _find(s, kind, None)
@@ -98,7 +99,7 @@ def set_hours(ctx: Context, hours: WeeklyHours, *, kind: str = OFFICE) -> Weekly
 def get_overrides(
     ctx: Context, practitioner_id: int, *, kind: str = AVAILABILITY
 ) -> list[DateOverride]:
-    with ctx.db.session() as s:
+    with ctx.db.read() as s:
         row = _find(s, kind, practitioner_id)
         if row is None:
             return []

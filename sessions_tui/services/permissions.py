@@ -70,3 +70,19 @@ def require_sync_write(practitioner_id: int, event: Event) -> None:
             f"a sync for practitioner {practitioner_id} may not change an event of "
             + ("the whole practice" if event.practitioner_id is None else "another practitioner")
         )
+
+
+def can_manage_booking(actor: Staff, practitioner_id: int) -> bool:
+    """Online booking (settings, link, requests): admins and schedulers for everyone, a
+    practitioner for themself."""
+    if actor.is_admin or actor.is_scheduler:
+        return True
+    return actor.is_practitioner and actor.id == practitioner_id
+
+
+def require_manage_booking(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_booking(actor, practitioner_id):
+        raise PermissionDenied(
+            f"{actor.login} may only manage their own online booking "
+            "(admins and schedulers manage everyone's)"
+        )

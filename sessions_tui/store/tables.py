@@ -279,3 +279,112 @@ class LockRow(SQLModel, table=True):
     name: str = Field(primary_key=True)
     holder: str
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class BookingSettingsRow(SQLModel, table=True):
+    """Online booking settings of one practitioner (migration 0007).
+
+    The page is found by ``link_hash`` (sha256 hex of the secret in its URL) when ``public`` is
+    off, and by the practitioner's login when it is on; ``link_secret`` is kept so the link can
+    be printed again (it is given to clients, like a phone number, not a credential).
+    """
+
+    __tablename__ = "booking_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="staff.id", unique=True)
+    enabled: bool = False
+    notice_minutes: int = 1440
+    horizon_days: int = 60
+    buffer_minutes: int = 0
+    hold_minutes: int = 2880
+    new_clients: bool = True
+    public: bool = False
+    link_secret: str
+    link_hash: str = Field(unique=True)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class BookingServiceRow(SQLModel, table=True):
+    """A service offered on a practitioner's booking page ("Intake", 80 minutes)."""
+
+    __tablename__ = "booking_service"
+    __table_args__ = (UniqueConstraint("practitioner_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="staff.id", index=True)
+    name: str
+    minutes: int
+    position: int = 0
+
+
+class BookingRequestRow(SQLModel, table=True):
+    """A visitor's request for a time: a pending hold until accepted, declined or expired.
+
+    ``status`` is ``pending``, ``accepted``, ``declined`` or ``expired``; a pending request
+    whose ``expires_at`` has passed blocks nothing (and is marked expired when next seen).
+    """
+
+    __tablename__ = "booking_request"
+    __table_args__ = (Index("ix_booking_request_hold", "practitioner_id", "status", "start_utc"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True)
+    practitioner_id: int = Field(foreign_key="staff.id")
+    service: str
+    minutes: int
+    start_utc: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    end_utc: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    visitor_tz: str
+    name: str
+    email: str
+    phone: str | None = None
+    message: str | None = None
+    status: str = "pending"
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    offered_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    decided_by: str | None = None
+    reason: str | None = None
+    event_id: int | None = None
+    client_id: int | None = Field(default=None, foreign_key="client.id")
+
+
+class ClientContactRow(SQLModel, table=True):
+    """How to reach a client (kept beside ``client`` so booking can match them by email)."""
+
+    __tablename__ = "client_contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", unique=True)
+    email: str | None = Field(default=None, index=True)
+    phone: str | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """An email waiting to be sent (or sent: the log of what went out).
+
+    ``status`` is ``pending``, ``sent`` or ``failed`` (gave up after the retries).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # received | confirmed | declined | offered | new-request
+    request_id: int | None = Field(default=None, foreign_key="booking_request.id")
+    to_addr: str
+    subject: str
+    body: str
+    ics: str | None = None
+    status: str = "pending"
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_error: str | None = None

@@ -1,7 +1,7 @@
 """google_calendar.access_role: what the account may do in each calendar
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 
 Google's calendarList ``accessRole`` (``owner``, ``writer``, ``reader``, ``freeBusyReader``),
 ``NULL`` until the sync engine has asked. Events of a calendar the account may only read are
@@ -15,7 +15,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,249 @@
+"""``sessions-tui booking``: online booking settings, the page's link, and answering requests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from sessions_tui.cli import options as _cli
+from sessions_tui.domain.errors import ValidationError
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+BASE_URL = click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="The service's public address (default http://127.0.0.1:8765).",
+)
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _parse_service(text: str) -> tuple[str, int]:
+    name, sep, minutes = text.rpartition("=")
+    if not sep or not minutes.strip().isdigit():
+        raise ValidationError(f"bad --service {text!r}: say NAME=MINUTES, e.g. 'Intake=80'")
+    return name, int(minutes)
+
+
+@click.group()
+@_cli.global_options
+def booking() -> None:
+    """Online booking: settings, the page's link, requests."""
+
+
+@booking.command("settings")
+@_cli.global_options
+@click.option("--practitioner", metavar="NAME", help="Whose settings (default: all you manage).")
+@click.option("--on/--off", "enabled", default=None, help="Turn the booking page on or off.")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    metavar="NAME=MINUTES",
+    help="A service offered (repeatable; replaces the list).",
+)
+@click.option("--notice", type=int, metavar="MINUTES", help="Minimum notice before a time.")
+@click.option("--horizon", type=int, metavar="DAYS", help="How far ahead times are offered.")
+@click.option("--buffer", type=int, metavar="MINUTES", help="Gap kept around busy time.")
+@click.option("--hold", type=int, metavar="MINUTES", help="How long a request holds its time.")
+@click.option("--new-clients/--existing-clients-only", default=None)
+@click.option("--public/--secret", default=None, help="Link by login, or a secret link.")
+@BASE_URL
+@FORMAT
+def booking_settings(
+    practitioner: str | None,
+    enabled: bool | None,
+    services: tuple[str, ...],
+    notice: int | None,
+    horizon: int | None,
+    buffer: int | None,
+    hold: int | None,
+    new_clients: bool | None,
+    public: bool | None,
+    base_url: str | None,
+    fmt: str,
+) -> None:
+    """Show (and with options, change) booking settings."""
+    from sessions_tui.services import booking as svc
+    from sessions_tui.services.practice import find_practitioner
+
+    ctx = _cli.opts().context()
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "enabled": enabled,
+            "notice_minutes": notice,
+            "horizon_days": horizon,
+            "buffer_minutes": buffer,
+            "hold_minutes": hold,
+            "new_clients": new_clients,
+            "public": public,
+        }.items()
+        if v is not None
+    }
+    parsed = [_parse_service(s) for s in services] or None
+    if practitioner is None:
+        if changes or parsed:
+            raise ValidationError("say whose settings to change: --practitioner NAME")
+        found = svc.list_settings(ctx)
+    else:
+        person = find_practitioner(ctx, practitioner)
+        if changes or parsed:
+            found = [svc.update_settings(ctx, person.id, services=parsed, **changes)]
+        else:
+            found = [svc.get_settings(ctx, person.id)]
+    base = base_url or svc.DEFAULT_BASE_URL
+    if fmt == "json":
+        _echo_json([f.to_json(base) for f in found])
+        return
+    for f in found:
+        state = "on" if f.enabled else "off"
+        offered = ", ".join(f"{s.name} ({s.minutes} min)" for s in f.services) or "no services"
+        click.echo(f"{f.practitioner_name}: booking {state}; {offered}")
+        click.echo(
+            f"  notice {f.notice_minutes} min, horizon {f.horizon_days} days, buffer "
+            f"{f.buffer_minutes} min, holds {f.hold_minutes} min, new clients "
+            f"{'yes' if f.new_clients else 'no'}, link {'public' if f.public else 'secret'}"
+        )
+        click.echo(f"  {f.url(base)}")
+
+
+@booking.command("link")
+@_cli.global_options
+@click.option("--practitioner", metavar="NAME", required=True)
+@click.option("--rotate", is_flag=True, help="A new secret link; the old one stops working.")
+@BASE_URL
+def booking_link(practitioner: str, rotate: bool, base_url: str | None) -> None:
+    """Print the URL of a practitioner's booking page."""
+    from sessions_tui.services import booking as svc
+    from sessions_tui.services.practice import find_practitioner
+
+    ctx = _cli.opts().context()
+    person = find_practitioner(ctx, practitioner)
+    found = svc.rotate_link(ctx, person.id) if rotate else svc.get_settings(ctx, person.id)
+    click.echo(found.url(base_url or svc.DEFAULT_BASE_URL))
+    if not found.enabled:
+        click.echo(
+            "Booking is off: turn it on with `sessions-tui booking settings --on`.", err=True
+        )
+
+
+@booking.command("requests")
+@_cli.global_options
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "accepted", "declined", "expired", "all"]),
+    default="pending",
+    show_default=True,
+)
+@FORMAT
+def booking_requests(status: str, fmt: str) -> None:
+    """List booking requests (pending holds by default)."""
+    from sessions_tui.services.booking_requests import list_requests
+
+    o = _cli.opts()
+    ctx = o.context()
+    tz = o.display_tz()
+    found = list_requests(ctx, status=None if status == "all" else status)
+    if fmt == "json":
+        _echo_json([r.to_json(tz) for r in found])
+        return
+    if not found:
+        click.echo(f"No {'' if status == 'all' else status + ' '}requests.")
+    for r in found:
+        when = r.start.astimezone(tz).strftime("%a %Y-%m-%d %H:%M")
+        click.echo(f"#{r.id} {r.status:<9} {when} {r.service} with {r.practitioner}: {r.name}")
+
+
+@booking.command("accept")
+@_cli.global_options
+@click.argument("request_id", type=int)
+@click.option("--client", "client_id", type=int, help="Book for this client (by id).")
+@click.option("--new-client", is_flag=True, help="Make a new client from the request.")
+@FORMAT
+def booking_accept(request_id: int, client_id: int | None, new_client: bool, fmt: str) -> None:
+    """Accept a request: it becomes a client session and the client is emailed."""
+    from sessions_tui.services.booking_requests import accept
+
+    o = _cli.opts()
+    done = accept(o.context(), request_id, client_id=client_id, new_client=new_client)
+    if fmt == "json":
+        _echo_json(done.to_json(o.display_tz()))
+    else:
+        click.echo(f"Accepted #{done.id}: session {done.event_id} for client {done.client_id}.")
+
+
+@booking.command("decline")
+@_cli.global_options
+@click.argument("request_id", type=int)
+@click.option("--reason", metavar="TEXT", help="Told to the client in the email.")
+@FORMAT
+def booking_decline(request_id: int, reason: str | None, fmt: str) -> None:
+    """Decline a request: its time is free again and the client is emailed."""
+    from sessions_tui.services.booking_requests import decline
+
+    o = _cli.opts()
+    done = decline(o.context(), request_id, reason)
+    if fmt == "json":
+        _echo_json(done.to_json(o.display_tz()))
+    else:
+        click.echo(f"Declined #{done.id}.")
+
+
+@booking.command("offer")
+@_cli.global_options
+@click.argument("request_id", type=int)
+@click.option("--start", required=True, metavar="TIME", help="ISO 8601 with offset.")
+@FORMAT
+def booking_offer(request_id: int, start: str, fmt: str) -> None:
+    """Offer another time: the request holds it instead and the client is emailed."""
+    from sessions_tui.domain.timeutil import parse_aware
+    from sessions_tui.services.booking_requests import offer
+
+    o = _cli.opts()
+    done = offer(o.context(), request_id, parse_aware(start, "--start"))
+    if fmt == "json":
+        _echo_json(done.to_json(o.display_tz()))
+    else:
+        click.echo(f"Offered #{done.id} at {done.start.astimezone(o.display_tz()):%Y-%m-%d %H:%M}.")
+
+
+@booking.command("send-mail")
+@_cli.global_options
+def booking_send_mail() -> None:
+    """Send the emails waiting in the outbox once (``web serve`` does this by itself)."""
+    from sessions_tui.config import load_config
+    from sessions_tui.sync.mailer import send_due
+
+    o = _cli.opts()
+    o.context().require_actor()
+    config = load_config()
+    if config.smtp is None:
+        raise ValidationError("no [smtp] table in the config file: nowhere to send mail")
+    sent, failed = send_due(o.database(), o.clock(), config.smtp)
+    click.echo(f"Sent {sent}, failed {failed}.")
+
+
+@booking.command("outbox")
+@_cli.global_options
+@FORMAT
+def booking_outbox(fmt: str) -> None:
+    """The log of booking emails: queued, sent and failed."""
+    from sessions_tui.services.booking_requests import outbox_log
+
+    o = _cli.opts()
+    rows = outbox_log(o.context())
+    tz = o.display_tz()
+    if fmt == "json":
+        _echo_json([{**r, "created_at": r["created_at"].astimezone(tz).isoformat()} for r in rows])
+        return
+    for r in rows:
+        at = r["created_at"].astimezone(tz)
+        click.echo(f"{at:%Y-%m-%d %H:%M} {r['status']:<8} {r['kind']:<9} {r['to']}")

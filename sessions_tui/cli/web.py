@@ -1,0 +1,123 @@
+"""``sessions-tui web serve``: the practice web service (booking pages, ICS feeds, health).
+
+``sessions-tui ics serve`` runs the same service (:func:`serve`), kept for feed users.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from sessions_tui.cli import options as _cli
+from sessions_tui.domain.errors import ValidationError
+
+LOCAL = ("127.0.0.1", "localhost", "::1")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def serve(
+    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int = 120
+) -> None:
+    """Run the web service in the foreground until SIGINT/SIGTERM (then shut down gracefully)."""
+    import socket
+
+    import uvicorn
+
+    from sessions_tui.config import load_config
+    from sessions_tui.sync.mailer import MailWorker
+    from sessions_tui.web.server import ServeOptions, make_config
+
+    o = _cli.opts()
+    db = o.database()
+    clock = o.clock()
+    config = load_config()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    options = ServeOptions(
+        host=host, port=port, max_connections=max_connections, idle_timeout=idle_timeout
+    )
+    from sessions_tui.web.app import Limits, create_app
+
+    limits = Limits(pages_per_address=page_limit)
+    server = uvicorn.Server(make_config(create_app(db, clock, limits), options))
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        probe = socket.socket(family)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        probe.close()
+    except OSError as exc:
+        raise ValidationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo(
+        f"Serving on http://{host}:{port} — /book/<link>, /feeds/<token>.ics, /health "
+        "(Ctrl+C stops)",
+        err=True,
+    )
+    if host not in LOCAL:
+        click.echo(
+            "Warning: listening beyond this machine over plain HTTP; put a TLS reverse "
+            "proxy in front (docs/WEB.md).",
+            err=True,
+        )
+    worker = None
+    if config.smtp is not None:
+        worker = MailWorker(db, clock, config.smtp)
+        worker.start()
+    else:
+        click.echo("No [smtp] in the config file: booking emails wait in the outbox.", err=True)
+    try:
+        server.run()
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def serve_options(f: F) -> F:
+    """``--host``, ``--port``, ``--max-connections``, ``--idle-timeout`` (web and ics serve)."""
+    f = click.option(
+        "--host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address to bind; keep 127.0.0.1 behind a TLS reverse proxy.",
+    )(f)
+    f = click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)(f)
+    f = click.option(
+        "--max-connections",
+        type=click.IntRange(1, 100_000),
+        default=1000,
+        show_default=True,
+        help="Past this many open connections new ones get 503.",
+    )(f)
+    f = click.option(
+        "--idle-timeout",
+        type=click.FloatRange(1, 600),
+        default=10.0,
+        show_default=True,
+        help="Seconds an idle connection is kept open.",
+    )(f)
+    f = click.option(
+        "--page-limit",
+        type=click.IntRange(1, 10**9),
+        default=120,
+        show_default=True,
+        help="Booking pages one address may load per minute.",
+    )(f)
+    return f
+
+
+@click.group()
+@_cli.global_options
+def web() -> None:
+    """The practice web service: booking pages and ICS feeds."""
+
+
+@web.command("serve")
+@_cli.global_options
+@serve_options
+def web_serve(
+    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int
+) -> None:
+    """Serve booking pages at /book/<link>, feeds at /feeds/<token>.ics and /health."""
+    serve(host, port, max_connections, idle_timeout, page_limit)

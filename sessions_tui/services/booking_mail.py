@@ -1,0 +1,97 @@
+"""The emails of online booking, queued in the ``outbox`` table in the caller's transaction.
+
+A message is queued in the same unit of work as the change it tells of (a request held, a
+session confirmed, a request declined), so a change is never kept without its email nor an
+email sent for a change that was rolled back. The mail worker (:mod:`sessions_tui.sync.mailer`)
+sends them; nothing is sent from a web request.
+
+A client's email names only what the client typed (their name), the service, the time (in the
+zone they chose on the page), the practitioner and the practice: never another client, never an
+internal ID, never notes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from sessions_tui.store.tables import BookingRequestRow, OutboxRow, PracticeRow, StaffRow
+
+RECEIVED = "received"
+CONFIRMED = "confirmed"
+DECLINED = "declined"
+OFFERED = "offered"
+
+
+def when_text(start: datetime, tzid: str) -> str:
+    """``Thursday 26 November 2026, 09:00 (America/Chicago)``."""
+    tz = ZoneInfo(tzid)
+    local = start.astimezone(tz)
+    return f"{local:%A %d %B %Y, %H:%M} ({tzid})"
+
+
+def _names(s: Session, row: BookingRequestRow) -> tuple[str, str]:
+    person = s.get(StaffRow, row.practitioner_id)
+    practice = s.get(PracticeRow, 1)
+    return (person.name if person else "your practitioner", practice.name if practice else "")
+
+
+def compose(
+    s: Session, kind: str, row: BookingRequestRow, *, ics: str | None = None
+) -> tuple[str, str]:
+    """The subject and plain-text body of a ``kind`` message about ``row``."""
+    practitioner, practice = _names(s, row)
+    when = when_text(row.start_utc, row.visitor_tz)
+    what = f"{row.service} ({row.minutes} minutes) with {practitioner}"
+    sign = f"\n\n{practice}\n" if practice else "\n"
+    if kind == RECEIVED:
+        subject = f"We received your request: {row.service} with {practitioner}"
+        body = (
+            f"Hello {row.name},\n\nThank you. We received your request for {what} on {when}.\n"
+            "The time is held for you while we look at it; this is not yet a confirmation. "
+            "We will write again when it is confirmed."
+        )
+    elif kind == CONFIRMED:
+        subject = f"Confirmed: {row.service} with {practitioner}"
+        body = (
+            f"Hello {row.name},\n\nYour {what} on {when} is confirmed.\n"
+            "The attached calendar file adds it to your calendar."
+        )
+    elif kind == DECLINED:
+        subject = f"Your request: {row.service} with {practitioner}"
+        reason = f"\n\n{row.reason}" if row.reason else ""
+        body = (
+            f"Hello {row.name},\n\nWe are sorry: we cannot offer {what} on {when}.{reason}\n"
+            "You are welcome to ask for another time on the booking page."
+        )
+    elif kind == OFFERED:
+        subject = f"Another time for {row.service} with {practitioner}"
+        body = (
+            f"Hello {row.name},\n\nThe time you asked for is not possible; we can offer "
+            f"{when} instead for {what}. It is held for you: reply to this email to take it."
+        )
+    else:
+        raise ValueError(f"unknown message kind {kind!r}")
+    return subject, body + sign
+
+
+def queue(
+    s: Session, kind: str, row: BookingRequestRow, now: datetime, *, ics: str | None = None
+) -> OutboxRow:
+    """Add the ``kind`` email to ``row``'s visitor to the outbox (in ``s``'s transaction)."""
+    subject, body = compose(s, kind, row, ics=ics)
+    out = OutboxRow(
+        kind=kind,
+        request_id=row.id,
+        to_addr=row.email,
+        subject=subject,
+        body=body,
+        ics=ics,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    s.add(out)
+    s.flush()
+    return out

@@ -1,0 +1,1 @@
+"""The practice web service (ASGI): booking pages, ICS feeds, health."""

@@ -1,0 +1,400 @@
+"""The booking pages: a practitioner's free times, the request form, the confirmation.
+
+Plain HTML forms and links, so a page works without JavaScript; ``static/tz.js`` only picks the
+browser's zone when the URL names none. Every page shows the zone its times are in and a chooser
+to change it. Only free times are ever rendered (from :func:`services.booking.page_slots`); the
+form re-checks the time when it is sent, and a time taken meanwhile sends the visitor back to the
+times with a message.
+
+The POST is guarded by, in order: the per-address and per-practitioner rate limits (429), the
+CSRF token (403), a bounded, well-formed body (400), the honeypot field (400), and the fields'
+own rules (400, the form again with each error beside its field).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.timeutil import day_bounds
+from sessions_tui.services import booking
+from sessions_tui.services.booking import BookingPage, SlotTaken
+
+DAYS_SHOWN = 7
+FIELDS = ("service", "start", "tz", "csrf", "name", "email", "phone", "message", "consent")
+HONEYPOT = "website"
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """The zones the chooser offers: every region/city zone, and UTC."""
+    names = {
+        n
+        for n in zoneinfo.available_timezones()
+        if "/" in n and not n.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+    }
+    return ("UTC", *sorted(names))
+
+
+@cache
+def zone_set() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
+@cache
+def _zone_options() -> str:
+    return "".join(f'<option value="{z}">{z}</option>' for z in zone_names())
+
+
+def zone_options(selected: str) -> Markup:
+    """The chooser's options with ``selected`` selected (built once: 400-odd zones)."""
+    if selected not in zone_set():
+        return Markup(_zone_options())
+    mark = f'<option value="{selected}">'
+    return Markup(_zone_options().replace(mark, f'<option value="{selected}" selected>', 1))
+
+
+def _web(request: Request) -> Any:
+    return request.app.state.web
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def _html(template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(template).render(**values), status_code=status)
+
+
+def _missing() -> HTMLResponse:
+    return _html(
+        "message.html", 404, title="Page not found", text="This booking page does not exist."
+    )
+
+
+def _zone(page: BookingPage, value: str | None) -> str:
+    return value if value in zone_set() or value == page.zone else page.zone
+
+
+async def _page(request: Request) -> BookingPage | None:
+    return await run_in_threadpool(
+        booking.page_for_key, _web(request).db, request.path_params["key"]
+    )
+
+
+def _too_many(limiter: Any, key: str) -> Response | None:
+    if limiter.allow(key):
+        return None
+    return _html(
+        "message.html",
+        429,
+        title="Too many requests",
+        text="Too many requests from here. Please wait a few minutes and try again.",
+    )
+
+
+def _when(start: datetime, tz: str) -> str:
+    local = start.astimezone(zoneinfo.ZoneInfo(tz))
+    return f"{local:%A %d %B %Y}, {local:%H:%M}"
+
+
+def _days(
+    web: Any, page: BookingPage, service: booking.BookingService, tz: str, first: date
+) -> list[dict[str, Any]]:
+    zi = zoneinfo.ZoneInfo(tz)
+    start = day_bounds(first, zi)[0]
+    end = day_bounds(first + timedelta(days=DAYS_SHOWN - 1), zi)[1]
+    found = booking.page_slots(web.db, web.clock, page, service, start, end)
+    days: dict[date, list[dict[str, str]]] = {}
+    for slot in found:
+        local = slot.start.astimezone(zi)
+        days.setdefault(local.date(), []).append(
+            {
+                "label": f"{local:%H:%M}",
+                "start": slot.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
+    return [{"label": f"{d:%A %d %B}", "times": t} for d, t in sorted(days.items())]
+
+
+async def page_view(
+    request: Request,
+    *,
+    message: str | None = None,
+    status: int = 200,
+    choice: dict[str, str] | None = None,
+) -> Response:
+    """The times page; ``choice`` (service, tz) stands in for the query after a failed POST."""
+    web = _web(request)
+    if choice is None and (limited := _too_many(web.page_by_address, _client(request))):
+        return limited
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    q: Any = choice if choice is not None else request.query_params
+    tz = _zone(page, q.get("tz"))
+    service = page.service(q.get("service") or "") or page.services[0]
+    today = web.clock.now().astimezone(zoneinfo.ZoneInfo(tz)).date()
+    try:
+        first = date.fromisoformat(q.get("from") or today.isoformat())
+    except ValueError:
+        first = today
+    first = min(max(first, today), today + page.horizon)
+    days = await run_in_threadpool(_days, web, page, service, tz, first)
+    base = f"/book/{page.key}"
+
+    def link(**extra: Any) -> str:
+        return base + "?" + urlencode({"service": service.name, "tz": tz, **extra})
+
+    return _html(
+        "page.html",
+        status,
+        page=page,
+        service=service,
+        tz=tz,
+        zone_options=zone_options(tz),
+        days=days,
+        first=first,
+        days_shown=DAYS_SHOWN,
+        base=base,
+        message=message,
+        zone_from_url="tz" in q,
+        previous=link(**{"from": (first - timedelta(days=DAYS_SHOWN)).isoformat()})
+        if first > today
+        else None,
+        next=link(**{"from": (first + timedelta(days=DAYS_SHOWN)).isoformat()})
+        if first + timedelta(days=DAYS_SHOWN) <= today + page.horizon
+        else None,
+        service_link=lambda s: base + "?" + urlencode({"service": s.name, "tz": tz}),
+        request_link=lambda t: (
+            base + "/request?" + urlencode({"service": service.name, "start": t["start"], "tz": tz})
+        ),
+    )
+
+
+def _parse_start(value: str | None) -> datetime | None:
+    if not value or len(value) > 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+
+
+def _form(
+    request: Request,
+    page: BookingPage,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    nonce: str | None = None,
+) -> Response:
+    web = _web(request)
+    new_cookie = nonce is None
+    nonce = nonce or web.csrf.new_nonce()
+    tz = _zone(page, values.get("tz"))
+    start = _parse_start(values.get("start"))
+    assert start is not None
+    service = page.service(values.get("service", "")) or page.services[0]
+    response = _html(
+        "form.html",
+        status,
+        page=page,
+        service=service,
+        tz=tz,
+        when=_when(start, tz),
+        values=values,
+        errors=errors or {},
+        csrf=web.csrf.token(nonce),
+        back=f"/book/{page.key}?" + urlencode({"service": service.name, "tz": tz}),
+        action=f"/book/{page.key}/request",
+        limits=booking.LIMITS,
+    )
+    if new_cookie:
+        response.set_cookie(
+            web.csrf.COOKIE,
+            nonce,
+            path="/book",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+async def request_form(request: Request) -> Response:
+    web = _web(request)
+    if (limited := _too_many(web.page_by_address, _client(request))) is not None:
+        return limited
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    q = request.query_params
+    start = _parse_start(q.get("start"))
+    service = page.service(q.get("service") or "")
+    if start is None or service is None:
+        return _html(
+            "message.html", 400, title="Choose a time", text="Choose a time from the list first."
+        )
+    offered = await run_in_threadpool(booking.is_offered, web.db, web.clock, page, service, start)
+    if not offered:
+        choice = {"service": service.name, "tz": q.get("tz") or ""}
+        message = "That time is no longer free. Please choose another."
+        return await page_view(request, message=message, status=409, choice=choice)
+    values = {"service": service.name, "start": q["start"], "tz": _zone(page, q.get("tz"))}
+    return _form(request, page, values, nonce=request.cookies.get(web.csrf.COOKIE))
+
+
+def _parse_body(raw: bytes) -> dict[str, str] | None:
+    """The urlencoded form, each field once at most; ``None`` when malformed."""
+    try:
+        decoded = raw.decode("utf-8", errors="strict")
+        fields = parse_qs(
+            decoded, keep_blank_values=True, strict_parsing=bool(decoded), max_num_fields=20
+        )
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if any(len(v) != 1 for v in fields.values()):
+        return None
+    return {k: v[0] for k, v in fields.items()}
+
+
+async def submit(request: Request) -> Response:
+    web = _web(request)
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    for limiter, key in (
+        (web.post_by_address, _client(request)),
+        (web.post_by_practitioner, str(page.practitioner_id)),
+    ):
+        if (limited := _too_many(limiter, key)) is not None:
+            return limited
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.split("://", 1)[-1] != request.headers.get("host"):
+        return _html(
+            "message.html", 403, title="Refused", text="This form was sent from another site."
+        )
+    ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        return _html(
+            "message.html", 415, title="Refused", text="Send the form from the booking page."
+        )
+    raw = await request.body()
+    form = _parse_body(raw)
+    if form is None or not set(form) <= {*FIELDS, HONEYPOT}:
+        return _html(
+            "message.html",
+            400,
+            title="Refused",
+            text="The form could not be read. Please try again.",
+        )
+    nonce = request.cookies.get(web.csrf.COOKIE)
+    if not web.csrf.check(nonce, form.get("csrf")):
+        return _html(
+            "message.html",
+            403,
+            title="Please try again",
+            text="This form has expired or was not sent from the booking page. "
+            "Go back and choose the time again.",
+        )
+    if form.get(HONEYPOT):
+        return _html(
+            "message.html",
+            400,
+            title="Refused",
+            text="The form could not be read. Please try again.",
+        )
+    start = _parse_start(form.get("start"))
+    if start is None or page.service(form.get("service", "")) is None:
+        return _html(
+            "message.html", 400, title="Choose a time", text="Choose a time from the list first."
+        )
+    tz = _zone(page, form.get("tz"))
+    errors: dict[str, str] = {}
+    visitor = None
+    try:
+        visitor = booking.check_visitor(
+            form.get("name", ""), form.get("email", ""), form.get("phone"), form.get("message")
+        )
+    except ValidationError as exc:
+        errors[exc.field or "name"] = exc.message
+    # Every field's error at once, not one per try: check the rest on their own.
+    for name in ("name", "email", "phone", "message"):
+        if name in errors:
+            continue
+        probe = {"name": "x", "email": "x@example.org", "phone": None, "message": None}
+        probe[name] = form.get(name) if name in ("phone", "message") else form.get(name, "")
+        try:
+            booking.check_visitor(
+                probe["name"] or "", probe["email"] or "", probe["phone"], probe["message"]
+            )
+        except ValidationError as exc:
+            errors[name] = exc.message
+    if form.get("consent") != "yes":
+        errors["consent"] = "Tick the box to agree that we store what you typed to answer you."
+    values = {k: form.get(k, "") for k in FIELDS if k != "csrf"} | {"tz": tz}
+    if errors or visitor is None:
+        return _form(request, page, values, errors=errors, status=400, nonce=nonce)
+    try:
+        row = await run_in_threadpool(
+            booking.create_request, web.db, web.clock, page, values["service"], start, visitor, tz
+        )
+    except SlotTaken as exc:
+        choice = {"service": values["service"], "tz": tz}
+        return await page_view(request, message=exc.message, status=409, choice=choice)
+    return RedirectResponse(f"/book/{page.key}/done/{row.reference}", status_code=303)
+
+
+async def done(request: Request) -> Response:
+    web = _web(request)
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    row = await run_in_threadpool(
+        booking.request_by_reference, web.db, page, request.path_params["ref"]
+    )
+    if row is None:
+        return _missing()
+    return _html(
+        "done.html",
+        page=page,
+        row=row,
+        when=_when(row.start_utc, row.visitor_tz),
+        tz=row.visitor_tz,
+        back=f"/book/{page.key}?" + urlencode({"tz": row.visitor_tz}),
+    )
+
+
+async def _page_route(request: Request) -> Response:
+    return await page_view(request)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/book/{key}", _page_route, methods=["GET", "HEAD"]),
+        Route("/book/{key}/request", request_form, methods=["GET", "HEAD"]),
+        Route("/book/{key}/request", submit, methods=["POST"]),
+        Route("/book/{key}/done/{ref}", done, methods=["GET", "HEAD"]),
+    ]

@@ -1,0 +1,205 @@
+"""What stands between the internet and the handlers: limits, timeouts, CSRF, the access log.
+
+- :class:`Guard` (ASGI middleware): refuses a body over ``max_body`` bytes (413, whether it
+  says its length or streams it), answers 503 when a request takes longer than
+  ``request_timeout`` seconds (a slow body counts), adds security headers to every response,
+  and writes one access-log line per request with secrets cut out of the path.
+- :class:`RateLimiter`: a sliding window per key (an address, a practitioner), bounded in the
+  number of keys it remembers.
+- :class:`Csrf`: a double-submit token: a random value in a ``SameSite=Strict`` cookie and its
+  HMAC (under a key of this process) in the form; a POST needs both, matching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("sessions_tui.web")
+feed_log = logging.getLogger("sessions_tui.feed")
+"""Feed requests log here, as they did on the old feed server."""
+
+_SECRET_PATHS = (
+    (re.compile(r"^/feeds/[^/]+\.ics$"), "/feeds/<token>.ics"),
+    (re.compile(r"^/book/[^/]+"), "/book/<link>"),
+)
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    # The page's URL may hold its secret link: never send it on to another site.
+    (b"referrer-policy", b"no-referrer"),
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+]
+
+
+def redact(path: str) -> str:
+    """The path as the log may show it: feed tokens and booking links replaced."""
+    for pattern, shown in _SECRET_PATHS:
+        if pattern.match(path):
+            return pattern.sub(shown, path, count=1)
+    return path if len(path) <= 200 else path[:200] + "…"
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the limit."""
+
+
+@dataclass
+class Guard:
+    """Body-size limit, request timeout, security headers and the redacted access log."""
+
+    app: ASGIApp
+    max_body: int = 16 * 1024
+    request_timeout: float = 30.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 0, "size": 0, "started": False}
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body:
+            await _plain(send, 413, "Request body too large.")
+            self._log(scope, 413, 0, started)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["started"] = True
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            elif message["type"] == "http.response.body":
+                state["size"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                await self.app(scope, limited_receive, guarded_send)
+        except BodyTooLarge:
+            if not state["started"]:
+                await _plain(send, 413, "Request body too large.")
+                state["status"] = 413
+        except TimeoutError:
+            if not state["started"]:
+                await _plain(send, 503, "The request took too long.", close=True)
+                state["status"] = 503
+        self._log(scope, state["status"], state["size"], started)
+
+    def _log(self, scope: Scope, status: int, size: int, started: float) -> None:
+        client = scope.get("client")
+        path = scope.get("path", "")
+        (feed_log if path.startswith("/feeds/") else log).info(
+            '%s "%s %s" %d %d %.1fms',
+            client[0] if client else "-",
+            scope.get("method", "-"),
+            redact(path),
+            status,
+            size,
+            (time.perf_counter() - started) * 1000,
+        )
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _plain(send: Send, status: int, text: str, *, close: bool = False) -> None:
+    body = text.encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        *SECURITY_HEADERS,
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class RateLimiter:
+    """At most ``limit`` events per ``window`` seconds for each key.
+
+    Remembers at most ``max_keys`` keys (the least recently seen are forgotten), so a flood of
+    addresses cannot grow it without bound.
+    """
+
+    limit: int
+    window: float
+    max_keys: int = 10_000
+    clock: Any = time.monotonic
+    _hits: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
+
+    def allow(self, key: str) -> bool:
+        """Count one event for ``key``; ``False`` (and not counted) when over the limit."""
+        now = self.clock()
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = deque()
+        self._hits.move_to_end(key)
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        while len(self._hits) > self.max_keys:
+            self._hits.popitem(last=False)
+        return True
+
+    def retry_after(self, key: str) -> int:
+        hits = self._hits.get(key)
+        if not hits:
+            return 1
+        return max(1, int(hits[0] + self.window - self.clock()) + 1)
+
+
+class Csrf:
+    """Double-submit CSRF tokens bound to a cookie, under a per-process key."""
+
+    COOKIE = "booking_csrf"
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+
+    def new_nonce(self) -> str:
+        return secrets.token_urlsafe(16)
+
+    def token(self, nonce: str) -> str:
+        return hmac.new(self._key, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def check(self, nonce: str | None, token: str | None) -> bool:
+        if not nonce or not token or len(nonce) > 64 or len(token) > 128:
+            return False
+        return hmac.compare_digest(self.token(nonce), token)
