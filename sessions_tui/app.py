@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -37,6 +38,7 @@ from sessions_tui.messages import (
     SyncStarted,
 )
 from sessions_tui.services.calendar import CalendarFacts, Filters
+from sessions_tui.widgets.safe_text_filter import SafeTextFilter
 
 log = logging.getLogger("sessions_tui.app")
 
@@ -72,6 +74,9 @@ class FastStart:
     """The live-refresh watcher, made before anything below was read."""
     first_window: tuple[date, int, Sequence[AgendaItem]] | None = None
     """The week on screen at start (first day, days, events), so the first frame has them."""
+
+
+_SAFE_TEXT = SafeTextFilter()
 
 
 class SessionsApp(App[None]):
@@ -285,6 +290,22 @@ class SessionsApp(App[None]):
         if self.facts is not None:
             return self.facts.week_starts_monday
         return bool(self.config and self.config.week_starts_monday)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands without "Screenshot": it wrote an SVG of the screen,
+        client names and all (privacy mode or not), into the working directory."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Refused: a screenshot file would hold client names (issue 15)."""
+        self.notify("Screenshots are off: they would save client names to a file.")
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then one that drops any control character left in a widget's text
+        (titles and names from outside are made visible before that: ``domain.text``)."""
+        return [*super().get_line_filters(), _SAFE_TEXT]
 
     def get_default_screen(self) -> Screen[None]:
         from sessions_tui.screens.calendar import CalendarScreen

@@ -19,6 +19,7 @@ Fixtures for others to reuse:
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -37,6 +38,13 @@ NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 
 NOW_ENV = "2026-11-25T16:00:00+00:00"
 """``NOW`` as a ``SESSIONS_TUI_NOW`` value, for subprocess/CLI tests."""
+
+# Files the tests make (copies of the demo template too) are private, as the product makes
+# them: a world-readable practice file is warned about on stderr (store.filemode).
+os.umask(0o077)
+
+TEST_OS_LOGIN = "admin"
+"""The OS login every in-process test runs as."""
 
 _CLEARED = ("SESSIONS_TUI_DB", "SESSIONS_TUI_NOW", "SESSIONS_TUI_TZ", "SESSIONS_TUI_USER")
 
@@ -58,6 +66,10 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SESSIONS_TUI_CONFIG", str(home / ".config/sessions-tui/config.toml"))
     for name in _CLEARED:
         monkeypatch.delenv(name, raising=False)
+    # In-process runs are logged in as "admin", the first member of staff most fixtures make,
+    # so ``--user`` naming others is honoured as for an admin (services.context). Tests of the
+    # rule itself set another login (tests/unit/test_issue_15_identity.py).
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: TEST_OS_LOGIN)
     return home
 
 

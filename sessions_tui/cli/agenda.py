@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sessions_tui.cli.options import Options, global_options, opts, parse_from
-from sessions_tui.identity import os_login
+from sessions_tui.cli.options import Options, fast_login, global_options, opts, parse_from
 
 if TYPE_CHECKING:
     from sessions_tui.store.reader import Reader
@@ -23,14 +22,18 @@ def demo() -> None:
     """Seed a demo practice (idempotent): staff, clients, 8 weeks of sessions."""
     from sessions_tui.services.context import Context
     from sessions_tui.services.demo import demo_event_count, seed_demo
+    from sessions_tui.store.db import shown_url
 
     o = opts()
     db = o.database()
     ctx = Context(db, o.clock(), None)
     if seed_demo(ctx):
+        # Never the password: the hint names the URL with it masked (PostgreSQL users keep
+        # theirs in ~/.pgpass or are asked for it).
+        where = shown_url(o.db) if o.db else db.url
         click.echo(
             f"Seeded the demo practice: {demo_event_count(ctx)} events. "
-            f"Open it with: sessions-tui --db {o.db or db.url} --user alice"
+            f"Open it with: sessions-tui --db {where} --user alice"
         )
     else:
         click.echo("The demo practice is already there; nothing added.")
@@ -103,6 +106,12 @@ def _reader(o: Options) -> Reader:
         return OrmReader(o.context().db)
 
     def knows_user(reader: Reader) -> bool:
-        return reader.staff_by_login(o.user or os_login()) is not None or not reader.staff_count()
+        # The --user rule of services.context (issue 15); else the ORM path gives the error.
+        if url is not None:
+            o.warn_file_mode(url)
+        login = fast_login(o, reader)
+        if login is None:
+            return False
+        return reader.staff_by_login(login) is not None or not reader.staff_count()
 
     return open_reader(url, orm, accept=knows_user)

@@ -9,7 +9,7 @@ import click
 
 from sessions_tui.cli.options import global_options, opts
 from sessions_tui.cli.web import serve, serve_options
-from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.errors import NotFoundError, ValidationError
 
 _IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]
 
@@ -63,6 +63,7 @@ def ics_export(
 ) -> None:
     """Write an RFC 5545 calendar."""
     from sessions_tui.services.feeds import IdentifierMode, get_feed, parse_identifier
+    from sessions_tui.services.permissions import is_manager
     from sessions_tui.services.practice import find_practitioner
     from sessions_tui.sync.ics import export_calendar
 
@@ -71,7 +72,7 @@ def ics_export(
     pid: int | None
     if practitioner:
         pid = find_practitioner(ctx, practitioner).id
-    elif actor.is_admin or actor.is_scheduler:
+    elif is_manager(actor):
         pid = None
     else:
         pid = actor.id
@@ -172,6 +173,14 @@ def ics_url(
         return
     feed = feeds.rotate_token(ctx, pid) if rotate else feeds.ensure_feed(ctx, pid)
     url = feed.url(base_url or f"http://{host}:{port}")
+    if url is None:
+        # Only the token's hash is stored, so a copy of the database gives no working URL;
+        # the URL was shown once, when it was made.
+        raise NotFoundError(
+            "the feed's URL is shown only when it is made and is not stored; "
+            f"`sessions-tui ics url --practitioner {practitioner} --rotate` makes a new one "
+            "(the old URL then stops working)"
+        )
     click.echo(url)
     click.echo(f"Clients are named by: {feed.identifier.label.lower()}.", err=True)
 

@@ -19,9 +19,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from sessions_tui.cli.options import Options, global_options, one_line, opts
+from sessions_tui.cli.options import Options, fast_login, global_options, one_line, opts
 from sessions_tui.domain.errors import SessionsError
-from sessions_tui.identity import os_login
 
 # Command name -> (module of this package, attribute): imported on first use.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -37,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("events", "events"),
     "web": ("web", "web"),
     "booking": ("booking", "booking"),
+    "db": ("db", "db"),
 }
 
 
@@ -105,6 +105,8 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
     raw = o.db or os.environ["SESSIONS_TUI_DB"]
     url = raw if "://" in raw else f"sqlite:///{Path(raw).expanduser().resolve()}"
     reader = open_fast(url)
+    if reader is not None:
+        o.warn_file_mode(url)
     path = sqlite_path(url)
     if reader is None or path is None:
         return None
@@ -112,7 +114,8 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
         from sessions_tui.app import FastStart
         from sessions_tui.services.calendar import fast_calendar_facts, fast_load_filters
 
-        actor = reader.staff_by_login(o.user or os_login())
+        login = fast_login(o, reader)
+        actor = reader.staff_by_login(login) if login is not None else None
         if actor is None:
             reader.close()
             return None
@@ -153,6 +156,15 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure is one line on stderr and a non-zero exit code."""
     args = sys.argv[1:] if argv is None else argv
+    from sessions_tui.domain.text import safe_std_streams
+
+    # Every line any command prints, errors included, passes through one filter: no control
+    # character from the data shown, no database password (domain.text).
+    with safe_std_streams():
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
     try:
         cli.main(args=args, prog_name="sessions-tui", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -33,13 +33,27 @@ class Options:
     user: str | None = None
     _db: Database | None = field(default=None, repr=False)
     _ctx: Context | None = field(default=None, repr=False)
+    _warned: bool = field(default=False, repr=False)
 
     def database(self) -> Database:
         if self._db is None:
             from sessions_tui.store.db import open_database
 
             self._db = open_database(self.db)
+            self.warn_file_mode(self._db.engine.url.render_as_string(hide_password=True))
         return self._db
+
+    def warn_file_mode(self, url: str) -> None:
+        """Say once, on stderr, if the SQLite practice file is world-readable."""
+        if self._warned:
+            return
+        self._warned = True
+        from sessions_tui.store.fastread import sqlite_path
+        from sessions_tui.store.filemode import mode_warning
+
+        line = mode_warning(sqlite_path(url))
+        if line is not None:
+            click.echo(line, err=True)
 
     def clock(self) -> Clock:
         from sessions_tui.clock import clock_from_env
@@ -162,3 +176,19 @@ def parse_from(value: str | None, tz: ZoneInfo, clock: Clock) -> Any:
 
 def one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+def fast_login(o: Options, reader: Any) -> str | None:
+    """Who acts on the fast read path: the OS login, or the ``--user`` it may act as (the rule
+    of ``services.context.resolve_actor``); ``None`` sends the caller to the ordinary path,
+    which gives the error."""
+    from sessions_tui.identity import claimed_login, os_login
+    from sessions_tui.services.permissions import may_act_as
+
+    me = os_login()
+    claimed = claimed_login(o.user)
+    if claimed is None or claimed == me:
+        return me
+    if may_act_as(reader.staff_by_login(me), demo=reader.settings().is_demo):
+        return claimed
+    return None

@@ -111,6 +111,8 @@ class PracticeSettings:
     allow_double_booking: bool = True
     display_tz: str | None = None
     week_starts_monday: bool = False
+    is_demo: bool = False
+    """Made by ``sessions-tui demo``: anyone may act as any of its (invented) staff."""
 
 
 def parse_roles(text: str) -> frozenset[Role]:

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sessions_tui.domain.events import EventKind
+from sessions_tui.domain.text import safe_text
 from sessions_tui.domain.timeutil import zone, zone_label
 from sessions_tui.services.calendar import display_title
 from sessions_tui.services.scheduling import AgendaItem
@@ -119,7 +120,8 @@ def detail_lines(item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> list[tuple
     rows.append(("Repeats", recurrence_text(item)))
     if ev.source_calendar:
         rows.append(("From", f"◇ {ev.source_calendar}"))
-    return rows
+    # Names and titles come from outside (ICS, Google, CSV, typed): no control code shown.
+    return [(label, safe_text(value)) for label, value in rows]
 
 
 def history_lines(entries: Sequence[AuditEntry], tz: ZoneInfo) -> list[str]:
@@ -135,7 +137,7 @@ def history_lines(entries: Sequence[AuditEntry], tz: ZoneInfo) -> list[str]:
         if sep and at is not None and at.tzinfo is not None:
             local = at.astimezone(tz)
             text = f"{local:%Y-%m-%d %H:%M} {zone_label(tz, local).split()[-1].strip('()')}  {rest}"
-        out.append(text)
+        out.append(safe_text(text))
     return out
 
 

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from sessions_tui.domain.model import Staff
+from sessions_tui.services import permissions
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
@@ -53,13 +54,13 @@ class SetupPage(Screen[None]):
     @property
     def is_admin(self) -> bool:
         actor = self.actor
-        return actor is not None and actor.is_admin
+        return actor is not None and permissions.is_admin(actor)
 
     @property
     def is_manager(self) -> bool:
         """Admins and schedulers run the practice's lists (clients, locations)."""
         actor = self.actor
-        return actor is not None and (actor.is_admin or actor.is_scheduler)
+        return actor is not None and permissions.is_manager(actor)
 
     def set_note(self, text: str, *, read_only: bool = False) -> None:
         """Show (or hide, with ``""``) the line under the page title."""

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 from sessions_tui.domain.model import Staff
 from sessions_tui.screens.setup_page import SetupPage
 from sessions_tui.screens.staff_form import StaffFormModal, swatch
+from sessions_tui.services import permissions
 from sessions_tui.services.context import Context
 
 
@@ -147,7 +148,7 @@ calendar."""
         actor = self.actor
         if person is None or actor is None:
             return False
-        return actor.is_admin or person.id == actor.id
+        return permissions.can_edit_staff(actor, person.id)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -210,10 +211,10 @@ calendar."""
             app.ctx = replace(app.ctx, actor=person)
             self.set_note(
                 ""
-                if person.is_admin
+                if permissions.is_admin(person)
                 else "Read-only except your own profile (o): only an admin may add staff "
                 "or change roles.",
-                read_only=not person.is_admin,
+                read_only=not permissions.is_admin(person),
             )
         # The calendar's legend, colours and default lengths come from the loaded facts.
         app.load_facts()

@@ -14,6 +14,7 @@ when the practice has its Internal IDs setting on (``services.feeds.available_id
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import on, work
@@ -199,6 +200,10 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
 
     def on_sync_calendar_screen_feed_changed(self, message: FeedChanged) -> None:
         feed = message.feed
+        known = next((f for f in self.feeds if f.practitioner_id == feed.practitioner_id), None)
+        if feed.token is None and known is not None and known.token is not None:
+            # Only the hash is stored: keep showing the URL made in this session.
+            feed = replace(feed, token=known.token)
         self.feeds = [feed if f.practitioner_id == feed.practitioner_id else f for f in self.feeds]
         table = self.query_one("#feeds-table", DataTable)
         key = str(feed.practitioner_id)
@@ -238,7 +243,13 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
             f"{feed.identifier.label.lower()}."
         )
         url = self.url_of(feed)
-        url_box.update(f"URL: {url}" if url else "URL: none yet (space turns the feed on)")
+        if url:
+            shown = f"URL: {url}"
+        elif feed.has_token:  # only its hash is stored (a copy of the database gives no URL)
+            shown = "URL: shown only when made; r makes a new one (the old one stops working)"
+        else:
+            shown = "URL: none yet (space turns the feed on)"
+        url_box.update(shown)
         url_box.set_class(url is None, "-none")
         full = feed.identifier is IdentifierMode.FULL
         warning.update(f"Full names: {PII_WARNING}" if full else "")

@@ -36,7 +36,7 @@ from sessions_tui.services import booking_mail
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services.availability import OpenSlot, open_time
 from sessions_tui.services.context import Context
-from sessions_tui.services.permissions import require_manage_booking
+from sessions_tui.services.permissions import holds_role, require_manage_booking
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
 from sessions_tui.store.holds import PENDING, held_intervals
@@ -154,7 +154,7 @@ def _new_secret() -> tuple[str, str]:
 
 def _practitioner_row(s: Session, practitioner_id: int) -> StaffRow:
     row = s.get(StaffRow, practitioner_id)
-    if row is None or "practitioner" not in row.roles.split(","):
+    if row is None or not holds_role(row.roles, "practitioner"):
         raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
     return row
 
@@ -331,7 +331,7 @@ def page_for_key(db: Database, key: str) -> BookingPage | None:
             return None
         row, person = hit
         services = _services(s, row.practitioner_id)
-        if not row.enabled or not services or "practitioner" not in person.roles.split(","):
+        if not row.enabled or not services or not holds_role(person.roles, "practitioner"):
             return None
         practice_row = s.get(PracticeRow, 1)
         practice_name = practice_row.name if practice_row is not None else ""

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sessions_tui.domain.events import EventKind, Instant, Occurrence, Status
 from sessions_tui.domain.listing import Listing, SkippedEvent, carry
 from sessions_tui.domain.model import Location, Staff
+from sessions_tui.domain.text import safe_text
 from sessions_tui.services.agenda_item import AgendaItem
 
 if TYPE_CHECKING:
@@ -283,8 +284,9 @@ def fast_load_filters(reader: Reader, actor: Staff | None) -> Filters:
 def display_title(item: AgendaItem, *, privacy: bool) -> str:
     """The client's name (initials in privacy mode) for a session, else the event title."""
     if item.client is not None and item.event.kind is EventKind.SESSION:
-        return item.client.initials if privacy else item.client.full_name
-    return item.event.title
+        return safe_text(item.client.initials if privacy else item.client.full_name)
+    # Titles come from outside (ICS, Google, typed): shown with no control code in them.
+    return safe_text(item.event.title)
 
 
 # --- search ---------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ practitioner themself, schedulers and admins (the same rule as office hours). Th
 looks feeds up by token with :func:`feed_by_token`, which needs no actor: the token is the
 credential.
 
-Tokens are ``secrets.token_urlsafe(32)`` (256 bits). The token itself is stored so the URL can be
-shown again in the UI; the server finds a feed by the sha256 of the presented token and compares
-the digests with :func:`hmac.compare_digest`.
+Tokens are ``secrets.token_urlsafe(32)`` (256 bits). Only their sha256 is stored (migration
+0006), so a copy of the database (a backup, a laptop) does not yield a working feed URL: the URL
+is shown once, by the call that makes the token (:func:`ensure_feed` on a feed that had none,
+:func:`rotate_token`), and a lost URL is replaced by rotating. The server finds a feed by the
+sha256 of the presented token and compares the digests with :func:`hmac.compare_digest`.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sessions_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.model import Client, Staff
 from sessions_tui.services.context import Context
+from sessions_tui.services.permissions import can_manage_feed, holds_role, require_manage_feed
 from sessions_tui.store.db import Database
 from sessions_tui.store.queries import settings_from_row, staff_from_row
 from sessions_tui.store.tables import FeedRow, PracticeRow, StaffRow
@@ -91,7 +94,9 @@ class FeedSettings:
         practitioner_name: Their display name (the calendar's name).
         enabled: Whether the server answers for the token.
         identifier: How clients are named in it.
-        token: The secret in the URL, or ``None`` before one is made.
+        token: The secret in the URL: only in the result of the call that made it (it is not
+            stored), else ``None``.
+        has_token: Whether the feed has a token (its URL works while the feed is on).
         updated_at: Last change of these settings (part of the feed's Last-Modified).
         rotated_at: When the token was last replaced, if ever.
     """
@@ -101,11 +106,13 @@ class FeedSettings:
     enabled: bool = False
     identifier: IdentifierMode = IdentifierMode.INITIALS
     token: str | None = None
+    has_token: bool = False
     updated_at: datetime | None = None
     rotated_at: datetime | None = None
 
     def url(self, base_url: str = DEFAULT_BASE_URL) -> str | None:
-        """``http://HOST:PORT/feeds/<token>.ics``, or ``None`` without a token."""
+        """``http://HOST:PORT/feeds/<token>.ics``, or ``None`` when the token is not known here
+        (never made, or made earlier: only its hash is kept)."""
         if self.token is None:
             return None
         return f"{base_url.rstrip('/')}/feeds/{self.token}.ics"
@@ -121,7 +128,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _to_settings(row: FeedRow | None, person: Staff) -> FeedSettings:
+def _to_settings(row: FeedRow | None, person: Staff, token: str | None = None) -> FeedSettings:
     if row is None:
         return FeedSettings(person.id, person.name)
     try:
@@ -133,25 +140,16 @@ def _to_settings(row: FeedRow | None, person: Staff) -> FeedSettings:
         practitioner_name=person.name,
         enabled=row.enabled,
         identifier=mode,
-        token=row.token,
+        token=token,
+        has_token=row.token_hash is not None,
         updated_at=row.updated_at,
         rotated_at=row.rotated_at,
     )
 
 
-def can_manage_feed(actor: Staff, practitioner_id: int) -> bool:
-    """Admins and schedulers manage every feed; a practitioner only their own."""
-    return actor.is_admin or actor.is_scheduler or actor.id == practitioner_id
-
-
-def require_manage_feed(actor: Staff, practitioner_id: int) -> None:
-    if not can_manage_feed(actor, practitioner_id):
-        raise PermissionDenied(f"{actor.login} may only see and change their own calendar feed")
-
-
 def _practitioner(s: Session, practitioner_id: int) -> Staff:
     row = s.get(StaffRow, practitioner_id)
-    if row is None or "practitioner" not in row.roles.split(","):
+    if row is None or not holds_role(row.roles, "practitioner"):
         raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
     return staff_from_row(row)
 
@@ -171,13 +169,14 @@ def _ensure_row(ctx: Context, s: Session, practitioner_id: int) -> FeedRow:
     return row
 
 
-def _set_token(row: FeedRow, ctx: Context, *, rotated: bool) -> None:
+def _set_token(row: FeedRow, ctx: Context, *, rotated: bool) -> str:
+    """A new token for the feed: its hash is stored, the token itself only returned."""
     token = new_token()
-    row.token = token
     row.token_hash = token_digest(token)
     row.updated_at = ctx.clock.now()
     if rotated:
         row.rotated_at = row.updated_at
+    return token
 
 
 def get_feed(ctx: Context, practitioner_id: int) -> FeedSettings:
@@ -198,7 +197,7 @@ def list_feeds(ctx: Context) -> list[FeedSettings]:
         people = [
             staff_from_row(r)
             for r in s.execute(select(StaffRow).order_by(StaffRow.name)).scalars()
-            if "practitioner" in r.roles.split(",")
+            if holds_role(r.roles, "practitioner")
         ]
         rows = {r.practitioner_id: r for r in s.execute(select(FeedRow)).scalars()}
         return [_to_settings(rows.get(p.id), p) for p in people if can_manage_feed(actor, p.id)]
@@ -237,7 +236,8 @@ def set_enabled(ctx: Context, practitioner_id: int, enabled: bool) -> FeedSettin
     """Turn a practitioner's feed on (making a token if there is none) or off.
 
     Turning it off keeps the token, so turning it back on restores the same URL; use
-    :func:`rotate_token` to make the old URL useless.
+    :func:`rotate_token` to make the old URL useless. The result holds the token only when
+    this call made it.
     """
     require_manage_feed(ctx.require_actor(), practitioner_id)
     with ctx.db.session() as s:
@@ -245,10 +245,11 @@ def set_enabled(ctx: Context, practitioner_id: int, enabled: bool) -> FeedSettin
         row = _ensure_row(ctx, s, practitioner_id)
         row.enabled = enabled
         row.updated_at = ctx.clock.now()
-        if enabled and row.token is None:
-            _set_token(row, ctx, rotated=False)
+        token = None
+        if enabled and row.token_hash is None:
+            token = _set_token(row, ctx, rotated=False)
         s.flush()
-        return _to_settings(row, person)
+        return _to_settings(row, person, token)
 
 
 def set_identifier(
@@ -272,7 +273,7 @@ def set_identifier(
 
 
 def ensure_feed(ctx: Context, practitioner_id: int) -> FeedSettings:
-    """The feed with a token, turned on: what ``ics url`` prints."""
+    """The feed with a token, turned on: what ``ics url`` prints (the token only if new)."""
     return set_enabled(ctx, practitioner_id, True)
 
 
@@ -282,10 +283,10 @@ def rotate_token(ctx: Context, practitioner_id: int) -> FeedSettings:
     with ctx.db.session() as s:
         person = _practitioner(s, practitioner_id)
         row = _ensure_row(ctx, s, practitioner_id)
-        _set_token(row, ctx, rotated=True)
+        token = _set_token(row, ctx, rotated=True)
         row.enabled = True
         s.flush()
-        return _to_settings(row, person)
+        return _to_settings(row, person, token)
 
 
 def feed_by_token(db: Database, token: str) -> FeedSettings | None:

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.clock import clock_from_env
-from sessions_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event
 from sessions_tui.domain.model import Staff
+from sessions_tui.services import permissions
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
 from sessions_tui.services.writer import Writer
@@ -111,17 +112,16 @@ class GoogleSettings:
 
 
 def can_manage(actor: Staff, practitioner_id: int) -> bool:
-    return actor.is_admin or actor.is_scheduler or actor.id == practitioner_id
+    return permissions.can_manage_google(actor, practitioner_id)
 
 
 def require_manage(actor: Staff, practitioner_id: int) -> None:
-    if not can_manage(actor, practitioner_id):
-        raise PermissionDenied(f"{actor.login} may not change another practitioner's Google sync")
+    permissions.require_manage_google(actor, practitioner_id)
 
 
 def _practitioner(s: Session, practitioner_id: int) -> Staff:
     row = s.get(StaffRow, practitioner_id)
-    if row is None or "practitioner" not in row.roles.split(","):
+    if row is None or not permissions.holds_role(row.roles, "practitioner"):
         raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
     return staff_from_row(row)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.officehours import DateOverride, WeeklyHours, WeeklyInterval
 from sessions_tui.services.context import Context
-from sessions_tui.services.permissions import require_edit_hours
+from sessions_tui.services.permissions import holds_role, require_edit_hours
 from sessions_tui.store.tables import DateOverrideRow, HoursIntervalRow, HoursRow, StaffRow
 
 OFFICE = "office"
@@ -53,7 +53,7 @@ def _check_kind(kind: str) -> None:
 def _require_practitioner(s: Session, practitioner_id: int) -> None:
     """Hours belong to practitioners: refuse an unknown id or someone with no calendar."""
     row = s.get(StaffRow, practitioner_id)
-    if row is None or "practitioner" not in row.roles.split(","):
+    if row is None or not holds_role(row.roles, "practitioner"):
         raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
 
 

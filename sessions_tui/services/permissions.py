@@ -62,6 +62,77 @@ def require_manager(actor: Staff, what: str) -> None:
         )
 
 
+def may_act_as(os_person: Staff | None, *, demo: bool) -> bool:
+    """SQLite: whether the OS login may act as *another* member of staff (``--user``).
+
+    Only an admin of the practice may, or anyone on a practice made by ``sessions-tui demo``
+    (its staff are invented). This is honesty, not a wall: anyone who can write the database
+    file can change it with any SQLite tool (docs/SECURITY.md).
+    """
+    return demo or (os_person is not None and os_person.is_admin)
+
+
+def require_act_as(os_login: str, os_person: Staff | None, claimed: str, *, demo: bool) -> None:
+    if not may_act_as(os_person, demo=demo):
+        why = "not an admin of this practice" if os_person else "not a member of staff"
+        raise PermissionDenied(
+            f"--user {claimed}: you are logged in as {os_login!r}, {why}; only an admin may "
+            "act as another member of staff"
+        )
+
+
+def is_admin(actor: Staff) -> bool:
+    """Admins change roles, staff and practice settings."""
+    return actor.is_admin
+
+
+def can_edit_staff(actor: Staff, staff_id: int) -> bool:
+    """Admins change anyone's profile; a member only their own (never their roles)."""
+    return actor.is_admin or actor.id == staff_id
+
+
+def is_manager(actor: Staff) -> bool:
+    """Admins and schedulers: they see and change every practitioner's calendar and settings."""
+    return actor.is_admin or actor.is_scheduler
+
+
+def holds_role(roles: str, role: str) -> bool:
+    """Whether a stored comma-separated ``roles`` value holds ``role`` (e.g. "practitioner")."""
+    return role in roles.split(",")
+
+
+def can_manage_feed(actor: Staff, practitioner_id: int) -> bool:
+    """ICS feeds: admins and schedulers manage every feed; a practitioner only their own."""
+    return is_manager(actor) or actor.id == practitioner_id
+
+
+def require_manage_feed(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_feed(actor, practitioner_id):
+        raise PermissionDenied(f"{actor.login} may only see and change their own calendar feed")
+
+
+def require_export(actor: Staff, practitioner_id: int | None) -> None:
+    """ICS export: a practitioner their own calendar; admins and schedulers any, or the whole
+    practice's (``None``)."""
+    if practitioner_id is None:
+        if not is_manager(actor):
+            raise PermissionDenied(
+                f"{actor.login} may export only their own calendar (use --practitioner)"
+            )
+    elif not can_manage_feed(actor, practitioner_id):
+        raise PermissionDenied(f"{actor.login} may export only their own calendar")
+
+
+def can_manage_google(actor: Staff, practitioner_id: int) -> bool:
+    """Google sync settings: a practitioner their own; admins and schedulers anyone's."""
+    return is_manager(actor) or actor.id == practitioner_id
+
+
+def require_manage_google(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_google(actor, practitioner_id):
+        raise PermissionDenied(f"{actor.login} may not change another practitioner's Google sync")
+
+
 def require_sync_write(practitioner_id: int, event: Event) -> None:
     """A sync or an import acts for one practitioner: it writes that practitioner's events only
     (never another's, nor a practice-wide event)."""

@@ -28,7 +28,8 @@ from sessions_tui.domain.model import (
 )
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.context import Context
-from sessions_tui.services.permissions import require_admin, require_manager
+from sessions_tui.services.permissions import holds_role, require_admin, require_manager
+from sessions_tui.store import pg_security
 from sessions_tui.store.queries import (
     client_from_row,
     location_from_row,
@@ -137,6 +138,10 @@ def add_staff(
         )
         s.add(row)
         s.flush()
+        if ctx.db.dialect == "postgresql":
+            # Each member of staff is a login role holding their practice roles' groups, in
+            # the same transaction as the row (store.pg_security).
+            pg_security.grant_login(s.connection(), login, {r.value for r in role_set})
         return staff_from_row(row)
 
 
@@ -181,15 +186,15 @@ def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
             row.name = validate_name(changes["name"], "name")
         if "roles" in changes:
             roles = parse_roles(",".join(str(r) for r in changes["roles"]))
-            if Role.ADMIN not in roles and Role.ADMIN.value in row.roles.split(","):
+            if Role.ADMIN not in roles and holds_role(row.roles, Role.ADMIN.value):
                 admins = [
-                    r
-                    for r in s.execute(select(StaffRow)).scalars()
-                    if "admin" in r.roles.split(",")
+                    r for r in s.execute(select(StaffRow)).scalars() if holds_role(r.roles, "admin")
                 ]
                 if len(admins) <= 1:
                     raise ValidationError("the practice must keep at least one admin", field="role")
             row.roles = ",".join(sorted(r.value for r in roles))
+            if ctx.db.dialect == "postgresql":
+                pg_security.grant_login(s.connection(), row.login, {r.value for r in roles})
         if "color" in changes:
             row.color = validate_color(str(changes["color"]))
         if "default_session_minutes" in changes:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Status
+from sessions_tui.domain.text import safe_text
 from sessions_tui.services.agenda_item import AgendaItem
 
 
@@ -43,7 +44,8 @@ def describe(item: AgendaItem, tz: ZoneInfo, *, privacy: bool = False) -> str:
     mark = markers(item)
     if mark:
         parts.append(mark)
-    return " ".join(parts)
+    # Titles and names come from outside (ICS, Google, CSV, typed): never a control code.
+    return safe_text(" ".join(parts))
 
 
 def item_days(item: AgendaItem, tz: ZoneInfo) -> list[date]:

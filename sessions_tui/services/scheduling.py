@@ -16,7 +16,7 @@ from sessions_tui.domain.model import Client, Location, Staff
 from sessions_tui.services.agenda_item import AgendaItem as AgendaItem  # re-exported
 from sessions_tui.services.agenda_item import agenda_items
 from sessions_tui.services.context import Context
-from sessions_tui.services.permissions import require_edit_event
+from sessions_tui.services.permissions import holds_role, require_edit_event
 from sessions_tui.services.writer import Source, Writer, load
 from sessions_tui.store import queries
 from sessions_tui.store.orm_reader import OrmReader
@@ -27,7 +27,7 @@ def _check_refs(ctx: Context, event: Event) -> None:
     with ctx.db.session() as s:
         if event.practitioner_id is not None:
             row = s.get(StaffRow, event.practitioner_id)
-            if row is None or "practitioner" not in row.roles.split(","):
+            if row is None or not holds_role(row.roles, "practitioner"):
                 raise NotFoundError(
                     f"no practitioner with id {event.practitioner_id}", field="practitioner"
                 )

@@ -19,6 +19,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sessions_tui.domain.errors import SessionsError
+from sessions_tui.domain.text import redact_secrets
+from sessions_tui.store import filemode
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -35,7 +37,18 @@ HEAD_REVISION = _head_revision()
 
 
 class DatabaseError(SessionsError):
-    """The database cannot be opened or used."""
+    """The database cannot be opened or used. Its message never holds a password."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(redact_secrets(message), field=field)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown to a person or a log: the password, if any, as ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return redact_secrets(url)
 
 
 def default_db_path() -> Path:
@@ -130,7 +143,7 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"bad --db URL {url!r}: {exc}") from None
+        raise DatabaseError(f"bad --db URL {shown_url(url)!r}: {exc}") from None
     actor = _Actor()
     _ACTORS[engine] = actor
     if engine.dialect.name == "sqlite":
@@ -173,6 +186,11 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        if conn.dialect.name == "postgresql":
+            from sessions_tui.store import pg_security
+
+            # Roles, grants, row-level security, the audit function: also for new tables.
+            pg_security.apply(conn)
 
 
 @dataclass
@@ -263,9 +281,28 @@ class Database:
         self.engine.dispose()
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for other URLs and in-memory databases)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def file_mode_warning(url: str) -> str | None:
+    """A line for the person at start if the SQLite practice file is world-readable."""
+    return filemode.mode_warning(_sqlite_file(url))
+
+
 def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Database:
     """Open (creating and migrating if needed) the practice database."""
     url = resolve_url(url_or_path)
+    path = _sqlite_file(url)
+    if path is not None and path.parent.is_dir():
+        filemode.create_private(path)
     engine = make_engine(url)
     try:
         if migrate and _current_revision(engine) != HEAD_REVISION:
@@ -273,9 +310,11 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Da
     except OperationalError as exc:
         engine.dispose()
         reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"cannot open database {url!r}: {reason}") from None
+        raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise DatabaseError(f"cannot open database {url!r}: {exc.__class__.__name__}") from None
+        raise DatabaseError(
+            f"cannot open database {shown_url(url)!r}: {exc.__class__.__name__}"
+        ) from None
     factory = sessionmaker(engine, expire_on_commit=False)
     return Database(engine, factory)

@@ -109,6 +109,7 @@ def settings_from_row(row: Any | None) -> PracticeSettings:
         allow_double_booking=row.allow_double_booking,
         display_tz=row.display_tz,
         week_starts_monday=row.week_starts_monday,
+        is_demo=bool(row.demo_seeded_for),
     )
 
 

@@ -168,8 +168,9 @@ class PreferenceRow(SQLModel, table=True):
 class FeedRow(SQLModel, table=True):
     """One-way sync (ICS feed) settings of a practitioner.
 
-    ``token`` is kept so the URL can be shown again; the server looks feeds up by
-    ``token_hash`` (sha256 hex) and compares that in constant time.
+    Only ``token_hash`` (sha256 hex of the secret token) is kept (migration 0006), so a copy
+    of the database gives no working URL; the server looks feeds up by it and compares in
+    constant time.
     """
 
     __tablename__ = "feed"
@@ -178,7 +179,6 @@ class FeedRow(SQLModel, table=True):
     practitioner_id: int = Field(foreign_key="staff.id", unique=True)
     enabled: bool = False
     identifier: str = "initials"
-    token: str | None = None
     token_hash: str | None = Field(default=None, unique=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

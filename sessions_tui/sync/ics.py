@@ -51,7 +51,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from sessions_tui.domain.errors import PermissionDenied, SessionsError, ValidationError
+from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Instant, Status, validate_event
 from sessions_tui.domain.external import ExternalEvent, occurrence_of, to_local
 from sessions_tui.domain.model import Client, Staff
@@ -60,11 +60,10 @@ from sessions_tui.services import hours as hours_service
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import (
     IdentifierMode,
-    can_manage_feed,
     check_identifier,
     client_label,
 )
-from sessions_tui.services.permissions import require_edit_event
+from sessions_tui.services.permissions import holds_role, require_edit_event, require_export
 from sessions_tui.services.writer import Batch, row_values
 from sessions_tui.store import queries
 from sessions_tui.store.queries import parse_recurrence_key, recurrence_key
@@ -328,14 +327,7 @@ def export_calendar(
         PermissionDenied: a practitioner asking for someone else's (or the whole) calendar.
         ValidationError: full names without ``confirm_pii``; internal IDs while they are off.
     """
-    actor = ctx.require_actor()
-    if practitioner_id is None:
-        if not (actor.is_admin or actor.is_scheduler):
-            raise PermissionDenied(
-                f"{actor.login} may export only their own calendar (use --practitioner)"
-            )
-    elif not can_manage_feed(actor, practitioner_id):
-        raise PermissionDenied(f"{actor.login} may export only their own calendar")
+    require_export(ctx.require_actor(), practitioner_id)
     check_identifier(ctx, identifier, confirm_pii=confirm_pii)
     with ctx.db.session() as s:
         person: Staff | None = None
@@ -855,7 +847,7 @@ def import_calendar(
     actor = ctx.require_actor()
     with ctx.db.session() as s:
         row = s.get(StaffRow, practitioner_id)
-        if row is None or "practitioner" not in row.roles.split(","):
+        if row is None or not holds_role(row.roles, "practitioner"):
             raise ValidationError(f"no practitioner with id {practitioner_id}")
     probe = Event(
         kind=EventKind.OTHER,

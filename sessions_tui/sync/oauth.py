@@ -7,7 +7,10 @@ line that forwards the port back. A user without a tunnel pastes the URL their b
 (``http://localhost:PORT/?state=...&code=...``) instead; whichever comes first wins.
 
 Tokens are JSON (``Credentials.to_json()``), never a pickle, in platformdirs' config dir with
-mode 0600, one file per practitioner login.
+mode 0600, one file per practitioner login. The folder is kept 0700. A token read back with
+looser permissions is repaired (0600, folder 0700) with a warning in the log: someone may have
+copied it, so sign in again if the machine is shared; a token file owned by another user is
+refused (it could have been planted).
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import logging
 import os
 import queue
 import socket
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +42,46 @@ SCOPES = ["https://www.googleapis.com/auth/calendar"]
 REVOKE_URI = "https://oauth2.googleapis.com/revoke"
 
 
+log = logging.getLogger(__name__)
+
+
 def token_dir() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("sessions-tui", appauthor=False))
+
+
+def _private_dir(folder: Path) -> None:
+    """Make ``folder`` (if missing) with mode 0700; tighten it, with a warning, if looser."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        os.chmod(folder, 0o700)
+        log.warning("token folder %s had mode %04o; set to 0700", folder, mode)
+
+
+def check_token_file(path: Path) -> None:
+    """Refuse a token file another user owns; repair one others could read (with a warning).
+
+    Raises:
+        SyncAuthError: the file belongs to someone else.
+    """
+    info = path.stat()
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise SyncAuthError(
+            f"the saved Google token {str(path)!r} belongs to another user; refusing to use "
+            "it: delete it and run `sessions-tui google connect`"
+        )
+    _private_dir(path.parent)
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        os.chmod(path, 0o600)
+        log.warning(
+            "Google token %s had mode %04o (others could read it); set to 0600. If others "
+            "use this machine, sign in again (`sessions-tui google connect`).",
+            path,
+            mode,
+        )
 
 
 def token_path(login: str) -> Path:
@@ -52,7 +93,7 @@ def save_token(login: str, token_json: str) -> Path:
     """Write the token JSON with mode 0600 (created so, never readable by others)."""
     json.loads(token_json)  # refuse anything that is not JSON
     path = token_path(login)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -87,6 +128,7 @@ def load_credentials(login: str) -> Any:
         raise SyncAuthError(
             f"{login} is not signed in to Google: run `sessions-tui google connect`"
         )
+    check_token_file(path)
     try:
         creds = Credentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
             json.loads(path.read_text()), SCOPES

@@ -34,6 +34,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sessions_tui.domain.text import safe_text
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import display_title, is_secondary
 
@@ -884,7 +885,7 @@ def block_text(
         words.append(f"{item.start.astimezone(tz):%H:%M}")
     words.append(title)
     if item.location is not None:
-        words.append(f"@ {item.location.name}")
+        words.append(f"@ {safe_text(item.location.name)}")
     if width <= 0:
         return []
     lines = wrap(" ".join(words), width)

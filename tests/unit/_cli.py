@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,17 @@ class Result:
     @property
     def err_lines(self) -> list[str]:
         return self.err.splitlines()
+
+
+def as_login(login: str) -> list[str]:
+    """``sessions-tui`` in a subprocess whose OS login is ``login`` (``identity._system_login``
+    replaced before the CLI runs), so ``--user`` naming others is honoured as for that login."""
+    code = (
+        "import sys, sessions_tui.identity as i; "
+        f"i._system_login = lambda: {login!r}; "
+        "from sessions_tui.cli import run; sys.exit(run(sys.argv[1:]))"
+    )
+    return [sys.executable, "-c", code]
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:

@@ -6,7 +6,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sessions_tui.services import appointments, google_settings, hours
 from sessions_tui.services.appointments import OccurrenceRef, Scope
 from sessions_tui.sync.google import SyncError, endpoint_from_env, pending_changes
 
+from ._cli import as_login
 from .google_harness import CAL, CHI, T0, Practice, emu_fixture, pr_fixture  # noqa: F401
 
 TEAM = "team@group.calendar.google.com"
@@ -164,7 +164,7 @@ def _cli(db: Path, endpoint: str, *args: str) -> subprocess.Popen[bytes]:
         SESSIONS_TUI_NOW="2026-11-25T16:00:00+00:00",
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "sessions_tui", *args, "--db", str(db), "--user", "admin"],
+        [*as_login("admin"), *args, "--db", str(db), "--user", "admin"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -187,8 +187,9 @@ def test_unknown_login_error_says_how_to_add_one(team: Team) -> None:
 
 
 def test_os_login_is_used_without_user(team: Team, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SESSIONS_TUI_USER", "quinn")
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: "quinn")
     assert make_context(team.db, team.clock, None).actor == team.quinn
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: "boss")  # an admin
     assert make_context(team.db, team.clock, "pat").actor == team.pat
 
 

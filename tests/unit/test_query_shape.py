@@ -34,6 +34,8 @@ from sessions_tui.domain.timeutil import days_bounds
 from sessions_tui.store import fastread, queries, rows
 from sessions_tui.store.db import open_database
 
+from ._cli import as_login
+
 BUILD_DB = Path(__file__).resolve().parents[2] / "bench" / "build_db.py"
 NOW = datetime(2026, 11, 25, 16, tzinfo=UTC)
 CHICAGO = ZoneInfo("America/Chicago")
@@ -300,7 +302,7 @@ def _agenda(db: Path, *args: str, fast: bool) -> subprocess.CompletedProcess[str
     if not fast:
         env["SESSIONS_TUI_NO_FAST_READ"] = "1"
     return subprocess.run(
-        [sys.executable, "-m", "sessions_tui", "agenda", "--db", str(db), "--user", "admin", *args],
+        [*as_login("admin"), "agenda", "--db", str(db), "--user", "admin", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -336,7 +338,8 @@ def test_agenda_command_same_output_fast_or_not(
 def test_agenda_command_imports_no_sqlalchemy(practices: tuple[Path, Path]) -> None:
     small, _big = practices
     code = (
-        "import sys; from sessions_tui.cli import run; "
+        "import sys, sessions_tui.identity as i; i._system_login = lambda: 'admin'; "
+        "from sessions_tui.cli import run; "
         f"rc = run(['agenda', '--db', {str(small)!r}, '--user', 'admin', '--days', '7']); "
         "print('HEAVY', sorted(m for m in ('sqlalchemy', 'sqlmodel', 'alembic', 'textual', "
         "'icalendar') if m in sys.modules)); sys.exit(rc)"
@@ -352,13 +355,14 @@ def test_agenda_command_imports_no_sqlalchemy(practices: tuple[Path, Path]) -> N
 
 
 def test_cli_os_login_matches_the_services(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sessions_tui.cli.agenda import os_login as _os_login
+    from sessions_tui.identity import os_login as _os_login
     from sessions_tui.services.context import os_login
 
+    # SESSIONS_TUI_USER is a claim like --user, never the OS login (issue 15).
     monkeypatch.setenv("SESSIONS_TUI_USER", "sam")
+    assert _os_login() == os_login() == "admin"
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: "sam")
     assert _os_login() == os_login() == "sam"
-    monkeypatch.delenv("SESSIONS_TUI_USER")
-    assert _os_login() == os_login()
 
 
 def test_head_revision_is_the_store_s(tmp_path: Path) -> None:

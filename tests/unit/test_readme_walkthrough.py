@@ -22,6 +22,8 @@ import pytest
 
 from sessions_tui.cli import run
 
+from ._cli import as_login
+
 SETUP = Path(__file__).resolve().parents[2] / "docs" / "SETUP.md"
 DB_NAME = "riverside.db"
 
@@ -78,6 +80,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SESSIONS_TUI_CONFIG", str(tmp_path / "no-config.toml"))
     for name in ("SESSIONS_TUI_DB", "SESSIONS_TUI_TZ", "SESSIONS_TUI_NOW", "SESSIONS_TUI_USER"):
         monkeypatch.delenv(name, raising=False)
+    # ada, the first admin, types the walk-through and acts as her colleagues (issue 15).
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: "ada")
     return work
 
 
@@ -169,7 +173,10 @@ def test_walkthrough_runs_in_order_against_a_new_database(
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_walkthrough_in_a_real_shell(steps: list[Step], workdir: Path, tmp_path: Path) -> None:
     """The block, prompts and outputs removed, is a bash script that succeeds step by step."""
-    script = ["set -u"]
+    # The walk-through is typed by ada, the practice's first admin, who acts as her colleagues
+    # with --user (an admin may, issue 15): the OS login of this shell is ada.
+    wrapper = " ".join(shlex.quote(a) for a in as_login("ada"))
+    script = ["set -u", f'sessions-tui() {{ {wrapper} "$@"; }}']
     for n, step in enumerate(steps):
         if step.output and step.output[0].startswith("sessions-tui: error:"):
             script.append(f"if {step.command}; then exit {100 + n}; fi")  # must be refused

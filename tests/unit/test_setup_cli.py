@@ -18,6 +18,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SESSIONS_TUI_NOW", "2026-11-25T10:00:00-06:00")
     monkeypatch.setenv("SESSIONS_TUI_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("SESSIONS_TUI_USER", "nobody-here")  # never the OS login
+    # Logged in as the practice's first admin, so --user naming others is honoured (issue 15).
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: "ada")
     for name in ("SESSIONS_TUI_TZ", "SESSIONS_TUI_DB"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
@@ -64,7 +66,8 @@ def as_json(result: Result) -> list[dict]:  # type: ignore[type-arg]
 # --- staff ----------------------------------------------------------------------------------
 
 
-def test_first_staff_on_an_empty_database_becomes_admin(sh) -> None:  # type: ignore[no-untyped-def]
+def test_first_staff_on_an_empty_database_becomes_admin(sh, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: "pat")  # pat adds pat
     code, out, _ = sh(
         "staff", "add", "pat", "--name", "Pat Practitioner", "--role", "practitioner", user=None
     )

@@ -31,6 +31,12 @@ CHI = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _logged_in_as_alice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OS login is alice, the practice's admin, who may act as sam on SQLite (issue 15)."""
+    monkeypatch.setattr("sessions_tui.identity._system_login", lambda: "alice")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh practice database URL on each backend."""
@@ -51,9 +57,9 @@ def _practice(url: str) -> tuple[Database, Context, Context, int, int]:
         Context(db, clock, None), "alice", "Alice Moreno", {Role.ADMIN, Role.PRACTITIONER}
     )
     actx = Context(db, clock, alice)
-    practice.add_staff(actx, "sam", "Sam Whitaker", {Role.SCHEDULER})
+    sam = practice.add_staff(actx, "sam", "Sam Whitaker", {Role.SCHEDULER})
     client = practice.add_client(actx, "Jane", "Doe", None)
-    return db, actx, make_context(db, clock, "sam"), alice.id, client.id
+    return db, actx, Context(db, clock, sam), alice.id, client.id
 
 
 def _session(pid: int, cid: int, start: datetime, minutes: int = 50) -> Event:

@@ -1,7 +1,7 @@
 """online booking: settings, services, requests (holds), client contacts, email outbox
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from sessions_tui.store.types import UTCDateTime
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

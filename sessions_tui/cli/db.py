@@ -1,0 +1,39 @@
+"""``sessions-tui db upgrade``: run the migrations (on PostgreSQL, as the schema's owner)."""
+
+from __future__ import annotations
+
+import click
+
+from sessions_tui.cli.options import global_options, opts
+
+
+@click.group("db")
+@global_options
+def db() -> None:
+    """The practice database itself."""
+
+
+@db.command("upgrade")
+@global_options
+def db_upgrade() -> None:
+    """Migrate to the newest schema; on PostgreSQL also (re)apply roles, grants and row-level
+    security. Connect as a superuser or a member of sessions_owner (docs/SECURITY.md)."""
+    from sessions_tui.store.db import HEAD_REVISION
+
+    database = opts().database()  # opening migrates
+    if database.dialect == "postgresql":
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from sessions_tui.store import pg_security
+        from sessions_tui.store.db import DatabaseError
+
+        try:
+            with database.engine.begin() as conn:  # also when already at the newest revision
+                pg_security.apply(conn)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise DatabaseError(
+                f"cannot apply the practice's roles and grants ({reason}): run `sessions-tui "
+                "db upgrade` connected as a superuser or a member of sessions_owner"
+            ) from None
+    click.echo(f"The database {database.url} is at revision {HEAD_REVISION}.")
