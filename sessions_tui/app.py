@@ -14,6 +14,7 @@ database, are imported when first used.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from sessions_tui.messages import (
     CreateRequested,
@@ -37,6 +39,8 @@ from sessions_tui.messages import (
 )
 from sessions_tui.services.calendar import CalendarFacts, Filters
 from sessions_tui.widgets.safe_text_filter import SafeTextFilter
+
+log = logging.getLogger("sessions_tui.app")
 
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
@@ -195,7 +199,7 @@ class SessionsApp(App[None]):
     ]
 
     view: reactive[str] = reactive("week")
-    """The calendar view: ``month``, ``week``, ``day`` or ``agenda``."""
+    """The calendar view: ``month``, ``week``, ``day``, ``team`` or ``agenda``."""
     cursor_day: reactive[date] = reactive(date(2000, 1, 1))
     """The day under the cursor (display zone); it decides the period shown."""
     cursor_slot: reactive[int] = reactive(20)
@@ -248,6 +252,7 @@ class SessionsApp(App[None]):
         self.undo_stack: list[Change] = []
         """Changes made in this run, newest last; ``u`` reverses the newest."""
         self._watcher: Any = None
+        self._sync_asked = False
         self._orm_reader: OrmReader | None = None
         self._warming = False
         self._warm_up_timer: Any = None
@@ -308,6 +313,7 @@ class SessionsApp(App[None]):
         return CalendarScreen()
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         refresh = self.config.refresh_seconds if self.config else 2.0
         # Live refresh: look for other clients' changes (cheap; the check runs in a thread).
         self.set_interval(max(0.5, refresh / 2), self._check_for_changes)
@@ -318,6 +324,23 @@ class SessionsApp(App[None]):
             return
         self.load_facts()
         self._start_sync_schedule()
+
+    def _apply_keymap(self) -> None:
+        """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""
+        keymap = dict(self.config.keymap) if self.config else {}
+        if not keymap:
+            return
+        from sessions_tui.screens.help import key_rows
+
+        known = {row.id for row in key_rows()}
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self.notify(
+                f"Config: keymap.{unknown[0]} is not a binding id (see docs/keys.md); ignored.",
+                severity="error",
+                timeout=8,
+            )
+        self.set_keymap({k: v for k, v in keymap.items() if k in known})
 
     def first_painted(self) -> None:
         """The calendar drew its first loaded window: warm up the ORM shortly after (the
@@ -467,52 +490,55 @@ class SessionsApp(App[None]):
 
         return isinstance(self.screen, CalendarScreen)
 
+    def on_details(self) -> bool:
+        from sessions_tui.screens.event_details import EventDetailsScreen
+
+        return isinstance(self.screen, EventDetailsScreen)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in (
-            "edit_event",
-            "cancel_event",
-            "delete_event",
-            "duplicate_event",
-            "move_event",
-            "undo",
-            "actions_menu",
-        ):
+        if action in ("edit_event", "cancel_event", "delete_event", "duplicate_event"):
+            # On an event's details they act on that event (help lists them there too).
+            return (self.on_calendar() or self.on_details()) and self.moving is None
+        if action in ("move_event", "undo", "actions_menu"):
             return self.on_calendar() and self.moving is None
         if action == "stop_moving":
             return self.moving is not None
-        if action == "sync_now":
-            return None if self.syncing else True
+        # sync_now stays enabled while syncing: the key then says a sync is running.
         return True
 
     def selected_item(self) -> AgendaItem | None:
-        """The event under the calendar's cursor (the first, if several share the slot)."""
+        """The event the calendar's appointment keys act on (see CalendarScreen.cursor_event)."""
         from sessions_tui.screens.calendar import CalendarScreen
-        from sessions_tui.services.render import item_days
-        from sessions_tui.widgets.agenda_list import AgendaList
-        from sessions_tui.widgets.time_grid import TimeGrid
+        from sessions_tui.screens.event_details import EventDetailsScreen
 
+        if isinstance(self.screen, EventDetailsScreen):
+            return self.screen.item
         screen = self.screen_stack[0] if self.screen_stack else None
         if not isinstance(screen, CalendarScreen):
             return None
-        if self.view in ("week", "day"):
-            hits = screen.query_one(TimeGrid).events_at(self.cursor_day, self.cursor_slot)
-            return hits[0] if hits else None
-        if self.view == "agenda":
-            return screen.query_one(AgendaList).current_item
-        items = screen.current_items()
-        for item in items or ():
-            if self.cursor_day in item_days(item, self.tz):
-                return item
-        return None
+        return screen.cursor_event()
 
-    def _need_item(self) -> AgendaItem | None:
+    def _need_item(self, *, changing: bool = False) -> AgendaItem | None:
+        """The event to act on, or None after saying in one line why there is none; with
+        ``changing``, also None (said) when the user may not change it, before any question
+        (this/following/all) is asked."""
         item = self.selected_item()
         if item is None:
-            self.notify("No event under the cursor.", severity="warning")
+            self.notify("No event under the cursor.", severity="warning", timeout=3)
+            return None
+        if changing:
+            from sessions_tui.domain.errors import SessionsError
+            from sessions_tui.services.permissions import require_edit_event
+
+            try:
+                require_edit_event(self.ctx.require_actor(), item.event)
+            except SessionsError as exc:
+                self.notify(exc.message, severity="error", timeout=5)
+                return None
         return item
 
     def action_edit_event(self) -> None:
-        item = self._need_item()
+        item = self._need_item(changing=True)
         if item is not None:
             self._open_editor(item.event.kind, item=item)
 
@@ -522,12 +548,12 @@ class SessionsApp(App[None]):
             self._open_editor(item.event.kind, item=item, duplicate=True)
 
     def action_cancel_event(self) -> None:
-        item = self._need_item()
+        item = self._need_item(changing=True)
         if item is not None:
             self.change_event(item, "cancel")
 
     def action_delete_event(self) -> None:
-        item = self._need_item()
+        item = self._need_item(changing=True)
         if item is not None:
             self.change_event(item, "delete")
 
@@ -584,10 +610,10 @@ class SessionsApp(App[None]):
             raise exc
 
     def action_move_event(self) -> None:
-        item = self._need_item()
+        item = self._need_item(changing=True)
         if item is None:
             return
-        if self.view not in ("week", "day"):
+        if self.view not in ("week", "day", "team"):
             self.view = "week"
         self.moving = item
         self.notify(
@@ -697,6 +723,48 @@ class SessionsApp(App[None]):
 
         self.push_screen(actions_menu(), chosen)
 
+    # --- worker failures ---------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _app_worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        """The one handler for a worker that raised (the App's own, and screens forward theirs).
+
+        Logged (the exception's type and where, never its text: it may hold a client's name),
+        said to the user in one line, and the state the worker held reset, so a failed sync
+        never leaves ``syncing`` set and a failed move never leaves move mode on.
+        """
+        import time as _time
+        import traceback
+
+        from sessions_tui.domain.errors import SessionsError
+
+        error = worker.error
+        where = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+        log.error(
+            "worker %s (group %s) failed: %s\n%s",
+            worker.name,
+            worker.group,
+            type(error).__name__,
+            where,
+        )
+        if worker.group == "sync":
+            self.syncing = False
+            self.sync_status = "Google: sync failed"
+            if hasattr(self, "sync_schedule"):
+                self.sync_schedule.finished(_time.monotonic(), False)
+        elif worker.group == "change":
+            self.moving = None
+        what = worker.description or "Background work"
+        if isinstance(error, SessionsError):
+            text = error.message
+        else:
+            text = f"{what} failed ({type(error).__name__}); everything else keeps working."
+        self.notify(text.splitlines()[0] if text else what, severity="error", timeout=6)
+
     # --- live refresh ------------------------------------------------------------------------
 
     @work(
@@ -757,8 +825,12 @@ class SessionsApp(App[None]):
 
     def action_sync_now(self) -> None:
         if not hasattr(self, "sync_schedule"):
-            self.notify("Still starting; try again in a moment.")
+            self.notify("Still starting; try again in a moment.", timeout=3)
             return
+        if self.syncing:
+            self.notify("A Google sync is running already.", timeout=3)
+            return
+        self._sync_asked = True  # run_sync says so if there is nothing to sync
         self.sync_schedule.request()
         self._sync_tick()
 
@@ -775,9 +847,16 @@ class SessionsApp(App[None]):
 
         worker = get_current_worker()
         self.sync_schedule.started(_time.monotonic())
+        asked, self._sync_asked = self._sync_asked, False
         connected = [s.practitioner.id for s in list_settings(self.ctx) if s.connected]
         if not connected:
             self.sync_schedule.finished(_time.monotonic(), True)
+            if asked:
+                self.call_from_thread(
+                    self.notify,
+                    "Nothing to sync: no practitioner is connected to Google (… → Google sync).",
+                    timeout=5,
+                )
             return
         self.post_message(SyncStarted())
         outcome = run_google_sync(

@@ -6,6 +6,9 @@ tz = "Europe/London"          # display zone (else the practice default, else th
 week_starts_monday = true     # else the practice setting (Sunday by default)
 refresh_seconds = 2           # how often open clients look for others' changes
 
+[keymap]                      # binding id (see docs/keys.md) = keys, comma-separated
+"calendar.team" = "ctrl+t"
+"calendar.next" = "n,right_square_bracket"
 [smtp]                        # online booking's emails (sessions-tui web serve sends them)
 host = "smtp.example.org"
 port = 587
@@ -19,7 +22,7 @@ from = "Riverside Therapy <bookings@example.org>"
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +112,15 @@ class Config:
         tz: Display zone (IANA name); ``None`` uses the practice default, then tzlocal.
         week_starts_monday: ``None`` follows the practice setting.
         refresh_seconds: Interval of the live-refresh check.
+        keymap: Binding id → keys (comma-separated), applied with ``App.set_keymap``; the ids
+            are the last column of docs/keys.md.
         smtp: The ``[smtp]`` table (online booking's emails); ``None`` when absent.
     """
 
     tz: str | None = None
     week_starts_monday: bool | None = None
     refresh_seconds: float = 2.0
+    keymap: dict[str, str] = field(default_factory=dict)
     smtp: SmtpSettings | None = None
 
 
@@ -133,6 +139,15 @@ def load_config(path: Path | None = None) -> Config:
     unknown = set(data) - known
     if unknown:
         raise ValidationError(f"bad config file {str(path)!r}: unknown key {sorted(unknown)[0]!r}")
+    keymap = data.get("keymap", {})
+    if not isinstance(keymap, dict):
+        raise ValidationError(f"bad config file {str(path)!r}: keymap must be a table")
+    for binding_id, keys in keymap.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise ValidationError(
+                f"bad config file {str(path)!r}: keymap.{binding_id} must be keys "
+                'as text, e.g. "ctrl+t" or "n,right"'
+            )
     if "smtp" in data:
         data["smtp"] = parse_smtp(data["smtp"])
     if os.environ.get("SESSIONS_TUI_TZ"):

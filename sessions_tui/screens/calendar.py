@@ -7,7 +7,10 @@ watches them, loads the window it needs in a thread worker, and redraws.
 | --- | --- |
 | t | Today (keeps the view) |
 | n / j, p / k | Next / previous period |
-| m w d a | Month, week, day, agenda view |
+| arrows | Move the cursor (a slot, a day; a week in the month) |
+| enter | Open the event under the cursor (a list if several), or new event |
+| ] / [ | Pick the next / previous event in the cursor's slot and the all-day row |
+| m w d T a | Month, week, day, team, agenda view |
 | v | Open the view picker |
 | c | New event at the cursor |
 | / | Search |
@@ -56,6 +59,15 @@ if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
 
 WindowKey = tuple[date, int, str, Filters]
+GRID_VIEWS = ("week", "day", "team")
+"""The views drawn by the time grid (the cursor is a day and a half-hour slot)."""
+
+
+def period_view(view: str) -> str:
+    """The period a view shows: the team view shows one day, like the day view."""
+    return "day" if view == "team" else view
+
+
 CACHE_WINDOWS = 24
 PREFETCH_DELAY = 0.02
 """Seconds after a window is drawn before its neighbours are loaded (so they never compete
@@ -96,26 +108,74 @@ edge); n/p move a whole period."""
             tooltip="Previous period (as p)",
         ),
         Binding(
-            "right",
-            "next_period",
-            "Next",
-            id="calendar.right",
+            "up",
+            "cursor(0, -1)",
+            "Earlier",
+            id="calendar.up",
             show=False,
-            tooltip="Next period (agenda); the grids move the cursor a day",
+            tooltip="Cursor half an hour earlier (a week back in the month)",
+        ),
+        Binding(
+            "down",
+            "cursor(0, 1)",
+            "Later",
+            id="calendar.down",
+            show=False,
+            tooltip="Cursor half an hour later (a week on in the month)",
         ),
         Binding(
             "left",
-            "previous_period",
-            "Prev",
+            "cursor(-1, 0)",
+            "Prev day",
             id="calendar.left",
             show=False,
-            tooltip="Previous period (agenda); the grids move the cursor a day",
+            tooltip="Cursor one day back (the previous period in the agenda)",
+        ),
+        Binding(
+            "right",
+            "cursor(1, 0)",
+            "Next day",
+            id="calendar.right",
+            show=False,
+            tooltip="Cursor one day on (the next period in the agenda)",
+        ),
+        Binding(
+            "enter",
+            "select",
+            "Open/new",
+            id="calendar.select",
+            show=False,
+            tooltip="Open the event under the cursor (a list if several), or start a new one",
+        ),
+        Binding(
+            "right_square_bracket",
+            "step_event(1)",
+            "Next event",
+            id="calendar.next-event",
+            show=False,
+            tooltip="Pick the next event in the cursor's slot, then the day's all-day events",
+        ),
+        Binding(
+            "left_square_bracket",
+            "step_event(-1)",
+            "Prev event",
+            id="calendar.previous-event",
+            show=False,
+            tooltip="Pick the previous event in the cursor's slot or the all-day row",
         ),
         Binding(
             "m", "view('month')", "Month", id="calendar.month", show=False, tooltip="Month view"
         ),
         Binding("w", "view('week')", "Week", id="calendar.week", show=False, tooltip="Week view"),
         Binding("d", "view('day')", "Day", id="calendar.day", show=False, tooltip="Day view"),
+        Binding(
+            "T",
+            "view('team')",
+            "Team",
+            id="calendar.team",
+            show=False,
+            tooltip="Team view: one day, a column per practitioner",
+        ),
         Binding(
             "a",
             "view('agenda')",
@@ -189,11 +249,14 @@ edge); n/p move a whole period."""
         self._shading: dict[Hashable, Any] = {}
         """Office-hours shading per (grid, first day, days, zone, practitioners) loaded."""
         self._shading_loading: set[Hashable] = set()
+        self._stale_shading: dict[Hashable, Any] = {}
         self._shading_gen = 0
         self._prefetching: set[Hashable] = set()
         """Windows the running prefetch worker will post (the visible load waits for them)."""
         self._prefetch_worker: Worker[None] | None = None
         self._prefetch_timer: Any = None
+        self._pick: tuple[str, date, int, AgendaItem] | None = None
+        """The event picked with ``]`` / ``[``: valid while the view and cursor stay put."""
         self._told_skipped: set[int | None] = set()
         """Events already named in a "skipped" notice (each is named once per run)."""
 
@@ -211,6 +274,7 @@ edge); n/p move a whole period."""
             yield TzBadge("", id="tz-badge")
         with Horizontal(id="status-bar"):
             yield Label("", id="filter-summary")
+            yield Label("", id="picked")
             yield SyncBadge("", id="sync-status")
             yield Label("", id="privacy-indicator")
         with ContentSwitcher(initial="time-grid", id="views"):
@@ -237,6 +301,9 @@ edge); n/p move a whole period."""
             self.call_after_refresh(app.first_painted)
 
     def _state_changed(self, _value: object = None) -> None:
+        if self._pick is not None and self._picked_item() is None:
+            self._pick = None
+            self.query_one("#picked", Label).update("")
         self.refresh_view()
 
     def _sync_state_changed(self, _value: object = None) -> None:
@@ -250,7 +317,7 @@ edge); n/p move a whole period."""
 
     def _window(self) -> tuple[WindowKey, date, int]:
         app = self.sessions
-        first, days = period_range(app.view, app.cursor_day, app.week_starts_monday)
+        first, days = period_range(period_view(app.view), app.cursor_day, app.week_starts_monday)
         return (first, days, app.tz.key, app.filters), first, days
 
     def invalidate(self) -> None:
@@ -261,6 +328,9 @@ edge); n/p move a whole period."""
             self._prefetch_worker.cancel()  # what it read may be older than the change
             self._prefetch_worker = None
         self._prefetching.clear()
+        # Office hours may have changed too (another client's change arrives the same way as
+        # an event's): reload the shading, drawing the old one until the new one is read.
+        self._forget_shading(keep_drawing=True)
         self.refresh_view()
 
     def cached(self, key: Hashable) -> Sequence[AgendaItem] | None:
@@ -347,9 +417,10 @@ edge); n/p move a whole period."""
         app = self.sessions
         wanted = []
         # Next, previous, then two more ahead for "n n n…" (weeks and days; months are big).
-        for step in (1, -1) if app.view == "month" else (1, -1, 2, 3):
-            other = shift_period(app.view, app.cursor_day, step)
-            f2, d2 = period_range(app.view, other, app.week_starts_monday)
+        view = period_view(app.view)
+        for step in (1, -1) if view == "month" else (1, -1, 2, 3):
+            other = shift_period(view, app.cursor_day, step)
+            f2, d2 = period_range(view, other, app.week_starts_monday)
             key = (f2, d2, app.tz.key, app.filters)
             if key not in self._cache and key != self._in_flight:
                 wanted.append((key, f2, d2))
@@ -375,7 +446,7 @@ edge); n/p move a whole period."""
                 self._schedule_prefetch()  # the cursor may have moved on meanwhile
         if event.state is WorkerState.ERROR:
             self._in_flight = None
-            self.notify(f"Could not load the calendar: {event.worker.error}", severity="error")
+            self.sessions.worker_failed(event.worker)
 
     # --- office hours shading ----------------------------------------------------------------
 
@@ -391,9 +462,12 @@ edge); n/p move a whole period."""
         if key not in self._shading_loading:
             self._shading_loading.add(key)
             self.load_shading(key, self._shading_gen)
-        return None
+        return self._stale_shading.get(key)
 
-    def _forget_shading(self) -> None:
+    def _forget_shading(self, *, keep_drawing: bool = False) -> None:
+        """Reload office-hours shading; with ``keep_drawing``, the old shading stays on screen
+        until the new one is read (no flicker on every live refresh)."""
+        self._stale_shading = dict(self._shading) if keep_drawing else {}
         self._shading.clear()
         self._shading_loading.clear()
         self._shading_gen += 1  # results of loads started before now are dropped
@@ -449,9 +523,17 @@ edge); n/p move a whole period."""
         secondary = facts.secondary_calendars if facts else frozenset()
         now = app.clock.now()
         switcher = self.query_one("#views", ContentSwitcher)
-        if app.view in ("week", "day"):
+        if app.view in GRID_VIEWS:
             switcher.current = "time-grid"
             grid = self.query_one(TimeGrid)
+            people = None
+            if app.view == "team" and facts is not None:
+                wanted = app.filters.practitioner_ids
+                people = [
+                    (p.id, p.name)
+                    for p in facts.practitioners
+                    if p.id is not None and (wanted is None or p.id in wanted)
+                ]
             grid.set_secondary(secondary)
             grid.show(
                 days=[first + timedelta(days=n) for n in range(days)],
@@ -463,6 +545,8 @@ edge); n/p move a whole period."""
                 privacy=app.privacy,
                 markers=markers,
                 colors=colors,
+                people=people,
+                picked=self._picked_item(),
             )
             grid.set_shading(self._shading_for("time", first, days) or {})
             target: Any = grid
@@ -502,7 +586,8 @@ edge); n/p move a whole period."""
     def _draw_header(self, loading: bool) -> None:
         app = self.sessions
         self.query_one("#view-title", Label).update(
-            period_title(app.view, app.cursor_day, app.week_starts_monday)
+            period_title(period_view(app.view), app.cursor_day, app.week_starts_monday)
+            + (" · team" if app.view == "team" else "")
         )
         self.query_one("#loading", Label).update("loading…" if loading else "")
         noon = datetime.combine(app.cursor_day, time(12), tzinfo=app.tz)
@@ -527,24 +612,18 @@ edge); n/p move a whole period."""
     def _month_cursor(self, message: MonthGrid.CursorMoved) -> None:
         self.sessions.move_cursor(message.day, None)
 
-    @on(TimeGrid.EventSelected)
     @on(AgendaList.EventSelected)
-    def _open_event(self, message: TimeGrid.EventSelected | AgendaList.EventSelected) -> None:
+    def _open_event(self, message: AgendaList.EventSelected) -> None:
         self.sessions.open_event(message.item)
-
-    @on(TimeGrid.SlotSelected)
-    def _new_in_slot(self, message: TimeGrid.SlotSelected) -> None:
-        self.post_message(CreateRequested(message.start))
-
-    @on(MonthGrid.DaySelected)
-    def _open_day(self, message: MonthGrid.DaySelected) -> None:
-        self.sessions.move_cursor(message.day, None)
-        self.sessions.view = "day"
 
     @on(Select.Changed, "#view-picker")
     def _picked(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and event.value != self.sessions.view:
             self.sessions.view = event.value
+        self.call_after_refresh(self._focus_view)
+
+    @on(ViewPicker.Closed)
+    def _picker_closed(self, _message: ViewPicker.Closed) -> None:
         self.call_after_refresh(self._focus_view)
 
     def _focus_view(self) -> None:
@@ -555,6 +634,136 @@ edge); n/p move a whole period."""
 
     # --- actions -----------------------------------------------------------------------------
 
+    # The cursor keys live here, not on the grids: each key reads and sets the App's cursor
+    # at once, in the order the keys arrived, however fast. A grid that computed the next
+    # cursor from its own copy (updated only when the screen redrew) dropped the keys typed
+    # ahead of a frame (issue 14).
+
+    def action_cursor(self, days: int, slots: int) -> None:
+        """Move the cursor ``days`` and ``slots`` (a week per slot in the month view)."""
+        app = self.sessions
+        if app.view == "agenda":
+            if days:  # up/down belong to the agenda list itself
+                app.move_cursor(shift_period("agenda", app.cursor_day, days), None)
+        elif app.view == "month":
+            app.move_cursor(app.cursor_day + timedelta(days=days + 7 * slots), None)
+        else:
+            app.move_cursor(app.cursor_day + timedelta(days=days), app.cursor_slot + slots)
+
+    def slot_events(self) -> list[AgendaItem]:
+        """What ``]`` / ``[`` step through: the cursor slot's events, then the cursor day's
+        all-day events."""
+        app = self.sessions
+        if app.view not in GRID_VIEWS:
+            return []
+        grid = self.query_one(TimeGrid)
+        return grid.events_at(app.cursor_day, app.cursor_slot) + grid.all_day_on(app.cursor_day)
+
+    def _picked_item(self) -> AgendaItem | None:
+        app = self.sessions
+        if self._pick is None or self._pick[:3] != (app.view, app.cursor_day, app.cursor_slot):
+            return None
+        return self._pick[3]
+
+    def cursor_event(self) -> AgendaItem | None:
+        """The event the appointment keys act on: the one picked with ``]`` / ``[``, else the
+        first under the cursor (the highlighted one in the agenda)."""
+        from sessions_tui.services.render import item_days
+
+        app = self.sessions
+        if app.view in GRID_VIEWS:
+            picked = self._picked_item()
+            if picked is not None:
+                return picked
+            hits = self.query_one(TimeGrid).events_at(app.cursor_day, app.cursor_slot)
+            return hits[0] if hits else None
+        if app.view == "agenda":
+            return self.query_one(AgendaList).current_item
+        for item in self.current_items() or ():
+            if app.cursor_day in item_days(item, app.tz):
+                return item
+        return None
+
+    def action_step_event(self, step: int) -> None:
+        app = self.sessions
+        if app.view not in GRID_VIEWS:
+            self.notify("] and [ pick events in the week, day and team views.", timeout=3)
+            return
+        found = self.slot_events()
+        if not found:
+            self.notify("No events in this slot or the all-day row.", timeout=3)
+            return
+        current = self._picked_item()
+        at = found.index(current) if current in found else (-1 if step > 0 else len(found))
+        item = found[(at + step) % len(found)]
+        self._pick = (app.view, app.cursor_day, app.cursor_slot, item)
+        self.refresh_view()
+        from sessions_tui.services.calendar import display_title
+
+        n = found.index(item) + 1
+        self.query_one("#picked", Label).update(
+            f" {n}/{len(found)} {display_title(item, privacy=app.privacy)}"
+        )
+
+    def action_select(self) -> None:
+        """Enter: open the picked event, the only one under the cursor, or a list of them;
+        on an empty slot, start a new event (the month view opens the day)."""
+        app = self.sessions
+        if app.view == "month":
+            app.view = "day"
+            return
+        if app.view == "agenda":
+            item = self.query_one(AgendaList).current_item
+            if item is not None:
+                app.open_event(item)
+            return
+        if self.current_items() is None:
+            self.notify("Still loading this period; press enter again in a moment.", timeout=3)
+            return
+        picked = self._picked_item()
+        hits = self.query_one(TimeGrid).events_at(app.cursor_day, app.cursor_slot)
+        if picked is not None:
+            app.open_event(picked)
+        elif len(hits) == 1:
+            app.open_event(hits[0])
+        elif hits:
+            self._choose_event(hits)
+        else:
+            slot = self.query_one(TimeGrid).slot_start(app.cursor_day, app.cursor_slot)
+            self.post_message(CreateRequested(slot))
+
+    def _choose_event(self, hits: list[AgendaItem]) -> None:
+        from sessions_tui.screens.dialogs import ChoiceModal
+        from sessions_tui.services.calendar import display_title
+
+        app = self.sessions
+
+        def label(item: AgendaItem) -> str:
+            letter = ""
+            facts = app.facts
+            pid = item.event.practitioner_id
+            if facts is not None and pid is not None:
+                letter = facts.markers.get(pid, "")
+            when = (
+                f"{item.start.astimezone(app.tz):%H:%M} "
+                if isinstance(item.start, datetime)
+                else ""
+            )
+            return f"{letter} {when}{display_title(item, privacy=app.privacy)}".strip()
+
+        def chosen(item: AgendaItem | None) -> None:
+            if item is not None:
+                app.open_event(item)
+
+        self.app.push_screen(
+            ChoiceModal(
+                f"{len(hits)} events at this time: which one?",
+                [(label(item), item) for item in hits],
+                id="slot-events",
+            ),
+            chosen,
+        )
+
     def action_today(self) -> None:
         app = self.sessions
         now = app.clock.now().astimezone(app.tz)
@@ -562,11 +771,11 @@ edge); n/p move a whole period."""
 
     def action_next_period(self) -> None:
         app = self.sessions
-        app.move_cursor(shift_period(app.view, app.cursor_day, 1), None)
+        app.move_cursor(shift_period(period_view(app.view), app.cursor_day, 1), None)
 
     def action_previous_period(self) -> None:
         app = self.sessions
-        app.move_cursor(shift_period(app.view, app.cursor_day, -1), None)
+        app.move_cursor(shift_period(period_view(app.view), app.cursor_day, -1), None)
 
     def action_view(self, view: str) -> None:
         self.sessions.view = view

@@ -27,19 +27,39 @@ if TYPE_CHECKING:
     from sessions_tui.services.audit import AuditEntry
     from sessions_tui.services.context import Context
 
-FREQ = {"DAILY": "daily", "WEEKLY": "weekly", "MONTHLY": "monthly", "YEARLY": "yearly"}
-DAYS = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat", "SU": "Sun"}
+FREQ = {"DAILY": "Daily", "WEEKLY": "Weekly", "MONTHLY": "Monthly", "YEARLY": "Yearly"}
+EVERY = {"DAILY": "days", "WEEKLY": "weeks", "MONTHLY": "months", "YEARLY": "years"}
+DAYS = {
+    "MO": "Monday",
+    "TU": "Tuesday",
+    "WE": "Wednesday",
+    "TH": "Thursday",
+    "FR": "Friday",
+    "SA": "Saturday",
+    "SU": "Sunday",
+}
 
 
-def describe_rrule(rrule: str) -> str:
-    """``FREQ=WEEKLY;COUNT=8`` → ``Repeats weekly, 8 times``."""
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def describe_rrule(rrule: str, first: datetime | None = None) -> str:
+    """A series in words: ``FREQ=WEEKLY;COUNT=8`` starting on a Monday → ``Weekly on Monday,
+    8 times``; ``FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH`` → ``Every 2 weeks on Monday and
+    Thursday``. Parts it does not know are left out rather than shown raw."""
     parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
-    text = "Repeats " + FREQ.get(parts.get("FREQ", ""), parts.get("FREQ", "").lower())
-    interval = parts.get("INTERVAL")
-    if interval and interval != "1":
-        text += f" (every {interval})"
+    freq = parts.get("FREQ", "")
+    interval = parts.get("INTERVAL", "1")
+    if interval != "1" and freq in EVERY:
+        text = f"Every {interval} {EVERY[freq]}"
+    else:
+        text = FREQ.get(freq, "Repeats")
     if "BYDAY" in parts:
-        text += " on " + ", ".join(DAYS.get(d[-2:], d) for d in parts["BYDAY"].split(","))
+        days = [DAYS.get(d[-2:], d) for d in parts["BYDAY"].split(",")]
+        text += " on " + _and(days)
+    elif freq == "WEEKLY" and first is not None:
+        text += f" on {first:%A}"
     if "COUNT" in parts:
         text += f", {parts['COUNT']} times"
     if "UNTIL" in parts:
@@ -55,7 +75,9 @@ def describe_rrule(rrule: str) -> str:
 def recurrence_text(item: AgendaItem) -> str:
     ev = item.event
     if ev.rrule:
-        return describe_rrule(ev.rrule)
+        start = ev.start if isinstance(ev.start, datetime) else None
+        tz = zone(ev.tzid) if ev.tzid else None
+        return describe_rrule(ev.rrule, start.astimezone(tz) if start and tz else start)
     if ev.series_id is not None:
         return "One occurrence of a recurring series, changed from the series"
     return "Does not repeat"

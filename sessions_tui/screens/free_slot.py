@@ -107,7 +107,7 @@ def default_minutes(app: SessionsApp, people: list[Staff]) -> int:
 
 def cursor_start(app: SessionsApp) -> datetime:
     """Where the search starts: the cursor slot (week/day), else the cursor day's midnight."""
-    if app.view in ("week", "day"):
+    if app.view in ("week", "day", "team"):
         from sessions_tui.widgets.time_grid import SLOT_MINUTES
 
         minutes = app.cursor_slot * SLOT_MINUTES

@@ -364,13 +364,19 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
 
     # --- actions -----------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "sync":
-            return None if self.sessions.syncing else True
-        if action in ("switch_mode", "calendars"):
-            st = self.highlighted()
-            return True if st is not None and st.settings is not None else None
-        return True
+    def _not_connected(self) -> bool:
+        """Say in one line why o and l cannot act on the highlighted row (True if so)."""
+        st = self.highlighted()
+        if st is None:
+            self.notify("No practitioner is highlighted.", timeout=3)
+            return True
+        if st.settings is None:
+            self.notify(
+                f"{st.practitioner.name} is not set up for Google yet; see the command below.",
+                timeout=4,
+            )
+            return True
+        return False
 
     def action_close(self) -> None:
         self.dismiss()
@@ -391,6 +397,7 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
     def action_switch_mode(self) -> None:
         st = self.highlighted()
         if st is None or st.settings is None:
+            self._not_connected()
             return
         pid, name = st.practitioner.id, st.practitioner.name
         if st.settings.mode is SyncMode.TWO_WAY:
@@ -443,6 +450,7 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
     def action_calendars(self) -> None:
         st = self.highlighted()
         if st is None or st.settings is None:
+            self._not_connected()
             return
         self.calendar_error.pop(st.practitioner.id, None)
         self._show_details()

@@ -271,7 +271,9 @@ class ZonePickerModal(ModalScreen[str | None]):
             current = self.current
             options.highlighted = self.shown.index(current) if current in self.shown else 0
         self.query_one("#zone-count", Label).update(
-            f"{len(self.shown)} zones" if self.shown else "No zone matches; try fewer letters"
+            (f"{len(self.shown)} zones" if len(self.shown) != 1 else "1 zone")
+            if self.shown
+            else "No zone matches; try fewer letters"
         )
 
     @on(Input.Changed, "#zone-search")

@@ -76,9 +76,8 @@ class SetupPage(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # A failure that is not a refusal in words (database gone, a bug): say so, keep running.
         if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self.notify(
-                f"{event.worker.description or 'Background work'} failed: {error}",
-                title="Error",
-                severity="error",
-            )
+            report = getattr(self.app, "worker_failed", None)
+            if report is not None:
+                report(event.worker)  # the App's one handler: logged, one line, state reset
+            else:
+                self.notify(f"{event.worker.description} failed.", severity="error")

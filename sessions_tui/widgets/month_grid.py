@@ -1,23 +1,18 @@
 """The month view: a grid of days, each with as many events as fit and "+N more".
 
-| Key | Action |
-| --- | --- |
-| up / down | Cursor one week back / on |
-| left / right | Cursor one day back / on (into the next month at the edge) |
-| enter | Open the day under the cursor in the day view |
+The calendar screen owns the keys (arrows move the App's cursor a day or a week, enter opens
+the day), as for the time grid, so keys typed ahead are handled in order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -30,39 +25,6 @@ from sessions_tui.widgets.time_grid import SHADE, event_markers, split_width, ti
 
 class MonthGrid(Widget, can_focus=True):
     """Weeks of a month, days as cells; the cursor is a day."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "up", "move(-7)", "Week back", id="month.up", show=False, tooltip="Cursor one week back"
-        ),
-        Binding(
-            "down", "move(7)", "Week on", id="month.down", show=False, tooltip="Cursor one week on"
-        ),
-        Binding(
-            "left",
-            "move(-1)",
-            "Prev day",
-            id="month.left",
-            show=False,
-            tooltip="Cursor one day back",
-        ),
-        Binding(
-            "right",
-            "move(1)",
-            "Next day",
-            id="month.right",
-            show=False,
-            tooltip="Cursor one day on",
-        ),
-        Binding(
-            "enter",
-            "select",
-            "Open day",
-            id="month.select",
-            show=False,
-            tooltip="Show the day under the cursor in the day view",
-        ),
-    ]
 
     COMPONENT_CLASSES = {
         "month-grid--header",
@@ -97,18 +59,6 @@ class MonthGrid(Widget, can_focus=True):
 
     class CursorMoved(Message):
         """The user moved the cursor to ``day``."""
-
-        def __init__(self, grid: MonthGrid, day: date) -> None:
-            super().__init__()
-            self.grid = grid
-            self.day = day
-
-        @property
-        def control(self) -> MonthGrid:
-            return self.grid
-
-    class DaySelected(Message):
-        """Enter was pressed on ``day``."""
 
         def __init__(self, grid: MonthGrid, day: date) -> None:
             super().__init__()
@@ -183,14 +133,6 @@ class MonthGrid(Widget, can_focus=True):
             self.no_hours = set(days)
             self._lines = None
             self.refresh()
-
-    def action_move(self, days: int) -> None:
-        if self.cursor_day is not None:
-            self.post_message(self.CursorMoved(self, self.cursor_day + timedelta(days=days)))
-
-    def action_select(self) -> None:
-        if self.cursor_day is not None:
-            self.post_message(self.DaySelected(self, self.cursor_day))
 
     def on_resize(self, _event: events.Resize) -> None:
         self._lines = None

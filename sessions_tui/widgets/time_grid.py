@@ -10,11 +10,11 @@ from a secondary Google calendar carry ``◇`` and are underlined, the
 current-time row is marked ``▶`` in the gutter, the cursor is drawn in reverse video, and time
 outside office hours is filled with ``░`` (class ``time-grid--outside-hours``).
 
-| Key | Action |
-| --- | --- |
-| up / down | Cursor to the previous / next half hour |
-| left / right | Cursor to the previous / next day (into the next period at the edge) |
-| enter | Open the event under the cursor, or start a new one in an empty slot |
+The grid has no key bindings of its own: the calendar screen moves the cursor (arrow keys)
+and reads what is under it (:meth:`TimeGrid.events_at`), so every key acts on the App's cursor
+in the order it arrived. A binding here would compute the next cursor from the grid's copy of
+it, which lags behind while earlier keys' messages are still queued: keys typed faster than a
+frame were dropped (issue 14).
 """
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.message import Message
 from textual.strip import Strip
@@ -171,6 +169,35 @@ def place_events(
     return placed, all_day
 
 
+def place_team(
+    items: Sequence[AgendaItem],
+    day: date,
+    people: Sequence[tuple[int, str]],
+    tz: ZoneInfo,
+) -> tuple[list[Placed], list[list[AgendaItem]]]:
+    """One column per practitioner for ``day``: their events, plus the practice-wide ones
+    (no practitioner: a staff meeting concerns everyone), in every column."""
+    placed: list[Placed] = []
+    all_day: list[list[AgendaItem]] = []
+    for n, (pid, _name) in enumerate(people):
+        mine = [i for i in items if i.event.practitioner_id in (pid, None)]
+        blocks, whole = place_events(mine, [day], tz)
+        placed.extend(Placed(p.item, n, p.start, p.end, p.col, p.cols) for p in blocks)
+        all_day.append(whole[0])
+    return placed, all_day
+
+
+MIN_BLOCK = 7
+"""Narrowest side-by-side block that still reads (a letter, a space, five of a name); below
+it, a slot's overlapping events are listed by first name across the whole column instead."""
+
+
+def first_name(title: str) -> str:
+    """The first word of an event's title ("Ava Thompson" → "Ava"; initials stay whole)."""
+    words = title.split()
+    return words[0] if words else "?"
+
+
 @lru_cache(maxsize=64)
 def tint(color_name: str, background: str) -> Style:
     """A background for a practitioner's blocks: their colour blended into the theme's."""
@@ -203,49 +230,6 @@ def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str
 class TimeGrid(Widget, can_focus=True):
     """A week or day of half-hour slots with events laid out side by side."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "up",
-            "move(0, -1)",
-            "Earlier",
-            id="grid.up",
-            show=False,
-            tooltip="Cursor half an hour earlier",
-        ),
-        Binding(
-            "down",
-            "move(0, 1)",
-            "Later",
-            id="grid.down",
-            show=False,
-            tooltip="Cursor half an hour later",
-        ),
-        Binding(
-            "left",
-            "move(-1, 0)",
-            "Prev day",
-            id="grid.left",
-            show=False,
-            tooltip="Cursor one day back",
-        ),
-        Binding(
-            "right",
-            "move(1, 0)",
-            "Next day",
-            id="grid.right",
-            show=False,
-            tooltip="Cursor one day on",
-        ),
-        Binding(
-            "enter",
-            "select",
-            "Open/new",
-            id="grid.select",
-            show=False,
-            tooltip="Open the event under the cursor, or create one in an empty slot",
-        ),
-    ]
-
     COMPONENT_CLASSES = {
         "time-grid--gutter",
         "time-grid--header",
@@ -272,7 +256,8 @@ class TimeGrid(Widget, can_focus=True):
     TimeGrid > .time-grid--cancelled { text-style: strike; color: $text-muted; }
     TimeGrid > .time-grid--free { text-style: italic; color: $text-muted; }
     TimeGrid > .time-grid--secondary { text-style: underline; }
-    TimeGrid > .time-grid--cursor { text-style: reverse; }
+    TimeGrid > .time-grid--cursor { text-style: underline; }
+    TimeGrid:focus > .time-grid--cursor { text-style: reverse; }
     TimeGrid > .time-grid--now { color: $error; text-style: bold; }
     TimeGrid > .time-grid--separator { color: $foreground 30%; }
     TimeGrid > .time-grid--hour { color: $foreground 12%; }
@@ -292,35 +277,17 @@ class TimeGrid(Widget, can_focus=True):
         def control(self) -> TimeGrid:
             return self.grid
 
-    class EventSelected(Message):
-        """Enter was pressed on an event."""
-
-        def __init__(self, grid: TimeGrid, item: AgendaItem) -> None:
-            super().__init__()
-            self.grid = grid
-            self.item = item
-
-        @property
-        def control(self) -> TimeGrid:
-            return self.grid
-
-    class SlotSelected(Message):
-        """Enter was pressed on an empty slot starting at ``start`` (aware)."""
-
-        def __init__(self, grid: TimeGrid, start: datetime) -> None:
-            super().__init__()
-            self.grid = grid
-            self.start = start
-
-        @property
-        def control(self) -> TimeGrid:
-            return self.grid
-
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.days: list[date] = []
+        self.columns: list[date] = []
+        """The day of each column: the days, or one day repeated per practitioner (team)."""
+        self.people: list[tuple[int, str]] | None = None
+        """Team view: ``(practitioner id, name)`` per column; None for days as columns."""
+        self.picked: AgendaItem | None = None
+        """The event picked with ``]`` / ``[`` (drawn in reverse video), if any."""
         self.tz: ZoneInfo = ZoneInfo("UTC")
         self.items: list[AgendaItem] = []
         self.cursor_day: date | None = None
@@ -343,6 +310,7 @@ class TimeGrid(Widget, can_focus=True):
         self.shading: dict[date, list[tuple[datetime, datetime]]] = {}
         """Per day, the UTC intervals outside office hours (see :meth:`set_shading`)."""
         self._outside: dict[date, frozenset[int]] = {}
+        self._dense: dict[tuple[int, int], list[tuple[str, Style]]] = {}
 
     # --- data in -----------------------------------------------------------------------------
 
@@ -358,12 +326,25 @@ class TimeGrid(Widget, can_focus=True):
         privacy: bool,
         markers: dict[int, str],
         colors: dict[int, str],
+        people: Sequence[tuple[int, str]] | None = None,
+        picked: AgendaItem | None = None,
     ) -> None:
-        """Set everything the grid draws; ``items=None`` keeps the old ones (still loading)."""
+        """Set everything the grid draws; ``items=None`` keeps the old ones (still loading).
+
+        With ``people`` (team view) the grid shows ``days[0]`` with one column per
+        practitioner; ``picked`` is the event ``]`` / ``[`` picked in the cursor's slot.
+        """
         days = list(days)
-        if items is not None or days != self.days or tz != self.tz:
-            self.items = list(items or [])
-            self._placed, self._all_day = place_events(self.items, days, tz)
+        team = list(people) if people is not None else None
+        if items is not None or days != self.days or tz != self.tz or team != self.people:
+            self.items = list(items or []) if items is not None else self.items
+            if team is not None:
+                self._placed, self._all_day = place_team(self.items, days[0], team, tz)
+                self.columns = [days[0]] * len(team)
+            else:
+                self._placed, self._all_day = place_events(self.items, days, tz)
+                self.columns = list(days)
+            self.people = team
             # Index blocks by (day, slot) so drawing a cell looks only at what covers it.
             cells: dict[tuple[int, int], list[int]] = {}
             for index, p in enumerate(self._placed):
@@ -373,6 +354,7 @@ class TimeGrid(Widget, can_focus=True):
         self.is_loading = items is None
         self.days, self.tz, self.now = days, tz, now
         self.cursor_day, self.cursor_slot = cursor_day, cursor_slot
+        self.picked = picked
         self.privacy, self.markers, self.practitioner_colors = privacy, markers, colors
         self._scroll_to_cursor()
         self._lines = None
@@ -424,6 +406,16 @@ class TimeGrid(Widget, can_focus=True):
         self._scroll_to_cursor()
         self._lines = None
 
+    def on_focus(self, _event: events.Focus) -> None:
+        # The cursor is reverse video only while the grid has focus (underlined otherwise),
+        # so where the keys go is always visible.
+        self._lines = None
+        self.refresh()
+
+    def on_blur(self, _event: events.Blur) -> None:
+        self._lines = None
+        self.refresh()
+
     def _scroll(self, rows: int) -> None:
         self.top = max(0, min(self.top + rows, SLOTS - self.visible_slots))
         self._lines = None
@@ -439,10 +431,10 @@ class TimeGrid(Widget, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         """A click puts the cursor on the slot clicked."""
-        if not self.days or event.x < GUTTER:
+        if not self.columns or event.x < GUTTER:
             return
-        widths = split_width(self.size.width - GUTTER, len(self.days))
-        x, day = event.x - GUTTER, len(self.days) - 1
+        widths = split_width(self.size.width - GUTTER, len(self.columns))
+        x, day = event.x - GUTTER, len(self.columns) - 1
         for n, w in enumerate(widths):
             if x < w:
                 day = n
@@ -450,39 +442,35 @@ class TimeGrid(Widget, can_focus=True):
             x -= w
         slot = self.top + event.y - self.sticky_rows
         if 0 <= slot < SLOTS:
-            self.post_message(self.CursorMoved(self, self.days[day], slot))
+            self.post_message(self.CursorMoved(self, self.columns[day], slot))
 
     # --- actions -----------------------------------------------------------------------------
 
-    def action_move(self, days: int, slots: int) -> None:
-        if self.cursor_day is None:
-            return
-        slot = max(0, min(SLOTS - 1, self.cursor_slot + slots))
-        self.post_message(self.CursorMoved(self, self.cursor_day + timedelta(days=days), slot))
-
     def events_at(self, day: date, slot: int) -> list[AgendaItem]:
-        """Events covering ``slot`` of ``day`` (all-day ones are not in the slots)."""
-        if day not in self.days:
-            return []
-        n = self.days.index(day)
-        hits = [self._placed[i] for i in self._cells.get((n, slot), [])]
-        hits.sort(key=lambda p: p.col)
-        return [p.item for p in hits]
+        """Events covering ``slot`` of ``day``, left to right (all-day ones are not in the
+        slots; a practice-wide event in every team column is listed once)."""
+        hits = [
+            self._placed[i]
+            for n, d in enumerate(self.columns)
+            if d == day
+            for i in self._cells.get((n, slot), [])
+        ]
+        hits.sort(key=lambda p: (p.day, p.col))
+        return _unique([p.item for p in hits])
+
+    def all_day_on(self, day: date) -> list[AgendaItem]:
+        """The all-day events of ``day`` (the all-day row), in the order drawn."""
+        found = [
+            item
+            for n, d in enumerate(self.columns)
+            if d == day and n < len(self._all_day)
+            for item in self._all_day[n]
+        ]
+        return _unique(found)
 
     def slot_start(self, day: date, slot: int) -> datetime:
         wall = datetime.combine(day, time(slot * SLOT_MINUTES // 60, slot * SLOT_MINUTES % 60))
         return wall.replace(tzinfo=self.tz)
-
-    def action_select(self) -> None:
-        if self.cursor_day is None:
-            return
-        hits = self.events_at(self.cursor_day, self.cursor_slot)
-        if hits:
-            self.post_message(self.EventSelected(self, hits[0]))
-        else:
-            self.post_message(
-                self.SlotSelected(self, self.slot_start(self.cursor_day, self.cursor_slot))
-            )
 
     # --- drawing -----------------------------------------------------------------------------
 
@@ -509,15 +497,22 @@ class TimeGrid(Widget, can_focus=True):
             "hour",
             "outside-hours",
         ]
-        return {n: self.get_component_rich_style(f"time-grid--{n}") for n in names}
+        styles = {n: self.get_component_rich_style(f"time-grid--{n}") for n in names}
+        if getattr(self.app, "no_color", False):
+            # Without colour a tinted block looks like an empty slot: draw blocks in reverse
+            # video (every row of them, so their length shows) and the cursor as bold
+            # underline, which stays visible on a block and on an empty slot.
+            styles["event"] += Style(reverse=True)
+            styles["cursor"] = Style(bold=True, underline=True)
+        return styles
 
     def _build(self) -> list[Strip]:
         width, height = self.size.width, self.size.height
         base = self.rich_style
         st = self._styles()
-        if not self.days or width <= GUTTER:
+        if not self.columns or width <= GUTTER:
             return [Strip.blank(width, base) for _ in range(height)]
-        widths = split_width(width - GUTTER, len(self.days))
+        widths = split_width(width - GUTTER, len(self.columns))
         bg = self.background_colors[1].hex
         today = self.now.astimezone(self.tz).date() if self.now else None
         now_slot = slot_of(self.now, self.tz) if self.now else -1
@@ -525,6 +520,7 @@ class TimeGrid(Widget, can_focus=True):
         self._styles_by_index = {}
         self._empty_cells = {}
         self._outside = outside_slots(self.shading, self.days, self.tz)
+        self._dense = self._dense_cells(widths, st, base, bg)
         lines: list[Strip] = []
         lines.append(self._header_line(widths, st, base, today))
         for r in range(self.sticky_rows - 1):
@@ -541,15 +537,20 @@ class TimeGrid(Widget, can_focus=True):
         self, widths: list[int], st: dict[str, Style], base: Style, today: date | None
     ) -> Strip:
         segs = [Segment(" " * GUTTER, base)]
-        for d, w in zip(self.days, widths, strict=True):
+        for n, (d, w) in enumerate(zip(self.columns, widths, strict=True)):
             inner = w - 1
-            if len(self.days) == 1:
+            if self.people is not None:
+                pid, name = self.people[n]
+                letter = self.markers.get(pid, "")
+                label = f"{letter} {name}".strip()
+            elif len(self.days) == 1:
                 label = f"{d:%A, %b} {d.day}"
             elif inner >= 10:
                 label = f"{d:%a} {d.day}"
             else:
-                label = f"{d:%a}"[:2] + f" {d.day}"
-            if d == today:
+                # Same width for every day ("We 25" and "Th 26", never "We 25 •" beside it).
+                label = f"{d:%a}"[:2] + f" {d.day:2d}"
+            if d == today and self.people is None and inner >= len(label) + 2:
                 label += " •"
             style = base + st["header"] + (st["today"] if d == today else Style())
             if d == self.cursor_day:
@@ -596,6 +597,8 @@ class TimeGrid(Widget, can_focus=True):
                 marks = event_markers(item, self._letter(item), self._is_secondary(item))
                 text = f"{marks} {self._title(item)}".strip()
                 style = self._item_style(item, st, base, bg) + st["all-day"]
+                if item is self.picked:
+                    style += st["cursor"]
             else:
                 text, style = "", cell_base
             segs.append(Segment(text[:inner].ljust(inner), style))
@@ -611,7 +614,7 @@ class TimeGrid(Widget, can_focus=True):
         today: date | None,
         now_slot: int,
     ) -> Strip:
-        is_now_row = slot == now_slot and today in self.days
+        is_now_row = slot == now_slot and today in self.columns
         if is_now_row and self.now is not None:
             gutter = f"▶{self.now.astimezone(self.tz):%H:%M} "
             gstyle = base + st["now"]
@@ -622,7 +625,7 @@ class TimeGrid(Widget, can_focus=True):
             gutter, gstyle = " " * GUTTER, base + st["gutter"]
         segs = [Segment(gutter.ljust(GUTTER), gstyle)]
         separator = Segment("│", base + st["separator"])
-        for n, (d, w) in enumerate(zip(self.days, widths, strict=True)):
+        for n, (d, w) in enumerate(zip(self.columns, widths, strict=True)):
             inner = w - 1
             segs.append(separator)
             cells: list[tuple[str, Style]]
@@ -653,7 +656,8 @@ class TimeGrid(Widget, can_focus=True):
                 cells = [("·" if k == 0 else " ", base + st["hour"]) for k in range(inner)]
             else:
                 cells = [(" ", base)] * inner
-            for index in self._cells.get((n, slot), ()):
+            dense = self._dense.get((n, slot))
+            for index in () if dense is not None else self._cells.get((n, slot), ()):
                 p = self._placed[index]
                 parts = split_width(inner, p.cols)
                 if p.col >= len(parts) or parts[p.col] <= 0:
@@ -675,13 +679,101 @@ class TimeGrid(Widget, can_focus=True):
                         pid = p.item.event.practitioner_id
                         if pid is not None and pid in self.practitioner_colors:
                             cstyle = style + Style(bold=True)
+                    if p.item is self.picked:
+                        cstyle = cstyle + st["cursor"]
                     cells[x0 + k] = (ch, cstyle)
-            if d == self.cursor_day and slot == self.cursor_slot:
+            if dense is not None:
+                cells = [dense[k] if k < len(dense) else cells[k] for k in range(inner)]
+            here = [self._placed[i].item for i in self._cells.get((n, slot), ())]
+            if d == self.cursor_day and slot == self.cursor_slot and self.picked not in here:
                 cells = [(ch, s + st["cursor"]) for ch, s in cells]
                 if all(ch in " ·─" + SHADE for ch, _s in cells) and inner >= 1:
                     cells[0] = ("▸", cells[0][1])
             segs.extend(_merge(cells))
         return Strip(segs)
+
+    def _dense_cells(
+        self, widths: list[int], st: dict[str, Style], base: Style, bg: str
+    ) -> dict[tuple[int, int], list[tuple[str, Style]]]:
+        """Cells for the clusters too crowded to lay side by side, per (column, slot).
+
+        A cluster whose blocks would be narrower than :data:`MIN_BLOCK` is drawn as one
+        block across the column: the count, then each event's first name in its
+        practitioner's colour ("4: Ava Zoe Chloé +1"), wrapped over the cluster's rows.
+        """
+        out: dict[tuple[int, int], list[tuple[str, Style]]] = {}
+        by_column: dict[int, list[int]] = {}
+        for index, p in enumerate(self._placed):
+            by_column.setdefault(p.day, []).append(index)
+        for n, indexes in by_column.items():
+            inner = widths[n] - 1 if n < len(widths) else 0
+            if inner <= 0:
+                continue
+            indexes.sort(key=lambda i: (self._placed[i].start, self._placed[i].col))
+            clusters: list[list[int]] = []
+            end = -1
+            for i in indexes:
+                p = self._placed[i]
+                if not clusters or p.start >= end:
+                    clusters.append([])
+                    end = -1
+                clusters[-1].append(i)
+                end = max(end, p.end)
+            for cluster in clusters:
+                cols = max(self._placed[i].cols for i in cluster)
+                if cols <= 1 or min(split_width(inner, cols)) >= MIN_BLOCK:
+                    continue
+                first = max(min(self._placed[i].start for i in cluster), self.top)
+                last = min(max(self._placed[i].end for i in cluster), SLOTS)
+                rows = self._dense_rows(cluster, inner, max(1, last - first), st, base, bg)
+                for r, row in enumerate(rows):
+                    out[(n, first + r)] = row
+        return out
+
+    def _dense_rows(
+        self,
+        cluster: list[int],
+        inner: int,
+        rows: int,
+        st: dict[str, Style],
+        base: Style,
+        bg: str,
+    ) -> list[list[tuple[str, Style]]]:
+        plain = base + st["event"]
+        tokens: list[tuple[str, Style]] = []
+        for i in cluster:
+            item = self._placed[i].item
+            name = first_name(self._title(item))
+            if item.event.is_cancelled:
+                name = "✗" + name
+            style = self._item_style(item, st, base, bg)
+            if item is self.picked:
+                style += st["cursor"]
+            tokens.append((name[:inner], style))
+        lines: list[list[tuple[str, Style]]] = [[(ch, plain) for ch in f"{len(cluster)}:"]]
+        for k, (text, style) in enumerate(tokens):
+            line = lines[-1]
+            room = inner - len(line) - (1 if line else 0)
+            if len(text) > room and len(lines) < rows:
+                lines.append([])
+                line = lines[-1]
+                room = inner
+            if len(text) <= room:
+                if line:
+                    line.append((" ", plain))
+                line.extend((ch, style) for ch in text)
+                continue
+            more = f"+{len(tokens) - k}"
+            while line and inner - len(line) < len(more) + 1:
+                line.pop()  # make room for "+N" at the end of the last row
+            if line:
+                line.append((" ", plain))
+            line.extend((ch, plain) for ch in more[: inner - len(line)])
+            break
+        out = []
+        for line in lines + [[] for _ in range(rows - len(lines))]:
+            out.append((line + [(" ", plain)] * inner)[:inner])
+        return out
 
     def _empty_cell(
         self, kind: str, inner: int, st: dict[str, Style], base: Style
@@ -722,6 +814,16 @@ class TimeGrid(Widget, can_focus=True):
             self._texts[key] = lines
         row = slot - first
         return lines[row] if 0 <= row < len(lines) else ""
+
+
+def _unique(items: list[AgendaItem]) -> list[AgendaItem]:
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out
 
 
 def wrap(text: str, width: int) -> list[str]:

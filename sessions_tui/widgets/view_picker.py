@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from textual.message import Message
 from textual.widgets import Select
 
 VIEWS: tuple[tuple[str, str], ...] = (
     ("Month", "month"),
     ("Week", "week"),
     ("Day", "day"),
+    ("Team", "team"),
     ("Agenda", "agenda"),
 )
 
 
 class ViewPicker(Select[str]):
-    """A compact :class:`Select` of the four views."""
+    """A compact :class:`Select` of the five views.
+
+    When its list closes (a view picked, the same one again, or escape) it posts
+    :class:`ViewPicker.Closed`, so the screen can give focus back to the view: otherwise the
+    next ``down`` would reopen the list and ``left`` would not move the cursor.
+    """
 
     DEFAULT_CSS = """
     ViewPicker { width: 12; height: 1; }
@@ -22,5 +29,20 @@ class ViewPicker(Select[str]):
     ViewPicker > SelectOverlay { width: 12; }
     """
 
+    class Closed(Message):
+        """The picker's list closed; focus should go back to the view."""
+
+        def __init__(self, picker: ViewPicker) -> None:
+            super().__init__()
+            self.picker = picker
+
+        @property
+        def control(self) -> ViewPicker:
+            return self.picker
+
     def __init__(self, value: str = "week", *, id: str | None = None) -> None:
         super().__init__(VIEWS, value=value, allow_blank=False, id=id, compact=True)
+
+    def watch_expanded(self, expanded: bool) -> None:
+        if not expanded:
+            self.post_message(self.Closed(self))

@@ -184,7 +184,7 @@ async def test_enter_on_event_opens_details(make_app: MakeApp) -> None:
         assert "Hana Tanaka (C-1011)" in text
         assert "Carmen Liu" in text
         assert "Main St Clinic" in text
-        assert "Repeats weekly, 8 times" in text
+        assert "Weekly on Wednesday, 8 times" in text
         assert "14:00–15:00  America/Chicago (CST)" in text
         await press(app, pilot, "escape")
         assert isinstance(app.screen, CalendarScreen)

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Key-to-frame from outside, through tmux at 80x24 (issue 14).
+
+  python bench/keys_to_frame.py DB [--user sam] [--rounds 10]
+
+Starts ``sessions-tui --db DB`` (with SESSIONS_TUI_NOW=2026-11-25T10:00:00-06:00) in a private
+tmux server, then per round measures, polling ``capture-pane`` every 2 ms:
+
+- burst: one ``send-keys`` of 20 Down (and then 20 Up), until the cursor marker ``▸`` sits in
+  the row 10 hours on (every key handled, the last frame drawn);
+- step: one ``n``, until the next week's title shows;
+- help: ``?``, until the help screen's first row of keys shows (first paint), then escape.
+
+Prints p50 / max per measure in ms. Run on an idle machine; figures go in the closing note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+TM = ["tmux", "-L", "bench14", "-f", "/dev/null"]
+
+
+def cap() -> str:
+    return subprocess.run(
+        [*TM, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True
+    ).stdout
+
+
+def send(*keys: str) -> None:
+    subprocess.run([*TM, "send-keys", "-t", "b", *keys], check=True)
+
+
+def until(ok: Callable[[str], bool], limit: float = 20) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        if ok(cap()):
+            return (time.perf_counter() - t0) * 1000
+        time.sleep(0.002)
+    raise SystemExit("timed out: " + cap())
+
+
+def cursor_row(screen: str) -> str:
+    for line in screen.splitlines():
+        if "▸" in line:
+            return line.split("│", 1)[0].strip()
+    return ""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("db")
+    ap.add_argument("--user", default="sam")
+    ap.add_argument("--rounds", type=int, default=10)
+    args = ap.parse_args()
+    exe = os.path.join(os.path.dirname(sys.executable), "sessions-tui")
+    cmd = f"{exe} --db {args.db} --user {args.user} --tz America/Chicago"
+    env = dict(os.environ, SESSIONS_TUI_NOW="2026-11-25T10:00:00-06:00")
+    subprocess.run([*TM, "kill-server"], capture_output=True)
+    subprocess.run(
+        [*TM, "new-session", "-d", "-s", "b", "-x", "80", "-y", "24", cmd], env=env, check=True
+    )
+    try:
+        until(lambda s: "▸" in s and "loading…" not in s)
+        time.sleep(2)
+        burst, step, helps = [], [], []
+        for _ in range(args.rounds):
+            t0 = time.perf_counter()
+            send(*["Down"] * 20)
+            until(lambda s: cursor_row(s) == "20:00")
+            burst.append((time.perf_counter() - t0) * 1000)
+            send(*["Up"] * 20)
+            until(lambda s: cursor_row(s).startswith("▶10:00"))
+            t0 = time.perf_counter()
+            send("n")
+            until(lambda s: "Nov 29 – Dec 5" in s and "loading…" not in s)
+            step.append((time.perf_counter() - t0) * 1000)
+            send("p")
+            until(lambda s: "Nov 22 – 28" in s and "loading…" not in s)
+            t0 = time.perf_counter()
+            send("?")
+            until(lambda s: "esc Close" in s and "┼" in s)  # the help table drawn
+            helps.append((time.perf_counter() - t0) * 1000)
+            send("Escape")
+            until(lambda s: "▸" in s)
+        for name, values in (("burst of 20 Down", burst), ("n", step), ("help", helps)):
+            print(f"{name}: p50 {statistics.median(values):.0f} ms, max {max(values):.0f} ms")
+    finally:
+        subprocess.run([*TM, "kill-server"], capture_output=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
