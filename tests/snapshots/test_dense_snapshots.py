@@ -87,7 +87,7 @@ def test_issue_14_team_view_80x24(snap_compare: Any, make_app: MakeApp) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         text = grid_text(pilot.app)
-        for person in pilot.app.facts.practitioners:
+        for person in pilot.app.facts.practitioners:  # type: ignore[attr-defined]
             assert person.name.split()[0] in text.splitlines()[0]
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
@@ -112,7 +112,9 @@ def test_issue_14_team_view_four_overlapping_80x24(
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        pilot.app.move_cursor(MON_NINE.astimezone(CHICAGO).date(), 18)
+        pilot.app.move_cursor(  # type: ignore[attr-defined]
+            MON_NINE.astimezone(CHICAGO).date(), 18
+        )
         await settle(pilot)
         every_name_readable(pilot.app)
 
