@@ -53,18 +53,45 @@ def setup(url: str, practitioners: int = 8) -> None:
     db.dispose()
 
 
+def _as_sam(db: Any, clock: Any) -> Any:
+    """A scheduler's context, as each of the schedulers the benchmark plays would have after
+    signing in (the OS-login rule of issue 15 is tested elsewhere; these processes all run as
+    one OS user)."""
+    from sqlalchemy import select
+
+    from sessions_tui.services.context import Context
+    from sessions_tui.store.queries import staff_from_row
+    from sessions_tui.store.tables import StaffRow
+
+    with db.session() as s:
+        row = s.execute(select(StaffRow).where(StaffRow.login == "sam")).scalar_one()
+        return Context(db, clock, staff_from_row(row))
+
+
 def writer(url: str, seed: int, ops: int, out: Any) -> None:
     from sessions_tui.clock import FixedClock
     from sessions_tui.domain.errors import ConflictError
     from sessions_tui.domain.events import Event, EventKind
     from sessions_tui.services import appointments as ap
     from sessions_tui.services import practice
-    from sessions_tui.services.context import make_context
     from sessions_tui.store.db import open_database
 
     rng = random.Random(seed)
     db = open_database(url)
-    ctx = make_context(db, FixedClock(NOW), "sam")
+    try:
+        ctx = _as_sam(db, FixedClock(NOW))
+    except Exception as exc:  # never leave the parent waiting on the queue
+        out.put(
+            {
+                "booked": 0,
+                "refused": 0,
+                "moved": 0,
+                "move_refused": 0,
+                "mine": {},
+                "errors": [f"{type(exc).__name__}: {str(exc).splitlines()[0]}"],
+            }
+        )
+        return
     pracs = [p.id for p in practice.practitioners(ctx)]
     clients = [c.id for c in practice.list_clients(ctx)]
     mine: dict[int, datetime] = {}
