@@ -195,7 +195,7 @@ def warnings_for(ctx: Context, event: Event, *, ignore_ids: Sequence[int] = ()) 
     if oh is not None and isinstance(event.start, datetime) and isinstance(event.end, datetime):
         inside = intervals_between(oh, event.start, event.end)
         if subtract([(event.start.astimezone(UTC), event.end.astimezone(UTC))], inside):
-            out.append("outside the practitioner's office hours")
+            out.append("is outside the practitioner's office hours")
     return out
 
 

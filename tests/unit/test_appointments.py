@@ -314,7 +314,7 @@ def test_warnings_overlap_and_office_hours(admin_ctx: Context) -> None:
         practitioner_id=pid,
         client_id=cid,
     )
-    assert ap.warnings_for(admin_ctx, first) == ["outside the practitioner's office hours"]
+    assert ap.warnings_for(admin_ctx, first) == ["is outside the practitioner's office hours"]
     ap.create(admin_ctx, first)
     second = first.with_changes(
         start=start.replace(hour=16, minute=0), end=start.replace(hour=16, minute=50)
