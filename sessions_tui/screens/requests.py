@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -49,7 +50,7 @@ class ReasonModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Decline the request of {self.who}?")
+            yield Label(f"Decline the request of {self.who}?", markup=False)
             yield Label("Reason for the client (optional), then enter:")
             yield Input(id="reason", max_length=500, placeholder="e.g. Away that week")
 
@@ -148,10 +149,11 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         for r in self.requests:
             table.add_row(
                 f"{r.start.astimezone(tz):%a %d %b %H:%M}",
-                f"{r.service} ({r.minutes} min)" + (" · offered" if r.offered else ""),
-                r.practitioner,
-                r.name,
-                r.email,
+                # What a visitor typed on the web is text, never markup ("[/]" broke the table).
+                Text(f"{r.service} ({r.minutes} min)" + (" · offered" if r.offered else "")),
+                Text(r.practitioner),
+                Text(r.name),
+                Text(r.email),
                 f"{r.expires_at.astimezone(tz):%a %d %b %H:%M}",
                 key=str(r.id),
             )
@@ -228,7 +230,7 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         self.post_message(self.Loaded(list_requests(ctx)))
 
     def on_requests_screen_answered(self, message: RequestsScreen.Answered) -> None:
-        self.notify(message.text)
+        self.notify(message.text, markup=False)
 
     def on_requests_screen_unsure(self, message: RequestsScreen.Unsure) -> None:
         request = message.request

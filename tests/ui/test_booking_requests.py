@@ -150,3 +150,33 @@ async def test_issue_16_booking_settings_screen_edits_and_refuses(
         assert mine.notice_minutes == 120
     finally:
         db.dispose()
+
+
+async def test_requests_screen_shows_a_visitors_brackets_as_typed(
+    make_app: MakeApp, demo_db: Path
+) -> None:
+    """A name typed on the public page is text, not markup: "[/]" once crashed the app when a
+    scheduler opened the requests (MarkupError), and "[bold]" restyled the table."""
+    name = "Ann [/] [bold]Lee"
+    ask(demo_db, name, "ann@example.org")
+    app = make_app(user="sam")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("R")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RequestsScreen)
+        table = screen.query_one("#requests-table", DataTable)
+        assert table.row_count == 1
+        assert name in [str(c) for c in table.get_row_at(0)]
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReasonModal)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert table.row_count == 0
+        await pilot.press("escape", "a")  # the booked session, by name, in the agenda view
+        await settle(app, pilot)
+        assert app.is_running
