@@ -53,15 +53,15 @@ def staff_list(fmt: str) -> None:
 
     So a newcomer (or an unknown OS login) can learn which ``--user`` to pass.
     """
-    from sessions_tui.domain.errors import NotFoundError, PermissionDenied
+    from sessions_tui.domain.errors import NotFoundError
     from sessions_tui.services.context import Context
     from sessions_tui.services.practice import list_staff
 
     o = opts()
     try:
-        ctx = o.context()
+        ctx = o.context()  # --user naming someone you may not act as is refused, as everywhere
         member = ctx.actor is not None
-    except (NotFoundError, PermissionDenied):  # not (or not allowed to act as) staff: directory
+    except NotFoundError:  # an OS login that is not staff: the directory, so they learn a login
         ctx = Context(o.database(), o.clock(), None)
         member = False
     people = list_staff(ctx)

@@ -23,7 +23,7 @@ from sessions_tui.domain.officehours import WeeklyHours, WeeklyInterval
 from sessions_tui.services import booking, booking_requests, hours, practice, scheduling
 from sessions_tui.services.availability import open_slots
 from sessions_tui.services.booking import BookingPage, SlotTaken, Visitor
-from sessions_tui.services.context import Context, make_context
+from sessions_tui.services.context import Context
 from sessions_tui.store.db import Database, open_database
 from sessions_tui.store.tables import BookingRequestRow, ClientContactRow, OutboxRow
 
@@ -88,7 +88,7 @@ def make_practice(url: str) -> Practice:
     )
     admin = Context(db, clock, alice)
     ben = practice.add_staff(admin, "ben", "Ben Okafor", {Role.PRACTITIONER})
-    practice.add_staff(admin, "sam", "Sam Whitaker", {Role.SCHEDULER})
+    sam = practice.add_staff(admin, "sam", "Sam Whitaker", {Role.SCHEDULER})
     spans = tuple(WeeklyInterval(d, time(9), time(17)) for d in range(5))
     hours.set_hours(admin, WeeklyHours("America/Chicago", spans, alice.id), kind=hours.AVAILABILITY)
     booking.update_settings(
@@ -99,7 +99,8 @@ def make_practice(url: str) -> Practice:
         notice_minutes=60,
         buffer_minutes=10,
     )
-    return Practice(db, clock, admin, make_context(db, clock, "sam"), alice.id, ben.id)
+    # Sam at Sam's own keyboard (logged in as sam).
+    return Practice(db, clock, admin, Context(db, clock, sam), alice.id, ben.id)
 
 
 @pytest.fixture
@@ -347,7 +348,7 @@ def test_issue_16_offer_moves_the_hold(pr: Practice) -> None:
 
 
 def test_issue_16_booking_permissions(pr: Practice) -> None:
-    ben = make_context(pr.db, pr.clock, "ben")
+    ben = Context(pr.db, pr.clock, practice.find_practitioner(pr.admin, "ben"))
     with pytest.raises(PermissionDenied):
         booking.update_settings(ben, pr.alice_id, enabled=False)
     with pytest.raises(PermissionDenied):

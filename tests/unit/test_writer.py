@@ -17,7 +17,7 @@ from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.domain.model import Role
 from sessions_tui.services import appointments as ap
 from sessions_tui.services import practice, scheduling
-from sessions_tui.services.context import Context, make_context
+from sessions_tui.services.context import Context
 from sessions_tui.store.db import Database, open_database
 
 CHI = ZoneInfo("America/Chicago")
@@ -45,10 +45,12 @@ class Practice:
             Context(self.db, clock, None), "alice", "Alice Moreno", {Role.ADMIN, Role.PRACTITIONER}
         )
         self.alice = Context(self.db, clock, alice)
-        self.ben_id = practice.add_staff(self.alice, "ben", "Ben Okafor", {Role.PRACTITIONER}).id
-        practice.add_staff(self.alice, "sam", "Sam Whitaker", {Role.SCHEDULER})
-        self.sam = make_context(self.db, clock, "sam")
-        self.ben = make_context(self.db, clock, "ben")
+        ben = practice.add_staff(self.alice, "ben", "Ben Okafor", {Role.PRACTITIONER})
+        self.ben_id = ben.id
+        sam = practice.add_staff(self.alice, "sam", "Sam Whitaker", {Role.SCHEDULER})
+        # Sam and Ben at their own keyboards (each logged in as themselves).
+        self.sam = Context(self.db, clock, sam)
+        self.ben = Context(self.db, clock, ben)
         self.cid = practice.add_client(self.alice, "Jane", "Doe", None).id
         practice.update_settings(self.alice, allow_double_booking=double_booking)
 
