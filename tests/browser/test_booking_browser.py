@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from unit._cli import as_login
 from unit.test_booking import NOW, Practice, make_practice
 from unit.test_booking_mail import Sink, free_port
 
@@ -119,8 +119,9 @@ def wait_for(driver: Any, css: str, timeout: float = 20) -> Any:
 
 def cli(pr: Practice, *args: str) -> str:
     env = {**os.environ, "SESSIONS_TUI_NOW": NOW.isoformat(), "SESSIONS_TUI_DB": str(pr.db.url)}
+    # Each command is typed by the person its --user names, at their own keyboard (OS login).
     done = subprocess.run(
-        [sys.executable, "-m", "sessions_tui", *args],
+        [*as_login(args[args.index("--user") + 1] if "--user" in args else "sam"), *args],
         env=env,
         capture_output=True,
         text=True,
