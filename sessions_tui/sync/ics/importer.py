@@ -1,0 +1,278 @@
+"""ICS import, writing: items stored in batches inside one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.events import Event, EventKind
+from sessions_tui.services.context import Context
+from sessions_tui.services.permissions import holds_role, require_edit_event
+from sessions_tui.services.writer import Batch, row_values
+from sessions_tui.store.queries import recurrence_key
+from sessions_tui.store.tables import (
+    EventRow,
+    LocationRow,
+    StaffRow,
+)
+from sessions_tui.sync.ics.common import _EV, _EX, IcsError, import_uid
+from sessions_tui.sync.ics.parse import _decode, _Dedup, _Item, iter_items
+from sessions_tui.sync.ics.zones import practitioner_zone
+
+_CHUNK = 500
+_BATCH = 2000  # events written per batch of an import
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``unchanged`` rows were already as in the file."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    events: int = 0
+    label: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"Imported {self.events} events into {self.label!r}: {self.added} added, "
+            f"{self.updated} updated, {self.unchanged} unchanged"
+            + (f", {self.removed} stale occurrences removed" if self.removed else "")
+            + "."
+        )
+
+
+_COMPARED = [
+    c.name
+    for c in EventRow.__table__.columns  # type: ignore[attr-defined]
+    if c.name not in ("id", "uid", "created_at", "updated_at", "version")
+]
+
+
+def import_calendar(
+    ctx: Context,
+    data: bytes | str,
+    *,
+    practitioner_id: int,
+    name: str = "calendar.ics",
+    label: str | None = None,
+) -> ImportReport:
+    """Bring a calendar in as other events of a practitioner, in one transaction.
+
+    The file is read one VEVENT at a time and written in batches inside that transaction, so
+    memory stays bounded by a batch (plus the uids seen); the first problem rolls everything
+    back.
+
+    Raises:
+        IcsError: malformed file or event (nothing is changed).
+        PermissionDenied: a practitioner importing into someone else's calendar.
+    """
+    actor = ctx.require_actor()
+    with ctx.db.session() as s:
+        row = s.get(StaffRow, practitioner_id)
+        if row is None or not holds_role(row.roles, "practitioner"):
+            raise ValidationError(f"no practitioner with id {practitioner_id}")
+    probe = Event(
+        kind=EventKind.OTHER,
+        title="x",
+        start=date(2000, 1, 1),
+        end=date(2000, 1, 2),
+        tzid="UTC",
+        all_day=True,
+        practitioner_id=practitioner_id,
+    )
+    require_edit_event(actor, probe)
+    floating = practitioner_zone(ctx, practitioner_id)
+    with ctx.db.session() as s:
+        locations = {
+            r.name.casefold(): int(r.id) for r in s.execute(select(LocationRow)).scalars() if r.id
+        }
+    text = _decode(data, name)
+    del data  # the caller may still hold the bytes; we need only the text
+    final_label, items = iter_items(
+        text,
+        name=name,
+        practitioner_id=practitioner_id,
+        floating_tz=floating,
+        locations=locations,
+        label=label,
+    )
+    now = ctx.clock.now()
+    report = ImportReport(label=final_label)
+    with ctx.db.session() as s:
+        sink = _Sink(s, practitioner_id, now, report, _Dedup(name))
+        for item in items:
+            sink.add(item)
+        sink.finish()
+    return report
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+class _Sink:
+    """Writes items as they come, in batches, inside the caller's transaction.
+
+    Events and series masters go in batches of :data:`_BATCH` (update by uid, exdates of each
+    batch's series). Overrides (RECURRENCE-ID) wait until the end, when it is known whether
+    their series is in the file; then occurrences of the file's series that the file no longer
+    has are removed.
+    """
+
+    def __init__(
+        self, s: Session, pid: int, now: datetime, report: ImportReport, dedup: _Dedup
+    ) -> None:
+        self.s, self.pid, self.now, self.report, self.dedup = s, pid, now, report, dedup
+        self.out = Batch(s, pid)  # the one writer's bulk path
+        self.batch: list[_Item] = []
+        self.overrides: list[_Item] = []
+        self.master_ids: list[int] = []
+        self.master_uids: set[str] = set()
+        self.series_ids: dict[str, int] = {}
+        self.source_uids: set[str] = set()
+
+    def add(self, item: _Item) -> None:
+        self.dedup.check(item)
+        self.report.events += 1
+        if item.master_uid is None:
+            self.batch.append(item)
+            if len(self.batch) >= _BATCH:
+                self.flush()
+        else:
+            self.overrides.append(item)
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        ids = self._write(batch, None)
+        wanted: set[tuple[int, str]] = set()
+        batch_ids: list[int] = []
+        for item in batch:
+            new_id = ids[item.uid]
+            batch_ids.append(new_id)
+            self.master_uids.add(item.uid)
+            self.source_uids.add(item.source_uid)
+            if item.event.rrule:
+                self.series_ids[item.uid] = new_id
+                wanted.update((new_id, k) for k in item.exdate_keys)
+        self.master_ids.extend(batch_ids)
+        self._sync_exdates(batch_ids, wanted)
+
+    def _sync_exdates(self, series_ids: list[int], wanted: set[tuple[int, str]]) -> None:
+        have: set[tuple[int, str]] = set()
+        for chunk in _chunks(series_ids):
+            have.update(
+                (sid, key)
+                for sid, key in self.s.execute(
+                    select(_EX.c.series_id, _EX.c.recurrence_key).where(_EX.c.series_id.in_(chunk))
+                )
+            )
+        self.out.set_exdates(add=wanted - have, remove=have - wanted)
+
+    def _existing(self, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        cols = _EV.c
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(uids):
+            for r in self.s.execute(select(_EV).where(cols.uid.in_(chunk))).mappings():
+                found[r["uid"]] = dict(r)
+        return found
+
+    def _write(self, batch: list[_Item], series_of: dict[str, int] | None) -> dict[str, int]:
+        """Insert or update ``batch`` by uid; returns the ids of its uids."""
+        existing = self._existing([i.uid for i in batch])
+        for uid, old in existing.items():
+            if old["practitioner_id"] != self.pid:
+                raise IcsError(f"event {uid!r} already belongs to another practitioner")
+        ids = {uid: old["id"] for uid, old in existing.items()}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for item in batch:
+            event = item.event
+            if series_of is not None:
+                assert item.master_uid is not None
+                event = event.with_changes(series_id=series_of[item.master_uid])
+            values = row_values(event, item.uid, item.sequence, self.now)
+            stored = existing.get(item.uid)
+            if stored is None:
+                inserts.append(values)
+            elif any(stored[c] != values[c] for c in _COMPARED):
+                changed = {c: values[c] for c in _COMPARED}
+                changed.update(
+                    b_id=stored["id"], version=stored["version"] + 1, updated_at=self.now
+                )
+                updates.append(changed)
+            else:
+                self.report.unchanged += 1
+        if inserts:
+            ids.update(self.out.insert(inserts))
+            self.report.added += len(inserts)
+        if updates:
+            self.out.update([*_COMPARED, "version", "updated_at"], updates)
+            self.report.updated += len(updates)
+        return ids
+
+    def finish(self) -> None:
+        self.flush()
+        # An override attaches to its series when the series is in the file; otherwise (an
+        # invitation to one occurrence) it stands alone under its own uid.
+        standalone: list[_Item] = []
+        attached: list[_Item] = []
+        override_uids: set[str] = set()
+        for item in self.overrides:
+            assert item.master_uid is not None
+            assert item.event.recurrence_id is not None
+            key = recurrence_key(item.event.recurrence_id)
+            item.uid = import_uid(f"{item.source_uid}#{key}", self.pid)
+            override_uids.add(item.uid)
+            if item.master_uid in self.series_ids:
+                attached.append(item)
+            else:
+                item.event = item.event.with_changes(recurrence_id=None)
+                item.master_uid = None
+                standalone.append(item)
+        self.overrides = []
+        for part in (standalone, attached):
+            for chunk in _chunks(part, _BATCH):
+                self._write(list(chunk), self.series_ids if part is attached else None)
+        # Occurrences of the file's series, and RDATE extras, no longer in the file.
+        cols = _EV.c
+
+        def in_file(uid: str) -> bool:
+            return uid in self.master_uids or uid in override_uids
+
+        stale: list[int] = []
+        for chunk in _chunks(self.master_ids):
+            for rid_, ruid in self.s.execute(
+                select(cols.id, cols.uid).where(cols.series_id.in_(chunk))
+            ):
+                if not in_file(ruid):
+                    stale.append(rid_)
+        if self.master_ids:
+            for rid_, ruid in self.s.execute(
+                select(cols.id, cols.uid).where(
+                    cols.practitioner_id == self.pid, cols.uid.contains("#rdate-")
+                )
+            ):
+                if not in_file(ruid) and self._rdate_of_file(ruid):
+                    stale.append(rid_)
+        self.out.delete(stale)
+        self.report.removed = len(stale)
+
+    def _rdate_of_file(self, stored_uid: str) -> bool:
+        """Is ``stored_uid`` an RDATE extra (``<uid>#rdate-...``) of a uid in this file?"""
+        at = stored_uid.find("#rdate-")
+        while at != -1:
+            if stored_uid[:at] in self.source_uids:
+                return True
+            at = stored_uid.find("#rdate-", at + 1)
+        return False
