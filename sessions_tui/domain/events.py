@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.rrule_text import check_years, normalize_rrule
+from sessions_tui.domain.timeutil import is_date_only as is_date_only  # re-exported
 from sessions_tui.domain.timeutil import zone
 
 Instant = datetime | date
@@ -31,11 +33,6 @@ class Status(StrEnum):
 
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
-
-
-def is_date_only(value: Instant) -> bool:
-    """True for a ``date`` that is not a ``datetime``."""
-    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 @dataclass(frozen=True)
@@ -141,8 +138,6 @@ def validate_event(event: Event) -> Event:
                 raise ValidationError(f"{what} time has no time zone", field=what)
     if event.end <= event.start:  # type: ignore[operator]
         raise ValidationError("end must be after start", field="end")
-    from sessions_tui.domain.recurrence import check_years, normalize_rrule
-
     check_years(event)
     if event.rrule is not None:
         event = replace(event, rrule=normalize_rrule(event.rrule, event))

@@ -28,6 +28,11 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
+def is_date_only(value: datetime | date) -> bool:
+    """True for a ``date`` that is not a ``datetime``."""
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
 def require_aware(value: datetime, what: str = "time") -> datetime:
     """Reject naive datetimes: the domain never guesses a zone."""
     if value.tzinfo is None or value.utcoffset() is None:

@@ -31,8 +31,6 @@ ALLOWED: list[frozenset[str]] = [
             "sessions_tui.screens.help",
         }
     ),
-    # Broken by issue #19: domain.rrule_text holds the rule checks events.validate_event needs.
-    frozenset({"sessions_tui.domain.events", "sessions_tui.domain.recurrence"}),
 ]
 
 
