@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from sessions_tui.domain.errors import ConflictError, NotFoundError, ValidationError
 from sessions_tui.services import appointments, booking_mail, scheduling
-from sessions_tui.services.booking import SlotTaken, _lock_practitioner, time_is_free
+from sessions_tui.services.booking.model import SlotTaken
+from sessions_tui.services.booking.visitor import _lock_practitioner, time_is_free
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import can_manage_booking, require_manage_booking
 from sessions_tui.services.practice import _check_client, _insert_client
