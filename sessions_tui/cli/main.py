@@ -49,9 +49,11 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported when they are looked up, not at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, imported or not, sorted."""
         return sorted({*COMMANDS, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, importing its module the first time."""
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             import importlib
 

@@ -36,6 +36,7 @@ class Options:
     _warned: bool = field(default=False, repr=False)
 
     def database(self) -> Database:
+        """The database of ``--db``, opened once (with the file-mode warning)."""
         if self._db is None:
             from sessions_tui.store.db import open_database
 
@@ -56,11 +57,13 @@ class Options:
             click.echo(line, err=True)
 
     def clock(self) -> Clock:
+        """The clock: fixed by ``SESSIONS_TUI_NOW``, else the system's."""
         from sessions_tui.clock import clock_from_env
 
         return clock_from_env()
 
     def context(self) -> Context:
+        """The services' context for the acting user, made once."""
         if self._ctx is None:
             from sessions_tui.services.context import make_context
 
@@ -192,12 +195,14 @@ def _set_log_level(_c: click.Context, p: click.Parameter, value: Any) -> Any:
 
 
 def opts() -> Options:
+    """The :class:`Options` of the current click context (made if missing)."""
     c = click.get_current_context()
     found = c.find_object(Options)
     return found if found is not None else c.ensure_object(Options)
 
 
 def parse_from(value: str | None, tz: ZoneInfo, clock: Clock) -> Any:
+    """The ``--from`` date: ``None`` or ``today`` is today in ``tz``, else an ISO date."""
     from sessions_tui.domain.timeutil import parse_date
 
     if value is None:
@@ -208,6 +213,7 @@ def parse_from(value: str | None, tz: ZoneInfo, clock: Clock) -> Any:
 
 
 def one_line(message: str) -> str:
+    """``message`` with every run of whitespace, newlines included, as one space."""
     return " ".join(message.split())
 
 

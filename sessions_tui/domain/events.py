@@ -77,14 +77,17 @@ class Event:
 
     @property
     def is_session(self) -> bool:
+        """True for a client session (practitioner and client)."""
         return self.kind is EventKind.SESSION
 
     @property
     def is_recurring(self) -> bool:
+        """True for the master of a series (it has an RRULE)."""
         return self.rrule is not None
 
     @property
     def is_cancelled(self) -> bool:
+        """True when the status is cancelled (the event is kept and shown so)."""
         return self.status is Status.CANCELLED
 
     @property
@@ -161,6 +164,7 @@ class Occurrence:
 
     @property
     def all_day(self) -> bool:
+        """Whether the occurrence is all-day (its event's ``all_day``)."""
         return self.event.all_day
 
     @property

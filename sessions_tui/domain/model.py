@@ -58,18 +58,22 @@ class Staff:
 
     @property
     def is_admin(self) -> bool:
+        """Holds the admin role."""
         return Role.ADMIN in self.roles
 
     @property
     def is_scheduler(self) -> bool:
+        """Holds the scheduler role."""
         return Role.SCHEDULER in self.roles
 
     @property
     def is_practitioner(self) -> bool:
+        """Holds the practitioner role (has sessions on the calendar)."""
         return Role.PRACTITIONER in self.roles
 
     @property
     def role_label(self) -> str:
+        """The roles as ``admin,scheduler,practitioner`` (those held, in that order)."""
         order = [Role.ADMIN, Role.SCHEDULER, Role.PRACTITIONER]
         return ",".join(r.value for r in order if r in self.roles)
 
@@ -85,10 +89,12 @@ class Client:
 
     @property
     def full_name(self) -> str:
+        """First and last name, space-separated (stripped when one is empty)."""
         return f"{self.first_name} {self.last_name}".strip()
 
     @property
     def initials(self) -> str:
+        """The first letter of each name, upper-cased, each followed by a dot (``A.B.``)."""
         parts = [p for p in (self.first_name, self.last_name) if p]
         return "".join(p[0].upper() + "." for p in parts)
 

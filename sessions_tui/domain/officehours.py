@@ -40,6 +40,7 @@ class WeeklyInterval:
             )
 
     def label(self) -> str:
+        """``Mon 09:00–17:00`` (an end at midnight reads ``24:00``)."""
         end = "24:00" if self.end == time(0) else f"{self.end:%H:%M}"
         return f"{WEEKDAYS[self.weekday]} {self.start:%H:%M}–{end}"
 

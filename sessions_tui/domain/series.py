@@ -38,6 +38,7 @@ FOLLOWABLE = (
 
 
 def parts(rrule_text: str) -> dict[str, str]:
+    """An RRULE body as ``{PART: value}``, part names upper-cased, in the rule's order."""
     out: dict[str, str] = {}
     for part in rrule_text.split(";"):
         key, _, value = part.partition("=")
@@ -47,6 +48,7 @@ def parts(rrule_text: str) -> dict[str, str]:
 
 
 def join(rule_parts: dict[str, str]) -> str:
+    """The RRULE body of ``rule_parts`` (the inverse of :func:`parts`)."""
     return ";".join(f"{k}={v}" for k, v in rule_parts.items())
 
 
@@ -59,6 +61,7 @@ def wall_of(event: Event, value: Instant) -> datetime:
 
 
 def from_wall(event: Event, wall: datetime) -> Instant:
+    """The instant of a wall-clock time in the event's zone (UTC); its date when all-day."""
     if event.all_day:
         return wall.date()
     return wall.replace(tzinfo=zone(event.tzid)).astimezone(UTC)

@@ -69,10 +69,12 @@ class SafeStream:
         self._inner = inner
 
     def write(self, text: str) -> int:
+        """Write ``text`` filtered (control characters and passwords masked); return its length."""
         self._inner.write(safe_text(redact_secrets(text), keep_newlines=True))
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:
+        """Write each of ``lines`` through :meth:`write`."""
         for line in lines:
             self.write(line)
 
@@ -122,6 +124,7 @@ class RedactingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask passwords in the record's message and traceback; always pass it."""
         message = record.getMessage()
         masked = redact_secrets(message)
         if masked != message or record.exc_info:

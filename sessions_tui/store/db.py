@@ -238,6 +238,7 @@ class Database:
 
     @property
     def url(self) -> str:
+        """The database URL with any password hidden (``***``), for messages and logs."""
         return self.engine.url.render_as_string(hide_password=True)
 
     def _joined(self) -> Session | None:
@@ -300,9 +301,11 @@ class Database:
 
     @property
     def dialect(self) -> str:
+        """The SQLAlchemy dialect name: ``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
     def dispose(self) -> None:
+        """Close the engine's pooled connections (the engine stays usable)."""
         self.engine.dispose()
 
 

@@ -96,6 +96,7 @@ class FastReader:
         self._closed = False
 
     def close(self) -> None:
+        """Close the connection (once; later calls do nothing); later reads fail."""
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -160,15 +161,18 @@ class FastReader:
 
     @_locked
     def staff_by_login(self, login: str) -> Staff | None:
+        """The member of staff with ``login``, or ``None``."""
         found = self._select("staff", "SELECT * FROM staff WHERE login = ?", (login,))
         return rows.staff_from_row(found[0]) if found else None
 
     @_locked
     def staff_count(self) -> int:
+        """How many members of staff the practice has (0 on a new practice)."""
         return int(self.conn.execute("SELECT count(*) FROM staff").fetchone()[0])
 
     @_locked
     def staff(self) -> list[Staff]:
+        """Every member of staff, in name order."""
         return [
             rows.staff_from_row(r)
             for r in self._select("staff", "SELECT * FROM staff ORDER BY name")
@@ -176,6 +180,7 @@ class FastReader:
 
     @_locked
     def locations(self) -> list[Location]:
+        """Every location (archived too), in name order."""
         return [
             rows.location_from_row(r)
             for r in self._select("location", "SELECT * FROM location ORDER BY name")
@@ -183,6 +188,7 @@ class FastReader:
 
     @_locked
     def settings(self) -> PracticeSettings:
+        """The practice settings (defaults before any were saved)."""
         found = self._select("practice", "SELECT * FROM practice WHERE id = 1")
         return rows.settings_from_row(found[0] if found else None)
 
@@ -214,6 +220,7 @@ class FastReader:
     def people_and_places(
         self, staff_ids: set[int], client_ids: set[int], location_ids: set[int]
     ) -> tuple[dict[int, Staff], dict[int, Client], dict[int, Location]]:
+        """Staff, clients and locations by id (the ids that exist)."""
         return (
             {r.id: rows.staff_from_row(r) for r in self._by_ids("staff", staff_ids)},
             {r.id: rows.client_from_row(r) for r in self._by_ids("client", client_ids)},

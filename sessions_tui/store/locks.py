@@ -74,6 +74,7 @@ class PracticeLock:
             return row.holder
 
     def release(self) -> None:
+        """Give the lock up: its connection (PostgreSQL) or our lease row (SQLite) goes."""
         if self._pg is not None:
             self._pg.close()
             self._pg = None

@@ -39,6 +39,7 @@ class OrmReader:
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
+        """Reads inside share one read session, one state (nested uses join the outer one)."""
         if getattr(self._local, "session", None) is not None:
             yield
             return
@@ -65,29 +66,35 @@ class OrmReader:
         """The database belongs to the caller (the services' context): nothing to close."""
 
     def staff_by_login(self, login: str) -> Staff | None:
+        """The member of staff with ``login``, or ``None``."""
         with self._session() as s:
             row = s.execute(select(StaffRow).where(StaffRow.login == login)).scalar_one_or_none()
             return queries.staff_from_row(row) if row is not None else None
 
     def staff_count(self) -> int:
+        """How many members of staff the practice has (0 on a new practice)."""
         with self._session() as s:
             return int(s.execute(select(func.count()).select_from(StaffRow)).scalar_one())
 
     def staff(self) -> list[Staff]:
+        """Every member of staff, in name order."""
         with self._session() as s:
             rows = s.execute(select(StaffRow).order_by(col(StaffRow.name))).scalars()
             return [queries.staff_from_row(r) for r in rows]
 
     def locations(self) -> list[Location]:
+        """Every location (archived too), in name order."""
         with self._session() as s:
             rows = s.execute(select(LocationRow).order_by(col(LocationRow.name))).scalars()
             return [queries.location_from_row(r) for r in rows]
 
     def settings(self) -> PracticeSettings:
+        """The practice settings (defaults before any were saved)."""
         with self._session() as s:
             return queries.settings_from_row(s.get(PracticeRow, 1))
 
     def preference(self, staff_id: int, key: str) -> str | None:
+        """A user's remembered choice as stored (JSON text), or ``None``."""
         with self._session() as s:
             value = s.execute(
                 select(col(PreferenceRow.value)).where(
@@ -97,12 +104,14 @@ class OrmReader:
             return str(value) if value is not None else None
 
     def secondary_calendars(self) -> frozenset[tuple[int, str]]:
+        """``(practitioner id, Google calendar id)`` of every secondary calendar."""
         with self._session() as s:
             return secondary_calendar_keys(s)
 
     def people_and_places(
         self, staff_ids: set[int], client_ids: set[int], location_ids: set[int]
     ) -> tuple[dict[int, Staff], dict[int, Client], dict[int, Location]]:
+        """Staff, clients and locations by id (the ids that exist)."""
         with self._session() as s:
             return queries.people_and_places(s, staff_ids, client_ids, location_ids)
 
@@ -115,6 +124,7 @@ class OrmReader:
         practitioners: Sequence[int] | None = None,
         locations: Sequence[int] | None = None,
     ) -> list[Occurrence]:
+        """Every occurrence overlapping ``[start, end)``, as :func:`.queries.window` gives."""
         with self._session() as s:
             return queries.window(
                 s,

@@ -39,12 +39,14 @@ def recurrence_key(value: Instant) -> str:
 
 
 def parse_recurrence_key(key: str) -> Instant:
+    """The instant (aware UTC) or date a :func:`recurrence_key` text names."""
     if "T" in key:
         return datetime.fromisoformat(key)  # "...Z" is UTC (Python 3.11+)
     return date.fromisoformat(key)
 
 
 def row_to_event(row: Any, exdates: Iterable[str] = ()) -> Event:
+    """The :class:`Event` of a stored event row (ORM or Core), with ``exdates`` keys."""
     start: Instant
     end: Instant
     if row.all_day:
@@ -79,6 +81,7 @@ def row_to_event(row: Any, exdates: Iterable[str] = ()) -> Event:
 
 
 def staff_from_row(row: Any) -> Staff:
+    """The :class:`Staff` of a stored staff row (roles from the comma-separated text)."""
     assert row.id is not None
     return Staff(
         id=row.id,
@@ -91,16 +94,19 @@ def staff_from_row(row: Any) -> Staff:
 
 
 def client_from_row(row: Any) -> Client:
+    """The :class:`Client` of a stored client row."""
     assert row.id is not None
     return Client(row.id, row.first_name, row.last_name, row.internal_id)
 
 
 def location_from_row(row: Any) -> Location:
+    """The :class:`Location` of a stored location row."""
     assert row.id is not None
     return Location(row.id, row.name, row.archived)
 
 
 def settings_from_row(row: Any | None) -> PracticeSettings:
+    """The :class:`PracticeSettings` of the practice row (defaults when ``None``)."""
     if row is None:
         return PracticeSettings()
     return PracticeSettings(
@@ -193,6 +199,8 @@ def expand_row(
 
 
 def sort_key(o: Occurrence, tz: ZoneInfo) -> tuple[datetime, int, int]:
+    """Order of occurrences: by start, an all-day one at its midnight in ``tz`` and before timed
+    ones there, then by event id."""
     if isinstance(o.start, datetime):
         return o.start.astimezone(UTC), 1, o.event.id or 0
     return datetime.combine(o.start, time(0), tzinfo=tz).astimezone(UTC), 0, o.event.id or 0

@@ -29,6 +29,8 @@ class PracticeRow(SQLModel, table=True):
 
 
 class StaffRow(SQLModel, table=True):
+    """A member of staff; ``roles`` holds Role values separated by commas."""
+
     __tablename__ = "staff"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,6 +42,8 @@ class StaffRow(SQLModel, table=True):
 
 
 class ClientRow(SQLModel, table=True):
+    """A client; ``internal_id`` is the practice's own record number (unique when set)."""
+
     __tablename__ = "client"
     __table_args__ = (Index("ix_client_name", "last_name", "first_name"),)
 
@@ -50,6 +54,8 @@ class ClientRow(SQLModel, table=True):
 
 
 class LocationRow(SQLModel, table=True):
+    """A place sessions happen; archived ones stay for the events that name them."""
+
     __tablename__ = "location"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,6 +138,8 @@ class HoursRow(SQLModel, table=True):
 
 
 class HoursIntervalRow(SQLModel, table=True):
+    """One weekly interval of a set of hours: a weekday (0 = Monday) and ``HH:MM`` start and end."""
+
     __tablename__ = "hours_interval"
 
     id: int | None = Field(default=None, primary_key=True)

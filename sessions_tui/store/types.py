@@ -16,6 +16,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The value to store: UTC (without offset on SQLite, see below); naive input is refused."""
         if value is None:
             return None
         if not isinstance(value, datetime):
@@ -29,6 +30,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The stored value as an aware UTC datetime."""
         if value is None:
             return None
         assert isinstance(value, datetime)

@@ -21,9 +21,13 @@ CHANNEL = "sessions_tui"
 class ChangeWatcher(Protocol):
     """Something that says whether the data changed since the last call."""
 
-    def changed(self) -> bool: ...
+    def changed(self) -> bool:
+        """True when the data changed since the last call."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Stop watching; later calls of :meth:`changed` return ``False``."""
+        ...
 
 
 class SQLiteWatcher:
@@ -41,6 +45,7 @@ class SQLiteWatcher:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
     def changed(self) -> bool:
+        """True when another connection committed since the last call (``False`` once closed)."""
         with self._lock:
             if self._closed:
                 return False
@@ -51,6 +56,7 @@ class SQLiteWatcher:
             return False
 
     def close(self) -> None:
+        """Close the watcher's connection (once; later :meth:`changed` is ``False``)."""
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -69,6 +75,7 @@ class PostgresWatcher:
         self._closed = False
 
     def changed(self) -> bool:
+        """True when a notification arrived since the last call (``False`` once closed)."""
         with self._lock:
             if self._closed:
                 return False
@@ -78,6 +85,7 @@ class PostgresWatcher:
             return seen
 
     def close(self) -> None:
+        """Close the LISTEN connection (once; later :meth:`changed` is ``False``)."""
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -88,9 +96,11 @@ class NullWatcher:
     """For databases we cannot watch (in-memory SQLite)."""
 
     def changed(self) -> bool:
+        """Always ``False``: nothing is watched."""
         return False
 
     def close(self) -> None:
+        """Nothing to close."""
         return None
 
 

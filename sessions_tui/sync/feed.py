@@ -130,9 +130,11 @@ class FeedHandler(BaseHTTPRequestHandler):
     app: FeedApp  # set on the subclass made by make_server
 
     def do_GET(self) -> None:
+        """Serve ``GET``: the feed, 304, or a bare 404."""
         self._serve(head=False)
 
     def do_HEAD(self) -> None:
+        """Serve ``HEAD``: as ``GET`` without the body."""
         self._serve(head=True)
 
     def _serve(self, *, head: bool) -> None:

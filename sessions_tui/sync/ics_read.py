@@ -288,6 +288,7 @@ class FastReader:
     rrules: dict[str, str] = field(default_factory=dict)
 
     def zone_of(self, tzid: str) -> tzinfo | None:
+        """The zone of a TZID as icalendar resolves it (cached; ``None`` if unknown)."""
         try:
             return self.zones[tzid]
         except KeyError:

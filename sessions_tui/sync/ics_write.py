@@ -71,6 +71,7 @@ def rrule_text(stored: str) -> str:
 
 
 def text_property(name: str, value: str) -> str:
+    """A TEXT content line ``NAME:value``, escaped (not folded)."""
     return f"{name}:{escape_text(value)}"
 
 

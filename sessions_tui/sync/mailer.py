@@ -48,6 +48,7 @@ Sender = Callable[[SmtpSettings, list[EmailMessage]], list[str | None]]
 
 
 def build_message(row: OutboxRow, sender: str) -> EmailMessage:
+    """The email of an outbox row from ``sender``, with its ``.ics`` attached when it has one."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = row.to_addr
@@ -156,6 +157,7 @@ class MailWorker:
         self._thread = threading.Thread(target=self._run, name="mail-worker", daemon=True)
 
     def start(self) -> None:
+        """Put messages a dead worker left mid-send back in the queue, then start sending."""
         recover_claims(self.db)
         self._thread.start()
 
@@ -168,6 +170,7 @@ class MailWorker:
             self._stop.wait(self.interval)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current pass; wait up to ``timeout`` seconds for the thread."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 
 def token_dir() -> Path:
+    """The folder of saved Google tokens: the platformdirs user config dir."""
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("sessions-tui", appauthor=False))
@@ -85,6 +86,7 @@ def check_token_file(path: Path) -> None:
 
 
 def token_path(login: str) -> Path:
+    """The token file of ``login`` (characters other than letters, digits, ``-_.`` become ``_``)."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in login)
     return token_dir() / f"google-token-{safe}.json"
 
@@ -106,6 +108,7 @@ def save_token(login: str, token_json: str) -> Path:
 
 
 def delete_token(login: str) -> bool:
+    """Remove the saved token of ``login``; ``False`` when there was none."""
     path = token_path(login)
     if path.exists():
         path.unlink()
@@ -151,6 +154,7 @@ def load_credentials(login: str) -> Any:
 
 
 def load_credentials_for(db: Database, practitioner_id: int) -> Any:
+    """The saved credentials of a practitioner's login (see :func:`load_credentials`)."""
     from sessions_tui.store.tables import StaffRow
 
     with db.session() as s:
@@ -167,6 +171,7 @@ class TokenState:
     expires_at: datetime | None = None
 
     def describe(self) -> str:
+        """The state in words, for the status line."""
         if self.state == "ok":
             return "signed in"
         if self.state == "expiring":

@@ -75,12 +75,18 @@ class Backoff:
     failures: int = 0
 
     def next_delay(self, *, quota: bool = False) -> float:
+        """The next delay, and count one more failure.
+
+        Full jitter: random up to ``base`` (``quota_base`` after a quota error) times ``factor``
+        per earlier failure, capped at ``cap``, and never below ``floor``.
+        """
         start = self.quota_base if quota else self.base
         ceiling = min(self.cap, start * self.factor**self.failures)
         self.failures += 1
         return max(self.floor, ceiling * self.rand())
 
     def reset(self) -> None:
+        """Forget the failures (after a success)."""
         self.failures = 0
 
 
@@ -105,12 +111,15 @@ class SyncSchedule:
     running: bool = False
 
     def local_change(self, now: float) -> None:
+        """Note a local change at ``now`` (a sync follows ``debounce`` seconds after the last)."""
         self.change_at = now
 
     def request(self) -> None:
+        """Ask for a sync at once (the sync key); a backoff still applies."""
         self.requested = True
 
     def due(self, now: float) -> bool:
+        """Whether a sync should start at ``now`` (see the rules above)."""
         if self.running:
             return False
         if self.retry_at is not None:
@@ -122,6 +131,7 @@ class SyncSchedule:
         return now - self.last_run >= self.interval
 
     def started(self, now: float) -> None:
+        """Record a sync starting at ``now``: the request and pending change are taken."""
         self.running = True
         self.requested = False
         self.change_at = None
@@ -152,9 +162,11 @@ class SyncOutcome:
 
     @property
     def ok(self) -> bool:
+        """True when no practitioner's sync failed."""
         return not self.errors
 
     def summary(self) -> str:
+        """One line: the totals, or who holds the lease, and the first failure."""
         total = SyncReport()
         for r in self.reports.values():
             total.pushed += r.pushed

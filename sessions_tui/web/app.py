@@ -89,6 +89,9 @@ def _bare(status: int) -> Response:
 
 
 async def feed(request: Request) -> Response:
+    """``GET|HEAD /feeds/<token>.ics``: the feed, 304 when the conditional GET matches, a bare
+    404 for a bad or unknown token, 503/500 (logged) when the lookup or rendering fails.
+    """
     web = _state(request)
     name = request.path_params["name"]
     if not name.endswith(".ics") or len(name) > 210:
@@ -127,6 +130,7 @@ def _cased(response: Response, headers: dict[str, str]) -> Response:
 
 
 async def health(request: Request) -> Response:
+    """``GET /health``: ``{"status": "ok"}``, or 503 when the database does not answer."""
     web = _state(request)
 
     def ping() -> None:
@@ -142,10 +146,12 @@ async def health(request: Request) -> Response:
 
 
 async def not_found(request: Request, _exc: Exception) -> Response:
+    """Every 404 is bare: no body that would tell a prober what exists."""
     return _bare(404)
 
 
 async def too_large(request: Request, _exc: Exception) -> Response:
+    """413 for a request body over the Guard's limit."""
     # Raised by the Guard's receive() while a handler reads a streamed body past the limit.
     return Response(b"Request body too large.", status_code=413, media_type="text/plain")
 

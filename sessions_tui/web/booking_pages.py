@@ -57,6 +57,7 @@ def zone_names() -> tuple[str, ...]:
 
 @cache
 def zone_set() -> frozenset[str]:
+    """The zones the chooser offers (:func:`zone_names`), as a set for lookups."""
     return frozenset(zone_names())
 
 
@@ -244,6 +245,9 @@ def _form(
 
 
 async def request_form(request: Request) -> Response:
+    """``GET /book/<key>/request``: the form for the chosen service and time (409
+    with the page again when that time is no longer offered).
+    """
     web = _web(request)
     if (limited := _too_many(web.page_by_address, _client(request))) is not None:
         return limited
@@ -281,6 +285,11 @@ def _parse_body(raw: bytes) -> dict[str, str] | None:
 
 
 async def submit(request: Request) -> Response:
+    """``POST /book/<key>/request``: check origin, content type, CSRF token and fields; hold.
+
+    A refusal is a message page (400, 403, 415), field errors the form again (400), a time just
+    taken the page again (409); a request made redirects to its done page (303).
+    """
     web = _web(request)
     page = await _page(request)
     if page is None:
@@ -368,6 +377,7 @@ async def submit(request: Request) -> Response:
 
 
 async def done(request: Request) -> Response:
+    """``GET /book/<key>/done/<ref>``: the request as received (404 if not this page's)."""
     web = _web(request)
     page = await _page(request)
     if page is None:
@@ -392,6 +402,7 @@ async def _page_route(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
+    """The booking pages' routes."""
     return [
         Route("/book/{key}", _page_route, methods=["GET", "HEAD"]),
         Route("/book/{key}/request", request_form, methods=["GET", "HEAD"]),

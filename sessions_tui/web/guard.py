@@ -68,6 +68,7 @@ class Guard:
     request_timeout: float = 30.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI event: HTTP requests go through the limits and the log."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -179,6 +180,7 @@ class RateLimiter:
         return True
 
     def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may act again (at least 1), for ``Retry-After``."""
         hits = self._hits.get(key)
         if not hits:
             return 1
@@ -194,12 +196,17 @@ class Csrf:
         self._key = key or secrets.token_bytes(32)
 
     def new_nonce(self) -> str:
+        """A fresh random nonce for the cookie."""
         return secrets.token_urlsafe(16)
 
     def token(self, nonce: str) -> str:
+        """The form token of ``nonce``: its HMAC-SHA256 under this process's key."""
         return hmac.new(self._key, nonce.encode(), hashlib.sha256).hexdigest()
 
     def check(self, nonce: str | None, token: str | None) -> bool:
+        """Whether ``token`` is the token of ``nonce`` (constant-time; missing or oversized
+        values fail).
+        """
         if not nonce or not token or len(nonce) > 64 or len(token) > 128:
             return False
         return hmac.compare_digest(self.token(nonce), token)

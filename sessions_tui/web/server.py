@@ -60,6 +60,7 @@ class TimedH11Protocol(H11Protocol):
     _idle_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Start the idle timer as the connection opens."""
         super().connection_made(transport)
         self._arm()
 
@@ -75,11 +76,13 @@ class TimedH11Protocol(H11Protocol):
             self.transport.close()
 
     def on_response_complete(self) -> None:
+        """Re-arm the idle timer for the next request of a kept-alive connection."""
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Cancel the idle timer."""
         if self._idle_timer is not None:
             self._idle_timer.cancel()
             self._idle_timer = None
@@ -87,6 +90,9 @@ class TimedH11Protocol(H11Protocol):
 
 
 def make_config(app: Any, options: ServeOptions) -> uvicorn.Config:
+    """uvicorn's configuration for ``app``: the idle timeout, connection limit, proxy
+    headers from ``proxy_ips``, and no access log of its own (paths hold secrets).
+    """
     protocol = type(
         "BoundTimedH11Protocol", (TimedH11Protocol,), {"header_timeout": options.idle_timeout}
     )
@@ -130,6 +136,7 @@ class ServerThread:
         self._thread = threading.Thread(target=self.server.run, name="web", daemon=True)
 
     def start(self, timeout: float = 15.0) -> ServerThread:
+        """Start serving and wait until the socket is bound; ``RuntimeError`` after ``timeout``."""
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -147,10 +154,12 @@ class ServerThread:
 
     @property
     def base_url(self) -> str:
+        """``http://host:port`` of the bound socket."""
         host, port = self.server_address
         return f"http://{host}:{port}"
 
     def shutdown(self) -> None:
+        """Ask the server to exit and wait for its thread (up to 15 s)."""
         self.server.should_exit = True
         self._thread.join(15)
 

@@ -49,9 +49,11 @@ class BookingSettings:
         return self.login if self.public else self.link_secret
 
     def url(self, base_url: str = DEFAULT_BASE_URL) -> str:
+        """The page's address under ``base_url``: ``<base>/book/<key>``."""
         return f"{base_url.rstrip('/')}/book/{self.key}"
 
     def to_json(self, base_url: str = DEFAULT_BASE_URL) -> dict[str, Any]:
+        """The settings as ``booking settings`` prints them in JSON (the link only in ``url``)."""
         return {
             "practitioner": self.practitioner_name,
             "enabled": self.enabled,
@@ -83,6 +85,7 @@ class BookingPage:
     hold: timedelta
 
     def service(self, name: str) -> BookingService | None:
+        """The offered service called ``name`` exactly, or ``None``."""
         return next((s for s in self.services if s.name == name), None)
 
 

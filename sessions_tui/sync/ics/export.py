@@ -106,6 +106,7 @@ class CalendarText:
     text: str
 
     def to_ical(self) -> bytes:
+        """The calendar as UTF-8 bytes."""
         return self.text.encode("utf-8")
 
 

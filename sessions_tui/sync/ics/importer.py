@@ -41,6 +41,7 @@ class ImportReport:
     label: str = ""
 
     def summary(self) -> str:
+        """One line for the person: events, added, updated, unchanged (and removed, if any)."""
         return (
             f"Imported {self.events} events into {self.label!r}: {self.added} added, "
             f"{self.updated} updated, {self.unchanged} unchanged"
