@@ -6,6 +6,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``sessions-tui`` command: run the CLI on ``argv`` and return its exit code."""
     from sessions_tui.cli import run
 
     return run(argv)

@@ -16,13 +16,16 @@ from sessions_tui.domain.timeutil import parse_aware
 class Clock(Protocol):
     """Something that tells the current time as an aware UTC datetime."""
 
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...
 
 
 class SystemClock:
     """The machine's clock."""
 
     def now(self) -> datetime:
+        """The machine's current time in UTC."""
         return datetime.now(UTC)
 
 
@@ -33,6 +36,7 @@ class FixedClock:
     at: datetime
 
     def now(self) -> datetime:
+        """The stopped instant, in UTC."""
         return self.at.astimezone(UTC)
 
 

@@ -30,6 +30,7 @@ from sessions_tui.domain.errors import ValidationError
 
 
 def config_dir() -> Path:
+    """The folder of the config file: the platformdirs user config dir."""
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("sessions-tui", appauthor=False))

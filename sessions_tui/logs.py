@@ -80,6 +80,7 @@ class Redact(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Scrub the record's message and traceback text (:meth:`scrub`); always pass it."""
         record.msg = self.scrub(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:
