@@ -10,54 +10,34 @@ following ones, or all. Database work runs in threads; the screen never waits on
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from sessions_tui.domain.events import Event, EventKind, Status
+from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.domain.model import Client
 from sessions_tui.domain.timeutil import zone_label
 from sessions_tui.screens.dialogs import ChoiceModal, confirm, scope_question
-from sessions_tui.screens.form_modal import TickBox
+from sessions_tui.screens.event_editor_layout import EDITOR_CSS, FIELDS, editor_fields
 from sessions_tui.services import appointments as ap
 from sessions_tui.services.event_form import (
-    RECURRENCE_CHOICES,
     AmbiguousTime,
     EventForm,
     FormErrors,
     build_event,
+    changed_fields,
     form_from_event,
 )
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
     from sessions_tui.services.scheduling import AgendaItem
-
-FIELDS = (
-    "client",
-    "practitioner",
-    "location",
-    "title",
-    "all_day",
-    "busy",
-    "date",
-    "start",
-    "end_date",
-    "end",
-    "minutes",
-    "recurrence",
-    "custom_rrule",
-    "notes_completed",
-    "status",
-    "form",
-)
 
 
 class EventEditorScreen(Screen["ap.Change | None"]):
@@ -82,27 +62,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
     ]
     HELP = "Fill in the fields (tab moves between them); ctrl+s saves, escape leaves unchanged."
 
-    DEFAULT_CSS = """
-    EventEditorScreen VerticalScroll { padding: 0 1; }
-    EventEditorScreen #editor-title { text-style: bold; padding: 0 0 0 0; }
-    EventEditorScreen .row { height: auto; }
-    EventEditorScreen .field-label { width: 13; padding: 0 1 0 0; height: 1; margin: 0; }
-    EventEditorScreen .short-label { width: auto; padding: 0 1 0 2; height: 1; }
-    EventEditorScreen Input { width: 1fr; }
-    EventEditorScreen Input.date { width: 14; }
-    EventEditorScreen Input.time { width: 9; }
-    EventEditorScreen Input.minutes { width: 7; }
-    EventEditorScreen Select { width: 1fr; }
-    EventEditorScreen Select.narrow { width: 22; }
-    EventEditorScreen #client-matches { height: auto; max-height: 5; margin: 0 0 0 13; }
-    EventEditorScreen #client-matches.-hidden { display: none; }
-    EventEditorScreen .error { color: $error; margin: 0 0 0 13; height: auto; }
-    EventEditorScreen .error.-empty { display: none; }
-    EventEditorScreen #custom-row.-hidden { display: none; }
-    EventEditorScreen .-hidden { display: none; }
-    EventEditorScreen #buttons { height: auto; margin: 1 0 0 13; }
-    EventEditorScreen #buttons Button { margin: 0 2 0 0; min-width: 14; }
-    """
+    DEFAULT_CSS = EDITOR_CSS
 
     def __init__(
         self,
@@ -166,149 +126,15 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         session = self.kind is EventKind.SESSION
         verb = "Edit" if self.item is not None else ("Copy of" if self.source else "New")
         noun = "client session" if session else "event"
-        with VerticalScroll(id="editor-form"):
-            yield Static(
-                f"{verb} {noun} — times in {zone_label(app.tz, app.clock.now())}", id="editor-title"
-            )
-            if session:
-                with Horizontal(classes="row"):
-                    yield Label("Client", classes="field-label")
-                    yield Input(
-                        value=self._client_text(self.client),
-                        id="client",
-                        placeholder="type a name or internal ID",
-                        compact=True,
-                    )
-                yield OptionList(id="client-matches", classes="-hidden")
-                yield Static("", id="client-error", classes="error -empty")
-            else:
-                with Horizontal(classes="row"):
-                    yield Label("Title", classes="field-label")
-                    yield Input(value=form.title, id="title", compact=True)
-                yield Static("", id="title-error", classes="error -empty")
-                with Horizontal(classes="row"):
-                    yield Label("All day", classes="field-label")
-                    yield TickBox("yes", value=form.all_day, id="all_day", compact=True)
-                    yield Label("Shows as", classes="short-label")
-                    yield Select(
-                        [("busy", True), ("free", False)],
-                        value=form.busy,
-                        allow_blank=False,
-                        id="busy",
-                        classes="narrow",
-                        compact=True,
-                    )
-            with Horizontal(classes="row"):
-                yield Label("Practitioner", classes="field-label")
-                options: list[tuple[str, int]] = [(p.name, p.id) for p in people]
-                if session:
-                    yield Select(
-                        options,
-                        value=form.practitioner_id if form.practitioner_id else Select.NULL,
-                        prompt="choose…",
-                        id="practitioner",
-                        compact=True,
-                    )
-                else:
-                    yield Select(
-                        [("Whole practice", 0), *options],
-                        value=form.practitioner_id or 0,
-                        allow_blank=False,
-                        id="practitioner",
-                        compact=True,
-                    )
-            yield Static("", id="practitioner-error", classes="error -empty")
-            with Horizontal(classes="row"):
-                yield Label("Location", classes="field-label")
-                yield Select(
-                    [("No location", 0), *[(loc.name, loc.id) for loc in places]],
-                    value=form.location_id or 0,
-                    allow_blank=False,
-                    id="location",
-                    compact=True,
-                )
-            with Horizontal(classes="row"):
-                yield Label("Date", classes="field-label")
-                yield Input(
-                    value=form.date,
-                    id="date",
-                    classes="date",
-                    compact=True,
-                    placeholder="YYYY-MM-DD",
-                )
-                yield Label("Start", classes="short-label start-part")
-                yield Input(
-                    value=form.start,
-                    id="start",
-                    classes="time start-part",
-                    compact=True,
-                    placeholder="HH:MM",
-                )
-                if session:
-                    yield Label("Minutes", classes="short-label")
-                    yield Input(value=form.minutes, id="minutes", classes="minutes", compact=True)
-            yield Static("", id="date-error", classes="error -empty")
-            yield Static("", id="start-error", classes="error -empty")
-            yield Static("", id="minutes-error", classes="error -empty")
-            if not session:
-                with Horizontal(classes="row"):
-                    yield Label("Ends", classes="field-label")
-                    yield Input(
-                        value=form.end_date,
-                        id="end_date",
-                        classes="date",
-                        compact=True,
-                        placeholder="YYYY-MM-DD",
-                    )
-                    yield Label("at", classes="short-label start-part")
-                    yield Input(
-                        value=form.end,
-                        id="end",
-                        classes="time start-part",
-                        compact=True,
-                        placeholder="HH:MM",
-                    )
-                yield Static("", id="end_date-error", classes="error -empty")
-                yield Static("", id="end-error", classes="error -empty")
-            with Horizontal(classes="row"):
-                yield Label("Repeats", classes="field-label")
-                yield Select(
-                    [(c, c) for c in RECURRENCE_CHOICES],
-                    value=form.recurrence,
-                    allow_blank=False,
-                    id="recurrence",
-                    classes="narrow",
-                    compact=True,
-                )
-            with Horizontal(classes="row", id="custom-row"):
-                yield Label("RRULE", classes="field-label")
-                yield Input(
-                    value=form.custom_rrule,
-                    id="custom_rrule",
-                    compact=True,
-                    placeholder="FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10",
-                )
-            yield Static("", id="custom_rrule-error", classes="error -empty")
-            if session:
-                with Horizontal(classes="row"):
-                    yield Label("Notes", classes="field-label")
-                    yield TickBox(
-                        "completed", value=form.notes_completed, id="notes_completed", compact=True
-                    )
-                    yield Label("Status", classes="short-label")
-                    yield Select(
-                        [("scheduled", Status.SCHEDULED), ("cancelled", Status.CANCELLED)],
-                        value=form.status,
-                        allow_blank=False,
-                        id="status",
-                        classes="narrow",
-                        compact=True,
-                    )
-            yield Static("", id="all_day-error", classes="error -empty")
-            yield Static("", id="form-error", classes="error -empty")
-            with Horizontal(id="buttons"):
-                yield Button("Save", id="save", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+        title = f"{verb} {noun} — times in {zone_label(app.tz, app.clock.now())}"
+        yield from editor_fields(
+            form,
+            title=title,
+            session=session,
+            people=people,
+            places=places,
+            client_text=self._client_text(self.client),
+        )
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -554,7 +380,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
             if picked is None:
                 return None
             scope = picked
-        changes = _changes(original, event, item.start)
+        changes = changed_fields(original, event, item.start)
         if not changes:
             self.notify("Nothing changed.")
             self.dismiss(None)
@@ -565,25 +391,3 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         return await asyncio.to_thread(
             ap.edit, app.ctx, ref, scope, expected=self.loaded, **changes
         )
-
-
-def _changes(original: Event, new: Event, occurrence_start: datetime | date) -> dict[str, Any]:
-    """Fields the form changed, with start/end as the occurrence's new times."""
-    out: dict[str, Any] = {}
-    for name in (
-        "title",
-        "practitioner_id",
-        "client_id",
-        "location_id",
-        "busy",
-        "status",
-        "notes_completed",
-        "all_day",
-        "rrule",
-    ):
-        if getattr(original, name) != getattr(new, name):
-            out[name] = getattr(new, name)
-    occurrence_end = occurrence_start + original.duration  # type: ignore[operator]
-    if new.start != occurrence_start or new.end != occurrence_end:
-        out["start"], out["end"] = new.start, new.end
-    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Status, validate_event
@@ -229,3 +230,27 @@ def form_from_event(event: Event, occurrence_start: datetime | date, tzid: str) 
         else:
             form.recurrence, form.custom_rrule = "custom", event.rrule
     return form
+
+
+def changed_fields(
+    original: Event, new: Event, occurrence_start: datetime | date
+) -> dict[str, Any]:
+    """Fields the form changed, with start/end as the occurrence's new times."""
+    out: dict[str, Any] = {}
+    for name in (
+        "title",
+        "practitioner_id",
+        "client_id",
+        "location_id",
+        "busy",
+        "status",
+        "notes_completed",
+        "all_day",
+        "rrule",
+    ):
+        if getattr(original, name) != getattr(new, name):
+            out[name] = getattr(new, name)
+    occurrence_end = occurrence_start + original.duration  # type: ignore[operator]
+    if new.start != occurrence_start or new.end != occurrence_end:
+        out["start"], out["end"] = new.start, new.end
+    return out
