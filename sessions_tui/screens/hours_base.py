@@ -1,18 +1,14 @@
 """What the office hours and the availability screens share: whose hours, the weekly editor,
 the zone, and saving each change as it is made.
 
-Saving: every change goes on a first-in, first-out queue drained by one thread worker run on
-the *App* (not the screen), so a change made just before leaving the screen is still written,
-and writes land in the order they were made. Loads go through the same queue, so switching
-back and forth never reads hours older than the last change. When a write lands the screen
-shows "Saved ✓ HH:MM:SS" and the screen on top gets :class:`~sessions_tui.messages.HoursChanged`
-(the calendar reloads its shading).
+Saving and loading go through one queue (:mod:`sessions_tui.screens.hours_queue`), so writes
+land in the order they were made and a load never reads hours older than the last change.
+When a write lands the screen shows "Saved ✓ HH:MM:SS" and the screen on top gets
+:class:`~sessions_tui.messages.HoursChanged` (the calendar reloads its shading).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import time
@@ -24,11 +20,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Select
 
-from sessions_tui.domain.errors import SessionsError, ValidationError
+from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.model import Staff
 from sessions_tui.domain.officehours import WEEKDAYS, WeeklyHours
 from sessions_tui.messages import HoursChanged
 from sessions_tui.screens.hours_dialogs import IntervalModal, ZonePickerModal
+from sessions_tui.screens.hours_queue import Op, WorkQueue
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services.permissions import can_edit_hours
 from sessions_tui.widgets.hours_editor import HoursEditor, clock_text
@@ -39,16 +36,6 @@ if TYPE_CHECKING:
 
 DEFAULT_KEY = "default"
 """The value of the practice default in the "whose" list."""
-
-
-@dataclass
-class _Op:
-    """One unit of database work: ``run`` in the worker thread, ``done`` on the UI thread."""
-
-    run: Callable[[], Any]
-    done: Callable[[Any], None]
-    saves: bool
-    """A write: on success the screen shows "Saved ✓" and the calendar is told."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +79,7 @@ class WeeklyHoursScreen(Screen[None]):
         self.default: WeeklyHours | None = None
         self.zone_for_new = "UTC"
         self.loaded = False
-        self._queue: deque[_Op] = deque()
-        self._lock = threading.Lock()
-        self._draining = False
+        self._hours_queue = WorkQueue(self._succeeded, self._failed)
 
     @property
     def sessions(self) -> SessionsApp:
@@ -384,37 +369,9 @@ class WeeklyHoursScreen(Screen[None]):
         """Run ``run`` in the worker thread after every earlier one; then ``done`` here."""
         if saves:
             self.query_one("#hours-saved", Label).update("Saving…")
-        with self._lock:
-            self._queue.append(_Op(run, done, saves))
-            if self._draining:
-                return
-            self._draining = True
-        app = self.app
-        app.run_worker(
-            lambda: self._drain(app),
-            thread=True,
-            group="hours-db",
-            exit_on_error=False,
-            description="Save and load hours",
-        )
+        self._hours_queue.put(self.app, Op(run, done, saves))
 
-    def _drain(self, app: Any) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._draining = False
-                    return
-                op = self._queue.popleft()
-            try:
-                result = op.run()
-            except SessionsError as exc:
-                app.call_from_thread(self._failed, op, str(exc))
-            except Exception as exc:  # report anything else too; the queue must go on
-                app.call_from_thread(self._failed, op, f"Could not save or load: {exc}")
-            else:
-                app.call_from_thread(self._succeeded, op, result)
-
-    def _succeeded(self, op: _Op, result: Any) -> None:
+    def _succeeded(self, op: Op, result: Any) -> None:
         if op.saves:
             self.app.screen.post_message(HoursChanged(self.KIND))
         if not self.is_attached:
@@ -424,7 +381,7 @@ class WeeklyHoursScreen(Screen[None]):
             now = self.sessions.clock.now().astimezone(self.sessions.tz)
             self.query_one("#hours-saved", Label).update(f"Saved ✓ {now:%H:%M:%S}")
 
-    def _failed(self, op: _Op, message: str) -> None:
+    def _failed(self, op: Op, message: str) -> None:
         if not self.is_attached:
             self.app.notify(message, severity="error")
             return
