@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -31,6 +29,7 @@ from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.timeutil import day_bounds
 from sessions_tui.services import booking
 from sessions_tui.services.booking import BookingPage, SlotTaken
+from sessions_tui.web.zone_chooser import zone_options, zone_set
 
 DAYS_SHOWN = 7
 FIELDS = ("service", "start", "tz", "csrf", "name", "email", "phone", "message", "consent")
@@ -42,36 +41,6 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-@cache
-def zone_names() -> tuple[str, ...]:
-    """The zones the chooser offers: every region/city zone, and UTC."""
-    names = {
-        n
-        for n in zoneinfo.available_timezones()
-        if "/" in n and not n.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
-    }
-    return ("UTC", *sorted(names))
-
-
-@cache
-def zone_set() -> frozenset[str]:
-    """The zones the chooser offers (:func:`zone_names`), as a set for lookups."""
-    return frozenset(zone_names())
-
-
-@cache
-def _zone_options() -> str:
-    return "".join(f'<option value="{z}">{z}</option>' for z in zone_names())
-
-
-def zone_options(selected: str) -> Markup:
-    """The chooser's options with ``selected`` selected (built once: 400-odd zones)."""
-    if selected not in zone_set():
-        return Markup(_zone_options())
-    mark = f'<option value="{selected}">'
-    return Markup(_zone_options().replace(mark, f'<option value="{selected}" selected>', 1))
 
 
 def _web(request: Request) -> Any:
