@@ -26,6 +26,7 @@ class MenuEntry:
     """The direct key for it on the calendar, shown next to the label ("" if none)."""
 
     def open(self) -> Screen[object]:
+        """A new instance of the entry's screen (its module is imported now)."""
         cls = getattr(importlib.import_module(self.module), self.screen)
         screen = cls()
         assert isinstance(screen, Screen)
@@ -54,5 +55,6 @@ ENTRIES: list[MenuEntry] = [
 
 
 def actions_menu() -> ChoiceModal[MenuEntry]:
+    """The "Go to…" menu of :data:`ENTRIES`, each label with its key when it has one."""
     answers = [(f"{e.label}  ({e.key})" if e.key else e.label, e) for e in ENTRIES]
     return ChoiceModal("Go to…", answers, id="actions-menu")

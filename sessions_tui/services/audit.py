@@ -57,6 +57,7 @@ class AuditEntry:
         return str(key) if key else None
 
     def summary(self) -> str:
+        """One line for the history: when (UTC), who, and what changed (fields ``old → new``)."""
         who = self.actor or "(setup)"
         if self.occurrence:
             who = f"{who} [occurrence {self.occurrence}]"

@@ -70,6 +70,7 @@ class BookingRequest:
     client_id: int | None
 
     def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The request as ``booking requests`` prints it in JSON, times in ``tz``."""
         return {
             "id": self.id,
             "practitioner": self.practitioner,

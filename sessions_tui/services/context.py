@@ -32,6 +32,9 @@ class Context:
             object.__setattr__(self, "db", self.db.with_actor(login))
 
     def require_actor(self) -> Staff:
+        """The acting member of staff; ``PermissionDenied`` (saying how to add the
+        first admin) when the practice has no staff yet.
+        """
         if self.actor is None:
             raise PermissionDenied(
                 "no staff yet: add the first admin with "
@@ -41,6 +44,7 @@ class Context:
 
 
 def staff_count(db: Database) -> int:
+    """How many members of staff the practice has."""
     with db.session() as s:
         return int(s.execute(select(func.count()).select_from(StaffRow)).scalar_one())
 
@@ -103,4 +107,5 @@ def _staff_row(s: Session, login: str) -> StaffRow | None:
 
 
 def make_context(db: Database, clock: Clock, login: str | None) -> Context:
+    """A context acting as :func:`resolve_actor` decides for ``login``."""
     return Context(db=db, clock=clock, actor=resolve_actor(db, login))

@@ -316,5 +316,6 @@ def _seed(ctx: Context) -> bool:
 
 
 def demo_event_count(ctx: Context) -> int:
+    """How many event rows the database holds."""
     with ctx.db.session() as s:
         return int(s.execute(select(func.count()).select_from(EventRow)).scalar_one())

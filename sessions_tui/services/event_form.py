@@ -107,6 +107,9 @@ def _aware(
 
 
 def rrule_of(form: EventForm) -> str | None:
+    """The RRULE the form's "Repeats" choice means: ``None``, a preset's rule, or the
+    custom text (``"custom"`` when left empty, which the rule check then refuses).
+    """
     if form.recurrence == "none":
         return None
     if form.recurrence == "custom":

@@ -51,6 +51,7 @@ class IdentifierMode(StrEnum):
 
     @property
     def label(self) -> str:
+        """The mode's name for people (``Full name``, ``Initials``, ...)."""
         return {
             "full": "Full name",
             "internal-id": "Internal ID",

@@ -99,6 +99,7 @@ def set_hours(ctx: Context, hours: WeeklyHours, *, kind: str = OFFICE) -> Weekly
 def get_overrides(
     ctx: Context, practitioner_id: int, *, kind: str = AVAILABILITY
 ) -> list[DateOverride]:
+    """The date overrides of a practitioner's hours of ``kind``, by day (none without hours)."""
     with ctx.db.read() as s:
         row = _find(s, kind, practitioner_id)
         if row is None:

@@ -40,6 +40,7 @@ class StoredEvent:
     problem: str | None
 
     def lines(self) -> list[str]:
+        """The event as ``events show`` prints it, one field per line, its problem last."""
         out = [
             f"event {self.id} ({self.kind}): {self.title or '(no title)'}",
             f"  uid: {self.uid}",

@@ -63,6 +63,7 @@ def insert_event_row(
 
 
 def get_event(ctx: Context, event_id: int) -> Event:
+    """The stored event ``event_id`` (``NotFoundError`` if there is none)."""
     with ctx.db.read() as s:
         return load(s, event_id)[1]
 
@@ -163,6 +164,7 @@ def session_event(
 def all_day_event(
     title: str, first: date, days: int, *, practitioner_id: int | None, busy: bool, tzid: str
 ) -> Event:
+    """An all-day "other" event of ``days`` days from ``first`` (not validated or saved)."""
     return Event(
         kind=EventKind.OTHER,
         title=title,

@@ -73,6 +73,7 @@ class Batch:
         self.s.execute(update(EVENTS).where(EVENTS.c.id == bindparam("b_id")).values(sets), values)
 
     def set_exdates(self, add: set[tuple[int, str]], remove: set[tuple[int, str]]) -> None:
+        """Delete the ``remove`` and insert the ``add`` ``(series id, recurrence key)`` pairs."""
         if remove:
             self.s.execute(
                 EXDATES.delete().where(

@@ -119,6 +119,7 @@ def clashes(
 
 
 def describe_clash(occ: Occurrence, tz: Any) -> str:
+    """The clashing event and when, in ``tz``: ``<title> on Tue Nov 24 2026 10:00``."""
     when = (
         occ.start.astimezone(tz).strftime("%a %b %d %Y %H:%M")
         if isinstance(occ.start, datetime)

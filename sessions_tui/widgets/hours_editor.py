@@ -66,6 +66,7 @@ def clock_text(value: time, *, end: bool = False) -> str:
 
 
 def span_text(start: time, end: time) -> str:
+    """An interval as ``09:00–17:00`` (an end at midnight reads ``24:00``)."""
     return f"{clock_text(start)}–{clock_text(end, end=True)}"
 
 
