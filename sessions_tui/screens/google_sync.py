@@ -15,10 +15,7 @@ on the main thread.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
-from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,73 +25,18 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from sessions_tui.domain.errors import SessionsError
-from sessions_tui.domain.model import Staff
 from sessions_tui.messages import DataChanged
 from sessions_tui.screens.dialogs import ChoiceModal, confirm
+from sessions_tui.screens.google_status import (
+    GoogleStatus,
+    calendar_choices,
+    load_statuses,
+    status_text,
+    table_cells,
+)
 from sessions_tui.screens.setup_page import SetupPage
 from sessions_tui.services.context import Context
-from sessions_tui.services.google_settings import GoogleSettings, SyncMode
-
-
-@dataclass(frozen=True)
-class GoogleStatus:
-    """What the screen shows for one practitioner (built in a worker thread).
-
-    Attributes:
-        practitioner: Whose sync this is.
-        settings: Their Google settings, ``None`` when sync was never set up.
-        pending: Local changes not yet in Google (``None`` when not connected or unknown).
-        sign_in: The token state in words ("signed in", "not signed in", ...).
-        problem: Why ``pending`` could not be worked out, if it could not.
-    """
-
-    practitioner: Staff
-    settings: GoogleSettings | None
-    pending: int | None
-    sign_in: str
-    problem: str | None = None
-
-
-def connect_command(login: str, db_url: str | None) -> str:
-    """The exact command that signs a practitioner in and makes a dedicated calendar."""
-    db = f" --db '{db_url}'" if db_url else ""
-    return (
-        f"sessions-tui google connect --practitioner {login}{db} "
-        "--create-calendar 'Client sessions'"
-    )
-
-
-def load_statuses(ctx: Context) -> list[GoogleStatus]:
-    """Every practitioner the actor may manage, with their Google sync state (no network)."""
-    from sessions_tui.services.google_settings import can_manage, get_settings
-    from sessions_tui.services.practice import practitioners
-    from sessions_tui.sync.google import SyncEngine, endpoint_from_env, pending_changes
-
-    actor = ctx.require_actor()
-    try:
-        emulated = endpoint_from_env() is not None
-    except SessionsError:
-        emulated = False
-    out: list[GoogleStatus] = []
-    for person in practitioners(ctx):
-        if not can_manage(actor, person.id):
-            continue
-        settings = get_settings(ctx, person.id)
-        pending: int | None = None
-        problem: str | None = None
-        if settings is not None and settings.connected:
-            try:
-                pending = pending_changes(SyncEngine(ctx.db, ctx.clock, person.id, None)).total
-            except SessionsError as exc:
-                problem = exc.message
-        if emulated:
-            sign_in = "emulator (no sign-in)"
-        else:
-            from sessions_tui.sync.oauth import token_state
-
-            sign_in = token_state(person.login, ctx.clock.now()).describe()
-        out.append(GoogleStatus(person, settings, pending, sign_in, problem))
-    return out
+from sessions_tui.services.google_settings import SyncMode
 
 
 class GoogleSyncScreen(SetupPage):
@@ -260,21 +202,7 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         table.clear()
         tz = self.sessions.tz
         for st in self.statuses:
-            s = st.settings
-            if s is None:
-                cells = (st.practitioner.name, "not set up", "—", "—", "—")
-            else:
-                last = _when(s.last_sync_at, tz) if s.last_sync_at else "never"
-                if s.last_error:
-                    last += " (failed)"
-                cells = (
-                    st.practitioner.name,
-                    "connected" if s.connected else "disconnected",
-                    s.mode.value,
-                    last,
-                    "—" if st.pending is None else str(st.pending),
-                )
-            table.add_row(*cells, key=str(st.practitioner.id))
+            table.add_row(*table_cells(st, tz), key=str(st.practitioner.id))
         if keep is not None and any(
             x.practitioner.id == keep.practitioner.id for x in self.statuses
         ):
@@ -295,57 +223,9 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         return next((s for s in self.statuses if str(s.practitioner.id) == key), None)
 
     def detail_text(self, st: GoogleStatus) -> str:
-        """The panel for one practitioner, in plain words."""
-        s = st.settings
-        name = st.practitioner.name
+        """The panel for one practitioner, in plain words (:func:`status_text`)."""
         url = self.sessions.ctx.db.engine.url
-        db_url = url.render_as_string(hide_password=True)
-        command = connect_command(st.practitioner.login, db_url)
-        if s is None:
-            return (
-                f"{name}: Google sync is not set up.\n\nTo connect (sign in and create a "
-                f"dedicated calendar), run in a terminal:\n  {command}\n"
-                "It prints a URL to open on your own computer and, over SSH, the "
-                "`ssh -L` line that forwards the sign-in port."
-            )
-        how = "push and pull" if s.mode is SyncMode.TWO_WAY else "push only"
-        lines = [
-            f"{name}: {'connected' if s.connected else 'disconnected'}, "
-            f"{s.mode.value} ({how})"
-            f"; titles use {s.identifier.label.lower()}."
-        ]
-        default = next((c for c in s.calendars if c.role == "default"), None)
-        lines.append(
-            "Default calendar: "
-            + (
-                f"{default.summary} ({default.calendar_id})"
-                if default and default.summary
-                else default.calendar_id
-                if default
-                else "none"
-            )
-        )
-        if s.secondary_calendars:
-            lines.append("Secondary calendars:")
-            for c in s.secondary_calendars:
-                state = "pulled" if c.selected else "not pulled (its events stay, tied to it)"
-                label = f"{c.summary} ({c.calendar_id})" if c.summary else c.calendar_id
-                lines.append(f"  ◇ {label}: {state}")
-        else:
-            lines.append("Secondary calendars: none chosen (l lists them)")
-        tz = self.sessions.tz
-        last = _when(s.last_sync_at, tz) if s.last_sync_at else "never"
-        lines.append(f"Last sync: {last}" + (f" ({s.last_result})" if s.last_result else ""))
-        lines.append(f"Last error: {s.last_error or 'none'}")
-        if st.pending is not None:
-            lines.append(f"Pending changes: {st.pending} (pushed by the next sync)")
-        elif st.problem:
-            lines.append(f"Pending changes: unknown ({st.problem})")
-        lines.append(f"Sign-in: {st.sign_in}")
-        refused = not s.connected or "not signed in" in st.sign_in or "again" in st.sign_in
-        if refused:
-            lines.append(f"\nTo sign in again, run in a terminal:\n  {command}")
-        return "\n".join(lines)
+        return status_text(st, db_url=url.render_as_string(hide_password=True), tz=self.sessions.tz)
 
     def _show_details(self) -> None:
         st = self.highlighted()
@@ -489,17 +369,7 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         st = next((s for s in self.statuses if s.practitioner.id == message.practitioner_id), None)
         if st is None or st.settings is None:
             return
-        settings = st.settings
-        default = settings.default_calendar
-        pulled = {c.calendar_id for c in settings.secondary_calendars if c.selected}
-        answers: list[tuple[str, tuple[str, str, bool]]] = []
-        for cal_id, summary in message.calendars:
-            if cal_id == default:
-                continue
-            on_now = cal_id in pulled
-            mark = "[x]" if on_now else "[ ]"
-            label = f"{mark} {summary} ({cal_id})" if summary else f"{mark} {cal_id}"
-            answers.append((label, (cal_id, summary, not on_now)))
+        answers = calendar_choices(st.settings, message.calendars)
         if not answers:
             self.notify("The Google account has no calendar besides the default one.")
             return
@@ -552,7 +422,3 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
         self.sessions.load_facts()  # which calendars are secondary (the ◇ style)
         if message.events_changed:
             self.app.post_message(DataChanged())
-
-
-def _when(moment: datetime, tz: ZoneInfo) -> str:
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
