@@ -712,6 +712,8 @@ class SessionsApp(App[None]):
     def _reload(self) -> None:
         from sessions_tui.screens.calendar import CalendarScreen
 
+        self.alerts.check()  # a moved or cancelled event's alert follows it now
+
         for screen in self.screen_stack:
             if isinstance(screen, CalendarScreen):
                 screen.invalidate()

@@ -7,10 +7,11 @@ cancelled) are :mod:`sessions_tui.services.alerts`; this module times, reads and
   fixed by ``SESSIONS_TUI_NOW``, moved by tests) with the occurrences read last, so an alert
   shows within a second of its offset and leaves when its event starts. No database read on
   the tick itself.
-* **Reading.** Every :attr:`AlertCenter.RELOAD_SECONDS` (and at the first tick) a thread
-  worker reads the user's own occurrences from now to the largest offset plus a margin, so
-  a tick never waits on the database and an event moved or cancelled elsewhere is seen within
-  that time. Its failure goes to the App's one worker-failure handler.
+* **Reading.** Every :attr:`AlertCenter.RELOAD_SECONDS`, at the first tick, and whenever the
+  calendar reloads (a change saved here, another client's change, a sync), a thread worker
+  reads the user's own occurrences from now to the largest offset plus a margin, so a tick
+  never waits on the database and an event moved or cancelled elsewhere is seen within that
+  time. Its failure goes to the App's one worker-failure handler.
 * **Drawing.** An :class:`~sessions_tui.widgets.alert_banner.AlertBanner` is mounted into each
   screen that becomes current (the App's ``screen_change_signal``), modal screens included, and
   every banner on the stack says the same lines; privacy mode redraws them (initials only).
@@ -115,6 +116,8 @@ class AlertCenter:
         One read at a time; asked during one, another follows it (never a cancelled worker:
         whoever waits for the app's workers would see it fail).
         """
+        if not self._started:
+            return
         if self._reading:
             self._again = True
             return
