@@ -20,7 +20,7 @@ from sessions_tui.clock import ManualClock
 from sessions_tui.config import Config
 from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.screens.filters import FiltersModal
-from sessions_tui.screens.help import HelpScreen
+from sessions_tui.screens.search import SearchScreen
 from sessions_tui.services import appointments as ap
 from sessions_tui.services import practice
 from sessions_tui.services.context import Context, make_context
@@ -120,9 +120,9 @@ async def test_issue_20_alert_on_a_modal_in_privacy_mode_once_and_dismissed(
         clock.advance(timedelta(minutes=2))
         await read_and_settle(app, pilot)
         await pilot.press("escape")
-        await pilot.press("question_mark")
+        await pilot.press("slash")
         await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        assert isinstance(app.screen, SearchScreen)
         await read_and_settle(app, pilot)
         assert banner_lines(app) == ()
         assert len(app.alerts.fired) == 1
@@ -144,13 +144,12 @@ async def test_issue_20_alert_follows_screens_and_leaves_when_the_session_starts
         assert "in 5 min" in lines[0]
         assert len(app.alerts.fired) == 1
 
-        await pilot.press("question_mark")  # a full screen pushed over the calendar
+        await pilot.press("slash")  # a full screen pushed over the calendar
         await pilot.pause()
         await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        assert isinstance(app.screen, SearchScreen)
         assert banner_lines(app) == lines
 
-        await pilot.press("P")  # privacy is the calendar's key; help shows the same alert
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("P")
