@@ -105,6 +105,17 @@ class SessionsApp(App[None]):
             priority=True,
             tooltip="Back to the calendar from any screen",
         ),
+        # Priority, like alt+c: an alert shows on modal screens too. Only while one is shown;
+        # otherwise the key goes on to the screen (action_dismiss_alerts skips).
+        Binding(
+            "alt+d",
+            "dismiss_alerts",
+            "Dismiss alerts",
+            id="app.dismiss-alerts",
+            show=False,
+            priority=True,
+            tooltip="Take the session alerts off the screen (each alert shows once)",
+        ),
         Binding(
             "ctrl+q",
             "quit",
@@ -257,6 +268,10 @@ class SessionsApp(App[None]):
         self._warming = False
         self._warm_up_timer: Any = None
         self._watcher_lock = threading.Lock()
+        from sessions_tui.screens.alerts import AlertCenter
+
+        self.alerts = AlertCenter.for_app(self)
+        """Practitioner alerts before the user's events (issue 20; docs/ALERTS.md)."""
 
     @property
     def ctx(self) -> Context:
@@ -314,6 +329,7 @@ class SessionsApp(App[None]):
 
     def on_mount(self) -> None:
         self._apply_keymap()
+        self.alerts.start()
         refresh = self.config.refresh_seconds if self.config else 2.0
         # Live refresh: look for other clients' changes (cheap; the check runs in a thread).
         self.set_interval(max(0.5, refresh / 2), self._check_for_changes)
@@ -430,6 +446,13 @@ class SessionsApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_dismiss_alerts(self) -> None:
+        if not self.alerts.showing:
+            from textual.actions import SkipAction
+
+            raise SkipAction()  # nothing shown: the key is the screen's
+        self.alerts.dismiss()
 
     def action_calendar(self) -> None:
         """Close every screen above the calendar."""
@@ -688,6 +711,8 @@ class SessionsApp(App[None]):
 
     def _reload(self) -> None:
         from sessions_tui.screens.calendar import CalendarScreen
+
+        self.alerts.check()  # a moved or cancelled event's alert follows it now
 
         for screen in self.screen_stack:
             if isinstance(screen, CalendarScreen):

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sessions_tui.domain.timeutil import parse_aware
@@ -47,3 +48,33 @@ def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
     if text:
         return FixedClock(parse_aware(text, "SESSIONS_TUI_NOW"))
     return SystemClock()
+
+
+class ManualClock:
+    """A clock that stands still until a test moves it (``advance``, ``set``).
+
+    Like :class:`FixedClock` it never reads the machine's time, so Pilot tests can step "now"
+    past an alert's offset without sleeping; one lock keeps reads from worker threads whole.
+    """
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._at = at.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._at
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move "now" forward by ``delta`` (never back: clocks the app sees only go forward)."""
+        if delta < timedelta(0):
+            raise ValueError("ManualClock only moves forward")
+        with self._lock:
+            self._at += delta
+            return self._at
+
+    def set(self, at: datetime) -> None:
+        """Move "now" to ``at`` (at or after the current instant)."""
+        self.advance(at.astimezone(UTC) - self.now())

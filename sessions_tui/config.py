@@ -5,6 +5,8 @@
 tz = "Europe/London"          # display zone (else the practice default, else the local zone)
 week_starts_monday = true     # else the practice setting (Sunday by default)
 refresh_seconds = 2           # how often open clients look for others' changes
+alerts = [10, 60]             # alert me N minutes before each of my events ([] = none)
+alert_escape = "osc777"       # also as a desktop notification: "off" (default), osc9, osc777
 
 [keymap]                      # binding id (see docs/keys.md) = keys, comma-separated
 "calendar.team" = "ctrl+t"
@@ -105,6 +107,36 @@ def parse_smtp(data: Any) -> SmtpSettings:
     )
 
 
+ALERT_ESCAPES = ("off", "osc9", "osc777")
+ALERT_MAX_MINUTES = 7 * 24 * 60
+
+
+def parse_alerts(data: Any) -> tuple[int, ...]:
+    """``alerts``: minutes before an event (one number or a list), largest first, no repeats.
+
+    An empty list turns the alerts off; anything but whole minutes from 1 to a week is an
+    error naming the value.
+    """
+    values = [data] if isinstance(data, int) and not isinstance(data, bool) else data
+    if not isinstance(values, list):
+        raise ValidationError("alerts must be minutes, e.g. alerts = [10, 60]")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(f"alerts value {value!r} is not whole minutes")
+        if not 1 <= value <= ALERT_MAX_MINUTES:
+            raise ValidationError(f"alerts value {value} (minutes from 1 to {ALERT_MAX_MINUTES})")
+    return tuple(sorted(set(values), reverse=True))
+
+
+def parse_alert_escape(data: Any) -> str:
+    """``alert_escape``: ``off``, ``osc9`` or ``osc777`` (``false`` means ``off``)."""
+    if data is False:
+        return "off"
+    if data not in ALERT_ESCAPES:
+        raise ValidationError(f"alert_escape {data!r} (off|osc9|osc777)")
+    return str(data)
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings of one user on one machine.
@@ -116,6 +148,10 @@ class Config:
         keymap: Binding id → keys (comma-separated), applied with ``App.set_keymap``; the ids
             are the last column of docs/keys.md.
         smtp: The ``[smtp]`` table (online booking's emails); ``None`` when absent.
+        alerts: Minutes before each of the user's events at which the calendar alerts them
+            (largest first); empty: no alerts. See docs/ALERTS.md.
+        alert_escape: Also send each alert to the terminal as a desktop-notification escape:
+            ``off``, ``osc9`` or ``osc777``.
     """
 
     tz: str | None = None
@@ -123,6 +159,8 @@ class Config:
     refresh_seconds: float = 2.0
     keymap: dict[str, str] = field(default_factory=dict)
     smtp: SmtpSettings | None = None
+    alerts: tuple[int, ...] = (10,)
+    alert_escape: str = "off"
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -151,6 +189,13 @@ def load_config(path: Path | None = None) -> Config:
             )
     if "smtp" in data:
         data["smtp"] = parse_smtp(data["smtp"])
+    try:
+        if "alerts" in data:
+            data["alerts"] = parse_alerts(data["alerts"])
+        if "alert_escape" in data:
+            data["alert_escape"] = parse_alert_escape(data["alert_escape"])
+    except ValidationError as exc:
+        raise ValidationError(f"bad config file {str(path)!r}: {exc.message}") from None
     if os.environ.get("SESSIONS_TUI_TZ"):
         data["tz"] = os.environ["SESSIONS_TUI_TZ"]
     return Config(**data)

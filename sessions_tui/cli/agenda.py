@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -42,14 +44,30 @@ def demo() -> None:
 @click.command()
 @global_options
 @click.option("--from", "from_", metavar="DATE", help="First day (YYYY-MM-DD); default today.")
-@click.option("--days", type=click.IntRange(1, 3660), default=1, show_default=True)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3660),
+    default=None,
+    help="How many days (default 1); with --next, days to search (default 90).",
+)
 @click.option("--practitioner", multiple=True, metavar="NAME", help="Only these (repeatable).")
 @click.option("--location", multiple=True, metavar="NAME", help="Only these (repeatable).")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--next",
+    "next_",
+    is_flag=True,
+    help="Print only the next event to start (from now, or from --from), for status bars.",
+)
 def agenda(
-    from_: str | None, days: int, practitioner: tuple[str, ...], location: tuple[str, ...], fmt: str
+    from_: str | None,
+    days: int | None,
+    practitioner: tuple[str, ...],
+    location: tuple[str, ...],
+    fmt: str,
+    next_: bool,
 ) -> None:
     """List events, for scripts and screen readers."""
     from sessions_tui.domain.listing import skipped_of
@@ -70,6 +88,10 @@ def agenda(
             if location:
                 places = reader.locations()
                 l_ids = [find_location(places, n).id for n in location]
+            if next_:
+                _print_next(o, reader, from_, first, days or 90, tz, p_ids, l_ids, fmt)
+                return
+            days = days or 1
             start, end = days_bounds(first, days, tz)
             items = agenda_items(reader, start, end, tz, practitioner_ids=p_ids, location_ids=l_ids)
     finally:
@@ -84,6 +106,40 @@ def agenda(
 
     for line in agenda_lines(items, tz, first, days):
         click.echo(line)
+
+
+def _print_next(
+    o: Options,
+    reader: Reader,
+    from_: str | None,
+    first: date,
+    days: int,
+    tz: ZoneInfo,
+    p_ids: list[int] | None,
+    l_ids: list[int] | None,
+    fmt: str,
+) -> None:
+    """``agenda --next``: the first timed, not cancelled event starting at or after now (or
+    the start of ``--from``'s day) within ``days`` days; nothing is ``null`` or one line."""
+    from sessions_tui.domain.timeutil import days_bounds
+    from sessions_tui.services.alerts import next_event
+    from sessions_tui.services.render import describe
+
+    after, end = days_bounds(first, days, tz)
+    if from_ is None or from_.lower() == "today":
+        # From now, and the whole horizon after it.
+        after, end = o.clock().now(), o.clock().now() + (end - after)
+    item = next_event(reader, after, end - after, tz, practitioner_ids=p_ids, location_ids=l_ids)
+    if fmt == "json":
+        click.echo(json.dumps(item.to_json(tz) if item else None, indent=2, ensure_ascii=False))
+        return
+    if item is None:
+        click.echo(f"(nothing scheduled in the next {days} days)")
+        return
+    start = item.start
+    assert isinstance(start, datetime)
+    local = start.astimezone(tz)
+    click.echo(f"{local:%a %Y-%m-%d} {describe(item, tz)}")
 
 
 def _reader(o: Options) -> Reader:
