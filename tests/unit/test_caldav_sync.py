@@ -1,0 +1,65 @@
+"""Issue 17: two-way CalDAV sync against a real server (Radicale on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from caldav_harness import CHI, T0, Practice, pr_fixture, radicale  # noqa: F401
+
+from sessions_tui.services import appointments
+from sessions_tui.services.appointments import OccurrenceRef
+
+
+def test_issue_17_connect_discovers_calendars(pr: Practice) -> None:
+    from sessions_tui.services import caldav_settings
+
+    settings = caldav_settings.get_settings(pr.ctx, pr.pat.id)
+    assert settings is not None
+    names = {c.summary: c for c in settings.calendars}
+    assert names["Work"].role == "default"
+    assert names["Work"].selected
+    assert names["Personal"].role == "secondary"
+    assert not names["Personal"].selected
+
+
+def test_issue_17_first_sync_pushes_the_practice(pr: Practice) -> None:
+    pr.session()
+    pr.session(pr.bob, start=T0 + timedelta(hours=2))
+    pr.other("Supervision", start=T0 + timedelta(days=1))
+    report = pr.sync()
+    assert report.pushed == 3, report
+    assert pr.remote.summaries(pr.work) == ["B.R.", "J.D.", "Supervision"]
+    again = pr.sync()
+    assert (again.pushed, again.pulled, again.conflicts) == (0, 0, 0), again
+
+
+def test_issue_17_changes_both_ways(pr: Practice) -> None:
+    ev = pr.other("Lunch")
+    pr.sync()
+    # There: a new event, and the lunch moved an hour later.
+    pr.remote.add(
+        pr.work,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//phone//EN\r\nBEGIN:VEVENT\r\nUID:phone-1\r\n"
+        "DTSTAMP:20261125T120000Z\r\nDTSTART;TZID=America/Chicago:20261201T090000\r\n"
+        "DTEND;TZID=America/Chicago:20261201T093000\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n",
+    )
+    (lunch,) = [o for o in pr.remote.resources(pr.work) if "Lunch" in o.data]
+    vev = lunch.icalendar_instance.walk("VEVENT")[0]
+    vev["dtstart"].dt += timedelta(hours=1)
+    vev["dtend"].dt += timedelta(hours=1)
+    lunch.save()
+    report = pr.sync()
+    assert report.pulled == 2, report
+    by_title = {e.title: e for e in pr.local_events()}
+    assert by_title["Dentist"].start == T0.replace(day=1, month=12, hour=9)
+    assert by_title["Lunch"].start == ev.start + timedelta(hours=1)
+    # Here: the dentist renamed; it goes back to the server.
+    dentist = by_title["Dentist"]
+    appointments.edit(pr.ctx, OccurrenceRef(dentist.id), title="Dentist (moved)")
+    report = pr.sync()
+    assert report.pushed == 1, report
+    assert "Dentist (moved)" in pr.remote.summaries(pr.work)
