@@ -114,9 +114,7 @@ class Remote:
         from caldav.davclient import DAVClient
 
         self.user = user
-        self.client = DAVClient(
-            server.url, username=user, password=PASSWORD, enable_rfc6764=False
-        )
+        self.client = DAVClient(server.url, username=user, password=PASSWORD, enable_rfc6764=False)
         self.principal = self.client.principal()
 
     def make_calendar(self, slug: str, name: str) -> str:
