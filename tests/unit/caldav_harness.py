@@ -33,6 +33,7 @@ from sessions_tui.sync.engine import SyncReport
 
 CHI = ZoneInfo("America/Chicago")
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=CHI)  # a Monday, 10:00 Chicago
+S0_SERIES = datetime(2027, 3, 1, 10, 0, tzinfo=CHI)  # weekly from here crosses US DST (03-14)
 PASSWORD = "s3cret-app-password"
 USERS = [f"user{i}" for i in range(200)]
 _next_user = itertools.count()
