@@ -314,7 +314,14 @@ class DavClient:
         return urljoin(self.url, href)
 
     def _request(self, href: str, method: str, body: str, headers: dict[str, str]) -> _Raw:
-        r = self._client.request(self.absolute(href), method, body, headers)
+        try:
+            r = self._client.request(self.absolute(href), method, body, headers)
+        except _dav_error():
+            raise  # the server answered: each caller reads its status
+        except Exception as exc:  # no answer (refused, timed out, TLS): try again later
+            raise SyncTransientError(
+                f"cannot reach the CalDAV server ({exc.__class__.__name__}); will retry later"
+            ) from None
         raw = getattr(r, "_raw", b"")
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
         return _Raw(int(r.status), text, dict(r.headers or {}))

@@ -63,3 +63,47 @@ def test_issue_17_changes_both_ways(pr: Practice) -> None:
     report = pr.sync()
     assert report.pushed == 1, report
     assert "Dentist (moved)" in pr.remote.summaries(pr.work)
+
+
+def test_issue_17_the_sync_worker_runs_caldav_too(pr: Practice) -> None:
+    from sessions_tui.sync.worker import SyncOutcome, combine, run_caldav_sync
+
+    pr.other("Supervision")
+    outcome = run_caldav_sync(
+        pr.db,
+        pr.ctx.clock,
+        [pr.pat.id],
+        engine_factory=lambda _p: pr.engine(),
+        lock_holder="test:1",
+    )
+    assert outcome.ok
+    assert outcome.label == "CalDAV"
+    assert outcome.summary().startswith("pushed 1,")
+    both = combine(SyncOutcome({}, {}), outcome)
+    assert both.label == "Google, CalDAV"
+    assert both.summary() == outcome.summary()
+    # A refused password is reported, never raised (the App tells the user to connect again).
+    from sessions_tui.sync.caldav import CalDavEngine
+    from sessions_tui.sync.caldav_dav import DavClient
+
+    wrong = DavClient(pr.server.url, pr.user, "not the password")
+    failed = run_caldav_sync(
+        pr.db,
+        pr.ctx.clock,
+        [pr.pat.id],
+        engine_factory=lambda _p: CalDavEngine(pr.db, pr.ctx.clock, pr.pat.id, wrong),
+    )
+    assert not failed.ok
+    assert failed.auth
+    assert "refused the username or password" in failed.summary()
+
+
+def test_issue_17_an_unreachable_server_is_a_transient_error() -> None:
+    import pytest
+
+    from sessions_tui.sync.caldav_dav import DavClient
+    from sessions_tui.sync.errors import SyncTransientError
+
+    dead = DavClient("http://127.0.0.1:9/", "pat", "x")
+    with pytest.raises(SyncTransientError, match="cannot reach the CalDAV server"):
+        dead.sync_collection("http://127.0.0.1:9/pat/work/", None)
