@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cli import cli, dump
 from caldav_harness import PASSWORD, T0, Radicale, Remote
 from caldav_harness import radicale as radicale  # the module's server fixture
 
@@ -19,6 +18,8 @@ from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.services import appointments
 from sessions_tui.services.context import Context
 from sessions_tui.sync.caldav_secret import secret_path
+
+from ._cli import cli, dump
 
 
 @pytest.fixture(name="setup")
