@@ -862,7 +862,8 @@ class SessionsApp(App[None]):
                     timeout=5,
                 )
             return
-        self.post_message(SyncStarted())
+        label = ", ".join(n for n, on in (("Google", connected), ("CalDAV", on_caldav)) if on)
+        self.post_message(SyncStarted(label))
         holder = f"{socket.gethostname()}:{os.getpid()}"
         common: dict[str, Any] = {
             "progress": throttled(self._post_progress, 0.25),
@@ -884,13 +885,14 @@ class SessionsApp(App[None]):
         )
 
     @on(SyncStarted)
-    def _sync_started(self) -> None:
+    def _sync_started(self, message: SyncStarted) -> None:
         self.syncing = True
-        self.sync_status = "Google: syncing…"
+        self._sync_label = message.label
+        self.sync_status = f"{message.label}: syncing…"
 
     @on(SyncProgressed)
     def _sync_progressed(self, message: SyncProgressed) -> None:
-        self.sync_status = f"Google: {message.text}"
+        self.sync_status = f"{getattr(self, '_sync_label', 'Google')}: {message.text}"
 
     @on(SyncFinished)
     def _sync_finished(self, message: SyncFinished) -> None:
