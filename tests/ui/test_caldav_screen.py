@@ -22,7 +22,6 @@ from sessions_tui.sync.caldav_secret import save_password
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from caldav_harness import PASSWORD, Remote
-from caldav_harness import radicale as radicale  # the module's Radicale server
 
 MakeApp = Callable[..., SessionsApp]
 

@@ -1,8 +1,8 @@
 """A real CalDAV server for the tests: Radicale (from the test extra) as a subprocess on
 127.0.0.1, with its own storage folder and htpasswd (plain) users, and a practice synced to it.
 
-One server per test module (starting one takes ~0.5 s); each test gets its own calendars, made
-by MKCALENDAR under a fresh user, so tests never see each other's events.
+One server per test run (the session fixture ``radicale`` in tests/conftest.py); each test
+gets its own user and calendars (MKCALENDAR), so tests never see each other's events.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,13 +98,6 @@ class Radicale:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    server = Radicale(tmp_path_factory.mktemp("radicale"))
-    yield server
-    server.stop()
 
 
 class Remote:

@@ -12,7 +12,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from caldav_harness import PASSWORD, T0, Radicale, Remote
-from caldav_harness import radicale as radicale  # the module's server fixture
 
 from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.services import appointments

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from caldav_harness import PASSWORD, S0_SERIES, T0, Practice, pr_fixture, radicale  # noqa: F401
+from caldav_harness import PASSWORD, S0_SERIES, T0, Practice, pr_fixture  # noqa: F401
 
 from sessions_tui.services.appointments import OccurrenceRef, Scope, edit
 

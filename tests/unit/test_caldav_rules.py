@@ -12,7 +12,7 @@ import icalendar
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from caldav_harness import CHI, T0, Practice, pr_fixture, radicale  # noqa: F401
+from caldav_harness import CHI, T0, Practice, pr_fixture  # noqa: F401
 
 from sessions_tui.domain.events import Status
 from sessions_tui.services import appointments, caldav_settings, practice

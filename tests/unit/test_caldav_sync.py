@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from caldav_harness import CHI, T0, Practice, pr_fixture, radicale  # noqa: F401
+from caldav_harness import CHI, T0, Practice, pr_fixture  # noqa: F401
 
 from sessions_tui.services import appointments
 from sessions_tui.services.appointments import OccurrenceRef
