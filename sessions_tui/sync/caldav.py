@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -238,30 +238,37 @@ class CalDavEngine:
                     col(CalDavCalendarRow.url) == cal_url,
                 )
             ).scalar_one_or_none()
-            known = dict(
-                s.execute(
+            # By href key: a server may spell one href differently from how we wrote it
+            # (%40 or @); a mismatch must never read as "deleted on the server".
+            known = {
+                href_key(h): (h, etag)
+                for h, etag in s.execute(
                     select(col(CalDavLinkRow.href), col(CalDavLinkRow.etag)).where(
                         col(CalDavLinkRow.account_id) == self.account_id,
                         col(CalDavLinkRow.calendar_url) == cal_url,
                     )
                 ).all()
-            )
+            }
         listing = self._listing(cal_url, token)
-        deleted = set(listing.deleted)
+        listed = {href_key(h) for h in listing.etags}
+        gone = {href_key(h) for h in listing.deleted}
         if listing.complete:
-            deleted |= set(known) - set(listing.etags)
+            gone |= set(known) - listed
+        deleted = {known[k][0] for k in gone if k in known}
         wanted = [
-            h for h, etag in listing.etags.items() if etag is None or known.get(h, "\0") != etag
+            h
+            for h, etag in listing.etags.items()
+            if etag is None or known.get(href_key(h), ("", "\0"))[1] != etag
         ]
         done = 0
         for i in range(0, len(wanted), self.multiget_size):
             if self._cancelled():
                 return
             chunk = wanted[i : i + self.multiget_size]
-            got = self._client().multiget(cal_url, chunk)
+            got = {href_key(h): r for h, r in self._client().multiget(cal_url, chunk).items()}
             with self.db.session() as s:
                 for href in chunk:
-                    resp = got.get(href)
+                    resp = got.get(href_key(href))
                     if resp is None:
                         continue  # gone between the listing and the fetch: next run
                     self._apply(s, cal_url, href, resp.etag, resp.text)
@@ -282,12 +289,30 @@ class CalDavEngine:
             ).scalar_one()
             row.sync_token = listing.token
 
-    def _link(self, s: Session, cal_url: str, href: str) -> CalDavLinkRow | None:
-        return s.execute(
+    def _link(
+        self, s: Session, cal_url: str, href: str, *, loose: bool = False
+    ) -> CalDavLinkRow | None:
+        """The link of ``href``; ``loose`` also finds it spelled another way (a pulled href)."""
+        found = s.execute(
             select(CalDavLinkRow).where(
                 col(CalDavLinkRow.calendar_url) == cal_url, col(CalDavLinkRow.href) == href
             )
         ).scalar_one_or_none()
+        if found is not None or not loose:
+            return found
+        # The same resource spelled another way (percent-encoding): found by its key, and
+        # stored as the server spells it from now on.
+        key = href_key(href)
+        for link in s.execute(
+            select(CalDavLinkRow).where(
+                col(CalDavLinkRow.account_id) == self.account_id,
+                col(CalDavLinkRow.calendar_url) == cal_url,
+            )
+        ).scalars():
+            if href_key(link.href) == key:
+                link.href = href
+                return link
+        return None
 
     def _apply(self, s: Session, cal_url: str, href: str, etag: str | None, text: str) -> None:
         try:
@@ -307,7 +332,7 @@ class CalDavEngine:
     def _apply_remote(
         self, s: Session, cal_url: str, href: str, etag: str | None, remote: RemoteFamily
     ) -> None:
-        link = self._link(s, cal_url, href)
+        link = self._link(s, cal_url, href, loose=True)
         if link is None:
             row = s.execute(
                 select(EventRow).where(col(EventRow.uid) == remote.uid)
@@ -815,6 +840,11 @@ class CalDavEngine:
         else:
             self.report.errors += 1
             log.warning("CalDAV server refused write of %s: HTTP %s", op.href, resp.status)
+
+
+def href_key(href: str) -> str:
+    """What identifies a resource whatever its spelling: the decoded path."""
+    return unquote(urlsplit(href).path)
 
 
 def _titler(labels: Mapping[int, str]) -> Callable[[Event], str]:

@@ -107,3 +107,12 @@ def test_issue_17_an_unreachable_server_is_a_transient_error() -> None:
     dead = DavClient("http://127.0.0.1:9/", "pat", "x")
     with pytest.raises(SyncTransientError, match="cannot reach the CalDAV server"):
         dead.sync_collection("http://127.0.0.1:9/pat/work/", None)
+
+
+def test_issue_17_one_href_spelled_two_ways_is_one_resource() -> None:
+    from sessions_tui.sync.caldav import href_key
+
+    assert href_key("/dav/calendars/pat%40example.org/work/a%20b.ics") == href_key(
+        "https://dav.example.org/dav/calendars/pat@example.org/work/a b.ics"
+    )
+    assert href_key("/dav/work/a.ics") != href_key("/dav/work/b.ics")
