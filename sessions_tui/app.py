@@ -867,14 +867,18 @@ class SessionsApp(App[None]):
 
         from textual.worker import get_current_worker
 
+        from sessions_tui.services import caldav_settings
         from sessions_tui.services.google_settings import list_settings
-        from sessions_tui.sync.worker import run_google_sync, throttled
+        from sessions_tui.sync.worker import combine, run_caldav_sync, run_google_sync, throttled
 
         worker = get_current_worker()
         self.sync_schedule.started(_time.monotonic())
         asked, self._sync_asked = self._sync_asked, False
         connected = [s.practitioner.id for s in list_settings(self.ctx) if s.connected]
-        if not connected:
+        on_caldav = [
+            s.practitioner.id for s in caldav_settings.list_settings(self.ctx) if s.connected
+        ]
+        if not connected and not on_caldav:
             self.sync_schedule.finished(_time.monotonic(), True)
             if asked:
                 self.call_from_thread(
@@ -883,15 +887,21 @@ class SessionsApp(App[None]):
                     timeout=5,
                 )
             return
-        self.post_message(SyncStarted())
-        outcome = run_google_sync(
-            self.ctx.db,
-            self.ctx.clock,
-            connected,
-            progress=throttled(self._post_progress, 0.25),
-            should_cancel=lambda: worker.is_cancelled,
-            lock_holder=f"{socket.gethostname()}:{os.getpid()}",
-        )
+        label = ", ".join(n for n, on in (("Google", connected), ("CalDAV", on_caldav)) if on)
+        self.post_message(SyncStarted(label))
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        common: dict[str, Any] = {
+            "progress": throttled(self._post_progress, 0.25),
+            "should_cancel": lambda: worker.is_cancelled,
+            "lock_holder": holder,
+        }
+        outcome = None
+        if connected:
+            outcome = run_google_sync(self.ctx.db, self.ctx.clock, connected, **common)
+        if on_caldav and not worker.is_cancelled:
+            # The same worker, after Google: one sync at a time against the database.
+            done = run_caldav_sync(self.ctx.db, self.ctx.clock, on_caldav, **common)
+            outcome = done if outcome is None else combine(outcome, done)
         self.post_message(SyncFinished(outcome))
 
     def _post_progress(self, progress: Any) -> None:
@@ -900,13 +910,14 @@ class SessionsApp(App[None]):
         )
 
     @on(SyncStarted)
-    def _sync_started(self) -> None:
+    def _sync_started(self, message: SyncStarted) -> None:
         self.syncing = True
-        self.sync_status = "Google: syncing…"
+        self._sync_label = message.label
+        self.sync_status = f"{message.label}: syncing…"
 
     @on(SyncProgressed)
     def _sync_progressed(self, message: SyncProgressed) -> None:
-        self.sync_status = f"Google: {message.text}"
+        self.sync_status = f"{getattr(self, '_sync_label', 'Google')}: {message.text}"
 
     @on(SyncFinished)
     def _sync_finished(self, message: SyncFinished) -> None:
@@ -915,10 +926,12 @@ class SessionsApp(App[None]):
         outcome: Any = message.outcome
         self.syncing = False
         self.sync_schedule.finished(_time.monotonic(), outcome.ok, quota=outcome.quota)
-        self.sync_status = f"Google: {outcome.summary()}"
+        self.sync_status = f"{getattr(outcome, 'label', 'Google')}: {outcome.summary()}"
         if outcome.auth:
+            label = getattr(outcome, "label", "Google")
+            command = "caldav connect" if label == "CalDAV" else "google connect"
             self.notify(
-                "Google refused the sign-in: run `sessions-tui google connect` again.",
+                f"{label} refused the sign-in: run `sessions-tui {command}` again.",
                 severity="error",
                 timeout=10,
             )

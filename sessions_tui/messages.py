@@ -62,7 +62,11 @@ class DataChanged(Message):
 
 
 class SyncStarted(Message):
-    """The Google sync worker began a run."""
+    """The sync worker began a run; ``label`` names the providers (``Google``, ``CalDAV``)."""
+
+    def __init__(self, label: str = "Google") -> None:
+        super().__init__()
+        self.label = label
 
 
 class SyncProgressed(Message):

@@ -24,6 +24,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,18 @@ def pg_admin() -> Iterator[str]:
             pytest.skip("no PostgreSQL on this machine (.ci/run installs it)")
         make_template(admin)
         yield admin
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real CalDAV server (Radicale, from the test extra) on 127.0.0.1 for the whole run:
+    started on first use, stopped at the end; each test makes its own user and calendars
+    (``tests/unit/caldav_harness.py``)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "unit"))
+    from caldav_harness import Radicale
+
+    server = Radicale(tmp_path_factory.mktemp("radicale"))
+    yield server
+    server.stop()

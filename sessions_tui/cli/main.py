@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ics": ("ics", "ics"),
     "settings": ("settings", "settings"),
     "google": ("google", "google"),
+    "caldav": ("caldav", "caldav"),
     "events": ("events", "events"),
     "web": ("web", "web"),
     "booking": ("booking", "booking"),

@@ -47,6 +47,7 @@ def binding_sources() -> list[tuple[str, type]]:
     """Every class that owns bindings, with the name of its scope."""
     from sessions_tui.app import SessionsApp
     from sessions_tui.screens.availability import AvailabilityScreen
+    from sessions_tui.screens.caldav_sync import CalDavSyncScreen
     from sessions_tui.screens.calendar import CalendarScreen
     from sessions_tui.screens.client_form import ClientFormModal
     from sessions_tui.screens.clients import ClientsScreen
@@ -103,6 +104,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Account settings", AccountSettingsScreen),
         ("Sync Calendar (ICS feeds)", SyncCalendarScreen),
         ("Google sync", GoogleSyncScreen),
+        ("CalDAV sync", CalDavSyncScreen),
         ("Help", HelpScreen),
     ]
 

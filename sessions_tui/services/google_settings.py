@@ -24,18 +24,16 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sessions_tui.clock import clock_from_env
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event
 from sessions_tui.domain.model import Staff
 from sessions_tui.services import permissions
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
-from sessions_tui.services.writer import Writer
+from sessions_tui.services.sync_common import provider_event_ids, remove_provider_events
 from sessions_tui.store.queries import staff_from_row
 from sessions_tui.store.tables import (
     READ_ONLY_ROLES,
-    EventRow,
     GoogleAccountRow,
     GoogleCalendarRow,
     GoogleLinkRow,
@@ -299,34 +297,22 @@ def _google_event_ids(s: Session, account_id: int) -> set[int]:
     ``source_calendar`` to one of the account's calendars (a "this and following" fork of a
     Google event keeps the calendar but, until its first push, has no link; older versions
     linked such forks as our own)."""
-    linked = set(
-        s.execute(
-            select(col(GoogleLinkRow.event_id)).where(
-                col(GoogleLinkRow.account_id) == account_id,
-                col(GoogleLinkRow.origin) == "google",
-                col(GoogleLinkRow.event_id).is_not(None),
-            )
-        ).scalars()
-    )
-    account = s.get(GoogleAccountRow, account_id)
-    cal_ids = list(
-        s.execute(
-            select(col(GoogleCalendarRow.calendar_id)).where(
-                col(GoogleCalendarRow.account_id) == account_id
-            )
-        ).scalars()
-    )
-    tied: set[int] = set()
-    if account is not None and cal_ids:
-        tied = set(
-            s.execute(
-                select(col(EventRow.id)).where(
-                    col(EventRow.practitioner_id) == account.practitioner_id,
-                    col(EventRow.source_calendar).in_(cal_ids),  # type: ignore[union-attr]
-                )
-            ).scalars()
+    linked = s.execute(
+        select(col(GoogleLinkRow.event_id)).where(
+            col(GoogleLinkRow.account_id) == account_id,
+            col(GoogleLinkRow.origin) == "google",
+            col(GoogleLinkRow.event_id).is_not(None),
         )
-    return {i for i in linked | tied if i is not None}
+    ).scalars()
+    account = s.get(GoogleAccountRow, account_id)
+    if account is None:
+        return set()
+    cal_ids = s.execute(
+        select(col(GoogleCalendarRow.calendar_id)).where(
+            col(GoogleCalendarRow.account_id) == account_id
+        )
+    ).scalars()
+    return provider_event_ids(s, account.practitioner_id, linked, cal_ids)
 
 
 def _delete_google_origin(s: Session, account_id: int) -> int:
@@ -336,19 +322,9 @@ def _delete_google_origin(s: Session, account_id: int) -> int:
     ids = _google_event_ids(s, account_id)
     family = set(ids)
     if ids:
-        children = set(
-            s.execute(
-                select(col(EventRow.id)).where(col(EventRow.series_id).in_(ids))  # type: ignore[union-attr]
-            ).scalars()
-        )
-        family = ids | {c for c in children if c is not None}
         acc = s.get(GoogleAccountRow, account_id)
         assert acc is not None
-        writer = Writer.for_sync(s, clock_from_env(), acc.practitioner_id)
-        for event_id in sorted(family):
-            row = s.get(EventRow, event_id)
-            if row is not None:
-                writer.delete(row, exdate=False)  # a series goes with its overrides
+        family = remove_provider_events(s, acc.practitioner_id, ids)
     s.execute(
         delete(GoogleLinkRow).where(
             col(GoogleLinkRow.account_id) == account_id,

@@ -59,6 +59,9 @@ _STAFF_WRITES = (
     "google_account",
     "google_calendar",
     "google_link",
+    "caldav_account",
+    "caldav_calendar",
+    "caldav_link",
     "lock",
 )
 _MANAGER_WRITES = ("client", "location")
@@ -83,6 +86,7 @@ _POLICIES: dict[str, str] = {
     ),
     "feed": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
     "google_account": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
+    "caldav_account": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
     "practice": "sessions_has_role('admin')",
     "staff": "sessions_has_role('admin') OR login = current_user::text",
 }

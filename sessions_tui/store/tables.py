@@ -259,6 +259,73 @@ class GoogleLinkRow(SQLModel, table=True):
     synced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
+class CalDavAccountRow(SQLModel, table=True):
+    """Two-way CalDAV sync settings of one practitioner (migration 0009).
+
+    ``url`` is what the user gave ``caldav connect`` (a server root or principal URL; discovery
+    finds the calendars from it); the password is never stored here (see
+    ``sync/caldav_secret.py``). ``mode`` and ``identifier`` as for Google.
+    """
+
+    __tablename__ = "caldav_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="staff.id", unique=True)
+    url: str
+    username: str
+    mode: str = "two-way"
+    connected: bool = True
+    identifier: str = "initials"
+    last_sync_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    last_result: str | None = None
+    last_error: str | None = None
+
+
+class CalDavCalendarRow(SQLModel, table=True):
+    """A calendar collection of a CalDAV account: the default one (pushed to and pulled from)
+    or a secondary one (pulled). ``sync_token`` is the RFC 6578 token of the last complete
+    listing; ``None`` means list in full next time (ETags decide what is fetched)."""
+
+    __tablename__ = "caldav_calendar"
+    __table_args__ = (UniqueConstraint("account_id", "url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="caldav_account.id", index=True)
+    url: str
+    summary: str = ""
+    role: str = "secondary"  # default | secondary
+    selected: bool = True
+    sync_token: str | None = None
+    read_only: bool = False
+
+
+class CalDavLinkRow(SQLModel, table=True):
+    """A local event family (a one-off, or a series with its overrides) tied to one CalDAV
+    resource (one ``.ics`` object: the master VEVENT and its RECURRENCE-ID overrides).
+
+    ``event_id`` (the one-off or the series' master) has no foreign key, as for Google: the link
+    outlives its event until the delete has been pushed. ``local_hash`` is the hash of the
+    content both sides agreed on at the last sync, ``etag`` the server's version seen then,
+    ``uid`` the resource's iCalendar UID.
+    """
+
+    __tablename__ = "caldav_link"
+    __table_args__ = (UniqueConstraint("calendar_url", "href"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="caldav_account.id", index=True)
+    event_id: int | None = Field(default=None, index=True)
+    calendar_url: str
+    href: str
+    uid: str
+    etag: str | None = None
+    local_hash: str | None = None
+    origin: str = "local"  # local | remote
+    synced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
 class AuditRow(SQLModel, table=True):
     """Append-only history of changes to events, hours and settings.
 

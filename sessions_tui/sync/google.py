@@ -60,21 +60,24 @@ from sessions_tui.domain.errors import (
 from sessions_tui.domain.events import Event, EventKind, Instant, validate_event
 from sessions_tui.domain.external import ExternalEvent, to_local
 from sessions_tui.domain.timeutil import zone
-from sessions_tui.services.feeds import IdentifierMode, client_label
+from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.services.google_settings import SyncMode, account_row
 from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
     READ_ONLY_ROLES,
-    ClientRow,
     EventRow,
     ExdateRow,
     GoogleAccountRow,
     GoogleCalendarRow,
     GoogleLinkRow,
-    PracticeRow,
 )
+from sessions_tui.sync.engine import CANCELLED_PREFIX as CANCELLED_PREFIX
+from sessions_tui.sync.engine import PendingChanges as PendingChanges
+from sessions_tui.sync.engine import SyncProgress as SyncProgress
+from sessions_tui.sync.engine import SyncReport as SyncReport
+from sessions_tui.sync.engine import client_labels, keep_local, newer_local, pushed_title
 from sessions_tui.sync.errors import SyncAuthError as SyncAuthError
 from sessions_tui.sync.errors import SyncError as SyncError
 from sessions_tui.sync.errors import SyncTransientError as SyncTransientError
@@ -90,7 +93,6 @@ PROP_UID = "sessionsTuiUid"
 PROP_KIND = "sessionsTuiKind"
 PROP_APP = "sessionsTui"
 """Set to ``1`` on every event this program made: ``disconnect --remove-events`` finds them."""
-CANCELLED_PREFIX = "Cancelled: "
 PRACTICE_WIDE = SessionsError("a practice-wide event changes in the practice calendar only")
 """Why a Google change of a practice-wide event is pushed back (one per practitioner's copy)."""
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -102,45 +104,7 @@ RETRYABLE = {429, 500, 502, 503, 504}
 # SyncError, SyncAuthError and SyncTransientError: sessions_tui.sync.errors (imported above).
 
 
-@dataclass
-class SyncReport:
-    """What one run did. ``summary()`` is the line ``google sync`` prints."""
-
-    pushed: int = 0
-    pulled: int = 0
-    deleted: int = 0
-    conflicts: int = 0
-    errors: int = 0
-    full_resyncs: int = 0
-    requests: int = 0
-    messages: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"pushed {self.pushed}, pulled {self.pulled}, deleted {self.deleted}, "
-            f"conflicts {self.conflicts}, errors {self.errors}"
-        )
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    """A progress note for the UI: ``phase`` is ``pull`` or ``push``."""
-
-    phase: str
-    calendar_id: str
-    done: int
-
-
-@dataclass(frozen=True)
-class PendingChanges:
-    """Local changes not yet in Google (queued while offline, pushed by the next sync)."""
-
-    to_push: int
-    to_delete: int
-
-    @property
-    def total(self) -> int:
-        return self.to_push + self.to_delete
+# SyncReport, SyncProgress and PendingChanges: sessions_tui.sync.engine (imported above).
 
 
 # --- the client -----------------------------------------------------------------------------
@@ -897,7 +861,7 @@ class SyncEngine:
             return
         if local_hash != link.local_hash and link.local_hash is not None:
             self.report.conflicts += 1
-            keep_local = ev.is_session or _newer_local(row.updated_at, item.get("updated"))
+            keep_local = _keep_local(ev, row.updated_at, item.get("updated"))
             log.info(
                 "conflict on event %s (Google %s): keeping the %s version",
                 ev.id,
@@ -1173,22 +1137,10 @@ class SyncEngine:
     # --- titles and hashes ---------------------------------------------------------------
 
     def _titles(self, s: Session, events: Iterable[Event]) -> dict[int, str]:
-        ids = {e.client_id for e in events if e.is_session and e.client_id is not None}
-        settings = queries.settings_from_row(s.get(PracticeRow, 1))
-        clients = {}
-        if ids:
-            for r in s.execute(select(ClientRow).where(col(ClientRow.id).in_(ids))).scalars():  # type: ignore[union-attr]
-                clients[r.id] = queries.client_from_row(r)
-        return {
-            cid: client_label(c, self.identifier, internal_ids=settings.internal_ids)  # type: ignore[misc]
-            for cid, c in clients.items()
-        }
+        return client_labels(s, events, self.identifier)
 
     def _title(self, ev: Event, labels: Mapping[int, str]) -> str:
-        if not ev.is_session:
-            return ev.title
-        label = labels.get(ev.client_id or -1, "Client")
-        return CANCELLED_PREFIX + label if ev.is_cancelled else label
+        return pushed_title(ev, labels)
 
     def _origin_of(self, source_calendar: str | None) -> str:
         """``google`` for an event tied to one of the account's calendars (pulled from it, or
@@ -1522,7 +1474,7 @@ class SyncEngine:
             if loaded is None:
                 return None
             row, ev = loaded
-            keep_local = ev.is_session or _newer_local(row.updated_at, current.get("updated"))
+            keep_local = _keep_local(ev, row.updated_at, current.get("updated"))
             log.info(
                 "conflict on event %s (Google %s, stale etag): keeping the %s version",
                 ev.id,
@@ -1594,10 +1546,11 @@ def _collect(results: dict[str, tuple[Any, Any]], request_id: str, resp: Any, ex
 
 
 def _newer_local(local_updated: datetime, remote_updated: str | None) -> bool:
-    if not remote_updated:
-        return True
-    remote = datetime.fromisoformat(remote_updated.replace("Z", "+00:00"))
-    return local_updated.astimezone(UTC) >= remote.astimezone(UTC)
+    return newer_local(local_updated, remote_updated)
+
+
+_keep_local = keep_local
+"""The shared conflict rule (:func:`sessions_tui.sync.engine.keep_local`)."""
 
 
 def _is_rate_limit(exc: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Scheduling the Google sync from the App: when to run, and how long to back off.
+"""Scheduling the Google and CalDAV syncs from the App: when to run, how long to back off.
 
 Pure Python, no Textual: the App owns the timers and the thread worker; these decide.
 
@@ -40,7 +40,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sessions_tui.clock import Clock
@@ -159,6 +159,8 @@ class SyncOutcome:
     auth: bool = False
     busy_elsewhere: str | None = None
     """Another client of the shared practice holds the sync lease (nothing was run)."""
+    label: str = "Google"
+    """The providers that ran, for the status line (``Google``, ``CalDAV``, ``Google, CalDAV``)."""
 
     @property
     def ok(self) -> bool:
@@ -212,6 +214,51 @@ def run_google_sync(
             lock.release()
 
 
+def run_caldav_sync(
+    db: Database,
+    clock: Clock,
+    practitioner_ids: Iterable[int],
+    *,
+    progress: Callable[[SyncProgress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    engine_factory: Callable[[int], Any] | None = None,
+    lock_holder: str | None = None,
+) -> SyncOutcome:
+    """As :func:`run_google_sync`, for the practitioners' CalDAV accounts (its own
+    ``caldav-sync`` lease: a Google sync elsewhere does not hold it up)."""
+    from sessions_tui.sync import caldav
+
+    lock = None
+    if lock_holder is not None:
+        from sessions_tui.store.locks import PracticeLock
+
+        lock = PracticeLock(db, "caldav-sync", lock_holder)
+        if not lock.acquire(clock.now()):
+            busy = lock.held_by(clock.now()) or "another client"
+            return SyncOutcome({}, {}, busy_elsewhere=busy, label="CalDAV")
+    try:
+        factory = engine_factory or (lambda p: caldav.make_engine(db, clock, p))
+        out = _run_all(
+            db, clock, practitioner_ids, progress, should_cancel, factory, provider="CalDAV"
+        )
+        return replace(out, label="CalDAV")
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def combine(first: SyncOutcome, second: SyncOutcome) -> SyncOutcome:
+    """One outcome for the status line from the Google and the CalDAV runs."""
+    return SyncOutcome(
+        {**first.reports, **{-k: v for k, v in second.reports.items()}},
+        {**first.errors, **{-k: v for k, v in second.errors.items()}},
+        quota=first.quota or second.quota,
+        auth=first.auth or second.auth,
+        busy_elsewhere=first.busy_elsewhere or second.busy_elsewhere,
+        label=f"{first.label}, {second.label}",
+    )
+
+
 def _run_all(
     db: Database,
     clock: Clock,
@@ -219,15 +266,17 @@ def _run_all(
     progress: Callable[[SyncProgress], None] | None,
     should_cancel: Callable[[], bool] | None,
     engine_factory: Callable[[int], Any] | None,
+    *,
+    provider: str = "Google",
 ) -> SyncOutcome:
     reports: dict[int, SyncReport] = {}
     errors: dict[int, str] = {}
     quota = auth = False
     for pid in practitioner_ids:
         if should_cancel is not None and should_cancel():
-            log.info("Google sync cancelled before practitioner %s", pid)
+            log.info("%s sync cancelled before practitioner %s", provider, pid)
             break
-        log.info("Google sync of practitioner %s started", pid)
+        log.info("%s sync of practitioner %s started", provider, pid)
         failure: SyncError | None = None
         try:
             engine = (engine_factory or (lambda p: make_engine(db, clock, p)))(pid)
@@ -245,9 +294,11 @@ def _run_all(
             failure = exc
         if failure is not None:
             # The message is ours (no event titles); the traceback helps support.
-            log.warning("Google sync of practitioner %s failed: %s", pid, failure, exc_info=failure)
+            log.warning(
+                "%s sync of practitioner %s failed: %s", provider, pid, failure, exc_info=failure
+            )
         else:
-            log.info("Google sync of practitioner %s: %s", pid, reports[pid].summary())
+            log.info("%s sync of practitioner %s: %s", provider, pid, reports[pid].summary())
     return SyncOutcome(reports, errors, quota, auth)
 
 

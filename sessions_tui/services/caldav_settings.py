@@ -1,0 +1,312 @@
+"""CalDAV sync settings of each practitioner: the account, mode, calendars, last sync.
+
+The CalDAV engine (``sync/caldav.py``) reads and writes the same rows; the CLI calls these. Who
+may change them: as for Google, the practitioner themself, schedulers and admins. The modes are
+Google's (:class:`~sessions_tui.services.google_settings.SyncMode`): switching two-way to
+one-way removes every CalDAV event from the local calendar; back to two-way syncs everything
+again. The password is never here: ``sync/caldav_secret.py`` keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from sessions_tui.domain.errors import NotFoundError, ValidationError
+from sessions_tui.domain.model import Staff
+from sessions_tui.services import permissions
+from sessions_tui.services.context import Context
+from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
+from sessions_tui.services.google_settings import SyncMode, parse_mode
+from sessions_tui.services.sync_common import provider_event_ids, remove_provider_events
+from sessions_tui.store.queries import staff_from_row
+from sessions_tui.store.tables import CalDavAccountRow, CalDavCalendarRow, CalDavLinkRow, StaffRow
+
+__all__ = ["CalDavCalendar", "CalDavSettings", "SyncMode", "parse_mode"]
+
+
+@dataclass(frozen=True)
+class CalDavCalendar:
+    """A calendar collection of the account (``role``: ``default`` or ``secondary``)."""
+
+    url: str
+    summary: str
+    role: str
+    selected: bool
+    has_sync_token: bool
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class CalDavSettings:
+    """A practitioner's CalDAV connection."""
+
+    practitioner: Staff
+    url: str
+    username: str
+    mode: SyncMode
+    connected: bool
+    identifier: IdentifierMode
+    calendars: tuple[CalDavCalendar, ...]
+    last_sync_at: datetime | None
+    last_result: str | None
+    last_error: str | None
+
+    @property
+    def default_calendar(self) -> CalDavCalendar | None:
+        return next((c for c in self.calendars if c.role == "default"), None)
+
+    @property
+    def secondary_calendars(self) -> tuple[CalDavCalendar, ...]:
+        return tuple(c for c in self.calendars if c.role == "secondary")
+
+
+def require_manage(actor: Staff, practitioner_id: int) -> None:
+    """The same rule as Google's sync settings (``permissions.require_manage_google``)."""
+    permissions.require_manage_google(actor, practitioner_id)
+
+
+def _practitioner(s: Session, practitioner_id: int) -> Staff:
+    row = s.get(StaffRow, practitioner_id)
+    if row is None or not permissions.holds_role(row.roles, "practitioner"):
+        raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
+    return staff_from_row(row)
+
+
+def account_row(s: Session, practitioner_id: int) -> CalDavAccountRow | None:
+    return s.execute(
+        select(CalDavAccountRow).where(col(CalDavAccountRow.practitioner_id) == practitioner_id)
+    ).scalar_one_or_none()
+
+
+def calendar_rows(s: Session, account_id: int) -> list[CalDavCalendarRow]:
+    return list(
+        s.execute(
+            select(CalDavCalendarRow)
+            .where(col(CalDavCalendarRow.account_id) == account_id)
+            .order_by(col(CalDavCalendarRow.role), col(CalDavCalendarRow.url))
+        ).scalars()
+    )
+
+
+def _settings(s: Session, row: CalDavAccountRow) -> CalDavSettings:
+    assert row.id is not None
+    return CalDavSettings(
+        practitioner=_practitioner(s, row.practitioner_id),
+        url=row.url,
+        username=row.username,
+        mode=SyncMode(row.mode),
+        connected=row.connected,
+        identifier=IdentifierMode(row.identifier),
+        calendars=tuple(
+            CalDavCalendar(
+                c.url, c.summary, c.role, c.selected, c.sync_token is not None, c.read_only
+            )
+            for c in calendar_rows(s, row.id)
+        ),
+        last_sync_at=row.last_sync_at,
+        last_result=row.last_result,
+        last_error=row.last_error,
+    )
+
+
+def _require_account(s: Session, practitioner_id: int) -> CalDavAccountRow:
+    row = account_row(s, practitioner_id)
+    if row is None:
+        raise NotFoundError(
+            "CalDAV sync is not set up for this practitioner: run `sessions-tui caldav connect`"
+        )
+    return row
+
+
+def get_settings(ctx: Context, practitioner_id: int) -> CalDavSettings | None:
+    """The practitioner's CalDAV settings, ``None`` when never set up."""
+    ctx.require_actor()
+    with ctx.db.session() as s:
+        row = account_row(s, practitioner_id)
+        return _settings(s, row) if row is not None else None
+
+
+def list_settings(ctx: Context) -> list[CalDavSettings]:
+    """Every CalDAV account the actor may manage (for the periodic worker)."""
+    actor = ctx.require_actor()
+    with ctx.db.session() as s:
+        rows = s.execute(select(CalDavAccountRow)).scalars().all()
+        return [
+            _settings(s, r) for r in rows if permissions.can_manage_google(actor, r.practitioner_id)
+        ]
+
+
+def connect(
+    ctx: Context,
+    practitioner_id: int,
+    *,
+    url: str,
+    username: str,
+    calendars: Iterable[tuple[str, str]],
+    default_url: str,
+    identifier: IdentifierMode | None = None,
+    confirm_pii: bool = False,
+) -> CalDavSettings:
+    """Record the account and its discovered ``calendars`` (url, name), ``default_url`` the
+    one pushed to. Other calendars are recorded unselected (``caldav calendars --add`` pulls
+    them). Connecting again keeps links: a previous default becomes an unselected secondary,
+    so its events stay tied to it."""
+    require_manage(ctx.require_actor(), practitioner_id)
+    if not username.strip():
+        raise ValidationError("a CalDAV username is needed", field="username")
+    if identifier is not None:
+        check_identifier(ctx, identifier, confirm_pii=confirm_pii)
+    found = dict(calendars)
+    if default_url not in found:
+        raise NotFoundError(f"no CalDAV calendar {default_url!r} in this account", field="calendar")
+    with ctx.db.session() as s:
+        _practitioner(s, practitioner_id)
+        row = account_row(s, practitioner_id)
+        if row is None:
+            row = CalDavAccountRow(practitioner_id=practitioner_id, url=url, username=username)
+            s.add(row)
+            s.flush()
+        assert row.id is not None
+        if row.url != url or row.username != username:
+            # Another server or account: its tokens mean nothing here.
+            s.execute(
+                update(CalDavCalendarRow)
+                .where(col(CalDavCalendarRow.account_id) == row.id)
+                .values(sync_token=None)
+            )
+        row.url, row.username, row.connected = url, username, True
+        if identifier is not None:
+            row.identifier = identifier.value
+        have = {c.url: c for c in calendar_rows(s, row.id)}
+        for cal_url, name in found.items():
+            cal = have.get(cal_url)
+            if cal is None:
+                cal = CalDavCalendarRow(account_id=row.id, url=cal_url, selected=False)
+                s.add(cal)
+                have[cal_url] = cal
+            cal.summary = name or cal.summary
+        for cal_url, cal in have.items():
+            if cal_url == default_url:
+                cal.role, cal.selected = "default", True
+            elif cal.role == "default":
+                cal.role, cal.selected, cal.sync_token = "secondary", False, None
+        s.flush()
+        return _settings(s, row)
+
+
+def set_identifier(
+    ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *, confirm_pii: bool = False
+) -> CalDavSettings:
+    """How clients are named in pushed titles; every session is re-titled on the next sync."""
+    require_manage(ctx.require_actor(), practitioner_id)
+    mode = parse_identifier(mode) if isinstance(mode, str) else mode
+    check_identifier(ctx, mode, confirm_pii=confirm_pii)
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        row.identifier = mode.value
+        s.flush()
+        return _settings(s, row)
+
+
+def select_calendar(ctx: Context, practitioner_id: int, url: str, selected: bool) -> CalDavSettings:
+    """Choose (or stop) pulling a secondary calendar; stopping keeps its events, tied to it."""
+    require_manage(ctx.require_actor(), practitioner_id)
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        cal = s.execute(
+            select(CalDavCalendarRow).where(
+                col(CalDavCalendarRow.account_id) == row.id, col(CalDavCalendarRow.url) == url
+            )
+        ).scalar_one_or_none()
+        if cal is None:
+            raise NotFoundError(f"no CalDAV calendar {url!r} in this account", field="calendar")
+        if cal.role == "default":
+            raise ValidationError(
+                "that is the default calendar; connect another one first", field="calendar"
+            )
+        cal.selected = selected
+        if not selected:
+            cal.sync_token = None
+        s.flush()
+        return _settings(s, row)
+
+
+def find_calendar(settings: CalDavSettings, name_or_url: str) -> CalDavCalendar:
+    """A calendar of the account by its URL, its last path segment or its name."""
+    wanted = name_or_url.strip()
+    for c in settings.calendars:
+        tail = c.url.rstrip("/").rsplit("/", 1)[-1]
+        if wanted in (c.url, tail) or wanted.casefold() == c.summary.casefold():
+            return c
+    raise NotFoundError(f"no CalDAV calendar {wanted!r} in this account", field="calendar")
+
+
+def _caldav_event_ids(s: Session, row: CalDavAccountRow) -> set[int]:
+    linked = s.execute(
+        select(col(CalDavLinkRow.event_id)).where(
+            col(CalDavLinkRow.account_id) == row.id, col(CalDavLinkRow.origin) == "remote"
+        )
+    ).scalars()
+    assert row.id is not None
+    return provider_event_ids(
+        s, row.practitioner_id, linked, [c.url for c in calendar_rows(s, row.id)]
+    )
+
+
+def set_mode(
+    ctx: Context, practitioner_id: int, mode: SyncMode | str
+) -> tuple[CalDavSettings, int]:
+    """Switch one-way/two-way; returns the settings and how many local events were removed."""
+    require_manage(ctx.require_actor(), practitioner_id)
+    mode = parse_mode(mode) if isinstance(mode, str) else mode
+    removed = 0
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        assert row.id is not None
+        if row.mode == mode.value:
+            return _settings(s, row), 0
+        if mode is SyncMode.ONE_WAY:
+            ids = _caldav_event_ids(s, row)
+            family = remove_provider_events(s, row.practitioner_id, ids)
+            s.execute(
+                delete(CalDavLinkRow).where(
+                    col(CalDavLinkRow.account_id) == row.id,
+                    (col(CalDavLinkRow.origin) == "remote")
+                    | col(CalDavLinkRow.event_id).in_(family),  # type: ignore[arg-type]
+                )
+            )
+            removed = len(ids)
+        else:
+            s.execute(
+                update(CalDavLinkRow)
+                .where(col(CalDavLinkRow.account_id) == row.id)
+                .values(local_hash=None)
+            )
+        s.execute(
+            update(CalDavCalendarRow)
+            .where(col(CalDavCalendarRow.account_id) == row.id)
+            .values(sync_token=None)
+        )
+        row.mode = mode.value
+        s.flush()
+        return _settings(s, row), removed
+
+
+def disconnect(ctx: Context, practitioner_id: int) -> None:
+    """Mark the connection off and drop sync tokens; events and links stay (connecting again
+    converges without duplicates)."""
+    require_manage(ctx.require_actor(), practitioner_id)
+    with ctx.db.session() as s:
+        row = _require_account(s, practitioner_id)
+        row.connected = False
+        s.execute(
+            update(CalDavCalendarRow)
+            .where(col(CalDavCalendarRow.account_id) == row.id)
+            .values(sync_token=None)
+        )
