@@ -26,6 +26,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.text import has_controls
 
 SOURCE_PREFIX = "subscription:"
 """``source_calendar`` of a subscription's events: this prefix and the subscription's id."""
@@ -138,6 +139,8 @@ def display_url(url: str) -> str:
 def check_name(name: str) -> str:
     """A subscription's label, stripped; one line, not empty, not too long."""
     label = " ".join(name.split())
+    if has_controls(label):
+        raise ValidationError("the name has control characters in it", field="name")
     if not label:
         raise ValidationError("the subscription needs a --name", field="name")
     if len(label) > MAX_NAME_LENGTH:

@@ -56,6 +56,7 @@ from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Instant, Status, validate_event
 from sessions_tui.domain.external import ExternalEvent, occurrence_of, to_local
 from sessions_tui.domain.model import Client, Staff
+from sessions_tui.domain.subscriptions import SOURCE_PREFIX
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services.context import Context
@@ -123,9 +124,11 @@ def import_uid(source_uid: str, practitioner_id: int) -> str:
 
 def _scope(practitioner_id: int | None, table: Any = None) -> ColumnElement[bool]:
     cols = (table if table is not None else _EV).c
+    # Subscribed calendars are read-only copies of other people's: never republished.
+    ours = or_(cols.source_calendar.is_(None), ~cols.source_calendar.startswith(SOURCE_PREFIX))
     if practitioner_id is None:
-        return and_(True)
-    return or_(cols.practitioner_id == practitioner_id, cols.practitioner_id.is_(None))
+        return ours
+    return and_(ours, or_(cols.practitioner_id == practitioner_id, cols.practitioner_id.is_(None)))
 
 
 @dataclass

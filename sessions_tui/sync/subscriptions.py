@@ -52,6 +52,7 @@ from sessions_tui.domain.subscriptions import (
     normalize_url,
     source_of,
 )
+from sessions_tui.domain.text import safe_text
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_manage_subscription
 from sessions_tui.services.subscriptions import find_subscription, list_subscriptions, to_domain
@@ -205,7 +206,7 @@ class _Counts:
 
 def _store(s: Session, writer: Writer, sub_id: int, items: list[_Item], now: datetime) -> _Counts:
     """Make the stored copy of subscription ``sub_id`` exactly ``items`` (caller's txn)."""
-    out = writer.batch()
+    bulk_writer = writer.batch()
     counts = _Counts()
     source = source_of(sub_id)
     existing: dict[str, dict[str, Any]] = {
@@ -214,7 +215,7 @@ def _store(s: Session, writer: Writer, sub_id: int, items: list[_Item], now: dat
     }
     masters = [i for i in items if i.master_uid is None]
     series = {i.uid for i in masters if i.event.rrule}
-    ids = _write(s, out, masters, existing, None, now, counts)
+    ids = _write(s, bulk_writer, masters, existing, None, now, counts)
     # Deleted occurrences (EXDATE) of the feed's series.
     series_ids = [ids[u] for u in series]
     wanted = {(ids[i.uid], k) for i in masters if i.uid in series for k in i.exdate_keys}
@@ -226,7 +227,7 @@ def _store(s: Session, writer: Writer, sub_id: int, items: list[_Item], now: dat
                 select(_EX.c.series_id, _EX.c.recurrence_key).where(_EX.c.series_id.in_(chunk))
             )
         )
-    out.set_exdates(add=wanted - have, remove=have - wanted)
+    bulk_writer.set_exdates(add=wanted - have, remove=have - wanted)
     # Overrides attach to their series when the feed has it; else (an invitation to one
     # occurrence) they stand alone.
     overrides: list[_Item] = []
@@ -237,14 +238,14 @@ def _store(s: Session, writer: Writer, sub_id: int, items: list[_Item], now: dat
             item = replace(item, event=item.event.with_changes(recurrence_id=None), master_uid=None)
         overrides.append(item)
     series_of = {u: ids[u] for u in series}
-    _write(s, out, overrides, existing, series_of, now, counts)
+    _write(s, bulk_writer, overrides, existing, series_of, now, counts)
     # Whatever of this subscription the feed no longer has: overrides first, then the
     # exdates of series going away, then the events themselves.
     keep = {i.uid for i in items}
     stale = [old for uid, old in existing.items() if uid not in keep]
     stale_children = [o["id"] for o in stale if o["series_id"] is not None]
     stale_masters = [o["id"] for o in stale if o["series_id"] is None]
-    out.delete(stale_children)
+    bulk_writer.delete(stale_children)
     if stale_masters:
         gone: set[tuple[int, str]] = set()
         for chunk in _chunks(stale_masters):
@@ -257,16 +258,16 @@ def _store(s: Session, writer: Writer, sub_id: int, items: list[_Item], now: dat
             # Children of a vanished series that the feed still has (now standalone) were
             # updated above; any left would block the delete, and are stale too.
             orphans = [r[0] for r in s.execute(select(_EV.c.id).where(_EV.c.series_id.in_(chunk)))]
-            out.delete(orphans)
-        out.set_exdates(add=set(), remove=gone)
-        out.delete(stale_masters)
+            bulk_writer.delete(orphans)
+        bulk_writer.set_exdates(add=set(), remove=gone)
+        bulk_writer.delete(stale_masters)
     counts.removed = len(stale)
     return counts
 
 
 def _write(
     s: Session,
-    out: Any,
+    bulk_writer: Any,
     batch: list[_Item],
     existing: dict[str, dict[str, Any]],
     series_of: dict[str, int] | None,
@@ -289,9 +290,9 @@ def _write(
             changed.update(b_id=stored["id"], version=stored["version"] + 1, updated_at=now)
             updates.append(changed)
     for chunk in _chunks(inserts):
-        ids.update(out.insert(list(chunk)))
+        ids.update(bulk_writer.insert(list(chunk)))
     if updates:
-        out.update([*_COMPARED, "version", "updated_at"], updates)
+        bulk_writer.update([*_COMPARED, "version", "updated_at"], updates)
     counts.added += len(inserts)
     counts.updated += len(updates)
     return ids
@@ -301,7 +302,7 @@ def _write(
 
 
 def _short(message: str) -> str:
-    line = " ".join(message.split())
+    line = safe_text(" ".join(message.split()))
     return line if len(line) <= MAX_ERROR else line[: MAX_ERROR - 1] + "…"
 
 
@@ -325,18 +326,12 @@ def _download(sub: Subscription, fetcher: Fetcher, conditional: bool) -> Fetched
     )
 
 
-def _parse(ctx: Context, sub_id: int, pid: int, busy: BusyMode, body: bytes) -> list[_Item]:
+def _reading(ctx: Context, pid: int) -> tuple[str, dict[str, int]]:
+    """The floating-time zone and the practice's locations, for reading a feed (read before
+    any write transaction opens: on SQLite a second connection would wait for it)."""
     floating = practitioner_zone(ctx, pid)
     with ctx.db.read() as s:
-        locations = _locations(s)
-    return parse_feed(
-        body,
-        sub_id=sub_id,
-        practitioner_id=pid,
-        floating_tz=floating,
-        busy=busy,
-        locations=locations,
-    )
+        return floating, _locations(s)
 
 
 def subscribe(
@@ -383,6 +378,7 @@ def subscribe(
             field="name",
         )
     now = ctx.clock.now()
+    floating, locations = _reading(ctx, practitioner_id)
     if same_url is not None:
         assert same_url.id is not None
         with ctx.db.session() as s:
@@ -419,7 +415,14 @@ def subscribe(
         s.flush()
         assert row.id is not None
         try:
-            items = _parse(ctx, row.id, practitioner_id, busy, got.body)
+            items = parse_feed(
+                got.body,
+                sub_id=row.id,
+                practitioner_id=practitioner_id,
+                floating_tz=floating,
+                busy=busy,
+                locations=locations,
+            )
         except IcsError as exc:
             raise ValidationError(f"cannot subscribe: {exc.message}; nothing stored") from None
         writer = Writer.for_sync(s, ctx.clock, practitioner_id)
@@ -522,7 +525,15 @@ def _refresh(ctx: Context, sub: Subscription, *, force: bool, fetcher: Fetcher) 
             return RefreshResult(_domain(s, row), "unchanged")
     assert got.body is not None
     try:
-        items = _parse(ctx, sub.id, sub.practitioner_id, sub.busy, got.body)
+        floating, locations = _reading(ctx, sub.practitioner_id)
+        items = parse_feed(
+            got.body,
+            sub_id=sub.id,
+            practitioner_id=sub.practitioner_id,
+            floating_tz=floating,
+            busy=sub.busy,
+            locations=locations,
+        )
         with ctx.db.session() as s:
             row = s.get(SubscriptionRow, sub.id)
             if row is None:
@@ -555,6 +566,7 @@ def refresh_all(
     *,
     due_only: bool = False,
     practitioner_id: int | None = None,
+    force: bool = False,
     fetcher: Fetcher = fetch,
 ) -> list[RefreshResult]:
     """Refresh every subscription the user may manage (only those due, with ``due_only``:
@@ -564,7 +576,7 @@ def refresh_all(
     for sub in list_subscriptions(ctx, practitioner_id):
         if due_only and not is_due(now, sub.last_attempt_at, sub.failures, sub.interval_minutes):
             continue
-        results.append(_refresh(ctx, sub, force=False, fetcher=fetcher))
+        results.append(_refresh(ctx, sub, force=force, fetcher=fetcher))
     return results
 
 
