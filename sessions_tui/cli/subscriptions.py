@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sessions_tui.cli.options import global_options, opts
+from sessions_tui.domain.errors import SessionsError
 
 if TYPE_CHECKING:
     from sessions_tui.domain.model import Staff
@@ -91,8 +92,7 @@ def subscribe(url: str, name: str, practitioner: str | None, busy: bool | None, 
     )
     sub = result.subscription
     if not result.ok:
-        click.echo(result.summary(), err=True)
-        raise SystemExit(1)
+        raise SessionsError(result.summary())
     click.echo(
         f"Subscribed {person.name}'s calendar to {sub.name!r} (id {sub.id}): "
         f"{sub.event_count} events, {sub.busy.label}, refreshed every {sub.interval_minutes} "
@@ -162,10 +162,16 @@ def refresh(subscription: str | None, practitioner: str | None, due: bool, force
         results = subs.refresh_all(ctx, due_only=due, practitioner_id=pid, force=force)
     if not results:
         click.echo("Nothing to refresh.")
+    failed = [r for r in results if not r.ok]
     for result in results:
-        click.echo(result.summary(), err=not result.ok)
-    if any(not r.ok for r in results):
-        raise SystemExit(1)
+        if result.ok:
+            click.echo(result.summary())
+        elif len(failed) > 1:
+            click.echo(result.summary(), err=True)
+    if len(failed) == 1:
+        raise SessionsError(failed[0].summary())
+    if failed:
+        raise SessionsError(f"{len(failed)} of {len(results)} subscriptions failed (above)")
 
 
 @subscriptions.command("remove")

@@ -19,11 +19,9 @@ own feeds.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from urllib.parse import urlsplit, urlunsplit
 
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.text import has_controls
@@ -86,6 +84,8 @@ def is_subscribed(source_calendar: str | None) -> bool:
 
 
 def _loopback(host: str) -> bool:
+    import ipaddress  # here: the agenda's fast path imports this module for is_subscribed
+
     if host.casefold() == "localhost":
         return True
     try:
@@ -100,6 +100,8 @@ def normalize_url(url: str) -> str:
     Raises:
         ValidationError: not a URL we fetch, naming why.
     """
+    from urllib.parse import urlsplit, urlunsplit
+
     raw = url.strip()
     if not raw:
         raise ValidationError("the subscription URL is empty", field="url")
@@ -132,6 +134,8 @@ def normalize_url(url: str) -> str:
 def display_url(url: str) -> str:
     """The URL without its query or user part, for logs and status lines: a shared calendar's
     secret is often in its path or query, so logs name only the scheme and host."""
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
 
