@@ -38,8 +38,19 @@ class Item:
     uid: str
     event: Event
     sequence: int
-    master_uid: str | None  # an override: its series' stored uid
+    master_uid: str | None  # an override: its series' uid
     exdate_keys: set[str]
+
+    def for_subscription(self, sub_id: int) -> Item:
+        """This item as subscription ``sub_id`` stores it (uids ``…#s<id>``, its source)."""
+        suffix = f"#s{sub_id}"
+        return Item(
+            f"{self.uid}{suffix}",
+            self.event.with_changes(source_calendar=source_of(sub_id)),
+            self.sequence,
+            f"{self.master_uid}{suffix}" if self.master_uid is not None else None,
+            self.exdate_keys,
+        )
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -52,14 +63,14 @@ def locations_of(s: Session) -> dict[str, int]:
 def parse_feed(
     body: bytes,
     *,
-    sub_id: int,
     practitioner_id: int,
     floating_tz: str,
     busy: BusyMode,
     locations: dict[str, int],
     name: str = "the feed",
 ) -> list[Item]:
-    """The feed's events as items to store (uids namespaced by the subscription).
+    """The feed's events as items to store (uids as in the feed: :func:`store` namespaces them
+    by the subscription). Needs no database: run it before the write transaction opens.
 
     Raises:
         IcsError: not iCalendar, or a malformed event (line and UID named).
@@ -71,7 +82,6 @@ def parse_feed(
         raise IcsError(f"{name} line {line}: not UTF-8 text ({exc.reason})") from None
     if "BEGIN:VCALENDAR" not in text[:4096].upper():
         raise IcsError(f"{name} is not an iCalendar feed (no BEGIN:VCALENDAR)")
-    suffix = f"#s{sub_id}"
     import_suffix = f"#p{practitioner_id}"
     _label, stream = iter_items(
         text,
@@ -79,7 +89,7 @@ def parse_feed(
         practitioner_id=practitioner_id,
         floating_tz=floating_tz,
         locations=locations,
-        label=source_of(sub_id),
+        label=source_of(0),  # set by Item.for_subscription
     )
     chosen: dict[tuple[str, str | None], Item] = {}
     for raw in stream:
@@ -88,16 +98,16 @@ def parse_feed(
         if raw.master_uid is not None and rid is not None:
             key = recurrence_key(rid)
             item = Item(
-                f"{raw.source_uid}#{key}{suffix}",
+                f"{raw.source_uid}#{key}",
                 event,
                 raw.sequence,
-                f"{raw.source_uid}{suffix}",
+                raw.source_uid,
                 set(),
             )
             ident: tuple[str, str | None] = (raw.source_uid, key)
         else:
             base = raw.uid.removesuffix(import_suffix)
-            item = Item(f"{base}{suffix}", event, raw.sequence, None, set(raw.exdate_keys))
+            item = Item(base, event, raw.sequence, None, set(raw.exdate_keys))
             ident = (base, None)
         old = chosen.get(ident)
         if old is None or item.sequence >= old.sequence:
@@ -121,7 +131,9 @@ class Counts:
 
 
 def store(s: Session, writer: Writer, sub_id: int, items: list[Item], now: datetime) -> Counts:
-    """Make the stored copy of subscription ``sub_id`` exactly ``items`` (caller's txn)."""
+    """Make the stored copy of subscription ``sub_id`` exactly ``items`` (from
+    :func:`parse_feed`), in the caller's transaction."""
+    items = [i.for_subscription(sub_id) for i in items]
     bulk_writer = writer.batch()
     counts = Counts()
     source = source_of(sub_id)

@@ -210,6 +210,16 @@ def subscribe(
         raise ValidationError(f"cannot subscribe: {exc.message}; nothing stored") from None
     if got.body is None:
         raise ValidationError("cannot subscribe: the feed answered 304 to a first request")
+    try:
+        items = parse_feed(
+            got.body,
+            practitioner_id=practitioner_id,
+            floating_tz=floating,
+            busy=busy,
+            locations=locations,
+        )
+    except IcsError as exc:
+        raise ValidationError(f"cannot subscribe: {exc.message}; nothing stored") from None
     with ctx.db.session() as s:
         row = SubscriptionRow(
             practitioner_id=practitioner_id,
@@ -223,17 +233,6 @@ def subscribe(
         s.add(row)
         s.flush()
         assert row.id is not None
-        try:
-            items = parse_feed(
-                got.body,
-                sub_id=row.id,
-                practitioner_id=practitioner_id,
-                floating_tz=floating,
-                busy=busy,
-                locations=locations,
-            )
-        except IcsError as exc:
-            raise ValidationError(f"cannot subscribe: {exc.message}; nothing stored") from None
         writer = Writer.for_sync(s, ctx.clock, practitioner_id)
         counts = store(s, writer, row.id, items, now)
         _succeeded(row, got, now, len(items))
@@ -337,7 +336,6 @@ def _refresh(ctx: Context, sub: Subscription, *, force: bool, fetcher: Fetcher) 
         floating, locations = _reading(ctx, sub.practitioner_id)
         items = parse_feed(
             got.body,
-            sub_id=sub.id,
             practitioner_id=sub.practitioner_id,
             floating_tz=floating,
             busy=sub.busy,
