@@ -863,6 +863,8 @@ def import_calendar(
         practitioner_id=practitioner_id,
     )
     require_edit_event(actor, probe)
+    if label is not None and label.startswith(SOURCE_PREFIX):
+        raise ValidationError(f"the label {label!r} is reserved for subscriptions", field="label")
     floating = practitioner_zone(ctx, practitioner_id)
     with ctx.db.session() as s:
         locations = {

@@ -487,3 +487,12 @@ def p_rows(db: Database, sid: int) -> list[EventRow]:
         return list(
             s.execute(select(EventRow).where(EventRow.source_calendar == source_of(sid))).scalars()
         )
+
+
+def test_an_import_cannot_pose_as_a_subscription(p: Practice) -> None:
+    from sessions_tui.sync.ics import import_calendar
+
+    with pytest.raises(ValidationError, match="reserved for subscriptions"):
+        import_calendar(p.admin, TWO, practitioner_id=p.ann.id, label=source_of(1))
+    with p.db.read() as s:
+        assert s.execute(select(func.count()).select_from(EventRow)).scalar_one() == 0
