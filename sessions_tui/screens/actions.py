@@ -45,6 +45,7 @@ ENTRIES: list[MenuEntry] = [
         "Sync Calendar (ICS feeds)", "sessions_tui.screens.sync_calendar", "SyncCalendarScreen"
     ),
     MenuEntry("Google sync", "sessions_tui.screens.google_sync", "GoogleSyncScreen"),
+    MenuEntry("ICS subscriptions", "sessions_tui.screens.subscriptions", "SubscriptionsScreen"),
     MenuEntry("Booking requests", "sessions_tui.screens.requests", "RequestsScreen", key="R"),
     MenuEntry(
         "Online booking settings", "sessions_tui.screens.booking_settings", "BookingSettingsScreen"

@@ -74,3 +74,41 @@ async def test_the_worker_refreshes_due_subscriptions_and_says_when_one_fails(
         [sub] = list_subscriptions(app.ctx)
         assert sub.last_error is not None
         assert sub.event_count == 1
+
+
+async def test_the_subscriptions_page_lists_state_and_refreshes_on_r(
+    make_app: MakeApp,
+    demo_db: Path,
+    feed,  # noqa: F811
+) -> None:
+    from textual.widgets import DataTable, Static
+
+    from sessions_tui.screens.subscriptions import SubscriptionsScreen
+
+    server, url = feed
+    server.body = ics(vevent("a@x", "20261125T070000", "20261125T080000", "Early run"))
+    db = open_database(str(demo_db))
+    try:
+        ctx = make_context(db, CLOCK, "alice")
+        assert ctx.actor is not None
+        subs.subscribe(ctx, url, name="Partner", practitioner_id=ctx.actor.id)
+    finally:
+        db.engine.dispose()
+    server.mode = "500"
+    app = make_app(view="day")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(SubscriptionsScreen())
+        await _wait(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SubscriptionsScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1
+        asked = len(server.requests)
+        await pilot.press("r")
+        await _wait(app, pilot)
+        assert len(server.requests) == asked + 1
+        detail = str(screen.query_one("#subscriptions-detail", Static).render())
+        assert "failing: the feed answered HTTP 500" in detail
+        assert "keeping the last good copy" in detail
+        assert str(table.get_row_at(0)[-1]) == "failing"
