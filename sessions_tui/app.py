@@ -264,6 +264,7 @@ class SessionsApp(App[None]):
         """Changes made in this run, newest last; ``u`` reverses the newest."""
         self._watcher: Any = None
         self._sync_asked = False
+        self._subscriptions_running = False
         self._orm_reader: OrmReader | None = None
         self._warming = False
         self._warm_up_timer: Any = None
@@ -371,6 +372,10 @@ class SessionsApp(App[None]):
 
         self.sync_schedule = SyncSchedule(interval=60)
         self.set_interval(1.0, self._sync_tick)
+        # ICS subscriptions: each has its own interval (in the database, so clients sharing
+        # it agree); once a minute a worker refreshes the ones that are due.
+        self.set_timer(2.0, self._subscriptions_tick)
+        self.set_interval(60.0, self._subscriptions_tick)
         from sessions_tui.screens.requests import refresh_badge
 
         refresh_badge(self)  # pending booking requests, once the ORM is ready
@@ -839,6 +844,39 @@ class SessionsApp(App[None]):
             self._watcher.close()
         if self.fast is not None:
             self.fast.reader.close()
+
+    # --- ICS subscriptions -------------------------------------------------------------------
+
+    def _subscriptions_tick(self) -> None:
+        if not self._subscriptions_running:
+            self._subscriptions_running = True
+            self.refresh_subscriptions()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="subscriptions",
+        exit_on_error=False,
+        description="Refresh ICS subscriptions",
+    )
+    def refresh_subscriptions(self) -> None:
+        """Fetch the subscriptions that are due (conditional GETs; the UI never waits)."""
+        from sessions_tui.sync.subscriptions import refresh_all
+
+        try:
+            results = refresh_all(self.ctx, due_only=True) if self.ctx.actor else []
+        finally:
+            self._subscriptions_running = False
+        if results:
+            self.call_from_thread(self._subscriptions_refreshed, results)
+
+    def _subscriptions_refreshed(self, results: list[Any]) -> None:
+        for result in results:
+            if not result.ok and result.subscription.failures == 1:
+                # Said once, when a subscription starts failing; `subscriptions list` keeps it.
+                self.notify(result.summary(), severity="warning", timeout=10, markup=False)
+        if any(r.changed for r in results):
+            self._reload()
 
     # --- Google sync -------------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ class ManualClock:
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
+        """The instant this clock has been set to."""
         with self._lock:
             return self._at
 

@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "booking": ("booking", "booking"),
     "completion": ("completion", "completion"),
     "db": ("db", "db"),
+    "subscribe": ("subscriptions", "subscribe"),
+    "subscriptions": ("subscriptions", "subscriptions"),
 }
 
 

@@ -47,6 +47,7 @@ ENTRIES: list[MenuEntry] = [
     ),
     MenuEntry("Google sync", "sessions_tui.screens.google_sync", "GoogleSyncScreen"),
     MenuEntry("CalDAV sync", "sessions_tui.screens.caldav_sync", "CalDavSyncScreen"),
+    MenuEntry("ICS subscriptions", "sessions_tui.screens.subscriptions", "SubscriptionsScreen"),
     MenuEntry("Booking requests", "sessions_tui.screens.requests", "RequestsScreen", key="R"),
     MenuEntry(
         "Online booking settings", "sessions_tui.screens.booking_settings", "BookingSettingsScreen"

@@ -18,6 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sessions_tui.domain.events import EventKind
+from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
 from sessions_tui.domain.timeutil import zone, zone_label
 from sessions_tui.services.calendar import display_title
@@ -118,7 +120,11 @@ def detail_lines(item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> list[tuple
     if ev.kind is EventKind.SESSION:
         rows.append(("Notes", "✓ completed" if ev.notes_completed else "not yet"))
     rows.append(("Repeats", recurrence_text(item)))
-    if ev.source_calendar:
+    if is_subscribed(ev.source_calendar):
+        rows.append(
+            ("From", f"{SUBSCRIPTION_MARK} an ICS subscription (read-only: it changes in its feed)")
+        )
+    elif ev.source_calendar:
         rows.append(("From", f"◇ {ev.source_calendar}"))
     # Names and titles come from outside (ICS, Google, CSV, typed): no control code shown.
     return [(label, safe_text(value)) for label, value in rows]

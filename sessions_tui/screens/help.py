@@ -68,6 +68,7 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.screens.setup_page import SetupPage
     from sessions_tui.screens.staff import StaffScreen
     from sessions_tui.screens.staff_form import StaffFormModal
+    from sessions_tui.screens.subscriptions import SubscriptionsScreen
     from sessions_tui.screens.sync_calendar import SyncCalendarScreen
     from sessions_tui.widgets.agenda_list import AgendaList
     from sessions_tui.widgets.hours_editor import HoursEditor
@@ -105,6 +106,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Sync Calendar (ICS feeds)", SyncCalendarScreen),
         ("Google sync", GoogleSyncScreen),
         ("CalDAV sync", CalDavSyncScreen),
+        ("ICS subscriptions", SubscriptionsScreen),
         ("Help", HelpScreen),
     ]
 

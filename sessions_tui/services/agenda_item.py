@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status
 from sessions_tui.domain.listing import Listing, carry
 from sessions_tui.domain.model import Client, Location, Staff
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.store.rows import recurrence_key
 
 _IMPORT_SUFFIX = re.compile(r"#p\d+$")
@@ -112,6 +113,7 @@ class AgendaItem:
             "status": self.event.status.value,
             "notes_completed": self.event.notes_completed,
             "recurring": self.event.rrule is not None or self.event.series_id is not None,
+            "subscribed": is_subscribed(self.event.source_calendar),
         }
 
 

@@ -43,6 +43,7 @@ OccurrenceKey = tuple[int, str | None]
 
 
 def occurrence_key(item: AgendaItem) -> OccurrenceKey:
+    """The (event id, original start) pair that names one occurrence of an agenda item."""
     rid = item.recurrence_id
     return (item.id, rid.isoformat() if rid is not None else None)
 
@@ -117,6 +118,7 @@ class Alert:
 
     @property
     def key(self) -> OccurrenceKey:
+        """The occurrence this alert is for."""
         return occurrence_key(self.item)
 
 

@@ -29,7 +29,12 @@ from sessions_tui.services import hours as hours_service
 from sessions_tui.services import practice, scheduling
 from sessions_tui.services.context import Context
 from sessions_tui.services.google_settings import read_only_source
-from sessions_tui.services.permissions import require_edit_event, require_writable_source
+from sessions_tui.services.permissions import (
+    require_edit_event,
+    require_writable_source,
+    require_writable_subscription,
+)
+from sessions_tui.services.subscriptions import subscription_of
 from sessions_tui.services.writer import Source, Writer
 from sessions_tui.services.writer_rules import StaleEdit as StaleEdit  # re-exported
 from sessions_tui.services.writer_rules import clashes
@@ -256,6 +261,7 @@ def edit(
         row, event, mrow, master, rid = _resolve(s, ref)
         require_edit_event(actor, event)
         require_writable_source(read_only_source(s, event))
+        require_writable_subscription(subscription_of(s, event))
         _writer(s, ctx).check_version(row, expected)
         if master is None:
             family = {row.id} if row.id is not None else set()
@@ -432,6 +438,7 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
         row, event, mrow, master, rid = _resolve(s, ref)
         require_edit_event(actor, event)
         require_writable_source(read_only_source(s, event))
+        require_writable_subscription(subscription_of(s, event))
         w = _writer(s, ctx)
         if master is None or mrow is None:
             assert row.id is not None

@@ -59,10 +59,12 @@ class CalDavSettings:
 
     @property
     def default_calendar(self) -> CalDavCalendar | None:
+        """The calendar pushed to and pulled from, if one is chosen."""
         return next((c for c in self.calendars if c.role == "default"), None)
 
     @property
     def secondary_calendars(self) -> tuple[CalDavCalendar, ...]:
+        """The other calendars that are pulled."""
         return tuple(c for c in self.calendars if c.role == "secondary")
 
 

@@ -157,3 +157,31 @@ def require_manage_booking(actor: Staff, practitioner_id: int) -> None:
             f"{actor.login} may only manage their own online booking "
             "(admins and schedulers manage everyone's)"
         )
+
+
+def can_manage_subscription(actor: Staff, practitioner_id: int) -> bool:
+    """ICS subscriptions (subscribe, refresh, remove, see the URL): admins and schedulers for
+    every practitioner, a practitioner for their own calendar."""
+    return is_manager(actor) or (actor.is_practitioner and actor.id == practitioner_id)
+
+
+def require_manage_subscription(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_subscription(actor, practitioner_id):
+        raise PermissionDenied(
+            f"{actor.login} may only manage subscriptions of their own calendar "
+            "(admins and schedulers manage everyone's)"
+        )
+
+
+def require_writable_subscription(subscription: str | None) -> None:
+    """An event of a read-only ICS subscription changes in its feed, never here.
+
+    Args:
+        subscription: The name of the subscription the event came from, ``None`` if none
+            (see ``services.subscriptions.subscription_of``).
+    """
+    if subscription is not None:
+        raise PermissionDenied(
+            f"this event comes from the subscription {subscription!r}, which is read-only: "
+            "it changes in its feed (`sessions-tui subscriptions remove` drops it)"
+        )

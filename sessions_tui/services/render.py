@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Status
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
 from sessions_tui.services.agenda_item import AgendaItem
 
@@ -29,6 +30,8 @@ def markers(item: AgendaItem) -> str:
         out.append("[free]")
     if item.event.notes_completed:
         out.append("[notes done]")
+    if is_subscribed(item.event.source_calendar):
+        out.append("[subscribed]")  # read-only, from an ICS subscription
     return " ".join(out)
 
 

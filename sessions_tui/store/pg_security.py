@@ -87,6 +87,7 @@ _POLICIES: dict[str, str] = {
     "feed": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
     "google_account": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
     "caldav_account": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
+    "subscription": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
     "practice": "sessions_has_role('admin')",
     "staff": "sessions_has_role('admin') OR login = current_user::text",
 }

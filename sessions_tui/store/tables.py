@@ -463,3 +463,43 @@ class OutboxRow(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     last_error: str | None = None
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """A read-only ICS subscription of a practitioner (migration 0010).
+
+    Its events are event rows with ``source_calendar = "subscription:<id>"``. ``busy`` is a
+    :class:`~sessions_tui.domain.subscriptions.BusyMode` value; ``etag``/``last_modified`` are
+    the last good copy's validators for conditional GETs; ``body_hash`` (sha256 of that copy)
+    lets a server without validators send the same body without anything being rewritten.
+    """
+
+    __tablename__ = "subscription"
+    __table_args__ = (
+        UniqueConstraint("practitioner_id", "url"),
+        UniqueConstraint("practitioner_id", "name"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    practitioner_id: int = Field(foreign_key="staff.id", index=True)
+    name: str
+    url: str
+    busy: str = "feed"
+    interval_minutes: int = 60
+    created_by: str | None = None
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_attempt_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    last_success_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    last_error: str | None = None
+    last_error_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    failures: int = 0
+    event_count: int = 0

@@ -69,12 +69,15 @@ class Listing:
 
 @dataclass(frozen=True)
 class Response:
+    """What the server answered to a write: the HTTP status and the new ETag, if any."""
+
     status: int
     etag: str | None = None
     text: str = ""
 
 
 def is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine (plain http is allowed only there)."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -142,9 +145,11 @@ class DavClient:
 
     @property
     def requests(self) -> int:
+        """How many HTTP requests this connection has made."""
         return int(self._client.requests)
 
     def close(self) -> None:
+        """Close the HTTP connection; errors on closing are ignored."""
         with contextlib.suppress(Exception):
             self._client.close()
 
@@ -296,6 +301,7 @@ class DavClient:
         return Response(r.status, _header(r, "etag"))
 
     def delete(self, href: str, *, etag: str | None) -> Response:
+        """DELETE ``href``, with If-Match when ``etag`` is given."""
         headers = {"If-Match": etag} if etag else {}
         try:
             r = self._request(href, "DELETE", "", headers)
@@ -311,6 +317,7 @@ class DavClient:
     # --- plumbing ------------------------------------------------------------------------
 
     def absolute(self, href: str) -> str:
+        """``href`` resolved against the server's URL."""
         return urljoin(self.url, href)
 
     def _request(self, href: str, method: str, body: str, headers: dict[str, str]) -> _Raw:

@@ -258,6 +258,7 @@ def family_canon(
 
 
 def family_hash(master: Event, overrides: Iterable[Event], title: Callable[[Event], str]) -> str:
+    """A stable hash of a series and its overrides as pushed, to tell whether it changed."""
     text = json.dumps(family_canon(master, overrides, title), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

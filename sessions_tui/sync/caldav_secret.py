@@ -23,6 +23,7 @@ SERVICE = "sessions-tui-caldav"
 
 
 def secret_path(login: str) -> Path:
+    """The 0600 file that keeps ``login``'s CalDAV password."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in login)
     return token_dir() / f"caldav-secret-{safe}.json"
 
@@ -38,6 +39,7 @@ def _keyring() -> object | None:
 
 
 def keyring_available() -> bool:
+    """Whether the system keyring can be used."""
     return _keyring() is not None
 
 
@@ -106,6 +108,7 @@ def load_password(login: str) -> tuple[str, str]:
 
 
 def delete_password(login: str) -> bool:
+    """Forget ``login``'s stored password; True if there was one."""
     path = secret_path(login)
     if not path.exists():
         return False

@@ -60,6 +60,7 @@ class SyncReport:
     messages: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """One line for the status and the CLI: what was pushed, pulled, deleted."""
         return (
             f"pushed {self.pushed}, pulled {self.pulled}, deleted {self.deleted}, "
             f"conflicts {self.conflicts}, errors {self.errors}"
@@ -84,6 +85,7 @@ class PendingChanges:
 
     @property
     def total(self) -> int:
+        """How many writes the plan makes on the remote side."""
         return self.to_push + self.to_delete
 
 

@@ -59,6 +59,7 @@ from sessions_tui.domain.errors import (
 )
 from sessions_tui.domain.events import Event, EventKind, Instant, validate_event
 from sessions_tui.domain.external import ExternalEvent, to_local
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.services.google_settings import SyncMode, account_row
@@ -1221,6 +1222,8 @@ class SyncEngine:
                 )
         for eid, ev in events.items():
             assert eid is not None
+            if is_subscribed(ev.source_calendar):
+                continue  # a read-only ICS subscription: someone else's, never pushed
             link = by_event.get(eid)
             # Events of a Google calendar go back to it; everything else (typed here, imported
             # from an .ics file, practice-wide) goes to the default calendar.

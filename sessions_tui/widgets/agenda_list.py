@@ -22,6 +22,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import is_secondary
 from sessions_tui.services.render import describe, item_days
@@ -38,7 +40,8 @@ def agenda_rows(
 ) -> list[tuple[str, AgendaItem | None, date]]:
     """``(text, item or None for headings, day)`` rows, as ``render.agenda_lines`` lays them out.
 
-    Events from a secondary Google calendar (``secondary``) start with ``◇``.
+    Events from a secondary Google calendar (``secondary``) start with ``◇``, those of a
+    read-only ICS subscription with ``⇣``.
     """
     by_day: dict[date, list[AgendaItem]] = {}
     for it in items:
@@ -55,6 +58,7 @@ def agenda_rows(
             (
                 "  "
                 + ("◇ " if is_secondary(it, secondary) else "")
+                + (f"{SUBSCRIPTION_MARK} " if is_subscribed(it.event.source_calendar) else "")
                 + describe(it, tz, privacy=privacy),
                 it,
                 d,
@@ -130,7 +134,11 @@ class AgendaList(OptionList):
                     Text(
                         text,
                         style="underline"
-                        if item is not None and is_secondary(item, self.secondary)
+                        if item is not None
+                        and (
+                            is_secondary(item, self.secondary)
+                            or is_subscribed(item.event.source_calendar)
+                        )
                         else "",
                     ),
                     id=str(n),

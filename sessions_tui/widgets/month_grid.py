@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import display_title, is_secondary
 from sessions_tui.services.render import item_days
@@ -266,6 +267,6 @@ class MonthGrid(Widget, can_focus=True):
             style += st["cancelled"]
         elif not item.event.busy:
             style += st["free"]
-        if self._is_secondary(item):
+        if self._is_secondary(item) or is_subscribed(item.event.source_calendar):
             style += st["secondary"]
         return style

@@ -34,6 +34,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import display_title, is_secondary
@@ -216,10 +218,12 @@ SECONDARY_MARK = "◇"
 
 def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str:
     """Text markers shown before an event: practitioner letter, ``◇`` from a secondary Google
-    calendar, ``✗`` cancelled, ``○`` free."""
+    calendar, ``⇣`` from a read-only ICS subscription, ``✗`` cancelled, ``○`` free."""
     out = letter
     if secondary:
         out += SECONDARY_MARK
+    if is_subscribed(item.event.source_calendar):
+        out += SUBSCRIPTION_MARK
     if item.event.is_cancelled:
         out += "✗"
     if not item.event.busy:
@@ -571,8 +575,8 @@ class TimeGrid(Widget, can_focus=True):
             style += st["cancelled"]
         elif not item.event.busy:
             style += st["free"]
-        if self._is_secondary(item):
-            style += st["secondary"]
+        if self._is_secondary(item) or is_subscribed(item.event.source_calendar):
+            style += st["secondary"]  # from another calendar: underlined (and marked)
         return style
 
     def _letter(self, item: AgendaItem) -> str:

@@ -36,7 +36,14 @@ ISSUE_KEYS = {
     "status",
 }
 """The keys issue 2 fixes for scripts."""
-AGENDA_KEYS = ISSUE_KEYS | {"uid", "occurrence", "zone", "notes_completed", "recurring"}
+AGENDA_KEYS = ISSUE_KEYS | {
+    "uid",
+    "occurrence",
+    "zone",
+    "notes_completed",
+    "recurring",
+    "subscribed",
+}
 """Plus issue 19's occurrence keys and the two extra keys the README documents."""
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from sessions_tui.about import prodid
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.subscriptions import SOURCE_PREFIX
 from sessions_tui.store.tables import (
     ClientRow,
     EventRow,
@@ -45,6 +46,8 @@ def import_uid(source_uid: str, practitioner_id: int) -> str:
 
 def _scope(practitioner_id: int | None, table: Any = None) -> ColumnElement[bool]:
     cols = (table if table is not None else _EV).c
+    # Subscribed calendars are read-only copies of other people's: never republished.
+    ours = or_(cols.source_calendar.is_(None), ~cols.source_calendar.startswith(SOURCE_PREFIX))
     if practitioner_id is None:
-        return and_(True)
-    return or_(cols.practitioner_id == practitioner_id, cols.practitioner_id.is_(None))
+        return ours
+    return and_(ours, or_(cols.practitioner_id == practitioner_id, cols.practitioner_id.is_(None)))

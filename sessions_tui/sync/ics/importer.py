@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.events import Event, EventKind
+from sessions_tui.domain.subscriptions import SOURCE_PREFIX
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_edit_event
 from sessions_tui.services.writer import Batch, row_values
@@ -90,6 +91,8 @@ def import_calendar(
         practitioner_id=practitioner_id,
     )
     require_edit_event(actor, probe)
+    if label is not None and label.startswith(SOURCE_PREFIX):
+        raise ValidationError(f"the label {label!r} is reserved for subscriptions", field="label")
     floating = practitioner_zone(ctx, practitioner_id)
     with ctx.db.session() as s:
         locations = {
