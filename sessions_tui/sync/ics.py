@@ -75,6 +75,7 @@ from sessions_tui.store.tables import (
     ExdateRow,
     LocationRow,
     PracticeRow,
+    ReminderSettingsRow,
     StaffRow,
 )
 from sessions_tui.sync import ics_write
@@ -203,8 +204,10 @@ def build_calendar(
     practitioner: Staff | None,
     identifier: IdentifierMode,
     now: datetime,
+    alarm_minutes: int | None = None,
 ) -> CalendarText:
-    """The calendar of ``practitioner`` (or the whole practice), naming clients by ``identifier``.
+    """The calendar of ``practitioner`` (or the whole practice), naming clients by ``identifier``;
+    with ``alarm_minutes``, each event carries a VALARM that long before it (issue 20).
 
     VEVENTs are written as text (:mod:`sessions_tui.sync.ics_write`); icalendar writes only
     the VTIMEZONEs. No permission check: callers (:func:`export_calendar`, the feed server) do
@@ -293,6 +296,7 @@ def build_calendar(
             location=snap.locations.get(row.location_id) if row.location_id else None,
             cancelled=row.status == Status.CANCELLED.value,
             busy=bool(row.busy),
+            alarm_minutes=alarm_minutes,
         )
         items.append((uid, (row.recurrence_key or "") if rid_line is not None else "", text))
         day0 = start if not isinstance(start, datetime) else start.date()
@@ -382,8 +386,10 @@ def feed_state(
     locs = s.execute(select(_LOC.c.id, _LOC.c.name).order_by(_LOC.c.id)).all()
     practice = s.get(PracticeRow, 1)
     person = s.get(StaffRow, practitioner_id)
+    reminders = s.get(ReminderSettingsRow, 1)
     key = (
         practitioner_id,
+        reminders.feed_alarm_minutes if reminders else None,
         identifier.value,
         tuple(ev),
         tuple(ex),
