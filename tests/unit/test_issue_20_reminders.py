@@ -332,3 +332,81 @@ def test_issue_20_settings_are_checked(pr: Practice) -> None:
 
 def test_issue_20_confirmed_status_books_like_scheduled() -> None:
     assert Status("confirmed") is Status.CONFIRMED
+
+
+def test_issue_20_worker_process_killed_mid_send_never_sends_twice(tmp_path: Path) -> None:
+    """A real ``reminders run --once`` process is killed (SIGKILL) while the SMTP server holds
+    the reminder and before it answers: the server has it, the worker never recorded it. The
+    next run (after the claim's lease) marks it ``unknown`` and sends nothing: at most once."""
+    import asyncio
+    import email
+    import os
+    import signal
+    import subprocess
+    import sys
+    from typing import Any
+
+    from aiosmtpd.controller import Controller
+
+    db_path = tmp_path / "killed.db"
+    p = make_practice(f"sqlite:///{db_path}")
+    book(p, p.jo, at(THU, 9))
+    p.db.dispose()
+
+    class KillingSink:
+        def __init__(self) -> None:
+            self.messages: list[Any] = []
+            self.victim: subprocess.Popen[str] | None = None
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.messages.append(email.message_from_bytes(envelope.content))
+            if self.victim is not None:
+                os.kill(self.victim.pid, signal.SIGKILL)  # before the worker hears "250"
+                await asyncio.sleep(0.5)
+            return "250 OK"
+
+    handler = KillingSink()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"[smtp]\nhost = '127.0.0.1'\nport = {port}\nsecurity = 'none'\nfrom = 'desk@example.org'\n"
+    )
+
+    def worker(now: datetime) -> subprocess.Popen[str]:
+        env = {
+            **os.environ,
+            "SESSIONS_TUI_NOW": now.isoformat(),
+            "SESSIONS_TUI_DB": str(db_path),
+            "SESSIONS_TUI_CONFIG": str(config),
+        }
+        return subprocess.Popen(
+            [sys.executable, "-m", "sessions_tui", "reminders", "run", "--once"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    try:
+        due = at(THU, 9) - timedelta(hours=24)
+        handler.victim = worker(due)
+        handler.victim.wait(60)
+        assert handler.victim.returncode == -signal.SIGKILL
+        assert len(handler.messages) == 1
+        handler.victim = None
+        for later in (timedelta(minutes=1), timedelta(minutes=15), timedelta(hours=2)):
+            done = worker(due + later)
+            _out, err = done.communicate(timeout=60)
+            assert done.returncode == 0, err
+        assert len(handler.messages) == 1  # never a second copy
+        q = open_database(str(db_path))
+        try:
+            admin = Context(q, p.clock, p.admin.actor)
+            (entry,) = reminders.sent_log(admin)
+            assert entry.status == "unknown"
+        finally:
+            q.dispose()
+    finally:
+        controller.stop()
