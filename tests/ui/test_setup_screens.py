@@ -671,3 +671,46 @@ def test_bindings_have_ids_descriptions_tooltips_and_help() -> None:
             assert b.tooltip, (cls, b)
             ids.append(b.id)
     assert len(ids) == len(set(ids))
+
+
+async def test_issue_20_reminder_settings_page(make_app: MakeApp) -> None:
+    from sessions_tui.screens.reminder_settings import ReminderSettingsScreen
+    from sessions_tui.services import reminders
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_page(app, pilot, ReminderSettingsScreen())
+        page = app.screen
+        assert isinstance(page, ReminderSettingsScreen)
+        assert app.focused is not None
+        assert app.focused.id == "hours"
+        page.query_one("#hours", Input).value = ""
+        await type_text(app, pilot, "48,24")
+        page.query_one("#subject", Input).value = "See you {date}, {notes}"
+        await press(app, pilot, "ctrl+s")
+        assert error_text(page, "subject").startswith("✗ unknown placeholder {notes}")
+        assert app.focused is not None
+        assert app.focused.id == "subject"
+        page.query_one("#subject", Input).value = "See you {date} at {time}"
+        page.query_one("#cancel", Input).value = "12"
+        page.query_one("#alarm", Input).value = "15"
+        await press(app, pilot, "ctrl+s")
+        saved = reminders.get_settings(app.ctx)
+        assert (saved.hours, saved.subject, saved.cancel_hours, saved.feed_alarm_minutes) == (
+            "48,24",
+            "See you {date} at {time}",
+            12,
+            15,
+        )
+        await press(app, pilot, "escape")
+        assert isinstance(app.screen, CalendarScreen)
+
+
+async def test_issue_20_reminder_settings_read_only_for_practitioners(make_app: MakeApp) -> None:
+    from sessions_tui.screens.reminder_settings import ReminderSettingsScreen
+
+    app = make_app(user="ben")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_page(app, pilot, ReminderSettingsScreen())
+        assert app.screen.query_one("#hours", Input).disabled
+        assert "Read-only" in str(app.screen.query_one("#reminders-note", Static).content)
