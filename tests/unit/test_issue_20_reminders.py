@@ -410,3 +410,27 @@ def test_issue_20_worker_process_killed_mid_send_never_sends_twice(tmp_path: Pat
             q.dispose()
     finally:
         controller.stop()
+
+
+def test_issue_20_demo_practice_has_addresses_consent_and_24h_reminders(
+    demo_ctx: Context, sink: tuple[Sink, SmtpSettings]
+) -> None:
+    handler, smtp = sink
+    people = practice.list_clients(demo_ctx)
+    reach = contacts.contacts(demo_ctx, [c.id for c in people])
+    assert all((reach[c.id].email or "").endswith("@example.org") for c in people)
+    assert sum(r.reminders for r in reach.values()) == len(people) // 2
+    assert reminders.get_settings(demo_ctx).offsets == (24 * 60,)
+    # The demo was booked "now": over the week after tomorrow, passes every six hours send
+    # one reminder per session of a consenting client, and none to the others.
+    clock = MovableClock(demo_ctx.clock.now() + timedelta(days=1))
+    sent = 0
+    for _ in range(4 * 7):
+        clock.instant += timedelta(hours=6)
+        sent += run_once(demo_ctx.db, clock, smtp).sent
+    consenting = {r.email for r in reach.values() if r.reminders}
+    assert sent == len(handler.messages) > 0
+    assert {m["To"] for m in handler.messages} <= consenting
+    with demo_ctx.db.read() as s:
+        keys = [(r.event_id, r.occurrence) for r in s.execute(select(ReminderLogRow)).scalars()]
+    assert len(keys) == len(set(keys)) == sent
