@@ -87,6 +87,12 @@ def _shown_reminders(r: Any) -> dict[str, Any]:
     }
 
 
+def _template(text: str, default: str) -> str:
+    if text == default:
+        return "(default)"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def _shown(settings: Any) -> dict[str, Any]:
     return {
         "name": settings.name,
@@ -111,15 +117,25 @@ def settings() -> None:
 )
 def settings_show(fmt: str) -> None:
     """Print the practice settings."""
+    from sessions_tui.domain import reminders as rules
     from sessions_tui.services import reminders
     from sessions_tui.services.practice import get_settings
 
     ctx = _cli.opts().context()
     ctx.require_actor()
-    shown = _shown(get_settings(ctx)) | _shown_reminders(reminders.get_settings(ctx))
+    r = reminders.get_settings(ctx)
+    shown = _shown(get_settings(ctx)) | _shown_reminders(r)
     if fmt == "json":
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
+    if not r.offsets and r == type(r)():
+        # Reminders never set up: their keys would only be noise (docs/REMINDERS.md).
+        shown = {k: v for k, v in shown.items() if k not in REMINDER_KEYS}
+    else:
+        shown["reminders.subject"] = _template(r.subject, rules.DEFAULT_SUBJECT)
+        shown["reminders.body"] = _template(r.body, rules.DEFAULT_BODY)
+        for key in ("reminders.cancel-hours", "feeds.alarm-minutes"):
+            shown[key] = "off" if shown[key] is None else shown[key]
     for key, value in shown.items():
         if isinstance(value, bool):
             text = "on" if value else "off"
