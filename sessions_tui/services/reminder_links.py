@@ -111,6 +111,11 @@ def _occurrence(s: Session, entry: ReminderLogRow) -> _Found | None:
     return _Found(base, master, rid, master, rid)
 
 
+def _when(at: datetime, tzid: str) -> str:
+    local = at.astimezone(ZoneInfo(tzid))
+    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}"
+
+
 def _zone(s: Session, ev: Event) -> str:
     practice = s.get(PracticeRow, 1)
     return practice.display_tz if practice and practice.display_tz else ev.tzid
@@ -130,7 +135,6 @@ def page(db: Database, clock: Clock, token: str) -> LinkPage | None:
         loc = s.get(LocationRow, ev.location_id) if ev.location_id else None
         practice = s.get(PracticeRow, 1)
         tzid = _zone(s, ev)
-    local = found.start.astimezone(ZoneInfo(tzid))
     cutoff = (
         found.start - timedelta(hours=settings.cancel_hours)
         if settings.cancel_hours is not None
@@ -140,13 +144,11 @@ def page(db: Database, clock: Clock, token: str) -> LinkPage | None:
         practice=practice.name if practice else "",
         practitioner=person.name if person else "",
         location=loc.name if loc else "",
-        when=f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}",
+        when=_when(found.start, tzid),
         zone=tzid,
         status=ev.status,
         can_cancel=cutoff is not None and now <= cutoff and ev.status is not Status.CANCELLED,
-        cancel_until=(
-            f"{cutoff.astimezone(ZoneInfo(tzid)):%A %d %B, %H:%M}" if cutoff is not None else None
-        ),
+        cancel_until=_when(cutoff, tzid) if cutoff is not None else None,
         past=now >= found.start,
     )
 

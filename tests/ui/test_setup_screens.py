@@ -692,6 +692,12 @@ async def test_issue_20_reminder_settings_page(make_app: MakeApp) -> None:
         assert app.focused is not None
         assert app.focused.id == "subject"
         page.query_one("#subject", Input).value = "See you {date} at {time}"
+        await press(app, pilot, "tab")  # into the body; tab leaves it again (keyboard only)
+        assert app.focused is not None
+        assert app.focused.id == "body"
+        await press(app, pilot, "tab")
+        assert app.focused is not None
+        assert app.focused.id == "cancel"
         page.query_one("#cancel", Input).value = "12"
         page.query_one("#alarm", Input).value = "15"
         await press(app, pilot, "ctrl+s")
