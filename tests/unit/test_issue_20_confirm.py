@@ -22,12 +22,22 @@ from sessions_tui.store.tables import AuditRow, EventRow, OutboxRow
 from sessions_tui.sync.reminder_worker import run_once
 from sessions_tui.web.server import ServeOptions, ServerThread
 
-from .test_issue_20_reminders import CHI, THU, Practice, at, book, make_practice
+from .test_issue_20_reminders import CHI, THU, Practice, at, book, make_practice, url
+
+__all__ = ["url"]  # the fixture: SQLite and PostgreSQL
 
 
 @pytest.fixture
 def pr(tmp_path: Path) -> Iterator[Practice]:
     p = make_practice(f"sqlite:///{tmp_path / 'confirm.db'}")
+    yield p
+    p.db.dispose()
+
+
+@pytest.fixture
+def any_pr(url: str) -> Iterator[Practice]:
+    """The practice on SQLite and on PostgreSQL (row-level security, audit triggers)."""
+    p = make_practice(url)
     yield p
     p.db.dispose()
 
@@ -48,7 +58,8 @@ def status_of(p: Practice, start_hh: int) -> Status:
     return item.status
 
 
-def test_issue_20_confirm_sets_confirmed_with_an_audit_row(pr: Practice) -> None:
+def test_issue_20_confirm_sets_confirmed_with_an_audit_row(any_pr: Practice) -> None:
+    pr = any_pr
     eid = book(pr, pr.jo, at(THU, 9))
     pr.clock.instant = at(THU, 9) - timedelta(hours=24)
     assert run_once(pr.db, pr.clock, None).queued == 1
