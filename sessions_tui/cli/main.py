@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("events", "events"),
     "web": ("web", "web"),
     "booking": ("booking", "booking"),
+    "reminders": ("reminders", "reminders"),
     "completion": ("completion", "completion"),
     "db": ("db", "db"),
     "subscribe": ("subscriptions", "subscribe"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -128,17 +129,93 @@ def clients() -> None:
     """Clients of the practice."""
 
 
+def _contact_options(f: Any) -> Any:
+    f = click.option("--email", metavar="ADDRESS", help="The client's email address.")(f)
+    f = click.option(
+        "--preferred-name", metavar="NAME", help="What they like to be called (reminders)."
+    )(f)
+    f = click.option(
+        "--reminders/--no-reminders",
+        default=None,
+        help="The client agreed (or not) to email reminders; recorded with today's date.",
+    )(f)
+    return f
+
+
 @clients.command("add")
 @global_options
 @click.argument("first")
 @click.argument("last")
 @click.option("--internal-id", metavar="ID")
-def clients_add(first: str, last: str, internal_id: str | None) -> None:
-    """Add a client."""
+@_contact_options
+def clients_add(
+    first: str,
+    last: str,
+    internal_id: str | None,
+    email: str | None,
+    preferred_name: str | None,
+    reminders: bool | None,
+) -> None:
+    """Add a client (with an email address, a preferred name and their reminder consent)."""
     from sessions_tui.services.practice import add_client
 
-    c = add_client(opts().context(), first, last, internal_id)
+    c = add_client(
+        opts().context(),
+        first,
+        last,
+        internal_id,
+        email=email,
+        preferred_name=preferred_name,
+        reminders=reminders,
+    )
     click.echo(f"Added client {c.full_name}" + (f" ({c.internal_id})." if c.internal_id else "."))
+
+
+@clients.command("edit")
+@global_options
+@click.argument("client_id", type=int)
+@click.option("--first", metavar="NAME")
+@click.option("--last", metavar="NAME")
+@click.option("--internal-id", metavar="ID", help="'' clears it.")
+@_contact_options
+def clients_edit(
+    client_id: int,
+    first: str | None,
+    last: str | None,
+    internal_id: str | None,
+    email: str | None,
+    preferred_name: str | None,
+    reminders: bool | None,
+) -> None:
+    """Change a client: names, internal ID, email ('' clears), preferred name, consent."""
+    from sessions_tui.services import contacts
+    from sessions_tui.services.practice import get_client, update_client
+
+    ctx = opts().context()
+    c = get_client(ctx, client_id)
+    if first is not None or last is not None or internal_id is not None:
+        c = update_client(
+            ctx,
+            client_id,
+            first if first is not None else c.first_name,
+            last if last is not None else c.last_name,
+            internal_id if internal_id is not None else c.internal_id,
+        )
+    changes: dict[str, Any] = {}
+    for name, value in (
+        ("email", email),
+        ("preferred_name", preferred_name),
+        ("reminders", reminders),
+    ):
+        if value is not None:
+            changes[name] = value
+    if changes:
+        contacts.set_contact(ctx, client_id, **changes)
+    click.echo(f"Changed client {c.full_name}.")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 @clients.command("list")
@@ -146,12 +223,14 @@ def clients_add(first: str, last: str, internal_id: str | None) -> None:
 @click.option("--search", default="", metavar="TEXT")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def clients_list(search: str, fmt: str) -> None:
-    """List clients."""
+    """List clients (with email, preferred name and reminder consent)."""
+    from sessions_tui.services.contacts import contacts
     from sessions_tui.services.practice import list_clients
 
     ctx = opts().context()
     ctx.require_actor()
     items = list_clients(ctx, search)
+    found = contacts(ctx, [c.id for c in items])
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -161,6 +240,10 @@ def clients_list(search: str, fmt: str) -> None:
                         "first_name": c.first_name,
                         "last_name": c.last_name,
                         "internal_id": c.internal_id,
+                        "email": found[c.id].email,
+                        "preferred_name": found[c.id].preferred_name,
+                        "reminders": found[c.id].reminders,
+                        "reminders_given_at": _iso(found[c.id].reminders_given_at),
                     }
                     for c in items
                 ],
@@ -170,14 +253,18 @@ def clients_list(search: str, fmt: str) -> None:
         )
         return
     for c in items:
-        click.echo(f"{c.internal_id or '-':<10} {c.last_name}, {c.first_name}")
+        k = found[c.id]
+        more = f"  {k.email}" if k.email else ""
+        more += "  reminders" if k.reminders else ""
+        click.echo(f"{c.internal_id or '-':<10} {c.last_name}, {c.first_name}{more}")
 
 
 @clients.command("import")
 @global_options
 @click.argument("file", type=click.Path(path_type=Path))
 def clients_import(file: Path) -> None:
-    """Import clients from CSV (first_name,last_name,internal_id); all or nothing."""
+    """Import clients from CSV (first_name,last_name,internal_id, then any of email,
+    preferred_name,reminders); all or nothing."""
     from sessions_tui.services.practice import import_clients_csv
 
     added = import_clients_csv(opts().context(), file)

@@ -22,6 +22,18 @@ KEYS: dict[str, str] = {
 }
 """Command-line key → field of :class:`~sessions_tui.domain.model.PracticeSettings`."""
 
+REMINDER_KEYS: dict[str, str] = {
+    "reminders.hours": "hours",
+    "reminders.subject": "subject",
+    "reminders.body": "body",
+    "reminders.cancel-hours": "cancel_hours",
+    "reminders.link-base": "base_url",
+    "feeds.alarm-minutes": "feed_alarm_minutes",
+}
+"""Command-line key → field of :class:`~sessions_tui.services.reminders.ReminderSettings`
+(issue 20): when reminders go, their template, the online cancel cutoff, the address their
+links start with, and the VALARM of practitioners' feeds."""
+
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
 
@@ -31,7 +43,8 @@ def _parse(key: str, value: str) -> tuple[str, Any]:
     if wanted == "allow-double-booking":
         wanted = "double-booking"
     if wanted not in KEYS:
-        raise ValidationError(f"unknown setting {key!r} (settings: {', '.join(KEYS)})")
+        names = ", ".join([*KEYS, *REMINDER_KEYS])
+        raise ValidationError(f"unknown setting {key!r} (settings: {names})")
     field = KEYS[wanted]
     if field == "name":
         return field, value
@@ -43,6 +56,41 @@ def _parse(key: str, value: str) -> tuple[str, Any]:
     if flag in _FALSE:
         return field, False
     raise ValidationError(f"bad value {value!r} for {wanted} (expected on or off)")
+
+
+def _parse_reminder(key: str, value: str) -> tuple[str, Any] | None:
+    wanted = key.strip().lower().replace("_", "-")
+    if wanted not in REMINDER_KEYS:
+        return None
+    field = REMINDER_KEYS[wanted]
+    if field in ("cancel_hours", "feed_alarm_minutes"):
+        text = value.strip().lower()
+        if text in ("", "off", "none", "no"):
+            return field, None
+        if not text.isdigit():
+            raise ValidationError(f"bad value {value!r} for {wanted} (a whole number, or off)")
+        return field, int(text)
+    if field == "body":
+        # Typed on one command line: "\n" stands for a new line.
+        return field, value.replace("\\n", "\n")
+    return field, value
+
+
+def _shown_reminders(r: Any) -> dict[str, Any]:
+    return {
+        "reminders.hours": r.hours or "off",
+        "reminders.subject": r.subject,
+        "reminders.body": r.body,
+        "reminders.cancel-hours": r.cancel_hours,
+        "reminders.link-base": r.base_url,
+        "feeds.alarm-minutes": r.feed_alarm_minutes,
+    }
+
+
+def _template(text: str, default: str) -> str:
+    if text == default:
+        return "(default)"
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _shown(settings: Any) -> dict[str, Any]:
@@ -58,7 +106,8 @@ def _shown(settings: Any) -> dict[str, Any]:
 @click.group("settings")
 @_cli.global_options
 def settings() -> None:
-    """Practice settings: name, Internal IDs, double booking, display zone (admins change them)."""
+    """Practice settings: name, Internal IDs, double booking, display zone, reminders (admins
+    change them)."""
 
 
 @settings.command("show")
@@ -68,19 +117,30 @@ def settings() -> None:
 )
 def settings_show(fmt: str) -> None:
     """Print the practice settings."""
+    from sessions_tui.domain import reminders as rules
+    from sessions_tui.services import reminders
     from sessions_tui.services.practice import get_settings
 
     ctx = _cli.opts().context()
     ctx.require_actor()
-    shown = _shown(get_settings(ctx))
+    r = reminders.get_settings(ctx)
+    shown = _shown(get_settings(ctx)) | _shown_reminders(r)
     if fmt == "json":
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
+    if not r.offsets and r == type(r)():
+        # Reminders never set up: their keys would only be noise (docs/REMINDERS.md).
+        shown = {k: v for k, v in shown.items() if k not in REMINDER_KEYS}
+    else:
+        shown["reminders.subject"] = _template(r.subject, rules.DEFAULT_SUBJECT)
+        shown["reminders.body"] = _template(r.body, rules.DEFAULT_BODY)
+        for key in ("reminders.cancel-hours", "feeds.alarm-minutes"):
+            shown[key] = "off" if shown[key] is None else shown[key]
     for key, value in shown.items():
         if isinstance(value, bool):
             text = "on" if value else "off"
         else:
-            text = "(not set)" if value is None else str(value)
+            text = "(not set)" if value is None else str(value).replace("\n", "\\n")
         click.echo(f"{key:<20} {text}")
 
 
@@ -90,9 +150,22 @@ def settings_show(fmt: str) -> None:
 @click.argument("value")
 def settings_set(key: str, value: str) -> None:
     """Change one setting (admins only): name, internal-ids, double-booking, display-tz,
-    week-starts-monday. On/off settings take on|off; display-tz takes an IANA zone or none."""
+    week-starts-monday, reminders.hours (48,24 or off), reminders.subject, reminders.body
+    (\\n for a new line), reminders.cancel-hours (hours or off), reminders.link-base,
+    feeds.alarm-minutes (minutes or off). On/off settings take on|off; display-tz takes an
+    IANA zone or none."""
     from sessions_tui.services.practice import update_settings
 
+    reminder = _parse_reminder(key, value)
+    if reminder is not None:
+        from sessions_tui.services import reminders
+
+        field, parsed = reminder
+        new_r = reminders.update_settings(_cli.opts().context(), **{field: parsed})
+        label = next(k for k, f in REMINDER_KEYS.items() if f == field)
+        shown_r = _shown_reminders(new_r)[label]
+        click.echo(f"Set {label} to {'off' if shown_r is None else shown_r}.")
+        return
     field, parsed = _parse(key, value)
     new = update_settings(_cli.opts().context(), **{field: parsed})
     label = next(k for k, f in KEYS.items() if f == field)

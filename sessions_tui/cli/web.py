@@ -66,10 +66,18 @@ def serve(
         worker = MailWorker(db, clock, config.smtp)
         worker.start()
     else:
-        click.echo("No [smtp] in the config file: booking emails wait in the outbox.", err=True)
+        click.echo(
+            "No [smtp] in the config file: booking emails and reminders wait in the outbox.",
+            err=True,
+        )
+    # Queues the due client reminders (issue 20); the mail worker sends them.
+    from sessions_tui.sync.reminder_worker import ReminderWorker
+
+    reminder_worker = ReminderWorker(db, clock, None).start()
     try:
         server.run()
     finally:
+        reminder_worker.stop()
         if worker is not None:
             worker.stop()
 
@@ -119,5 +127,6 @@ def web() -> None:
 def web_serve(
     host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int
 ) -> None:
-    """Serve booking pages at /book/<link>, feeds at /feeds/<token>.ics and /health."""
+    """Serve booking pages at /book/<link>, feeds at /feeds/<token>.ics, reminders' confirm
+    pages at /r/<token> and /health; send booking emails and client reminders."""
     serve(host, port, max_connections, idle_timeout, page_limit)

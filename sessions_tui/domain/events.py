@@ -29,10 +29,12 @@ class EventKind(StrEnum):
 
 
 class Status(StrEnum):
-    """Cancelled events are kept and shown as cancelled."""
+    """Cancelled events are kept and shown as cancelled; confirmed ones are scheduled sessions
+    the client confirmed (from a reminder's link): they book time exactly as scheduled ones."""
 
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+    CONFIRMED = "confirmed"
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def validate_event(event: Event) -> Event:
     except ValueError:
         raise ValidationError(
             f"bad kind {event.kind!r} or status {event.status!r} "
-            "(status is scheduled or cancelled)",
+            "(status is scheduled, confirmed or cancelled)",
             field="status",
         ) from None
     if event.kind is EventKind.SESSION:

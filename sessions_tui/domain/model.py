@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sessions_tui.domain.errors import ValidationError
@@ -97,6 +98,27 @@ class Client:
         """The first letter of each name, upper-cased, each followed by a dot (``A.B.``)."""
         parts = [p for p in (self.first_name, self.last_name) if p]
         return "".join(p[0].upper() + "." for p in parts)
+
+
+@dataclass(frozen=True)
+class ClientContact:
+    """How to reach a client and whether they want email reminders.
+
+    Attributes:
+        client_id: The client.
+        email: Their address (``None``: none known).
+        phone: Their phone number, as typed.
+        preferred_name: What they like to be called; reminders greet them by it.
+        reminders: They agreed to email reminders.
+        reminders_given_at: When that answer (yes or no) was recorded.
+    """
+
+    client_id: int
+    email: str | None = None
+    phone: str | None = None
+    preferred_name: str | None = None
+    reminders: bool = False
+    reminders_given_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ ENTRIES: list[MenuEntry] = [
     MenuEntry("Locations", "sessions_tui.screens.locations", "LocationsScreen"),
     MenuEntry("Account settings", "sessions_tui.screens.settings", "AccountSettingsScreen"),
     MenuEntry(
+        "Reminder settings", "sessions_tui.screens.reminder_settings", "ReminderSettingsScreen"
+    ),
+    MenuEntry(
         "Sync Calendar (ICS feeds)", "sessions_tui.screens.sync_calendar", "SyncCalendarScreen"
     ),
     MenuEntry("Google sync", "sessions_tui.screens.google_sync", "GoogleSyncScreen"),

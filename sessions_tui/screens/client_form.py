@@ -1,4 +1,5 @@
-"""Add or edit one client: first and last name, and the internal ID when the practice uses them."""
+"""Add or edit one client: first and last name, the internal ID when the practice uses them, and
+how to reach them: email, preferred name and their reminder consent (issue 20)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from sessions_tui.domain.model import Client
-from sessions_tui.screens.form_modal import FormModal
+from sessions_tui.domain.model import Client, ClientContact
+from sessions_tui.screens.form_modal import FormModal, TickBox
 
 if TYPE_CHECKING:
     from sessions_tui.services.context import Context
@@ -22,6 +23,9 @@ class ClientValues:
     first: str
     last: str
     internal_id: str | None
+    email: str = ""
+    preferred_name: str = ""
+    reminders: bool = False
 
 
 class ClientFormModal(FormModal[Client]):
@@ -34,12 +38,25 @@ class ClientFormModal(FormModal[Client]):
     | escape | Leave with nothing changed |
     """
 
-    FIELDS: ClassVar[tuple[str, ...]] = ("first_name", "last_name", "internal_id")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "first_name",
+        "last_name",
+        "internal_id",
+        "email",
+        "preferred_name",
+    )
 
-    def __init__(self, client: Client | None, *, internal_ids: bool) -> None:
+    def __init__(
+        self,
+        client: Client | None,
+        *,
+        internal_ids: bool,
+        contact: ClientContact | None = None,
+    ) -> None:
         super().__init__(id="client-form")
         self.client = client
         self.internal_ids = internal_ids
+        self.contact = contact or ClientContact(client.id if client else 0)
 
     def compose_fields(self) -> ComposeResult:
         client = self.client
@@ -63,6 +80,33 @@ class ClientFormModal(FormModal[Client]):
                 ),
             )
             yield self.error_line("internal_id")
+        contact = self.contact
+        yield self.field_row(
+            "Email",
+            Input(contact.email or "", id="email", compact=True, placeholder="name@example.org"),
+        )
+        yield self.error_line("email")
+        yield self.field_row(
+            "Preferred name",
+            Input(
+                contact.preferred_name or "",
+                id="preferred_name",
+                compact=True,
+                placeholder="what reminders call them (optional)",
+            ),
+        )
+        yield self.error_line("preferred_name")
+        given = contact.reminders_given_at
+        answered = f" (answer recorded {given:%Y-%m-%d})" if given is not None else ""
+        yield self.field_row(
+            "Reminders",
+            TickBox(
+                f"agreed to email reminders{answered}",
+                value=contact.reminders,
+                id="reminders",
+                compact=True,
+            ),
+        )
         yield Static(
             "tab: next field · enter or ctrl+s: save · escape: leave unchanged", classes="form-hint"
         )
@@ -78,13 +122,37 @@ class ClientFormModal(FormModal[Client]):
         else:
             # The field is hidden while Internal IDs are off: keep whatever is stored.
             iid = self.client.internal_id if self.client else None
-        return ClientValues(first, last, iid)
+        return ClientValues(
+            first,
+            last,
+            iid,
+            self.query_one("#email", Input).value,
+            self.query_one("#preferred_name", Input).value,
+            self.query_one("#reminders", TickBox).value,
+        )
 
     def store(self, ctx: Context, values: ClientValues) -> Client:
-        from sessions_tui.services import practice
+        from sessions_tui.services import contacts, practice
 
         if self.client is None:
-            return practice.add_client(ctx, values.first, values.last, values.internal_id)
-        return practice.update_client(
-            ctx, self.client.id, values.first, values.last, values.internal_id
-        )
+            return practice.add_client(
+                ctx,
+                values.first,
+                values.last,
+                values.internal_id,
+                email=values.email,
+                preferred_name=values.preferred_name,
+                reminders=values.reminders,
+            )
+        with ctx.db.transaction():  # names and contact together, or neither
+            client = practice.update_client(
+                ctx, self.client.id, values.first, values.last, values.internal_id
+            )
+            contacts.set_contact(
+                ctx,
+                self.client.id,
+                email=values.email,
+                preferred_name=values.preferred_name,
+                reminders=values.reminders,
+            )
+        return client

@@ -1,7 +1,8 @@
 """Clients: a searchable list; admins and schedulers add and edit clients in a form.
 
 The internal ID column appears only while the practice has Internal IDs turned on; privacy mode
-shows initials instead of names. Practitioners see the list read-only.
+shows initials instead of names (and hides email addresses). The reminders column says whether
+the client agreed to email reminders (issue 20). Practitioners see the list read-only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from sessions_tui.domain.model import Client
+from sessions_tui.domain.model import Client, ClientContact
 from sessions_tui.screens.client_form import ClientFormModal
 from sessions_tui.screens.setup_page import SetupPage
 from sessions_tui.services.context import Context
@@ -74,15 +75,23 @@ Practitioners see the list read-only. alt+c returns to the calendar."""
     class ClientsLoaded(Message):
         """Clients matching ``search``, and whether the practice uses internal IDs."""
 
-        def __init__(self, search: str, clients: Sequence[Client], internal_ids: bool) -> None:
+        def __init__(
+            self,
+            search: str,
+            clients: Sequence[Client],
+            internal_ids: bool,
+            contacts: dict[int, ClientContact] | None = None,
+        ) -> None:
             super().__init__()
             self.search = search
             self.clients = clients
             self.internal_ids = internal_ids
+            self.contacts = contacts or {}
 
     def __init__(self) -> None:
         super().__init__(id="clients")
         self.clients: list[Client] = []
+        self.contacts: dict[int, ClientContact] = {}
         self.internal_ids = False
         self.loaded = False
         self._select_id: int | None = None
@@ -124,6 +133,7 @@ Practitioners see the list read-only. alt+c returns to the calendar."""
         description="Load clients",
     )
     def load(self, ctx: Context, search: str) -> None:
+        from sessions_tui.services.contacts import contacts
         from sessions_tui.services.practice import get_settings, list_clients
 
         internal_ids = get_settings(ctx).internal_ids
@@ -131,12 +141,14 @@ Practitioners see the list read-only. alt+c returns to the calendar."""
         if not internal_ids:
             # The IDs are hidden: a match on one alone would look like a wrong result.
             found = [c for c in found if name_matches(c, search)]
-        self.post_message(self.ClientsLoaded(search, found, internal_ids))
+        reach = contacts(ctx, [c.id for c in found])
+        self.post_message(self.ClientsLoaded(search, found, internal_ids, reach))
 
     def on_clients_screen_clients_loaded(self, message: ClientsScreen.ClientsLoaded) -> None:
         if message.search != self.query_one("#clients-search", Input).value:
             return  # typed on since: a newer load is on its way
         self.clients = list(message.clients)
+        self.contacts = dict(message.contacts)
         self.internal_ids = message.internal_ids
         self.loaded = True
         self._fill()
@@ -153,10 +165,17 @@ Practitioners see the list read-only. alt+c returns to the calendar."""
             table.add_column("First name", key="first")
         if self.internal_ids:
             table.add_column("Internal ID", key="internal_id")
+        if not privacy:
+            table.add_column("Email", key="email")
+        table.add_column("Reminders", key="reminders")
         for c in self.clients:
             cells: list[str | Text] = [c.initials] if privacy else [c.last_name, c.first_name]
             if self.internal_ids:
                 cells.append(c.internal_id or Text("—", style="dim"))
+            reach = self.contacts.get(c.id) or ClientContact(c.id)
+            if not privacy:
+                cells.append(reach.email or Text("—", style="dim"))
+            cells.append("✔ yes" if reach.reminders else Text("no", style="dim"))
             table.add_row(*cells, key=str(c.id))
         count = len(self.clients)
         self.query_one("#clients-count", Label).update(f"{count} client{'s' if count != 1 else ''}")
@@ -223,7 +242,10 @@ Practitioners see the list read-only. alt+c returns to the calendar."""
         if client is None:
             return
         self.app.push_screen(
-            ClientFormModal(client, internal_ids=self.internal_ids), self._form_closed
+            ClientFormModal(
+                client, internal_ids=self.internal_ids, contact=self.contacts.get(client.id)
+            ),
+            self._form_closed,
         )
 
     @on(DataTable.RowSelected, "#clients-table")

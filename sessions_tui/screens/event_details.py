@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from sessions_tui.domain.events import EventKind
+from sessions_tui.domain.events import EventKind, Status
 from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
@@ -115,7 +115,16 @@ def detail_lines(item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> list[tuple
         rows.append(("Title", ev.title))
     rows.append(("Practitioner", item.practitioner.name if item.practitioner else "Whole practice"))
     rows.append(("Location", item.location.name if item.location else "None"))
-    rows.append(("Status", "✗ cancelled" if ev.is_cancelled else "scheduled"))
+    rows.append(
+        (
+            "Status",
+            "✗ cancelled"
+            if ev.is_cancelled
+            else "✔ confirmed by the client"
+            if ev.status is Status.CONFIRMED
+            else "scheduled",
+        )
+    )
     rows.append(("Busy", "busy" if ev.busy else "○ free (does not block time)"))
     if ev.kind is EventKind.SESSION:
         rows.append(("Notes", "✓ completed" if ev.notes_completed else "not yet"))

@@ -201,7 +201,11 @@ def editor_fields(
                 )
                 yield Label("Status", classes="short-label")
                 yield Select(
-                    [("scheduled", Status.SCHEDULED), ("cancelled", Status.CANCELLED)],
+                    [
+                        ("scheduled", Status.SCHEDULED),
+                        ("confirmed", Status.CONFIRMED),
+                        ("cancelled", Status.CANCELLED),
+                    ],
                     value=form.status,
                     allow_blank=False,
                     id="status",

@@ -69,7 +69,11 @@ class FiltersModal(ModalScreen[Filters | None]):
         ]
         statuses = [
             Selection(label, s.value, f.statuses is None or s in f.statuses)
-            for label, s in (("scheduled", Status.SCHEDULED), ("✗ cancelled", Status.CANCELLED))
+            for label, s in (
+                ("scheduled", Status.SCHEDULED),
+                ("✔ confirmed", Status.CONFIRMED),
+                ("✗ cancelled", Status.CANCELLED),
+            )
         ]
         notes = [
             Selection("✓ notes done", "done", f.notes_completed in (None, True)),

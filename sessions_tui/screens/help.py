@@ -63,6 +63,7 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.screens.location_form import LocationFormModal
     from sessions_tui.screens.locations import LocationsScreen
     from sessions_tui.screens.office_hours import OfficeHoursScreen
+    from sessions_tui.screens.reminder_settings import ReminderSettingsScreen
     from sessions_tui.screens.search import SearchScreen
     from sessions_tui.screens.settings import AccountSettingsScreen
     from sessions_tui.screens.setup_page import SetupPage
@@ -103,6 +104,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Locations", LocationsScreen),
         ("Location form", LocationFormModal),
         ("Account settings", AccountSettingsScreen),
+        ("Reminder settings", ReminderSettingsScreen),
         ("Sync Calendar (ICS feeds)", SyncCalendarScreen),
         ("Google sync", GoogleSyncScreen),
         ("CalDAV sync", CalDavSyncScreen),

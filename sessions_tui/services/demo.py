@@ -137,7 +137,22 @@ def _seed(ctx: Context) -> bool:
         practice.add_location(actx, "Main St Clinic"),
         practice.add_location(actx, "Telehealth"),
     ]
-    clients = [practice.add_client(actx, FIRST[i], LAST[i], f"C-{1001 + i}") for i in range(30)]
+    # Every client has an example.org address (a reserved domain: no mail reaches anyone);
+    # every other one agreed to email reminders, which go 24 hours before a session.
+    clients = [
+        practice.add_client(
+            actx,
+            FIRST[i],
+            LAST[i],
+            f"C-{1001 + i}",
+            email=f"{FIRST[i].lower()}.{LAST[i].lower()}@example.org",
+            reminders=i % 2 == 0,
+        )
+        for i in range(30)
+    ]
+    from sessions_tui.services import reminders
+
+    reminders.update_settings(actx, hours="24", cancel_hours=24)
     pracs = [p for p in staff if p.is_practitioner]
 
     def uid() -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sessions_tui.domain.errors import PermissionDenied
 from sessions_tui.domain.events import Event
 from sessions_tui.domain.model import Staff
@@ -184,4 +186,15 @@ def require_writable_subscription(subscription: str | None) -> None:
         raise PermissionDenied(
             f"this event comes from the subscription {subscription!r}, which is read-only: "
             "it changes in its feed (`sessions-tui subscriptions remove` drops it)"
+        )
+
+
+def require_client_cancel(start: datetime, now: datetime, cancel_hours: int | None) -> None:
+    """A client may cancel a session from a reminder's link only when the practice allows it
+    (``cancel_hours`` set) and until that many hours before it starts."""
+    if cancel_hours is None:
+        raise PermissionDenied("This practice does not take cancellations online; please call.")
+    if now > start - timedelta(hours=cancel_hours):
+        raise PermissionDenied(
+            f"It is too late to cancel online (up to {cancel_hours} hours before); please call."
         )

@@ -255,11 +255,47 @@ def _check_client(first: str, last: str, internal_id: str | None) -> tuple[str, 
     return first, last, iid
 
 
-def add_client(ctx: Context, first: str, last: str, internal_id: str | None = None) -> Client:
+def add_client(
+    ctx: Context,
+    first: str,
+    last: str,
+    internal_id: str | None = None,
+    *,
+    email: str | None = None,
+    preferred_name: str | None = None,
+    reminders: bool | None = None,
+) -> Client:
+    """Add a client; with ``email``, ``preferred_name`` and the reminder consent (its date is
+    now) in the same transaction (:mod:`sessions_tui.services.contacts`)."""
     require_manager(ctx.require_actor(), "add clients")
     first, last, iid = _check_client(first, last, internal_id)
     with ctx.db.session() as s:
-        return client_from_row(_insert_client(s, first, last, iid))
+        row = _insert_client(s, first, last, iid)
+        _write_contact(s, ctx, row, email, preferred_name, reminders)
+        return client_from_row(row)
+
+
+def _write_contact(
+    s: Session,
+    ctx: Context,
+    row: ClientRow,
+    email: str | None,
+    preferred_name: str | None,
+    reminders: bool | None,
+) -> None:
+    from sessions_tui.services import contacts
+
+    if email is None and preferred_name is None and reminders is None:
+        return
+    assert row.id is not None
+    changes: dict[str, Any] = {}
+    if email is not None:
+        changes["email"] = email
+    if preferred_name is not None:
+        changes["preferred_name"] = preferred_name
+    if reminders is not None:
+        changes["reminders"] = reminders
+    contacts.write_contact(s, ctx.clock.now(), row.id, **changes)
 
 
 def _insert_client(s: Session, first: str, last: str, iid: str | None) -> ClientRow:
@@ -296,12 +332,22 @@ def update_client(
         return client_from_row(row)
 
 
+OPTIONAL_CSV_COLUMNS = ("email", "preferred_name", "reminders")
+"""Columns a client CSV may add after ``first_name,last_name,internal_id`` (any of them, in any
+order); ``reminders`` is yes/no (the consent, dated the day of the import)."""
+_YES = {"yes", "y", "true", "1", "on"}
+_NO = {"no", "n", "false", "0", "off", ""}
+
+
 def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
-    """Import ``first_name,last_name,internal_id`` rows; all or nothing.
+    """Import ``first_name,last_name,internal_id`` rows (plus any of
+    :data:`OPTIONAL_CSV_COLUMNS`); all or nothing.
 
     Raises:
         ValidationError: listing every bad row by its line number in the file.
     """
+    from sessions_tui.services import contacts
+
     require_manager(ctx.require_actor(), "import clients")
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -318,19 +364,41 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
     if not records:
         raise ValidationError(f"{path.name}: the file is empty (expected a header row)")
     expected = ["first_name", "last_name", "internal_id"]
-    if [h.strip().lower() for h in records[0][1]] != expected:
-        raise ValidationError(f"{path.name} line 1: header must be {','.join(expected)}")
-    rows: list[tuple[int, str, str, str | None]] = []
+    header = [h.strip().lower() for h in records[0][1]]
+    extra = header[3:]
+    if (
+        header[:3] != expected
+        or not set(extra) <= set(OPTIONAL_CSV_COLUMNS)
+        or len(set(extra)) != len(extra)
+    ):
+        raise ValidationError(
+            f"{path.name} line 1: header must be {','.join(expected)}, then any of "
+            f"{','.join(OPTIONAL_CSV_COLUMNS)}"
+        )
+    rows: list[tuple[int, str, str, str | None, dict[str, Any]]] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
     for line, record in records[1:]:
         if not any(c.strip() for c in record):
             continue
-        if len(record) != 3:
-            errors.append(f"line {line}: expected 3 columns, found {len(record)}")
+        if len(record) != len(header):
+            errors.append(f"line {line}: expected {len(header)} columns, found {len(record)}")
             continue
         try:
-            first, last, iid = _check_client(*record)
+            first, last, iid = _check_client(*record[:3])
+            more = dict(zip(extra, record[3:], strict=True))
+            contact: dict[str, Any] = {}
+            if "email" in more:
+                contact["email"] = contacts.check_email(more["email"])
+            if "preferred_name" in more:
+                contact["preferred_name"] = contacts.check_preferred_name(more["preferred_name"])
+            if "reminders" in more:
+                answer = more["reminders"].strip().lower()
+                if answer not in _YES | _NO:
+                    raise ValidationError(f"reminders is yes or no, not {more['reminders']!r}")
+                contact["reminders"] = answer in _YES
+                if contact["reminders"] and not contact.get("email"):
+                    raise ValidationError("reminders need an email address")
         except ValidationError as exc:
             errors.append(f"line {line}: {exc.message}")
             continue
@@ -339,7 +407,7 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
                 errors.append(f"line {line}: internal ID {iid!r} repeats line {seen[iid]}")
                 continue
             seen[iid] = line
-        rows.append((line, first, last, iid))
+        rows.append((line, first, last, iid, contact))
     with ctx.db.session() as s:
         if seen:
             taken = set(
@@ -347,7 +415,7 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
                     select(ClientRow.internal_id).where(ClientRow.internal_id.in_(list(seen)))  # type: ignore[union-attr]
                 ).scalars()
             )
-            for line, _f, _l, iid in rows:
+            for line, _f, _l, iid, _c in rows:
                 if iid in taken:
                     errors.append(
                         f"line {line}: internal ID {iid!r} is already used by another client"
@@ -355,7 +423,14 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
         if errors:
             errors.sort(key=lambda e: int(e.split()[1].rstrip(":")))
             raise ValidationError(f"{path.name}: nothing imported; " + "; ".join(errors))
-        return [client_from_row(_insert_client(s, f, la, i)) for _ln, f, la, i in rows]
+        added = []
+        for _ln, f, la, i, contact in rows:
+            row = _insert_client(s, f, la, i)
+            if contact:
+                assert row.id is not None
+                contacts.write_contact(s, ctx.clock.now(), row.id, **contact)
+            added.append(client_from_row(row))
+        return added
 
 
 # --- locations ------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ def markers(item: AgendaItem) -> str:
     out = []
     if item.status is Status.CANCELLED:
         out.append("[cancelled]")
+    elif item.status is Status.CONFIRMED:
+        out.append("[confirmed]")
     if not item.event.busy:
         out.append("[free]")
     if item.event.notes_completed:

@@ -67,6 +67,8 @@ class Source(StrEnum):
     IMPORT = "import"
     DEMO = "demo"
     REPAIR = "repair"
+    CLIENT = "client"
+    """A client answering a reminder's link (confirm or cancel one occurrence)."""
 
     @property
     def external(self) -> bool:
@@ -116,6 +118,12 @@ class Writer:
         cls, s: Session, clock: Clock, practitioner_id: int, source: Source = Source.SYNC
     ) -> Writer:
         return cls(s, clock, None, source, practitioner_id)
+
+    @classmethod
+    def for_client(cls, s: Session, clock: Clock, practitioner_id: int) -> Writer:
+        """A client's answer to a reminder: writes one occurrence of ``practitioner_id``'s
+        (the permission rule of a sync: that practitioner's events only)."""
+        return cls(s, clock, None, Source.CLIENT, practitioner_id)
 
     def _set_audit_actor(self, login: str) -> None:
         # The engine's begin hook names the actor of the handle that opened the session; say

@@ -439,19 +439,30 @@ class ClientContactRow(SQLModel, table=True):
     client_id: int = Field(foreign_key="client.id", unique=True)
     email: str | None = Field(default=None, index=True)
     phone: str | None = None
+    preferred_name: str | None = None
+    """What the client likes to be called (reminders greet them by it; else the first name)."""
+    reminders: bool = False
+    """The client agreed to email reminders (migration 0011); none are sent otherwise."""
+    reminders_given_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    """When that answer (yes or no) was given: the record of consent."""
 
 
 class OutboxRow(SQLModel, table=True):
     """An email waiting to be sent (or sent: the log of what went out).
 
-    ``status`` is ``pending``, ``sent`` or ``failed`` (gave up after the retries).
+    ``status`` is ``pending``, ``sending`` (claimed by a worker), ``sent``, ``failed`` (gave
+    up after the retries), and for reminders also ``unknown`` (a worker died while sending: it
+    may or may not have gone; never sent again) or ``dropped`` (its session was cancelled or
+    moved before it went).
     """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # received | confirmed | declined | offered | new-request
+    kind: str  # received | confirmed | declined | offered | new-request | reminder
     request_id: int | None = Field(default=None, foreign_key="booking_request.id")
     to_addr: str
     subject: str
@@ -503,3 +514,59 @@ class SubscriptionRow(SQLModel, table=True):
     )
     failures: int = 0
     event_count: int = 0
+
+
+class ReminderSettingsRow(SQLModel, table=True):
+    """The practice's client reminder settings: one row, id 1 (migration 0011).
+
+    ``hours`` lists the offsets before a session, comma-separated (``"48,24"``; empty: no
+    reminders). ``subject``/``body`` are templates (:mod:`sessions_tui.domain.reminders`).
+    ``cancel_hours``: clients may cancel from the email until this many hours before the
+    session (``None``: they may only confirm). ``feed_alarm_minutes``: practitioners' ICS feeds
+    carry a VALARM this many minutes before each event (``None``: none).
+    """
+
+    __tablename__ = "reminder_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hours: str = ""
+    subject: str = ""
+    body: str = ""
+    cancel_hours: int | None = None
+    feed_alarm_minutes: int | None = None
+    base_url: str = ""
+    """The web service's public address, the start of the links in reminders."""
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReminderLogRow(SQLModel, table=True):
+    """The sent-log of client reminders: one row per (event, occurrence, offset, start).
+
+    The row is inserted, with its outbox message, in the transaction that decides to send; the
+    unique key makes a second worker's (or a restarted worker's) claim of the same reminder
+    fail, so it is queued once. ``event_id`` is the one-off event or the series master;
+    ``occurrence`` the occurrence's recurrence key (``""`` for a one-off); ``start_utc`` the
+    time the reminder names, so a session moved after a reminder went gets one for its new time
+    and none for the old. ``token_hash`` (sha256 hex) finds the occurrence from the email's
+    confirm/cancel link; the token itself is only in the email.
+    """
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (
+        UniqueConstraint("event_id", "occurrence", "offset_minutes", "start_utc"),
+        Index("ix_reminder_log_occurrence", "event_id", "occurrence"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int
+    occurrence: str = ""
+    offset_minutes: int
+    start_utc: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    client_id: int = Field(foreign_key="client.id")
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    token_hash: str = Field(unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    answered: str | None = None  # confirmed | cancelled
+    answered_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

@@ -30,7 +30,7 @@ from sessions_tui.clock import Clock
 from sessions_tui.services.feeds import FeedSettings, feed_by_token
 from sessions_tui.store.db import Database
 from sessions_tui.store.queries import staff_from_row
-from sessions_tui.store.tables import StaffRow
+from sessions_tui.store.tables import ReminderSettingsRow, StaffRow
 from sessions_tui.sync.ics import FeedState, build_calendar, feed_state
 
 log = logging.getLogger("sessions_tui.feed")
@@ -85,8 +85,13 @@ class FeedApp:
             person_row = s.get(StaffRow, feed.practitioner_id)
             assert person_row is not None
             now = self.clock.now()
+            reminders = s.get(ReminderSettingsRow, 1)
             cal = build_calendar(
-                s, practitioner=staff_from_row(person_row), identifier=feed.identifier, now=now
+                s,
+                practitioner=staff_from_row(person_row),
+                identifier=feed.identifier,
+                now=now,
+                alarm_minutes=reminders.feed_alarm_minutes if reminders else None,
             )
             body = bytes(cal.to_ical())
         etag = '"' + hashlib.sha256(repr(state.key).encode()).hexdigest()[:32] + '"'

@@ -91,8 +91,12 @@ def vevent(
     location: str | None,
     cancelled: bool,
     busy: bool,
+    alarm_minutes: int | None = None,
 ) -> str:
-    """One VEVENT, folded, CRLF line ends; date-time lines come preformatted (unfolded)."""
+    """One VEVENT, folded, CRLF line ends; date-time lines come preformatted (unfolded).
+
+    ``alarm_minutes``: a display VALARM that many minutes before the start (not on a
+    cancelled event)."""
     lines = [
         "BEGIN:VEVENT\r\n",
         fold_line(text_property("SUMMARY", summary)),
@@ -116,6 +120,12 @@ def vevent(
         lines.append(fold_line(text_property("LOCATION", location)))
     lines.append("STATUS:CANCELLED\r\n" if cancelled else "STATUS:CONFIRMED\r\n")
     lines.append("TRANSP:OPAQUE\r\n" if busy else "TRANSP:TRANSPARENT\r\n")
+    if alarm_minutes is not None and not cancelled:
+        lines.append(
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+            + fold_line(text_property("DESCRIPTION", summary))
+            + f"TRIGGER:-PT{int(alarm_minutes)}M\r\nEND:VALARM\r\n"
+        )
     lines.append("END:VEVENT\r\n")
     return "".join(lines)
 

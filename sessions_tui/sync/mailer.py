@@ -4,8 +4,21 @@ Web requests never talk to the mail server; they queue a row (in the transaction
 the message tells of) and this worker sends it. Each pass takes the due rows, sends each on one
 SMTP connection, and marks it ``sent`` (the row stays: it is the log of what was sent) or, on a
 failure, schedules the next attempt after :data:`RETRY_DELAYS` and gives up (``failed``) after
-the last. A row is sent at most once per pass and is claimed before sending, so two workers do
-not both send it.
+the last. A row is claimed before sending by a compare-and-set (``pending`` → ``sending``, one
+UPDATE whose WHERE names the status), so of two workers (threads, processes, hosts on one
+PostgreSQL) exactly one gets it.
+
+**The crash window** (a worker dies after the server accepted a message and before ``sent``
+was recorded, or a connection drops in the middle of a message, when the server may or may not
+have it). A claim holds a lease (:data:`LEASE`: ``next_attempt_at`` is set that far ahead);
+a claim whose lease ran out belongs to a dead worker:
+
+- booking emails (a request received, confirmed, declined) go back to ``pending``: *at least
+  once*, since a client who never hears that their session is booked is worse off than one
+  told twice;
+- reminders (:data:`AT_MOST_ONCE` kinds) become ``unknown`` and are never sent again: *at most
+  once*, as issue 20 asks (a crash never duplicates a reminder). ``sessions-tui reminders
+  status`` reports them. The same holds when a connection breaks in the middle of a reminder.
 
 SMTP settings come from the config file's ``[smtp]`` table
 (:class:`sessions_tui.config.SmtpSettings`). The password is read when sending, never logged.
@@ -43,6 +56,14 @@ RETRY_DELAYS = (
 BATCH = 50
 TIMEOUT = 20.0
 """Seconds before a silent mail server counts as a failure."""
+LEASE = timedelta(minutes=10)
+"""How long a claim is held; past it the claiming worker is taken to be dead."""
+AT_MOST_ONCE = frozenset({"reminder"})
+"""Kinds never sent twice: a claim left by a dead worker, or a send that broke off in the
+middle, ends ``unknown`` instead of being tried again."""
+MAYBE = "maybe sent: "
+"""Prefix of an error after which the server may have the message (the connection broke in
+the middle of it); other errors mean the server does not have it."""
 
 Sender = Callable[[SmtpSettings, list[EmailMessage]], list[str | None]]
 
@@ -76,7 +97,7 @@ def smtp_send(settings: SmtpSettings, messages: list[EmailMessage]) -> list[str 
     else:
         smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
     results: list[str | None] = []
-    with smtp:
+    try:
         if settings.security == "starttls":
             smtp.starttls(context=context)
         password = settings.password()
@@ -86,8 +107,21 @@ def smtp_send(settings: SmtpSettings, messages: list[EmailMessage]) -> list[str 
             try:
                 smtp.send_message(msg)
                 results.append(None)
-            except smtplib.SMTPException as exc:
+            except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+                # The server answered with a refusal: it does not have the message.
                 results.append(f"{exc.__class__.__name__}: {exc}"[:300])
+            except (smtplib.SMTPException, OSError) as exc:
+                # The connection broke mid-message: the server may have it. The rest were
+                # never offered.
+                results.append(f"{MAYBE}{exc.__class__.__name__}: {exc}"[:300])
+                results.extend(["not sent: the connection broke"] * (len(messages) - len(results)))
+                break
+    finally:
+        # A failing QUIT must not turn messages the server took into failures (sent again).
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
     return results
 
 
@@ -102,8 +136,9 @@ def send_due(
 ) -> tuple[int, int]:
     """One pass: send every due message. Returns (sent, failed this pass)."""
     now = clock.now()
+    recover_claims(db, now)
     with db.session() as s:
-        rows = (
+        due = (
             s.execute(
                 select(OutboxRow)
                 .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
@@ -113,10 +148,22 @@ def send_due(
             .scalars()
             .all()
         )
-        # Claimed: a second worker's pass skips these until the outcome is recorded.
-        for r in rows:
-            r.status = "sending"
-            r.attempts += 1
+        # Claimed by compare-and-set: of two workers that read the same row, the second's
+        # UPDATE finds it no longer pending (on PostgreSQL it waits for the first's commit,
+        # then re-reads the row) and skips it.
+        rows = []
+        for r in due:
+            claimed = s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == r.id, OutboxRow.status == "pending")
+                .values(
+                    status="sending", attempts=OutboxRow.attempts + 1, next_attempt_at=now + LEASE
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                r.attempts += 1
+                rows.append(r)
     if not rows:
         return 0, 0
     messages = [build_message(r, settings.sender) for r in rows]
@@ -130,7 +177,11 @@ def send_due(
             if error is None:
                 values = {"status": "sent", "sent_at": now, "last_error": None}
                 sent += 1
-                log.info("mail %s sent: %s (outbox %s)", r.kind, r.subject, r.id)
+                log.info("mail %s sent (outbox %s)", r.kind, r.id)
+            elif error.startswith(MAYBE) and r.kind in AT_MOST_ONCE:
+                values = {"status": "unknown", "last_error": error}
+                failed += 1
+                log.warning("mail %s may or may not have gone (outbox %s): %s", r.kind, r.id, error)
             else:
                 status, when = _failed(r.attempts, now)
                 values = {"status": status, "next_attempt_at": when, "last_error": error}
@@ -140,10 +191,18 @@ def send_due(
     return sent, failed
 
 
-def recover_claims(db: Database) -> None:
-    """Messages claimed by a worker that died mid-send go back to the queue."""
+def recover_claims(db: Database, now: datetime) -> None:
+    """Claims whose lease ran out (their worker died mid-send): booking emails go back to the
+    queue (at least once), reminders become ``unknown`` (at most once; module docstring)."""
     with db.session() as s:
-        s.execute(update(OutboxRow).where(OutboxRow.status == "sending").values(status="pending"))
+        stale = (OutboxRow.status == "sending") & (OutboxRow.next_attempt_at <= now)
+        once = OutboxRow.kind.in_(sorted(AT_MOST_ONCE))  # type: ignore[attr-defined]
+        s.execute(
+            update(OutboxRow)
+            .where(stale, once)
+            .values(status="unknown", last_error="the worker stopped while sending")
+        )
+        s.execute(update(OutboxRow).where(stale, ~once).values(status="pending"))
 
 
 class MailWorker:
@@ -157,8 +216,7 @@ class MailWorker:
         self._thread = threading.Thread(target=self._run, name="mail-worker", daemon=True)
 
     def start(self) -> None:
-        """Put messages a dead worker left mid-send back in the queue, then start sending."""
-        recover_claims(self.db)
+        """Start the sending thread (each pass first re-queues messages whose lease ran out)."""
         self._thread.start()
 
     def _run(self) -> None:

@@ -7,6 +7,7 @@ open their own units of work), so the event loop keeps serving other connections
   it replaces (:mod:`sessions_tui.sync.feed`): a bare 404 for an unknown, rotated or disabled
   token, ``ETag``/``Last-Modified`` and 304 for a matching conditional GET, no token in logs.
 - ``/book/<key>…``: the booking pages (:mod:`sessions_tui.web.booking_pages`).
+- ``/r/<token>``: a reminder's confirm/cancel page (:mod:`sessions_tui.web.reminder_pages`).
 - ``GET /health``: 200 ``{"status": "ok"}`` when the database answers, else 503.
 """
 
@@ -31,7 +32,7 @@ from sessions_tui.clock import Clock
 from sessions_tui.services.feeds import feed_by_token
 from sessions_tui.store.db import Database
 from sessions_tui.sync.feed import CONTENT_TYPE, FeedApp, _not_modified
-from sessions_tui.web import booking_pages
+from sessions_tui.web import booking_pages, reminder_pages
 from sessions_tui.web.guard import BodyTooLarge, Csrf, Guard, RateLimiter
 
 log = logging.getLogger("sessions_tui.web")
@@ -177,6 +178,7 @@ def create_app(
             Route("/health", health, methods=["GET", "HEAD"]),
             Route("/feeds/{name}", feed, methods=["GET", "HEAD"]),
             *booking_pages.routes(),
+            *reminder_pages.routes(),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={404: not_found, BodyTooLarge: too_large},

@@ -32,6 +32,7 @@ feed_log = logging.getLogger("sessions_tui.feed")
 _SECRET_PATHS = (
     (re.compile(r"^/feeds/[^/]+\.ics$"), "/feeds/<token>.ics"),
     (re.compile(r"^/book/[^/]+"), "/book/<link>"),
+    (re.compile(r"^/r/[^/]+"), "/r/<token>"),
 )
 
 SECURITY_HEADERS = [

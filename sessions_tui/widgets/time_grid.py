@@ -34,6 +34,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from sessions_tui.domain.events import Status
 from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
@@ -212,13 +213,16 @@ def tint(color_name: str, background: str) -> Style:
     return Style(bgcolor=block.rich_color, color=block.get_contrast_text(0.9).rich_color)
 
 
+CONFIRMED_MARK = "✔"
+"""Marks a session the client confirmed from a reminder's link (issue 20)."""
 SECONDARY_MARK = "◇"
 """Marks events pulled from a secondary Google calendar (with a style, never colour alone)."""
 
 
 def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str:
     """Text markers shown before an event: practitioner letter, ``◇`` from a secondary Google
-    calendar, ``⇣`` from a read-only ICS subscription, ``✗`` cancelled, ``○`` free."""
+    calendar, ``⇣`` from a read-only ICS subscription, ``✗`` cancelled, ``✔`` confirmed by the
+    client, ``○`` free."""
     out = letter
     if secondary:
         out += SECONDARY_MARK
@@ -226,6 +230,8 @@ def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str
         out += SUBSCRIPTION_MARK
     if item.event.is_cancelled:
         out += "✗"
+    elif item.event.status is Status.CONFIRMED:
+        out += CONFIRMED_MARK
     if not item.event.busy:
         out += "○"
     return out
@@ -750,6 +756,8 @@ class TimeGrid(Widget, can_focus=True):
             name = first_name(self._title(item))
             if item.event.is_cancelled:
                 name = "✗" + name
+            elif item.event.status is Status.CONFIRMED:
+                name = CONFIRMED_MARK + name
             style = self._item_style(item, st, base, bg)
             if item is self.picked:
                 style += st["cursor"]

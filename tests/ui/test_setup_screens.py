@@ -69,9 +69,21 @@ async def open_page(app: SessionsApp, pilot: Pilot[None], screen: Screen[None]) 
     await settle(app, pilot)
 
 
-def rows(app: SessionsApp, table_id: str) -> list[list[str]]:
+CONTACT_COLUMNS = {"email", "reminders"}
+"""The clients table's contact columns (issue 20), left out by :func:`rows`."""
+
+
+def rows(app: SessionsApp, table_id: str, *, contact: bool = False) -> list[list[str]]:
     table = app.screen.query_one(f"#{table_id}", DataTable)
-    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+    keys = [str(k.value) for k in table.columns]
+    return [
+        [
+            str(cell)
+            for key, cell in zip(keys, table.get_row_at(i), strict=True)
+            if contact or key not in CONTACT_COLUMNS
+        ]
+        for i in range(table.row_count)
+    ]
 
 
 def columns(app: SessionsApp, table_id: str) -> list[str]:
@@ -119,6 +131,49 @@ async def test_add_a_client(make_app: MakeApp) -> None:
         # The new client is highlighted, in last-name order (Zapata is last).
         assert table.cursor_row == 30
         assert rows(app, "clients-table")[30] == ["Zapata", "Ines", "C-2001"]
+
+
+async def test_issue_20_client_email_preferred_name_and_consent_in_the_form(
+    make_app: MakeApp,
+) -> None:
+    from sessions_tui.services import contacts
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_page(app, pilot, ClientsScreen())
+        await press(app, pilot, "a")
+        for text in ("Ines", "Zapata", "C-2001", "ines@example.org", "Nessa"):
+            await type_text(app, pilot, text)
+            await press(app, pilot, "tab")
+        assert app.focused is not None
+        assert app.focused.id == "reminders"
+        await press(app, pilot, "space")  # she agreed to email reminders
+        await press(app, pilot, "ctrl+s")
+        assert isinstance(app.screen, ClientsScreen)
+        (ines,) = practice.list_clients(app.ctx, "Zapata")
+        reach = contacts.get_contact(app.ctx, ines.id)
+        assert (reach.email, reach.preferred_name, reach.reminders) == (
+            "ines@example.org",
+            "Nessa",
+            True,
+        )
+        assert reach.reminders_given_at == app.ctx.clock.now()
+        assert rows(app, "clients-table", contact=True)[30] == [
+            "Zapata",
+            "Ines",
+            "C-2001",
+            "ines@example.org",
+            "✔ yes",
+        ]
+        # Reminders without an address: refused in words, next to the email field.
+        await press(app, pilot, "enter")
+        form = app.screen
+        assert isinstance(form, ClientFormModal)
+        form.query_one("#email", Input).value = ""
+        await press(app, pilot, "ctrl+s")
+        assert error_text(form, "email") == "✗ reminders need an email address"
+        await press(app, pilot, "escape")
+        assert contacts.get_contact(app.ctx, ines.id).email == "ines@example.org"
 
 
 async def test_client_form_errors_in_words_and_escape_changes_nothing(make_app: MakeApp) -> None:
@@ -180,7 +235,7 @@ async def test_internal_id_column_follows_the_setting(make_app: MakeApp) -> None
     practice.update_settings(app.ctx, internal_ids=False)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, pilot, ClientsScreen())
-        assert columns(app, "clients-table") == ["last", "first"]
+        assert columns(app, "clients-table") == ["last", "first", "email", "reminders"]
         await press(app, pilot, "a")  # the form has no internal ID field while they are off
         assert not app.screen.query("#internal_id")
         await press(app, pilot, "escape", "alt+c")
@@ -194,7 +249,13 @@ async def test_internal_id_column_follows_the_setting(make_app: MakeApp) -> None
         await press(app, pilot, "alt+c")
 
         await open_page(app, pilot, ClientsScreen())
-        assert columns(app, "clients-table") == ["last", "first", "internal_id"]
+        assert columns(app, "clients-table") == [
+            "last",
+            "first",
+            "internal_id",
+            "email",
+            "reminders",
+        ]
         assert rows(app, "clients-table")[0] == ["Abbott", "Oscar", "C-1024"]
 
 
@@ -610,3 +671,52 @@ def test_bindings_have_ids_descriptions_tooltips_and_help() -> None:
             assert b.tooltip, (cls, b)
             ids.append(b.id)
     assert len(ids) == len(set(ids))
+
+
+async def test_issue_20_reminder_settings_page(make_app: MakeApp) -> None:
+    from sessions_tui.screens.reminder_settings import ReminderSettingsScreen
+    from sessions_tui.services import reminders
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_page(app, pilot, ReminderSettingsScreen())
+        page = app.screen
+        assert isinstance(page, ReminderSettingsScreen)
+        assert app.focused is not None
+        assert app.focused.id == "hours"
+        page.query_one("#hours", Input).value = ""
+        await type_text(app, pilot, "48,24")
+        page.query_one("#subject", Input).value = "See you {date}, {notes}"
+        await press(app, pilot, "ctrl+s")
+        assert error_text(page, "subject").startswith("✗ unknown placeholder {notes}")
+        assert app.focused is not None
+        assert app.focused.id == "subject"
+        page.query_one("#subject", Input).value = "See you {date} at {time}"
+        await press(app, pilot, "tab")  # into the body; tab leaves it again (keyboard only)
+        assert app.focused is not None
+        assert app.focused.id == "body"
+        await press(app, pilot, "tab")
+        assert app.focused is not None
+        assert app.focused.id == "cancel"
+        page.query_one("#cancel", Input).value = "12"
+        page.query_one("#alarm", Input).value = "15"
+        await press(app, pilot, "ctrl+s")
+        saved = reminders.get_settings(app.ctx)
+        assert (saved.hours, saved.subject, saved.cancel_hours, saved.feed_alarm_minutes) == (
+            "48,24",
+            "See you {date} at {time}",
+            12,
+            15,
+        )
+        await press(app, pilot, "escape")
+        assert isinstance(app.screen, CalendarScreen)
+
+
+async def test_issue_20_reminder_settings_read_only_for_practitioners(make_app: MakeApp) -> None:
+    from sessions_tui.screens.reminder_settings import ReminderSettingsScreen
+
+    app = make_app(user="ben")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_page(app, pilot, ReminderSettingsScreen())
+        assert app.screen.query_one("#hours", Input).disabled
+        assert "Read-only" in str(app.screen.query_one("#reminders-note", Static).content)

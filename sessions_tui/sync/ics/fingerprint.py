@@ -16,6 +16,7 @@ from sessions_tui.services.feeds import (
 )
 from sessions_tui.store.tables import (
     PracticeRow,
+    ReminderSettingsRow,
     StaffRow,
 )
 from sessions_tui.sync.ics.common import _CL, _EV, _EX, _LOC, _scope
@@ -59,8 +60,10 @@ def feed_state(
     locs = s.execute(select(_LOC.c.id, _LOC.c.name).order_by(_LOC.c.id)).all()
     practice = s.get(PracticeRow, 1)
     person = s.get(StaffRow, practitioner_id)
+    reminders = s.get(ReminderSettingsRow, 1)
     key = (
         practitioner_id,
+        reminders.feed_alarm_minutes if reminders else None,
         identifier.value,
         tuple(ev),
         tuple(ex),

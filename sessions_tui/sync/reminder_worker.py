@@ -1,0 +1,81 @@
+"""The reminder worker: queues the due client reminders, then sends the outbox.
+
+One pass (:func:`run_once`) is :func:`sessions_tui.services.reminders.queue_due` (each
+reminder claimed once in the sent-log, with its message, in one transaction) followed by the
+mail worker's :func:`sessions_tui.sync.mailer.send_due` (each message claimed by
+compare-and-set, retried with backoff, reminders at most once across a crash). Any number of
+workers may run at once, on one machine or several sharing a PostgreSQL: they never send a
+reminder twice. ``sessions-tui reminders run`` runs it in the foreground (``--once`` for one
+pass, e.g. from cron); ``sessions-tui web serve`` runs it in a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sessions_tui.clock import Clock
+from sessions_tui.config import SmtpSettings
+from sessions_tui.services import reminders
+from sessions_tui.store.db import Database
+from sessions_tui.sync import mailer
+
+log = logging.getLogger("sessions_tui.reminders")
+
+INTERVAL = 60.0
+"""Seconds between passes: reminders are due at whole hours before a session; a minute late
+is on time."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One pass: reminders queued, dropped (their session changed), lost to another worker,
+    and messages sent and failed (every outbox kind)."""
+
+    queued: int
+    dropped: int
+    lost: int
+    sent: int
+    failed: int
+
+
+def run_once(
+    db: Database, clock: Clock, smtp: SmtpSettings | None, send: mailer.Sender = mailer.smtp_send
+) -> RunReport:
+    """Queue the due reminders; send the outbox when SMTP is set up (else they wait)."""
+    plan = reminders.queue_due(db, clock)
+    sent = failed = 0
+    if smtp is not None:
+        sent, failed = mailer.send_due(db, clock, smtp, send)
+    return RunReport(plan.queued, plan.dropped, plan.lost, sent, failed)
+
+
+class ReminderWorker:
+    """A daemon thread running :func:`run_once` every ``interval`` seconds until stopped."""
+
+    def __init__(
+        self, db: Database, clock: Clock, smtp: SmtpSettings | None, interval: float = INTERVAL
+    ) -> None:
+        self.db, self.clock, self.smtp, self.interval = db, clock, smtp, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="reminder-worker", daemon=True)
+
+    def start(self) -> ReminderWorker:
+        """Start the worker's thread; returns the worker."""
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                run_once(self.db, self.clock, self.smtp)
+            except Exception:
+                log.exception("reminder pass failed")
+            self._stop.wait(self.interval)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to stop and wait up to ``timeout`` seconds for it."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)

@@ -1,0 +1,101 @@
+"""The page a reminder's link opens: the session, and buttons to confirm or cancel it.
+
+``GET /r/<token>`` only shows (mail scanners open links); ``POST /r/<token>`` with
+``answer=confirm|cancel`` answers, through :mod:`sessions_tui.services.reminder_links`. The
+token in the path is the secret (an unguessable 32 characters, only its hash stored); a POST
+from another site's page is refused by its Origin, and posts are rate-limited per address. An
+unknown token gets the same 404 page as a session that is gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sessions_tui.domain.errors import NotFoundError, PermissionDenied
+from sessions_tui.services import reminder_links
+from sessions_tui.web.booking_pages import _client, _html, _too_many
+
+
+def _web(request: Request) -> Any:
+    return request.app.state.web
+
+
+def _gone() -> Response:
+    return _html(
+        "message.html",
+        404,
+        title="Link not found",
+        text="This link does not lead to a session. Please call the practice.",
+    )
+
+
+async def show(
+    request: Request, *, message: str | None = None, error: str | None = None, status: int = 200
+) -> Response:
+    """The confirm/cancel page of a reminder's link (rate-limited per address)."""
+    web = _web(request)
+    if (limited := _too_many(web.page_by_address, _client(request))) is not None:
+        return limited
+    token = request.path_params["token"]
+    info = await run_in_threadpool(reminder_links.page, web.db, web.clock, token)
+    if info is None:
+        return _gone()
+    return _html(
+        "reminder.html",
+        status,
+        info=info,
+        action=f"/r/{token}",
+        message=message,
+        error=error,
+    )
+
+
+async def answer(request: Request) -> Response:
+    """The client's answer from that page: confirm, or cancel when allowed."""
+    web = _web(request)
+    if (limited := _too_many(web.post_by_address, _client(request))) is not None:
+        return limited
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.split("://", 1)[-1] != request.headers.get("host"):
+        return _html(
+            "message.html", 403, title="Refused", text="This form was sent from another site."
+        )
+    raw = await request.body()
+    try:
+        fields = parse_qs(raw.decode("utf-8"), max_num_fields=5)
+    except (UnicodeDecodeError, ValueError):
+        fields = {}
+    what = (fields.get("answer") or [""])[0]
+    if what not in (reminder_links.CONFIRM, reminder_links.CANCEL):
+        return await show(request, error="Choose confirm or cancel.", status=400)
+    token = request.path_params["token"]
+    try:
+        status = await run_in_threadpool(reminder_links.answer, web.db, web.clock, token, what)
+    except NotFoundError:
+        return _gone()
+    except PermissionDenied as exc:
+        return await show(request, error=exc.message, status=409)
+    text = (
+        "Thank you: your session is confirmed."
+        if status.value == "confirmed"
+        else "Your session is cancelled."
+    )
+    return await show(request, message=text)
+
+
+async def _show(request: Request) -> Response:
+    return await show(request)
+
+
+def routes() -> list[Route]:
+    """The routes of the reminder links, ``/r/{token}``."""
+    return [
+        Route("/r/{token}", _show, methods=["GET", "HEAD"]),
+        Route("/r/{token}", answer, methods=["POST"]),
+    ]
