@@ -25,7 +25,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import TSTZRANGE
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Join
@@ -87,7 +86,8 @@ def fill_row(row: EventRow, event: Event) -> EventRow:
     row.notes_completed = event.notes_completed
     row.rrule = event.rrule
     row.is_series = event.rrule is not None
-    row.series_end_utc = series_end(event) if event.rrule else None
+    # ``event`` is validated (its rule normalised and walked): no second check of the rule.
+    row.series_end_utc = series_end(event, checked=False) if event.rrule else None
     row.series_id = event.series_id
     row.recurrence_key = (
         recurrence_key(event.recurrence_id) if event.recurrence_id is not None else None
@@ -149,8 +149,8 @@ def _series_alive(session: Session, start: datetime, end: datetime) -> Select[An
     )
     if dialect == "postgresql":
         stmt = stmt.where(
-            literal_column(series_bounds.PG_BOUNDS).op("&&")(
-                func.tstzrange(start, end, "[)", type_=TSTZRANGE)
+            literal_column(series_bounds.PG_BOUNDS).op("&&", is_comparison=True)(
+                func.tstzrange(start, end, "[)")
             ),
             literal_column("is_series"),  # the partial index's predicate, as written there
         )
