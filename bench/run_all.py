@@ -8,8 +8,9 @@ Data: the shared generator (``bench/gen_ics.py``, a copy of ``../shared/bench/ge
 ``gen_ics.py N OUT.ics --seed 42``, a year (2026) of eight practitioners in America/Chicago. The
 same file is imported by every tool, and each one's agenda then runs on what it imported:
 
-* import: ``sessions-tui ics import FILE --practitioner admin`` into a database holding one
-  admin; ``khal import --batch``; ``calcurse -i`` (wall time and peak RSS of the process);
+* import: ``sessions-tui ics import FILE --practitioner <login>`` into a database holding one
+  admin, the OS login running the bench; ``khal import --batch``; ``calcurse -i`` (wall time
+  and peak RSS of the process);
 * one-week / one-month agenda, text and JSON: ``sessions-tui agenda --from 2026-11-22 --days 7``
   (``--from 2026-11-01 --days 30``; ``--format json``); ``khal list``; ``calcurse -Q``. The
   peers have no JSON output (khal 0.10 has no ``--json``), so the JSON rows are compared with
@@ -35,6 +36,7 @@ import argparse
 import contextlib
 import json
 import os
+import pwd
 import shutil
 import statistics
 import subprocess
@@ -57,6 +59,10 @@ MONTH = ("2026-11-01", "11/01/2026", 30)
 SPARSE = ("2027-06-06", "06/06/2027", 7)  # after the generated year: nothing at any size
 TITLE = "Nov 22 – 28, 2026"
 CURSOR = "▶10:30"
+
+LOGIN = pwd.getpwuid(os.getuid()).pw_name
+"""The practice's admin and practitioner: the OS login running the bench (the CLI acts as the
+OS login; ``--user`` naming anyone else is refused)."""
 
 OURS, KHAL, CALCURSE, EMPTY = "sessions-tui", "khal", "calcurse", "empty Textual app"
 
@@ -158,8 +164,8 @@ def ours(workdir: Path) -> Tool:
         os.environ.pop(var, None)
     os.environ.pop("SESSIONS_TUI_NO_FAST_READ", None)
     roles = ["--role", "admin", "--role", "practitioner"]
-    subprocess.run(
-        [exe, "staff", "add", "admin", "--name", "Ada Admin", *roles, "--db", str(template)],
+    subprocess.run(  # the OS login is the actor (issue 15): the practice's admin is this login
+        [exe, "staff", "add", LOGIN, "--name", "Ada Admin", *roles, "--db", str(template)],
         check=True,
         capture_output=True,
         env={**os.environ, **env},
@@ -172,15 +178,15 @@ def ours(workdir: Path) -> Tool:
 
     def agenda(period: tuple[str, str, int], as_json: bool) -> list[str]:
         cmd = [exe, "agenda", "--from", period[0], "--days", str(period[2]), "--db", str(db)]
-        cmd += ["--user", "admin", "--tz", TZ]
+        cmd += ["--user", LOGIN, "--tz", TZ]
         return cmd + (["--format", "json"] if as_json else [])
 
     return Tool(
         OURS,
         prepare,
         lambda ics: [
-            *(exe, "ics", "import", str(ics), "--practitioner", "admin"),
-            *("--db", str(db), "--user", "admin", "--tz", TZ),
+            *(exe, "ics", "import", str(ics), "--practitioner", LOGIN),
+            *("--db", str(db), "--user", LOGIN, "--tz", TZ),
         ],
         agenda,
         lambda: db,
@@ -489,7 +495,7 @@ def measure_tui(size: int, db: Path, workdir: Path, args: argparse.Namespace) ->
     exe = shutil.which("sessions-tui", path=str(Path(sys.executable).parent)) or "sessions-tui"
     env = f"TERM=xterm-256color TZ={TZ} SESSIONS_TUI_NOW={NOW} "
     env += f"SESSIONS_TUI_CONFIG={workdir / 'no-config.toml'}"
-    app = f"{env} {exe} --db {db} --user admin --tz {TZ}"
+    app = f"{env} {exe} --db {db} --user {LOGIN} --tz {TZ}"
     empty = f"TERM=xterm-256color {sys.executable} {EMPTY_APP}"
     rows: list[Row] = []
     tmux = Tmux()

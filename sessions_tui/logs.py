@@ -23,7 +23,6 @@ may write the same file; a line can then land in a rotated file, nothing worse.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 from datetime import UTC, datetime
@@ -106,12 +105,59 @@ def parse_level(name: str) -> int:
     return int(getattr(logging, upper))
 
 
-def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> Path | None:
+class _LazyFile(logging.Handler):
+    """The rotating log file, opened at the first record written to it.
+
+    Most runs of the CLI write no record at the default level; they then never import
+    ``logging.handlers`` and ``platformdirs`` nor touch the folder (a sixth of an ``agenda``
+    run's imports). The file, when opened, is the same: made ``0600`` in a ``0700`` folder,
+    every record through :class:`Redact`; a folder that cannot be made or written means no
+    log file, never a failure.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__()
+        self._path = path
+        self._file: logging.Handler | None = None
+        self._failed = False
+
+    def open(self) -> logging.Handler | None:
+        if self._file is None and not self._failed:
+            import logging.handlers
+
+            try:
+                target = self._path or log_path()
+                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                handler = logging.handlers.RotatingFileHandler(
+                    target, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
+                )
+                os.chmod(target, 0o600)
+            except (OSError, RuntimeError):  # RuntimeError: platformdirs found no home directory
+                self._failed = True
+                return None
+            fmt = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+            handler.setFormatter(_UTCFormatter(fmt))
+            handler.addFilter(Redact())
+            self._file = handler
+        return self._file
+
+    def emit(self, record: logging.LogRecord) -> None:
+        handler = self.open()
+        if handler is not None:
+            handler.handle(record)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> None:
     """Send the ``sessions_tui`` loggers to the rotating log file at ``level``.
 
     Called again (tests run the CLI many times in one process), it replaces its own handler.
-    Returns the file's path, or ``None`` when the folder cannot be made or written (a read-only
-    or missing HOME): the program then runs without a log file rather than failing.
+    The file is opened at the first record (:class:`_LazyFile`); when its folder cannot be made
+    or written (a read-only or missing HOME) the program runs without a log file.
     """
     global _handler, _stderr
     lvl = parse_level(level) if isinstance(level, str) else level
@@ -126,24 +172,11 @@ def setup_logging(level: int | str = logging.INFO, path: Path | None = None) -> 
     # Records still propagate to the root logger, which has no handler of ours (a test's caplog
     # has one); having found this handler, logging no longer prints warnings to stderr itself.
     logger.setLevel(lvl)
-    target = path or log_path()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = logging.handlers.RotatingFileHandler(
-            target, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
-        )
-        os.chmod(target, 0o600)
-    except (OSError, RuntimeError):  # RuntimeError: platformdirs found no home directory
-        logger.addHandler(logging.NullHandler())
-        return None
-    formatter = _UTCFormatter("%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s")
-    handler.setFormatter(formatter)
-    handler.addFilter(Redact())
+    handler = _LazyFile(path)
     logger.addHandler(handler)
     _handler = handler
     if logger.isEnabledFor(logging.DEBUG):  # version() reads the package metadata: not free
         logger.debug("sessions-tui %s, log level %s", version(), logging.getLevelName(lvl))
-    return target
 
 
 def set_level(level: int | str) -> None:

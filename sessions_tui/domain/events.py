@@ -116,7 +116,9 @@ def validate_event(event: Event) -> Event:
     """
     zone(event.tzid)
     try:
-        event = replace(event, kind=EventKind(event.kind), status=Status(event.status))
+        # (A copy only where something changes: an import validates every event it reads.)
+        if type(event.kind) is not EventKind or type(event.status) is not Status:
+            event = replace(event, kind=EventKind(event.kind), status=Status(event.status))
     except ValueError:
         raise ValidationError(
             f"bad kind {event.kind!r} or status {event.status!r} "
@@ -145,9 +147,16 @@ def validate_event(event: Event) -> Event:
         raise ValidationError("end must be after start", field="end")
     check_years(event)
     if event.rrule is not None:
-        event = replace(event, rrule=normalize_rrule(event.rrule, event))
-    if isinstance(event.start, datetime) and isinstance(event.end, datetime):
-        event = replace(event, start=event.start.astimezone(UTC), end=event.end.astimezone(UTC))
+        rrule = normalize_rrule(event.rrule, event)
+        if rrule != event.rrule:
+            event = replace(event, rrule=rrule)
+    start, end = event.start, event.end
+    if (
+        isinstance(start, datetime)
+        and isinstance(end, datetime)
+        and (start.tzinfo is not UTC or end.tzinfo is not UTC)
+    ):
+        event = replace(event, start=start.astimezone(UTC), end=end.astimezone(UTC))
     return event
 
 

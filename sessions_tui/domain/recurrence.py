@@ -115,18 +115,20 @@ def _build_rule(body: str, event: Event, *, checked: bool = True) -> rrule:
     return _cached_rule(body, wall, tz.key if tz is not None else None)
 
 
-def series_end(event: Event) -> datetime | None:
+def series_end(event: Event, *, checked: bool = True) -> datetime | None:
     """A UTC instant after which the series has no occurrence, or ``None`` if endless.
 
     Used by the store to skip series that cannot touch a window, so an upper bound is enough,
     and it is found without walking the series: with ``UNTIL``, the UNTIL itself plus the
     length of one occurrence; with ``COUNT``, the last of at most :data:`MAX_COUNT`
     occurrences, all within :data:`MAX_SPAN` (:func:`normalize_rrule` holds every stored rule
-    to both). A rule refused today raises ``ValidationError``.
+    to both). A rule refused today raises ``ValidationError``; ``checked=False`` skips that
+    check for an event :func:`~sessions_tui.domain.events.validate_event` has just passed
+    (the write path: the check is a second walk of the rule).
     """
     if event.rrule is None:
         return None
-    rule = _build_rule(event.rrule, event)
+    rule = _build_rule(event.rrule, event, checked=checked)
     upper = event.rrule.upper()
     if "UNTIL=" in upper:
         until = getattr(rule, "_until", None)  # dateutil keeps the parsed wall-clock UNTIL here

@@ -18,6 +18,7 @@ from sessions_tui.store.tables import EventRow, ExdateRow
 EVENTS: Any = EventRow.__table__  # type: ignore[attr-defined]
 EXDATES: Any = ExdateRow.__table__  # type: ignore[attr-defined]
 _CHUNK = 500
+_UNSET = object()
 
 
 def row_values(event: Event, uid: str, sequence: int, now: Any) -> dict[str, Any]:
@@ -52,11 +53,60 @@ class Batch:
     def insert(self, values: list[dict[str, Any]]) -> dict[str, int]:
         """Insert rows; returns their new ids by uid."""
         self._mine(values)
+        if values and self.s.get_bind().dialect.name == "sqlite":
+            return self._insert_sqlite(values)
         # A plain executemany, then the new ids by uid: RETURNING with the rows' order kept
         # makes SQLAlchemy send one INSERT per row on SQLite.
         self.s.execute(insert(EVENTS), values)
+        return self._ids_by_uid([v["uid"] for v in values])
+
+    def _insert_sqlite(self, values: list[dict[str, Any]]) -> dict[str, int]:
+        """The same rows through the driver's ``executemany``: each value converted by its
+        column type's own bind processor (what SQLAlchemy would store), without SQLAlchemy's
+        per-row parameter machinery; the new ids in one range read instead of a query per 500
+        uids (SQLite gives a new row a rowid above every existing one; the write transaction
+        holds the database, and the uids are checked, so a miss falls back to the uid query).
+        """
+        conn = self.s.connection()
+        names = list(values[0])
+        if any(len(v) != len(names) for v in values):
+            self.s.execute(insert(EVENTS), values)
+            return self._ids_by_uid([v["uid"] for v in values])
+        rows = [[v[n] for n in names] for v in values]
+        for i, name in enumerate(names):
+            typ = EVENTS.c[name].type.dialect_impl(conn.dialect)
+            proc = typ.bind_processor(conn.dialect)
+            if proc is None:
+                continue
+            last: Any = _UNSET
+            done: Any = None
+            for row in rows:
+                value = row[i]
+                if value is None:
+                    continue
+                if value is not last:  # created_at/updated_at: one instant for the batch
+                    last, done = value, proc(value)
+                row[i] = done
+        before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM event").scalar_one()
+        cols = ", ".join(f'"{n}"' for n in names)
+        conn.exec_driver_sql(
+            f"INSERT INTO event ({cols}) VALUES ({', '.join('?' * len(names))})",
+            [tuple(r) for r in rows],
+        )
+        wanted = {v["uid"] for v in values}
+        ids = {
+            uid: int(new_id)
+            for new_id, uid in conn.exec_driver_sql(
+                "SELECT id, uid FROM event WHERE id > ?", (before,)
+            )
+            if uid in wanted
+        }
+        if len(ids) != len(wanted):
+            return self._ids_by_uid(list(wanted))
+        return ids
+
+    def _ids_by_uid(self, uids: list[str]) -> dict[str, int]:
         ids: dict[str, int] = {}
-        uids = [v["uid"] for v in values]
         for i in range(0, len(uids), _CHUNK):
             ids.update(
                 (uid, new_id)

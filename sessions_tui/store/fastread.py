@@ -37,7 +37,7 @@ from sessions_tui.domain.events import Occurrence
 from sessions_tui.domain.model import Client, Location, PracticeSettings, Staff
 from sessions_tui.domain.names import match_location as match_location  # re-exported
 from sessions_tui.domain.names import match_practitioner as match_practitioner  # re-exported
-from sessions_tui.store import rows
+from sessions_tui.store import rows, series_bounds
 
 MIGRATIONS_VERSIONS = Path(__file__).parent / "migrations" / "versions"
 _SQLITE_URL = re.compile(r"^sqlite(\+pysqlite)?:///(?P<path>[^?]+)$")
@@ -261,11 +261,16 @@ class FastReader:
             "AND end_utc > ?" + extra,
             [_param(end), _param(lower), _param(start), *extra_params],
         )
-        series = self._select(
+        series = self._select(  # by the index on the series' bounds (store.series_bounds)
             "event",
-            "SELECT * FROM event WHERE is_series = 1 AND start_utc < ? "
-            "AND (series_end_utc IS NULL OR series_end_utc > ?)" + extra,
-            [_param(end), _param(start), *extra_params],
+            series_bounds.SQLITE_SERIES + extra,
+            [
+                series_bounds.epoch(end),
+                series_bounds.epoch(start),
+                _param(end),
+                _param(start),
+                *extra_params,
+            ],
         )
         skips: list[tuple[int, str | None]] = []
         if series:

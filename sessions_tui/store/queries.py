@@ -13,13 +13,27 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Join
 from sqlmodel import col
 
 from sessions_tui.domain.events import Event, Occurrence, is_date_only
 from sessions_tui.domain.model import Client, Location, Staff
 from sessions_tui.domain.recurrence import series_end
+from sessions_tui.store import series_bounds
 from sessions_tui.store.rows import (  # re-exported: the pure half lives in store.rows
     client_from_row as client_from_row,
 )
@@ -72,7 +86,8 @@ def fill_row(row: EventRow, event: Event) -> EventRow:
     row.notes_completed = event.notes_completed
     row.rrule = event.rrule
     row.is_series = event.rrule is not None
-    row.series_end_utc = series_end(event) if event.rrule else None
+    # ``event`` is validated (its rule normalised and walked): no second check of the rule.
+    row.series_end_utc = series_end(event, checked=False) if event.rrule else None
     row.series_id = event.series_id
     row.recurrence_key = (
         recurrence_key(event.recurrence_id) if event.recurrence_id is not None else None
@@ -89,6 +104,56 @@ def _filters(
         stmt = stmt.where(or_(prac.in_(list(practitioners)), prac.is_(None)))
     if locations is not None:
         stmt = stmt.where(col(EventRow.location_id).in_(list(locations)))
+    return stmt
+
+
+_BOUNDS = Table(
+    series_bounds.TABLE,
+    MetaData(),  # not a model: migration 0012 and its triggers own it (store.series_bounds)
+    Column("id", Integer, primary_key=True),
+    Column("lo", Float),
+    Column("hi", Float),
+)
+
+
+class _CrossJoin(Join):
+    """``a CROSS JOIN b ON ...``: SQLite keeps ``a`` (the R*Tree) as the outer loop. Its
+    planner would otherwise walk ix_event_window or ix_event_prac_window (ranges that grow
+    with the practice) and probe the R*Tree per row. The fast reader's SQL says the same."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin, "sqlite")
+def _cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
+    sql: str = compiler.visit_join(element, **kw)
+    return sql.replace(" JOIN ", " CROSS JOIN ", 1)  # the left side is a bare table name
+
+
+def _series_alive(session: Session, start: datetime, end: datetime) -> Select[Any]:
+    """The series rows whose bounds overlap ``[start, end)``, by the index on their bounds
+    (:mod:`sessions_tui.store.series_bounds`); the caller adds the exact conditions."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return (
+            select(_EVENT_TABLE)
+            .select_from(_CrossJoin(_BOUNDS, _EVENT_TABLE, _EVENT_TABLE.c.id == _BOUNDS.c.id))
+            .where(
+                _BOUNDS.c.lo < series_bounds.epoch(end),
+                _BOUNDS.c.hi > series_bounds.epoch(start),
+                EventRow.is_series.is_(True),  # type: ignore[attr-defined]
+            )
+        )
+    stmt = select(_EVENT_TABLE).where(
+        EventRow.is_series.is_(True),  # type: ignore[attr-defined]
+    )
+    if dialect == "postgresql":
+        stmt = stmt.where(
+            literal_column(series_bounds.PG_BOUNDS).op("&&", is_comparison=True)(
+                func.tstzrange(start, end, "[)")
+            ),
+            literal_column("is_series"),  # the partial index's predicate, as written there
+        )
     return stmt
 
 
@@ -118,8 +183,7 @@ def window(
         EventRow.start_utc >= lower,
         EventRow.end_utc > start,
     )
-    series_stmt = select(_EVENT_TABLE).where(
-        EventRow.is_series.is_(True),  # type: ignore[attr-defined]
+    series_stmt = _series_alive(session, start, end).where(
         EventRow.start_utc < end,
         or_(col(EventRow.series_end_utc).is_(None), col(EventRow.series_end_utc) > start),
     )

@@ -38,6 +38,7 @@ from sqlmodel import col
 from sessions_tui.clock import Clock
 from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
 from sessions_tui.domain.events import Event, EventKind, validate_event
+from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.caldav_settings import account_row, calendar_rows
 from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.services.google_settings import SyncMode
@@ -626,7 +627,10 @@ class CalDavEngine:
             events = [queries.row_to_event(r, exd.get(r.id or -1, ())) for r in rows]
             labels = client_labels(s, events, self.identifier)
         by_event = {link.event_id: link for link in links}
-        masters = {e.id: e for e in events if e.series_id is None}
+        # A read-only ICS subscription's events are someone else's: never pushed.
+        masters = {
+            e.id: e for e in events if e.series_id is None and not is_subscribed(e.source_calendar)
+        }
         children: dict[int, list[Event]] = {}
         for e in events:
             if e.series_id is not None:

@@ -280,12 +280,21 @@ def _type_name(name: str, value_param: str) -> str:
     return found
 
 
+_MEMO = 20_000
+_NO_PARAMS: dict[str, str] = {}
+
+
 @dataclass
 class FastReader:
     """Decodes VEVENT properties by hand; keeps a cache of TZID lookups."""
 
     zones: dict[str, tzinfo | None] = field(default_factory=dict)
     rrules: dict[str, str] = field(default_factory=dict)
+    _whens: dict[tuple[str, str, str], date | datetime] = field(default_factory=dict)
+    _params: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    """Values and parameter texts already decoded: a practice's file repeats them (the same
+    slot for every practitioner, one DTSTAMP, one TZID parameter); both hold immutable
+    results, and are emptied when large, so memory stays bounded."""
 
     def zone_of(self, tzid: str) -> tzinfo | None:
         """The zone of a TZID as icalendar resolves it (cached; ``None`` if unknown)."""
@@ -298,6 +307,26 @@ class FastReader:
 
     def when(self, value: str, params: dict[str, str]) -> date | datetime:
         """A DATE or DATE-TIME value in one of the usual forms; else :class:`_Fallback`."""
+        key = (value, params.get("TZID", ""), params.get("VALUE", ""))
+        found = self._whens.get(key)
+        if found is None:
+            if len(self._whens) >= _MEMO:
+                self._whens.clear()
+            found = self._whens[key] = self._when(value, params)
+        return found
+
+    def _params_of(self, ptext: str) -> dict[str, str] | None:
+        if not ptext:
+            return _NO_PARAMS
+        try:
+            return self._params[ptext]
+        except KeyError:
+            if len(self._params) >= _MEMO:
+                self._params.clear()
+            found = self._params[ptext] = parse_params(ptext)
+            return found
+
+    def _when(self, value: str, params: dict[str, str]) -> date | datetime:
         kind = params.get("VALUE", "").upper()
         n = len(value)
         try:
@@ -365,7 +394,7 @@ class FastReader:
                 if name in seen:
                     raise _Fallback
                 seen.add(name)
-            params = parse_params(ptext) if ptext else {}
+            params = self._params_of(ptext)  # shared: read, never changed
             if params is None:
                 raise _Fallback
             if name == "UID":

@@ -132,7 +132,7 @@ class _Reader:
         )
         item = _Item(
             import_uid(uid, self.practitioner_id),
-            event.with_changes(exdates=frozenset()),
+            event.with_changes(exdates=frozenset()) if event.exdates else event,
             line,
             uid,
             sequence=event.sequence,
