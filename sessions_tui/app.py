@@ -93,7 +93,13 @@ class SessionsApp(App[None]):
     CSS_PATH = "app.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key binding"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Show every key and what it does",
+        ),
         # Priority, unlike the style guide's default: modal screens (filters, go to date) cut
         # the binding chain before the App, and alt+c must work from every screen.
         Binding(
@@ -330,9 +336,10 @@ class SessionsApp(App[None]):
         keymap = dict(self.config.keymap) if self.config else {}
         if not keymap:
             return
-        from sessions_tui.screens.help import key_rows
+        from sessions_tui.screens.help import cached_key_rows, textual_keymap
 
-        known = {row.id for row in key_rows()}
+        keymap = textual_keymap(keymap)  # "." as well as "full_stop"
+        known = {row.id for row in cached_key_rows()}
         unknown = sorted(set(keymap) - known)
         if unknown:
             self.notify(
@@ -370,6 +377,9 @@ class SessionsApp(App[None]):
         """Make the ORM context and import the sync worker off the UI thread."""
         self._warming = True
         import sessions_tui.sync.worker  # noqa: F401  (imported here, not on the UI thread)
+        from sessions_tui.screens.help import cached_key_rows
+
+        cached_key_rows()  # imports every screen, so that ? paints at once (issue 14)
 
         self.ctx  # noqa: B018  (made here, not on first use by a key)
         self.call_from_thread(self._warmed)
