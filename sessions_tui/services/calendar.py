@@ -105,6 +105,21 @@ class Filters:
                 return False
         return True
 
+    def shows(self, item: AgendaItem) -> bool:
+        """Whether the calendar shows ``item`` under this filter: the window query's part
+        (practitioners, with practice-wide events always shown; locations) and :meth:`keeps`.
+        Search uses it to say which of its matches the calendar hides."""
+        ev = item.event
+        if (
+            self.practitioner_ids is not None
+            and ev.practitioner_id is not None
+            and ev.practitioner_id not in self.practitioner_ids
+        ):
+            return False
+        if self.location_ids is not None and ev.location_id not in self.location_ids:
+            return False
+        return self.keeps(item)
+
     def summary(self, staff: Sequence[Staff], locations: Sequence[Location]) -> str:
         """One line for the header, e.g. ``Alice Moreno, Ben Okafor · Telehealth · cancelled``."""
         if not self.active:
