@@ -99,7 +99,8 @@ async def test_issue_14_search_says_a_match_is_hidden_and_offers_to_clear(
         chosen = screen.items[results.highlighted or 0]
         await pilot.press("down", "enter")
         await _settle(app, pilot)
-        assert app.screen is screen
+        back: object = app.screen
+        assert back is screen
         assert app.filters.practitioner_ids == frozenset({carmen.id})
 
         # "Clear the filter and go there": the filter goes, the cursor is on the event.
