@@ -121,6 +121,14 @@ class SessionsApp(App[None]):
             tooltip="Quit sessions-tui",
         ),
         Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            id="app.commands",
+            show=False,
+            tooltip="Commands: change the theme (kept for next time), quit and more",
+        ),
+        Binding(
             "full_stop",
             "actions_menu",
             "More…",
@@ -291,11 +299,28 @@ class SessionsApp(App[None]):
         return self._orm_reader
 
     @property
-    def week_starts_monday(self) -> bool:
-        """Until the practice settings are loaded, the user's config (else Sunday)."""
+    def week_start(self) -> int:
+        """The first day of the week (0 = Monday … 6 = Sunday): the user's config, else the
+        practice setting; until the facts are loaded, the config (else Sunday)."""
         if self.facts is not None:
-            return self.facts.week_starts_monday
-        return bool(self.config and self.config.week_starts_monday)
+            return self.facts.first_weekday
+        first = self.config.first_weekday if self.config else None
+        return 6 if first is None else first
+
+    @property
+    def week_starts_monday(self) -> bool:
+        """Whether :attr:`week_start` is Monday (what older callers ask)."""
+        return self.week_start == 0
+
+    @property
+    def hours12(self) -> bool:
+        """Times on a 12-hour clock (the config's ``clock_hours``)."""
+        return bool(self.config and self.config.hours12)
+
+    @property
+    def first_hour(self) -> int:
+        """The hour the week, day and team views open on (the config's ``first_hour``)."""
+        return self.config.first_hour if self.config else 7
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's palette commands without "Screenshot": it wrote an SVG of the screen,
@@ -319,6 +344,7 @@ class SessionsApp(App[None]):
         return CalendarScreen()
 
     def on_mount(self) -> None:
+        self._apply_theme()
         self._apply_keymap()
         refresh = self.config.refresh_seconds if self.config else 2.0
         # Live refresh: look for other clients' changes (cheap; the check runs in a thread).
@@ -330,6 +356,38 @@ class SessionsApp(App[None]):
             return
         self.load_facts()
         self._start_sync_schedule()
+
+    def _apply_theme(self) -> None:
+        """The theme picked in the app last time (ui_state), else the config's; then every
+        change (``ctrl+p`` → Theme) is remembered for the next run."""
+        from sessions_tui.ui_state import remembered_theme
+
+        configured = self.config.theme if self.config else None
+        name = remembered_theme(configured)
+        if name is not None and name in self.available_themes:
+            self.theme = name
+        elif name is not None:
+            log.warning("theme %r is not available; using the default", name)
+        self._theme_timer: Any = None
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        # The theme picker previews each theme it passes over: keep the one it settles on.
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(0.5, self._keep_theme)
+
+    def _keep_theme(self) -> None:
+        from sessions_tui.ui_state import remember_theme, state_path
+
+        self._theme_timer = None
+        try:
+            remember_theme(self.theme, self.config.theme if self.config else None)
+        except OSError as exc:
+            self.notify(
+                f"Could not keep the theme for next time ({state_path()}: {exc.strerror}).",
+                severity="warning",
+            )
 
     def _apply_keymap(self) -> None:
         """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""
@@ -377,18 +435,30 @@ class SessionsApp(App[None]):
         """Make the ORM context and import the sync worker off the UI thread."""
         self._warming = True
         import sessions_tui.sync.worker  # noqa: F401  (imported here, not on the UI thread)
-        from sessions_tui.screens.help import cached_key_rows
-
-        cached_key_rows()  # imports every screen, so that ? paints at once (issue 14)
 
         self.ctx  # noqa: B018  (made here, not on first use by a key)
         self.call_from_thread(self._warmed)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="warm-up-help",
+        exit_on_error=False,
+        description="Read the key bindings for the help",
+    )
+    def _warm_help(self) -> None:
+        """Import every screen off the UI thread (what the help reads its keys from), a
+        while after the start, so that ``?`` paints at once (issue 14: was seconds)."""
+        from sessions_tui.screens.help import cached_key_rows
+
+        cached_key_rows()
 
     def _warmed(self) -> None:
         from sessions_tui.screens.calendar import CalendarScreen
 
         if not hasattr(self, "sync_schedule"):  # once, whichever warm-up finished first
             self._start_sync_schedule()
+            self.set_timer(1.0, self._warm_help)
         for screen in self.screen_stack:
             if isinstance(screen, CalendarScreen):
                 screen.refresh_view()  # now the office-hours shading can load
@@ -403,8 +473,8 @@ class SessionsApp(App[None]):
     def load_facts(self) -> None:
         from sessions_tui.services.calendar import calendar_facts, load_filters
 
-        user_monday = self.config.week_starts_monday if self.config else None
-        facts = calendar_facts(self.ctx, user_monday)
+        user_week_start = self.config.first_weekday if self.config else None
+        facts = calendar_facts(self.ctx, user_week_start)
         filters = load_filters(self.ctx)
         self.call_from_thread(self._facts_loaded, facts, filters)
 
@@ -820,6 +890,8 @@ class SessionsApp(App[None]):
             self.push_screen(RequestsScreen())
 
     def on_unmount(self) -> None:
+        if getattr(self, "_theme_timer", None) is not None:
+            self._keep_theme()  # a theme picked just before quitting is kept too
         if self._watcher is not None:
             self._watcher.close()
         if self.fast is not None:

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 
 from sessions_tui.domain.events import Event, EventKind, Status
 from sessions_tui.domain.model import Client
-from sessions_tui.domain.timeutil import zone_label
+from sessions_tui.domain.timeutil import clock_text, parse_clock, zone_label
 from sessions_tui.screens.dialogs import ChoiceModal, confirm, scope_question
 from sessions_tui.screens.form_modal import TickBox
 from sessions_tui.services import appointments as ap
@@ -130,6 +130,16 @@ class EventEditorScreen(Screen["ap.Change | None"]):
 
     # --- layout ------------------------------------------------------------------------------
 
+    def _on_users_clock(self, form: EventForm) -> EventForm:
+        """The form's times as the user's clock writes them (``2:30pm`` on a 12-hour one);
+        either clock parses back (``services.event_form``)."""
+        if self.sessions.hours12:
+            for name in ("start", "end"):
+                text = getattr(form, name)
+                if text:
+                    setattr(form, name, clock_text(parse_clock(text), True))
+        return form
+
     def _initial_form(self) -> EventForm:
         app = self.sessions
         tzid = app.tz.key
@@ -137,13 +147,13 @@ class EventEditorScreen(Screen["ap.Change | None"]):
             form = form_from_event(self.source.event, self.source.start, tzid)
             if self.item is None:  # a duplicate: a one-off copy, not part of the series
                 form.recurrence, form.custom_rrule = "none", ""
-            return form
+            return self._on_users_clock(form)
         form = EventForm(kind=self.kind, tzid=tzid)
         start = self.start or app.clock.now().astimezone(app.tz)
         local = start.astimezone(app.tz)
         form.date = form.end_date = local.date().isoformat()
-        form.start = f"{local:%H:%M}"
-        form.end = f"{local + timedelta(hours=1):%H:%M}"
+        form.start = clock_text(local, app.hours12)
+        form.end = clock_text(local + timedelta(hours=1), app.hours12)
         actor = app.ctx.actor
         if actor is not None and actor.is_practitioner:
             form.practitioner_id = actor.id
@@ -242,7 +252,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
                     id="start",
                     classes="time start-part",
                     compact=True,
-                    placeholder="HH:MM",
+                    placeholder="2:30pm" if self.sessions.hours12 else "HH:MM",
                 )
                 if session:
                     yield Label("Minutes", classes="short-label")
@@ -266,7 +276,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
                         id="end",
                         classes="time start-part",
                         compact=True,
-                        placeholder="HH:MM",
+                        placeholder="2:30pm" if self.sessions.hours12 else "HH:MM",
                     )
                 yield Static("", id="end_date-error", classes="error -empty")
                 yield Static("", id="end-error", classes="error -empty")

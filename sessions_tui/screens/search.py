@@ -36,9 +36,8 @@ HIDDEN = "  (hidden by the filter)"
 
 def result_line(item: AgendaItem, app: SessionsApp) -> str:
     start = item.start.astimezone(app.tz) if isinstance(item.start, datetime) else item.start
-    return (
-        f"{start:%a %b} {start.day:>2}, {start.year}  {describe(item, app.tz, privacy=app.privacy)}"
-    )
+    what = describe(item, app.tz, privacy=app.privacy, hours12=app.hours12)
+    return f"{start:%a %b} {start.day:>2}, {start.year}  {what}"
 
 
 def result_text(item: AgendaItem, app: SessionsApp) -> Text:
