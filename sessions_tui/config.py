@@ -64,9 +64,8 @@ def validate_theme(name: str) -> None:
     from textual.theme import BUILTIN_THEMES
 
     if name not in BUILTIN_THEMES:
-        raise ValidationError(
-            f"theme {name!r} is not a theme; one of: {', '.join(sorted(BUILTIN_THEMES))}"
-        )
+        known = ", ".join(sorted(BUILTIN_THEMES))
+        raise ValidationError(f"bad config: theme {name!r} is not a Textual theme; one of: {known}")
 
 
 @dataclass(frozen=True)
