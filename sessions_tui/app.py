@@ -93,7 +93,13 @@ class SessionsApp(App[None]):
     CSS_PATH = "app.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="Show every key binding"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Show every key and what it does",
+        ),
         # Priority, unlike the style guide's default: modal screens (filters, go to date) cut
         # the binding chain before the App, and alt+c must work from every screen.
         Binding(
@@ -124,6 +130,14 @@ class SessionsApp(App[None]):
             priority=True,
             show=False,
             tooltip="Quit sessions-tui",
+        ),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            id="app.commands",
+            show=False,
+            tooltip="Commands: change the theme (kept for next time), quit and more",
         ),
         Binding(
             "full_stop",
@@ -301,11 +315,28 @@ class SessionsApp(App[None]):
         return self._orm_reader
 
     @property
-    def week_starts_monday(self) -> bool:
-        """Until the practice settings are loaded, the user's config (else Sunday)."""
+    def week_start(self) -> int:
+        """The first day of the week (0 = Monday … 6 = Sunday): the user's config, else the
+        practice setting; until the facts are loaded, the config (else Sunday)."""
         if self.facts is not None:
-            return self.facts.week_starts_monday
-        return bool(self.config and self.config.week_starts_monday)
+            return self.facts.first_weekday
+        first = self.config.first_weekday if self.config else None
+        return 6 if first is None else first
+
+    @property
+    def week_starts_monday(self) -> bool:
+        """Whether :attr:`week_start` is Monday (what older callers ask)."""
+        return self.week_start == 0
+
+    @property
+    def hours12(self) -> bool:
+        """Times on a 12-hour clock (the config's ``clock_hours``)."""
+        return bool(self.config and self.config.hours12)
+
+    @property
+    def first_hour(self) -> int:
+        """The hour the week, day and team views open on (the config's ``first_hour``)."""
+        return self.config.first_hour if self.config else 7
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's palette commands without "Screenshot": it wrote an SVG of the screen,
@@ -329,6 +360,7 @@ class SessionsApp(App[None]):
         return CalendarScreen()
 
     def on_mount(self) -> None:
+        self._apply_theme()
         self._apply_keymap()
         self.alerts.start()
         refresh = self.config.refresh_seconds if self.config else 2.0
@@ -342,14 +374,47 @@ class SessionsApp(App[None]):
         self.load_facts()
         self._start_sync_schedule()
 
+    def _apply_theme(self) -> None:
+        """The theme picked in the app last time (ui_state), else the config's; then every
+        change (``ctrl+p`` → Theme) is remembered for the next run."""
+        from sessions_tui.ui_state import remembered_theme
+
+        configured = self.config.theme if self.config else None
+        name = remembered_theme(configured)
+        if name is not None and name in self.available_themes:
+            self.theme = name
+        elif name is not None:
+            log.warning("theme %r is not available; using the default", name)
+        self._theme_timer: Any = None
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        # The theme picker previews each theme it passes over: keep the one it settles on.
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(0.5, self._keep_theme)
+
+    def _keep_theme(self) -> None:
+        from sessions_tui.ui_state import remember_theme, state_path
+
+        self._theme_timer = None
+        try:
+            remember_theme(self.theme, self.config.theme if self.config else None)
+        except OSError as exc:
+            self.notify(
+                f"Could not keep the theme for next time ({state_path()}: {exc.strerror}).",
+                severity="warning",
+            )
+
     def _apply_keymap(self) -> None:
         """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""
         keymap = dict(self.config.keymap) if self.config else {}
         if not keymap:
             return
-        from sessions_tui.screens.help import key_rows
+        from sessions_tui.screens.help import cached_key_rows, textual_keymap
 
-        known = {row.id for row in key_rows()}
+        keymap = textual_keymap(keymap)  # "." as well as "full_stop"
+        known = {row.id for row in cached_key_rows()}
         unknown = sorted(set(keymap) - known)
         if unknown:
             self.notify(
@@ -395,11 +460,26 @@ class SessionsApp(App[None]):
         self.ctx  # noqa: B018  (made here, not on first use by a key)
         self.call_from_thread(self._warmed)
 
+    @work(
+        thread=True,
+        exclusive=True,
+        group="warm-up-help",
+        exit_on_error=False,
+        description="Read the key bindings for the help",
+    )
+    def _warm_help(self) -> None:
+        """Import every screen off the UI thread (what the help reads its keys from), a
+        while after the start, so that ``?`` paints at once (issue 14: was seconds)."""
+        from sessions_tui.screens.help import cached_key_rows
+
+        cached_key_rows()
+
     def _warmed(self) -> None:
         from sessions_tui.screens.calendar import CalendarScreen
 
         if not hasattr(self, "sync_schedule"):  # once, whichever warm-up finished first
             self._start_sync_schedule()
+            self.set_timer(1.0, self._warm_help)
         for screen in self.screen_stack:
             if isinstance(screen, CalendarScreen):
                 screen.refresh_view()  # now the office-hours shading can load
@@ -414,8 +494,8 @@ class SessionsApp(App[None]):
     def load_facts(self) -> None:
         from sessions_tui.services.calendar import calendar_facts, load_filters
 
-        user_monday = self.config.week_starts_monday if self.config else None
-        facts = calendar_facts(self.ctx, user_monday)
+        user_week_start = self.config.first_weekday if self.config else None
+        facts = calendar_facts(self.ctx, user_week_start)
         filters = load_filters(self.ctx)
         self.call_from_thread(self._facts_loaded, facts, filters)
 
@@ -840,6 +920,8 @@ class SessionsApp(App[None]):
             self.push_screen(RequestsScreen())
 
     def on_unmount(self) -> None:
+        if getattr(self, "_theme_timer", None) is not None:
+            self._keep_theme()  # a theme picked just before quitting is kept too
         if self._watcher is not None:
             self._watcher.close()
         if self.fast is not None:

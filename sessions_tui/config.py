@@ -3,7 +3,10 @@
 ```toml
 # ~/.config/sessions-tui/config.toml
 tz = "Europe/London"          # display zone (else the practice default, else the local zone)
-week_starts_monday = true     # else the practice setting (Sunday by default)
+week_start = "monday"         # any day; else the practice setting (Sunday by default)
+clock_hours = 12              # 12 ("2:30pm") or 24 ("14:30", the default)
+first_hour = 8                # the hour the week and day views open on (default 7)
+theme = "nord"                # a Textual theme; one picked in the app (ctrl+p) is kept too
 refresh_seconds = 2           # how often open clients look for others' changes
 alerts = [10, 60]             # alert me N minutes before each of my events ([] = none)
 alert_escape = "osc777"       # also as a desktop notification: "off" (default), osc9, osc777
@@ -39,6 +42,33 @@ def config_dir() -> Path:
 
 
 SMTP_SECURITY = ("none", "starttls", "tls")
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""Day names in ``date.weekday()`` order (Monday is 0)."""
+
+
+def weekday_number(name: str) -> int:
+    """``"Sunday"`` → 6, ``"wed"`` → 2: a day's full name or its first three letters, any
+    case; anything else is a :class:`ValidationError` naming the key."""
+    text = name.strip().casefold() if isinstance(name, str) else ""
+    for n, day in enumerate(DAYS):
+        if text in (day, day[:3]):
+            return n
+    raise ValidationError(
+        f"week_start {name!r} is not a day of the week (monday, tuesday, … sunday)"
+    )
+
+
+def validate_theme(name: str) -> None:
+    """A :class:`ValidationError` naming ``theme`` unless ``name`` is one of Textual's themes.
+
+    Called when the calendar opens (Textual is imported then anyway), not by the CLI's other
+    commands, which have no theme and should not pay for importing it."""
+    from textual.theme import BUILTIN_THEMES
+
+    if name not in BUILTIN_THEMES:
+        known = ", ".join(sorted(BUILTIN_THEMES))
+        raise ValidationError(f"bad config: theme {name!r} is not a Textual theme; one of: {known}")
 
 
 @dataclass(frozen=True)
@@ -143,7 +173,15 @@ class Config:
 
     Attributes:
         tz: Display zone (IANA name); ``None`` uses the practice default, then tzlocal.
-        week_starts_monday: ``None`` follows the practice setting.
+        week_start: The first day of the week (``"sunday"``, ``"wednesday"``…, or the first
+            three letters); ``None`` follows ``week_starts_monday``, then the practice setting.
+        week_starts_monday: The older switch (``true`` is ``week_start = "monday"``, ``false``
+            is Sunday); ``None`` follows the practice setting.
+        clock_hours: ``24`` (``14:30``) or ``12`` (``2:30pm``): the time grid's labels, the
+            event form, the agenda, search and the event details.
+        first_hour: The hour (0-23) the week, day and team views open on.
+        theme: A Textual theme (``textual-dark``, ``nord``…); a theme picked in the app is
+            remembered in the state file and wins until this value is changed.
         refresh_seconds: Interval of the live-refresh check.
         keymap: Binding id → keys (comma-separated), applied with ``App.set_keymap``; the ids
             are the last column of docs/keys.md.
@@ -155,12 +193,55 @@ class Config:
     """
 
     tz: str | None = None
+    week_start: str | None = None
     week_starts_monday: bool | None = None
+    clock_hours: int = 24
+    first_hour: int = 7
+    theme: str | None = None
     refresh_seconds: float = 2.0
     keymap: dict[str, str] = field(default_factory=dict)
     smtp: SmtpSettings | None = None
     alerts: tuple[int, ...] = (10,)
     alert_escape: str = "off"
+
+    def __post_init__(self) -> None:
+        """Every personal setting checked, so that a bad one stops the start with one line
+        naming its key (never a calendar half set up)."""
+        if self.week_start is not None:
+            weekday_number(self.week_start)
+        if self.week_starts_monday is not None and not isinstance(self.week_starts_monday, bool):
+            raise ValidationError(
+                f"week_starts_monday {self.week_starts_monday!r} must be true or false"
+            )
+        if self.clock_hours not in (12, 24) or isinstance(self.clock_hours, bool):
+            raise ValidationError(f"clock_hours {self.clock_hours!r} must be 12 or 24")
+        if (
+            not isinstance(self.first_hour, int)
+            or isinstance(self.first_hour, bool)
+            or not 0 <= self.first_hour <= 23
+        ):
+            raise ValidationError(f"first_hour {self.first_hour!r} must be an hour, 0 to 23")
+        if self.theme is not None and (not isinstance(self.theme, str) or not self.theme.strip()):
+            raise ValidationError(f"theme {self.theme!r} must be a theme's name")
+        if not isinstance(self.refresh_seconds, int | float) or self.refresh_seconds <= 0:
+            raise ValidationError(
+                f"refresh_seconds {self.refresh_seconds!r} must be a number of seconds"
+            )
+
+    @property
+    def first_weekday(self) -> int | None:
+        """The first day of the week (0 = Monday … 6 = Sunday); ``None`` follows the
+        practice setting."""
+        if self.week_start is not None:
+            return weekday_number(self.week_start)
+        if self.week_starts_monday is not None:
+            return 0 if self.week_starts_monday else 6
+        return None
+
+    @property
+    def hours12(self) -> bool:
+        """Times on a 12-hour clock (``2:30pm``)."""
+        return self.clock_hours == 12
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -198,4 +279,7 @@ def load_config(path: Path | None = None) -> Config:
         raise ValidationError(f"bad config file {str(path)!r}: {exc.message}") from None
     if os.environ.get("SESSIONS_TUI_TZ"):
         data["tz"] = os.environ["SESSIONS_TUI_TZ"]
-    return Config(**data)
+    try:
+        return Config(**data)
+    except ValidationError as exc:
+        raise ValidationError(f"bad config file {str(path)!r}: {exc.message}") from None

@@ -126,6 +126,10 @@ def open_app(o: Options) -> None:
     from sessions_tui.config import load_config
 
     config = load_config()
+    if config.theme is not None:
+        from sessions_tui.config import validate_theme
+
+        validate_theme(config.theme)  # a bad theme is one line before anything opens
     fast = _fast_start(o, config)
     if fast is not None:
         from sessions_tui.app import SessionsApp
@@ -174,14 +178,14 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
         from sessions_tui.store.watch import SQLiteWatcher
 
         tz = o.display_tz(lambda: reader.settings().display_tz)
-        facts = fast_calendar_facts(reader, actor, config.week_starts_monday)
+        facts = fast_calendar_facts(reader, actor, config.first_weekday)
         filters = fast_load_filters(reader, actor)
         reader.release()  # the calendar reads for its whole run: no snapshot held open
         # The week the calendar opens on, read now so that its first frame shows the events;
         # the watcher's baseline is taken first, so a change committed meanwhile is not missed.
         watcher = SQLiteWatcher(str(path))
         first, days = period_range(
-            "week", o.clock().now().astimezone(tz).date(), facts.week_starts_monday
+            "week", o.clock().now().astimezone(tz).date(), facts.first_weekday
         )
         items = fast_window_items(reader, *days_bounds(first, days, tz), tz, filters)
     except BaseException:

@@ -110,6 +110,38 @@ def zone_label(tz: ZoneInfo, at: datetime) -> str:
     return f"{tz.key} ({abbrev})" if abbrev and abbrev != tz.key else tz.key
 
 
+def clock_text(at: time | datetime, hours12: bool = False) -> str:
+    """A wall-clock time as the user reads it: ``14:30`` or, on a 12-hour clock, ``2:30pm``
+    (``12:00am`` is midnight, ``12:00pm`` noon)."""
+    if not hours12:
+        return f"{at.hour:02d}:{at.minute:02d}"
+    return f"{(at.hour - 1) % 12 + 1}:{at.minute:02d}{'am' if at.hour < 12 else 'pm'}"
+
+
+def parse_clock(text: str) -> time:
+    """A typed time on either clock: ``14:30``, ``1430``, ``930``, ``2:30pm``, ``2pm``,
+    ``2:30 PM``, ``12am`` (midnight). A :class:`ValueError` for anything else."""
+    cleaned = text.strip().lower().replace(" ", "").replace(".", "")
+    suffix = ""
+    for end in ("am", "pm", "a", "p"):
+        if cleaned.endswith(end):
+            cleaned, suffix = cleaned[: -len(end)], end[0]
+            break
+    if cleaned.isdigit() and len(cleaned) in (3, 4):
+        cleaned = f"{cleaned[:-2]}:{cleaned[-2:]}"
+    elif cleaned.isdigit() and len(cleaned) in (1, 2) and suffix:
+        cleaned = f"{cleaned}:00"
+    hour_text, sep, minute_text = cleaned.partition(":")
+    if not sep or not hour_text.isdigit() or len(minute_text) != 2 or not minute_text.isdigit():
+        raise ValueError(f"not a time: {text!r}")
+    hour, minute = int(hour_text), int(minute_text)
+    if suffix:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"not a 12-hour time: {text!r}")
+        hour = hour % 12 + (12 if suffix == "p" else 0)
+    return time(hour, minute)  # ValueError past 23:59
+
+
 def parse_date(text: str, what: str = "date") -> date:
     """Parse ``YYYY-MM-DD`` with a clear error."""
     try:

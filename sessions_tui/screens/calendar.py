@@ -286,6 +286,9 @@ edge); n/p move a whole period."""
 
     def on_mount(self) -> None:
         app = self.sessions
+        # The user's clock and first hour (config.py): set once, before the first frame.
+        self.query_one(TimeGrid).set_clock(hours12=app.hours12, first_hour=app.first_hour)
+        self.query_one(AgendaList).hours12 = app.hours12
         for name in ("view", "cursor_day", "cursor_slot", "filters", "privacy", "facts"):
             self.watch(app, name, self._state_changed, init=False)
         # The sync state only touches its badge (progress arrives a few times a second).
@@ -317,7 +320,7 @@ edge); n/p move a whole period."""
 
     def _window(self) -> tuple[WindowKey, date, int]:
         app = self.sessions
-        first, days = period_range(period_view(app.view), app.cursor_day, app.week_starts_monday)
+        first, days = period_range(period_view(app.view), app.cursor_day, app.week_start)
         return (first, days, app.tz.key, app.filters), first, days
 
     def invalidate(self) -> None:
@@ -420,7 +423,7 @@ edge); n/p move a whole period."""
         view = period_view(app.view)
         for step in (1, -1) if view == "month" else (1, -1, 2, 3):
             other = shift_period(view, app.cursor_day, step)
-            f2, d2 = period_range(view, other, app.week_starts_monday)
+            f2, d2 = period_range(view, other, app.week_start)
             key = (f2, d2, app.tz.key, app.filters)
             if key not in self._cache and key != self._in_flight:
                 wanted.append((key, f2, d2))
@@ -586,7 +589,7 @@ edge); n/p move a whole period."""
     def _draw_header(self, loading: bool) -> None:
         app = self.sessions
         self.query_one("#view-title", Label).update(
-            period_title(period_view(app.view), app.cursor_day, app.week_starts_monday)
+            period_title(period_view(app.view), app.cursor_day, app.week_start)
             + (" · team" if app.view == "team" else "")
         )
         self.query_one("#loading", Label).update("loading…" if loading else "")

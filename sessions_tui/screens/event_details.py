@@ -21,7 +21,7 @@ from sessions_tui.domain.events import EventKind, Status
 from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
-from sessions_tui.domain.timeutil import zone, zone_label
+from sessions_tui.domain.timeutil import clock_text, zone, zone_label
 from sessions_tui.services.calendar import display_title
 from sessions_tui.services.scheduling import AgendaItem
 
@@ -85,12 +85,13 @@ def recurrence_text(item: AgendaItem) -> str:
     return "Does not repeat"
 
 
-def when_text(item: AgendaItem, tz: ZoneInfo) -> str:
+def when_text(item: AgendaItem, tz: ZoneInfo, *, hours12: bool = False) -> str:
     if isinstance(item.start, datetime) and isinstance(item.end, datetime):
         s, e = item.start.astimezone(tz), item.end.astimezone(tz)
         day = f"{s:%a, %b} {s.day}, {s.year}"
-        end = f"{e:%H:%M}" if e.date() == s.date() else f"{e:%a, %b} {e.day} {e:%H:%M}"
-        return f"{day} {s:%H:%M}–{end}  {zone_label(tz, s)}"
+        e_at = clock_text(e, hours12)
+        end = e_at if e.date() == s.date() else f"{e:%a, %b} {e.day} {e_at}"
+        return f"{day} {clock_text(s, hours12)}–{end}  {zone_label(tz, s)}"
     last = item.end - timedelta(days=1)  # type: ignore[operator]
     first = item.start
     if last == first:
@@ -98,13 +99,15 @@ def when_text(item: AgendaItem, tz: ZoneInfo) -> str:
     return f"{first:%a, %b} {first.day} – {last:%a, %b} {last.day}, {last.year}, all day"
 
 
-def detail_lines(item: AgendaItem, tz: ZoneInfo, *, privacy: bool) -> list[tuple[str, str]]:
+def detail_lines(
+    item: AgendaItem, tz: ZoneInfo, *, privacy: bool, hours12: bool = False
+) -> list[tuple[str, str]]:
     """``(label, value)`` pairs shown on the details screen."""
     ev = item.event
-    rows: list[tuple[str, str]] = [("When", when_text(item, tz))]
+    rows: list[tuple[str, str]] = [("When", when_text(item, tz, hours12=hours12))]
     if isinstance(item.start, datetime):
         own = zone(ev.tzid)
-        rows.append(("Own zone", when_text(item, own)))
+        rows.append(("Own zone", when_text(item, own, hours12=hours12)))
     rows.append(("Kind", "Client session" if ev.kind is EventKind.SESSION else "Other event"))
     if item.client is not None:
         client = item.client.initials if privacy else item.client.full_name
@@ -189,7 +192,10 @@ class EventDetailsScreen(Screen[None]):
             title += " [cancelled]"
         with VerticalScroll():
             yield Static(title, id="details-title", markup=False)
-            for label, value in detail_lines(self.item, self.tz, privacy=self.privacy):
+            hours12 = bool(getattr(self.app, "hours12", False))
+            for label, value in detail_lines(
+                self.item, self.tz, privacy=self.privacy, hours12=hours12
+            ):
                 yield Static(f"{label + ':':<14}{value}", classes="detail", markup=False)
             yield Static("History", id="history-title")
             yield Static("Loading history…", id="history", markup=False)

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.domain.model import Client
-from sessions_tui.domain.timeutil import zone_label
+from sessions_tui.domain.timeutil import clock_text, parse_clock, zone_label
 from sessions_tui.screens.dialogs import ChoiceModal, confirm, scope_question
 from sessions_tui.screens.event_editor_layout import EDITOR_CSS, FIELDS, editor_fields
 from sessions_tui.services import appointments as ap
@@ -90,6 +90,16 @@ class EventEditorScreen(Screen["ap.Change | None"]):
 
     # --- layout ------------------------------------------------------------------------------
 
+    def _on_users_clock(self, form: EventForm) -> EventForm:
+        """The form's times as the user's clock writes them (``2:30pm`` on a 12-hour one);
+        either clock parses back (``services.event_form``)."""
+        if self.sessions.hours12:
+            for name in ("start", "end"):
+                text = getattr(form, name)
+                if text:
+                    setattr(form, name, clock_text(parse_clock(text), True))
+        return form
+
     def _initial_form(self) -> EventForm:
         app = self.sessions
         tzid = app.tz.key
@@ -97,13 +107,13 @@ class EventEditorScreen(Screen["ap.Change | None"]):
             form = form_from_event(self.source.event, self.source.start, tzid)
             if self.item is None:  # a duplicate: a one-off copy, not part of the series
                 form.recurrence, form.custom_rrule = "none", ""
-            return form
+            return self._on_users_clock(form)
         form = EventForm(kind=self.kind, tzid=tzid)
         start = self.start or app.clock.now().astimezone(app.tz)
         local = start.astimezone(app.tz)
         form.date = form.end_date = local.date().isoformat()
-        form.start = f"{local:%H:%M}"
-        form.end = f"{local + timedelta(hours=1):%H:%M}"
+        form.start = clock_text(local, app.hours12)
+        form.end = clock_text(local + timedelta(hours=1), app.hours12)
         actor = app.ctx.actor
         if actor is not None and actor.is_practitioner:
             form.practitioner_id = actor.id
@@ -134,6 +144,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
             people=people,
             places=places,
             client_text=self._client_text(self.client),
+            hours12=self.sessions.hours12,
         )
         yield Footer(compact=True, show_command_palette=False)
 

@@ -69,9 +69,11 @@ def editor_fields(
     people: Sequence[Staff],
     places: Sequence[Location],
     client_text: str,
+    hours12: bool = False,
 ) -> ComposeResult:
     """The form's widgets, filled from ``form``: a client session's fields when ``session``,
-    else another event's; ``people`` and ``places`` are the practitioner and location choices."""
+    else another event's; ``people`` and ``places`` are the practitioner and location choices;
+    ``hours12``: the time fields' hint is for a 12-hour clock."""
     with VerticalScroll(id="editor-form"):
         yield Static(title, id="editor-title")
         if session:
@@ -146,7 +148,7 @@ def editor_fields(
                 id="start",
                 classes="time start-part",
                 compact=True,
-                placeholder="HH:MM",
+                placeholder="2:30pm" if hours12 else "HH:MM",
             )
             if session:
                 yield Label("Minutes", classes="short-label")
@@ -170,7 +172,7 @@ def editor_fields(
                     id="end",
                     classes="time start-part",
                     compact=True,
-                    placeholder="HH:MM",
+                    placeholder="2:30pm" if hours12 else "HH:MM",
                 )
             yield Static("", id="end_date-error", classes="error -empty")
             yield Static("", id="end-error", classes="error -empty")

@@ -2,6 +2,11 @@
 
 Type, press enter to move into the results (the first upcoming match is highlighted), then
 ``n``/``N`` for the next/previous match and enter to jump there on the calendar.
+
+Search looks past the calendar's filter (a name you type is meant to be found), but says so:
+a match the filter hides is marked "hidden by the filter" in the list and counted in the
+status line, and choosing one asks whether to clear the filter and go there, so the cursor
+never lands on a slot that looks empty with no word why (issue 14).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from sessions_tui.services.calendar import first_upcoming, search_events
+from sessions_tui.services.calendar import Filters, first_upcoming, search_events
 from sessions_tui.services.render import describe
 from sessions_tui.services.scheduling import AgendaItem
 
@@ -26,11 +31,20 @@ if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
 
 
+HIDDEN = "  (hidden by the filter)"
+
+
 def result_line(item: AgendaItem, app: SessionsApp) -> str:
     start = item.start.astimezone(app.tz) if isinstance(item.start, datetime) else item.start
-    return (
-        f"{start:%a %b} {start.day:>2}, {start.year}  {describe(item, app.tz, privacy=app.privacy)}"
-    )
+    what = describe(item, app.tz, privacy=app.privacy, hours12=app.hours12)
+    return f"{start:%a %b} {start.day:>2}, {start.year}  {what}"
+
+
+def result_text(item: AgendaItem, app: SessionsApp) -> Text:
+    """The result's line; dim, and marked in words, when the active filter hides it."""
+    if app.filters.shows(item):
+        return Text(result_line(item, app))
+    return Text(result_line(item, app) + HIDDEN, style="dim")
 
 
 class SearchResults(OptionList):
@@ -107,7 +121,7 @@ class SearchScreen(Screen[AgendaItem | None]):
         results = self.query_one(SearchResults)
         results.clear_options()
         results.add_options(
-            [Option(Text(result_line(it, self.sessions)), id=str(n)) for n, it in enumerate(items)]
+            [Option(result_text(it, self.sessions), id=str(n)) for n, it in enumerate(items)]
         )
         status = self.query_one("#search-status", Label)
         if not text.strip():
@@ -115,7 +129,11 @@ class SearchScreen(Screen[AgendaItem | None]):
         elif not items:
             status.update(f"No events match {text.strip()!r}.")
         else:
-            status.update(f"{len(items)} matches; n/N next/previous, enter jumps there.")
+            hidden = sum(1 for it in items if not self.sessions.filters.shows(it))
+            count = f"{len(items)} match{'es' if len(items) != 1 else ''}"
+            if hidden:
+                count += f", {hidden} hidden by the filter (enter on one offers to clear it)"
+            status.update(f"{count}; n/N next/previous, enter jumps there.")
             now = self.sessions.clock.now()
             results.highlighted = first_upcoming(items, now, self.sessions.tz)
 
@@ -134,7 +152,34 @@ class SearchScreen(Screen[AgendaItem | None]):
 
     @on(OptionList.OptionSelected, "#search-results")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.items[event.option_index])
+        item = self.items[event.option_index]
+        app = self.sessions
+        if app.filters.shows(item):
+            self.dismiss(item)
+            return
+        from sessions_tui.screens.dialogs import ChoiceModal
+
+        facts = app.facts
+        summary = (
+            app.filters.summary(facts.practitioners, facts.locations)
+            if facts is not None
+            else "Filter"
+        )
+
+        def answered(clear: bool | None) -> None:
+            if clear:
+                app.apply_filters(Filters())
+                self.dismiss(item)
+
+        self.app.push_screen(
+            ChoiceModal(
+                "The calendar's filter hides this event.",
+                [("Clear the filter and go there", True), ("Back to the results", False)],
+                detail=f"{summary}. Clearing it shows every event again (f changes it).",
+                id="search-hidden",
+            ),
+            answered,
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

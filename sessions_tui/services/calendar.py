@@ -105,6 +105,21 @@ class Filters:
                 return False
         return True
 
+    def shows(self, item: AgendaItem) -> bool:
+        """Whether the calendar shows ``item`` under this filter: the window query's part
+        (practitioners, with practice-wide events always shown; locations) and :meth:`keeps`.
+        Search uses it to say which of its matches the calendar hides."""
+        ev = item.event
+        if (
+            self.practitioner_ids is not None
+            and ev.practitioner_id is not None
+            and ev.practitioner_id not in self.practitioner_ids
+        ):
+            return False
+        if self.location_ids is not None and ev.location_id not in self.location_ids:
+            return False
+        return self.keeps(item)
+
     def summary(self, staff: Sequence[Staff], locations: Sequence[Location]) -> str:
         """One line for the header, e.g. ``Alice Moreno, Ben Okafor · Telehealth · cancelled``."""
         if not self.active:
@@ -149,6 +164,8 @@ class CalendarFacts:
         week_starts_monday: Whether weeks start on Monday for this user.
         secondary_calendars: ``(practitioner id, Google calendar id)`` of each secondary
             calendar: events whose ``source_calendar`` is one of them are styled apart (◇).
+        week_start_day: The user's first day of the week (0 = Monday … 6 = Sunday) when
+            their config names one; ``None``: Monday or Sunday by ``week_starts_monday``.
     """
 
     practitioners: tuple[Staff, ...]
@@ -156,6 +173,14 @@ class CalendarFacts:
     locations: tuple[Location, ...]
     week_starts_monday: bool
     secondary_calendars: frozenset[tuple[int, str]] = frozenset()
+    week_start_day: int | None = None
+
+    @property
+    def first_weekday(self) -> int:
+        """The first day of the week, 0 = Monday … 6 = Sunday."""
+        if self.week_start_day is not None:
+            return self.week_start_day
+        return 0 if self.week_starts_monday else 6
 
 
 def practitioner_markers(people: Sequence[Staff]) -> dict[int, str]:
@@ -183,9 +208,20 @@ def week_starts_monday(ctx: Context, user_setting: bool | None) -> bool:
     return get_settings(ctx).week_starts_monday
 
 
-def calendar_facts(ctx: Context, user_week_starts_monday: bool | None = None) -> CalendarFacts:
+def weekday_of(first: int | bool) -> int:
+    """A first day of the week as 0 = Monday … 6 = Sunday; ``True``/``False`` (the older
+    "weeks start on Monday" switch, still what the practice setting stores) are Monday and
+    Sunday. (``bool`` is an ``int`` to Python: without this ``True`` would be Tuesday.)"""
+    if isinstance(first, bool):
+        return 0 if first else 6
+    if not 0 <= first <= 6:
+        raise ValueError(f"a weekday is 0 (Monday) to 6 (Sunday), not {first!r}")
+    return first
+
+
+def calendar_facts(ctx: Context, user_week_start: int | bool | None = None) -> CalendarFacts:
     """The facts the calendar opens with (:func:`fast_calendar_facts` over the ORM reader)."""
-    return fast_calendar_facts(_orm_reader(ctx), ctx.actor, user_week_starts_monday)
+    return fast_calendar_facts(_orm_reader(ctx), ctx.actor, user_week_start)
 
 
 def _orm_reader(ctx: Context) -> Reader:
@@ -245,25 +281,23 @@ fast_window_items = reader_window_items
 
 
 def fast_calendar_facts(
-    reader: Reader, actor: Staff | None, user_week_starts_monday: bool | None = None
+    reader: Reader, actor: Staff | None, user_week_start: int | bool | None = None
 ) -> CalendarFacts:
     """Practitioners, markers, locations, week start and secondary calendars, in one snapshot.
 
-    The user's config wins for the week start; otherwise the practice setting (Sunday by
-    default)."""
+    The user's config wins for the week start (any day: 0 = Monday … 6 = Sunday, or the older
+    Monday switch as a bool); otherwise the practice setting (Sunday by default)."""
     with reader.snapshot():
         people = tuple(p for p in reader.staff() if p.is_practitioner)
-        monday = (
-            user_week_starts_monday
-            if user_week_starts_monday is not None
-            else reader.settings().week_starts_monday
-        )
+        day = weekday_of(user_week_start) if user_week_start is not None else None
+        monday = day == 0 if day is not None else reader.settings().week_starts_monday
         return CalendarFacts(
             practitioners=people,
             markers=practitioner_markers(people),
             locations=tuple(reader.locations()),
             week_starts_monday=monday,
             secondary_calendars=reader.secondary_calendars() if actor is not None else frozenset(),
+            week_start_day=day,
         )
 
 
@@ -393,9 +427,10 @@ def first_upcoming(items: Iterable[AgendaItem], now: datetime, tz: ZoneInfo) -> 
     return max(last, 0)
 
 
-def week_start(day: date, monday: bool) -> date:
-    """The first day of the week holding ``day``."""
-    offset = day.weekday() if monday else (day.weekday() + 1) % 7
+def week_start(day: date, first: int | bool) -> date:
+    """The first day of the week holding ``day``, weeks starting on ``first`` (0 = Monday …
+    6 = Sunday; ``True``/``False``: Monday/Sunday, see :func:`weekday_of`)."""
+    offset = (day.weekday() - weekday_of(first)) % 7
     return day - timedelta(days=offset)
 
 
@@ -418,8 +453,10 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def period_range(view: str, cursor: date, monday: bool) -> tuple[date, int]:
-    """The first day and number of days a view shows around ``cursor``.
+def period_range(view: str, cursor: date, monday: int | bool) -> tuple[date, int]:
+    """The first day and number of days a view shows around ``cursor``, weeks starting on
+    ``monday`` (a weekday, 0 = Monday … 6 = Sunday, or the older bool: see
+    :func:`weekday_of`).
 
     The month view shows whole weeks (4 to 6) covering the month; the agenda shows a week from
     the cursor day.
@@ -455,7 +492,7 @@ def range_title(first: date, last: date) -> str:
     return f"{first:%b} {first.day} – {last.day}, {last.year}"
 
 
-def period_title(view: str, cursor: date, monday: bool) -> str:
+def period_title(view: str, cursor: date, monday: int | bool) -> str:
     """The view's title: ``November 2026``, ``Nov 23 – 29, 2026``, ``Wednesday, Nov 25, 2026``."""
     if view == "month":
         return f"{cursor:%B %Y}"

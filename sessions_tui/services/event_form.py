@@ -79,14 +79,12 @@ def _date(text: str, name: str, errors: dict[str, str]) -> date | None:
 
 
 def _time(text: str, name: str, errors: dict[str, str]) -> time | None:
-    cleaned = text.strip()
-    if cleaned.isdigit() and len(cleaned) in (3, 4):
-        cleaned = cleaned.zfill(4)
-        cleaned = f"{cleaned[:2]}:{cleaned[2:]}"
+    from sessions_tui.domain.timeutil import parse_clock
+
     try:
-        return time.fromisoformat(cleaned)
+        return parse_clock(text)  # 14:30, 1430, 2:30pm, 2pm: either clock
     except ValueError:
-        errors[name] = f"{text.strip() or 'nothing'!r} is not a time (HH:MM, 24-hour)"
+        errors[name] = f"{text.strip() or 'nothing'!r} is not a time (14:30 or 2:30pm)"
         return None
 
 

@@ -9,16 +9,18 @@ from zoneinfo import ZoneInfo
 from sessions_tui.domain.events import Status
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
+from sessions_tui.domain.timeutil import clock_text
 from sessions_tui.services.agenda_item import AgendaItem
 
 
-def time_range(item: AgendaItem, tz: ZoneInfo) -> str:
+def time_range(item: AgendaItem, tz: ZoneInfo, *, hours12: bool = False) -> str:
+    """``09:00–09:50`` (or ``9:00am–9:50am`` on a 12-hour clock), ``all day``."""
     if item.event.all_day:
         return "all day"
     assert isinstance(item.start, datetime)
     assert isinstance(item.end, datetime)
     s, e = item.start.astimezone(tz), item.end.astimezone(tz)
-    return f"{s:%H:%M}–{e:%H:%M}"
+    return f"{clock_text(s, hours12)}–{clock_text(e, hours12)}"
 
 
 def markers(item: AgendaItem) -> str:
@@ -37,11 +39,14 @@ def markers(item: AgendaItem) -> str:
     return " ".join(out)
 
 
-def describe(item: AgendaItem, tz: ZoneInfo, *, privacy: bool = False) -> str:
+def describe(
+    item: AgendaItem, tz: ZoneInfo, *, privacy: bool = False, hours12: bool = False
+) -> str:
     title = item.title
     if privacy and item.client is not None:
         title = item.client.initials
-    parts = [f"{time_range(item, tz):<12}", title]
+    span = time_range(item, tz, hours12=hours12)
+    parts = [f"{span:<16}" if hours12 else f"{span:<12}", title]
     if item.practitioner:
         parts.append(f"· {item.practitioner.name}")
     if item.location:

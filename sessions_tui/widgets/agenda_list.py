@@ -37,6 +37,7 @@ def agenda_rows(
     *,
     privacy: bool,
     secondary: frozenset[tuple[int, str]] = frozenset(),
+    hours12: bool = False,
 ) -> list[tuple[str, AgendaItem | None, date]]:
     """``(text, item or None for headings, day)`` rows, as ``render.agenda_lines`` lays them out.
 
@@ -59,7 +60,7 @@ def agenda_rows(
                 "  "
                 + ("◇ " if is_secondary(it, secondary) else "")
                 + (f"{SUBSCRIPTION_MARK} " if is_subscribed(it.event.source_calendar) else "")
-                + describe(it, tz, privacy=privacy),
+                + describe(it, tz, privacy=privacy, hours12=hours12),
                 it,
                 d,
             )
@@ -105,6 +106,9 @@ class AgendaList(OptionList):
         self.secondary: frozenset[tuple[int, str]] = frozenset()
         """``(practitioner id, calendar id)`` of secondary Google calendars (``◇``, underlined)."""
 
+    hours12 = False
+    """Times on a 12-hour clock (set by the calendar from the user's config)."""
+
     def set_secondary(self, secondary: frozenset[tuple[int, str]]) -> None:
         """Mark events from these secondary Google calendars (applies from the next ``show``)."""
         self.secondary = secondary
@@ -124,7 +128,13 @@ class AgendaList(OptionList):
             self.rows = [("Loading…", None, first)]
         else:
             self.rows = agenda_rows(
-                items, tz, first, days, privacy=privacy, secondary=self.secondary
+                items,
+                tz,
+                first,
+                days,
+                privacy=privacy,
+                secondary=self.secondary,
+                hours12=self.hours12,
             )
         self.clear_options()
         # Text, not markup: "[cancelled]" and "[free]" must show as written.

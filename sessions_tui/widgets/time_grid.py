@@ -237,6 +237,20 @@ def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str
     return out
 
 
+def hour_label(hour: int, hours12: bool) -> str:
+    """The gutter's label of an hour row: `` 09:00 `` or ``  9am ``, ``  12pm``."""
+    if not hours12:
+        return f" {hour:02d}:00 "
+    return f"{(hour - 1) % 12 + 1:>3}{'am' if hour < 12 else 'pm'} "
+
+
+def clock_label(at: time, hours12: bool) -> str:
+    """The now row's time after its ``▶``: ``10:41 `` or ``10:41a`` (six characters)."""
+    if not hours12:
+        return f"{at:%H:%M} "
+    return f"{(at.hour - 1) % 12 + 1:>2}:{at.minute:02d}{'a' if at.hour < 12 else 'p'}"
+
+
 class TimeGrid(Widget, can_focus=True):
     """A week or day of half-hour slots with events laid out side by side."""
 
@@ -310,6 +324,11 @@ class TimeGrid(Widget, can_focus=True):
         """``(practitioner id, calendar id)`` of secondary Google calendars (see set_secondary)."""
         self.is_loading = False
         self.top = DEFAULT_TOP
+        self.home_top = DEFAULT_TOP
+        """The first row the grid opens on (the config's ``first_hour``); jumps come back to
+        it when the cursor fits below it."""
+        self.hours12 = False
+        """Gutter labels on a 12-hour clock (``9am``, ``▶10:41a``)."""
         self._placed: list[Placed] = []
         self._cells: dict[tuple[int, int], list[int]] = {}
         self._all_day: list[list[AgendaItem]] = []
@@ -370,6 +389,15 @@ class TimeGrid(Widget, can_focus=True):
         self._lines = None
         self.refresh()
 
+    def set_clock(self, *, hours12: bool, first_hour: int) -> None:
+        """The user's clock (12 or 24 hours) and the hour the grid opens on."""
+        self.hours12 = hours12
+        self.home_top = max(0, min(SLOTS - 1, first_hour * 60 // SLOT_MINUTES))
+        self.top = self.home_top
+        self._scroll_to_cursor()
+        self._lines = None
+        self.refresh()
+
     def set_secondary(self, secondary: frozenset[tuple[int, str]]) -> None:
         """Events from these secondary Google calendars get ``◇`` and their own style."""
         if secondary != self.secondary:
@@ -404,8 +432,12 @@ class TimeGrid(Widget, can_focus=True):
             return  # not laid out yet: keep the default 07:00 top
         visible = self.visible_slots
         if self.cursor_slot < self.top - 1 or self.cursor_slot > self.top + visible:
-            # A jump (today, search, another zone): show the cursor a third of the way down.
-            self.top = self.cursor_slot - visible // 3
+            # A jump (today, search, another zone): back to the first hour if the cursor shows
+            # from there, else the cursor a third of the way down.
+            if self.home_top <= self.cursor_slot < self.home_top + visible:
+                self.top = self.home_top
+            else:
+                self.top = self.cursor_slot - visible // 3
         elif self.cursor_slot < self.top:
             self.top = self.cursor_slot
         elif self.cursor_slot >= self.top + visible:
@@ -626,10 +658,10 @@ class TimeGrid(Widget, can_focus=True):
     ) -> Strip:
         is_now_row = slot == now_slot and today in self.columns
         if is_now_row and self.now is not None:
-            gutter = f"▶{self.now.astimezone(self.tz):%H:%M} "
+            gutter = "▶" + clock_label(self.now.astimezone(self.tz).time(), self.hours12)
             gstyle = base + st["now"]
         elif slot % 2 == 0:
-            gutter = f" {slot // 2:02d}:00 "
+            gutter = hour_label(slot // 2, self.hours12)
             gstyle = base + st["gutter"]
         else:
             gutter, gstyle = " " * GUTTER, base + st["gutter"]
