@@ -33,7 +33,7 @@ class WindowLoaded(Message):
 class CreateRequested(Message):
     """Someone asked to create an event starting at ``start`` (aware, display zone).
 
-    The app answers with :meth:`SessionsApp.open_create`; the appointments form plugs in there.
+    The calendar screen answers (``EventActions.open_create``): which kind, then the form.
     """
 
     def __init__(self, start: datetime) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -123,10 +123,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
 
     @property
     def sessions(self) -> SessionsApp:
-        from sessions_tui.app import SessionsApp
-
-        assert isinstance(self.app, SessionsApp)
-        return self.app
+        return cast("SessionsApp", self.app)
 
     # --- layout ------------------------------------------------------------------------------
 

@@ -11,11 +11,21 @@ from test_typeahead import settle
 from sessions_tui.app import SessionsApp
 from sessions_tui.config import load_config
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.screens.calendar import CalendarScreen
 from sessions_tui.screens.dialogs import ChoiceModal
 from sessions_tui.screens.event_details import EventDetailsScreen
 from sessions_tui.screens.event_editor import EventEditorScreen
 
 MakeApp = Callable[..., SessionsApp]
+
+
+def calendar(app: SessionsApp) -> CalendarScreen:
+    """The calendar screen (always at the bottom of the stack): it owns the appointment keys."""
+    screen = app.screen_stack[0]
+    assert isinstance(screen, CalendarScreen)
+    return screen
+
+
 HANA = 28  # 14:00 Wednesday: Hana Tanaka with Carmen Liu, a weekly series
 
 
@@ -63,7 +73,7 @@ async def test_issue_14_permission_before_the_scope_question(make_app: MakeApp) 
             await settle(app, pilot)
             assert not isinstance(app.screen, ChoiceModal), key  # no this/following/all
             assert not isinstance(app.screen, EventEditorScreen), key
-            assert app.moving is None
+            assert calendar(app).moving is None
         assert any("may only change their own events" in t for t in said(app)), said(app)
 
 
