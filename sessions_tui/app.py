@@ -35,6 +35,7 @@ from sessions_tui.messages import (
     SyncFinished,
     SyncProgressed,
     SyncStarted,
+    WorkerFailed,
 )
 from sessions_tui.screens.app_keys import AppKeys
 from sessions_tui.services.calendar import CalendarFacts, Filters
@@ -368,6 +369,25 @@ class SessionsApp(App[None]):
     def _app_worker_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             self.worker_failed(event.worker)
+        elif event.state is WorkerState.CANCELLED and event.worker.group == "sync":
+            self._sync_ended(event.worker)  # cancelled mid-run: the run is over all the same
+
+    @on(WorkerFailed)
+    def _screen_worker_failed(self, message: WorkerFailed) -> None:
+        """A screen's (or widget's) worker raised: see ``messages.ReportsWorkerFailures``."""
+        self.worker_failed(message.worker)
+
+    def _sync_ended(self, worker: Worker[Any]) -> None:
+        """A sync worker ended without ``SyncFinished``: leave the syncing state (unless
+        another run has started meanwhile) and let the schedule try again later."""
+        import time as _time
+
+        if any(w is not worker and w.group == "sync" and w.is_running for w in self.workers):
+            return
+        self.syncing = False
+        self.sync_status = "Google: sync failed"
+        if hasattr(self, "sync_schedule"):
+            self.sync_schedule.finished(_time.monotonic(), False)
 
     def worker_failed(self, worker: Worker[Any]) -> None:
         """The one handler for a worker that raised (the App's own, and screens forward theirs).
@@ -376,7 +396,6 @@ class SessionsApp(App[None]):
         said to the user in one line, and the state the worker held reset, so a failed sync
         never leaves ``syncing`` set (the calendar leaves move mode when its move fails).
         """
-        import time as _time
         import traceback
 
         from sessions_tui.domain.errors import SessionsError
@@ -391,10 +410,7 @@ class SessionsApp(App[None]):
             where,
         )
         if worker.group == "sync":
-            self.syncing = False
-            self.sync_status = "Google: sync failed"
-            if hasattr(self, "sync_schedule"):
-                self.sync_schedule.finished(_time.monotonic(), False)
+            self._sync_ended(worker)
         what = worker.description or "Background work"
         if isinstance(error, SessionsError):
             text = error.message

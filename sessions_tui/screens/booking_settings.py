@@ -162,7 +162,13 @@ link`). alt+c returns to the calendar."""
     def on_screen_resume(self) -> None:
         self.load(self.sessions.ctx)
 
-    @work(thread=True, exclusive=True, group="booking-load", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="booking-load",
+        exit_on_error=False,
+        description="Load booking settings",
+    )
     def load(self, ctx: Context) -> None:
         from sessions_tui.services.booking import list_settings
 
@@ -234,7 +240,13 @@ link`). alt+c returns to the calendar."""
             answered,
         )
 
-    @work(thread=True, exclusive=True, group="booking-rotate", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="booking-rotate",
+        exit_on_error=False,
+        description="Make a new booking link",
+    )
     def rotate(self, ctx: Context, practitioner_id: int) -> None:
         from sessions_tui.services.booking import list_settings, rotate_link
 

@@ -40,7 +40,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from sessions_tui.domain.listing import skipped_of
 from sessions_tui.domain.timeutil import days_bounds
-from sessions_tui.messages import CreateRequested, HoursChanged, WindowLoaded
+from sessions_tui.messages import (
+    CreateRequested,
+    HoursChanged,
+    ReportsWorkerFailures,
+    WindowLoaded,
+)
 from sessions_tui.screens.event_actions import EVENT_BINDINGS, EventActions
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import (
@@ -78,7 +83,7 @@ PREFETCH_DELAY = 0.02
 with the paint); a key press in between simply comes first."""
 
 
-class CalendarScreen(EventActions, Screen[None]):
+class CalendarScreen(ReportsWorkerFailures, EventActions, Screen[None]):
     """Month, week, day and agenda views with a header, legend and footer; the appointment
     keys (:mod:`sessions_tui.screens.event_actions`) act on the event under its cursor."""
 
@@ -459,7 +464,7 @@ edge); n/p move a whole period."""
             self._in_flight = None
             if event.worker.group == "change":
                 self.moving = None  # a failed move never leaves move mode on
-            self.sessions.worker_failed(event.worker)
+            # ReportsWorkerFailures sends it on to the App's one handler.
 
     # --- office hours shading ----------------------------------------------------------------
 

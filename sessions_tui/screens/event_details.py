@@ -26,6 +26,7 @@ from textual.widgets import Footer, Static
 from sessions_tui.domain.events import EventKind
 from sessions_tui.domain.text import safe_text
 from sessions_tui.domain.timeutil import zone, zone_label
+from sessions_tui.messages import ReportsWorkerFailures
 from sessions_tui.services.calendar import display_title
 from sessions_tui.services.scheduling import AgendaItem
 
@@ -147,7 +148,7 @@ def history_lines(entries: Sequence[AuditEntry], tz: ZoneInfo) -> list[str]:
     return out
 
 
-class EventDetailsScreen(Screen[str | None]):
+class EventDetailsScreen(ReportsWorkerFailures, Screen[str | None]):
     """Read-only details of one occurrence. It closes with the action to take on the event
     (``edit``, ``duplicate``, ``cancel``, ``delete``: see ``event_actions.ACTIONS``), or None;
     the calendar that opened it runs the action."""

@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from sessions_tui.domain.events import Event, EventKind, Status
 from sessions_tui.domain.model import Client
 from sessions_tui.domain.timeutil import zone_label
+from sessions_tui.messages import ReportsWorkerFailures
 from sessions_tui.screens.dialogs import ChoiceModal, confirm, scope_question
 from sessions_tui.screens.form_modal import TickBox
 from sessions_tui.services import appointments as ap
@@ -60,7 +61,7 @@ FIELDS = (
 )
 
 
-class EventEditorScreen(Screen["ap.Change | None"]):
+class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     """Create or edit one event.
 
     | Key | Action |
@@ -337,7 +338,13 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         self.client = None
         self.find_clients(event.value)
 
-    @work(thread=True, exclusive=True, group="client-search", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="client-search",
+        exit_on_error=False,
+        description="Look up clients",
+    )
     def find_clients(self, text: str) -> None:
         from sessions_tui.services.practice import list_clients
 

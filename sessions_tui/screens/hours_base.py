@@ -27,7 +27,7 @@ from textual.widgets import Footer, Label, Select
 from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.model import Staff
 from sessions_tui.domain.officehours import WEEKDAYS, WeeklyHours
-from sessions_tui.messages import HoursChanged
+from sessions_tui.messages import HoursChanged, ReportsWorkerFailures
 from sessions_tui.screens.hours_dialogs import IntervalModal, ZonePickerModal
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services.permissions import can_edit_hours
@@ -61,7 +61,7 @@ class Loaded:
     extra: Any = None
 
 
-class WeeklyHoursScreen(Screen[None]):
+class WeeklyHoursScreen(ReportsWorkerFailures, Screen[None]):
     """Base of :class:`OfficeHoursScreen` and :class:`AvailabilityScreen` (not shown itself)."""
 
     KIND: ClassVar[str] = hours_service.OFFICE
