@@ -90,6 +90,9 @@ class SessionsApp(App[None]):
     """
 
     TITLE = "sessions-tui"
+    NOTIFICATION_TIMEOUT = 4
+    """Seconds a notice stays (Textual's default is 5); every notice also goes when the screen
+    changes (see :meth:`_screen_changed`)."""
     CSS_PATH = "app.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = AppKeys.BINDINGS
@@ -206,6 +209,10 @@ class SessionsApp(App[None]):
         return CalendarScreen()
 
     def on_mount(self) -> None:
+        # Notices belong to the screen they were said on: none piles over a dialog or follows
+        # you to another screen. Immediate, so a notice said just after the change (the
+        # "Saved" of a form that closed) stays.
+        self.screen_change_signal.subscribe(self, self._screen_changed, immediate=True)
         self._apply_keymap()
         refresh = self.config.refresh_seconds if self.config else 2.0
         # Live refresh: look for other clients' changes (cheap; the check runs in a thread).
@@ -217,6 +224,9 @@ class SessionsApp(App[None]):
             return
         self.load_facts()
         self._start_sync_schedule()
+
+    def _screen_changed(self, _screen: Screen[Any]) -> None:
+        self.clear_notifications()
 
     def _apply_keymap(self) -> None:
         """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""

@@ -418,7 +418,7 @@ edge); n/p move a whole period."""
         self._told_skipped.update(s.event_id for s in fresh)
         text = "\n".join(s.warning() for s in fresh)
         # notify posts a message, which is safe from a worker thread; the text is not markup.
-        self.notify(text, severity="warning", timeout=30, markup=False)
+        self.notify(text, severity="warning", timeout=10, markup=False)
 
     def _schedule_prefetch(self) -> None:
         """Load the visible window's neighbours once the screen is idle."""
