@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from sessions_tui.domain.errors import SessionsError, ValidationError
+from sessions_tui.domain.text import count_of
 from sessions_tui.screens.dialogs import confirm
 from sessions_tui.screens.form_modal import FormModal, TickBox
 from sessions_tui.screens.setup_page import SetupPage
@@ -185,7 +186,7 @@ link`). alt+c returns to the calendar."""
                 "on" if s.enabled else "off",
                 ", ".join(f"{x.name} {x.minutes}m" for x in s.services) or "none",
                 f"{s.notice_minutes} min",
-                f"{s.horizon_days} days",
+                count_of(s.horizon_days, "day"),
                 f"/book/{s.key}" if s.public else "/book/<secret>",
                 key=str(s.practitioner_id),
             )

@@ -415,10 +415,13 @@ class ImportReport:
     label: str = ""
 
     def summary(self) -> str:
+        from sessions_tui.domain.text import count_of
+
+        stale = count_of(self.removed, "stale occurrence")
         return (
-            f"Imported {self.events} events into {self.label!r}: {self.added} added, "
+            f"Imported {count_of(self.events, 'event')} into {self.label!r}: {self.added} added, "
             f"{self.updated} updated, {self.unchanged} unchanged"
-            + (f", {self.removed} stale occurrences removed" if self.removed else "")
+            + (f", {stale} removed" if self.removed else "")
             + "."
         )
 
