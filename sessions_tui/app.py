@@ -18,25 +18,26 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from sessions_tui.messages import (
-    CreateRequested,
     DataChanged,
     SyncFinished,
     SyncProgressed,
     SyncStarted,
+    WorkerFailed,
 )
+from sessions_tui.screens.app_keys import AppKeys
 from sessions_tui.services.calendar import CalendarFacts, Filters
 from sessions_tui.widgets.safe_text_filter import SafeTextFilter
 
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
     from sessions_tui.config import Config
     from sessions_tui.domain.model import Staff
     from sessions_tui.services.agenda_item import AgendaItem
-    from sessions_tui.services.appointments import Change
     from sessions_tui.services.context import Context
     from sessions_tui.store.orm_reader import OrmReader
     from sessions_tui.store.reader import Reader
@@ -90,138 +90,13 @@ class SessionsApp(App[None]):
     """
 
     TITLE = "sessions-tui"
+    NOTIFICATION_TIMEOUT = 4
+    """Seconds a notice stays (Textual's default is 5); every notice also goes when the screen
+    changes (see :meth:`_screen_changed`)."""
     CSS_PATH = "app.tcss"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "question_mark",
-            "help",
-            "Help",
-            id="app.help",
-            tooltip="Show every key and what it does",
-        ),
-        # Priority, unlike the style guide's default: modal screens (filters, go to date) cut
-        # the binding chain before the App, and alt+c must work from every screen.
-        Binding(
-            "alt+c",
-            "calendar",
-            "Calendar",
-            id="app.calendar",
-            show=False,
-            priority=True,
-            tooltip="Back to the calendar from any screen",
-        ),
-        # Priority, like alt+c: an alert shows on modal screens too. Only while one is shown;
-        # otherwise the key goes on to the screen (action_dismiss_alerts skips).
-        Binding(
-            "alt+d",
-            "dismiss_alerts",
-            "Dismiss alerts",
-            id="app.dismiss-alerts",
-            show=False,
-            priority=True,
-            tooltip="Take the session alerts off the screen (each alert shows once)",
-        ),
-        Binding(
-            "ctrl+q",
-            "quit",
-            "Quit",
-            id="app.quit",
-            priority=True,
-            show=False,
-            tooltip="Quit sessions-tui",
-        ),
-        Binding(
-            "ctrl+p",
-            "command_palette",
-            "Commands",
-            id="app.commands",
-            show=False,
-            tooltip="Commands: change the theme (kept for next time), quit and more",
-        ),
-        Binding(
-            "full_stop",
-            "actions_menu",
-            "More…",
-            id="app.actions",
-            tooltip="The … menu: clients, staff, office hours, sync and more",
-        ),
-        # Appointment actions act on the event under the calendar's cursor; check_action keeps
-        # them off other screens.
-        Binding(
-            "e",
-            "edit_event",
-            "Edit",
-            id="app.edit",
-            show=False,
-            tooltip="Edit the event under the cursor",
-        ),
-        Binding(
-            "x",
-            "cancel_event",
-            "Cancel event",
-            id="app.cancel-event",
-            show=False,
-            tooltip="Cancel the event under the cursor (kept, shown as cancelled)",
-        ),
-        Binding(
-            "delete",
-            "delete_event",
-            "Delete",
-            id="app.delete",
-            show=False,
-            tooltip="Delete the event under the cursor (asks first)",
-        ),
-        Binding(
-            "y",
-            "duplicate_event",
-            "Duplicate",
-            id="app.duplicate",
-            show=False,
-            tooltip="Copy the event under the cursor into a new one",
-        ),
-        Binding(
-            "M",
-            "move_event",
-            "Move",
-            id="app.move",
-            show=False,
-            tooltip="Move the event under the cursor: arrows, then enter",
-        ),
-        Binding(
-            "escape",
-            "stop_moving",
-            "Stop moving",
-            id="app.stop-moving",
-            show=False,
-            tooltip="Leave move mode without moving",
-        ),
-        Binding("u", "undo", "Undo", id="app.undo", show=False, tooltip="Undo the last change"),
-        Binding(
-            "ctrl+z",
-            "undo",
-            "Undo",
-            id="app.undo-ctrl-z",
-            show=False,
-            tooltip="Undo the last change",
-        ),
-        Binding(
-            "R",
-            "booking_requests",
-            "Requests",
-            id="app.booking-requests",
-            show=False,
-            tooltip="Online booking requests waiting for an answer",
-        ),
-        Binding(
-            "s",
-            "sync_now",
-            "Sync",
-            id="app.sync",
-            show=False,
-            tooltip="Sync with Google Calendar now",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = AppKeys.BINDINGS
+    """Declared in :mod:`sessions_tui.screens.app_keys`, where the help screen reads them."""
 
     view: reactive[str] = reactive("week")
     """The calendar view: ``month``, ``week``, ``day``, ``team`` or ``agenda``."""
@@ -236,8 +111,6 @@ class SessionsApp(App[None]):
     facts: reactive[CalendarFacts | None] = reactive(None)
     """Practitioners, markers, locations and week start, loaded once at start."""
 
-    moving: reactive[AgendaItem | None] = reactive(None, bindings=True)
-    """The event being moved with the arrow keys (move mode), if any."""
     syncing: reactive[bool] = reactive(False, bindings=True)
     """A Google sync is running."""
     sync_status: reactive[str] = reactive("")
@@ -274,8 +147,6 @@ class SessionsApp(App[None]):
         self.set_reactive(SessionsApp.view, view)
         self.set_reactive(SessionsApp.cursor_day, now.date())
         self.set_reactive(SessionsApp.cursor_slot, (now.hour * 60 + now.minute) // 30)
-        self.undo_stack: list[Change] = []
-        """Changes made in this run, newest last; ``u`` reverses the newest."""
         self._watcher: Any = None
         self._sync_asked = False
         self._subscriptions_running = False
@@ -361,6 +232,10 @@ class SessionsApp(App[None]):
 
     def on_mount(self) -> None:
         self._apply_theme()
+        # Notices belong to the screen they were said on: none piles over a dialog or follows
+        # you to another screen. Immediate, so a notice said just after the change (the
+        # "Saved" of a form that closed) stays.
+        self.screen_change_signal.subscribe(self, self._screen_changed, immediate=True)
         self._apply_keymap()
         self.alerts.start()
         refresh = self.config.refresh_seconds if self.config else 2.0
@@ -405,6 +280,9 @@ class SessionsApp(App[None]):
                 f"Could not keep the theme for next time ({state_path()}: {exc.strerror}).",
                 severity="warning",
             )
+
+    def _screen_changed(self, _screen: Screen[Any]) -> None:
+        self.clear_notifications()
 
     def _apply_keymap(self) -> None:
         """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""
@@ -544,251 +422,17 @@ class SessionsApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
-    def open_event(self, item: AgendaItem) -> None:
-        """Show an event's details (read-only)."""
-        from sessions_tui.screens.event_details import EventDetailsScreen
-
-        self.push_screen(EventDetailsScreen(item, self.tz, privacy=self.privacy))
-
-    @on(CreateRequested)
-    def _create_requested(self, message: CreateRequested) -> None:
-        self.open_create(message.start)
-
-    def open_create(self, slot_start: datetime) -> None:
-        """Start creating an event at ``slot_start``: first ask which kind, then the form.
-
-        In move mode, enter on a slot moves the event there instead.
-        """
-        if self.moving is not None:
-            self._finish_move(slot_start)
-            return
-        from sessions_tui.domain.events import EventKind
-        from sessions_tui.screens.dialogs import ChoiceModal
-
-        def chosen(kind: EventKind | None) -> None:
-            if kind is not None:
-                self._open_editor(kind, start=slot_start)
-
-        self.push_screen(
-            ChoiceModal(
-                f"New event at {slot_start:%a %b} {slot_start.day}, {slot_start:%H:%M}",
-                [("Client session", EventKind.SESSION), ("Other event", EventKind.OTHER)],
-                id="new-kind",
-            ),
-            chosen,
-        )
-
-    def _open_editor(
-        self,
-        kind: Any,
-        *,
-        start: datetime | None = None,
-        item: AgendaItem | None = None,
-        duplicate: bool = False,
-    ) -> None:
-        from sessions_tui.screens.event_editor import EventEditorScreen
-
-        screen = EventEditorScreen(kind, start=start, item=item, duplicate=duplicate)
-        self.push_screen(screen, self._changed)
-
-    # --- appointments: edit, cancel, delete, duplicate, move, undo ---------------------------
-
-    def on_calendar(self) -> bool:
-        from sessions_tui.screens.calendar import CalendarScreen
-
-        return isinstance(self.screen, CalendarScreen)
-
-    def on_details(self) -> bool:
-        from sessions_tui.screens.event_details import EventDetailsScreen
-
-        return isinstance(self.screen, EventDetailsScreen)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit_event", "cancel_event", "delete_event", "duplicate_event"):
-            # On an event's details they act on that event (help lists them there too).
-            return (self.on_calendar() or self.on_details()) and self.moving is None
-        if action in ("move_event", "undo", "actions_menu"):
-            return self.on_calendar() and self.moving is None
-        if action == "stop_moving":
-            return self.moving is not None
+        if action == "actions_menu":  # the calendar's menu, not while moving an event
+            from sessions_tui.screens.calendar import CalendarScreen
+
+            screen = self.screen
+            return isinstance(screen, CalendarScreen) and screen.moving is None
         # sync_now stays enabled while syncing: the key then says a sync is running.
         return True
 
-    def selected_item(self) -> AgendaItem | None:
-        """The event the calendar's appointment keys act on (see CalendarScreen.cursor_event)."""
-        from sessions_tui.screens.calendar import CalendarScreen
-        from sessions_tui.screens.event_details import EventDetailsScreen
-
-        if isinstance(self.screen, EventDetailsScreen):
-            return self.screen.item
-        screen = self.screen_stack[0] if self.screen_stack else None
-        if not isinstance(screen, CalendarScreen):
-            return None
-        return screen.cursor_event()
-
-    def _need_item(self, *, changing: bool = False) -> AgendaItem | None:
-        """The event to act on, or None after saying in one line why there is none; with
-        ``changing``, also None (said) when the user may not change it, before any question
-        (this/following/all) is asked."""
-        item = self.selected_item()
-        if item is None:
-            self.notify("No event under the cursor.", severity="warning", timeout=3)
-            return None
-        if changing:
-            from sessions_tui.domain.errors import SessionsError
-            from sessions_tui.services.permissions import require_edit_event
-
-            try:
-                require_edit_event(self.ctx.require_actor(), item.event)
-            except SessionsError as exc:
-                self.notify(exc.message, severity="error", timeout=5)
-                return None
-        return item
-
-    def action_edit_event(self) -> None:
-        item = self._need_item(changing=True)
-        if item is not None:
-            self._open_editor(item.event.kind, item=item)
-
-    def action_duplicate_event(self) -> None:
-        item = self._need_item()
-        if item is not None:
-            self._open_editor(item.event.kind, item=item, duplicate=True)
-
-    def action_cancel_event(self) -> None:
-        item = self._need_item(changing=True)
-        if item is not None:
-            self.change_event(item, "cancel")
-
-    def action_delete_event(self) -> None:
-        item = self._need_item(changing=True)
-        if item is not None:
-            self.change_event(item, "delete")
-
-    @work(exclusive=True, group="change", exit_on_error=False, description="Change an event")
-    async def change_event(self, item: AgendaItem, what: str) -> None:
-        """Cancel or delete, asking first (and which occurrences, for a series)."""
-        import asyncio
-
-        from sessions_tui.screens.dialogs import confirm, scope_question
-        from sessions_tui.services import appointments as ap
-        from sessions_tui.services.calendar import display_title
-
-        title = display_title(item, privacy=self.privacy)
-        recurring = item.event.rrule is not None or item.event.series_id is not None
-        scope = ap.Scope.ALL
-        if recurring:
-            picked = await self.push_screen_wait(
-                scope_question("Cancel" if what == "cancel" else "Delete")
-            )
-            if picked is None:
-                return
-            scope = picked
-        if what == "delete":
-            ok = await self.push_screen_wait(
-                confirm(f"Delete {title}?", "Delete", detail="Undo (u) can bring it back.")
-            )
-            if not ok:
-                return
-        ref = self._ref(item)
-        try:
-            if what == "cancel":
-                change = await asyncio.to_thread(ap.cancel, self.ctx, ref, scope)
-            else:
-                change = await asyncio.to_thread(ap.remove, self.ctx, ref, scope)
-        except Exception as exc:
-            self._refused(exc)
-            return
-        self._changed(change)
-
-    def _ref(self, item: AgendaItem) -> Any:
-        from sessions_tui.services.appointments import OccurrenceRef
-
-        event = item.event
-        assert event.id is not None
-        rid = item.occurrence.recurrence_id if event.series_id is None else None
-        return OccurrenceRef(event.id, rid)
-
-    def _refused(self, exc: BaseException) -> None:
-        from sessions_tui.domain.errors import SessionsError
-
-        if isinstance(exc, SessionsError):
-            self.notify(exc.message, severity="error", timeout=8)
-        else:
-            raise exc
-
-    def action_move_event(self) -> None:
-        item = self._need_item(changing=True)
-        if item is None:
-            return
-        if self.view not in ("week", "day", "team"):
-            self.view = "week"
-        self.moving = item
-        self.notify(
-            "Moving: arrows pick the new day and time, enter moves it there, "
-            "escape leaves it where it was.",
-            title="Move",
-            timeout=6,
-        )
-
-    def action_stop_moving(self) -> None:
-        self.moving = None
-        self.notify("Not moved.")
-
-    @work(exclusive=True, group="change", exit_on_error=False, description="Move an event")
-    async def _finish_move(self, slot_start: datetime) -> None:
-        import asyncio
-
-        from sessions_tui.screens.dialogs import confirm, scope_question
-        from sessions_tui.services import appointments as ap
-
-        item = self.moving
-        self.moving = None
-        if item is None:
-            return
-        start = item.start
-        if isinstance(start, datetime):
-            delta = slot_start - start
-        else:
-            delta = timedelta(days=(slot_start.astimezone(self.tz).date() - start).days)
-        if not delta:
-            self.notify("Same time: not moved.")
-            return
-        scope = ap.Scope.THIS
-        if item.event.rrule is not None or item.event.series_id is not None:
-            picked = await self.push_screen_wait(scope_question("Move"))
-            if picked is None:
-                return
-            scope = picked
-        moved = item.event.with_changes(
-            start=item.start + delta,  # type: ignore[operator]
-            end=item.end + delta,  # type: ignore[operator]
-            rrule=None,
-            series_id=None,
-        )
-        ignore = [i for i in (item.event.id, item.event.series_id) if i]
-        warnings = await asyncio.to_thread(ap.warnings_for, self.ctx, moved, ignore_ids=ignore)
-        if warnings:
-            ok = await self.push_screen_wait(
-                confirm("Move anyway?", "Move anyway", detail="It " + "; ".join(warnings) + ".")
-            )
-            if not ok:
-                return
-        try:
-            change = await asyncio.to_thread(ap.move, self.ctx, self._ref(item), delta, scope)
-        except Exception as exc:
-            self._refused(exc)
-            return
-        self._changed(change)
-
-    def _changed(self, change: Change | None) -> None:
-        """A change was saved: remember it for undo, redraw, and schedule a sync."""
-        if change is None:
-            return
-        self.undo_stack.append(change)
-        del self.undo_stack[:-50]
-        self.notify(f"Saved ({change.description}). u undoes it.", timeout=4)
-        self._reload()
+    def local_change(self) -> None:
+        """This client saved a change: the sync schedule pushes it soon."""
         if hasattr(self, "sync_schedule"):
             import time as _time
 
@@ -802,25 +446,6 @@ class SessionsApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, CalendarScreen):
                 screen.invalidate()
-
-    @work(exclusive=True, group="change", exit_on_error=False, description="Undo")
-    async def action_undo(self) -> None:
-        import asyncio
-
-        from sessions_tui.services import appointments as ap
-
-        if not self.undo_stack:
-            self.notify("Nothing to undo.")
-            return
-        change = self.undo_stack.pop()
-        try:
-            await asyncio.to_thread(ap.undo, self.ctx, change)
-        except Exception as exc:
-            self.undo_stack.append(change)
-            self._refused(exc)
-            return
-        self.notify(f"Undone: {change.description}.")
-        self._reload()
 
     # --- the "..." menu ----------------------------------------------------------------------
 
@@ -839,15 +464,33 @@ class SessionsApp(App[None]):
     def _app_worker_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             self.worker_failed(event.worker)
+        elif event.state is WorkerState.CANCELLED and event.worker.group == "sync":
+            self._sync_ended(event.worker)  # cancelled mid-run: the run is over all the same
+
+    @on(WorkerFailed)
+    def _screen_worker_failed(self, message: WorkerFailed) -> None:
+        """A screen's (or widget's) worker raised: see ``messages.ReportsWorkerFailures``."""
+        self.worker_failed(message.worker)
+
+    def _sync_ended(self, worker: Worker[Any]) -> None:
+        """A sync worker ended without ``SyncFinished``: leave the syncing state (unless
+        another run has started meanwhile) and let the schedule try again later."""
+        import time as _time
+
+        if any(w is not worker and w.group == "sync" and w.is_running for w in self.workers):
+            return
+        self.syncing = False
+        self.sync_status = "Google: sync failed"
+        if hasattr(self, "sync_schedule"):
+            self.sync_schedule.finished(_time.monotonic(), False)
 
     def worker_failed(self, worker: Worker[Any]) -> None:
         """The one handler for a worker that raised (the App's own, and screens forward theirs).
 
         Logged (the exception's type and where, never its text: it may hold a client's name),
         said to the user in one line, and the state the worker held reset, so a failed sync
-        never leaves ``syncing`` set and a failed move never leaves move mode on.
+        never leaves ``syncing`` set (the calendar leaves move mode when its move fails).
         """
-        import time as _time
         import traceback
 
         from sessions_tui.domain.errors import SessionsError
@@ -862,12 +505,7 @@ class SessionsApp(App[None]):
             where,
         )
         if worker.group == "sync":
-            self.syncing = False
-            self.sync_status = "Google: sync failed"
-            if hasattr(self, "sync_schedule"):
-                self.sync_schedule.finished(_time.monotonic(), False)
-        elif worker.group == "change":
-            self.moving = None
+            self._sync_ended(worker)
         what = worker.description or "Background work"
         if isinstance(error, SessionsError):
             text = error.message

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.message import Message
+from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
     from sessions_tui.services.scheduling import AgendaItem
 
 
@@ -33,7 +36,7 @@ class WindowLoaded(Message):
 class CreateRequested(Message):
     """Someone asked to create an event starting at ``start`` (aware, display zone).
 
-    The app answers with :meth:`SessionsApp.open_create`; the appointments form plugs in there.
+    The calendar screen answers (``EventActions.open_create``): which kind, then the form.
     """
 
     def __init__(self, start: datetime) -> None:
@@ -83,3 +86,27 @@ class SyncFinished(Message):
     def __init__(self, outcome: object) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+class WorkerFailed(Message):
+    """A worker started by a screen or widget raised (posted to the App).
+
+    Textual posts ``Worker.StateChanged`` to the node that started the worker and does not
+    bubble it, so the App never sees a screen's failed worker; :class:`ReportsWorkerFailures`
+    forwards it as this message to the App's one handler (logged, one line, state reset).
+    """
+
+    def __init__(self, worker: Worker[object]) -> None:
+        super().__init__()
+        self.worker = worker
+
+
+class ReportsWorkerFailures:
+    """Mixed into every screen (and widget) that starts workers: a worker that raises is sent
+    to the App as :class:`WorkerFailed`. A test checks that every class starting a worker has
+    it. The class's own ``Worker.StateChanged`` handlers still run (for its own state)."""
+
+    def _on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            node = cast("MessagePump", self)
+            node.app.post_message(WorkerFailed(event.worker))

@@ -9,6 +9,7 @@ import click
 
 from sessions_tui.cli import options as _cli
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.text import count_of
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -108,7 +109,7 @@ def booking_settings(
         offered = ", ".join(f"{s.name} ({s.minutes} min)" for s in f.services) or "no services"
         click.echo(f"{f.practitioner_name}: booking {state}; {offered}")
         click.echo(
-            f"  notice {f.notice_minutes} min, horizon {f.horizon_days} days, buffer "
+            f"  notice {f.notice_minutes} min, horizon {count_of(f.horizon_days, 'day')}, buffer "
             f"{f.buffer_minutes} min, holds {f.hold_minutes} min, new clients "
             f"{'yes' if f.new_clients else 'no'}, link {'public' if f.public else 'secret'}"
         )

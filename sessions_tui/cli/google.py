@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from sessions_tui.cli import options as _cli
+from sessions_tui.domain.text import count_of
 
 if TYPE_CHECKING:
     from sessions_tui.domain.model import Staff
@@ -116,9 +116,7 @@ def connect(
         check_identifier(ctx, mode, confirm_pii=confirm_pii)
     service, _root = _service()
     if service is None:
-        secrets = client_secrets or Path(
-            os.environ.get(SECRETS_ENV) or oauth.token_dir() / "client_secret.json"
-        )
+        secrets = client_secrets or oauth.default_client_secrets()
         token_json = oauth.sign_in(secrets, port=port, echo=click.echo)
         oauth.save_token(person.login, token_json)
         click.echo(f"Signed in; token saved to {oauth.token_path(person.login)} (mode 0600).")
@@ -336,7 +334,7 @@ def disconnect(practitioner: str | None, remove_events: bool) -> None:
         oauth.delete_token(person.login)
     google_settings.disconnect(ctx, person.id)
     tail = (
-        f"; removed {removed} events from Google"
+        f"; removed {count_of(removed, 'event')} from Google"
         if remove_events
         else ("; events this program created stay in Google (use --remove-events to delete them)")
     )

@@ -11,6 +11,7 @@ import click
 from sessions_tui.cli.options import global_options, opts
 from sessions_tui.cli.web import serve, serve_options
 from sessions_tui.domain.errors import NotFoundError, ValidationError
+from sessions_tui.domain.text import count_of
 
 _IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]
 
@@ -103,7 +104,7 @@ def ics_export(
         )
     _write_file(output, data)
     log.info("ICS export (practitioner %s): %s bytes", pid, len(data))
-    click.echo(f"Wrote {data.count(b'BEGIN:VEVENT')} events to {output}.", err=True)
+    click.echo(f"Wrote {count_of(data.count(b'BEGIN:VEVENT'), 'event')} to {output}.", err=True)
 
 
 def _write_file(output: Path, data: bytes) -> None:

@@ -268,4 +268,6 @@ def clients_import(file: Path) -> None:
     from sessions_tui.services.practice import import_clients_csv
 
     added = import_clients_csv(opts().context(), file)
-    click.echo(f"Imported {len(added)} clients.")
+    from sessions_tui.domain.text import count_of
+
+    click.echo(f"Imported {count_of(len(added), 'client')}.")

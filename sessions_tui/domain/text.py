@@ -145,3 +145,9 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+def count_of(n: int, word: str, words: str | None = None) -> str:
+    """``n`` with the word in the right number: ``1 event``, ``2 events``, ``0 events``
+    (``words`` for a plural that is not ``word + "s"``: ``count_of(2, "entry", "entries")``)."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"

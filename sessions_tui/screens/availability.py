@@ -89,7 +89,7 @@ differ (out of office, or other hours). Separate from office hours. Saved as you
         Binding(
             "o",
             "out_of_office",
-            "Out of office",
+            "Day off",
             id="availability.out-of-office",
             tooltip="Add a date out of office (no booking that day)",
         ),

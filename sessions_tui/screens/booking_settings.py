@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from sessions_tui.domain.errors import SessionsError, ValidationError
+from sessions_tui.domain.text import count_of
 from sessions_tui.screens.dialogs import confirm
 from sessions_tui.screens.form_modal import FormModal, TickBox
 from sessions_tui.screens.setup_page import SetupPage
@@ -162,7 +163,13 @@ link`). alt+c returns to the calendar."""
     def on_screen_resume(self) -> None:
         self.load(self.sessions.ctx)
 
-    @work(thread=True, exclusive=True, group="booking-load", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="booking-load",
+        exit_on_error=False,
+        description="Load booking settings",
+    )
     def load(self, ctx: Context) -> None:
         from sessions_tui.services.booking import list_settings
 
@@ -179,7 +186,7 @@ link`). alt+c returns to the calendar."""
                 "on" if s.enabled else "off",
                 ", ".join(f"{x.name} {x.minutes}m" for x in s.services) or "none",
                 f"{s.notice_minutes} min",
-                f"{s.horizon_days} days",
+                count_of(s.horizon_days, "day"),
                 f"/book/{s.key}" if s.public else "/book/<secret>",
                 key=str(s.practitioner_id),
             )
@@ -234,7 +241,13 @@ link`). alt+c returns to the calendar."""
             answered,
         )
 
-    @work(thread=True, exclusive=True, group="booking-rotate", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="booking-rotate",
+        exit_on_error=False,
+        description="Make a new booking link",
+    )
     def rotate(self, ctx: Context, practitioner_id: int) -> None:
         from sessions_tui.services.booking import list_settings, rotate_link
 

@@ -19,6 +19,7 @@ watches them, loads the window it needs in a thread worker, and redraws.
 | P | Privacy mode |
 | F | Next free booking slot |
 | O, A | Office hours, Manage availability |
+| e y x delete M u | Edit, duplicate, cancel, delete, move the event; undo (``event_actions``) |
 """
 
 from __future__ import annotations
@@ -32,13 +33,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Label, Select
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sessions_tui.domain.listing import skipped_of
 from sessions_tui.domain.timeutil import days_bounds
-from sessions_tui.messages import CreateRequested, HoursChanged, WindowLoaded
+from sessions_tui.messages import (
+    CreateRequested,
+    HoursChanged,
+    ReportsWorkerFailures,
+    WindowLoaded,
+)
+from sessions_tui.screens.event_actions import EVENT_BINDINGS, EventActions
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import (
     Filters,
@@ -57,6 +65,7 @@ from sessions_tui.widgets.view_picker import ViewPicker
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
+    from sessions_tui.services.appointments import Change
 
 WindowKey = tuple[date, int, str, Filters]
 GRID_VIEWS = ("week", "day", "team")
@@ -74,8 +83,9 @@ PREFETCH_DELAY = 0.02
 with the paint); a key press in between simply comes first."""
 
 
-class CalendarScreen(Screen[None]):
-    """Month, week, day and agenda views with a header, legend and footer."""
+class CalendarScreen(ReportsWorkerFailures, EventActions, Screen[None]):
+    """Month, week, day and agenda views with a header, legend and footer; the appointment
+    keys (:mod:`sessions_tui.screens.event_actions`) act on the event under its cursor."""
 
     HELP = """The calendar. Arrow keys move the cursor; enter opens the event under it or
 starts a new one in an empty slot. Left/right move a day (and into the next period at the
@@ -239,7 +249,11 @@ edge); n/p move a whole period."""
             show=False,
             tooltip="Manage online-booking availability and dates out of office",
         ),
+        *EVENT_BINDINGS,
     ]
+
+    moving: reactive[AgendaItem | None] = reactive(None, bindings=True)
+    """The event being moved with the arrow keys (move mode), if any."""
 
     def __init__(self) -> None:
         super().__init__(id="calendar")
@@ -259,6 +273,8 @@ edge); n/p move a whole period."""
         """The event picked with ``]`` / ``[``: valid while the view and cursor stay put."""
         self._told_skipped: set[int | None] = set()
         """Events already named in a "skipped" notice (each is named once per run)."""
+        self.undo_stack: list[Change] = []
+        """Changes made in this run, newest last; ``u`` reverses the newest."""
 
     @property
     def sessions(self) -> SessionsApp:
@@ -405,7 +421,7 @@ edge); n/p move a whole period."""
         self._told_skipped.update(s.event_id for s in fresh)
         text = "\n".join(s.warning() for s in fresh)
         # notify posts a message, which is safe from a worker thread; the text is not markup.
-        self.notify(text, severity="warning", timeout=30, markup=False)
+        self.notify(text, severity="warning", timeout=10, markup=False)
 
     def _schedule_prefetch(self) -> None:
         """Load the visible window's neighbours once the screen is idle."""
@@ -449,7 +465,9 @@ edge); n/p move a whole period."""
                 self._schedule_prefetch()  # the cursor may have moved on meanwhile
         if event.state is WorkerState.ERROR:
             self._in_flight = None
-            self.sessions.worker_failed(event.worker)
+            if event.worker.group == "change":
+                self.moving = None  # a failed move never leaves move mode on
+            # ReportsWorkerFailures sends it on to the App's one handler.
 
     # --- office hours shading ----------------------------------------------------------------
 
@@ -617,7 +635,7 @@ edge); n/p move a whole period."""
 
     @on(AgendaList.EventSelected)
     def _open_event(self, message: AgendaList.EventSelected) -> None:
-        self.sessions.open_event(message.item)
+        self.open_event(message.item)
 
     @on(Select.Changed, "#view-picker")
     def _picked(self, event: Select.Changed) -> None:
@@ -634,6 +652,27 @@ edge); n/p move a whole period."""
             self.sessions.view, "#time-grid"
         )
         self.query_one(widget_id).focus()
+
+    # --- opening events ----------------------------------------------------------------------
+
+    def open_event(self, item: AgendaItem) -> None:
+        """Show an event's details (read-only); the keys there (``e``, ``y``, ``x``,
+        ``delete``) close them and act on the event here."""
+        from sessions_tui.screens.event_details import EventDetailsScreen
+
+        app = self.sessions
+        self.app.push_screen(
+            EventDetailsScreen(item, app.tz, privacy=app.privacy),
+            lambda action: self.act_on(item, action),
+        )
+
+    @on(CreateRequested)
+    def _create_requested(self, message: CreateRequested) -> None:
+        message.stop()
+        self.open_create(message.start)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.event_keys_allowed(action)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -718,7 +757,7 @@ edge); n/p move a whole period."""
         if app.view == "agenda":
             item = self.query_one(AgendaList).current_item
             if item is not None:
-                app.open_event(item)
+                self.open_event(item)
             return
         if self.current_items() is None:
             self.notify("Still loading this period; press enter again in a moment.", timeout=3)
@@ -726,9 +765,9 @@ edge); n/p move a whole period."""
         picked = self._picked_item()
         hits = self.query_one(TimeGrid).events_at(app.cursor_day, app.cursor_slot)
         if picked is not None:
-            app.open_event(picked)
+            self.open_event(picked)
         elif len(hits) == 1:
-            app.open_event(hits[0])
+            self.open_event(hits[0])
         elif hits:
             self._choose_event(hits)
         else:
@@ -756,7 +795,7 @@ edge); n/p move a whole period."""
 
         def chosen(item: AgendaItem | None) -> None:
             if item is not None:
-                app.open_event(item)
+                self.open_event(item)
 
         self.app.push_screen(
             ChoiceModal(

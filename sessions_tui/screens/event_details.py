@@ -1,6 +1,12 @@
 """An event's details, read-only: times in the display zone and the event's own zone, people,
 place, status, notes and recurrence, and its history from the audit log (who changed what, when;
-loaded in a thread worker)."""
+loaded in a thread worker).
+
+| Key | Action |
+| --- | --- |
+| e, y, x, delete | Edit, duplicate, cancel, delete this event (back on the calendar) |
+| escape | Back to the calendar |
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
 from sessions_tui.domain.timeutil import clock_text, zone, zone_label
+from sessions_tui.messages import ReportsWorkerFailures
 from sessions_tui.services.calendar import display_title
 from sessions_tui.services.scheduling import AgendaItem
 
@@ -159,11 +166,35 @@ def history_lines(entries: Sequence[AuditEntry], tz: ZoneInfo) -> list[str]:
     return out
 
 
-class EventDetailsScreen(Screen[None]):
-    """Read-only details of one occurrence."""
+class EventDetailsScreen(ReportsWorkerFailures, Screen[str | None]):
+    """Read-only details of one occurrence. It closes with the action to take on the event
+    (``edit``, ``duplicate``, ``cancel``, ``delete``: see ``event_actions.ACTIONS``), or None;
+    the calendar that opened it runs the action."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="details.close", tooltip="Back to the calendar"),
+        Binding("e", "act('edit')", "Edit", id="details.edit", tooltip="Edit this event"),
+        Binding(
+            "y",
+            "act('duplicate')",
+            "Duplicate",
+            id="details.duplicate",
+            tooltip="Copy this event into a new one",
+        ),
+        Binding(
+            "x",
+            "act('cancel')",
+            "Cancel event",
+            id="details.cancel-event",
+            tooltip="Cancel this event (kept, shown as cancelled)",
+        ),
+        Binding(
+            "delete",
+            "act('delete')",
+            "Delete",
+            id="details.delete",
+            tooltip="Delete this event (asks first)",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -233,4 +264,17 @@ class EventDetailsScreen(Screen[None]):
         self.query_one("#history", Static).update("\n".join(message.lines))
 
     def action_close(self) -> None:
-        self.dismiss()
+        self.dismiss(None)
+
+    def action_act(self, action: str) -> None:
+        """Back to the calendar, which does ``action`` with this event; refused here, in one
+        line, when the user may not change it (before any question is asked)."""
+        from sessions_tui.screens.event_actions import CHANGING, refusal
+
+        ctx = getattr(self.app, "ctx", None)
+        if action in CHANGING and ctx is not None:
+            why = refusal(ctx, self.item)
+            if why is not None:
+                self.notify(why, severity="error", timeout=5)
+                return
+        self.dismiss(action)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.domain.model import Client
 from sessions_tui.domain.timeutil import clock_text, parse_clock, zone_label
+from sessions_tui.messages import ReportsWorkerFailures
 from sessions_tui.screens.dialogs import ChoiceModal, confirm, scope_question
 from sessions_tui.screens.event_editor_layout import EDITOR_CSS, FIELDS, editor_fields
 from sessions_tui.services import appointments as ap
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from sessions_tui.services.scheduling import AgendaItem
 
 
-class EventEditorScreen(Screen["ap.Change | None"]):
+class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     """Create or edit one event.
 
     | Key | Action |
@@ -80,13 +81,12 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         self.start = start
         self.client: Client | None = item.client if item is not None else None
         self.loaded: Event | None = self.item.event if self.item is not None else None
+        self.internal_ids = False
+        """The practice uses Internal IDs (read when the form opens; off until then)."""
 
     @property
     def sessions(self) -> SessionsApp:
-        from sessions_tui.app import SessionsApp
-
-        assert isinstance(self.app, SessionsApp)
-        return self.app
+        return cast("SessionsApp", self.app)
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -153,13 +153,41 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         self._show_times(not self.form.all_day)
         first = "#client" if self.kind is EventKind.SESSION else "#title"
         self.query_one(first).focus()
+        if self.kind is EventKind.SESSION:
+            self.load_id_setting()
 
-    @staticmethod
-    def _client_text(client: Client | None) -> str:
+    @work(
+        thread=True,
+        exclusive=True,
+        group="client-search",
+        exit_on_error=False,
+        description="Read the practice settings",
+    )
+    def load_id_setting(self) -> None:
+        """Whether the practice uses Internal IDs: only then do client names show them."""
+        from sessions_tui.services.practice import get_settings
+
+        on = get_settings(self.sessions.ctx).internal_ids
+        self.app.call_from_thread(self._ids_loaded, on)
+
+    def _ids_loaded(self, on: bool) -> None:
+        box = self.query_one("#client", Input)
+        before = self._client_text(self.client)
+        self.internal_ids = on
+        if on:
+            box.placeholder = "type a name or internal ID"
+            if self.client is not None and box.value == before:
+                box.value = self._client_text(self.client)
+
+    def _client_text(self, client: Client | None) -> str:
+        """A client as the form shows them: "Last, First", and the Internal ID when the
+        practice uses them (never an ID it turned off)."""
         if client is None:
             return ""
         text = f"{client.last_name}, {client.first_name}"
-        return f"{text} ({client.internal_id})" if client.internal_id else text
+        if self.internal_ids and client.internal_id:
+            return f"{text} ({client.internal_id})"
+        return text
 
     def _show_custom(self, show: bool) -> None:
         self.query_one("#custom-row").set_class(not show, "-hidden")
@@ -177,7 +205,13 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         self.client = None
         self.find_clients(event.value)
 
-    @work(thread=True, exclusive=True, group="client-search", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="client-search",
+        exit_on_error=False,
+        description="Look up clients",
+    )
     def find_clients(self, text: str) -> None:
         from sessions_tui.services.practice import list_clients
 
@@ -191,7 +225,7 @@ class EventEditorScreen(Screen["ap.Change | None"]):
         privacy = self.sessions.privacy
         for c in found:
             label = c.initials if privacy else self._client_text(c)
-            if privacy and c.internal_id:
+            if privacy and self.internal_ids and c.internal_id:
                 label = f"{label} ({c.internal_id})"
             matches.add_option(Option(label, id=str(c.id)))
         matches.set_class(not found, "-hidden")

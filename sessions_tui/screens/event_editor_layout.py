@@ -82,7 +82,7 @@ def editor_fields(
                 yield Input(
                     value=client_text,
                     id="client",
-                    placeholder="type a name or internal ID",
+                    placeholder="type a client's name",
                     compact=True,
                 )
             yield OptionList(id="client-matches", classes="-hidden")

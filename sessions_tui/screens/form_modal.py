@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from sessions_tui.domain.errors import SessionsError, ValidationError
+from sessions_tui.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
@@ -44,7 +45,7 @@ class TickBox(Checkbox):
         super().watch_value()
 
 
-class FormModal(ModalScreen[R | None], Generic[R]):
+class FormModal(ReportsWorkerFailures, ModalScreen[R | None], Generic[R]):
     """Base of the setup forms.
 
     | Key | Action |

@@ -36,13 +36,35 @@ class GoogleStatus:
     problem: str | None = None
 
 
-def connect_command(login: str, db_url: str | None) -> str:
-    """The exact command that signs a practitioner in and makes a dedicated calendar."""
-    db = f" --db '{db_url}'" if db_url else ""
-    return (
-        f"sessions-tui google connect --practitioner {login}{db} "
-        "--create-calendar 'Client sessions'"
-    )
+def connect_command(
+    login: str, db_url: str | None, *, user: str | None = None, secrets: str | None = None
+) -> str:
+    """The exact command that signs a practitioner in and makes a dedicated calendar, ready to
+    paste: as ``user`` (the person at the keyboard), with the OAuth client file ``secrets``
+    (default: the one ``google connect`` would read, ``oauth.default_client_secrets``)."""
+    import shlex
+
+    if secrets is None:
+        from sessions_tui.sync.oauth import default_client_secrets
+
+        secrets = str(default_client_secrets())
+    parts = ["sessions-tui google connect"]
+    if user:
+        parts.append(f"--user {shlex.quote(user)}")
+    parts.append(f"--practitioner {shlex.quote(login)}")
+    if db_url:
+        parts.append(f"--db {shlex.quote(db_url)}")
+    parts.append(f"--create-calendar {shlex.quote('Client sessions')}")
+    parts.append(f"--client-secrets {shlex.quote(secrets)}")
+    # Lines of at most ~70 characters joined with " \\": it pastes as one command into a
+    # shell, and a terminal's copy of a screen line never cuts an option in two.
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) > 68:
+            lines.append("    " + part)
+        else:
+            lines[-1] += " " + part
+    return " \\\n".join(lines)
 
 
 def load_statuses(ctx: Context) -> list[GoogleStatus]:
@@ -78,12 +100,12 @@ def load_statuses(ctx: Context) -> list[GoogleStatus]:
     return out
 
 
-def status_text(st: GoogleStatus, *, db_url: str, tz: ZoneInfo) -> str:
+def status_text(st: GoogleStatus, *, db_url: str, tz: ZoneInfo, user: str | None = None) -> str:
     """The panel for one practitioner, in plain words (times in ``tz``; ``db_url`` goes in the
-    sign-in command, its password hidden by the caller)."""
+    sign-in command, its password hidden by the caller, typed as ``user``)."""
     s = st.settings
     name = st.practitioner.name
-    command = connect_command(st.practitioner.login, db_url)
+    command = connect_command(st.practitioner.login, db_url, user=user)
     if s is None:
         return (
             f"{name}: Google sync is not set up.\n\nTo connect (sign in and create a "

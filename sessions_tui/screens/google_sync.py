@@ -225,7 +225,13 @@ command-line step; the panel shows the command. alt+c returns to the calendar.""
     def detail_text(self, st: GoogleStatus) -> str:
         """The panel for one practitioner, in plain words (:func:`status_text`)."""
         url = self.sessions.ctx.db.engine.url
-        return status_text(st, db_url=url.render_as_string(hide_password=True), tz=self.sessions.tz)
+        actor = self.sessions.ctx.actor
+        return status_text(
+            st,
+            db_url=url.render_as_string(hide_password=True),
+            tz=self.sessions.tz,
+            user=actor.login if actor is not None else None,
+        )
 
     def _show_details(self) -> None:
         st = self.highlighted()

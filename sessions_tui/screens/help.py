@@ -105,7 +105,7 @@ def textual_keymap(keymap: dict[str, str]) -> dict[str, str]:
 
 def binding_sources() -> list[tuple[str, type]]:
     """Every class that owns bindings, with the name of its scope."""
-    from sessions_tui.app import SessionsApp
+    from sessions_tui.screens.app_keys import AppKeys
     from sessions_tui.screens.availability import AvailabilityScreen
     from sessions_tui.screens.caldav_sync import CalDavSyncScreen
     from sessions_tui.screens.calendar import CalendarScreen
@@ -137,7 +137,7 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.widgets.time_grid import TimeGrid
 
     return [
-        ("Everywhere", SessionsApp),
+        ("Everywhere", AppKeys),
         ("Calendar", CalendarScreen),
         ("Week and day grid", TimeGrid),
         ("Month grid", MonthGrid),

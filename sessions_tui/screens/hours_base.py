@@ -23,7 +23,7 @@ from textual.widgets import Footer, Label, Select
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.model import Staff
 from sessions_tui.domain.officehours import WEEKDAYS, WeeklyHours
-from sessions_tui.messages import HoursChanged
+from sessions_tui.messages import HoursChanged, ReportsWorkerFailures
 from sessions_tui.screens.hours_dialogs import IntervalModal, ZonePickerModal
 from sessions_tui.screens.hours_queue import Op, WorkQueue
 from sessions_tui.services import hours as hours_service
@@ -48,7 +48,7 @@ class Loaded:
     extra: Any = None
 
 
-class WeeklyHoursScreen(Screen[None]):
+class WeeklyHoursScreen(ReportsWorkerFailures, Screen[None]):
     """Base of :class:`OfficeHoursScreen` and :class:`AvailabilityScreen` (not shown itself)."""
 
     KIND: ClassVar[str] = hours_service.OFFICE
@@ -63,6 +63,7 @@ class WeeklyHoursScreen(Screen[None]):
     WeeklyHoursScreen #hours-whose-bar { height: 1; margin: 1 0 0 0; }
     WeeklyHoursScreen #hours-whose-label { width: auto; padding: 0 1; }
     WeeklyHoursScreen #hours-whose { width: 30; }
+    WeeklyHoursScreen #hours-whose-loading { width: 30; color: $text-muted; }
     WeeklyHoursScreen #hours-zone { width: 1fr; padding: 0 1; color: $text-muted; }
     WeeklyHoursScreen #hours-status { width: 1fr; padding: 0 1; margin: 1 0 0 0; }
     WeeklyHoursScreen #hours-status.-fallback { text-style: bold; color: $warning; }
@@ -95,9 +96,9 @@ class WeeklyHoursScreen(Screen[None]):
         yield Label(self.HEADING, id="hours-heading")
         with Horizontal(id="hours-whose-bar"):
             yield Label("Whose:", id="hours-whose-label")
-            yield Select[str](
-                [], id="hours-whose", compact=True, type_to_search=False, prompt="loading…"
-            )
+            # The list is made once the people are read: a Select made empty would keep
+            # offering its prompt ("loading…") as a choice (issue 14).
+            yield Label("loading…", id="hours-whose-loading")
             yield Label("", id="hours-zone")
         yield Label("", id="hours-status")
         yield Label("", id="hours-error")
@@ -143,10 +144,17 @@ class WeeklyHoursScreen(Screen[None]):
         else:
             self.query_one("#hours-status", Label).update("No practitioners yet.")
             return
-        select = self.query_one("#hours-whose", Select)
-        with select.prevent(Select.Changed):
-            select.set_options(options)
-            select.value = first
+        loading = self.query_one("#hours-whose-loading", Label)
+        select = Select[str](
+            options,
+            value=first,
+            allow_blank=False,
+            id="hours-whose",
+            compact=True,
+            type_to_search=False,
+        )
+        self.query_one("#hours-whose-bar").mount(select, after=loading)
+        loading.remove()
         self.choose(None if first == DEFAULT_KEY else int(first))
 
     # --- whose hours -------------------------------------------------------------------------
@@ -154,7 +162,9 @@ class WeeklyHoursScreen(Screen[None]):
     @on(Select.Changed, "#hours-whose")
     def _whose_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            self.choose(None if event.value == DEFAULT_KEY else int(event.value))
+            subject = None if event.value == DEFAULT_KEY else int(event.value)
+            if subject != self.subject:  # not the first value, set when the list is made
+                self.choose(subject)
 
     def choose(self, subject: int | None) -> None:
         """Show the hours of ``subject`` (a practitioner id; None = the practice default)."""

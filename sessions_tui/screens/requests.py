@@ -135,7 +135,13 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         """Load again (the app calls it when the data changed)."""
         self.load(self.sessions.ctx)
 
-    @work(thread=True, exclusive=True, group="requests-load", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="requests-load",
+        exit_on_error=False,
+        description="Load booking requests",
+    )
     def load(self, ctx: Context) -> None:
         from sessions_tui.services.booking_requests import list_requests
 
@@ -199,7 +205,13 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
 
         self.app.push_screen(ReasonModal(found.name), answered)
 
-    @work(thread=True, exclusive=True, group="requests-answer", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="requests-answer",
+        exit_on_error=False,
+        description="Accept a booking request",
+    )
     def accept(self, ctx: Context, request: BookingRequest, new_client: bool | None) -> None:
         from sessions_tui.services.booking_requests import accept, list_requests
 
@@ -217,7 +229,13 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         self.post_message(self.Answered(f"Booked {done.name}: {done.service}."))
         self.post_message(self.Loaded(list_requests(ctx)))
 
-    @work(thread=True, exclusive=True, group="requests-answer", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="requests-answer",
+        exit_on_error=False,
+        description="Decline a booking request",
+    )
     def decline(self, ctx: Context, request: BookingRequest, reason: str | None) -> None:
         from sessions_tui.services.booking_requests import decline, list_requests
 

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from sessions_tui.messages import ReportsWorkerFailures
 from sessions_tui.services.calendar import Filters, first_upcoming, search_events
 from sessions_tui.services.render import describe
 from sessions_tui.services.scheduling import AgendaItem
@@ -53,7 +54,7 @@ class SearchResults(OptionList):
     DEFAULT_CSS = "SearchResults { height: 1fr; border: none; }"
 
 
-class SearchScreen(Screen[AgendaItem | None]):
+class SearchScreen(ReportsWorkerFailures, Screen[AgendaItem | None]):
     """Find events across all dates and jump to one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

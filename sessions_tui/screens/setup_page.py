@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, cast
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from sessions_tui.domain.model import Staff
+from sessions_tui.messages import ReportsWorkerFailures
 from sessions_tui.services import permissions
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
 
 
-class SetupPage(Screen[None]):
+class SetupPage(ReportsWorkerFailures, Screen[None]):
     """Base class of the setup pages: the app's state, refusal messages and worker failures."""
 
     DEFAULT_CSS = """
@@ -72,12 +72,3 @@ class SetupPage(Screen[None]):
 
     def on_setup_page_refused(self, message: SetupPage.Refused) -> None:
         self.notify(message.text, title="Not changed", severity="error")
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # A failure that is not a refusal in words (database gone, a bug): say so, keep running.
-        if event.state is WorkerState.ERROR:
-            report = getattr(self.app, "worker_failed", None)
-            if report is not None:
-                report(event.worker)  # the App's one handler: logged, one line, state reset
-            else:
-                self.notify(f"{event.worker.description} failed.", severity="error")

@@ -189,12 +189,8 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
         if not self.feeds:
             self.set_note("You manage no practitioner's calendar feed.", read_only=True)
         else:
-            ids = (
-                ""
-                if IdentifierMode.INTERNAL_ID in self.choices
-                else (" Internal IDs are off for this practice, so they are not offered.")
-            )
-            self.set_note("One feed per practitioner; the default names clients by initials." + ids)
+            # With Internal IDs off nothing here names them (issue 14): not offered, not shown.
+            self.set_note("One feed per practitioner; the default names clients by initials.")
         self._show_details()
         self.refresh_bindings()
 
@@ -212,9 +208,16 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
         self._show_details()
         self.notify(f"{feed.practitioner_name}: {message.what}.")
 
-    @staticmethod
-    def _cells(feed: FeedSettings) -> tuple[str, str, str]:
-        return (feed.practitioner_name, "on" if feed.enabled else "off", feed.identifier.label)
+    def _cells(self, feed: FeedSettings) -> tuple[str, str, str]:
+        named = self.named_as(feed).label
+        return (feed.practitioner_name, "on" if feed.enabled else "off", named)
+
+    def named_as(self, feed: FeedSettings) -> IdentifierMode:
+        """How the feed names clients now: a feed set to Internal ID while the practice has
+        Internal IDs off uses initials (``services.feeds.client_label``), and says so."""
+        if feed.identifier not in self.choices and feed.identifier is IdentifierMode.INTERNAL_ID:
+            return IdentifierMode.INITIALS
+        return feed.identifier
 
     def highlighted(self) -> FeedSettings | None:
         table = self.query_one("#feeds-table", DataTable)
@@ -240,7 +243,7 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
         on_off = "on" if feed.enabled else "off (its URL answers 404)"
         state.update(
             f"{feed.practitioner_name}: feed {on_off}; clients named by "
-            f"{feed.identifier.label.lower()}."
+            f"{self.named_as(feed).label.lower()}."
         )
         url = self.url_of(feed)
         if url:
@@ -282,15 +285,11 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
         feed = self.highlighted()
         if feed is None:
             return
-        answers = [(("• " if m is feed.identifier else "  ") + m.label, m) for m in self.choices]
-        detail = (
-            ""
-            if IdentifierMode.INTERNAL_ID in self.choices
-            else ("Internal ID is offered once an admin turns on Internal IDs (Account settings).")
-        )
+        now = self.named_as(feed)
+        answers = [(("• " if m is now else "  ") + m.label, m) for m in self.choices]
 
         def chosen(mode: IdentifierMode | None) -> None:
-            if mode is None or mode is feed.identifier:
+            if mode is None or mode is now:
                 return
             if mode is IdentifierMode.FULL:
                 self._confirm_full(feed)
@@ -301,7 +300,6 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
             ChoiceModal(
                 f"How are clients named in {feed.practitioner_name}'s feed?",
                 answers,
-                detail=detail,
                 id="identifier-choice",
             ),
             chosen,
@@ -318,7 +316,8 @@ c copies the feed URL (it is also shown in full below the list), r makes a new U
                     confirm_pii=True,
                 )
             else:
-                self.notify(f"Not changed: clients stay named by {feed.identifier.label.lower()}.")
+                named = self.named_as(feed).label.lower()
+                self.notify(f"Not changed: clients stay named by {named}.")
 
         self.app.push_screen(
             confirm(

@@ -52,6 +52,16 @@ def token_dir() -> Path:
     return Path(user_config_dir("sessions-tui", appauthor=False))
 
 
+SECRETS_ENV = "SESSIONS_TUI_GOOGLE_CLIENT_SECRETS"
+"""The environment variable naming the OAuth client file (as ``--client-secrets``)."""
+
+
+def default_client_secrets() -> Path:
+    """The OAuth client file ``google connect`` reads without ``--client-secrets``: the one
+    :data:`SECRETS_ENV` names, else ``client_secret.json`` in :func:`token_dir`."""
+    return Path(os.environ.get(SECRETS_ENV) or token_dir() / "client_secret.json")
+
+
 def _private_dir(folder: Path) -> None:
     """Make ``folder`` (if missing) with mode 0700; tighten it, with a warning, if looser."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -112,6 +112,9 @@ class HoursEditor(Widget, can_focus=True):
             "edit",
             "Change",
             id="hours.edit",
+            # Not in the footer: enter on what is highlighted needs no hint, and with it the
+            # availability screen's footer did not fit 80 columns ("h Date ho", issue 14).
+            show=False,
             tooltip="Change the interval under the cursor",
         ),
         Binding(

@@ -579,6 +579,10 @@ class TimeGrid(Widget, can_focus=True):
         self, widths: list[int], st: dict[str, Style], base: Style, today: date | None
     ) -> Strip:
         segs = [Segment(" " * GUTTER, base)]
+        # One form of day name for the whole row, chosen by the narrowest column: columns
+        # differ by a character when the width does not divide evenly, and "Tue 24 │We 25"
+        # side by side read as two styles (issue 14).
+        three_letters = min(widths, default=0) - 1 >= len("Wed 25")
         for n, (d, w) in enumerate(zip(self.columns, widths, strict=True)):
             inner = w - 1
             if self.people is not None:
@@ -587,10 +591,9 @@ class TimeGrid(Widget, can_focus=True):
                 label = f"{letter} {name}".strip()
             elif len(self.days) == 1:
                 label = f"{d:%A, %b} {d.day}"
-            elif inner >= 10:
+            elif three_letters:
                 label = f"{d:%a} {d.day}"
             else:
-                # Same width for every day ("We 25" and "Th 26", never "We 25 •" beside it).
                 label = f"{d:%a}"[:2] + f" {d.day:2d}"
             if d == today and self.people is None and inner >= len(label) + 2:
                 label += " •"

@@ -48,6 +48,13 @@ MakeApp = Callable[..., SessionsApp]
 CHI = ZoneInfo("America/Chicago")
 
 
+def calendar(app: SessionsApp) -> CalendarScreen:
+    """The calendar screen (always at the bottom of the stack): it owns the appointment keys."""
+    screen = app.screen_stack[0]
+    assert isinstance(screen, CalendarScreen)
+    return screen
+
+
 async def focus_field(app: SessionsApp, pilot: Pilot[None], field_id: str) -> None:
     """Tab (keyboard only) until the field has focus."""
     for _ in range(40):
@@ -144,8 +151,8 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
         # Move the Dec 1 occurrence by a day: cursor there, M, right, enter, "This event".
         await press(app, pilot, "n")  # next week: cursor Tue Dec 1 10:00
         assert app.cursor_day == date(2026, 12, 1)
-        assert app.selected_item() is not None
-        assert app.selected_item().event.id == series_id
+        assert calendar(app).cursor_event() is not None
+        assert calendar(app).cursor_event().event.id == series_id
         await press(app, pilot, "M", "right", "enter")
         assert isinstance(app.screen, ChoiceModal)
         await press(app, pilot, "enter")  # this event
@@ -177,7 +184,7 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
         await press(app, pilot, "u")
         mine = ours(items(app, date(2026, 11, 22), 35))
         assert all(i.status is Status.SCHEDULED for i in mine)
-        assert len(app.undo_stack) == 2
+        assert len(calendar(app).undo_stack) == 2
 
 
 async def test_create_all_day_free_event(make_app: MakeApp) -> None:
@@ -264,19 +271,19 @@ async def test_edit_and_delete_with_confirmation(make_app: MakeApp) -> None:
         await start_session_form(app, pilot)
         await pick_client(app, pilot, "Priya")
         await press(app, pilot, "ctrl+s")
-        assert app.selected_item() is not None
+        assert calendar(app).cursor_event() is not None
         await press(app, pilot, "e")
         assert isinstance(app.screen, EventEditorScreen)
         await type_text(app, pilot, "minutes", "30")
         await press(app, pilot, "ctrl+s")
-        item = app.selected_item()
+        item = calendar(app).cursor_event()
         assert item is not None
         assert item.event.duration == timedelta(minutes=30)
         await press(app, pilot, "delete")
         assert isinstance(app.screen, ChoiceModal)
         await press(app, pilot, "enter")  # the first answer is "Go back"
-        assert app.selected_item() is not None
+        assert calendar(app).cursor_event() is not None
         await press(app, pilot, "delete", "down", "enter")
-        assert app.selected_item() is None
+        assert calendar(app).cursor_event() is None
         await press(app, pilot, "u")
-        assert app.selected_item() is not None
+        assert calendar(app).cursor_event() is not None

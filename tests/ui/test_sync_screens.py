@@ -153,9 +153,10 @@ async def test_internal_id_offered_only_when_the_practice_has_it_on(make_app: Ma
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await open_from_menu(app, pilot, SYNC_CAL)
-        assert "Internal IDs are off" in text(app, "#sync-calendar-note")
+        assert "Internal ID" not in text(app, "#sync-calendar-note")  # not offered, not named
         await press(app, pilot, "i")
         assert option_labels(app) == ["Initials", "First name", "Full name"]
+        assert not app.screen.query("#choice-detail")  # no "offered once an admin turns…"
         await press(app, pilot, "escape")
         assert isinstance(app.screen, SyncCalendarScreen)
         practice.update_settings(app.ctx, internal_ids=True)
@@ -292,7 +293,10 @@ async def test_google_screen_status_calendars_sync_and_mode(
         assert rows["Dr. Alice Moreno"][4] == "0"
         assert rows["Ben Okafor"][1] == "not set up"
         # Ben (first row): not set up, with the exact command to connect.
-        assert "sessions-tui google connect --practitioner ben --db" in text(app, "#google-detail")
+        command = text(app, "#google-detail").replace(" \\\n", " ")
+        assert "sessions-tui google connect --user alice --practitioner ben" in command
+        assert "--db " in command
+        assert "--client-secrets " in command
         alice_row = list(rows).index("Dr. Alice Moreno")
         await press(app, pilot, *["down"] * alice_row)
         detail = text(app, "#google-detail")

@@ -10,6 +10,7 @@ from textual.widgets import Label, OptionList
 from textual.worker import WorkerCancelled
 
 from sessions_tui.app import SessionsApp
+from sessions_tui.screens.calendar import CalendarScreen
 from sessions_tui.screens.dialogs import ChoiceModal
 from sessions_tui.screens.event_details import EventDetailsScreen
 from sessions_tui.services.calendar import Filters
@@ -17,6 +18,15 @@ from sessions_tui.widgets.time_grid import TimeGrid
 from sessions_tui.widgets.view_picker import ViewPicker
 
 MakeApp = Callable[..., SessionsApp]
+
+
+def calendar(app: SessionsApp) -> CalendarScreen:
+    """The calendar screen (always at the bottom of the stack): it owns the appointment keys."""
+    screen = app.screen_stack[0]
+    assert isinstance(screen, CalendarScreen)
+    return screen
+
+
 MON = date(2026, 11, 23)
 THU = date(2026, 11, 26)
 NINE = 18  # 09:00
@@ -99,7 +109,7 @@ async def test_issue_14_step_through_a_slot_and_open_each(make_app: MakeApp) -> 
         # [ goes back from the last one picked.
         await pilot.press("left_square_bracket")
         await settle(app, pilot)
-        assert app.selected_item() == hits[-2]
+        assert calendar(app).cursor_event() == hits[-2]
 
 
 async def test_issue_14_all_day_row_is_reachable(make_app: MakeApp) -> None:
@@ -113,7 +123,7 @@ async def test_issue_14_all_day_row_is_reachable(make_app: MakeApp) -> None:
         assert all_day
         await pilot.press("right_square_bracket")
         await settle(app, pilot)
-        assert app.selected_item() == all_day[0]
+        assert calendar(app).cursor_event() == all_day[0]
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, EventDetailsScreen)

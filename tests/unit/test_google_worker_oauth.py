@@ -308,7 +308,7 @@ def test_cli_connect_sync_status_mode_disconnect(pr: Practice, monkeypatch, caps
     assert run(["google", "mode", "one-way", "--practitioner", "pat", *base]) == 0
     assert "one-way" in capsys.readouterr().out
     assert run(["google", "disconnect", "--practitioner", "pat", "--remove-events", *base]) == 0
-    assert "removed 1 events" in capsys.readouterr().out
+    assert "removed 1 event from Google" in capsys.readouterr().out
     assert pr.emu.state.live_events(created.id) == []
     assert run(["google", "sync", "--practitioner", "pat", *base]) == 1
     assert "not connected" in capsys.readouterr().err

@@ -43,10 +43,13 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line for the person: events, added, updated, unchanged (and removed, if any)."""
+        from sessions_tui.domain.text import count_of
+
+        stale = count_of(self.removed, "stale occurrence")
         return (
-            f"Imported {self.events} events into {self.label!r}: {self.added} added, "
+            f"Imported {count_of(self.events, 'event')} into {self.label!r}: {self.added} added, "
             f"{self.updated} updated, {self.unchanged} unchanged"
-            + (f", {self.removed} stale occurrences removed" if self.removed else "")
+            + (f", {stale} removed" if self.removed else "")
             + "."
         )
 
