@@ -166,7 +166,10 @@ Practitioners see the list read-only. alt+c returns to the calendar."""
         if self.internal_ids:
             table.add_column("Internal ID", key="internal_id")
         if not privacy:
-            table.add_column("Email", key="email")
+            # An explicit width: the table otherwise sometimes sized the column before its
+            # cells arrived (seen as a 5-cell column of cut-off addresses).
+            longest = max((len(k.email or "") for k in self.contacts.values()), default=0)
+            table.add_column("Email", key="email", width=min(max(longest, 5), 40))
         table.add_column("Reminders", key="reminders")
         for c in self.clients:
             cells: list[str | Text] = [c.initials] if privacy else [c.last_name, c.first_name]
