@@ -300,7 +300,7 @@ class DavClient:
             raise self._status_error(r.status, "write an event")
         return Response(r.status, _header(r, "etag"))
 
-    def delete(self, href: str, *, etag: str | None) -> Response:
+    def delete_resource(self, href: str, *, etag: str | None) -> Response:
         """DELETE ``href``, with If-Match when ``etag`` is given."""
         headers = {"If-Match": etag} if etag else {}
         try:
