@@ -698,7 +698,7 @@ class CalDavEngine:
             results = []
             for op in chunk:
                 if op.kind == "delete":
-                    results.append((op, dav.delete(op.href, etag=op.etag)))
+                    results.append((op, dav.delete_resource(op.href, etag=op.etag)))
                 else:
                     results.append((op, dav.put(op.href, op.text, etag=op.etag, create=op.create)))
             followups = []
@@ -760,7 +760,7 @@ class CalDavEngine:
             if status == 412:
                 # Changed there since we looked, deleted here: the delete here is the later act.
                 self.report.conflicts += 1
-                resp = dav.delete(op.href, etag=None)
+                resp = dav.delete_resource(op.href, etag=None)
                 if resp.status in (200, 204, 404, 410):
                     with self.db.session() as s:
                         self._done(s, op, None)

@@ -295,7 +295,7 @@ class DavClient:
             raise self._status_error(r.status, "write an event")
         return Response(r.status, _header(r, "etag"))
 
-    def delete(self, href: str, *, etag: str | None) -> Response:
+    def delete_resource(self, href: str, *, etag: str | None) -> Response:
         headers = {"If-Match": etag} if etag else {}
         try:
             r = self._request(href, "DELETE", "", headers)
