@@ -116,3 +116,14 @@ def test_issue_17_one_href_spelled_two_ways_is_one_resource() -> None:
         "https://dav.example.org/dav/calendars/pat@example.org/work/a b.ics"
     )
     assert href_key("/dav/work/a.ics") != href_key("/dav/work/b.ics")
+
+
+def test_issue_17_a_local_delete_is_pushed(pr: Practice) -> None:
+    ev = pr.other("Dentist")
+    keep = pr.other("Lunch", start=T0 + timedelta(hours=3))
+    pr.sync()
+    appointments.remove(pr.ctx, OccurrenceRef(ev.id))  # type: ignore[arg-type]
+    report = pr.sync()
+    assert report.deleted == 1, report
+    assert pr.remote.summaries(pr.work) == ["Lunch"]
+    assert keep.id in {e.id for e in pr.local_events()}
