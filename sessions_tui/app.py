@@ -281,8 +281,13 @@ class SessionsApp(App[None]):
                 severity="warning",
             )
 
-    def _screen_changed(self, _screen: Screen[Any]) -> None:
+    def _screen_changed(self, screen: Screen[Any]) -> None:
         self.clear_notifications()
+        # Textual redraws only the new screen's toasts; a screen below a dialog would keep
+        # drawing its own through the dialog's transparent backdrop.
+        for other in self.screen_stack:
+            if other is not screen:
+                other.query("ToastHolder").remove()
 
     def _apply_keymap(self) -> None:
         """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""

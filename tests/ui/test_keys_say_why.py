@@ -159,17 +159,19 @@ async def test_issue_14_e_on_details_of_someone_elses_event_says_why(make_app: M
 
 async def test_issue_14_notices_do_not_pile_over_a_dialog(make_app: MakeApp) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(app, pilot)
         app.move_cursor(app.cursor_day, 6)  # 03:00: nothing there
         await settle(app, pilot)
         await pilot.press("e", "right_square_bracket")
         await settle(app, pilot)
         assert len(said(app)) == 2  # "No event under the cursor", "No events in this slot"
+        assert app.screen_stack[0].query("Toast")  # drawn (run_test hides toasts by default)
         await pilot.press("c")  # the "which kind?" question opens
         await settle(app, pilot)
         assert isinstance(app.screen, ChoiceModal)
         assert said(app) == []
+        assert not app.screen_stack[0].query("Toast")  # nothing drawn behind the dialog
         await pilot.press("escape")
         await settle(app, pilot)
         await pilot.press("u")
