@@ -310,9 +310,10 @@ async def test_status_filter_and_reset(make_app: MakeApp) -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(app, pilot)
         await press(app, pilot, "f", "tab", "tab")  # to the status list
-        await press(app, pilot, "space")  # untick "scheduled": cancelled only
+        await press(app, pilot, "space")  # untick "scheduled": cancelled and confirmed (issue 20)
         await press(app, pilot, "escape")
-        assert str(app.screen.query_one("#filter-summary", Label).content) == "Filter: cancelled"
+        summary = str(app.screen.query_one("#filter-summary", Label).content)
+        assert summary == "Filter: cancelled or confirmed"
         assert "Hana" not in grid_text(app)
         await press(app, pilot, "f", "ctrl+r", "escape")
         assert not app.filters.active
