@@ -47,11 +47,13 @@ class CalDavStatus:
 
 
 def connect_command(login: str, db_url: str | None) -> str:
-    """The command that connects a practitioner (the password is asked for, not echoed)."""
-    db = f" --db '{db_url}'" if db_url else ""
-    return (
-        f"sessions-tui caldav connect https://SERVER/ --username USER --practitioner {login}{db}"
-        " --calendar NAME"
+    """The command that connects a practitioner (the password is asked for, not echoed);
+    SERVER, USER and NAME are the user's to fill in."""
+    from sessions_tui.screens.shell_line import paste_ready
+
+    return paste_ready(
+        "sessions-tui caldav connect https://SERVER/ --username USER",
+        [("--practitioner", login), ("--db", db_url), ("--calendar", "NAME")],
     )
 
 

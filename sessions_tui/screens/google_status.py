@@ -42,29 +42,22 @@ def connect_command(
     """The exact command that signs a practitioner in and makes a dedicated calendar, ready to
     paste: as ``user`` (the person at the keyboard), with the OAuth client file ``secrets``
     (default: the one ``google connect`` would read, ``oauth.default_client_secrets``)."""
-    import shlex
+    from sessions_tui.screens.shell_line import paste_ready
 
     if secrets is None:
         from sessions_tui.sync.oauth import default_client_secrets
 
         secrets = str(default_client_secrets())
-    parts = ["sessions-tui google connect"]
-    if user:
-        parts.append(f"--user {shlex.quote(user)}")
-    parts.append(f"--practitioner {shlex.quote(login)}")
-    if db_url:
-        parts.append(f"--db {shlex.quote(db_url)}")
-    parts.append(f"--create-calendar {shlex.quote('Client sessions')}")
-    parts.append(f"--client-secrets {shlex.quote(secrets)}")
-    # Lines of at most ~70 characters joined with " \\": it pastes as one command into a
-    # shell, and a terminal's copy of a screen line never cuts an option in two.
-    lines = [parts[0]]
-    for part in parts[1:]:
-        if len(lines[-1]) + 1 + len(part) > 68:
-            lines.append("    " + part)
-        else:
-            lines[-1] += " " + part
-    return " \\\n".join(lines)
+    return paste_ready(
+        "sessions-tui google connect",
+        [
+            ("--user", user),
+            ("--practitioner", login),
+            ("--db", db_url),
+            ("--create-calendar", "Client sessions"),
+            ("--client-secrets", secrets),
+        ],
+    )
 
 
 def load_statuses(ctx: Context) -> list[GoogleStatus]:
