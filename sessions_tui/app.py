@@ -244,7 +244,7 @@ class SessionsApp(App[None]):
         if self.fast is not None:
             # Facts and filters came with the FastStart; the ORM and the sync machinery are
             # imported once the first window is on screen (first_painted), or after a while.
-            self._warm_up_timer = self.set_timer(3.0, self._warm_up)
+            self._warm_up_timer = self.set_timer(3.0, self._warm_up_unless_painting)
             return
         self.load_facts()
         self._start_sync_schedule()
@@ -314,6 +314,26 @@ class SessionsApp(App[None]):
             self._warming = True
             self._warm_up_timer.stop()
             self.set_timer(0.25, self._warm_up)
+
+    def _warm_up_unless_painting(self, waited: float = 3.0) -> None:
+        """The warm-up's fallback, for a start that shows no calendar (the warm-up otherwise
+        follows :meth:`first_painted`): while a calendar is still loading its first window,
+        wait on (up to 30 s), so that importing the ORM does not slow the first frame on a
+        loaded machine."""
+        from sessions_tui.screens.calendar import CalendarScreen
+
+        loading = any(
+            isinstance(screen, CalendarScreen) and screen.current_items() is None
+            for screen in self.screen_stack
+        )
+        if self._warming or self._ctx is not None:
+            return
+        if loading and waited < 30:
+            self._warm_up_timer = self.set_timer(
+                1.0, lambda: self._warm_up_unless_painting(waited + 1)
+            )
+            return
+        self._warm_up()
 
     def _start_sync_schedule(self) -> None:
         from sessions_tui.sync.worker import SyncSchedule

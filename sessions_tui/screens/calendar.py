@@ -69,6 +69,9 @@ if TYPE_CHECKING:
 
 WindowKey = tuple[date, int, str, Filters]
 GRID_VIEWS = ("week", "day", "team")
+VIEW_WIDGETS = {"month": "month-grid", "agenda": "agenda-list"}
+"""The widget showing each view (ids in :meth:`CalendarScreen.compose`); the grid views' is
+``time-grid``."""
 """The views drawn by the time grid (the cursor is a day and a half-hour slot)."""
 
 
@@ -283,6 +286,11 @@ edge); n/p move a whole period."""
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Focus starts on the view, not on the first focusable widget (Textual's auto-focus
+        # gave it to the view picker, so a key typed before the first frame opened the
+        # picker: issue 14's burst over SSH at start-up).
+        widget_id = VIEW_WIDGETS.get(self.sessions.view, "time-grid")
+        setattr(self, "AUTO_FOCUS", f"#{widget_id}")  # noqa: B010  (Textual reads it per instance)
         with Horizontal(id="top-bar"):
             yield Label("", id="view-title")
             yield Label("", id="loading")
@@ -293,7 +301,7 @@ edge); n/p move a whole period."""
             yield Label("", id="picked")
             yield SyncBadge("", id="sync-status")
             yield Label("", id="privacy-indicator")
-        with ContentSwitcher(initial="time-grid", id="views"):
+        with ContentSwitcher(initial=widget_id, id="views"):
             yield TimeGrid(id="time-grid")
             yield MonthGrid(id="month-grid")
             yield AgendaList(id="agenda-list")
@@ -648,10 +656,7 @@ edge); n/p move a whole period."""
         self.call_after_refresh(self._focus_view)
 
     def _focus_view(self) -> None:
-        widget_id = {"month": "#month-grid", "agenda": "#agenda-list"}.get(
-            self.sessions.view, "#time-grid"
-        )
-        self.query_one(widget_id).focus()
+        self.query_one(f"#{VIEW_WIDGETS.get(self.sessions.view, 'time-grid')}").focus()
 
     # --- opening events ----------------------------------------------------------------------
 

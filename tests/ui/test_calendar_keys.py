@@ -429,3 +429,39 @@ async def test_keys_stay_responsive_while_loading(make_app: MakeApp) -> None:
         assert app.cursor_day == date(2027, 1, 6)
         assert title(app) == "Jan 3 – 9, 2027"
         assert str(app.screen.query_one("#loading", Label).content) == ""
+
+
+@pytest.mark.parametrize("view", ["week", "month", "agenda"])
+async def test_keys_typed_at_start_reach_the_view_not_the_picker(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, view: str
+) -> None:
+    """Focus goes to the view from the first frame: keys typed while the calendar is still
+    starting (over SSH, a burst before the first frame) move the cursor; none opens the
+    view picker (which Textual's auto-focus gave the first focus, until issue 14)."""
+    from textual.screen import Screen
+
+    from sessions_tui.widgets.view_picker import ViewPicker
+
+    focused: list[object] = []
+    set_focus = Screen.set_focus
+
+    def recording(self: Screen[object], widget: object, *args: object, **kw: object) -> None:
+        if isinstance(self, CalendarScreen):
+            focused.append(widget)
+        set_focus(self, widget, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Screen, "set_focus", recording)
+    app = make_app()
+    app.view = view
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("down", "down")  # at once, before anything has loaded
+        await settle(app, pilot)
+        picker = app.screen.query_one(ViewPicker)
+        assert not picker.expanded
+        assert not any(isinstance(w, ViewPicker) for w in focused), focused
+        target = {"week": TimeGrid, "month": MonthGrid, "agenda": AgendaList}[view]
+        assert isinstance(app.focused, target)
+        if view == "week":
+            assert (app.cursor_day, app.cursor_slot) == (WED, 22)  # now (10:00, slot 20) + 2
+        elif view == "month":
+            assert app.cursor_day == date(2026, 12, 9)  # two weeks on
