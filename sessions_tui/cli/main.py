@@ -173,8 +173,9 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
         if actor is None:
             reader.close()
             return None
+        from sessions_tui.domain.periods import period_range
         from sessions_tui.domain.timeutil import days_bounds
-        from sessions_tui.services.calendar import fast_window_items, period_range
+        from sessions_tui.services.calendar import fast_window_items
         from sessions_tui.store.watch import SQLiteWatcher
 
         tz = o.display_tz(lambda: reader.settings().display_tz)

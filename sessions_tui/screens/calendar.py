@@ -39,6 +39,7 @@ from textual.widgets import ContentSwitcher, Footer, Label, Select
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from sessions_tui.domain.listing import skipped_of
+from sessions_tui.domain.periods import period_range, period_title, shift_period
 from sessions_tui.domain.timeutil import days_bounds
 from sessions_tui.messages import (
     CreateRequested,
@@ -48,13 +49,7 @@ from sessions_tui.messages import (
 )
 from sessions_tui.screens.event_actions import EVENT_BINDINGS, EventActions
 from sessions_tui.services.agenda_item import AgendaItem
-from sessions_tui.services.calendar import (
-    Filters,
-    period_range,
-    period_title,
-    reader_window_items,
-    shift_period,
-)
+from sessions_tui.services.calendar import Filters, reader_window_items
 from sessions_tui.widgets.agenda_list import AgendaList
 from sessions_tui.widgets.legend import Legend
 from sessions_tui.widgets.month_grid import MonthGrid

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from sessions_tui.domain.errors import ValidationError
-from sessions_tui.services.calendar import parse_user_date
+from sessions_tui.domain.periods import parse_user_date
 
 
 class GoToDateModal(ModalScreen[date | None]):

@@ -23,6 +23,7 @@ from sessions_tui.cli.main import _fast_start
 from sessions_tui.cli.options import Options
 from sessions_tui.config import Config
 from sessions_tui.domain.events import Status
+from sessions_tui.domain.periods import period_range
 from sessions_tui.domain.timeutil import days_bounds
 from sessions_tui.services import practice
 from sessions_tui.services.calendar import (
@@ -30,7 +31,6 @@ from sessions_tui.services.calendar import (
     calendar_facts,
     fast_window_items,
     load_filters,
-    period_range,
     save_filters,
     window_items,
 )

@@ -10,15 +10,14 @@ import pytest
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.events import Status
 from sessions_tui.domain.model import Role, Staff
-from sessions_tui.services.calendar import (
-    Filters,
+from sessions_tui.domain.periods import (
     add_months,
     parse_user_date,
     period_range,
     period_title,
-    practitioner_markers,
     shift_period,
 )
+from sessions_tui.services.calendar import Filters, practitioner_markers
 from sessions_tui.widgets.time_grid import block_text, overlap_columns, split_width
 
 
