@@ -33,7 +33,7 @@ from sessions_tui.store import queries
 from sessions_tui.store.db import open_database
 from sessions_tui.store.tables import EventRow
 from sessions_tui.sync.caldav import CalDavEngine
-from sessions_tui.sync.caldav_dav import DavClient
+from sessions_tui.sync.caldav.dav import DavClient
 
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 

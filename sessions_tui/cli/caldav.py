@@ -113,8 +113,8 @@ def connect(
     from sessions_tui.services import caldav_settings
     from sessions_tui.services.feeds import check_identifier, parse_identifier
     from sessions_tui.sync.caldav import discover
-    from sessions_tui.sync.caldav_dav import check_url
-    from sessions_tui.sync.caldav_secret import save_password
+    from sessions_tui.sync.caldav.dav import check_url
+    from sessions_tui.sync.caldav.secret import save_password
 
     ctx = _cli.opts().context()
     person = _practitioner(ctx, practitioner)
@@ -193,7 +193,7 @@ def status(practitioner: str | None, fmt: str) -> None:
     """Server, mode, calendars, last sync and pending changes."""
     from sessions_tui.services import caldav_settings
     from sessions_tui.sync.caldav import CalDavEngine, pending_changes
-    from sessions_tui.sync.caldav_secret import secret_path
+    from sessions_tui.sync.caldav.secret import secret_path
 
     ctx = _cli.opts().context()
     person = _practitioner(ctx, practitioner)
@@ -315,7 +315,7 @@ def calendars(practitioner: str | None, add: tuple[str, ...], remove: tuple[str,
 def disconnect(practitioner: str | None) -> None:
     """Forget the saved password and stop syncing (events stay on both sides)."""
     from sessions_tui.services import caldav_settings
-    from sessions_tui.sync.caldav_secret import delete_password
+    from sessions_tui.sync.caldav.secret import delete_password
 
     ctx = _cli.opts().context()
     person = _practitioner(ctx, practitioner)

@@ -1,10 +1,10 @@
 """CalDAV sync settings of each practitioner: the account, mode, calendars, last sync.
 
-The CalDAV engine (``sync/caldav.py``) reads and writes the same rows; the CLI calls these. Who
+The CalDAV engine (``sync/caldav/``) reads and writes the same rows; the CLI calls these. Who
 may change them: as for Google, the practitioner themself, schedulers and admins. The modes are
 Google's (:class:`~sessions_tui.services.google_settings.SyncMode`): switching two-way to
 one-way removes every CalDAV event from the local calendar; back to two-way syncs everything
-again. The password is never here: ``sync/caldav_secret.py`` keeps it.
+again. The password is never here: ``sync/caldav/secret.py`` keeps it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Google sync settings of each practitioner: connection, mode, calendars, last sync.
 
-The sync engine (``sync/google.py``) reads and writes the same rows; the CLI and the Sync
+The sync engine (``sync/google/``) reads and writes the same rows; the CLI and the Sync
 settings screen call these functions. Who may change a practitioner's Google settings: the
 practitioner themself, schedulers and admins (an admin sets sync up for a practitioner).
 

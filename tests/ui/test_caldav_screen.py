@@ -17,8 +17,8 @@ from sessions_tui.screens.actions import ENTRIES
 from sessions_tui.screens.caldav_sync import CalDavSyncScreen
 from sessions_tui.screens.calendar import CalendarScreen
 from sessions_tui.services import caldav_settings, practice
-from sessions_tui.sync.caldav_dav import DavClient
-from sessions_tui.sync.caldav_secret import save_password
+from sessions_tui.sync.caldav.dav import DavClient
+from sessions_tui.sync.caldav.secret import save_password
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from caldav_harness import PASSWORD, Remote

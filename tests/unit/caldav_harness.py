@@ -27,7 +27,7 @@ from sessions_tui.services import appointments, caldav_settings, practice, sched
 from sessions_tui.services.context import Context
 from sessions_tui.store.db import Database
 from sessions_tui.sync.caldav import CalDavEngine
-from sessions_tui.sync.caldav_dav import DavClient
+from sessions_tui.sync.caldav.dav import DavClient
 from sessions_tui.sync.engine import SyncReport
 
 CHI = ZoneInfo("America/Chicago")

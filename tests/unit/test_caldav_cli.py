@@ -16,7 +16,7 @@ from caldav_harness import PASSWORD, T0, Radicale, Remote
 from sessions_tui.domain.events import Event, EventKind
 from sessions_tui.services import appointments
 from sessions_tui.services.context import Context
-from sessions_tui.sync.caldav_secret import secret_path
+from sessions_tui.sync.caldav.secret import secret_path
 
 from ._cli import cli, dump
 

@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     from sessions_tui.clock import FixedClock
     from sessions_tui.store.db import open_database
     from sessions_tui.sync.caldav import CalDavEngine
-    from sessions_tui.sync.caldav_dav import DavClient
+    from sessions_tui.sync.caldav.dav import DavClient
 
     path, url, user, password, pid, limit, when = sys.argv[1:]
     limit, count = int(limit), [0]

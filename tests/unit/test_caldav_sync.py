@@ -84,7 +84,7 @@ def test_issue_17_the_sync_worker_runs_caldav_too(pr: Practice) -> None:
     assert both.summary() == outcome.summary()
     # A refused password is reported, never raised (the App tells the user to connect again).
     from sessions_tui.sync.caldav import CalDavEngine
-    from sessions_tui.sync.caldav_dav import DavClient
+    from sessions_tui.sync.caldav.dav import DavClient
 
     wrong = DavClient(pr.server.url, pr.user, "not the password")
     failed = run_caldav_sync(
@@ -101,7 +101,7 @@ def test_issue_17_the_sync_worker_runs_caldav_too(pr: Practice) -> None:
 def test_issue_17_an_unreachable_server_is_a_transient_error() -> None:
     import pytest
 
-    from sessions_tui.sync.caldav_dav import DavClient
+    from sessions_tui.sync.caldav.dav import DavClient
     from sessions_tui.sync.errors import SyncTransientError
 
     dead = DavClient("http://127.0.0.1:9/", "pat", "x")

@@ -102,7 +102,7 @@ class CalDavAccountRow(SQLModel, table=True):
 
     ``url`` is what the user gave ``caldav connect`` (a server root or principal URL; discovery
     finds the calendars from it); the password is never stored here (see
-    ``sync/caldav_secret.py``). ``mode`` and ``identifier`` as for Google.
+    ``sync/caldav/secret.py``). ``mode`` and ``identifier`` as for Google.
     """
 
     __tablename__ = "caldav_account"

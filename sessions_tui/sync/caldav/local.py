@@ -1,0 +1,125 @@
+"""The local side of a CalDAV sync: links, local families, their hashes; href helpers.
+
+:class:`LocalStore` finds and makes ``caldav_link`` rows, loads a local *family* (a one-off, or
+a master with its overrides: one resource), hashes it as it would be pushed, and writes through
+the one :class:`~sessions_tui.services.writer.Writer`, so the booking and permission rules hold
+for a sync as for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
+from sessions_tui.domain.events import Event
+from sessions_tui.services.writer import Writer
+from sessions_tui.store import queries
+from sessions_tui.store.tables import CalDavLinkRow, EventRow, ExdateRow
+from sessions_tui.sync.caldav.ical import Family, family_hash
+from sessions_tui.sync.caldav.state import EngineState
+from sessions_tui.sync.engine import client_labels, pushed_title
+
+BAD_ITEM = (ValidationError, ConflictError, PermissionDenied, ValueError, KeyError, TypeError)
+"""What a bad resource raises: it is logged by href and skipped, never the whole run."""
+
+
+def href_key(href: str) -> str:
+    """What identifies a resource whatever its spelling: the decoded path."""
+    return unquote(urlsplit(href).path)
+
+
+def make_titler(labels: Mapping[int, str]) -> Callable[[Event], str]:
+    """The title each event is pushed with, given the client labels of a family."""
+    return lambda ev: pushed_title(ev, labels)
+
+
+def collection_path(cal_url: str) -> str:
+    """The path of a calendar collection, ending in ``/`` (a new resource's href is under it)."""
+    path = urlsplit(cal_url).path
+    return path if path.endswith("/") else path + "/"
+
+
+class LocalStore(EngineState):
+    """Links and local families as the sync reads and writes them."""
+
+    def _link(
+        self, s: Session, cal_url: str, href: str, *, loose: bool = False
+    ) -> CalDavLinkRow | None:
+        """The link of ``href``; ``loose`` also finds it spelled another way (a pulled href)."""
+        found = s.execute(
+            select(CalDavLinkRow).where(
+                col(CalDavLinkRow.calendar_url) == cal_url, col(CalDavLinkRow.href) == href
+            )
+        ).scalar_one_or_none()
+        if found is not None or not loose:
+            return found
+        # The same resource spelled another way (percent-encoding): found by its key, and
+        # stored as the server spells it from now on.
+        key = href_key(href)
+        for link in s.execute(
+            select(CalDavLinkRow).where(
+                col(CalDavLinkRow.account_id) == self.account_id,
+                col(CalDavLinkRow.calendar_url) == cal_url,
+            )
+        ).scalars():
+            if href_key(link.href) == key:
+                link.href = href
+                return link
+        return None
+
+    def _writer(self, s: Session) -> Writer:
+        return Writer.for_sync(s, self.clock, self.practitioner_id)
+
+    def _origin_of(self, source_calendar: str | None) -> str:
+        return "remote" if source_calendar in self.calendars else "local"
+
+    def _new_link(
+        self,
+        s: Session,
+        cal_url: str,
+        href: str,
+        uid: str,
+        event_id: int | None,
+        origin: str,
+    ) -> CalDavLinkRow:
+        link = CalDavLinkRow(
+            account_id=self.account_id,
+            event_id=event_id,
+            calendar_url=cal_url,
+            href=href,
+            uid=uid,
+            origin=origin,
+            synced_at=self.clock.now(),
+        )
+        s.add(link)
+        s.flush()
+        return link
+
+    def _family(self, s: Session, event_id: int | None) -> tuple[EventRow, Family] | None:
+        if event_id is None:
+            return None
+        row = s.get(EventRow, event_id)
+        if row is None:
+            return None
+        keys = s.execute(
+            select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
+        ).scalars()
+        master = queries.row_to_event(row, list(keys))
+        overrides: tuple[Event, ...] = ()
+        if row.rrule is not None:
+            overrides = tuple(
+                queries.row_to_event(r)
+                for r in s.execute(
+                    select(EventRow).where(col(EventRow.series_id) == row.id)
+                ).scalars()
+            )
+        return row, Family(master, overrides)
+
+    def _hash(self, s: Session, family: Family) -> str:
+        labels = client_labels(s, [family.master, *family.overrides], self.identifier)
+        return family_hash(family.master, family.overrides, make_titler(labels))

@@ -1,0 +1,259 @@
+"""The engine: :class:`SyncEngine` (one run for one practitioner) and how to make one.
+
+:class:`SyncEngine` loads the account and its calendars, then runs the parts its mixins hold:
+the read-only check (:mod:`.access`), the pull per calendar (:mod:`.pull`, :mod:`.merge`) and
+the push (:mod:`.plan`, :mod:`.push`), and records the report on the account. It also removes
+the events it made (``google disconnect --remove-events``). :func:`make_engine` builds one for
+Google or the emulator; :func:`pending_changes` counts what the next push would send.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import col
+
+from sessions_tui.clock import Clock
+from sessions_tui.services.feeds import IdentifierMode
+from sessions_tui.services.google_settings import SyncMode, account_row
+from sessions_tui.store.db import Database
+from sessions_tui.store.tables import (
+    READ_ONLY_ROLES,
+    EventRow,
+    GoogleAccountRow,
+    GoogleCalendarRow,
+    GoogleLinkRow,
+)
+from sessions_tui.sync.engine import PendingChanges, SyncProgress, SyncReport
+from sessions_tui.sync.errors import SyncError
+from sessions_tui.sync.google.items import PROP_APP, PROP_UID
+from sessions_tui.sync.google.plan import _Op
+from sessions_tui.sync.google.pull import PullMixin
+from sessions_tui.sync.google.push import PushMixin
+from sessions_tui.sync.google.service import GOOGLE_API_ROOT, build_service, endpoint_from_env
+
+
+class SyncEngine(PullMixin, PushMixin):
+    """Runs one two-way sync for one practitioner. Synchronous; safe to run in a thread.
+
+    Args:
+        db: The practice database (the engine opens its own sessions).
+        clock: Tells "now" for timestamps.
+        practitioner_id: Whose calendar to sync.
+        service: A Calendar v3 client, or a zero-argument factory making one (one per run, as
+            httplib2 is not thread-safe).
+        api_root: The API root the client talks to (for the batch endpoint).
+        num_retries: The client's retries of one request (429/403 rate limit/5xx/dropped).
+        sleep: Waits between retries (tests pass a no-op).
+        page_size: ``maxResults`` of ``events.list`` (Google allows up to 2500).
+        batch_size: Writes per batch request (Google advises at most 50).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        practitioner_id: int,
+        service: Any,
+        *,
+        api_root: str = GOOGLE_API_ROOT,
+        num_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        page_size: int = 2500,
+        batch_size: int = 50,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.practitioner_id = practitioner_id
+        self._service_or_factory = service
+        self.api_root = api_root
+        self.num_retries = num_retries
+        self.sleep = sleep
+        self.page_size = page_size
+        self.batch_size = batch_size
+        self.rand = rand
+        self._svc: Any = None
+        self._events_resource: Any = None
+        self._prefetched: dict[tuple[str, str], GoogleLinkRow] = {}
+        self._prefetched_ids: set[tuple[str, str]] = set()
+        self.account_id = 0
+        self.default_calendar = ""
+        self.selected: set[str] = set()
+        self.calendars: dict[str, GoogleCalendarRow] = {}
+        self.read_only: set[str] = set()
+        self._restores: list[_Op] = []
+        self.report = SyncReport()
+
+    # --- entry point ---------------------------------------------------------------------
+
+    def run(
+        self,
+        progress: Callable[[SyncProgress], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> SyncReport:
+        """One sync; returns the report (also recorded on the account).
+
+        Raises:
+            SyncError: not connected; SyncAuthError: sign-in refused; SyncTransientError:
+                Google unreachable or rate limiting after retries (the worker backs off).
+        """
+        self.report = SyncReport()
+        self._restores = []
+        self._progress = progress or (lambda _p: None)
+        self._cancelled = should_cancel or (lambda: False)
+        self._load_account()
+        self._svc = self._service()
+        error: str | None = None
+        try:
+            self._learn_access()
+            if self.read_only & self.selected:
+                self._restore(self.plan().restore)
+            if self.mode is SyncMode.TWO_WAY:
+                order = [
+                    self.default_calendar,
+                    *sorted(c for c in self.selected if c != self.default_calendar),
+                ]
+                for cal_id in order:
+                    if self._cancelled():
+                        break
+                    self._pull(cal_id)
+            if not self._cancelled():
+                self._push()
+        except SyncError as exc:
+            error = exc.message
+            raise
+        finally:
+            self._record(error)
+        return self.report
+
+    def _load_account(self) -> None:
+        with self.db.session() as s:
+            acc = account_row(s, self.practitioner_id)
+            if acc is None or not acc.connected:
+                raise SyncError(
+                    "Google sync is not connected for this practitioner: run "
+                    "`sessions-tui google connect`"
+                )
+            cals = (
+                s.execute(
+                    select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == acc.id)
+                )
+                .scalars()
+                .all()
+            )
+            assert acc.id is not None
+            self.account_id = acc.id
+            self.mode = SyncMode(acc.mode)
+            self.identifier = IdentifierMode(acc.identifier)
+            self.calendars = {c.calendar_id: c for c in cals}
+        default = [c for c in self.calendars.values() if c.role == "default"]
+        if not default:
+            raise SyncError(
+                "no default Google calendar: run `sessions-tui google connect --calendar ID`"
+            )
+        self.default_calendar = default[0].calendar_id
+        self.selected = {c.calendar_id for c in self.calendars.values() if c.selected}
+        self.read_only = {
+            c.calendar_id for c in self.calendars.values() if c.access_role in READ_ONLY_ROLES
+        }
+
+    def _record(self, error: str | None) -> None:
+        with self.db.session() as s:
+            acc = s.get(GoogleAccountRow, self.account_id)
+            if acc is not None:
+                acc.last_sync_at = self.clock.now()
+                acc.last_result = self.report.summary()
+                acc.last_error = error
+
+    # --- disconnect ----------------------------------------------------------------------
+
+    def remove_created_events(self) -> int:
+        """Delete from Google every event this program made (found by its private uid)."""
+        self._load_account()
+        self._svc = self._service()
+        cal_ids = sorted(self.calendars)
+        with self.db.session() as s:
+            # Only ours: an event tied to a Google calendar (pulled, or a "this and following"
+            # fork of the user's own Google series, which older versions marked as ours) stays.
+            uids = {
+                uid
+                for uid, source in s.execute(
+                    select(col(EventRow.uid), col(EventRow.source_calendar))
+                )
+                if self._origin_of(source) == "local"
+            }
+        ops: list[_Op] = []
+        for cal_id in cal_ids:
+            page: str | None = None
+            while True:
+                args: dict[str, Any] = {"calendarId": cal_id, "maxResults": self.page_size}
+                if page:
+                    args["pageToken"] = page
+                resp = self._execute(
+                    self._events().list(privateExtendedProperty=f"{PROP_APP}=1", **args)
+                )
+                for item in resp.get("items", []):
+                    uid = ((item.get("extendedProperties") or {}).get("private") or {}).get(
+                        PROP_UID
+                    )
+                    if uid and uid in uids and not item.get("recurringEventId"):
+                        ops.append(_Op("delete", cal_id, item["id"], None, None, None, None, None))
+                page = resp.get("nextPageToken")
+                if not page:
+                    break
+        self.selected = set(cal_ids)
+        self.report = SyncReport()
+        self._progress = lambda _p: None
+        self._cancelled = lambda: False
+        self._run_ops(ops)
+        with self.db.session() as s:
+            s.execute(
+                delete(GoogleLinkRow).where(
+                    col(GoogleLinkRow.account_id) == self.account_id,
+                    col(GoogleLinkRow.origin) == "local",
+                )
+            )
+        return self.report.deleted
+
+
+def pending_changes(engine: SyncEngine) -> PendingChanges:
+    """Local changes waiting for the next push (no network)."""
+    engine._load_account()
+    plan = engine.plan()
+    return PendingChanges(
+        sum(1 for op in plan.ops if op.kind != "delete"),
+        sum(1 for op in plan.ops if op.kind == "delete"),
+    )
+
+
+def make_engine(
+    db: Database,
+    clock: Clock,
+    practitioner_id: int,
+    *,
+    credentials: Any = None,
+    environ: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> SyncEngine:
+    """An engine talking to Google, or to the emulator named by ``SESSIONS_TUI_GOOGLE_ENDPOINT``.
+
+    Without the emulator, ``credentials`` is loaded from the saved token when not given.
+    """
+    endpoint = endpoint_from_env(environ)
+    if endpoint is None and credentials is None:
+        from sessions_tui.sync.oauth import load_credentials_for
+
+        credentials = load_credentials_for(db, practitioner_id)
+    return SyncEngine(
+        db,
+        clock,
+        practitioner_id,
+        lambda: build_service(endpoint, credentials),
+        api_root=endpoint or GOOGLE_API_ROOT,
+        **kwargs,
+    )

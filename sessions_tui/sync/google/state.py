@@ -1,0 +1,92 @@
+"""The state every part of :class:`~sessions_tui.sync.google.engine.SyncEngine` shares.
+
+:class:`EngineState` declares, with their types, the attributes the engine's constructor sets
+and its run fills in (the account, its calendars, the report), so each mixin
+(:mod:`.local`, :mod:`.merge`, :mod:`.pull`, :mod:`.access`, :mod:`.plan`, :mod:`.push`)
+reads the same names. It also owns the client: one per run, and :meth:`EngineState._execute`,
+which turns Google's refusals into the sync errors the worker understands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sessions_tui.clock import Clock
+from sessions_tui.services.feeds import IdentifierMode
+from sessions_tui.services.google_settings import SyncMode
+from sessions_tui.store.db import Database
+from sessions_tui.store.tables import GoogleCalendarRow, GoogleLinkRow
+from sessions_tui.sync.engine import SyncProgress, SyncReport
+from sessions_tui.sync.errors import SyncAuthError, SyncTransientError
+from sessions_tui.sync.google.service import RETRYABLE, is_rate_limit, transport_errors
+
+
+class EngineState:
+    """The engine's shared state and its requests (set by ``SyncEngine.__init__`` and ``run``)."""
+
+    db: Database
+    clock: Clock
+    practitioner_id: int
+    api_root: str
+    num_retries: int
+    sleep: Callable[[float], None]
+    page_size: int
+    batch_size: int
+    rand: Callable[[], float]
+    report: SyncReport
+    # The account, loaded by SyncEngine._load_account.
+    account_id: int
+    mode: SyncMode
+    identifier: IdentifierMode
+    default_calendar: str
+    selected: set[str]
+    calendars: dict[str, GoogleCalendarRow]
+    read_only: set[str]
+    # The client (one per run: httplib2 is not thread-safe) and its events resource.
+    _service_or_factory: Any
+    _svc: Any
+    _events_resource: Any
+    # The links of the page being applied (LocalStore._prefetch), each used once.
+    _prefetched: dict[tuple[str, str], GoogleLinkRow]
+    _prefetched_ids: set[tuple[str, str]]
+    # The run's progress callback and cancel check.
+    _progress: Callable[[SyncProgress], None]
+    _cancelled: Callable[[], bool]
+
+    def _service(self) -> Any:
+        if self._svc is None:
+            given = self._service_or_factory
+            self._svc = given if hasattr(given, "events") else given()
+            # Building a resource walks the discovery document: once per run, not per call.
+            self._events_resource = self._svc.events()
+        return self._svc
+
+    def _events(self) -> Any:
+        self._service()
+        return self._events_resource
+
+    def _execute(self, request: Any) -> Any:
+        from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
+
+        request._sleep = self.sleep  # the client's retry wait, injectable for tests
+        request._rand = self.rand
+        self.report.requests += 1
+        try:
+            return request.execute(num_retries=self.num_retries)
+        except HttpError as exc:
+            status = exc.resp.status
+            if status in RETRYABLE or (status == 403 and is_rate_limit(exc)):
+                raise SyncTransientError(
+                    f"Google is busy or rate limiting (HTTP {status}); will retry later",
+                    quota=status in (403, 429),
+                ) from None
+            if status == 401:
+                raise SyncAuthError(
+                    "Google refused the saved sign-in: run `sessions-tui google connect` again"
+                ) from None
+            raise
+        except transport_errors() as exc:
+            raise SyncTransientError(
+                f"cannot reach Google ({exc.__class__.__name__}); will retry later"
+            ) from None
