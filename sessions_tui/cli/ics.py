@@ -60,7 +60,7 @@ def _confirm_full(identifier: str | None, i_understand: bool) -> bool:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE (default: standard output).",
+    help="Write to FILE (default, or -: standard output).",
 )
 def ics_export(
     practitioner: str | None, identifier: str | None, pii: bool, output: Path | None
@@ -95,7 +95,7 @@ def ics_export(
     else:
         confirmed = _confirm_full(mode.value, pii)
     data = export_calendar(ctx, practitioner_id=pid, identifier=mode, confirm_pii=confirmed)
-    if output is None:
+    if output is None or str(output) == "-":  # ``-o -`` is standard output, as elsewhere
         click.echo(data.decode("utf-8"), nl=False)
         return
     if output.parent and not output.parent.exists():

@@ -24,6 +24,9 @@ from typing import Any, TextIO
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
 _UNSAFE_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+# A stream keeps CRLF line ends too (an .ics written to stdout needs them); a lone CR, which
+# would let text overwrite its own line on a terminal, is still shown.
+_UNSAFE_STREAM = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]|\r(?!\n)")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -68,9 +71,17 @@ class SafeStream:
     def __init__(self, inner: TextIO) -> None:
         self._inner = inner
 
-    def write(self, text: str) -> int:
-        """Write ``text`` filtered (control characters and passwords masked); return its length."""
-        self._inner.write(safe_text(redact_secrets(text), keep_newlines=True))
+    def write(self, text: str | bytes) -> int:
+        """Write ``text`` filtered (control characters and passwords masked); return its length.
+
+        Bytes (what click writes when a stream has no ``buffer``, as for shell completion)
+        are taken as UTF-8 and filtered the same way.
+        """
+        value = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        value = redact_secrets(value)
+        if _UNSAFE_STREAM.search(value) is not None:
+            value = _UNSAFE_STREAM.sub(_visible, value)
+        self._inner.write(value)
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:

@@ -151,3 +151,17 @@ def test_issue_15_agenda_on_a_tty_shows_the_codes_visibly(
     _clean(out.getvalue())
     assert run(["agenda", "--db", db, "--practitioner", "Nobody\x1b]0;x\x07"]) != 0
     _clean(err.getvalue())
+
+
+def test_the_output_filter_keeps_crlf_line_ends_and_shows_a_lone_cr() -> None:
+    """CRLF ends a line (an .ics on stdout needs it); a CR alone would let data overwrite
+    its own line on a terminal, so it is shown. Bytes (click's completion) go the same way."""
+    import io
+
+    from sessions_tui.domain.text import SafeStream
+
+    inner = io.StringIO()
+    stream = SafeStream(inner)
+    stream.write("SUMMARY:a\rb\x1b[2J\r\n")
+    stream.write(b"plain,ics\n")
+    assert inner.getvalue() == "SUMMARY:a\u240db\u241b[2J\r\nplain,ics\n"

@@ -14,7 +14,6 @@ import sqlite3
 from importlib import metadata
 from pathlib import Path
 
-import click
 import pytest
 
 from sessions_tui.about import prodid, version
@@ -64,6 +63,31 @@ def test_issue_19_ics_prodid_names_the_version(
     r = cli(capsys, "ics", "export", "--db", str(demo_path), "--user", "alice", "-o", str(out))
     assert r.code == 0, r.err
     assert f"PRODID:-//sessions-tui//sessions-tui {version()}//EN\r\n" in out.read_bytes().decode()
+
+
+@pytest.mark.parametrize("output", [[], ["-o", "-"]])
+def test_issue_19_ics_export_to_stdout_is_the_same_file(
+    demo_path: Path, tmp_path: Path, now_env: str, output: list[str]
+) -> None:
+    """``ics export > file`` (and ``-o -``) gives exactly what ``-o file`` writes: CRLF line
+    ends (the output filter showed each CR as a visible symbol) and a file that imports."""
+    import os
+    import subprocess
+    import sys
+
+    import icalendar
+
+    base = [sys.executable, "-m", "sessions_tui", "ics", "export", "--db", str(demo_path)]
+    base += ["--user", "alice", "--practitioner", "alice"]
+    env = dict(os.environ, SESSIONS_TUI_NOW=now_env)
+    piped = subprocess.run([*base, *output], env=env, capture_output=True, check=True).stdout
+    written = tmp_path / "written.ics"
+    subprocess.run([*base, "-o", str(written)], env=env, capture_output=True, check=True)
+    assert piped == written.read_bytes()
+    assert piped.count(b"\r\n") == piped.count(b"\n") > 10
+    assert "\u240d" not in piped.decode()
+    assert icalendar.Calendar.from_ical(piped).walk("VEVENT")
+    assert not (Path.cwd() / "-").exists()
 
 
 def test_issue_19_help_names_version_and_log_file(
@@ -308,16 +332,20 @@ def test_issue_19_completion_scripts(
     one_line_error(cli(capsys, "completion", "tcsh"), "tcsh")
 
 
-def test_issue_19_completion_answers(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from sessions_tui.cli.main import cli as root
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_issue_19_completion_answers(shell: str) -> None:
+    """What a shell's Tab runs: the real program (its output filter included) completes."""
+    import os
+    import subprocess
+    import sys
 
-    monkeypatch.setenv("_SESSIONS_TUI_COMPLETE", "bash_complete")
-    monkeypatch.setenv("COMP_WORDS", "sessions-tui ic")
-    monkeypatch.setenv("COMP_CWORD", "1")
-    with pytest.raises(SystemExit) as stop:
-        root.main(args=[], prog_name="sessions-tui")
-    assert stop.value.code == 0
-    assert isinstance(root, click.Group)
-    assert "plain,ics" in capsys.readouterr().out.splitlines()
+    env = dict(os.environ, _SESSIONS_TUI_COMPLETE=f"{shell}_complete")
+    env["COMP_WORDS"] = "sessions-tui ic"
+    env["COMP_CWORD"] = "ic" if shell == "fish" else "1"  # fish passes the word itself
+    done = subprocess.run(
+        [sys.executable, "-m", "sessions_tui"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr
+    offered = [line.split("\t")[0] for line in done.stdout.splitlines()]
+    assert {"ics", "plain,ics"} & set(offered) or "ics" in done.stdout.split(), done.stdout
