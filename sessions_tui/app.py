@@ -11,10 +11,10 @@ guide asks, so every screen reads and sets the same values.
 Importing this module stays cheap: screens other than the calendar, and anything touching the
 database, are imported when first used.
 
-Three parts of the App's work are mixins in modules of their own: the fast start's warm-up
-(``app_warmup``, with :class:`FastStart`), the live refresh (``app_live``) and the sync
-scheduling (``app_sync``); the App keeps its state, the screens it opens and the message
-wiring.
+Parts of the App's work are mixins in modules of their own: the fast start's warm-up
+(``app_warmup``, with :class:`FastStart`), the live refresh (``app_live``), the sync
+scheduling (``app_sync``), the theme and keymap (``app_prefs``) and the calendar's dialogs
+(``app_dialogs``); the App keeps its state, the screens it opens and the message wiring.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from sessions_tui.app_dialogs import CalendarDialogs
 from sessions_tui.app_live import LiveRefresh
+from sessions_tui.app_prefs import Preferences
 from sessions_tui.app_sync import SyncRunner
 from sessions_tui.app_warmup import FastStart, WarmUp
 from sessions_tui.messages import (
@@ -53,7 +55,6 @@ log = logging.getLogger("sessions_tui.app")
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
     from sessions_tui.config import Config
-    from sessions_tui.services.agenda_item import AgendaItem
     from sessions_tui.services.context import Context
     from sessions_tui.store.orm_reader import OrmReader
     from sessions_tui.store.reader import Reader
@@ -63,7 +64,7 @@ __all__ = ["FastStart", "SessionsApp"]  # FastStart is app_warmup's (issue 19 mo
 _SAFE_TEXT = SafeTextFilter()
 
 
-class SessionsApp(WarmUp, LiveRefresh, SyncRunner, App[None]):
+class SessionsApp(WarmUp, LiveRefresh, SyncRunner, Preferences, CalendarDialogs, App[None]):
     """The calendar app.
 
     | Key | Action |
@@ -233,38 +234,6 @@ class SessionsApp(WarmUp, LiveRefresh, SyncRunner, App[None]):
         self.load_facts()
         self._start_sync_schedule()
 
-    def _apply_theme(self) -> None:
-        """The theme picked in the app last time (ui_state), else the config's; then every
-        change (``ctrl+p`` → Theme) is remembered for the next run."""
-        from sessions_tui.ui_state import remembered_theme
-
-        configured = self.config.theme if self.config else None
-        name = remembered_theme(configured)
-        if name is not None and name in self.available_themes:
-            self.theme = name
-        elif name is not None:
-            log.warning("theme %r is not available; using the default", name)
-        self._theme_timer: Any = None
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
-
-    def _theme_changed(self, _theme: object) -> None:
-        # The theme picker previews each theme it passes over: keep the one it settles on.
-        if self._theme_timer is not None:
-            self._theme_timer.stop()
-        self._theme_timer = self.set_timer(0.5, self._keep_theme)
-
-    def _keep_theme(self) -> None:
-        from sessions_tui.ui_state import remember_theme, state_path
-
-        self._theme_timer = None
-        try:
-            remember_theme(self.theme, self.config.theme if self.config else None)
-        except OSError as exc:
-            self.notify(
-                f"Could not keep the theme for next time ({state_path()}: {exc.strerror}).",
-                severity="warning",
-            )
-
     def _screen_changed(self, screen: Screen[Any]) -> None:
         self.clear_notifications()
         # Textual redraws only the new screen's toasts; a screen below a dialog would keep
@@ -272,24 +241,6 @@ class SessionsApp(WarmUp, LiveRefresh, SyncRunner, App[None]):
         for other in self.screen_stack:
             if other is not screen:
                 other.query("ToastHolder").remove()
-
-    def _apply_keymap(self) -> None:
-        """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""
-        keymap = dict(self.config.keymap) if self.config else {}
-        if not keymap:
-            return
-        from sessions_tui.screens.help import cached_key_rows, textual_keymap
-
-        keymap = textual_keymap(keymap)  # "." as well as "full_stop"
-        known = {row.id for row in cached_key_rows()}
-        unknown = sorted(set(keymap) - known)
-        if unknown:
-            self.notify(
-                f"Config: keymap.{unknown[0]} is not a binding id (see docs/keys.md); ignored.",
-                severity="error",
-                timeout=8,
-            )
-        self.set_keymap({k: v for k, v in keymap.items() if k in known})
 
     @work(
         thread=True,
@@ -448,37 +399,3 @@ class SessionsApp(WarmUp, LiveRefresh, SyncRunner, App[None]):
     @on(SyncFinished)
     def _sync_finished(self, message: SyncFinished) -> None:
         self._sync_done(message.outcome)
-
-    def open_search(self) -> None:
-        from sessions_tui.screens.search import SearchScreen
-
-        self.push_screen(SearchScreen(), self._jump_to)
-
-    def _jump_to(self, item: AgendaItem | None) -> None:
-        if item is None:
-            return
-        from sessions_tui.widgets.time_grid import slot_of
-
-        if isinstance(item.start, datetime):
-            self.move_cursor(item.start.astimezone(self.tz).date(), slot_of(item.start, self.tz))
-        else:
-            self.move_cursor(item.start, None)
-
-    def open_go_to_date(self) -> None:
-        from sessions_tui.screens.go_to_date import GoToDateModal
-
-        today = self.clock.now().astimezone(self.tz).date()
-        self.push_screen(GoToDateModal(today), self._go_to)
-
-    def _go_to(self, day: date | None) -> None:
-        if day is not None:
-            self.move_cursor(day, None)
-
-    def open_filters(self) -> None:
-        from sessions_tui.screens.filters import FiltersModal
-
-        facts = self.facts
-        if facts is None:
-            self.notify("Still loading practitioners; try again in a moment.")
-            return
-        self.push_screen(FiltersModal(facts, self.filters), self.apply_filters)
