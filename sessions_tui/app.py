@@ -10,15 +10,19 @@ guide asks, so every screen reads and sets the same values.
 
 Importing this module stays cheap: screens other than the calendar, and anything touching the
 database, are imported when first used.
+
+Parts of the App's work are mixins in modules of their own: the fast start's warm-up
+(``app_warmup``, with :class:`FastStart`), the live refresh (``app_live``), the sync
+scheduling (``app_sync``), the theme and keymap (``app_prefs``) and the calendar's dialogs
+(``app_dialogs``); the App keeps its state, the screens it opens and the message wiring.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -30,6 +34,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from sessions_tui.app_dialogs import CalendarDialogs
+from sessions_tui.app_live import LiveRefresh
+from sessions_tui.app_prefs import Preferences
+from sessions_tui.app_sync import SyncRunner
+from sessions_tui.app_warmup import FastStart, WarmUp
 from sessions_tui.messages import (
     DataChanged,
     SyncFinished,
@@ -46,40 +55,16 @@ log = logging.getLogger("sessions_tui.app")
 if TYPE_CHECKING:
     from sessions_tui.clock import Clock
     from sessions_tui.config import Config
-    from sessions_tui.domain.model import Staff
-    from sessions_tui.services.agenda_item import AgendaItem
     from sessions_tui.services.context import Context
     from sessions_tui.store.orm_reader import OrmReader
     from sessions_tui.store.reader import Reader
 
-
-@dataclass(frozen=True)
-class FastStart:
-    """A start that imports neither SQLAlchemy nor SQLModel before the first frame.
-
-    ``sessions-tui`` reads a SQLite practice at the newest migration with the stdlib ``sqlite3``
-    (``store.fastread``) to check the user and read the facts and filter the header needs; the
-    calendar then reads its windows through ``reader``, and the ORM context (for writes, office
-    hours, sync and the other screens) is made by ``make_context`` in a worker after the first
-    frame, or on first use.
-    """
-
-    reader: Reader
-    path: str
-    actor: Staff | None
-    facts: CalendarFacts
-    filters: Filters
-    make_context: Callable[[], Context]
-    watcher: Any = None
-    """The live-refresh watcher, made before anything below was read."""
-    first_window: tuple[date, int, Sequence[AgendaItem]] | None = None
-    """The week on screen at start (first day, days, events), so the first frame has them."""
-
+__all__ = ["FastStart", "SessionsApp"]  # FastStart is app_warmup's (issue 19 moved it)
 
 _SAFE_TEXT = SafeTextFilter()
 
 
-class SessionsApp(App[None]):
+class SessionsApp(WarmUp, LiveRefresh, SyncRunner, Preferences, CalendarDialogs, App[None]):
     """The calendar app.
 
     | Key | Action |
@@ -249,38 +234,6 @@ class SessionsApp(App[None]):
         self.load_facts()
         self._start_sync_schedule()
 
-    def _apply_theme(self) -> None:
-        """The theme picked in the app last time (ui_state), else the config's; then every
-        change (``ctrl+p`` → Theme) is remembered for the next run."""
-        from sessions_tui.ui_state import remembered_theme
-
-        configured = self.config.theme if self.config else None
-        name = remembered_theme(configured)
-        if name is not None and name in self.available_themes:
-            self.theme = name
-        elif name is not None:
-            log.warning("theme %r is not available; using the default", name)
-        self._theme_timer: Any = None
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
-
-    def _theme_changed(self, _theme: object) -> None:
-        # The theme picker previews each theme it passes over: keep the one it settles on.
-        if self._theme_timer is not None:
-            self._theme_timer.stop()
-        self._theme_timer = self.set_timer(0.5, self._keep_theme)
-
-    def _keep_theme(self) -> None:
-        from sessions_tui.ui_state import remember_theme, state_path
-
-        self._theme_timer = None
-        try:
-            remember_theme(self.theme, self.config.theme if self.config else None)
-        except OSError as exc:
-            self.notify(
-                f"Could not keep the theme for next time ({state_path()}: {exc.strerror}).",
-                severity="warning",
-            )
-
     def _screen_changed(self, screen: Screen[Any]) -> None:
         self.clear_notifications()
         # Textual redraws only the new screen's toasts; a screen below a dialog would keep
@@ -288,104 +241,6 @@ class SessionsApp(App[None]):
         for other in self.screen_stack:
             if other is not screen:
                 other.query("ToastHolder").remove()
-
-    def _apply_keymap(self) -> None:
-        """The config's ``[keymap]`` (binding id → keys); an unknown id gets one line."""
-        keymap = dict(self.config.keymap) if self.config else {}
-        if not keymap:
-            return
-        from sessions_tui.screens.help import cached_key_rows, textual_keymap
-
-        keymap = textual_keymap(keymap)  # "." as well as "full_stop"
-        known = {row.id for row in cached_key_rows()}
-        unknown = sorted(set(keymap) - known)
-        if unknown:
-            self.notify(
-                f"Config: keymap.{unknown[0]} is not a binding id (see docs/keys.md); ignored.",
-                severity="error",
-                timeout=8,
-            )
-        self.set_keymap({k: v for k, v in keymap.items() if k in known})
-
-    def first_painted(self) -> None:
-        """The calendar drew its first loaded window: warm up the ORM shortly after (the
-        neighbouring windows load first)."""
-        if self.fast is not None and self._ctx is None and not self._warming:
-            self._warming = True
-            self._warm_up_timer.stop()
-            self.set_timer(0.25, self._warm_up)
-
-    def _warm_up_unless_painting(self, waited: float = 3.0) -> None:
-        """The warm-up's fallback, for a start that shows no calendar (the warm-up otherwise
-        follows :meth:`first_painted`): while a calendar is still loading its first window,
-        wait on (up to 30 s), so that importing the ORM does not slow the first frame on a
-        loaded machine."""
-        from sessions_tui.screens.calendar import CalendarScreen
-
-        loading = any(
-            isinstance(screen, CalendarScreen) and screen.current_items() is None
-            for screen in self.screen_stack
-        )
-        if self._warming or self._ctx is not None:
-            return
-        if loading and waited < 30:
-            self._warm_up_timer = self.set_timer(
-                1.0, lambda: self._warm_up_unless_painting(waited + 1)
-            )
-            return
-        self._warm_up()
-
-    def _start_sync_schedule(self) -> None:
-        from sessions_tui.sync.worker import SyncSchedule
-
-        self.sync_schedule = SyncSchedule(interval=60)
-        self.set_interval(1.0, self._sync_tick)
-        # ICS subscriptions: each has its own interval (in the database, so clients sharing
-        # it agree); once a minute a worker refreshes the ones that are due.
-        self.set_timer(2.0, self._subscriptions_tick)
-        self.set_interval(60.0, self._subscriptions_tick)
-        from sessions_tui.screens.requests import refresh_badge
-
-        refresh_badge(self)  # pending booking requests, once the ORM is ready
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="warm-up",
-        exit_on_error=False,
-        description="Open the database for writing",
-    )
-    def _warm_up(self) -> None:
-        """Make the ORM context and import the sync worker off the UI thread."""
-        self._warming = True
-        import sessions_tui.sync.worker  # noqa: F401  (imported here, not on the UI thread)
-
-        self.ctx  # noqa: B018  (made here, not on first use by a key)
-        self.call_from_thread(self._warmed)
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="warm-up-help",
-        exit_on_error=False,
-        description="Read the key bindings for the help",
-    )
-    def _warm_help(self) -> None:
-        """Import every screen off the UI thread (what the help reads its keys from), a
-        while after the start, so that ``?`` paints at once (issue 14: was seconds)."""
-        from sessions_tui.screens.help import cached_key_rows
-
-        cached_key_rows()
-
-    def _warmed(self) -> None:
-        from sessions_tui.screens.calendar import CalendarScreen
-
-        if not hasattr(self, "sync_schedule"):  # once, whichever warm-up finished first
-            self._start_sync_schedule()
-            self.set_timer(1.0, self._warm_help)
-        for screen in self.screen_stack:
-            if isinstance(screen, CalendarScreen):
-                screen.refresh_view()  # now the office-hours shading can load
 
     @work(
         thread=True,
@@ -456,22 +311,6 @@ class SessionsApp(App[None]):
         # sync_now stays enabled while syncing: the key then says a sync is running.
         return True
 
-    def local_change(self) -> None:
-        """This client saved a change: the sync schedule pushes it soon."""
-        if hasattr(self, "sync_schedule"):
-            import time as _time
-
-            self.sync_schedule.local_change(_time.monotonic())
-
-    def _reload(self) -> None:
-        from sessions_tui.screens.calendar import CalendarScreen
-
-        self.alerts.check()  # a moved or cancelled event's alert follows it now
-
-        for screen in self.screen_stack:
-            if isinstance(screen, CalendarScreen):
-                screen.invalidate()
-
     # --- the "..." menu ----------------------------------------------------------------------
 
     def action_actions_menu(self) -> None:
@@ -496,18 +335,6 @@ class SessionsApp(App[None]):
     def _screen_worker_failed(self, message: WorkerFailed) -> None:
         """A screen's (or widget's) worker raised: see ``messages.ReportsWorkerFailures``."""
         self.worker_failed(message.worker)
-
-    def _sync_ended(self, worker: Worker[Any]) -> None:
-        """A sync worker ended without ``SyncFinished``: leave the syncing state (unless
-        another run has started meanwhile) and let the schedule try again later."""
-        import time as _time
-
-        if any(w is not worker and w.group == "sync" and w.is_running for w in self.workers):
-            return
-        self.syncing = False
-        self.sync_status = "Google: sync failed"
-        if hasattr(self, "sync_schedule"):
-            self.sync_schedule.finished(_time.monotonic(), False)
 
     def worker_failed(self, worker: Worker[Any]) -> None:
         """The one handler for a worker that raised (the App's own, and screens forward theirs).
@@ -538,37 +365,6 @@ class SessionsApp(App[None]):
             text = f"{what} failed ({type(error).__name__}); everything else keeps working."
         self.notify(text.splitlines()[0] if text else what, severity="error", timeout=6)
 
-    # --- live refresh ------------------------------------------------------------------------
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="watch",
-        exit_on_error=False,
-        description="Look for changes by others",
-    )
-    def _check_for_changes(self) -> None:
-        if self.ensure_watcher().changed():
-            self.post_message(DataChanged())
-
-    def ensure_watcher(self) -> Any:
-        """The live-refresh watcher, made on first use; call it from a worker thread (it may
-        connect to the database server).
-
-        The calendar calls it before it reads its first window, so the watcher's baseline is
-        taken before anything is shown: a change committed in between is never missed.
-        """
-        with self._watcher_lock:
-            if self._watcher is None and self.fast is not None:
-                from sessions_tui.services.live import change_watcher
-
-                self._watcher = self.fast.watcher or change_watcher(sqlite_path=self.fast.path)
-            elif self._watcher is None:
-                from sessions_tui.services.live import change_watcher
-
-                self._watcher = change_watcher(self.ctx.db)
-            return self._watcher
-
     @on(DataChanged)
     def _data_changed(self) -> None:
         self._reload()
@@ -590,108 +386,6 @@ class SessionsApp(App[None]):
         if self.fast is not None:
             self.fast.reader.close()
 
-    # --- ICS subscriptions -------------------------------------------------------------------
-
-    def _subscriptions_tick(self) -> None:
-        if not self._subscriptions_running:
-            self._subscriptions_running = True
-            self.refresh_subscriptions()
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="subscriptions",
-        exit_on_error=False,
-        description="Refresh ICS subscriptions",
-    )
-    def refresh_subscriptions(self) -> None:
-        """Fetch the subscriptions that are due (conditional GETs; the UI never waits)."""
-        from sessions_tui.sync.subscriptions import refresh_all
-
-        try:
-            results = refresh_all(self.ctx, due_only=True) if self.ctx.actor else []
-        finally:
-            self._subscriptions_running = False
-        if results:
-            self.call_from_thread(self._subscriptions_refreshed, results)
-
-    def _subscriptions_refreshed(self, results: list[Any]) -> None:
-        for result in results:
-            if not result.ok and result.subscription.failures == 1:
-                # Said once, when a subscription starts failing; `subscriptions list` keeps it.
-                self.notify(result.summary(), severity="warning", timeout=10, markup=False)
-        if any(r.changed for r in results):
-            self._reload()
-
-    # --- Google sync -------------------------------------------------------------------------
-
-    def _sync_tick(self) -> None:
-        import time as _time
-
-        if not self.syncing and self.sync_schedule.due(_time.monotonic()):
-            self.run_sync()
-
-    def action_sync_now(self) -> None:
-        if not hasattr(self, "sync_schedule"):
-            self.notify("Still starting; try again in a moment.", timeout=3)
-            return
-        if self.syncing:
-            self.notify("A Google sync is running already.", timeout=3)
-            return
-        self._sync_asked = True  # run_sync says so if there is nothing to sync
-        self.sync_schedule.request()
-        self._sync_tick()
-
-    @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="Google sync")
-    def run_sync(self) -> None:
-        import os
-        import socket
-        import time as _time
-
-        from textual.worker import get_current_worker
-
-        from sessions_tui.services import caldav_settings
-        from sessions_tui.services.google_settings import list_settings
-        from sessions_tui.sync.worker import combine, run_caldav_sync, run_google_sync, throttled
-
-        worker = get_current_worker()
-        self.sync_schedule.started(_time.monotonic())
-        asked, self._sync_asked = self._sync_asked, False
-        connected = [s.practitioner.id for s in list_settings(self.ctx) if s.connected]
-        on_caldav = [
-            s.practitioner.id for s in caldav_settings.list_settings(self.ctx) if s.connected
-        ]
-        if not connected and not on_caldav:
-            self.sync_schedule.finished(_time.monotonic(), True)
-            if asked:
-                self.call_from_thread(
-                    self.notify,
-                    "Nothing to sync: no practitioner is connected to Google (… → Google sync).",
-                    timeout=5,
-                )
-            return
-        label = ", ".join(n for n, on in (("Google", connected), ("CalDAV", on_caldav)) if on)
-        self.post_message(SyncStarted(label))
-        holder = f"{socket.gethostname()}:{os.getpid()}"
-        common: dict[str, Any] = {
-            "progress": throttled(self._post_progress, 0.25),
-            "should_cancel": lambda: worker.is_cancelled,
-            "lock_holder": holder,
-        }
-        outcome = None
-        if connected:
-            outcome = run_google_sync(self.ctx.db, self.ctx.clock, connected, **common)
-        if on_caldav and not worker.is_cancelled:
-            # The same worker, after Google: one sync at a time against the database.
-            done = run_caldav_sync(self.ctx.db, self.ctx.clock, on_caldav, **common)
-            outcome = done if outcome is None else combine(outcome, done)
-        self.post_message(SyncFinished(outcome))
-
-    def _post_progress(self, progress: Any) -> None:
-        self.post_message(
-            SyncProgressed(f"{progress.phase} {progress.calendar_id}: {progress.done} done")
-        )
-
     @on(SyncStarted)
     def _sync_started(self, message: SyncStarted) -> None:
         self.syncing = True
@@ -704,52 +398,4 @@ class SessionsApp(App[None]):
 
     @on(SyncFinished)
     def _sync_finished(self, message: SyncFinished) -> None:
-        import time as _time
-
-        outcome: Any = message.outcome
-        self.syncing = False
-        self.sync_schedule.finished(_time.monotonic(), outcome.ok, quota=outcome.quota)
-        self.sync_status = f"{getattr(outcome, 'label', 'Google')}: {outcome.summary()}"
-        if outcome.auth:
-            label = getattr(outcome, "label", "Google")
-            command = "caldav connect" if label == "CalDAV" else "google connect"
-            self.notify(
-                f"{label} refused the sign-in: run `sessions-tui {command}` again.",
-                severity="error",
-                timeout=10,
-            )
-        self._reload()
-
-    def open_search(self) -> None:
-        from sessions_tui.screens.search import SearchScreen
-
-        self.push_screen(SearchScreen(), self._jump_to)
-
-    def _jump_to(self, item: AgendaItem | None) -> None:
-        if item is None:
-            return
-        from sessions_tui.widgets.time_grid import slot_of
-
-        if isinstance(item.start, datetime):
-            self.move_cursor(item.start.astimezone(self.tz).date(), slot_of(item.start, self.tz))
-        else:
-            self.move_cursor(item.start, None)
-
-    def open_go_to_date(self) -> None:
-        from sessions_tui.screens.go_to_date import GoToDateModal
-
-        today = self.clock.now().astimezone(self.tz).date()
-        self.push_screen(GoToDateModal(today), self._go_to)
-
-    def _go_to(self, day: date | None) -> None:
-        if day is not None:
-            self.move_cursor(day, None)
-
-    def open_filters(self) -> None:
-        from sessions_tui.screens.filters import FiltersModal
-
-        facts = self.facts
-        if facts is None:
-            self.notify("Still loading practitioners; try again in a moment.")
-            return
-        self.push_screen(FiltersModal(facts, self.filters), self.apply_filters)
+        self._sync_done(message.outcome)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from sessions_tui.domain.model import Staff
-from sessions_tui.widgets.time_grid import tint
+from sessions_tui.widgets.grid_paint import tint
 
 MARKERS = "✗ cancelled  ○ free  ░ out of hours"
 
@@ -27,7 +27,7 @@ def legend_text(
 ) -> Text:
     """The legend for ``width`` cells: full names, else short names, else first names.
 
-    Each letter is drawn as the practitioner's blocks are (``time_grid.tint`` of their colour
+    Each letter is drawn as the practitioner's blocks are (``grid_paint.tint`` of their colour
     over ``background``), so the legend shows the very colour of the blocks; without a
     background, in the colour itself."""
     for variant in (lambda n: n, short_name, lambda n: short_name(n).split()[0]):

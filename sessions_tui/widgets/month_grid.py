@@ -21,7 +21,9 @@ from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import display_title, is_secondary
 from sessions_tui.services.render import item_days
-from sessions_tui.widgets.time_grid import SHADE, event_markers, split_width, tint
+from sessions_tui.widgets.grid_layout import split_width
+from sessions_tui.widgets.grid_paint import tint
+from sessions_tui.widgets.grid_text import SHADE, event_markers
 
 
 class MonthGrid(Widget, can_focus=True):

@@ -34,7 +34,6 @@ BASELINE: dict[str, set[str]] = {
     "sessions_tui/services/practice.py": {"D103"},
     "sessions_tui/services/render.py": {"D103"},
     "sessions_tui/services/writer.py": {"D102"},
-    "sessions_tui/widgets/time_grid.py": {"D103"},
 }
 
 

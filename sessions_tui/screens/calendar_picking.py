@@ -1,0 +1,209 @@
+"""The calendar's event picking: which event under the cursor the keys act on, and ``enter``.
+
+Several events can share a half hour. ``]`` and ``[`` step through the cursor slot's events,
+then the cursor day's all-day events (:meth:`SlotPicking.slot_events`); the picked one is drawn
+in reverse video and named in the status bar, and stays picked while the view and the cursor
+stay put. :meth:`SlotPicking.cursor_event` is the event the appointment keys
+(:mod:`~sessions_tui.screens.event_actions`) act on. ``enter`` opens the picked event, the
+only one under the cursor, or a list to choose from; on an empty slot it starts a new event.
+
+| Key | Action |
+| --- | --- |
+| enter | Open the event under the cursor (a list if several), or new event |
+| ] / [ | Pick the next / previous event in the cursor's slot and the all-day row |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding, BindingType
+from textual.widgets import Label
+
+from sessions_tui.messages import CreateRequested
+from sessions_tui.screens.calendar_draw import GRID_VIEWS
+from sessions_tui.services.agenda_item import AgendaItem
+from sessions_tui.widgets.agenda_list import AgendaList
+from sessions_tui.widgets.time_grid import TimeGrid
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from sessions_tui.app import SessionsApp
+
+    _Base = Screen[None]
+else:
+    _Base = object
+
+PICK_BINDINGS: list[BindingType] = [
+    Binding(
+        "enter",
+        "select",
+        "Open/new",
+        id="calendar.select",
+        show=False,
+        tooltip="Open the event under the cursor (a list if several), or start a new one",
+    ),
+    Binding(
+        "right_square_bracket",
+        "step_event(1)",
+        "Next event",
+        id="calendar.next-event",
+        show=False,
+        tooltip="Pick the next event in the cursor's slot, then the day's all-day events",
+    ),
+    Binding(
+        "left_square_bracket",
+        "step_event(-1)",
+        "Prev event",
+        id="calendar.previous-event",
+        show=False,
+        tooltip="Pick the previous event in the cursor's slot or the all-day row",
+    ),
+]
+"""The keys of :class:`SlotPicking`, part of ``CalendarScreen.BINDINGS``."""
+
+
+class SlotPicking(_Base):
+    """Picks the event the calendar's keys act on (see the module's docstring).
+
+    The screen calls :meth:`_init_picking` in its ``__init__`` and provides ``sessions``,
+    :meth:`current_items`, :meth:`open_event` and :meth:`refresh_view`.
+    """
+
+    if TYPE_CHECKING:
+
+        @property
+        def sessions(self) -> SessionsApp: ...
+
+        def current_items(self) -> Sequence[AgendaItem] | None: ...
+
+        def open_event(self, item: AgendaItem) -> None: ...
+
+        def refresh_view(self) -> None: ...
+
+    def _init_picking(self) -> None:
+        self._pick: tuple[str, date, int, AgendaItem] | None = None
+        """The event picked with ``]`` / ``[``: valid while the view and cursor stay put."""
+
+    def _drop_stale_pick(self) -> None:
+        """Forget the picked event once the view or the cursor moved off it."""
+        if self._pick is not None and self._picked_item() is None:
+            self._pick = None
+            self.query_one("#picked", Label).update("")
+
+    def slot_events(self) -> list[AgendaItem]:
+        """What ``]`` / ``[`` step through: the cursor slot's events, then the cursor day's
+        all-day events."""
+        app = self.sessions
+        if app.view not in GRID_VIEWS:
+            return []
+        grid = self.query_one(TimeGrid)
+        return grid.events_at(app.cursor_day, app.cursor_slot) + grid.all_day_on(app.cursor_day)
+
+    def _picked_item(self) -> AgendaItem | None:
+        app = self.sessions
+        if self._pick is None or self._pick[:3] != (app.view, app.cursor_day, app.cursor_slot):
+            return None
+        return self._pick[3]
+
+    def cursor_event(self) -> AgendaItem | None:
+        """The event the appointment keys act on: the one picked with ``]`` / ``[``, else the
+        first under the cursor (the highlighted one in the agenda)."""
+        from sessions_tui.services.render import item_days
+
+        app = self.sessions
+        if app.view in GRID_VIEWS:
+            picked = self._picked_item()
+            if picked is not None:
+                return picked
+            hits = self.query_one(TimeGrid).events_at(app.cursor_day, app.cursor_slot)
+            return hits[0] if hits else None
+        if app.view == "agenda":
+            return self.query_one(AgendaList).current_item
+        for item in self.current_items() or ():
+            if app.cursor_day in item_days(item, app.tz):
+                return item
+        return None
+
+    def action_step_event(self, step: int) -> None:
+        app = self.sessions
+        if app.view not in GRID_VIEWS:
+            self.notify("] and [ pick events in the week, day and team views.", timeout=3)
+            return
+        found = self.slot_events()
+        if not found:
+            self.notify("No events in this slot or the all-day row.", timeout=3)
+            return
+        current = self._picked_item()
+        at = found.index(current) if current in found else (-1 if step > 0 else len(found))
+        item = found[(at + step) % len(found)]
+        self._pick = (app.view, app.cursor_day, app.cursor_slot, item)
+        self.refresh_view()
+        from sessions_tui.services.calendar import display_title
+
+        n = found.index(item) + 1
+        self.query_one("#picked", Label).update(
+            f" {n}/{len(found)} {display_title(item, privacy=app.privacy)}"
+        )
+
+    def action_select(self) -> None:
+        """Enter: open the picked event, the only one under the cursor, or a list of them;
+        on an empty slot, start a new event (the month view opens the day)."""
+        app = self.sessions
+        if app.view == "month":
+            app.view = "day"
+            return
+        if app.view == "agenda":
+            item = self.query_one(AgendaList).current_item
+            if item is not None:
+                self.open_event(item)
+            return
+        if self.current_items() is None:
+            self.notify("Still loading this period; press enter again in a moment.", timeout=3)
+            return
+        picked = self._picked_item()
+        hits = self.query_one(TimeGrid).events_at(app.cursor_day, app.cursor_slot)
+        if picked is not None:
+            self.open_event(picked)
+        elif len(hits) == 1:
+            self.open_event(hits[0])
+        elif hits:
+            self._choose_event(hits)
+        else:
+            slot = self.query_one(TimeGrid).slot_start(app.cursor_day, app.cursor_slot)
+            self.post_message(CreateRequested(slot))
+
+    def _choose_event(self, hits: list[AgendaItem]) -> None:
+        from sessions_tui.screens.dialogs import ChoiceModal
+        from sessions_tui.services.calendar import display_title
+
+        app = self.sessions
+
+        def label(item: AgendaItem) -> str:
+            letter = ""
+            facts = app.facts
+            pid = item.event.practitioner_id
+            if facts is not None and pid is not None:
+                letter = facts.markers.get(pid, "")
+            when = (
+                f"{item.start.astimezone(app.tz):%H:%M} "
+                if isinstance(item.start, datetime)
+                else ""
+            )
+            return f"{letter} {when}{display_title(item, privacy=app.privacy)}".strip()
+
+        def chosen(item: AgendaItem | None) -> None:
+            if item is not None:
+                self.open_event(item)
+
+        self.app.push_screen(
+            ChoiceModal(
+                f"{len(hits)} events at this time: which one?",
+                [(label(item), item) for item in hits],
+                id="slot-events",
+            ),
+            chosen,
+        )
