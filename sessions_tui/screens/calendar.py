@@ -171,6 +171,7 @@ edge); n/p move a whole period."""
         with Horizontal(id="status-bar"):
             yield Label("", id="filter-summary")
             yield Label("", id="picked")
+            yield Label("", id="moving")
             yield SyncBadge("", id="sync-status")
             yield Label("", id="privacy-indicator")
         with ContentSwitcher(initial=widget_id, id="views"):
@@ -201,7 +202,21 @@ edge); n/p move a whole period."""
 
     def _state_changed(self, _value: object = None) -> None:
         self._drop_stale_pick()
+        if self.moving is not None and self.sessions.view not in GRID_VIEWS:
+            self.action_stop_moving()  # a move lands on a slot: not in the month or agenda
         self.refresh_view()
+
+    def watch_moving(self, item: AgendaItem | None) -> None:
+        """Move mode is on screen for as long as it lasts (not only in a passing notice)."""
+        from sessions_tui.services.calendar import display_title
+
+        label = self.query_one("#moving", Label)
+        if item is None:
+            label.update("")
+        else:
+            title = display_title(item, privacy=self.sessions.privacy)
+            label.update(f"MOVING {title}: enter moves it here, esc leaves it")
+        label.set_class(item is not None, "-on")
 
     def _sync_state_changed(self, _value: object = None) -> None:
         self.query_one(SyncBadge).show_state(self.sessions.sync_status, self.sessions.syncing)

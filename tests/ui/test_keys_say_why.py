@@ -188,3 +188,37 @@ async def test_issue_14_a_notice_said_at_start_is_not_cleared_by_the_first_scree
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert any("keymap.calendar.nope is not a binding id" in t for t in said(app))
+
+
+async def test_move_mode_shows_while_it_lasts_and_ends_off_the_grid(make_app: MakeApp) -> None:
+    """``M`` says it is moving for as long as it is (the status bar, not only a passing
+    notice); leaving the grid views ends it, so a later enter in the agenda moves nothing."""
+    from textual.widgets import Label
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(app, pilot)
+        screen = calendar(app)
+        for _ in range(8):  # down the day until an event is under the cursor
+            if screen.cursor_event() is not None:
+                break
+            await pilot.press("down")
+            await settle(app, pilot)
+        item = screen.cursor_event()
+        assert item is not None
+        label = screen.query_one("#moving", Label)
+        assert str(label.content) == ""
+        await pilot.press("M")
+        await settle(app, pilot)
+        assert screen.moving is item
+        assert str(label.content).startswith("MOVING ")
+        assert "esc" in str(label.content)
+        await pilot.press("a")  # the agenda: no slot to move it to
+        await settle(app, pilot)
+        assert app.view == "agenda"
+        assert screen.moving is None
+        assert str(label.content) == ""
+        await pilot.press("w", "M", "escape")
+        await settle(app, pilot)
+        assert screen.moving is None
+        assert str(label.content) == ""
