@@ -6,6 +6,7 @@ leave this module: they exist only as the wall-clock input of :func:`localize`.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -142,11 +143,16 @@ def parse_clock(text: str) -> time:
     return time(hour, minute)  # ValueError past 23:59
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_date(text: str, what: str = "date") -> date:
     """Parse ``YYYY-MM-DD`` with a clear error."""
     try:
         return date.fromisoformat(text.strip())
-    except ValueError:
+    except ValueError as exc:
+        if _ISO_DAY.fullmatch(text.strip()):  # the right shape, a day the calendar lacks
+            raise ValidationError(f"bad {what} {text!r}: {exc}") from None
         raise ValidationError(f"bad {what} {text!r} (expected YYYY-MM-DD)") from None
 
 

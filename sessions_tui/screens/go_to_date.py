@@ -25,7 +25,7 @@ class GoToDateModal(ModalScreen[date | None]):
 
     DEFAULT_CSS = """
     GoToDateModal { align: center middle; }
-    GoToDateModal > Vertical { width: 50; max-width: 100%; height: auto; border: round $accent;
+    GoToDateModal > Vertical { width: 56; max-width: 100%; height: auto; border: round $accent;
                                padding: 0 1; background: $surface; }
     GoToDateModal #go-to-error { color: $error; height: auto; }
     """

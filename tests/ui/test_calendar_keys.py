@@ -267,7 +267,7 @@ async def test_go_to_date(make_app: MakeApp) -> None:
         await press(app, pilot, "enter")
         assert isinstance(app.screen, GoToDateModal)
         error = str(app.screen.query_one("#go-to-error", Label).content)
-        assert "bad date '2026-13-45' (expected YYYY-MM-DD)" in error
+        assert "bad date '2026-13-45': month must be in 1..12" in error
         app.screen.query_one(Input).value = ""
         await pilot.press(*"2027-06-10")
         await press(app, pilot, "enter")

@@ -192,9 +192,11 @@ def test_zone_accepts_iana_names() -> None:
 
 def test_parsers_refuse_with_clear_messages() -> None:
     with pytest.raises(
-        ValidationError, match=r"bad --from date '2026-13-01' \(expected YYYY-MM-DD\)"
+        ValidationError, match=r"bad --from date '2026-13-01': month must be in 1\.\.12"
     ):
         parse_date("2026-13-01", "--from date")
+    with pytest.raises(ValidationError, match=r"bad date '2027-02-30': day is out of range"):
+        parse_date("2027-02-30")  # the right shape: say what is wrong with the day
     with pytest.raises(ValidationError, match="needs an offset"):
         parse_aware("2026-11-25T10:00:00")
     with pytest.raises(ValidationError, match="expected ISO 8601"):
