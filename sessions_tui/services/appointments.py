@@ -428,7 +428,9 @@ def _edit_following(
 
 def cancel(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change:
     """Cancel (kept and shown as cancelled)."""
-    return edit(ctx, ref, scope, status=Status.CANCELLED)
+    change = edit(ctx, ref, scope, status=Status.CANCELLED)
+    # Named for what the person did ("Saved (cancel)", "Undone: cancel"), not how.
+    return replace(change, description=change.description.replace("edit", "cancel", 1))
 
 
 def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change:

@@ -158,6 +158,7 @@ def test_cancel_following_then_undo(admin_ctx: Context) -> None:
     change = ap.cancel(admin_ctx, OccurrenceRef(series.id, rid), Scope.FOLLOWING)  # type: ignore[arg-type]
     after = _starts(admin_ctx, FIRST - timedelta(days=1))
     assert [s for _, _, s in after] == ["scheduled"] * 3 + ["cancelled"] * 7
+    assert change.description == "cancel this and following"  # what the notice names
     ap.undo(admin_ctx, change)
     assert _starts(admin_ctx, FIRST - timedelta(days=1)) == before
 
