@@ -38,6 +38,7 @@ from sessions_tui.app_dialogs import CalendarDialogs
 from sessions_tui.app_live import LiveRefresh
 from sessions_tui.app_prefs import Preferences
 from sessions_tui.app_sync import SyncRunner
+from sessions_tui.app_typeahead import KeyOrder
 from sessions_tui.app_warmup import FastStart, WarmUp
 from sessions_tui.messages import (
     DataChanged,
@@ -64,7 +65,9 @@ __all__ = ["FastStart", "SessionsApp"]  # FastStart is app_warmup's (issue 19 mo
 _SAFE_TEXT = SafeTextFilter()
 
 
-class SessionsApp(WarmUp, LiveRefresh, SyncRunner, Preferences, CalendarDialogs, App[None]):
+class SessionsApp(
+    KeyOrder, WarmUp, LiveRefresh, SyncRunner, Preferences, CalendarDialogs, App[None]
+):
     """The calendar app.
 
     | Key | Action |
@@ -114,6 +117,7 @@ class SessionsApp(WarmUp, LiveRefresh, SyncRunner, Preferences, CalendarDialogs,
         super().__init__()
         if ctx is None and fast is None:
             raise ValueError("SessionsApp needs a context or a FastStart")
+        self._init_key_order()
         self._ctx = ctx
         self._ctx_lock = threading.Lock()
         self.fast = fast

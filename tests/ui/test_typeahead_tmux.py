@@ -91,3 +91,22 @@ def test_issue_14_tmux_burst_of_keys(tui: Tmux) -> None:
     screen = wait_for(capture, lambda s: "Dec 27, 2026" in s)
     assert "Dec 27, 2026 – Jan 2, 2027" in screen, screen
     assert cursor(screen) == ("19:00", 0), screen
+
+
+def test_issue_14_keys_typed_ahead_of_a_form_reach_the_form(tui: Tmux) -> None:
+    """``c``, ``enter`` (a client session) and a client's name in one write: the name is typed
+    into the new form, not read as calendar keys (``M`` move, ``a`` agenda, ``y`` duplicate)
+    while the form was still opening."""
+    send, capture = tui.send, tui.capture
+    wait_for(capture, lambda s: "▸" in s and "Sun 22" in s)
+    send("Right", "Right")  # Friday 10:00: an empty slot
+    wait_for(capture, lambda s: cursor(s) == ("▶10:00", 5))
+    send("c", "Enter", "M", "a", "y", "a")
+    screen = wait_for(capture, lambda s: "New client session" in s and "Maya" in s)
+    assert "New client session" in screen, screen
+    client = next(line for line in screen.splitlines() if line.lstrip().startswith("Client"))
+    assert client.split()[1:] == ["Maya"], screen
+    send("Escape")
+    screen = wait_for(capture, lambda s: "Sun 22" in s and "▸" in s)
+    assert "Nov 22 – 28, 2026" in screen, screen  # still the week: no 'a' reached the calendar
+    assert "MOVING" not in screen, screen

@@ -1,0 +1,111 @@
+"""Typeahead across screens: each key reaches the screen its earlier keys left on top.
+
+Textual reads keys into the App's queue and forwards each to the focused widget of the screen on
+top *when it is read*. What a key does (open a dialog, close one, push a form from a dialog's
+callback) happens later, in the widgets' own queues. So keys that arrive together — what an SSH
+connection delivers when a person types ahead — were forwarded before the screen they were
+meant for was there: after ``c`` ``enter`` the letters of a client's name reached the calendar,
+where single letters act on the event under the cursor (issue 14, found by a newcomer).
+
+:class:`KeyOrder` keeps keys in order and hands the next one over only once the previous one
+has been handled: its target has processed it, the App's messages are done and the screen now
+on top (maybe a new one) has refreshed. A key typed on its own is handed over at once; a burst
+is handed over one by one, each after the frame of the one before (rendering still coalesces
+nothing it did not before: every key's effect was drawn before, too). Each wait is bounded, so
+a screen that never refreshes (closing, say) delays the next key by at most ``SETTLE_LIMIT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.message_pump import MessagePump
+
+log = logging.getLogger("sessions_tui.app")
+
+SETTLE_LIMIT = 0.5
+"""Seconds one key may wait for the previous key's effects to be drawn (each wait)."""
+
+
+class HeldKey(Message):
+    """A held key, handed back to the App's own queue to be dispatched as Textual would."""
+
+    def __init__(self, key: events.Key, done: asyncio.Event) -> None:
+        super().__init__()
+        self.key = key
+        self.done = done
+
+
+class KeyOrder:
+    """Mixin of the App: typed keys are dispatched one at a time, in order, each to the
+    screen the keys before it left on top (see the module docstring)."""
+
+    _typed: deque[events.Key]
+    _feeding: asyncio.Task[None] | None
+
+    def _init_key_order(self) -> None:
+        self._typed = deque()
+        self._feeding = None
+        self._key_target: MessagePump | None = None
+
+    async def on_event(self, event: events.Event) -> None:
+        """Hold a typed key while an earlier one is still being handled; else as Textual."""
+        app: Any = self
+        if isinstance(event, events.Key) and not event.is_forwarded and app.is_running:
+            self._typed.append(event)
+            if self._feeding is None:
+                self._feeding = asyncio.create_task(self._feed())
+            return
+        await super().on_event(event)  # type: ignore[misc]
+
+    async def on_held_key(self, message: HeldKey) -> None:
+        """Dispatch a held key in the App's own task, as Textual dispatches a typed one."""
+        app: App[Any] = self  # type: ignore[assignment]
+        try:
+            self._key_target = app.focused or app.screen
+            await super().on_event(message.key)  # type: ignore[misc]
+        finally:
+            message.done.set()
+
+    async def _feed(self) -> None:
+        app: App[Any] = self  # type: ignore[assignment]
+        try:
+            while self._typed:
+                key = self._typed.popleft()
+                done = asyncio.Event()
+                app.post_message(HeldKey(key, done))
+                await done.wait()
+                if self._typed:
+                    await self._settle()
+        except Exception:  # never lose the keyboard: hand the rest over as Textual would
+            log.exception("typeahead: dispatching held keys")
+            while self._typed:
+                app.post_message(HeldKey(self._typed.popleft(), asyncio.Event()))
+        finally:
+            self._feeding = None
+
+    async def _settle(self) -> None:
+        """Until the last key's target, the App and the screen on top have all refreshed."""
+        app: App[Any] = self  # type: ignore[assignment]
+        pumps: list[MessagePump] = []
+        if self._key_target is not None and self._key_target.is_running:
+            pumps.append(self._key_target)
+        pumps.append(app)
+        for _ in range(3):  # a key may close one screen and a callback open the next
+            top = app.screen
+            for pump in (*pumps, top):
+                if pump.is_running:
+                    with contextlib.suppress(TimeoutError, AssertionError):
+                        await asyncio.wait_for(pump.wait_for_refresh(), SETTLE_LIMIT)
+            if app.screen is top:
+                return
+            pumps = [app]
