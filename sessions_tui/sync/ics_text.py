@@ -19,7 +19,7 @@ Rules followed (RFC 5545 section 3.1, 3.3.11):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 _NAME = re.compile(r"[A-Za-z0-9-]+\Z")
 _UNESCAPE = re.compile(r"\\([\\,;:nN])")
@@ -27,33 +27,46 @@ _FOLD_OCTETS = 75
 _BLOCK = 1 << 20  # characters split into lines at a time
 
 
-def _physical_lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` without their line ends (CRLF, LF or CR), lazily.
+Source = str | Iterable[str]
+"""A file's text: one string, or its blocks in order
+(:func:`sessions_tui.sync.ics.parse.file_blocks` reads a file that way), each ending where a
+content line ends (after a line end that no folded continuation follows), so no content line
+spans two blocks."""
+
+
+def blocks_of(source: Source) -> Iterable[str]:
+    """The blocks of ``source`` (a string is its own single block)."""
+    return (source,) if isinstance(source, str) else source
+
+
+def _physical_lines(source: Source) -> Iterator[str]:
+    """The lines of ``source`` without their line ends (CRLF, LF or CR), lazily.
 
     The text is split a block at a time: ``io.StringIO`` would copy a large file into four
     bytes per character, and ``str.splitlines`` also breaks at characters (U+2028, form feed)
     that are not line ends in iCalendar.
     """
-    size = len(text)
-    pos = 0
-    while pos < size:
-        end = text.find("\n", min(pos + _BLOCK, size))
-        end = size if end == -1 else end + 1
-        parts = text[pos:end].split("\n")
-        pos = end
-        if parts[-1] == "":
-            parts.pop()
-        for line in parts:
-            if "\r" in line:
-                if line[-1] == "\r":
-                    line = line[:-1]
-                if "\r" in line:  # old Mac line ends: CR alone
-                    yield from line.split("\r")
-                    continue
-            yield line
+    for text in blocks_of(source):
+        size = len(text)
+        pos = 0
+        while pos < size:
+            end = text.find("\n", min(pos + _BLOCK, size))
+            end = size if end == -1 else end + 1
+            parts = text[pos:end].split("\n")
+            pos = end
+            if parts[-1] == "":
+                parts.pop()
+            for line in parts:
+                if "\r" in line:
+                    if line[-1] == "\r":
+                        line = line[:-1]
+                    if "\r" in line:  # old Mac line ends: CR alone
+                        yield from line.split("\r")
+                        continue
+                yield line
 
 
-def iter_content_lines(text: str) -> Iterator[tuple[int, str]]:
+def iter_content_lines(text: Source) -> Iterator[tuple[int, str]]:
     """``(line number, unfolded content line)`` for each content line of ``text``.
 
     The line number is that of the content line's first physical line (1-based, counting

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from sessions_tui.store.tables import (
     StaffRow,
 )
 from sessions_tui.sync.ics.common import _EV, _EX, IcsError, import_uid
-from sessions_tui.sync.ics.parse import _decode, _Dedup, _Item, iter_items
+from sessions_tui.sync.ics.parse import _decode, _Dedup, _Item, file_blocks, iter_items
 from sessions_tui.sync.ics.zones import practitioner_zone
 
 _CHUNK = 500
@@ -63,7 +63,7 @@ _COMPARED = [
 
 def import_calendar(
     ctx: Context,
-    data: bytes | str,
+    data: bytes | str | BinaryIO,
     *,
     practitioner_id: int,
     name: str = "calendar.ics",
@@ -73,7 +73,8 @@ def import_calendar(
 
     The file is read one VEVENT at a time and written in batches inside that transaction, so
     memory stays bounded by a batch (plus the uids seen); the first problem rolls everything
-    back.
+    back. ``data`` is the file's bytes or text, or the file itself, open for binary reading
+    and seekable: it is then read twice in blocks (:func:`~.parse.file_blocks`), never whole.
 
     Raises:
         IcsError: malformed file or event (nothing is changed).
@@ -101,10 +102,15 @@ def import_calendar(
         locations = {
             r.name.casefold(): int(r.id) for r in s.execute(select(LocationRow)).scalars() if r.id
         }
-    text = _decode(data, name)
-    del data  # the caller may still hold the bytes; we need only the text
+    source: str | Callable[[], Iterator[str]]
+    if isinstance(data, bytes | str):
+        source = _decode(data, name)
+        del data  # the caller may still hold the bytes; we need only the text
+    else:
+        fp = data
+        source = lambda: file_blocks(fp, name)  # noqa: E731
     final_label, items = iter_items(
-        text,
+        source,
         name=name,
         practitioner_id=practitioner_id,
         floating_tz=floating,
