@@ -112,20 +112,34 @@ def split_content_line(line: str) -> tuple[str, str, str] | None:
         params = line[semi + 1 : colon]
         if not params:
             return None
-    if not _NAME.match(name):
-        return None
-    return name.upper(), params, line[colon + 1 :]
+    upper = _NAMES.get(name)
+    if upper is None:
+        if not _NAME.match(name):
+            return None
+        upper = name.upper()
+        if len(_NAMES) < _NAMES_KEPT:
+            _NAMES[name] = upper
+    return upper, params, line[colon + 1 :]
+
+
+_NAMES: dict[str, str] = {}
+"""Property names already checked, and their upper case: a file repeats a few dozen."""
+_NAMES_KEPT = 1000
 
 
 def _value_colon(line: str, start: int) -> int:
-    in_quotes = False
-    for i in range(start, len(line)):
-        ch = line[i]
-        if ch == '"':
-            in_quotes = not in_quotes
-        elif ch == ":" and not in_quotes:
-            return i
-    return -1
+    """The first ``:`` at or after ``start`` outside double quotes (-1: none, or a quote
+    never closed before it)."""
+    pos = start
+    while True:
+        colon = line.find(":", pos)
+        quote = line.find('"', pos, colon if colon != -1 else len(line))
+        if quote == -1:
+            return colon
+        closing = line.find('"', quote + 1)
+        if closing == -1:
+            return -1
+        pos = closing + 1
 
 
 def parse_params(params: str) -> dict[str, str] | None:
