@@ -189,3 +189,78 @@ def test_the_cli_hands_the_open_file_to_the_import(
     assert "5 added" in result.output
     assert seen
     assert all(not isinstance(fp, bytes | str) for fp in seen)
+
+
+def _cal(*events: str) -> str:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+        + "".join(events)
+        + ("END:VCALENDAR\r\n")
+    )
+
+
+def _ev(uid: str, *extra: str, start: str = "20260504T090000Z") -> str:
+    end = f"{start[:9]}{int(start[9:11]) + 1:02d}{start[11:]}"
+    lines = ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTART:{start}", f"DTEND:{end}", *extra]
+    return "\r\n".join([*lines, "END:VEVENT"]) + "\r\n"
+
+
+def _uids(ctx: Context) -> set[str]:
+    ev = EventRow.__table__  # type: ignore[attr-defined]
+    with ctx.db.session() as s:
+        return set(s.execute(select(ev.c.uid)).scalars())
+
+
+def test_the_same_event_twice_is_refused_naming_both_lines(admin_ctx: Context) -> None:
+    me = admin_ctx.require_actor()
+    one = _ev("a@t", "SUMMARY:first")
+    cases = [
+        (_cal(one, _ev("b@t"), _ev("a@t", "SUMMARY:again")), 0, 2),
+        # An override given twice, and an RDATE listing one date twice.
+        (
+            _cal(
+                _ev("s@t", "RRULE:FREQ=DAILY;COUNT=3"),
+                _ev("s@t", "RECURRENCE-ID:20260505T090000Z", start="20260505T110000Z"),
+                _ev("s@t", "RECURRENCE-ID:20260505T090000Z", start="20260505T120000Z"),
+            ),
+            1,
+            2,
+        ),
+        (
+            _cal(_ev("r@t", "RRULE:FREQ=DAILY;COUNT=3", "RDATE:20260601T090000Z,20260601T090000Z")),
+            0,
+            0,
+        ),
+    ]
+    for text, first_at, again_at in cases:
+        begins = [n for n, line in enumerate(text.split("\r\n"), 1) if line == "BEGIN:VEVENT"]
+        first, again = begins[first_at], begins[again_at]
+        with pytest.raises(IcsError) as caught:
+            import_calendar(admin_ctx, text, practitioner_id=me.id, name="d.ics")
+        assert f"d.ics line {again} " in caught.value.message
+        assert f"appears again (first at line {first})" in caught.value.message
+        assert _uids(admin_ctx) == set()
+
+
+def test_a_later_file_removes_the_overrides_and_rdates_it_no_longer_has(
+    admin_ctx: Context,
+) -> None:
+    me = admin_ctx.require_actor()
+    series = _ev("s@t", "RRULE:FREQ=DAILY;COUNT=5", "RDATE:20260601T090000Z")
+    moved = _ev("s@t", "RECURRENCE-ID:20260505T090000Z", start="20260505T110000Z")
+    other = _ev("o@t", "RRULE:FREQ=DAILY;COUNT=2", "RDATE:20260701T090000Z")
+    first = import_calendar(
+        admin_ctx, _cal(series, moved, other), practitioner_id=me.id, name="x.ics"
+    )
+    assert first.added == 5
+    kept_apart = _uids(admin_ctx)
+    # The second file keeps the series, without its override and its RDATE; the other
+    # series (and its RDATE) is not in it and is left alone.
+    again = import_calendar(
+        admin_ctx, _cal(_ev("s@t", "RRULE:FREQ=DAILY;COUNT=5")), practitioner_id=me.id, name="x.ics"
+    )
+    assert again.removed == 2
+    gone = kept_apart - _uids(admin_ctx)
+    assert len(gone) == 2
+    assert all(uid.startswith("s@t#") for uid in gone)
+    assert {u for u in kept_apart if u.startswith("o@t")} <= _uids(admin_ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -148,10 +149,10 @@ class _Sink:
         self.out = Batch(s, pid)  # the one writer's bulk path
         self.batch: list[_Item] = []
         self.overrides: list[_Item] = []
-        self.master_ids: list[int] = []
-        self.master_uids: set[str] = set()
+        # Per event of the file only its id (8 bytes); which uids the file has, the dedup
+        # knows already.
+        self.master_ids = array("q")
         self.series_ids: dict[str, int] = {}
-        self.source_uids: set[str] = set()
 
     def add(self, item: _Item) -> None:
         self.dedup.check(item)
@@ -173,8 +174,6 @@ class _Sink:
         for item in batch:
             new_id = ids[item.uid]
             batch_ids.append(new_id)
-            self.master_uids.add(item.uid)
-            self.source_uids.add(item.source_uid)
             if item.event.rrule:
                 self.series_ids[item.uid] = new_id
                 wanted.update((new_id, k) for k in item.exdate_keys)
@@ -261,12 +260,12 @@ class _Sink:
         cols = _EV.c
 
         def in_file(uid: str) -> bool:
-            return uid in self.master_uids or uid in override_uids
+            return self.dedup.has(uid) or uid in override_uids
 
         stale: list[int] = []
         for chunk in _chunks(self.master_ids):
             for rid_, ruid in self.s.execute(
-                select(cols.id, cols.uid).where(cols.series_id.in_(chunk))
+                select(cols.id, cols.uid).where(cols.series_id.in_(list(chunk)))
             ):
                 if not in_file(ruid):
                     stale.append(rid_)
@@ -285,7 +284,7 @@ class _Sink:
         """Is ``stored_uid`` an RDATE extra (``<uid>#rdate-...``) of a uid in this file?"""
         at = stored_uid.find("#rdate-")
         while at != -1:
-            if stored_uid[:at] in self.source_uids:
+            if self.dedup.has(import_uid(stored_uid[:at], self.pid)):
                 return True
             at = stored_uid.find("#rdate-", at + 1)
         return False

@@ -349,23 +349,41 @@ def _decode(data: bytes | str, name: str) -> str:
 
 
 class _Dedup:
-    """Refuses a second VEVENT with the same UID and RECURRENCE-ID."""
+    """Refuses a second VEVENT with the same UID and RECURRENCE-ID.
+
+    It holds one entry per event of the file (a series or single event by its stored uid,
+    an override by that and its recurrence key) with the line it came from; the import asks
+    it which uids the file has (:meth:`has`) instead of keeping sets of its own.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.seen: dict[tuple[str, str | None], int] = {}
+        self.seen: dict[str, int] = {}
+        self.seen_overrides: dict[tuple[str, str], int] = {}
 
     def check(self, item: _Item) -> None:
+        """Remember ``item``; :class:`IcsError` if the file had it already."""
         rid = item.event.recurrence_id
-        ident = (item.uid, recurrence_key(rid) if rid is not None else None)
-        first = self.seen.get(ident)
+        if rid is None:
+            first = self.seen.get(item.uid)
+            if first is None:
+                self.seen[item.uid] = item.line
+        else:
+            key = (item.uid, recurrence_key(rid))
+            first = self.seen_overrides.get(key)
+            if first is None:
+                self.seen_overrides[key] = item.line
         if first is not None:
             raise IcsError(
                 f"{self.name} line {item.line} (UID {item.source_uid}): the same event appears "
                 f"again (first at line {first})"
             )
-        self.seen[ident] = item.line
+
+    def has(self, uid: str) -> bool:
+        """Did the file have a series or single event stored as ``uid``?"""
+        return uid in self.seen
 
     def check_all(self, items: Iterable[_Item]) -> None:
+        """:meth:`check` each item."""
         for item in items:
             self.check(item)
