@@ -120,7 +120,7 @@ def import_calendar(
     )
     now = ctx.clock.now()
     report = ImportReport(label=final_label)
-    with ctx.db.session() as s:
+    with ctx.db.session(bulk=True) as s:
         sink = _Sink(s, practitioner_id, now, report, _Dedup(name))
         for item in items:
             sink.add(item)
