@@ -1,6 +1,6 @@
-"""Issue 18: a bulk unit of work (an import) keeps SQLite's statement journals in memory, and
-only that one: the next ordinary unit of work on the same connection has the default back,
-also after a bulk one failed."""
+"""Issue 18: a bulk unit of work (an import) keeps SQLite's statement journals in memory and has
+a larger (fixed) page cache, and only that one: the next ordinary unit of work on the same
+connection has the defaults back, also after a bulk one failed."""
 
 from __future__ import annotations
 
@@ -10,14 +10,19 @@ import pytest
 from sqlalchemy.orm import Session
 
 from sessions_tui.services.context import Context
-from sessions_tui.store.db import Database
+from sessions_tui.store.db import BULK_CACHE_KIB, Database
 from sessions_tui.sync.ics import import_calendar, importer
 
 MEMORY, DEFAULT = 2, 0
+CACHE = -2000  # SQLite's default page cache (2 MiB)
 
 
 def _temp_store(s: Session) -> int:
-    return int(s.connection().exec_driver_sql("PRAGMA temp_store").scalar_one())
+    conn = s.connection()
+    cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    store = int(conn.exec_driver_sql("PRAGMA temp_store").scalar_one())
+    assert cache == (-BULK_CACHE_KIB if store == MEMORY else CACHE)
+    return store
 
 
 def test_only_a_bulk_session_keeps_its_journals_in_memory(db: Database) -> None:
