@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -151,12 +152,14 @@ def ics_import(file: Path, practitioner: str, label: str | None) -> None:
 
     ctx = opts().context()
     pid = find_practitioner(ctx, practitioner).id
+    # The file is read in blocks (twice), never held whole: memory does not grow with it.
     try:
-        data = file.read_bytes()
+        with file.open("rb") as fp:
+            size = os.fstat(fp.fileno()).st_size
+            report = import_calendar(ctx, fp, practitioner_id=pid, name=file.name, label=label)
     except OSError as exc:
         raise ValidationError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
-    report = import_calendar(ctx, data, practitioner_id=pid, name=file.name, label=label)
-    log.info("ICS import for practitioner %s: %s bytes, %s events", pid, len(data), report.events)
+    log.info("ICS import for practitioner %s: %s bytes, %s events", pid, size, report.events)
     click.echo(report.summary())
 
 

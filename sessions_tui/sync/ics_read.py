@@ -29,6 +29,8 @@ from icalendar.prop import TypesFactory
 from icalendar.timezone import tzp
 
 from sessions_tui.sync.ics_text import (
+    Source,
+    blocks_of,
     iter_content_lines,
     parse_params,
     split_content_line,
@@ -111,47 +113,57 @@ def _logical_line(text: str, pos: int) -> str:
     return "".join(parts)
 
 
-def prescan(text: str) -> tuple[list[CalendarInfo], list[tuple[int, str]]]:
+def prescan(source: Source) -> tuple[list[CalendarInfo], list[tuple[int, str]]]:
     """Calendar-level properties of each VCALENDAR, and each VTIMEZONE's text.
 
     Returns ``(calendars, vtimezones)``; a VTIMEZONE is ``(line number, text)``. The nesting
     is checked properly later by :func:`iter_vevents`; this only looks at depth to tell a
-    calendar's own properties from a component's.
+    calendar's own properties from a component's. ``source`` is the text or its blocks
+    (:data:`~sessions_tui.sync.ics_text.Source`); only a VTIMEZONE's own text is kept.
     """
     calendars: list[CalendarInfo] = []
     zones: list[tuple[int, str]] = []
     stack: list[str] = []
-    tz_start = -1
-    for match in _PRESCAN.finditer(text):
-        kind = match.group(1)
-        if kind is not None:
-            comp = match.group(2).upper()
-            if kind.upper() == "BEGIN":
-                if comp == "VCALENDAR" and not stack:
-                    calendars.append(CalendarInfo())
-                if comp == "VTIMEZONE" and len(stack) == 1:
-                    tz_start = match.start()
-                stack.append(comp)
-            elif stack and stack[-1] == comp:
-                stack.pop()
-                if comp == "VTIMEZONE" and len(stack) == 1 and tz_start >= 0:
-                    line = text.count("\n", 0, tz_start) + 1
-                    # End on a clean line: icalendar only registers the zone when it reads
-                    # exactly END:VTIMEZONE.
-                    block = text[tz_start : match.end()].rstrip("\r \t") + "\r\n"
-                    zones.append((line, block))
-                    tz_start = -1
-            continue
-        if len(stack) != 1 or stack[0] != "VCALENDAR" or not calendars:
-            continue
-        parts = split_content_line(_logical_line(text, match.start()))
-        if parts is None:
-            continue
-        value = unescape_text(parts[2]).strip()
-        if parts[0] == "X-WR-TIMEZONE":
-            calendars[-1].wr_timezone = calendars[-1].wr_timezone or value
-        else:
-            calendars[-1].wr_calname = calendars[-1].wr_calname or value
+    tz_parts: list[str] = []  # the VTIMEZONE being read, when it spans blocks
+    tz_line = 0
+    lines_before = 0  # line ends in the blocks already scanned
+    for text in blocks_of(source):
+        tz_start = 0 if tz_parts else -1
+        for match in _PRESCAN.finditer(text):
+            kind = match.group(1)
+            if kind is not None:
+                comp = match.group(2).upper()
+                if kind.upper() == "BEGIN":
+                    if comp == "VCALENDAR" and not stack:
+                        calendars.append(CalendarInfo())
+                    if comp == "VTIMEZONE" and len(stack) == 1:
+                        tz_start = match.start()
+                        tz_line = lines_before + text.count("\n", 0, tz_start) + 1
+                        tz_parts = []
+                    stack.append(comp)
+                elif stack and stack[-1] == comp:
+                    stack.pop()
+                    if comp == "VTIMEZONE" and len(stack) == 1 and tz_start >= 0:
+                        # End on a clean line: icalendar only registers the zone when it reads
+                        # exactly END:VTIMEZONE.
+                        tz_parts.append(text[tz_start : match.end()])
+                        block = "".join(tz_parts).rstrip("\r \t") + "\r\n"
+                        zones.append((tz_line, block))
+                        tz_start, tz_parts = -1, []
+                continue
+            if len(stack) != 1 or stack[0] != "VCALENDAR" or not calendars:
+                continue
+            parts = split_content_line(_logical_line(text, match.start()))
+            if parts is None:
+                continue
+            value = unescape_text(parts[2]).strip()
+            if parts[0] == "X-WR-TIMEZONE":
+                calendars[-1].wr_timezone = calendars[-1].wr_timezone or value
+            else:
+                calendars[-1].wr_calname = calendars[-1].wr_calname or value
+        if tz_start >= 0:  # a VTIMEZONE goes on in the next block
+            tz_parts.append(text[tz_start:])
+        lines_before += text.count("\n")
     return calendars, zones
 
 
@@ -183,8 +195,9 @@ class RawVEvent:
         return "\r\n".join(self.lines) + "\r\n"
 
 
-def iter_vevents(text: str) -> Iterator[RawVEvent]:
-    """Each VEVENT of the file, in order, with the nesting checked as it goes.
+def iter_vevents(text: Source) -> Iterator[RawVEvent]:
+    """Each VEVENT of the file (its text or its blocks), in order, with the nesting checked as
+    it goes.
 
     Raises:
         StructureError: a component outside a VCALENDAR, an END that does not match, a BEGIN

@@ -19,7 +19,7 @@ Rules followed (RFC 5545 section 3.1, 3.3.11):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 _NAME = re.compile(r"[A-Za-z0-9-]+\Z")
 _UNESCAPE = re.compile(r"\\([\\,;:nN])")
@@ -27,33 +27,46 @@ _FOLD_OCTETS = 75
 _BLOCK = 1 << 20  # characters split into lines at a time
 
 
-def _physical_lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` without their line ends (CRLF, LF or CR), lazily.
+Source = str | Iterable[str]
+"""A file's text: one string, or its blocks in order
+(:func:`sessions_tui.sync.ics.parse.file_blocks` reads a file that way), each ending where a
+content line ends (after a line end that no folded continuation follows), so no content line
+spans two blocks."""
+
+
+def blocks_of(source: Source) -> Iterable[str]:
+    """The blocks of ``source`` (a string is its own single block)."""
+    return (source,) if isinstance(source, str) else source
+
+
+def _physical_lines(source: Source) -> Iterator[str]:
+    """The lines of ``source`` without their line ends (CRLF, LF or CR), lazily.
 
     The text is split a block at a time: ``io.StringIO`` would copy a large file into four
     bytes per character, and ``str.splitlines`` also breaks at characters (U+2028, form feed)
     that are not line ends in iCalendar.
     """
-    size = len(text)
-    pos = 0
-    while pos < size:
-        end = text.find("\n", min(pos + _BLOCK, size))
-        end = size if end == -1 else end + 1
-        parts = text[pos:end].split("\n")
-        pos = end
-        if parts[-1] == "":
-            parts.pop()
-        for line in parts:
-            if "\r" in line:
-                if line[-1] == "\r":
-                    line = line[:-1]
-                if "\r" in line:  # old Mac line ends: CR alone
-                    yield from line.split("\r")
-                    continue
-            yield line
+    for text in blocks_of(source):
+        size = len(text)
+        pos = 0
+        while pos < size:
+            end = text.find("\n", min(pos + _BLOCK, size))
+            end = size if end == -1 else end + 1
+            parts = text[pos:end].split("\n")
+            pos = end
+            if parts[-1] == "":
+                parts.pop()
+            for line in parts:
+                if "\r" in line:
+                    if line[-1] == "\r":
+                        line = line[:-1]
+                    if "\r" in line:  # old Mac line ends: CR alone
+                        yield from line.split("\r")
+                        continue
+                yield line
 
 
-def iter_content_lines(text: str) -> Iterator[tuple[int, str]]:
+def iter_content_lines(text: Source) -> Iterator[tuple[int, str]]:
     """``(line number, unfolded content line)`` for each content line of ``text``.
 
     The line number is that of the content line's first physical line (1-based, counting
@@ -99,20 +112,34 @@ def split_content_line(line: str) -> tuple[str, str, str] | None:
         params = line[semi + 1 : colon]
         if not params:
             return None
-    if not _NAME.match(name):
-        return None
-    return name.upper(), params, line[colon + 1 :]
+    upper = _NAMES.get(name)
+    if upper is None:
+        if not _NAME.match(name):
+            return None
+        upper = name.upper()
+        if len(_NAMES) < _NAMES_KEPT:
+            _NAMES[name] = upper
+    return upper, params, line[colon + 1 :]
+
+
+_NAMES: dict[str, str] = {}
+"""Property names already checked, and their upper case: a file repeats a few dozen."""
+_NAMES_KEPT = 1000
 
 
 def _value_colon(line: str, start: int) -> int:
-    in_quotes = False
-    for i in range(start, len(line)):
-        ch = line[i]
-        if ch == '"':
-            in_quotes = not in_quotes
-        elif ch == ":" and not in_quotes:
-            return i
-    return -1
+    """The first ``:`` at or after ``start`` outside double quotes (-1: none, or a quote
+    never closed before it)."""
+    pos = start
+    while True:
+        colon = line.find(":", pos)
+        quote = line.find('"', pos, colon if colon != -1 else len(line))
+        if quote == -1:
+            return colon
+        closing = line.find('"', quote + 1)
+        if closing == -1:
+            return -1
+        pos = closing + 1
 
 
 def parse_params(params: str) -> dict[str, str] | None:

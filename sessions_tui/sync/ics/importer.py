@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from sessions_tui.store.tables import (
     StaffRow,
 )
 from sessions_tui.sync.ics.common import _EV, _EX, IcsError, import_uid
-from sessions_tui.sync.ics.parse import _decode, _Dedup, _Item, iter_items
+from sessions_tui.sync.ics.parse import _decode, _Dedup, _Item, file_blocks, iter_items
 from sessions_tui.sync.ics.zones import practitioner_zone
 
 _CHUNK = 500
@@ -63,7 +64,7 @@ _COMPARED = [
 
 def import_calendar(
     ctx: Context,
-    data: bytes | str,
+    data: bytes | str | BinaryIO,
     *,
     practitioner_id: int,
     name: str = "calendar.ics",
@@ -73,7 +74,8 @@ def import_calendar(
 
     The file is read one VEVENT at a time and written in batches inside that transaction, so
     memory stays bounded by a batch (plus the uids seen); the first problem rolls everything
-    back.
+    back. ``data`` is the file's bytes or text, or the file itself, open for binary reading
+    and seekable: it is then read twice in blocks (:func:`~.parse.file_blocks`), never whole.
 
     Raises:
         IcsError: malformed file or event (nothing is changed).
@@ -101,10 +103,15 @@ def import_calendar(
         locations = {
             r.name.casefold(): int(r.id) for r in s.execute(select(LocationRow)).scalars() if r.id
         }
-    text = _decode(data, name)
-    del data  # the caller may still hold the bytes; we need only the text
+    source: str | Callable[[], Iterator[str]]
+    if isinstance(data, bytes | str):
+        source = _decode(data, name)
+        del data  # the caller may still hold the bytes; we need only the text
+    else:
+        fp = data
+        source = lambda: file_blocks(fp, name)  # noqa: E731
     final_label, items = iter_items(
-        text,
+        source,
         name=name,
         practitioner_id=practitioner_id,
         floating_tz=floating,
@@ -113,7 +120,7 @@ def import_calendar(
     )
     now = ctx.clock.now()
     report = ImportReport(label=final_label)
-    with ctx.db.session() as s:
+    with ctx.db.session(bulk=True) as s:
         sink = _Sink(s, practitioner_id, now, report, _Dedup(name))
         for item in items:
             sink.add(item)
@@ -142,10 +149,10 @@ class _Sink:
         self.out = Batch(s, pid)  # the one writer's bulk path
         self.batch: list[_Item] = []
         self.overrides: list[_Item] = []
-        self.master_ids: list[int] = []
-        self.master_uids: set[str] = set()
+        # Per event of the file only its id (8 bytes); which uids the file has, the dedup
+        # knows already.
+        self.master_ids = array("q")
         self.series_ids: dict[str, int] = {}
-        self.source_uids: set[str] = set()
 
     def add(self, item: _Item) -> None:
         self.dedup.check(item)
@@ -167,8 +174,6 @@ class _Sink:
         for item in batch:
             new_id = ids[item.uid]
             batch_ids.append(new_id)
-            self.master_uids.add(item.uid)
-            self.source_uids.add(item.source_uid)
             if item.event.rrule:
                 self.series_ids[item.uid] = new_id
                 wanted.update((new_id, k) for k in item.exdate_keys)
@@ -255,12 +260,12 @@ class _Sink:
         cols = _EV.c
 
         def in_file(uid: str) -> bool:
-            return uid in self.master_uids or uid in override_uids
+            return self.dedup.has(uid) or uid in override_uids
 
         stale: list[int] = []
         for chunk in _chunks(self.master_ids):
             for rid_, ruid in self.s.execute(
-                select(cols.id, cols.uid).where(cols.series_id.in_(chunk))
+                select(cols.id, cols.uid).where(cols.series_id.in_(list(chunk)))
             ):
                 if not in_file(ruid):
                     stale.append(rid_)
@@ -279,7 +284,7 @@ class _Sink:
         """Is ``stored_uid`` an RDATE extra (``<uid>#rdate-...``) of a uid in this file?"""
         at = stored_uid.find("#rdate-")
         while at != -1:
-            if stored_uid[:at] in self.source_uids:
+            if self.dedup.has(import_uid(stored_uid[:at], self.pid)):
                 return True
             at = stored_uid.find("#rdate-", at + 1)
         return False

@@ -5,12 +5,13 @@ See :mod:`sessions_tui.sync.ics` for the rules (zones, RDATE, RECURRENCE-ID, uid
 
 from __future__ import annotations
 
+import codecs
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.errors import SessionsError, ValidationError
@@ -181,7 +182,7 @@ class _Reader:
 
 
 def iter_items(
-    text: str,
+    text: str | Callable[[], Iterable[str]],
     *,
     name: str,
     practitioner_id: int,
@@ -191,15 +192,27 @@ def iter_items(
 ) -> tuple[str, Iterator[_Item]]:
     """The calendar label, and a lazy stream of validated items, one VEVENT at a time.
 
+    ``text`` is the file's text, or a function that gives its blocks afresh
+    (:func:`file_blocks`; it is called twice, so a file is read twice and never held whole).
     The label and zones are read before the first item (a cheap scan); the items are parsed
     as the stream is consumed, so a large file is never held as a tree.
 
     Raises (from the stream too):
         IcsError: the first problem, with file name, line and UID.
     """
-    if not text.strip():
+    blocks: Callable[[], Iterable[str]] = (lambda: (text,)) if isinstance(text, str) else text
+    blank = True
+
+    def first_pass() -> Iterator[str]:
+        nonlocal blank
+        for block in blocks():
+            if blank and block and not block.isspace():
+                blank = False
+            yield block
+
+    calendars, zones = prescan(first_pass())
+    if blank:
         raise IcsError(f"{name}: the file is empty")
-    calendars, zones = prescan(text)
     final_label = label or next((c.wr_calname for c in calendars if c.wr_calname), "")
     final_label = final_label or Path(name).stem
 
@@ -216,7 +229,7 @@ def iter_items(
             readers: dict[int, _Reader] = {}
             fast = FastReader()
             try:
-                for raw in iter_vevents(text):
+                for raw in iter_vevents(blocks()):
                     reader = readers.get(raw.calendar)
                     if reader is None:
                         info = calendars[raw.calendar] if raw.calendar < len(calendars) else None
@@ -270,6 +283,61 @@ def parse_calendar(
     return items, final_label
 
 
+_READ = 1 << 20  # bytes read from a file at a time
+
+
+def file_blocks(fp: BinaryIO, name: str, size: int = _READ) -> Iterator[str]:
+    """A UTF-8 file's text from its start, in blocks of about ``size`` bytes that each end
+    where a content line ends (a line end not followed by a folded continuation), so only a
+    block is in memory at a time. A leading BOM is dropped, as ``utf-8-sig`` does.
+
+    Raises:
+        IcsError: the file is not UTF-8, naming the line.
+    """
+    fp.seek(0)
+    carry = b""
+    lines_before = 0
+    first = True
+    while True:
+        chunk = fp.read(size)
+        data = carry + chunk if carry else chunk
+        if chunk:
+            cut = _content_line_end(data)
+            if cut == 0:  # no whole content line yet: read on
+                carry = data
+                continue
+            data, carry = data[:cut], data[cut:]
+        elif not data:
+            return
+        if first:
+            first = False
+            if data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = lines_before + data.count(b"\n", 0, exc.start) + 1
+            raise IcsError(f"{name} line {line}: not UTF-8 text ({exc.reason})") from None
+        lines_before += data.count(b"\n")
+        yield text
+        if not chunk:
+            return
+
+
+def _content_line_end(data: bytes) -> int:
+    """Where the last whole content line of ``data`` ends (0: none yet). A line end is only a
+    content line's end when the byte after it is known and is not a fold's space or tab; a
+    line feed never occurs inside a multi-byte UTF-8 character, so every block decodes alone.
+    """
+    at = data.rfind(b"\n", 0, len(data) - 1)
+    while at != -1 and data[at + 1] in _FOLD:
+        at = data.rfind(b"\n", 0, at)
+    return at + 1
+
+
+_FOLD = b" \t"
+
+
 def _decode(data: bytes | str, name: str) -> str:
     if isinstance(data, str):
         return data[1:] if data.startswith("\ufeff") else data
@@ -281,23 +349,41 @@ def _decode(data: bytes | str, name: str) -> str:
 
 
 class _Dedup:
-    """Refuses a second VEVENT with the same UID and RECURRENCE-ID."""
+    """Refuses a second VEVENT with the same UID and RECURRENCE-ID.
+
+    It holds one entry per event of the file (a series or single event by its stored uid,
+    an override by that and its recurrence key) with the line it came from; the import asks
+    it which uids the file has (:meth:`has`) instead of keeping sets of its own.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.seen: dict[tuple[str, str | None], int] = {}
+        self.seen: dict[str, int] = {}
+        self.seen_overrides: dict[tuple[str, str], int] = {}
 
     def check(self, item: _Item) -> None:
+        """Remember ``item``; :class:`IcsError` if the file had it already."""
         rid = item.event.recurrence_id
-        ident = (item.uid, recurrence_key(rid) if rid is not None else None)
-        first = self.seen.get(ident)
+        if rid is None:
+            first = self.seen.get(item.uid)
+            if first is None:
+                self.seen[item.uid] = item.line
+        else:
+            key = (item.uid, recurrence_key(rid))
+            first = self.seen_overrides.get(key)
+            if first is None:
+                self.seen_overrides[key] = item.line
         if first is not None:
             raise IcsError(
                 f"{self.name} line {item.line} (UID {item.source_uid}): the same event appears "
                 f"again (first at line {first})"
             )
-        self.seen[ident] = item.line
+
+    def has(self, uid: str) -> bool:
+        """Did the file have a series or single event stored as ``uid``?"""
+        return uid in self.seen
 
     def check_all(self, items: Iterable[_Item]) -> None:
+        """:meth:`check` each item."""
         for item in items:
             self.check(item)
