@@ -37,6 +37,7 @@ import contextlib
 import json
 import os
 import pwd
+import re
 import shutil
 import statistics
 import subprocess
@@ -480,12 +481,15 @@ class Tmux:
 def week_frame(screen: str) -> bool:
     """The opening week, whole: title, header, slot cursor, events, legend, the key bar, and
     no "loading…"."""
+    # Ada's letter in the legend comes from her login (the OS login running the bench: "A" for
+    # admin, "R" for root), so it is read off the legend.
+    legend = re.search(r"(\S) Ada Admin", screen)
     return (
         TITLE in screen
         and CURSOR in screen
         and "│Sun 22" in screen
-        and "│A" in screen  # an event of Ada's drawn at a cell's left edge (any density)
-        and "A Ada Admin" in screen  # the legend
+        and legend is not None  # the legend
+        and f"│{legend.group(1)}" in screen  # an event of Ada's at a cell's left edge
         and "n Next" in screen
         and "loading…" not in screen
     )
