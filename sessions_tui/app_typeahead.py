@@ -8,11 +8,10 @@ meant for was there: after ``c`` ``enter`` the letters of a client's name reache
 where single letters act on the event under the cursor (issue 14, found by a newcomer).
 
 :class:`KeyOrder` keeps keys in order and hands the next one over only once the previous one
-has been handled: its target has processed it, the App's messages are done and the screen now
-on top (maybe a new one) has refreshed. A key typed on its own is handed over at once; a burst
-is handed over one by one, each after the frame of the one before (rendering still coalesces
-nothing it did not before: every key's effect was drawn before, too). Each wait is bounded, so
-a screen that never refreshes (closing, say) delays the next key by at most ``SETTLE_LIMIT``.
+has been handled: its target, the screen on top (maybe a new one) and the App have each handled
+what was queued before (``call_later`` runs after it; no frame is waited for, so rendering still
+coalesces). A key typed on its own is handed over at once. Each wait is bounded, so a pump that
+is closing delays the next key by at most ``SETTLE_LIMIT``.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("sessions_tui.app")
 
 SETTLE_LIMIT = 0.5
-"""Seconds one key may wait for the previous key's effects to be drawn (each wait)."""
+"""Seconds the next key waits, at most, for one pump to handle what was queued before it."""
 
 
 class HeldKey(Message):
@@ -94,18 +93,23 @@ class KeyOrder:
             self._feeding = None
 
     async def _settle(self) -> None:
-        """Until the last key's target, the App and the screen on top have all refreshed."""
+        """Until the last key's target, the screen on top and the App have handled every
+        message queued before now (what the key did), and the top screen is the same after."""
         app: App[Any] = self  # type: ignore[assignment]
-        pumps: list[MessagePump] = []
-        if self._key_target is not None and self._key_target.is_running:
-            pumps.append(self._key_target)
-        pumps.append(app)
-        for _ in range(3):  # a key may close one screen and a callback open the next
+        pumps: list[MessagePump | None] = [self._key_target]
+        for _ in range(4):  # a key may close one screen and a callback open the next
             top = app.screen
-            for pump in (*pumps, top):
-                if pump.is_running:
-                    with contextlib.suppress(TimeoutError, AssertionError):
-                        await asyncio.wait_for(pump.wait_for_refresh(), SETTLE_LIMIT)
+            for pump in (*pumps, top, app, app.screen, app.focused):
+                if pump is not None and pump.is_running:
+                    await _drained(pump)
             if app.screen is top:
                 return
-            pumps = [app]
+            pumps = []
+
+
+async def _drained(pump: MessagePump) -> None:
+    """Once ``pump`` has handled the messages queued before this call (bounded)."""
+    done = asyncio.Event()
+    pump.call_later(done.set)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), SETTLE_LIMIT)
