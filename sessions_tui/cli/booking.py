@@ -12,7 +12,12 @@ from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.text import count_of
 
 FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text (lines to read) or json (for scripts).",
 )
 BASE_URL = click.option(
     "--base-url",
@@ -54,7 +59,11 @@ def booking() -> None:
 @click.option("--horizon", type=int, metavar="DAYS", help="How far ahead times are offered.")
 @click.option("--buffer", type=int, metavar="MINUTES", help="Gap kept around busy time.")
 @click.option("--hold", type=int, metavar="MINUTES", help="How long a request holds its time.")
-@click.option("--new-clients/--existing-clients-only", default=None)
+@click.option(
+    "--new-clients/--existing-clients-only",
+    default=None,
+    help="Whether people who are not clients yet may request times.",
+)
 @click.option("--public/--secret", default=None, help="Link by login, or a secret link.")
 @BASE_URL
 @FORMAT
@@ -118,7 +127,7 @@ def booking_settings(
 
 @booking.command("link")
 @_cli.global_options
-@click.option("--practitioner", metavar="NAME", required=True)
+@click.option("--practitioner", metavar="NAME", required=True, help="Whose booking page.")
 @click.option("--rotate", is_flag=True, help="A new secret link; the old one stops working.")
 @BASE_URL
 def booking_link(practitioner: str, rotate: bool, base_url: str | None) -> None:
@@ -143,6 +152,7 @@ def booking_link(practitioner: str, rotate: bool, base_url: str | None) -> None:
     type=click.Choice(["pending", "accepted", "declined", "expired", "all"]),
     default="pending",
     show_default=True,
+    help="Which requests: by state, or all.",
 )
 @FORMAT
 def booking_requests(status: str, fmt: str) -> None:

@@ -165,7 +165,7 @@ def ics_import(file: Path, practitioner: str, label: str | None) -> None:
 
 @ics.command("url")
 @global_options
-@click.option("--practitioner", metavar="NAME", required=True)
+@click.option("--practitioner", metavar="NAME", required=True, help="Whose feed.")
 @click.option("--rotate", is_flag=True, help="Make a new secret URL; the old one stops working.")
 @click.option(
     "--identifier",

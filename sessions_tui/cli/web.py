@@ -90,7 +90,13 @@ def serve_options(f: F) -> F:
         show_default=True,
         help="Address to bind; keep 127.0.0.1 behind a TLS reverse proxy.",
     )(f)
-    f = click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)(f)
+    f = click.option(
+        "--port",
+        type=click.IntRange(0, 65535),
+        default=8765,
+        show_default=True,
+        help="Port to listen on.",
+    )(f)
     f = click.option(
         "--max-connections",
         type=click.IntRange(1, 100_000),
