@@ -390,8 +390,8 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Da
         raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise DatabaseError(
-            f"cannot open database {shown_url(url)!r}: {exc.__class__.__name__}"
-        ) from None
+        orig = getattr(exc, "orig", None)  # the driver's own words ("file is not a database")
+        reason = str(orig).splitlines()[0] if orig and str(orig) else exc.__class__.__name__
+        raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
     factory = sessionmaker(engine, expire_on_commit=False)
     return Database(engine, factory)
