@@ -66,3 +66,28 @@ def make_app(demo_db: Path) -> Iterator[Callable[..., SessionsApp]]:
     yield factory
     for db in opened:
         db.engine.dispose()
+
+
+async def settle(pilot: Any, *, frame: bool = False) -> None:
+    """Wait until every worker is done and its messages are handled; with ``frame``, one more
+    frame after that (a table sizes its columns to rows added by the last worker on its next
+    update: a loaded machine took the picture before it, names cut to the header's width)."""
+    import asyncio
+    import contextlib
+
+    from textual.worker import WorkerCancelled
+
+    app = pilot.app
+    for _ in range(10):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # superseded by a newer exclusive worker: wait for that one
+            continue
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+    await pilot.pause()
+    if frame:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(app.screen.wait_for_refresh(), 1.0)
+        await pilot.pause()

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_fixtures import CHICAGO, CLOCK
+from app_fixtures import CHICAGO, CLOCK, settle
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
 
 from sessions_tui.app import SessionsApp
 from sessions_tui.domain.events import Event, EventKind
@@ -27,19 +26,6 @@ from sessions_tui.widgets.time_grid import TimeGrid
 
 MakeApp = Callable[..., SessionsApp]
 MON_NINE = parse_aware("2026-11-23T09:00:00-06:00")
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    for _ in range(10):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            break
-    await pilot.pause()
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ Regenerate only after looking at the report: ``pytest tests/snapshots --snapshot
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from app_fixtures import settle
 from textual.pilot import Pilot
 from textual.widgets import Input
-from textual.worker import WorkerCancelled
 
 from sessions_tui.app import SessionsApp
 from sessions_tui.screens.clients import ClientsScreen
@@ -26,32 +24,14 @@ MakeApp = Callable[..., SessionsApp]
 SIZE = (80, 24)
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    for _ in range(10):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            break
-    await pilot.pause()
-    # One more frame: a table sizes its columns to rows added by the last worker on its next
-    # update, and a loaded machine took the picture before it (names cut to the header's width).
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(app.screen.wait_for_refresh(), 1.0)
-    await pilot.pause()
-
-
 def opening(screen: type, *keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
+        await settle(pilot, frame=True)
         pilot.app.push_screen(screen())
-        await settle(pilot)
+        await settle(pilot, frame=True)
         for key in keys:
             await pilot.press(key)
-            await settle(pilot)
+            await settle(pilot, frame=True)
 
     return run_before
 
@@ -89,7 +69,7 @@ def test_client_form_duplicate_id(snap_compare: Any, make_app: MakeApp) -> None:
         screen.query_one("#last_name", Input).value = "Licate"
         screen.query_one("#internal_id", Input).value = "C-1001"
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, frame=True)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 

@@ -12,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from app_fixtures import settle
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
 
 from sessions_tui.app import SessionsApp
 from sessions_tui.domain.officehours import WeeklyHours, WeeklyInterval
@@ -24,19 +24,6 @@ from sessions_tui.widgets.time_grid import TimeGrid, outside_slots
 
 MakeApp = Callable[..., SessionsApp]
 LONDON = ZoneInfo("Europe/London")
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    for _ in range(10):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            break
-    await pilot.pause()
 
 
 def shaded(app: SessionsApp, day: date) -> frozenset[int]:

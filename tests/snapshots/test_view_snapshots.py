@@ -10,25 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from app_fixtures import settle
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
 
 from sessions_tui.app import SessionsApp
 
 MakeApp = Callable[..., SessionsApp]
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    for _ in range(10):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            break
-    await pilot.pause()
 
 
 VIEWS = [("month", "m"), ("week", "w"), ("day", "d"), ("agenda", "a")]
