@@ -48,7 +48,11 @@ def safe_text(text: str, *, keep_newlines: bool = False) -> str:
     Returns:
         The same text when it holds no control character (the common case costs one search).
     """
-    pattern = _UNSAFE_KEEP_LINES if keep_newlines else _UNSAFE
+    return _shown(_UNSAFE_KEEP_LINES if keep_newlines else _UNSAFE, text)
+
+
+def _shown(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with what ``pattern`` matches made visible (one search when nothing is)."""
     if pattern.search(text) is None:
         return text
     return pattern.sub(_visible, text)
@@ -78,10 +82,7 @@ class SafeStream:
         are taken as UTF-8 and filtered the same way.
         """
         value = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-        value = redact_secrets(value)
-        if _UNSAFE_STREAM.search(value) is not None:
-            value = _UNSAFE_STREAM.sub(_visible, value)
-        self._inner.write(value)
+        self._inner.write(_shown(_UNSAFE_STREAM, redact_secrets(value)))
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:

@@ -248,9 +248,13 @@ def edit(
     scope: Scope = Scope.ALL,
     *,
     expected: Event | None = None,
+    verb: str = "edit",
     **changes: Any,
 ) -> Change:
     """Change an event; for a series, this occurrence, this and following, or all.
+
+    ``verb`` names the change for the person (the undo list and its notices: "cancel this
+    event").
 
     ``start``/``end`` in ``changes`` are the new times of the referenced occurrence.
     ``expected`` is the event as the editor loaded it: saving over a newer version is refused
@@ -267,7 +271,7 @@ def edit(
             family = {row.id} if row.id is not None else set()
             before = _snapshot(s, family)  # type: ignore[arg-type]
             _save(s, ctx, row, _apply_changes(event, changes))
-            return _done(s, Change("edit", *before, tuple(family), (), row.id))  # type: ignore[arg-type]
+            return _done(s, Change(verb, *before, tuple(family), (), row.id))  # type: ignore[arg-type]
         assert mrow is not None
         assert mrow.id is not None
         assert rid is not None
@@ -275,17 +279,17 @@ def edit(
         before = _snapshot(s, family)
         if scope is Scope.THIS:
             result = _edit_this(s, ctx, row, event, master, rid, changes)
-            return _done(s, Change("edit this event", *before, tuple(family), (), result))
+            return _done(s, Change(f"{verb} this event", *before, tuple(family), (), result))
         if scope is Scope.FOLLOWING and ser.occurrence_starts_before(master, rid) > 0:
             created = _edit_following(s, ctx, mrow, master, rid, changes)
             return _done(
                 s,
                 Change(
-                    "edit this and following", *before, tuple(family), tuple(created), created[0]
+                    f"{verb} this and following", *before, tuple(family), tuple(created), created[0]
                 ),
             )
         _edit_all(s, ctx, mrow, master, rid, changes)
-        return _done(s, Change("edit all events", *before, tuple(family), (), mrow.id))
+        return _done(s, Change(f"{verb} all events", *before, tuple(family), (), mrow.id))
 
 
 def _occurrence_event(master: Event, rid: Instant) -> Event:
@@ -428,9 +432,7 @@ def _edit_following(
 
 def cancel(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change:
     """Cancel (kept and shown as cancelled)."""
-    change = edit(ctx, ref, scope, status=Status.CANCELLED)
-    # Named for what the person did ("Saved (cancel)", "Undone: cancel"), not how.
-    return replace(change, description=change.description.replace("edit", "cancel", 1))
+    return edit(ctx, ref, scope, verb="cancel", status=Status.CANCELLED)
 
 
 def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change:
