@@ -91,3 +91,31 @@ async def settle(pilot: Any, *, frame: bool = False) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(app.screen.wait_for_refresh(), 1.0)
         await pilot.pause()
+
+
+async def still(pilot: Any, *, rounds: int = 60, gap: float = 0.02) -> int:
+    """Wait until the picture stops changing: three pictures, ``gap`` apart, the same (bounded at
+    ``rounds``). A settled app can still change after the last worker: a DataTable sizes its
+    columns when its message queue runs dry, and the screen redraws on its next update; on a
+    loaded machine the snapshot was taken between the two. Text cursors stop blinking (shown
+    steadily) first: the picture would change every half second, and a loaded machine took some
+    pictures after the first blink. Returns the rounds it took."""
+    import re
+
+    for widget in pilot.app.screen.walk_children(with_self=False):
+        if getattr(widget, "cursor_blink", False):
+            widget.cursor_blink = False
+
+    def picture() -> str:
+        return re.sub(r"terminal-\d+", "", pilot.app.export_screenshot())
+
+    last, same = picture(), 0
+    for taken in range(1, rounds + 1):
+        await pilot.pause(gap)
+        await pilot.pause()
+        now = picture()
+        same = same + 1 if now == last else 0
+        if same == 2:
+            return taken
+        last = now
+    return rounds
