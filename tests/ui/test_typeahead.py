@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -65,3 +67,34 @@ async def test_issue_14_typeahead_never_drops_a_key(make_app: MakeApp, view: str
         expected = WED - timedelta(days=3) + timedelta(days=5 * step) - timedelta(days=step)
         expected += timedelta(days=1 - 3) + timedelta(days=step)
         assert (app.cursor_day, app.cursor_slot) == (expected, 21)
+
+
+async def test_a_burst_is_drawn_when_its_keys_are_handled_not_between_them(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Input may not coalesce, rendering may: while keys of a burst wait their turn no frame is
+    drawn (here the in-burst frame interval is longer than the test), and the last key's
+    result is on screen once they are handled."""
+    from sessions_tui import app_typeahead
+
+    monkeypatch.setattr(app_typeahead, "FRAME_EVERY", 3600.0, raising=False)
+    app = make_app(view="week")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        drawn_while_waiting: list[int] = []
+        drawn: list[int] = []
+        display = app._display
+
+        def counting(screen: object, renderable: object) -> None:
+            (drawn_while_waiting if app._typed else drawn).append(len(app._typed))
+            display(screen, renderable)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app, "_display", counting)
+        burst(app, *["up"] * 20)
+        await settle(app, pilot)
+        assert app.cursor_slot == 0
+        assert drawn_while_waiting == []
+        assert drawn, "the burst's result was never drawn"
+        shown = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+        top = next(line for line in shown.splitlines() if line.lstrip().startswith("00:00"))
+        assert "▸" in top  # the cursor drawn on the first slot, where 20 Up took it
