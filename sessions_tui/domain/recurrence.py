@@ -67,7 +67,7 @@ def _stored_problem(
 ) -> str | None:
     probe = Event(kind=EventKind(kind), start=start, end=end, tzid=tzid, all_day=all_day, title="x")
     try:
-        normalize_rrule(body, probe)
+        normalize_rrule(body, probe, stored=True)
     except ValidationError as exc:
         return exc.message
     return None

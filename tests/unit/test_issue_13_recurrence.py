@@ -411,6 +411,21 @@ def test_issue_13_expansion_problem_names_the_rule_and_is_none_for_good_rows() -
         list(occurrences(good.with_changes(rrule="FREQ=MONTHLY;INTERVAL=0"), *WEEK))
 
 
+def test_a_stored_count_past_ten_years_is_refused_on_write_but_still_shown() -> None:
+    """The ten-year limit on COUNT is a rule for what may be written; a reader checks only what
+    keeps a window's expansion bounded, so an older row with a long COUNT is shown, not
+    skipped (and the reader's check does not walk its COUNT occurrences on every read)."""
+    long_count = _event("FREQ=WEEKLY;COUNT=1000", 2026, False)
+    with pytest.raises(ValidationError, match="COUNT=1000 runs more than 10 years"):
+        validate_event(long_count)
+    stored = validate_event(_event("FREQ=WEEKLY;COUNT=4", 2026, False)).with_changes(
+        rrule="FREQ=WEEKLY;COUNT=1000"
+    )
+    assert expansion_problem(stored) is None
+    later = (WEEK[0] + timedelta(weeks=52 * 12), WEEK[1] + timedelta(weeks=52 * 12))
+    assert len(list(occurrences(stored, *later))) == 1
+
+
 def test_issue_13_agenda_warns_on_stderr_and_prints_the_rest(
     demo_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str], now_env: str
 ) -> None:
