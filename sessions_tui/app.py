@@ -237,6 +237,7 @@ class SessionsApp(
             return
         self.load_facts()
         self._start_sync_schedule()
+        self.set_timer(1.0, self._warm_help)
 
     def _screen_changed(self, screen: Screen[Any]) -> None:
         self.clear_notifications()
