@@ -177,7 +177,10 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         if on:
             box.placeholder = "type a name or internal ID"
             if self.client is not None and box.value == before:
+                whole = bool(before) and box.selected_text == before  # selected on focus
                 box.value = self._client_text(self.client)
+                if whole:  # else typing replaced the name and kept " (C-1007)" after it
+                    box.select_all()
 
     def _client_text(self, client: Client | None) -> str:
         """A client as the form shows them: "Last, First", and the Internal ID when the
