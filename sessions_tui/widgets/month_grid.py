@@ -88,6 +88,7 @@ class MonthGrid(Widget, can_focus=True):
         self.secondary: frozenset[tuple[int, str]] = frozenset()
         """``(practitioner id, calendar id)`` of secondary Google calendars (``◇`` events)."""
         self.by_day: dict[date, list[AgendaItem]] = {}
+        self._grouped_from: Sequence[AgendaItem] | None = None  # the window ``by_day`` is of
         self._lines: list[Strip] | None = None
         self._show_time = False
         self.no_hours: set[date] = set()
@@ -108,7 +109,11 @@ class MonthGrid(Widget, can_focus=True):
         colors: dict[int, str],
     ) -> None:
         """Set what to draw; ``items=None`` keeps the previous events (still loading)."""
-        if items is not None or first != self.first or tz != self.tz:
+        # The calendar's cached window is the same object on every redraw: grouped by day
+        # again only when it or the month changes (as the week grid lays out once).
+        same = items is not None and items is self._grouped_from
+        if (items is not None and not same) or first != self.first or tz != self.tz:
+            self._grouped_from = items
             by_day: dict[date, list[AgendaItem]] = {}
             for it in items or []:
                 for d in item_days(it, tz):

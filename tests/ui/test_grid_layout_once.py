@@ -10,7 +10,8 @@ import pytest
 from app_fixtures import settle
 
 from sessions_tui.app import SessionsApp
-from sessions_tui.widgets import time_grid
+from sessions_tui.widgets import month_grid, time_grid
+from sessions_tui.widgets.month_grid import MonthGrid
 from sessions_tui.widgets.time_grid import TimeGrid
 
 MakeApp = Callable[..., SessionsApp]
@@ -46,3 +47,32 @@ async def test_cursor_moves_reuse_the_layout_and_a_new_week_is_laid_out_once(
         await settle(pilot)
         assert len(laid_out) == 2
         assert {p.item.event.id for p in grid._placed} == before
+
+
+async def test_the_month_groups_its_window_once_however_the_cursor_moves(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grouped: list[int] = []
+    days_of = month_grid.item_days  # type: ignore[attr-defined]
+
+    def counting(item: Any, tz: Any) -> Any:
+        grouped.append(1)
+        return days_of(item, tz)
+
+    monkeypatch.setattr(month_grid, "item_days", counting)
+    app = make_app(view="month")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        month = app.screen.query_one(MonthGrid)
+        assert month.by_day, "the demo's month has events"
+        shown = dict(month.by_day)
+        grouped.clear()
+        for key in ("right", "left", "up", "down"):  # within November
+            await pilot.press(key)
+            await settle(pilot)
+        assert grouped == []
+        assert month.by_day == shown
+        await pilot.press("n")
+        await settle(pilot)
+        assert grouped, "the next month is grouped"
+        assert month.by_day != shown
