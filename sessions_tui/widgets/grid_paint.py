@@ -44,6 +44,7 @@ from sessions_tui.widgets.grid_text import (
     event_markers,
     fit_names,
     hour_label,
+    most_names,
 )
 
 if TYPE_CHECKING:
@@ -350,14 +351,16 @@ class GridPainter:
         return out
 
     def _dense_rows(self, cluster: list[int], inner: int, rows: int) -> list[list[Cell]]:
+        # Only the names that could fit are styled: a dense day at 100k events is one cluster
+        # of hundreds, every one of them styled on every frame.
         names: list[Cell] = []
-        for i in cluster:
+        for i in cluster[: most_names(inner, rows)]:
             item = self.placed[i].item
             style = self._item_style(item)
             if item is self.grid.picked:
                 style += self.st["cursor"]
             names.append((dense_name(item, self._title(item)), style))
-        return fit_names(names, inner, rows, self.base + self.st["event"])
+        return fit_names(names, inner, rows, self.base + self.st["event"], total=len(cluster))
 
     def _empty_cell(self, kind: str, inner: int) -> list[Segment]:
         st, base = self.st, self.base

@@ -83,17 +83,25 @@ def dense_name(item: AgendaItem, title: str) -> str:
     return name
 
 
+def most_names(inner: int, rows: int) -> int:
+    """More names than ``rows`` rows of ``inner`` characters can hold (each takes a character
+    and a space): a cluster passes :func:`fit_names` only that many, however large it is."""
+    return rows * ((inner + 1) // 2) + 1
+
+
 def fit_names(
-    names: Sequence[tuple[str, S]], inner: int, rows: int, plain: S
+    names: Sequence[tuple[str, S]], inner: int, rows: int, plain: S, total: int | None = None
 ) -> list[list[tuple[str, S]]]:
     """A crowded cluster's names as ``rows`` rows of ``inner`` styled characters.
 
     The count first, then each name in its own style ("4: Ava Zoe Chloé +1"), wrapped over the
     rows; what does not fit is counted in a ``+N`` at the end. ``plain`` styles the count, the
-    spaces and the ``+N``.
+    spaces and the ``+N``. ``total`` is the cluster's size when ``names`` holds only its first
+    :func:`most_names` (the rest could not be shown anyway).
     """
     tokens = [(text[:inner], style) for text, style in names]
-    lines: list[list[tuple[str, S]]] = [[(ch, plain) for ch in f"{len(tokens)}:"]]
+    total = len(tokens) if total is None else total
+    lines: list[list[tuple[str, S]]] = [[(ch, plain) for ch in f"{total}:"]]
     for k, (text, style) in enumerate(tokens):
         line = lines[-1]
         room = inner - len(line) - (1 if line else 0)
@@ -106,7 +114,7 @@ def fit_names(
                 line.append((" ", plain))
             line.extend((ch, style) for ch in text)
             continue
-        more = f"+{len(tokens) - k}"
+        more = f"+{total - k}"
         while line and inner - len(line) < len(more) + 1:
             line.pop()  # make room for "+N" at the end of the last row
         if line:
