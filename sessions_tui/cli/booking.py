@@ -178,13 +178,37 @@ def booking_requests(status: str, fmt: str) -> None:
 @click.argument("request_id", type=int)
 @click.option("--client", "client_id", type=int, help="Book for this client (by id).")
 @click.option("--new-client", is_flag=True, help="Make a new client from the request.")
+@click.option(
+    "--double-book",
+    is_flag=True,
+    help="Accept even if the time is already booked (when the practice allows double booking).",
+)
 @FORMAT
-def booking_accept(request_id: int, client_id: int | None, new_client: bool, fmt: str) -> None:
-    """Accept a request: it becomes a client session and the client is emailed."""
-    from sessions_tui.services.booking_requests import accept
+def booking_accept(
+    request_id: int, client_id: int | None, new_client: bool, double_book: bool, fmt: str
+) -> None:
+    """Accept a request: it becomes a client session and the client is emailed.
+
+    Onto booked time it follows the practice's double-booking setting: refused when double
+    booking is off; when it is on (the TUI asks first), refused naming the clash unless
+    --double-book is given.
+    """
+    from sessions_tui.domain.errors import ConflictError
+    from sessions_tui.services.booking_requests import RequestClashes, accept
 
     o = _cli.opts()
-    done = accept(o.context(), request_id, client_id=client_id, new_client=new_client)
+    try:
+        done = accept(
+            o.context(),
+            request_id,
+            client_id=client_id,
+            new_client=new_client,
+            double_book=double_book,
+        )
+    except RequestClashes as exc:
+        raise ConflictError(
+            f"{exc.message}; not accepted (--double-book accepts it anyway)"
+        ) from None
     if fmt == "json":
         _echo_json(done.to_json(o.display_tz()))
     else:

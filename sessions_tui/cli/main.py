@@ -175,7 +175,7 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
             return None
         from sessions_tui.domain.periods import period_range
         from sessions_tui.domain.timeutil import days_bounds
-        from sessions_tui.services.calendar import fast_window_items
+        from sessions_tui.services.holds import calendar_items
         from sessions_tui.store.watch import SQLiteWatcher
 
         tz = o.display_tz(lambda: reader.settings().display_tz)
@@ -188,7 +188,8 @@ def _fast_start(o: Options, config: Any) -> tuple[Any, ZoneInfo] | None:
         first, days = period_range(
             "week", o.clock().now().astimezone(tz).date(), facts.first_weekday
         )
-        items = fast_window_items(reader, *days_bounds(first, days, tz), tz, filters)
+        bounds = days_bounds(first, days, tz)
+        items = calendar_items(reader, *bounds, tz, filters, actor, o.clock().now())
     except BaseException:
         reader.close()
         raise

@@ -280,6 +280,11 @@ edge); n/p move a whole period."""
         from sessions_tui.screens.event_details import EventDetailsScreen
 
         app = self.sessions
+        if item.hold is not None:  # a booking request's held time: no event to open
+            from sessions_tui.services.holds import about_hold
+
+            self.notify(about_hold(item, app.tz), title="Booking request", timeout=8, markup=False)
+            return
         self.app.push_screen(
             EventDetailsScreen(item, app.tz, privacy=app.privacy),
             lambda action: self.act_on(item, action),

@@ -28,7 +28,8 @@ from sessions_tui.domain.periods import period_range, shift_period
 from sessions_tui.domain.timeutil import days_bounds
 from sessions_tui.messages import ReportsWorkerFailures, WindowLoaded
 from sessions_tui.services.agenda_item import AgendaItem
-from sessions_tui.services.calendar import Filters, reader_window_items
+from sessions_tui.services.calendar import Filters
+from sessions_tui.services.holds import calendar_items
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -153,11 +154,13 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         worker = get_current_worker()
         app = self.sessions
         app.ensure_watcher()  # before the first read: see SessionsApp.ensure_watcher
+        actor = app.fast.actor if app.fast is not None else app.ctx.actor
         for key, first, days in wanted:
             if worker.is_cancelled:
                 return
             start, end = days_bounds(first, days, app.tz)
-            items = reader_window_items(app.reader, start, end, app.tz, key[3])
+            # The events and the online-booking holds (drawn tentative, issue 24).
+            items = calendar_items(app.reader, start, end, app.tz, key[3], actor, app.clock.now())
             self._tell_skipped(items)
             if prefetch and worker.is_cancelled:
                 return  # cancelled by a data change while reading: what it read may be old

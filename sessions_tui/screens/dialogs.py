@@ -57,9 +57,10 @@ class ChoiceModal(ModalScreen[T | None], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, id="choice-question")
+            # Text, not markup: questions name clients and what visitors typed (issue 24).
+            yield Label(self.question, id="choice-question", markup=False)
             if self.detail:
-                yield Label(self.detail, id="choice-detail")
+                yield Label(self.detail, id="choice-detail", markup=False)
             yield OptionList(
                 *[Option(text, id=str(i)) for i, (text, _v) in enumerate(self.answers)],
                 id="choice-answers",

@@ -174,6 +174,11 @@ class EventActions(_Base):
         if item is None:
             self.notify("No event under the cursor.", severity="warning", timeout=3)
             return None
+        if item.hold is not None:  # a booking request's held time: no event to act on
+            from sessions_tui.services.holds import about_hold
+
+            self.notify(about_hold(item, self.sessions.tz), severity="warning", markup=False)
+            return None
         if changing:
             why = refusal(self.sessions.ctx, item)
             if why is not None:
@@ -345,7 +350,9 @@ class EventActions(_Base):
             series_id=None,
         )
         ignore = [i for i in (item.event.id, item.event.series_id) if i]
-        warnings = await asyncio.to_thread(ap.warnings_for, app.ctx, moved, ignore_ids=ignore)
+        from sessions_tui.services.holds import warnings_for  # the appointments' and holds'
+
+        warnings = await asyncio.to_thread(warnings_for, app.ctx, moved, ignore_ids=ignore)
         if warnings:
             ok = await app.push_screen_wait(
                 confirm("Move anyway?", "Move anyway", detail="It " + "; ".join(warnings) + ".")

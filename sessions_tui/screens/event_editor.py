@@ -374,7 +374,9 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
                 return
         self._clear_errors()
         ignore = [i for i in (base.id if base else None, base.series_id if base else None) if i]
-        warnings = await asyncio.to_thread(ap.warnings_for, app.ctx, event, ignore_ids=ignore)
+        from sessions_tui.services.holds import warnings_for  # the appointments' and holds'
+
+        warnings = await asyncio.to_thread(warnings_for, app.ctx, event, ignore_ids=ignore)
         if warnings:
             ok = await app.push_screen_wait(
                 confirm(

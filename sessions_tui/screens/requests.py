@@ -67,7 +67,7 @@ class RequestsScreen(SetupPage):
 
     | Key | Action |
     | --- | --- |
-    | a, enter | Accept the highlighted request (a client session) |
+    | a, enter | Accept the highlighted request (a client session; asks first onto booked time) |
     | d | Decline it (with an optional reason) |
     | escape | Close (back to the calendar) |
     """
@@ -96,6 +96,15 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
+
+    class Clashes(Message):
+        """Accepting would double-book: ask first (the practice allows it, asking first)."""
+
+        def __init__(self, request: BookingRequest, new_client: bool, clashes: list[str]) -> None:
+            super().__init__()
+            self.request = request
+            self.new_client = new_client
+            self.clashes = clashes
 
     class Unsure(Message):
         """Accepting needs a choice of client first."""
@@ -212,11 +221,20 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         exit_on_error=False,
         description="Accept a booking request",
     )
-    def accept(self, ctx: Context, request: BookingRequest, new_client: bool | None) -> None:
-        from sessions_tui.services.booking_requests import accept, list_requests
+    def accept(
+        self,
+        ctx: Context,
+        request: BookingRequest,
+        new_client: bool | None,
+        double_book: bool = False,
+    ) -> None:
+        from sessions_tui.services.booking_requests import RequestClashes, accept, list_requests
 
         try:
-            done = accept(ctx, request.id, new_client=bool(new_client))
+            done = accept(ctx, request.id, new_client=bool(new_client), double_book=double_book)
+        except RequestClashes as exc:
+            self.post_message(self.Clashes(request, bool(new_client), exc.clashes))
+            return
         except ValidationError as exc:
             if exc.field == "client":
                 self.post_message(self.Unsure(request, exc.message))
@@ -249,6 +267,29 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
 
     def on_requests_screen_answered(self, message: RequestsScreen.Answered) -> None:
         self.notify(message.text, markup=False)
+
+    def on_requests_screen_clashes(self, message: RequestsScreen.Clashes) -> None:
+        """The practice allows double booking, asking first: name what the time is booked
+        for, and accept only on "Book anyway" (issue 24)."""
+        from sessions_tui.screens.dialogs import confirm
+
+        request = message.request
+        when = f"{request.start.astimezone(self.sessions.tz):%a %b %d %H:%M}"
+
+        def chosen(ok: bool | None) -> None:
+            if ok:
+                self.accept(self.sessions.ctx, request, message.new_client, True)
+
+        self.app.push_screen(
+            confirm(
+                f"Double-book {request.name} on {when}?",
+                "Book anyway",
+                detail=f"{request.practitioner} is already booked then: "
+                + "; ".join(message.clashes)
+                + ".",
+            ),
+            chosen,
+        )
 
     def on_requests_screen_unsure(self, message: RequestsScreen.Unsure) -> None:
         request = message.request

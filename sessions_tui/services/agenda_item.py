@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Event, EventKind, Instant, Occurrence, Status
+from sessions_tui.domain.holds import Hold
 from sessions_tui.domain.listing import Listing, carry
 from sessions_tui.domain.model import Client, Location, Staff
 from sessions_tui.domain.subscriptions import is_subscribed
@@ -47,12 +48,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AgendaItem:
-    """One occurrence with its people and place resolved, ready to show or print."""
+    """One occurrence with its people and place resolved, ready to show or print.
+
+    ``hold`` is set on the calendar's stand-in for an online-booking request's held time
+    (:func:`sessions_tui.services.holds.hold_items`): drawn like an event, in a tentative
+    style, but no event is stored for it, so the event keys refuse it.
+    """
 
     occurrence: Occurrence
     practitioner: Staff | None
     client: Client | None
     location: Location | None
+    hold: Hold | None = None
 
     @property
     def event(self) -> Event:

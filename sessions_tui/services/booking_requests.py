@@ -6,6 +6,12 @@ time, so no visitor can take it meanwhile and no second scheduler can accept it 
 session is created, then the request is marked ``accepted`` with the confirmation email queued.
 If creating the session fails the claim is given back and the request stays pending.
 
+Accepting onto time that is already booked follows the practice's double-booking setting, as
+any booking does: when the practice forbids double booking it is refused, naming the clash; when
+it allows it ("asks first") :func:`accept` raises :class:`RequestClashes`, naming the clashes,
+unless the caller says ``double_book=True`` (the TUI asks the user first, the CLI takes
+``--double-book``).
+
 Clients are matched by the email the visitor typed (``client_contact``); when no email matches
 but clients of the same name exist, the caller must choose (``client_id``) or say
 ``new_client``, and nothing is changed until they do.
@@ -91,6 +97,18 @@ class BookingRequest:
             "event_id": self.event_id,
             "client_id": self.client_id,
         }
+
+
+class RequestClashes(ConflictError):
+    """Accepting would double-book (the practice allows it, asking first): ``clashes`` names
+    each busy event the request's time overlaps; accept again with ``double_book=True``."""
+
+    def __init__(self, request_id: int, name: str, clashes: list[str]) -> None:
+        super().__init__(
+            f"request {request_id} ({name}) overlaps {'; '.join(clashes)}", field="double_book"
+        )
+        self.request_id = request_id
+        self.clashes = clashes
 
 
 def _to_request(row: BookingRequestRow, practitioner: str, now: datetime) -> BookingRequest:
@@ -251,18 +269,88 @@ def _ics(uid: str, row: BookingRequestRow, practitioner: str, now: datetime) -> 
     return bytes(cal.to_ical()).decode()
 
 
+def _own_zone(s: Session, row: BookingRequestRow) -> str:
+    """The zone a request's session is booked in: its practitioner's availability zone, else
+    the visitor's."""
+    from sessions_tui.store.tables import HoursRow
+
+    own = s.execute(
+        select(HoursRow.tzid).where(
+            HoursRow.kind == "availability", HoursRow.practitioner_id == row.practitioner_id
+        )
+    ).scalar_one_or_none()
+    return own or row.visitor_tz
+
+
+def request_clashes(ctx: Context, request_id: int, *, limit: int = 3) -> list[str]:
+    """The practitioner's busy events the request's time overlaps, named as the user knows
+    them (``Ava Bennett Thu Nov 26 13:00–13:50``: the client of a session, else the title);
+    empty when the time is free. The events that count are the booking rule's: busy, not
+    cancelled, of the request's practitioner."""
+    from sessions_tui.domain.events import Status
+    from sessions_tui.domain.timeutil import zone
+    from sessions_tui.store import queries
+
+    with ctx.db.read() as s:
+        row = _load(s, request_id)
+        require_manage_booking(ctx.require_actor(), row.practitioner_id)
+        tz = zone(_own_zone(s, row))
+        found = [
+            o
+            for o in queries.window(
+                s, row.start_utc, row.end_utc, display_tz=tz, practitioners=[row.practitioner_id]
+            )
+            if o.event.busy
+            and o.event.status is not Status.CANCELLED
+            and o.event.practitioner_id == row.practitioner_id
+        ][:limit]
+        _staff, clients, _places = queries.people_and_places(
+            s, set(), {o.event.client_id for o in found if o.event.client_id}, set()
+        )
+    out = []
+    for o in found:
+        client = clients.get(o.event.client_id) if o.event.client_id else None
+        what = client.full_name if client is not None else (o.event.title or "an event")
+        if isinstance(o.start, datetime) and isinstance(o.end, datetime):
+            a, b = o.start.astimezone(tz), o.end.astimezone(tz)
+            out.append(f"{what} {a:%a %b %d %H:%M}–{b:%H:%M}")
+        else:
+            out.append(f"{what} ({o.start}, all day)")
+    return out
+
+
+def _check_booking_rule(ctx: Context, row: BookingRequestRow, double_book: bool) -> None:
+    """The practice's double-booking rule for accepting ``row`` (see the module docstring)."""
+    assert row.id is not None
+    found = request_clashes(ctx, row.id)
+    if not found:
+        return
+    from sessions_tui.services.practice import get_settings
+
+    if not get_settings(ctx).allow_double_booking:
+        raise ConflictError(
+            f"double booking is not allowed: request {row.id} ({row.name}) overlaps {found[0]}",
+            field="double_book",
+        )
+    if not double_book:
+        raise RequestClashes(row.id, row.name, found)
+
+
 def accept(
     ctx: Context,
     request_id: int,
     *,
     client_id: int | None = None,
     new_client: bool = False,
+    double_book: bool = False,
 ) -> BookingRequest:
     """Book the requested time as a client session and queue the confirmation email.
 
     Raises:
         ValidationError: unsure which client (say ``client_id`` or ``new_client``).
-        ConflictError: already answered, expired, or the session could not be booked.
+        RequestClashes: the time is booked and the practice asks first (``double_book``).
+        ConflictError: already answered, expired, the time is booked and the practice forbids
+            double booking, or the session could not be booked.
     """
     with ctx.db.read() as s:
         peek = _load(s, request_id)
@@ -272,6 +360,7 @@ def accept(
             _client, unsure = _match_client(s, peek, client_id, new_client)
         if unsure:
             raise ValidationError(unsure, field="client")
+        _check_booking_rule(ctx, peek, double_book)
     row = _claim(ctx, request_id, ACCEPTING)
     try:
         cid = _client_for(ctx, row, client_id, new_client)
@@ -281,21 +370,14 @@ def accept(
             assert person is not None
             assert client is not None
             practitioner, client_obj = staff_from_row(person), client_from_row(client)
-        tzid = row.visitor_tz
         with ctx.db.read() as s:
-            from sessions_tui.store.tables import HoursRow
-
-            own = s.execute(
-                select(HoursRow.tzid).where(
-                    HoursRow.kind == "availability", HoursRow.practitioner_id == row.practitioner_id
-                )
-            ).scalar_one_or_none()
+            tzid = _own_zone(s, row)
         event = scheduling.session_event(
             practitioner=practitioner,
             client=client_obj,
             start=row.start_utc,
             minutes=row.minutes,
-            tzid=own or tzid,
+            tzid=tzid,
         )
         change = appointments.create(ctx, event)
     except BaseException:

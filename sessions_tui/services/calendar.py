@@ -309,6 +309,10 @@ def display_title(item: AgendaItem, *, privacy: bool) -> str:
     """The client's name (initials in privacy mode) for a session, else the event title."""
     if item.client is not None and item.event.kind is EventKind.SESSION:
         return safe_text(item.client.initials if privacy else item.client.full_name)
+    if item.hold is not None and privacy:  # a booking request's hold: its requester's initials
+        from sessions_tui.services.render import hold_initials
+
+        return safe_text(hold_initials(item.event.title))
     # Titles come from outside (ICS, Google, typed): shown with no control code in them.
     return safe_text(item.event.title)
 

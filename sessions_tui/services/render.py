@@ -26,6 +26,8 @@ def time_range(item: AgendaItem, tz: ZoneInfo, *, hours12: bool = False) -> str:
 def markers(item: AgendaItem) -> str:
     """Text markers, so nothing relies on colour alone."""
     out = []
+    if item.hold is not None:
+        return "[requested]"  # an online-booking request's held time, not an event
     if item.status is Status.CANCELLED:
         out.append("[cancelled]")
     elif item.status is Status.CONFIRMED:
@@ -39,12 +41,24 @@ def markers(item: AgendaItem) -> str:
     return " ".join(out)
 
 
+def hold_initials(label: str) -> str:
+    """A hold's label in privacy mode: the requester's initials (``Jo Lee`` → ``J.L.``);
+    ``Hold`` (no name shown) stays as it is."""
+    from sessions_tui.domain.holds import HOLD_LABEL
+
+    if label == HOLD_LABEL:
+        return label
+    return "".join(w[0].upper() + "." for w in label.split()[:3]) or label
+
+
 def describe(
     item: AgendaItem, tz: ZoneInfo, *, privacy: bool = False, hours12: bool = False
 ) -> str:
     title = item.title
     if privacy and item.client is not None:
         title = item.client.initials
+    elif privacy and item.hold is not None:
+        title = hold_initials(title)
     span = time_range(item, tz, hours12=hours12)
     parts = [f"{span:<16}" if hours12 else f"{span:<12}", title]
     if item.practitioner:

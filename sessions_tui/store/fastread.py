@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Occurrence
+from sessions_tui.domain.holds import ACCEPTING, PENDING, Hold, hold_from_row
 from sessions_tui.domain.model import Client, Location, PracticeSettings, Staff
 from sessions_tui.domain.names import match_location as match_location  # re-exported
 from sessions_tui.domain.names import match_practitioner as match_practitioner  # re-exported
@@ -283,6 +284,27 @@ class FastReader:
                 f"SELECT series_id, recurrence_key FROM event WHERE series_id IN ({marks})", ids
             ).fetchall()
         return rows.expand_window(singles, series, skips, start, end, display_tz)
+
+    @_locked
+    def holds(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        practitioners: Sequence[int] | None = None,
+    ) -> list[Hold]:
+        """As :func:`sessions_tui.store.holds.holds_between` (its rule, :func:`.is_held`)."""
+        sql = (
+            "SELECT * FROM booking_request WHERE (status = ? OR (status = ? AND expires_at > ?)) "
+            "AND start_utc < ? AND end_utc > ?"
+        )
+        params: list[Any] = [ACCEPTING, PENDING, _param(now), _param(end), _param(start)]
+        if practitioners is not None:
+            sql += f" AND practitioner_id IN ({','.join('?' * len(practitioners))})"
+            params += list(practitioners)
+        found = self._select("booking_request", sql + " ORDER BY start_utc, id", params)
+        return [hold_from_row(r) for r in found]
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.events import Occurrence
+from sessions_tui.domain.holds import Hold
 from sessions_tui.domain.model import Client, Location, PracticeSettings, Staff
+from sessions_tui.store import holds as held
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
@@ -134,6 +136,18 @@ class OrmReader:
                 practitioners=practitioners,
                 locations=locations,
             )
+
+    def holds(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        practitioners: Sequence[int] | None = None,
+    ) -> list[Hold]:
+        """As :func:`sessions_tui.store.holds.holds_between`."""
+        with self._session() as s:
+            return held.holds_between(s, start, end, now, practitioners)
 
 
 def secondary_calendar_keys(s: Session) -> frozenset[tuple[int, str]]:

@@ -24,6 +24,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Occurrence
+from sessions_tui.domain.holds import Hold
 from sessions_tui.domain.model import Client, Location, PracticeSettings, Staff
 
 
@@ -76,6 +77,17 @@ class Reader(Protocol):
     ) -> list[Occurrence]:
         """Every occurrence overlapping ``[start, end)``, sorted by start; a
         :class:`sessions_tui.domain.listing.Listing` naming the stored events it skipped."""
+
+    def holds(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        practitioners: Sequence[int] | None = None,
+    ) -> list[Hold]:
+        """The online-booking requests holding time in ``[start, end)`` at ``now`` (the rule
+        of :mod:`sessions_tui.store.holds`), by start then id."""
 
 
 def open_reader(

@@ -67,6 +67,7 @@ STYLE_NAMES = (
     "separator",
     "hour",
     "outside-hours",
+    "hold",
 )
 """The grid's component classes, ``time-grid--<name>``."""
 
@@ -94,6 +95,8 @@ def component_styles(widget: Widget, no_color: bool) -> dict[str, Style]:
         # underline, which stays visible on a block and on an empty slot.
         styles["event"] += Style(reverse=True)
         styles["cursor"] = Style(bold=True, underline=True)
+        # A hold is tentative: not reversed like an event, its "?" mark and "┊" rows say it.
+        styles["hold"] += Style(reverse=False)
     return styles
 
 
@@ -184,7 +187,9 @@ class GridPainter:
         colors = self.grid.practitioner_colors
         if pid is not None and pid in colors:
             style += tint(colors[pid], self.bg)
-        if item.event.is_cancelled:
+        if item.hold is not None:
+            style += st["hold"]  # an online-booking request's held time (issue 24)
+        elif item.event.is_cancelled:
             style += st["cancelled"]
         elif not item.event.busy:
             style += st["free"]

@@ -17,6 +17,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Status
+from sessions_tui.domain.holds import HOLD_MARK
 from sessions_tui.domain.subscriptions import MARK as SUBSCRIPTION_MARK
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.domain.text import safe_text
@@ -42,10 +43,12 @@ def first_name(title: str) -> str:
 
 
 def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str:
-    """Text markers shown before an event: practitioner letter, ``◇`` from a secondary Google
-    calendar, ``⇣`` from a read-only ICS subscription, ``✗`` cancelled, ``✔`` confirmed by the
-    client, ``○`` free."""
+    """Text markers shown before an event: practitioner letter, ``?`` a booking request's hold,
+    ``◇`` from a secondary Google calendar, ``⇣`` from a read-only ICS subscription, ``✗``
+    cancelled, ``✔`` confirmed by the client, ``○`` free."""
     out = letter
+    if item.hold is not None:
+        out += HOLD_MARK  # an online-booking request's held time, not an event (issue 24)
     if secondary:
         out += SECONDARY_MARK
     if is_subscribed(item.event.source_calendar):
@@ -76,6 +79,8 @@ def clock_label(at: time, hours12: bool) -> str:
 def dense_name(item: AgendaItem, title: str) -> str:
     """An event's name in a crowded cluster: its first name, after ``✗`` or ``✔``."""
     name = first_name(title)
+    if item.hold is not None:
+        return HOLD_MARK + name
     if item.event.is_cancelled:
         return "✗" + name
     if item.event.status is Status.CONFIRMED:

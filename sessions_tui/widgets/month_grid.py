@@ -42,6 +42,7 @@ class MonthGrid(Widget, can_focus=True):
         "month-grid--more",
         "month-grid--separator",
         "month-grid--no-hours",
+        "month-grid--hold",
     }
 
     DEFAULT_CSS = """
@@ -58,6 +59,7 @@ class MonthGrid(Widget, can_focus=True):
     MonthGrid > .month-grid--more { color: $text-muted; text-style: italic; }
     MonthGrid > .month-grid--separator { color: $foreground 30%; }
     MonthGrid > .month-grid--no-hours { background: $foreground 7%; }
+    MonthGrid > .month-grid--hold { text-style: italic; color: $text-muted; }
     """
 
     class CursorMoved(Message):
@@ -185,6 +187,7 @@ class MonthGrid(Widget, can_focus=True):
             "more",
             "separator",
             "no-hours",
+            "hold",
         ]
         st = {n: self.get_component_rich_style(f"month-grid--{n}") for n in names}
         if self.first is None or width < 14:
@@ -270,7 +273,9 @@ class MonthGrid(Widget, can_focus=True):
         pid = item.event.practitioner_id
         if pid is not None and pid in self.practitioner_colors:
             style += tint(self.practitioner_colors[pid], bg)
-        if item.event.is_cancelled:
+        if item.hold is not None:
+            style += st["hold"]  # an online-booking request's held time (issue 24)
+        elif item.event.is_cancelled:
             style += st["cancelled"]
         elif not item.event.busy:
             style += st["free"]

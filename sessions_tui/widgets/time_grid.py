@@ -110,6 +110,7 @@ class TimeGrid(Widget, can_focus=True):
         "time-grid--separator",
         "time-grid--hour",
         "time-grid--outside-hours",
+        "time-grid--hold",
     }
 
     DEFAULT_CSS = """
@@ -128,6 +129,8 @@ class TimeGrid(Widget, can_focus=True):
     TimeGrid > .time-grid--separator { color: $foreground 30%; }
     TimeGrid > .time-grid--hour { color: $foreground 12%; }
     TimeGrid > .time-grid--outside-hours { background: $foreground 7%; color: $foreground 22%; }
+    TimeGrid > .time-grid--hold { background: $warning 15%; color: $text-muted;
+        text-style: italic; }
     """
 
     class CursorMoved(Message):
