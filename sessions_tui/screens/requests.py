@@ -74,7 +74,9 @@ class RequestsScreen(SetupPage):
 
     HELP = """Requests sent from the online booking pages. Each holds its time until it is
 answered or expires. a (or enter) accepts the highlighted one: it becomes a client session, the
-client matched by email (asked when unsure), and the client is emailed a confirmation. d
+client matched by email (asked when unsure), and the client is emailed a confirmation; onto
+time already booked it asks first, naming the clash (refused if the practice forbids double
+booking). Each pending request also shows on the calendar, marked ?, where it holds time. d
 declines it, with an optional reason; its time is free again. alt+c returns to the calendar."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
