@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sessions_tui.domain.events import Event, EventKind, Occurrence
 from sessions_tui.domain.holds import HOLD_LABEL, Hold
-from sessions_tui.domain.listing import Listing, carry
+from sessions_tui.domain.listing import carry
 from sessions_tui.domain.model import Staff
 from sessions_tui.domain.text import safe_text
 from sessions_tui.services.agenda_item import AgendaItem
@@ -93,10 +93,11 @@ def calendar_items(
     filters: Filters,
     actor: Staff | None,
     now: datetime,
-) -> Listing[AgendaItem]:
+) -> list[AgendaItem]:
     """What the calendar draws of ``[start, end)``: the events that pass ``filters`` (as
     :func:`~sessions_tui.services.calendar.reader_window_items`) and the holds, in one snapshot,
-    sorted by start (a hold after the events starting with it)."""
+    sorted by start (a hold after the events starting with it); a
+    :class:`~sessions_tui.domain.listing.Listing` carrying the events the read skipped."""
     from sessions_tui.store.rows import sort_key
 
     with reader.snapshot():

@@ -125,7 +125,7 @@ def test_block_text_wraps_and_marks(monkeypatch: pytest.MonkeyPatch) -> None:
     from zoneinfo import ZoneInfo
 
     event = SimpleNamespace(is_cancelled=True, busy=True, source_calendar=None)
-    item = SimpleNamespace(event=event, start=date(2026, 1, 1), location=None)
+    item = SimpleNamespace(event=event, start=date(2026, 1, 1), location=None, hold=None)
     lines = block_text(item, "C", "Hana Tanaka", ZoneInfo("UTC"), 9, 3)  # type: ignore[arg-type]
     assert lines == ["C✗ Hana", "Tanaka", "┊"]
 
