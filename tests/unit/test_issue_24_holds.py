@@ -259,3 +259,23 @@ def test_issue_24_cli_accept_refuses_booked_time_unless_told(
     done = cli(capsys, "booking", "accept", str(rid), "--new-client", "--double-book", *base)
     assert done.code == 0, done.err
     assert done.out.startswith(f"Accepted #{rid}: session ")
+
+
+def test_issue_24_privacy_mode_shows_a_requesters_initials() -> None:
+    from sessions_tui.domain.holds import Hold
+    from sessions_tui.domain.model import Role, Staff
+    from sessions_tui.services.calendar import display_title
+    from sessions_tui.services.render import describe
+
+    start = THU_13.astimezone(UTC)
+    end = start + timedelta(minutes=80)
+    hold = Hold(1, 2, start, end, "Jordan Lee", "Intake", "pending", start)
+    sam = Staff(5, "sam", "Sam Whitaker", frozenset({Role.SCHEDULER}))
+    shown = holds.hold_item(hold, CHI, sam)
+    hidden = holds.hold_item(hold, CHI, None)
+    assert display_title(shown, privacy=True) == "J.L."
+    assert display_title(shown, privacy=False) == "Jordan Lee"
+    assert display_title(hidden, privacy=False) == HOLD_LABEL
+    assert "J.L." in describe(shown, CHI, privacy=True)
+    assert "Jordan" not in describe(shown, CHI, privacy=True)
+    assert describe(hidden, CHI).endswith("Hold [requested]")
