@@ -42,9 +42,11 @@ from sessions_tui.widgets.grid_text import (
     clock_label,
     dense_name,
     event_markers,
+    fit_labels,
     fit_names,
     hour_label,
     most_names,
+    name_forms,
 )
 
 if TYPE_CHECKING:
@@ -201,12 +203,11 @@ class GridPainter:
         # differ by a character when the width does not divide evenly, and "Tue 24 │We 25"
         # side by side read as two styles (issue 14).
         three_letters = min(widths, default=0) - 1 >= len("Wed 25")
+        names = self._team_labels(widths)
         for n, (d, w) in enumerate(zip(grid.columns, widths, strict=True)):
             inner = w - 1
-            if grid.people is not None:
-                pid, name = grid.people[n]
-                letter = grid.markers.get(pid, "")
-                label = f"{letter} {name}".strip()
+            if names:
+                label = names[n]
             elif len(grid.days) == 1:
                 label = f"{d:%A, %b} {d.day}"
             elif three_letters:
@@ -216,11 +217,25 @@ class GridPainter:
             if d == today and grid.people is None and inner >= len(label) + 2:
                 label += " •"
             style = base + st["header"] + (st["today"] if d == today else Style())
-            if d == grid.cursor_day:
+            if grid.people is not None and grid.is_cursor_column(n):
+                style += st["cursor"]  # the team view's column cursor: whose column it is
+            elif d == grid.cursor_day:
                 style += Style(underline=True)
             segs.append(Segment("│", base + st["separator"]))
             segs.append(Segment(label[:inner].ljust(inner), style))
         return Strip(segs)
+
+    def _team_labels(self, widths: list[int]) -> list[str]:
+        """The team view's headers: each practitioner's letter and name, shortened alike
+        to fit ("B Ben O.", "A Dr. Alice M."); none in the other views."""
+        grid = self.grid
+        if grid.people is None:
+            return []
+        forms = []
+        for pid, name in grid.people:
+            letter = grid.markers.get(pid, "")
+            forms.append([f"{letter} {form}".strip() for form in name_forms(name)])
+        return fit_labels(forms, [w - 1 for w in widths])
 
     def _all_day_line(self, row: int, widths: list[int]) -> Strip:
         st, base = self.st, self.base
@@ -265,7 +280,9 @@ class GridPainter:
             inner = w - 1
             segs.append(separator)
             cells: list[Cell]
-            if (n, slot) not in self.cells and (d != grid.cursor_day or slot != grid.cursor_slot):
+            if (n, slot) not in self.cells and (
+                slot != grid.cursor_slot or not grid.is_cursor_column(n)
+            ):
                 # An empty cell (most of them): its segments straight away, the same as the
                 # cell-by-cell path below would merge them into.
                 segs.extend(
@@ -319,7 +336,7 @@ class GridPainter:
             if dense is not None:
                 cells = [dense[k] if k < len(dense) else cells[k] for k in range(inner)]
             here = [self.placed[i].item for i in self.cells.get((n, slot), ())]
-            if d == grid.cursor_day and slot == grid.cursor_slot and grid.picked not in here:
+            if slot == grid.cursor_slot and grid.is_cursor_column(n) and grid.picked not in here:
                 cells = [(ch, s + st["cursor"]) for ch, s in cells]
                 if all(ch in " ·─" + SHADE for ch, _s in cells) and inner >= 1:
                     cells[0] = ("▸", cells[0][1])

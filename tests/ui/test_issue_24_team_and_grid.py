@@ -82,3 +82,95 @@ async def test_issue_24_filter_boxes_read_x_and_blank(
         assert str(app.screen.query_one("#filter-said").render()) == (
             "C Carmen Liu: checked (shown)"
         )
+
+
+# --- the team view's column cursor -----------------------------------------------------------
+
+
+def header_cells(app: SessionsApp) -> list[str]:
+    return [cell.strip() for cell in grid_lines(app)[0].split("│")[1:]]
+
+
+def cursor_header(app: SessionsApp) -> str:
+    """The text of the header segment drawn in the cursor's style (reverse video: focused)."""
+    grid = app.screen.query_one(TimeGrid)
+    marked = [s.text.strip() for s in grid.render_line(0) if s.style and s.style.reverse]
+    assert len(marked) == 1, marked
+    return marked[0]
+
+
+async def test_issue_24_team_column_cursor_moves(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "T")
+        people = app.facts.practitioners  # type: ignore[union-attr]
+        grid = app.screen.query_one(TimeGrid)
+        assert grid.cursor_column == 0
+        assert cursor_header(app).startswith("B Ben")
+        await press(pilot, "right")
+        assert app.cursor_day == WED
+        assert app.cursor_person == people[1].id
+        assert grid.cursor_column == 1
+        assert cursor_header(app).startswith("C Carmen")
+        # The slot cursor is in that column only.
+        now_row = next(line for line in grid_lines(app) if line.startswith("▶"))
+        assert [cell[:1] for cell in now_row.split("│")[1:]] == ["─", "▸", "─", "─"]
+        await press(pilot, "right", "right")
+        assert (app.cursor_day, grid.cursor_column) == (WED, 3)
+        await press(pilot, "right")  # past the last column: the next day's first
+        assert app.cursor_day == date(2026, 11, 26)
+        assert app.cursor_person == people[0].id
+        assert cursor_header(app).startswith("B Ben")
+        assert "Thursday" in str(app.screen.query_one("#view-title").render())
+        await press(pilot, "left")  # before the first: the previous day's last
+        assert app.cursor_day == WED
+        assert app.cursor_person == people[3].id
+        assert cursor_header(app).startswith("A ")
+
+
+async def test_issue_24_team_c_and_enter_create_for_the_column(make_app: MakeApp) -> None:
+    from textual.widgets import Select
+
+    from sessions_tui.screens.dialogs import ChoiceModal
+    from sessions_tui.screens.event_editor import EventEditorScreen
+
+    app = make_app()  # alice, a practitioner herself
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        carmen = next(p for p in app.facts.practitioners if p.login == "carmen")  # type: ignore[union-attr]
+        devon = next(p for p in app.facts.practitioners if p.login == "dev")  # type: ignore[union-attr]
+        await press(pilot, "T", "right", "c")
+        assert isinstance(app.screen, ChoiceModal)
+        assert "for Carmen Liu" in str(app.screen.query_one("Label").render())
+        await press(pilot, "enter")
+        assert isinstance(app.screen, EventEditorScreen)
+        assert app.screen.query_one("#practitioner", Select).value == carmen.id
+        assert app.screen.query_one("#minutes").value == str(carmen.default_session_minutes)  # type: ignore[attr-defined]
+        await press(pilot, "escape")
+        # enter on an empty slot of Devon's column (10:00; Carmen's has no event either).
+        await press(pilot, "right", "enter")
+        assert isinstance(app.screen, ChoiceModal)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, EventEditorScreen)
+        assert app.screen.query_one("#practitioner", Select).value == devon.id
+
+
+async def test_issue_24_team_headers_fit_80_columns(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "T")
+        cells = header_cells(app)
+        people = app.facts.practitioners  # type: ignore[union-attr]
+        markers = app.facts.markers  # type: ignore[union-attr]
+        assert len(cells) == len(people) == 4
+        for cell, person in zip(cells, people, strict=True):
+            letter, *words = cell.split()
+            assert letter == markers[person.id]
+            name = person.name.split()
+            for word in words:
+                whole = word in name
+                initial = word.endswith(".") and any(w.startswith(word[:-1]) for w in name)
+                assert whole or initial or word.endswith("…"), (cell, person.name)
+        assert "A Dr. Alice M." in cells  # the fourth header, cut to "Dr. Alice Moren" before
