@@ -159,13 +159,72 @@ class GridPainter:
         lines.append(self._header_line(widths, today))
         for r in range(grid.sticky_rows - 1):
             lines.append(self._all_day_line(r, widths))
-        for r in range(height - len(lines)):
+        rows = height - len(lines)
+        last_slot = min(SLOTS, grid.top + rows) - 1
+        above, below = self._out_of_view(grid.top, last_slot)
+        for r in range(rows):
             slot = grid.top + r
             if slot >= SLOTS:
                 lines.append(Strip.blank(width, base))
                 continue
-            lines.append(self._slot_line(slot, widths, today, now_slot))
+            line = self._slot_line(slot, widths, today, now_slot)
+            if r == 0 and above:
+                line = self._mark_line(line, widths, above, "▲", "above")
+            if slot == last_slot and below:
+                line = self._mark_line(line, widths, below, "▼", "below")
+            lines.append(line)
         return lines[:height]
+
+    # --- what lies outside the visible hours --------------------------------------------------
+
+    def _out_of_view(self, first: int, last: int) -> tuple[dict[int, int], dict[int, int]]:
+        """Per column, how many events lie wholly above row ``first`` and wholly below row
+        ``last`` (the visible hours)."""
+        above: dict[int, int] = {}
+        below: dict[int, int] = {}
+        for p in self.placed:
+            if p.end <= first:
+                above[p.day] = above.get(p.day, 0) + 1
+            elif p.start > last:
+                below[p.day] = below.get(p.day, 0) + 1
+        return above, below
+
+    def _mark_line(
+        self, line: Strip, widths: list[int], counts: dict[int, int], arrow: str, where: str
+    ) -> Strip:
+        """``line`` with a mark at the right of each counted column: ``▼ 2 more below`` where
+        the cell's free end has room, shorter (``▼2 below``, ``▼2``) where it has less, so a
+        scheduler at 80x24 knows to scroll."""
+        parts: list[Strip] = []
+        x = GUTTER
+        done = 0
+        for n, w in enumerate(widths):
+            x0, x1 = x + 1, x + w  # the cell, after its separator
+            x = x1
+            count = counts.get(n, 0)
+            if not count or x1 - x0 <= 0:
+                continue
+            cropped = line.crop(x0, x1)
+            cell = cropped.text
+            free = len(cell) - len(cell.rstrip(" ·─" + SHADE))
+            occupied = free < len(cell)
+            if occupied:
+                free -= 1  # a space between an event's text and the mark
+            forms = [f"{arrow} {count} more {where}", f"{arrow}{count} {where}", f"{arrow}{count}"]
+            # With no room, the mark goes over the end of the text (the block goes on out of
+            # view anyway, or the mark could not be seen at all).
+            mark = next((f for f in forms if len(f) <= free), " " + forms[-1])[-(x1 - x0) :]
+            # Bold, in an event's or the cursor's own style (its tint, its reverse video), else
+            # in the grid's plain style (a shaded or hour cell's muted colour would hide it).
+            under = list(cropped)[-1].style or self.base
+            plain = not occupied and not under.reverse
+            mark_style = (self.base if plain else under) + Style(bold=True)
+            parts += [line.crop(done, x1 - len(mark)), Strip([Segment(mark, mark_style)])]
+            done = x1
+        if not parts:
+            return line
+        parts.append(line.crop(done, line.cell_length))
+        return Strip.join(parts)
 
     # --- one event ---------------------------------------------------------------------------
 

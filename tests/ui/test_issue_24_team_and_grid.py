@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from app_fixtures import settle
+from app_fixtures import CHICAGO, settle
 from textual.pilot import Pilot
 
 from sessions_tui.app import SessionsApp
@@ -174,3 +174,54 @@ async def test_issue_24_team_headers_fit_80_columns(make_app: MakeApp) -> None:
                 initial = word.endswith(".") and any(w.startswith(word[:-1]) for w in name)
                 assert whole or initial or word.endswith("…"), (cell, person.name)
         assert "A Dr. Alice M." in cells  # the fourth header, cut to "Dr. Alice Moren" before
+
+
+# --- more above / below the visible hours ----------------------------------------------------
+
+
+def column_cells(line: str) -> list[str]:
+    return line.split("│")[1:]
+
+
+async def test_issue_24_more_below_and_above_marks(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(TimeGrid)
+        last = grid.top + grid.visible_slots - 1  # the last half hour on screen (15:30)
+        days = grid.columns
+        below = [
+            len({id(i) for i in app.screen.current_items() or () if _starts_after(i, d, last)})  # type: ignore[attr-defined]
+            for d in days
+        ]
+        wed = days.index(WED)
+        assert below[wed] >= 1  # Hana Tanaka at 17:00, out of sight at 80x24
+        cells = column_cells(grid_lines(app)[-1])
+        for n, count in enumerate(below):
+            if count:
+                assert f"▼{count}" in cells[n].replace("▼ ", "▼"), (n, cells[n])
+            else:
+                assert "▼" not in cells[n], (n, cells[n])
+        assert cells[wed].endswith(f"▼{below[wed]} below")
+        # Scrolled down to the evening, what is above says so at the top.
+        app.move_cursor(WED, 44)  # 22:00
+        await settle(pilot)
+        first_slot = grid_lines(app)[grid.sticky_rows]
+        assert "▲" in column_cells(first_slot)[wed], first_slot
+        # The day view has room for the words.
+        await press(pilot, "d")
+        app.move_cursor(WED, 20)
+        await settle(pilot)
+        assert grid_lines(app)[-1].rstrip().endswith("▼ 1 more below")
+
+
+def _starts_after(item: object, day: date, last: int) -> bool:
+    from datetime import datetime
+
+    from sessions_tui.widgets.grid_layout import slot_of
+
+    start = getattr(item, "start", None)
+    if not isinstance(start, datetime):
+        return False
+    local = start.astimezone(CHICAGO)
+    return local.date() == day and slot_of(start, CHICAGO) > last
