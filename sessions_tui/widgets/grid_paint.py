@@ -121,7 +121,8 @@ class GridPainter:
     Args:
         grid: the grid drawn (its cursor, columns, people, markers, colours, clock, top row).
         placed: the grid's blocks, ``cells`` the blocks covering each ``(column, slot)``,
-            ``all_day`` each column's all-day events, ``outside`` each day's shaded slots.
+            ``all_day`` each column's all-day rows (``grid_layout.stack_all_day``: an event
+            on one row across its days), ``outside`` each day's shaded slots.
         styles: :func:`component_styles` of the grid; ``base`` its own style; ``bg`` its
             background colour (hex), which practitioners' colours are blended into.
     """
@@ -132,7 +133,7 @@ class GridPainter:
         *,
         placed: list[Placed],
         cells: dict[tuple[int, int], list[int]],
-        all_day: list[list[AgendaItem]],
+        all_day: list[list[AgendaItem | None]],
         outside: dict[date, frozenset[int]],
         styles: dict[str, Style],
         base: Style,
@@ -301,23 +302,38 @@ class GridPainter:
         label = "all day" if row == 0 else ""
         segs = [Segment(label.ljust(GUTTER), base + st["gutter"] + st["all-day"])]
         last = self.grid.sticky_rows - 2
-        for n, w in enumerate(widths):
-            inner = w - 1
-            todays = self.all_day[n] if n < len(self.all_day) else []
+        shown: list[AgendaItem | str | None] = []  # per column: an event, "+N more", nothing
+        for n in range(len(widths)):
+            rows = self.all_day[n] if n < len(self.all_day) else []
+            rest = [item for item in rows[row:] if item is not None]
+            if row == last and len(rest) > 1:
+                shown.append(f"+{len(rest)} more")
+            elif row == last and rest:
+                shown.append(rest[0])  # the last one there is, whatever its row
+            else:
+                shown.append(rows[row] if row < len(rows) else None)
+        cell_base = base + st["all-day"]
+        n = 0
+        while n < len(widths):
+            what = shown[n]
+            span = 1
+            if what is not None and not isinstance(what, str):
+                while n + span < len(widths) and shown[n + span] is what:
+                    span += 1  # a multi-day event: one bar over its days, its title once
+            inner = sum(widths[n : n + span]) - 1
             segs.append(Segment("│", base + st["separator"]))
-            cell_base = base + st["all-day"]
-            if row == last and len(todays) > row + 1:
-                text, style = f"+{len(todays) - row} more", cell_base
-            elif row < len(todays):
-                item = todays[row]
-                marks = event_markers(item, self._letter(item), self._is_secondary(item))
-                text = f"{marks} {self._title(item)}".strip()
-                style = self._item_style(item) + st["all-day"]
-                if item is self.grid.picked:
+            if isinstance(what, str):
+                text, style = what, cell_base
+            elif what is not None:
+                marks = event_markers(what, self._letter(what), self._is_secondary(what))
+                text = f"{marks} {self._title(what)}".strip()
+                style = self._item_style(what) + st["all-day"]
+                if what is self.grid.picked:
                     style += st["cursor"]
             else:
                 text, style = "", cell_base
             segs.append(Segment(text[:inner].ljust(inner), style))
+            n += span
         return Strip(segs)
 
     # --- the half hours ----------------------------------------------------------------------

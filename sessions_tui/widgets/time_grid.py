@@ -45,6 +45,7 @@ from sessions_tui.widgets.grid_layout import (
     slot_of,
     slot_start,
     split_width,
+    stack_all_day,
     unique_items,
 )
 from sessions_tui.widgets.grid_paint import GUTTER, GridPainter, component_styles, tint
@@ -178,6 +179,8 @@ class TimeGrid(Widget, can_focus=True):
         self._placed: list[Placed] = []
         self._cells: dict[tuple[int, int], list[int]] = {}
         self._all_day: list[list[AgendaItem]] = []
+        self._all_day_rows: list[list[AgendaItem | None]] = []
+        """Each column's all-day row: a multi-day event on the same row in each of its days."""
         self._lines: list[Strip] | None = None
         self.shading: dict[date, list[tuple[datetime, datetime]]] = {}
         """Per day, the UTC intervals outside office hours (see :meth:`set_shading`)."""
@@ -226,6 +229,8 @@ class TimeGrid(Widget, can_focus=True):
                 self.columns = list(days)
             self.people = team
             self._cells = index_cells(self._placed)
+            self._all_day_rows = stack_all_day(self._all_day)
+            self._all_day = [[i for i in rows if i is not None] for rows in self._all_day_rows]
         self.is_loading = items is None
         self.days, self.tz, self.now = days, tz, now
         self.cursor_day, self.cursor_slot = cursor_day, cursor_slot
@@ -265,7 +270,7 @@ class TimeGrid(Widget, can_focus=True):
     @property
     def sticky_rows(self) -> int:
         """Rows that stay put while the hours scroll: the day header and the all-day rows."""
-        most = max((len(x) for x in self._all_day), default=0)
+        most = max((len(x) for x in self._all_day_rows), default=0)
         return 1 + max(1, min(MAX_ALL_DAY_ROWS, most))
 
     @property
@@ -374,7 +379,7 @@ class TimeGrid(Widget, can_focus=True):
             self,
             placed=self._placed,
             cells=self._cells,
-            all_day=self._all_day,
+            all_day=self._all_day_rows,
             outside=self._outside,
             styles=component_styles(self, getattr(self.app, "no_color", False)),
             base=self.rich_style,

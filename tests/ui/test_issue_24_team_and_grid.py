@@ -225,3 +225,37 @@ def _starts_after(item: object, day: date, last: int) -> bool:
         return False
     local = start.astimezone(CHICAGO)
     return local.date() == day and slot_of(start, CHICAGO) > last
+
+
+# --- multi-day all-day events ----------------------------------------------------------------
+
+
+async def test_issue_24_multi_day_all_day_event_is_one_bar(make_app: MakeApp) -> None:
+    from datetime import timedelta
+
+    from sessions_tui.services import appointments as ap
+    from sessions_tui.services.scheduling import all_day_event
+
+    app = make_app()
+    sun = date(2026, 11, 22)
+    # A two-day event first (Sun-Mon), then the three-day one (Mon-Wed): drawn day by day, the
+    # retreat was on the second line on Monday and the first on Tuesday and Wednesday.
+    for title, first, days in (("Audit prep", sun, 2), ("Team retreat", sun + timedelta(1), 3)):
+        ap.create(
+            app.ctx,
+            all_day_event(title, first, days, practitioner_id=None, busy=True, tzid=CHICAGO.key),
+        )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(TimeGrid)
+        strip = grid_lines(app)[1 : grid.sticky_rows]
+        assert len(strip) == 2
+        retreat = [line for line in strip if "Team" in line]
+        assert len(retreat) == 1, strip  # one line
+        line = retreat[0]
+        assert line.count("Team") == 1, line  # its title once
+        cells = column_cells(line)
+        assert len(cells) == 7 - 2, cells  # Mon, Tue and Wed are one cell: a bar
+        assert "Team retreat" in cells[1], cells
+        prep = next(line for line in strip if "Audit" in line)
+        assert len(column_cells(prep)) == 7 - 1  # Sun and Mon, one bar
