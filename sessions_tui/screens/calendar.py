@@ -85,7 +85,8 @@ class CalendarScreen(
 
     HELP = """The calendar. Arrow keys move the cursor; enter opens the event under it or
 starts a new one in an empty slot. Left/right move a day (and into the next period at the
-edge); n/p move a whole period."""
+edge), in the team view a practitioner's column (c creates for the column's practitioner);
+n/p move a whole period."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *CURSOR_BINDINGS,
