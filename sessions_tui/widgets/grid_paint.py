@@ -277,8 +277,9 @@ class GridPainter:
             if d == today and grid.people is None and inner >= len(label) + 2:
                 label += " •"
             style = base + st["header"] + (st["today"] if d == today else Style())
-            if grid.people is not None and grid.is_cursor_column(n):
-                style += st["cursor"]  # the team view's column cursor: whose column it is
+            if grid.people is not None:
+                if grid.is_cursor_column(n):  # the team view's column cursor: whose column
+                    style += st["cursor"]
             elif d == grid.cursor_day:
                 style += Style(underline=True)
             segs.append(Segment("│", base + st["separator"]))

@@ -259,3 +259,21 @@ async def test_issue_24_multi_day_all_day_event_is_one_bar(make_app: MakeApp) ->
         assert "Team retreat" in cells[1], cells
         prep = next(line for line in strip if "Audit" in line)
         assert len(column_cells(prep)) == 7 - 1  # Sun and Mon, one bar
+
+
+async def test_issue_24_team_cursor_header_stands_out_without_colour(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "T", "right")
+        grid = app.screen.query_one(TimeGrid)
+        styled = {
+            s.text.strip(): (bool(s.style and s.style.underline), bool(s.style and s.style.reverse))
+            for s in grid.render_line(0)
+            if s.text.strip() and s.text.strip() != "│"
+        }
+        cursor = [text for text, marks in styled.items() if any(marks)]
+        assert cursor == ["C Carmen L."], styled
