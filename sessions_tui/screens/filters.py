@@ -159,11 +159,16 @@ class FiltersModal(ModalScreen[Filters | None]):
         )
 
     @on(SelectionList.SelectionHighlighted)
-    @on(SelectionList.SelectionToggled)
     def _say(self, event: SelectionList.SelectionHighlighted[object]) -> None:
         """The highlighted entry and its state in words (for a screen reader that reads the
         line that changed; the box itself is only ``[x]`` or ``[ ]``)."""
         self._say_state(event.selection_list)
+
+    @on(SelectionList.SelectedChanged)
+    def _say_changed(self, event: SelectionList.SelectedChanged[object]) -> None:
+        """A tick, an untick or ctrl+r: the line says the highlighted entry's new state."""
+        if event.selection_list.has_focus:
+            self._say_state(event.selection_list)
 
     def _say_state(self, checks: SelectionList[object]) -> None:
         index = checks.highlighted

@@ -82,6 +82,10 @@ async def test_issue_24_filter_boxes_read_x_and_blank(
         assert str(app.screen.query_one("#filter-said").render()) == (
             "C Carmen Liu: checked (shown)"
         )
+        await press(pilot, "up", "ctrl+r")  # everything ticked again: the line says so
+        assert str(app.screen.query_one("#filter-said").render()) == (
+            "B Ben Okafor: checked (shown)"
+        )
 
 
 # --- the team view's column cursor -----------------------------------------------------------
