@@ -92,6 +92,9 @@ class SessionsApp(
     """The day under the cursor (display zone); it decides the period shown."""
     cursor_slot: reactive[int] = reactive(20)
     """The half-hour slot under the cursor in the week and day views (0 = 00:00)."""
+    cursor_person: reactive[int | None] = reactive(None)
+    """The team view's column: the practitioner whose column the cursor is in (None, or one
+    the filter hides: the first column)."""
     filters: reactive[Filters] = reactive(Filters())
     """What the calendar shows; remembered per user."""
     privacy: reactive[bool] = reactive(False)

@@ -37,11 +37,13 @@ class CreateRequested(Message):
     """Someone asked to create an event starting at ``start`` (aware, display zone).
 
     The calendar screen answers (``EventActions.open_create``): which kind, then the form.
+    ``practitioner_id`` (the team view's column) prefills the form's practitioner.
     """
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, practitioner_id: int | None = None) -> None:
         super().__init__()
         self.start = start
+        self.practitioner_id = practitioner_id
 
 
 class HoursChanged(Message):

@@ -7,7 +7,7 @@ watches them, loads the window it needs in a thread worker, and redraws.
 | --- | --- |
 | t | Today (keeps the view) |
 | n / j, p / k | Next / previous period |
-| arrows | Move the cursor (a slot, a day; a week in the month) |
+| arrows | Move the cursor (a slot, a day; a week in the month; a column in the team view) |
 | enter | Open the event under the cursor (a list if several), or new event |
 | ] / [ | Pick the next / previous event in the cursor's slot and the all-day row |
 | m w d T a | Month, week, day, team, agenda view |
@@ -85,7 +85,8 @@ class CalendarScreen(
 
     HELP = """The calendar. Arrow keys move the cursor; enter opens the event under it or
 starts a new one in an empty slot. Left/right move a day (and into the next period at the
-edge); n/p move a whole period."""
+edge), in the team view a practitioner's column (c creates for the column's practitioner);
+n/p move a whole period."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *CURSOR_BINDINGS,
@@ -186,7 +187,15 @@ edge); n/p move a whole period."""
         # The user's clock and first hour (config.py): set once, before the first frame.
         self.query_one(TimeGrid).set_clock(hours12=app.hours12, first_hour=app.first_hour)
         self.query_one(AgendaList).hours12 = app.hours12
-        for name in ("view", "cursor_day", "cursor_slot", "filters", "privacy", "facts"):
+        for name in (
+            "view",
+            "cursor_day",
+            "cursor_slot",
+            "cursor_person",
+            "filters",
+            "privacy",
+            "facts",
+        ):
             self.watch(app, name, self._state_changed, init=False)
         # The sync state only touches its badge (progress arrives a few times a second).
         self.watch(app, "sync_status", self._sync_state_changed, init=True)
@@ -293,7 +302,7 @@ edge); n/p move a whole period."""
     @on(CreateRequested)
     def _create_requested(self, message: CreateRequested) -> None:
         message.stop()
-        self.open_create(message.start)
+        self.open_create(message.start, practitioner_id=message.practitioner_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.event_keys_allowed(action)
@@ -311,7 +320,9 @@ edge); n/p move a whole period."""
         wall = datetime.combine(app.cursor_day, time(minutes // 60, minutes % 60))
         if app.view in ("month", "agenda"):
             wall = datetime.combine(app.cursor_day, time(9))
-        self.post_message(CreateRequested(wall.replace(tzinfo=app.tz)))
+        self.post_message(
+            CreateRequested(wall.replace(tzinfo=app.tz), practitioner_id=self.column_person())
+        )
 
     def action_search(self) -> None:
         self.sessions.open_search()

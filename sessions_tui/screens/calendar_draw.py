@@ -41,6 +41,26 @@ VIEW_WIDGETS = {"month": "month-grid", "agenda": "agenda-list"}
 ``time-grid``."""
 
 
+def team_people(app: SessionsApp) -> list[tuple[int, str]]:
+    """The team view's columns: ``(id, name)`` of each practitioner the filter shows."""
+    facts = app.facts
+    if facts is None:
+        return []
+    wanted = app.filters.practitioner_ids
+    return [
+        (p.id, p.name)
+        for p in facts.practitioners
+        if p.id is not None and (wanted is None or p.id in wanted)
+    ]
+
+
+def team_column(app: SessionsApp, people: Sequence[tuple[int, str]]) -> int:
+    """The index of the team view's cursor column in ``people``: the App's ``cursor_person``,
+    or the first column when it has none or the filter hides it."""
+    ids = [pid for pid, _name in people]
+    return ids.index(app.cursor_person) if app.cursor_person in ids else 0
+
+
 class CalendarDrawing(_Base):
     """Draws the calendar's bars and its view (see the module's docstring).
 
@@ -57,6 +77,14 @@ class CalendarDrawing(_Base):
 
         def _picked_item(self) -> AgendaItem | None: ...
 
+    def column_person(self) -> int | None:
+        """The practitioner of the team view's cursor column (None in the other views)."""
+        app = self.sessions
+        if app.view != "team":
+            return None
+        people = team_people(app)
+        return people[team_column(app, people)][0] if people else None
+
     def _draw_view(self, first: date, days: int, items: Sequence[AgendaItem] | None) -> None:
         """Show the window from ``first`` (``days`` long) in the current view's widget;
         ``items=None`` while it loads."""
@@ -71,13 +99,10 @@ class CalendarDrawing(_Base):
             switcher.current = "time-grid"
             grid = self.query_one(TimeGrid)
             people = None
+            column = None
             if app.view == "team" and facts is not None:
-                wanted = app.filters.practitioner_ids
-                people = [
-                    (p.id, p.name)
-                    for p in facts.practitioners
-                    if p.id is not None and (wanted is None or p.id in wanted)
-                ]
+                people = team_people(app)
+                column = team_column(app, people) if people else None
             grid.set_secondary(secondary)
             grid.show(
                 days=[first + timedelta(days=n) for n in range(days)],
@@ -90,6 +115,7 @@ class CalendarDrawing(_Base):
                 markers=markers,
                 colors=colors,
                 people=people,
+                cursor_column=column,
                 picked=self._picked_item(),
             )
             grid.set_shading(self._shading_for("time", first, days) or {})

@@ -11,7 +11,7 @@ of a frame (issue 14). :class:`CalendarMoves` is mixed into
 | --- | --- |
 | t | Today (keeps the view) |
 | n / j, p / k | Next / previous period |
-| arrows | Move the cursor (a slot, a day; a week in the month) |
+| arrows | Move the cursor (a slot, a day; a week in the month; a column in the team view) |
 | m w d T a | Month, week, day, team, agenda view |
 | v | Open the view picker |
 """
@@ -85,7 +85,7 @@ CURSOR_BINDINGS: list[BindingType] = [
         "Prev day",
         id="calendar.left",
         show=False,
-        tooltip="Cursor one day back (the previous period in the agenda)",
+        tooltip="Cursor one day back (a column in the team view; a period in the agenda)",
     ),
     Binding(
         "right",
@@ -93,7 +93,7 @@ CURSOR_BINDINGS: list[BindingType] = [
         "Next day",
         id="calendar.right",
         show=False,
-        tooltip="Cursor one day on (the next period in the agenda)",
+        tooltip="Cursor one day on (a column in the team view; a period in the agenda)",
     ),
 ]
 """Today, the periods and the cursor: part of ``CalendarScreen.BINDINGS``."""
@@ -149,8 +149,25 @@ class CalendarMoves(_Base):
                 app.move_cursor(shift_period("agenda", app.cursor_day, days), None)
         elif app.view == "month":
             app.move_cursor(app.cursor_day + timedelta(days=days + 7 * slots), None)
+        elif app.view == "team" and days:
+            self._step_column(days)
         else:
             app.move_cursor(app.cursor_day + timedelta(days=days), app.cursor_slot + slots)
+
+    def _step_column(self, step: int) -> None:
+        """Team view: the cursor ``step`` practitioners' columns on; past the last column it
+        goes to the next day's first (before the first, the previous day's last)."""
+        from sessions_tui.screens.calendar_draw import team_column, team_people
+
+        app = self.sessions
+        people = team_people(app)
+        if not people:
+            app.move_cursor(app.cursor_day + timedelta(days=step), None)
+            return
+        days, column = divmod(team_column(app, people) + step, len(people))
+        app.cursor_person = people[column][0]
+        if days:
+            app.move_cursor(app.cursor_day + timedelta(days=days), None)
 
     def action_today(self) -> None:
         app = self.sessions

@@ -82,10 +82,12 @@ class SlotPicking(_Base):
 
         def open_event(self, item: AgendaItem) -> None: ...
 
+        def column_person(self) -> int | None: ...
+
         def refresh_view(self) -> None: ...
 
     def _init_picking(self) -> None:
-        self._pick: tuple[str, date, int, AgendaItem] | None = None
+        self._pick: tuple[str, date, int, int | None, AgendaItem] | None = None
         """The event picked with ``]`` / ``[``: valid while the view and cursor stay put."""
 
     def _drop_stale_pick(self) -> None:
@@ -104,10 +106,15 @@ class SlotPicking(_Base):
         return grid.events_at(app.cursor_day, app.cursor_slot) + grid.all_day_on(app.cursor_day)
 
     def _picked_item(self) -> AgendaItem | None:
-        app = self.sessions
-        if self._pick is None or self._pick[:3] != (app.view, app.cursor_day, app.cursor_slot):
+        if self._pick is None or self._pick[:4] != self._pick_place():
             return None
-        return self._pick[3]
+        return self._pick[4]
+
+    def _pick_place(self) -> tuple[str, date, int, int | None]:
+        """Where a pick holds: the view, the cursor's day and slot (and team column)."""
+        app = self.sessions
+        person = app.cursor_person if app.view == "team" else None
+        return (app.view, app.cursor_day, app.cursor_slot, person)
 
     def cursor_event(self) -> AgendaItem | None:
         """The event the appointment keys act on: the one picked with ``]`` / ``[``, else the
@@ -140,7 +147,7 @@ class SlotPicking(_Base):
         current = self._picked_item()
         at = found.index(current) if current in found else (-1 if step > 0 else len(found))
         item = found[(at + step) % len(found)]
-        self._pick = (app.view, app.cursor_day, app.cursor_slot, item)
+        self._pick = (*self._pick_place(), item)
         self.refresh_view()
         from sessions_tui.services.calendar import display_title
 
@@ -174,7 +181,7 @@ class SlotPicking(_Base):
             self._choose_event(hits)
         else:
             slot = self.query_one(TimeGrid).slot_start(app.cursor_day, app.cursor_slot)
-            self.post_message(CreateRequested(slot))
+            self.post_message(CreateRequested(slot, practitioner_id=self.column_person()))
 
     def _choose_event(self, hits: list[AgendaItem]) -> None:
         from sessions_tui.screens.dialogs import ChoiceModal

@@ -246,8 +246,9 @@ class EventActions(_Base):
 
     # --- the editor --------------------------------------------------------------------------
 
-    def open_create(self, slot_start: datetime) -> None:
-        """Start creating an event at ``slot_start``: first ask which kind, then the form.
+    def open_create(self, slot_start: datetime, *, practitioner_id: int | None = None) -> None:
+        """Start creating an event at ``slot_start``: first ask which kind, then the form
+        (for ``practitioner_id`` when given: the team view's column).
 
         In move mode, enter on a slot moves the event there instead.
         """
@@ -259,11 +260,14 @@ class EventActions(_Base):
 
         def chosen(kind: EventKind | None) -> None:
             if kind is not None:
-                self.open_editor(kind, start=slot_start)
+                self.open_editor(kind, start=slot_start, practitioner_id=practitioner_id)
 
+        facts = self.sessions.facts
+        people = facts.practitioners if facts is not None and practitioner_id is not None else ()
+        whose = next((f" for {p.name}" for p in people if p.id == practitioner_id), "")
         self.app.push_screen(
             ChoiceModal(
-                f"New event at {slot_start:%a %b} {slot_start.day}, {slot_start:%H:%M}",
+                f"New event{whose} at {slot_start:%a %b} {slot_start.day}, {slot_start:%H:%M}",
                 [("Client session", EventKind.SESSION), ("Other event", EventKind.OTHER)],
                 id="new-kind",
             ),
@@ -277,10 +281,13 @@ class EventActions(_Base):
         start: datetime | None = None,
         item: AgendaItem | None = None,
         duplicate: bool = False,
+        practitioner_id: int | None = None,
     ) -> None:
         from sessions_tui.screens.event_editor import EventEditorScreen
 
-        screen = EventEditorScreen(kind, start=start, item=item, duplicate=duplicate)
+        screen = EventEditorScreen(
+            kind, start=start, item=item, duplicate=duplicate, practitioner_id=practitioner_id
+        )
         self.app.push_screen(screen, self.changed)
 
     # --- changes in workers ------------------------------------------------------------------

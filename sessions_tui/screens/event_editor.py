@@ -72,8 +72,11 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         start: datetime | None = None,
         item: AgendaItem | None = None,
         duplicate: bool = False,
+        practitioner_id: int | None = None,
     ) -> None:
         super().__init__()
+        self.practitioner_id = practitioner_id
+        """A new event's practitioner (the team view's column); None: the user, if one."""
         # Duplicating fills the form from ``item`` but saves a new event.
         self.source = item
         self.item = None if duplicate else item
@@ -120,6 +123,10 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
             form.minutes = str(actor.default_session_minutes)
         elif app.facts and app.facts.practitioners and self.kind is EventKind.SESSION:
             form.practitioner_id = None
+        for p in app.facts.practitioners if app.facts else ():
+            if p.id is not None and p.id == self.practitioner_id:
+                form.practitioner_id = p.id
+                form.minutes = str(p.default_session_minutes)
         return form
 
     def compose(self) -> ComposeResult:

@@ -1,9 +1,23 @@
-"""The filter panel: practitioners, locations, status and notes; escape applies and closes."""
+"""The filter panel: practitioners, locations, status and notes.
+
+| Key | Action |
+| --- | --- |
+| space | Tick or untick the highlighted entry |
+| tab | Next list |
+| enter, ctrl+s | Apply the filter (remembered for this user) and close |
+| escape | Close without changing the filter |
+| ctrl+r | Tick everything (show all) |
+
+Escape cancels here as it does in every other dialog; the boxes read ``[x]`` / ``[ ]``
+(:class:`~sessions_tui.widgets.check_list.CheckList`), and the line under the lists says in
+words what the highlighted entry is and whether it is ticked.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -13,6 +27,7 @@ from textual.widgets.selection_list import Selection
 
 from sessions_tui.domain.events import Status
 from sessions_tui.services.calendar import CalendarFacts, Filters
+from sessions_tui.widgets.check_list import CheckList
 
 
 def _chosen(selected: list[int], every: list[int]) -> frozenset[int] | None:
@@ -20,15 +35,31 @@ def _chosen(selected: list[int], every: list[int]) -> frozenset[int] | None:
 
 
 class FiltersModal(ModalScreen[Filters | None]):
-    """Pick what the calendar shows; space toggles, tab moves between lists, escape applies."""
+    """Pick what the calendar shows; space toggles, tab moves between lists, enter applies,
+    escape leaves the filter as it was (dismisses with ``None``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape",
+            "enter",
             "apply",
-            "Apply and close",
+            "Apply",
             id="filters.apply",
             tooltip="Apply the filter, remember it, and close",
+        ),
+        Binding(
+            "ctrl+s",
+            "apply",
+            "Apply",
+            id="filters.apply-ctrl-s",
+            show=False,
+            tooltip="Apply the filter, remember it, and close (as enter)",
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="filters.cancel",
+            tooltip="Close without changing the filter",
         ),
         Binding("ctrl+r", "reset", "Show all", id="filters.reset", tooltip="Clear every filter"),
     ]
@@ -80,21 +111,24 @@ class FiltersModal(ModalScreen[Filters | None]):
             Selection("notes not yet", "todo", f.notes_completed in (None, False)),
         ]
         with Vertical():
-            yield Label("Filter (space toggles, tab next list, esc applies, ctrl+r shows all)")
+            yield Label(
+                "Filter: space ticks, tab next list, enter applies, esc cancels, ctrl+r all"
+            )
             with Horizontal():
                 with Vertical(classes="filter-group"):
                     yield Label("Practitioners", classes="filter-title")
-                    yield SelectionList[int](*people, id="filter-practitioners")
+                    yield CheckList[int](*people, id="filter-practitioners")
                 with Vertical(classes="filter-group"):
                     yield Label("Locations", classes="filter-title")
-                    yield SelectionList[int](*places, id="filter-locations")
+                    yield CheckList[int](*places, id="filter-locations")
             with Horizontal():
                 with Vertical(classes="filter-group"):
                     yield Label("Status", classes="filter-title")
-                    yield SelectionList[str](*statuses, id="filter-status")
+                    yield CheckList[str](*statuses, id="filter-status")
                 with Vertical(classes="filter-group"):
                     yield Label("Notes (sessions)", classes="filter-title")
-                    yield SelectionList[str](*notes, id="filter-notes")
+                    yield CheckList[str](*notes, id="filter-notes")
+            yield Label("", id="filter-said")
 
     def on_mount(self) -> None:
         self.query_one("#filter-practitioners").focus()
@@ -124,8 +158,31 @@ class FiltersModal(ModalScreen[Filters | None]):
             notes_completed=notes_completed,
         )
 
+    @on(SelectionList.SelectionHighlighted)
+    def _say(self, event: SelectionList.SelectionHighlighted[object]) -> None:
+        """The highlighted entry and its state in words (for a screen reader that reads the
+        line that changed; the box itself is only ``[x]`` or ``[ ]``)."""
+        self._say_state(event.selection_list)
+
+    @on(SelectionList.SelectedChanged)
+    def _say_changed(self, event: SelectionList.SelectedChanged[object]) -> None:
+        """A tick, an untick or ctrl+r: the line says the highlighted entry's new state."""
+        if event.selection_list.has_focus:
+            self._say_state(event.selection_list)
+
+    def _say_state(self, checks: SelectionList[object]) -> None:
+        index = checks.highlighted
+        if index is None:
+            return
+        option = checks.get_option_at_index(index)
+        state = "checked (shown)" if option.value in checks.selected else "unchecked (hidden)"
+        self.query_one("#filter-said", Label).update(f"{option.prompt}: {state}")
+
     def action_apply(self) -> None:
         self.dismiss(self.current())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
     def action_reset(self) -> None:
         for sl in self.query(SelectionList):

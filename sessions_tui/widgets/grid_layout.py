@@ -163,6 +163,47 @@ def place_team(
     return placed, all_day
 
 
+def stack_all_day(
+    per_column: Sequence[Sequence[AgendaItem]],
+) -> list[list[AgendaItem | None]]:
+    """Each column's all-day events in rows, an event on the same row in every neighbouring
+    column it is in, so a multi-day event is drawn as one bar (its title once).
+
+    Events going on from the column before keep their row; new ones take the first free
+    row, the longest run first. A row left empty under a bar is ``None``.
+    """
+    ids = [{id(item) for item in items} for items in per_column]
+
+    def run(item: AgendaItem, n: int) -> int:
+        k = n
+        while k < len(ids) and id(item) in ids[k]:
+            k += 1
+        return k - n
+
+    out: list[list[AgendaItem | None]] = []
+    before: dict[int, int] = {}
+    for n, items in enumerate(per_column):
+        rows: list[AgendaItem | None] = []
+        here: dict[int, int] = {}
+        going_on = [item for item in items if id(item) in before]
+        fresh = [item for item in items if id(item) not in before and id(item) not in here]
+        for item in going_on:
+            row = before[id(item)]
+            rows.extend([None] * (row + 1 - len(rows)))
+            rows[row] = item
+            here[id(item)] = row
+        for item in sorted(fresh, key=lambda i: -run(i, n)):
+            if id(item) in here:
+                continue  # listed twice
+            row = rows.index(None) if None in rows else len(rows)
+            rows.extend([None] * (row + 1 - len(rows)))
+            rows[row] = item
+            here[id(item)] = row
+        out.append(rows)
+        before = here
+    return out
+
+
 def index_cells(placed: Sequence[Placed]) -> dict[tuple[int, int], list[int]]:
     """The blocks covering each ``(column, slot)``, as indexes into ``placed``.
 

@@ -42,9 +42,11 @@ from sessions_tui.widgets.grid_text import (
     clock_label,
     dense_name,
     event_markers,
+    fit_labels,
     fit_names,
     hour_label,
     most_names,
+    name_forms,
 )
 
 if TYPE_CHECKING:
@@ -122,7 +124,8 @@ class GridPainter:
     Args:
         grid: the grid drawn (its cursor, columns, people, markers, colours, clock, top row).
         placed: the grid's blocks, ``cells`` the blocks covering each ``(column, slot)``,
-            ``all_day`` each column's all-day events, ``outside`` each day's shaded slots.
+            ``all_day`` each column's all-day rows (``grid_layout.stack_all_day``: an event
+            on one row across its days), ``outside`` each day's shaded slots.
         styles: :func:`component_styles` of the grid; ``base`` its own style; ``bg`` its
             background colour (hex), which practitioners' colours are blended into.
     """
@@ -133,7 +136,7 @@ class GridPainter:
         *,
         placed: list[Placed],
         cells: dict[tuple[int, int], list[int]],
-        all_day: list[list[AgendaItem]],
+        all_day: list[list[AgendaItem | None]],
         outside: dict[date, frozenset[int]],
         styles: dict[str, Style],
         base: Style,
@@ -160,13 +163,72 @@ class GridPainter:
         lines.append(self._header_line(widths, today))
         for r in range(grid.sticky_rows - 1):
             lines.append(self._all_day_line(r, widths))
-        for r in range(height - len(lines)):
+        rows = height - len(lines)
+        last_slot = min(SLOTS, grid.top + rows) - 1
+        above, below = self._out_of_view(grid.top, last_slot)
+        for r in range(rows):
             slot = grid.top + r
             if slot >= SLOTS:
                 lines.append(Strip.blank(width, base))
                 continue
-            lines.append(self._slot_line(slot, widths, today, now_slot))
+            line = self._slot_line(slot, widths, today, now_slot)
+            if r == 0 and above:
+                line = self._mark_line(line, widths, above, "▲", "above")
+            if slot == last_slot and below:
+                line = self._mark_line(line, widths, below, "▼", "below")
+            lines.append(line)
         return lines[:height]
+
+    # --- what lies outside the visible hours --------------------------------------------------
+
+    def _out_of_view(self, first: int, last: int) -> tuple[dict[int, int], dict[int, int]]:
+        """Per column, how many events lie wholly above row ``first`` and wholly below row
+        ``last`` (the visible hours)."""
+        above: dict[int, int] = {}
+        below: dict[int, int] = {}
+        for p in self.placed:
+            if p.end <= first:
+                above[p.day] = above.get(p.day, 0) + 1
+            elif p.start > last:
+                below[p.day] = below.get(p.day, 0) + 1
+        return above, below
+
+    def _mark_line(
+        self, line: Strip, widths: list[int], counts: dict[int, int], arrow: str, where: str
+    ) -> Strip:
+        """``line`` with a mark at the right of each counted column: ``▼ 2 more below`` where
+        the cell's free end has room, shorter (``▼2 below``, ``▼2``) where it has less, so a
+        scheduler at 80x24 knows to scroll."""
+        parts: list[Strip] = []
+        x = GUTTER
+        done = 0
+        for n, w in enumerate(widths):
+            x0, x1 = x + 1, x + w  # the cell, after its separator
+            x = x1
+            count = counts.get(n, 0)
+            if not count or x1 - x0 <= 0:
+                continue
+            cropped = line.crop(x0, x1)
+            cell = cropped.text
+            free = len(cell) - len(cell.rstrip(" ·─" + SHADE))
+            occupied = free < len(cell)
+            if occupied:
+                free -= 1  # a space between an event's text and the mark
+            forms = [f"{arrow} {count} more {where}", f"{arrow}{count} {where}", f"{arrow}{count}"]
+            # With no room, the mark goes over the end of the text (the block goes on out of
+            # view anyway, or the mark could not be seen at all).
+            mark = next((f for f in forms if len(f) <= free), " " + forms[-1])[-(x1 - x0) :]
+            # Bold, in an event's or the cursor's own style (its tint, its reverse video), else
+            # in the grid's plain style (a shaded or hour cell's muted colour would hide it).
+            under = list(cropped)[-1].style or self.base
+            plain = not occupied and not under.reverse
+            mark_style = (self.base if plain else under) + Style(bold=True)
+            parts += [line.crop(done, x1 - len(mark)), Strip([Segment(mark, mark_style)])]
+            done = x1
+        if not parts:
+            return line
+        parts.append(line.crop(done, line.cell_length))
+        return Strip.join(parts)
 
     # --- one event ---------------------------------------------------------------------------
 
@@ -206,12 +268,11 @@ class GridPainter:
         # differ by a character when the width does not divide evenly, and "Tue 24 │We 25"
         # side by side read as two styles (issue 14).
         three_letters = min(widths, default=0) - 1 >= len("Wed 25")
+        names = self._team_labels(widths)
         for n, (d, w) in enumerate(zip(grid.columns, widths, strict=True)):
             inner = w - 1
-            if grid.people is not None:
-                pid, name = grid.people[n]
-                letter = grid.markers.get(pid, "")
-                label = f"{letter} {name}".strip()
+            if names:
+                label = names[n]
             elif len(grid.days) == 1:
                 label = f"{d:%A, %b} {d.day}"
             elif three_letters:
@@ -221,34 +282,64 @@ class GridPainter:
             if d == today and grid.people is None and inner >= len(label) + 2:
                 label += " •"
             style = base + st["header"] + (st["today"] if d == today else Style())
-            if d == grid.cursor_day:
+            if grid.people is not None:
+                if grid.is_cursor_column(n):  # the team view's column cursor: whose column
+                    style += st["cursor"]
+            elif d == grid.cursor_day:
                 style += Style(underline=True)
             segs.append(Segment("│", base + st["separator"]))
             segs.append(Segment(label[:inner].ljust(inner), style))
         return Strip(segs)
+
+    def _team_labels(self, widths: list[int]) -> list[str]:
+        """The team view's headers: each practitioner's letter and name, shortened alike
+        to fit ("B Ben O.", "A Dr. Alice M."); none in the other views."""
+        grid = self.grid
+        if grid.people is None:
+            return []
+        forms = []
+        for pid, name in grid.people:
+            letter = grid.markers.get(pid, "")
+            forms.append([f"{letter} {form}".strip() for form in name_forms(name)])
+        return fit_labels(forms, [w - 1 for w in widths])
 
     def _all_day_line(self, row: int, widths: list[int]) -> Strip:
         st, base = self.st, self.base
         label = "all day" if row == 0 else ""
         segs = [Segment(label.ljust(GUTTER), base + st["gutter"] + st["all-day"])]
         last = self.grid.sticky_rows - 2
-        for n, w in enumerate(widths):
-            inner = w - 1
-            todays = self.all_day[n] if n < len(self.all_day) else []
+        shown: list[AgendaItem | str | None] = []  # per column: an event, "+N more", nothing
+        for n in range(len(widths)):
+            rows = self.all_day[n] if n < len(self.all_day) else []
+            rest = [item for item in rows[row:] if item is not None]
+            if row == last and len(rest) > 1:
+                shown.append(f"+{len(rest)} more")
+            elif row == last and rest:
+                shown.append(rest[0])  # the last one there is, whatever its row
+            else:
+                shown.append(rows[row] if row < len(rows) else None)
+        cell_base = base + st["all-day"]
+        n = 0
+        while n < len(widths):
+            what = shown[n]
+            span = 1
+            if what is not None and not isinstance(what, str):
+                while n + span < len(widths) and shown[n + span] is what:
+                    span += 1  # a multi-day event: one bar over its days, its title once
+            inner = sum(widths[n : n + span]) - 1
             segs.append(Segment("│", base + st["separator"]))
-            cell_base = base + st["all-day"]
-            if row == last and len(todays) > row + 1:
-                text, style = f"+{len(todays) - row} more", cell_base
-            elif row < len(todays):
-                item = todays[row]
-                marks = event_markers(item, self._letter(item), self._is_secondary(item))
-                text = f"{marks} {self._title(item)}".strip()
-                style = self._item_style(item) + st["all-day"]
-                if item is self.grid.picked:
+            if isinstance(what, str):
+                text, style = what, cell_base
+            elif what is not None:
+                marks = event_markers(what, self._letter(what), self._is_secondary(what))
+                text = f"{marks} {self._title(what)}".strip()
+                style = self._item_style(what) + st["all-day"]
+                if what is self.grid.picked:
                     style += st["cursor"]
             else:
                 text, style = "", cell_base
             segs.append(Segment(text[:inner].ljust(inner), style))
+            n += span
         return Strip(segs)
 
     # --- the half hours ----------------------------------------------------------------------
@@ -270,7 +361,9 @@ class GridPainter:
             inner = w - 1
             segs.append(separator)
             cells: list[Cell]
-            if (n, slot) not in self.cells and (d != grid.cursor_day or slot != grid.cursor_slot):
+            if (n, slot) not in self.cells and (
+                slot != grid.cursor_slot or not grid.is_cursor_column(n)
+            ):
                 # An empty cell (most of them): its segments straight away, the same as the
                 # cell-by-cell path below would merge them into.
                 segs.extend(
@@ -324,7 +417,7 @@ class GridPainter:
             if dense is not None:
                 cells = [dense[k] if k < len(dense) else cells[k] for k in range(inner)]
             here = [self.placed[i].item for i in self.cells.get((n, slot), ())]
-            if d == grid.cursor_day and slot == grid.cursor_slot and grid.picked not in here:
+            if slot == grid.cursor_slot and grid.is_cursor_column(n) and grid.picked not in here:
                 cells = [(ch, s + st["cursor"]) for ch, s in cells]
                 if all(ch in " ·─" + SHADE for ch, _s in cells) and inner >= 1:
                     cells[0] = ("▸", cells[0][1])

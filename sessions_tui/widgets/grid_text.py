@@ -42,6 +42,50 @@ def first_name(title: str) -> str:
     return words[0] if words else "?"
 
 
+def name_forms(name: str) -> list[str]:
+    """A person's name, then ever shorter forms of it for a narrow column header:
+    "Dr. Alice Moreno", "Dr. Alice M.", "Alice M.", "Alice" (a title such as "Dr." goes
+    before the first name does)."""
+    words = name.split()
+    if not words:
+        return [name]
+    core = [w for w in words if not (w.endswith(".") and len(w) <= 4)] or words
+    forms = [" ".join(words)]
+    if len(words) >= 2:
+        forms.append(" ".join([*words[:-1], words[-1][0] + "."]))
+    if len(core) >= 2:
+        forms.append(" ".join([*core[:-1], core[-1][0] + "."]))
+    forms.append(core[0])
+    return list(dict.fromkeys(forms))
+
+
+def ellipsis(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in ``…`` when it was cut."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "…" if width >= 1 else ""
+
+
+def fit_labels(forms: Sequence[Sequence[str]], widths: Sequence[int]) -> list[str]:
+    """One label per column from each column's ``forms`` (longest first), never cut mid-word
+    without a mark.
+
+    The same level of shortening for the whole row when it fits every column (so "Ben O."
+    never stands beside "Carmen Liu"); otherwise each column takes its longest form that fits,
+    and a column too narrow for any ends in ``…``.
+    """
+    levels = max((len(f) for f in forms), default=0)
+    for level in range(levels):
+        labels = [f[min(level, len(f) - 1)] for f in forms]
+        if all(len(label) <= w for label, w in zip(labels, widths, strict=True)):
+            return labels
+    out = []
+    for f, w in zip(forms, widths, strict=True):
+        fitting = [label for label in f if len(label) <= w]
+        out.append(fitting[0] if fitting else ellipsis(f[-1], w))
+    return out
+
+
 def event_markers(item: AgendaItem, letter: str, secondary: bool = False) -> str:
     """Text markers shown before an event: practitioner letter, ``?`` a booking request's hold,
     ``◇`` from a secondary Google calendar, ``⇣`` from a read-only ICS subscription, ``✗``

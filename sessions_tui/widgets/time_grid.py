@@ -45,6 +45,7 @@ from sessions_tui.widgets.grid_layout import (
     slot_of,
     slot_start,
     split_width,
+    stack_all_day,
     unique_items,
 )
 from sessions_tui.widgets.grid_paint import GUTTER, GridPainter, component_styles, tint
@@ -155,6 +156,9 @@ class TimeGrid(Widget, can_focus=True):
         """The day of each column: the days, or one day repeated per practitioner (team)."""
         self.people: list[tuple[int, str]] | None = None
         """Team view: ``(practitioner id, name)`` per column; None for days as columns."""
+        self.cursor_column: int | None = None
+        """Team view: the column the cursor is in (its header is highlighted, ``c`` creates
+        for its practitioner); None: every column of the cursor's day (days as columns)."""
         self.picked: AgendaItem | None = None
         """The event picked with ``]`` / ``[`` (drawn in reverse video), if any."""
         self.tz: ZoneInfo = ZoneInfo("UTC")
@@ -178,6 +182,8 @@ class TimeGrid(Widget, can_focus=True):
         self._placed: list[Placed] = []
         self._cells: dict[tuple[int, int], list[int]] = {}
         self._all_day: list[list[AgendaItem]] = []
+        self._all_day_rows: list[list[AgendaItem | None]] = []
+        """Each column's all-day row: a multi-day event on the same row in each of its days."""
         self._lines: list[Strip] | None = None
         self.shading: dict[date, list[tuple[datetime, datetime]]] = {}
         """Per day, the UTC intervals outside office hours (see :meth:`set_shading`)."""
@@ -198,12 +204,14 @@ class TimeGrid(Widget, can_focus=True):
         markers: dict[int, str],
         colors: dict[int, str],
         people: Sequence[tuple[int, str]] | None = None,
+        cursor_column: int | None = None,
         picked: AgendaItem | None = None,
     ) -> None:
         """Set everything the grid draws; ``items=None`` keeps the old ones (still loading).
 
         With ``people`` (team view) the grid shows ``days[0]`` with one column per
-        practitioner; ``picked`` is the event ``]`` / ``[`` picked in the cursor's slot.
+        practitioner, the cursor in column ``cursor_column``; ``picked`` is the event
+        ``]`` / ``[`` picked in the cursor's slot.
         """
         days = list(days)
         team = list(people) if people is not None else None
@@ -224,9 +232,12 @@ class TimeGrid(Widget, can_focus=True):
                 self.columns = list(days)
             self.people = team
             self._cells = index_cells(self._placed)
+            self._all_day_rows = stack_all_day(self._all_day)
+            self._all_day = [[i for i in rows if i is not None] for rows in self._all_day_rows]
         self.is_loading = items is None
         self.days, self.tz, self.now = days, tz, now
         self.cursor_day, self.cursor_slot = cursor_day, cursor_slot
+        self.cursor_column = cursor_column if team is not None else None
         self.picked = picked
         self.privacy, self.markers, self.practitioner_colors = privacy, markers, colors
         self._scroll_to_cursor()
@@ -262,7 +273,7 @@ class TimeGrid(Widget, can_focus=True):
     @property
     def sticky_rows(self) -> int:
         """Rows that stay put while the hours scroll: the day header and the all-day rows."""
-        most = max((len(x) for x in self._all_day), default=0)
+        most = max((len(x) for x in self._all_day_rows), default=0)
         return 1 + max(1, min(MAX_ALL_DAY_ROWS, most))
 
     @property
@@ -314,24 +325,38 @@ class TimeGrid(Widget, can_focus=True):
 
     # --- actions -----------------------------------------------------------------------------
 
-    def events_at(self, day: date, slot: int) -> list[AgendaItem]:
+    def is_cursor_column(self, n: int) -> bool:
+        """Whether column ``n`` holds the cursor: the cursor's day, and in the team view the
+        cursor's column."""
+        if self.cursor_column is not None:
+            return n == self.cursor_column
+        return n < len(self.columns) and self.columns[n] == self.cursor_day
+
+    def _aimed(self, n: int, day: date, every_column: bool) -> bool:
+        if self.cursor_column is not None and not every_column:
+            return n == self.cursor_column and self.columns[n] == day
+        return self.columns[n] == day
+
+    def events_at(self, day: date, slot: int, *, every_column: bool = False) -> list[AgendaItem]:
         """Events covering ``slot`` of ``day``, left to right (all-day ones are not in the
-        slots; a practice-wide event in every team column is listed once)."""
+        slots; a practice-wide event in every team column is listed once). In the team view,
+        only the cursor's column unless ``every_column``."""
         hits = [
             self._placed[i]
-            for n, d in enumerate(self.columns)
-            if d == day
+            for n in range(len(self.columns))
+            if self._aimed(n, day, every_column)
             for i in self._cells.get((n, slot), [])
         ]
         hits.sort(key=lambda p: (p.day, p.col))
         return unique_items([p.item for p in hits])
 
-    def all_day_on(self, day: date) -> list[AgendaItem]:
-        """The all-day events of ``day`` (the all-day row), in the order drawn."""
+    def all_day_on(self, day: date, *, every_column: bool = False) -> list[AgendaItem]:
+        """The all-day events of ``day`` (the all-day row), in the order drawn (in the team
+        view, the cursor column's unless ``every_column``)."""
         found = [
             item
-            for n, d in enumerate(self.columns)
-            if d == day and n < len(self._all_day)
+            for n in range(len(self.columns))
+            if self._aimed(n, day, every_column) and n < len(self._all_day)
             for item in self._all_day[n]
         ]
         return unique_items(found)
@@ -357,7 +382,7 @@ class TimeGrid(Widget, can_focus=True):
             self,
             placed=self._placed,
             cells=self._cells,
-            all_day=self._all_day,
+            all_day=self._all_day_rows,
             outside=self._outside,
             styles=component_styles(self, getattr(self.app, "no_color", False)),
             base=self.rich_style,

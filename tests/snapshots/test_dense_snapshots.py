@@ -60,7 +60,7 @@ def grid_text(app: Any) -> str:
 def every_name_readable(app: Any) -> None:
     grid = app.screen.query_one(TimeGrid)
     day = MON_NINE.astimezone(CHICAGO).date()
-    hits = grid.events_at(day, 18)
+    hits = grid.events_at(day, 18, every_column=True)  # the team view: not only the cursor's
     assert len(hits) == 4
     text = grid_text(app)
     for item in hits:

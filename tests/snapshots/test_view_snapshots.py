@@ -53,7 +53,7 @@ def test_privacy_and_filter_header(snap_compare: Any, make_app: MakeApp) -> None
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("P", "f", "space")
-        await pilot.press("escape")
+        await pilot.press("enter")  # applies (escape cancels: issue 24)
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

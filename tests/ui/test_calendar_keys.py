@@ -286,7 +286,7 @@ async def test_filters_apply_summarise_and_persist(make_app: MakeApp) -> None:
         assert isinstance(app.screen, FiltersModal)
         # Practitioners are listed by name: Ben, Carmen, Devon, Dr. Alice. Keep only Carmen.
         await press(app, pilot, "space", "down", "down", "space", "down", "space")
-        await press(app, pilot, "escape")
+        await press(app, pilot, "enter")
         assert isinstance(app.screen, CalendarScreen)
         carmen = next(p for p in app.facts.practitioners if p.login == "carmen")  # type: ignore[union-attr]
         assert app.filters.practitioner_ids == frozenset({carmen.id})
@@ -311,11 +311,11 @@ async def test_status_filter_and_reset(make_app: MakeApp) -> None:
         await settle(app, pilot)
         await press(app, pilot, "f", "tab", "tab")  # to the status list
         await press(app, pilot, "space")  # untick "scheduled": cancelled and confirmed (issue 20)
-        await press(app, pilot, "escape")
+        await press(app, pilot, "enter")
         summary = str(app.screen.query_one("#filter-summary", Label).content)
         assert summary == "Filter: cancelled or confirmed"
         assert "Hana" not in grid_text(app)
-        await press(app, pilot, "f", "ctrl+r", "escape")
+        await press(app, pilot, "f", "ctrl+r", "enter")
         assert not app.filters.active
 
 
