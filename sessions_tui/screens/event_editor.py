@@ -33,6 +33,7 @@ from sessions_tui.services.event_form import (
     FormErrors,
     build_event,
     changed_fields,
+    form_day,
     form_from_event,
 )
 
@@ -149,7 +150,7 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self._show_custom(self.form.recurrence == "custom")
+        self._show_repeat()
         self._show_times(not self.form.all_day)
         first = "#client" if self.kind is EventKind.SESSION else "#title"
         self.query_one(first).focus()
@@ -192,8 +193,31 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
             return f"{text} ({client.internal_id})"
         return text
 
-    def _show_custom(self, show: bool) -> None:
-        self.query_one("#custom-row").set_class(not show, "-hidden")
+    def _show_repeat(self) -> None:
+        """Show the fields the "Repeats" choice uses: its end for a preset, the rule (and
+        the rule in words) for a custom one."""
+        choice = self._value("#recurrence")
+        ends = self._value("#ends")
+        preset = choice not in ("none", "custom")
+        self.query_one("#custom-row").set_class(choice != "custom", "-hidden")
+        self.query_one("#ends-row").set_class(not preset, "-hidden")
+        self.query_one("#count").set_class(ends != "after", "-hidden")
+        self.query_one("#count-label").set_class(ends != "after", "-hidden")
+        self.query_one("#until").set_class(ends != "on", "-hidden")
+        self._show_rule_words()
+
+    def _show_rule_words(self) -> None:
+        from sessions_tui.domain.rrule_text import rule_in_words
+
+        words = self.query_one("#rule-words", Static)
+        text = ""
+        if self._value("#recurrence") == "custom":
+            rule = self._value("#custom_rrule").strip()
+            if rule:
+                said = rule_in_words(rule, form_day(self.form), self.sessions.tz)
+                text = said or "(a rule these words do not cover; it is saved as typed)"
+        words.update(text)
+        words.set_class(not text, "-empty")
 
     def _show_times(self, show: bool) -> None:
         for widget in self.query(".start-part"):
@@ -267,8 +291,31 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     # --- other fields ------------------------------------------------------------------------
 
     @on(Select.Changed, "#recurrence")
-    def _recurrence_changed(self, event: Select.Changed) -> None:
-        self._show_custom(event.value == "custom")
+    @on(Select.Changed, "#ends")
+    def _recurrence_changed(self) -> None:
+        self._show_repeat()
+
+    @on(Input.Changed, "#custom_rrule")
+    def _rule_typed(self) -> None:
+        self._show_rule_words()
+
+    @on(Input.Changed, "#date")
+    def _date_typed(self, event: Input.Changed) -> None:
+        """The presets name the date's weekday ("Weekly on Friday"): relabel them."""
+        from datetime import date as date_type
+
+        from sessions_tui.domain.rrule_text import repeat_options
+
+        try:
+            day = date_type.fromisoformat(event.value.strip())
+        except ValueError:
+            return
+        self.form.date = event.value
+        box = self.query_one("#recurrence", Select)
+        value = box.value
+        with box.prevent(Select.Changed):
+            box.set_options(repeat_options(day))
+            box.value = value
 
     @on(Checkbox.Changed, "#all_day")
     def _all_day_changed(self, event: Checkbox.Changed) -> None:
@@ -304,6 +351,9 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         form.start = self._value("#start")
         form.recurrence = self._value("#recurrence")
         form.custom_rrule = self._value("#custom_rrule")
+        form.ends = self._value("#ends")
+        form.count = self._value("#count")
+        form.until = self._value("#until")
         if session:
             form.minutes = self._value("#minutes")
             form.notes_completed = self._value("#notes_completed")
