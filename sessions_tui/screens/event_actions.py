@@ -272,10 +272,11 @@ class EventActions(_Base):
         start: datetime | None = None,
         item: AgendaItem | None = None,
         duplicate: bool = False,
+        quick: Any = None,
     ) -> None:
         from sessions_tui.screens.event_editor import EventEditorScreen
 
-        screen = EventEditorScreen(kind, start=start, item=item, duplicate=duplicate)
+        screen = EventEditorScreen(kind, start=start, item=item, duplicate=duplicate, quick=quick)
         self.app.push_screen(screen, self.changed)
 
     # --- changes in workers ------------------------------------------------------------------

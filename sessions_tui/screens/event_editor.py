@@ -39,6 +39,7 @@ from sessions_tui.services.event_form import (
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
+    from sessions_tui.services.quick_add import QuickAdd
     from sessions_tui.services.scheduling import AgendaItem
 
 
@@ -73,14 +74,20 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         start: datetime | None = None,
         item: AgendaItem | None = None,
         duplicate: bool = False,
+        quick: QuickAdd | None = None,
     ) -> None:
         super().__init__()
+        self.quick = quick
+        """What a quick-add line named (client, length, location; the day and time are in
+        ``start``): the new event's form starts with them."""
         # Duplicating fills the form from ``item`` but saves a new event.
         self.source = item
         self.item = None if duplicate else item
         self.kind = item.event.kind if item is not None else kind
         self.start = start
         self.client: Client | None = item.client if item is not None else None
+        if quick is not None and quick.client is not None:
+            self.client = quick.client
         self.loaded: Event | None = self.item.event if self.item is not None else None
         self.internal_ids = False
         """The practice uses Internal IDs (read when the form opens; off until then)."""
@@ -121,6 +128,12 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
             form.minutes = str(actor.default_session_minutes)
         elif app.facts and app.facts.practitioners and self.kind is EventKind.SESSION:
             form.practitioner_id = None
+        quick = self.quick
+        if quick is not None:
+            if quick.minutes is not None:
+                form.minutes = str(quick.minutes)
+            if quick.location is not None:
+                form.location_id = quick.location.id
         return form
 
     def compose(self) -> ComposeResult:
@@ -153,6 +166,8 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         self._show_repeat()
         self._show_times(not self.form.all_day)
         first = "#client" if self.kind is EventKind.SESSION else "#title"
+        if self.client is not None and self.item is None and self.source is None:
+            first = "#practitioner"  # quick add named the client: the next thing to choose
         self.query_one(first).focus()
         if self.kind is EventKind.SESSION:
             self.load_id_setting()
@@ -325,6 +340,8 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     def _practitioner_changed(self, event: Select.Changed) -> None:
         if self.kind is not EventKind.SESSION or self.item is not None:
             return
+        if self.quick is not None and self.quick.minutes is not None:
+            return  # the length the quick-add line named stays
         facts = self.sessions.facts
         for p in facts.practitioners if facts else ():
             if p.id == event.value:

@@ -5,8 +5,8 @@
 display zone, from its clock: ``SESSIONS_TUI_NOW`` freezes it). Names and relative words are
 read by parsedatetime (a well-kept parser, chosen over dateparser for its cost: ~30 ms to
 import and ~3 ms for the first parse, where dateparser took ~70 ms and ~140 ms; see
-docs/PERFORMANCE.md), imported only when a date that needs it is typed. ISO dates, ``today``
-and the signed offsets (``+3``, ``-1w``, ``+2m``) are read here without it.
+docs/PERFORMANCE.md, "Natural dates"), imported only when a date that needs it is typed. ISO
+dates, ``today`` and the signed offsets (``+3``, ``-1w``, ``+2m``) are read here without it.
 
 A bare weekday is the coming one, today included (``fri`` on a Friday is that Friday); a month
 and day without a year is the next one from today (``dec 24`` on Dec 25 is next year's). Only

@@ -10,6 +10,7 @@ from test_appointments_ui import choose, pick_client, settle, start_session_form
 from textual.widgets import Input, Label, Select
 
 from sessions_tui.app import SessionsApp
+from sessions_tui.config import load_config
 from sessions_tui.screens.calendar import CalendarScreen
 from sessions_tui.screens.event_editor import EventEditorScreen
 from sessions_tui.screens.go_to_date import GoToDateModal
@@ -108,3 +109,78 @@ async def test_issue_24_go_to_fri_and_dec_24(make_app: MakeApp) -> None:
         assert isinstance(app.screen, GoToDateModal)
         error = str(app.screen.query_one("#go-to-error", Label).content)
         assert "did not understand 'xyz'" in error
+
+
+async def test_issue_24_quick_add_prefills_the_editor(make_app: MakeApp) -> None:
+    from sessions_tui.screens.quick_add import QuickAddModal
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("Q")
+        await settle(app, pilot)
+        assert isinstance(app.screen, QuickAddModal)
+        app.screen.query_one(Input).value = "Ava Bennett fri 15:00 50m @Telehealth xyz"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, QuickAddModal), "an unknown word keeps the prompt open"
+        error = str(app.screen.query_one("#quick-add-error", Label).content)
+        assert "did not understand 'xyz'" in error
+        app.screen.query_one(Input).value = "Ava Bennett fri 15:00 50m @Telehealth"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, EventEditorScreen)
+        assert screen.client is not None
+        assert screen.client.full_name == "Ava Bennett"
+        assert screen.query_one("#client", Input).value.startswith("Bennett, Ava")
+        assert screen.query_one("#date", Input).value == "2026-11-27"
+        assert screen.query_one("#start", Input).value == "15:00"
+        assert screen.query_one("#minutes", Input).value == "50"
+        assert select_label(app, "location") == "Telehealth"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CalendarScreen)
+
+
+async def test_issue_24_vim_preset_moves_with_hjkl_and_q_quits(make_app: MakeApp, tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\npreset = "vim"\n', encoding="utf-8")
+    config = load_config(path)
+    assert config.keymap_preset == "vim"
+    assert config.keymap == {}
+    app = make_app(config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert (app.cursor_day, app.cursor_slot) == (WED, 20)
+        await pilot.press("j")
+        await settle(app, pilot)
+        assert (app.cursor_day, app.cursor_slot) == (WED, 21)
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert (app.cursor_day, app.cursor_slot) == (date(2026, 11, 26), 21)
+        await pilot.press("h", "k")
+        await settle(app, pilot)
+        assert (app.cursor_day, app.cursor_slot) == (WED, 20)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0, "q quit the app"
+
+
+async def test_issue_24_without_preset_h_l_q_say_what_to_press(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert app.is_running
+        notes = [str(n.message) for n in app._notifications]
+        assert any("q is not bound: ctrl+q quits" in n for n in notes), notes
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert app.cursor_day == WED, "l does not move without the preset"
+        notes = [str(n.message) for n in app._notifications]
+        assert any("l is not bound: the arrow keys move the cursor" in n for n in notes), notes
+        await pilot.press("j")  # still the next period, as before
+        await settle(app, pilot)
+        assert app.cursor_day == date(2026, 12, 2)

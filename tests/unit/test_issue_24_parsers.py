@@ -312,3 +312,19 @@ def test_issue_24_quick_add_across_dst(process_zone: str) -> None:
     assert quick("Ava Bennett mon", before)[1] == date(2026, 11, 2)
     london = datetime(2026, 10, 25, 0, 30, tzinfo=UTC).astimezone(LON).date()
     assert quick("Ava Bennett tomorrow 09:00", london)[1] == date(2026, 10, 26)
+
+
+def test_issue_24_the_date_parser_is_not_imported_at_start() -> None:
+    """parsedatetime costs ~30 ms to import: only the first typed date that needs it pays."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sessions_tui.app, sessions_tui.screens.calendar, sessions_tui.screens.help\n"
+        "import sessions_tui.screens.go_to_date, sessions_tui.screens.quick_add\n"
+        "import sessions_tui.screens.event_editor\n"
+        "print('parsedatetime' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
