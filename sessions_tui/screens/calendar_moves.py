@@ -203,6 +203,7 @@ class CalendarMoves(_Base):
         app.notify(
             f'{key} is not bound: {instead} (set [keymap] preset = "vim" for h j k l and q).',
             timeout=5,
+            markup=False,  # "[keymap]" is the config's table, not Rich markup
         )
 
     def action_next_period(self) -> None:

@@ -10,7 +10,8 @@ following ones, or all. Database work runs in threads; the screen never waits on
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
@@ -91,6 +92,8 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         self.loaded: Event | None = self.item.event if self.item is not None else None
         self.internal_ids = False
         """The practice uses Internal IDs (read when the form opens; off until then)."""
+        self._preset_shown = "none"
+        """The "Repeats" choice shown last (a custom rule starts from its rule)."""
 
     @property
     def sessions(self) -> SessionsApp:
@@ -219,6 +222,7 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         self.query_one("#count").set_class(ends != "after", "-hidden")
         self.query_one("#count-label").set_class(ends != "after", "-hidden")
         self.query_one("#until").set_class(ends != "on", "-hidden")
+        self._preset_shown = choice
         self._show_rule_words()
 
     def _show_rule_words(self) -> None:
@@ -308,7 +312,31 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     @on(Select.Changed, "#recurrence")
     @on(Select.Changed, "#ends")
     def _recurrence_changed(self) -> None:
+        box = self.query_one("#custom_rrule", Input)
+        if self._value("#recurrence") == "custom" and not box.value.strip():
+            box.value = self._rule_before_custom()  # a start to edit: the rule it was
         self._show_repeat()
+
+    def _rule_before_custom(self) -> str:
+        """The rule of the preset chosen before "Custom rule…" (as it would be saved)."""
+        from sessions_tui.services.event_form import rrule_of
+
+        before = self._preset_shown
+        if before in ("none", "custom"):
+            return ""
+        form = replace(
+            self.form,
+            recurrence=before,
+            ends=self._value("#ends"),
+            count=self._value("#count"),
+            until=self._value("#until"),
+            date=self._value("#date"),
+        )
+        try:
+            day = date.fromisoformat(form.date.strip())
+        except ValueError:
+            return ""
+        return rrule_of(form, day, {}) or ""
 
     @on(Input.Changed, "#custom_rrule")
     def _rule_typed(self) -> None:
@@ -317,12 +345,10 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     @on(Input.Changed, "#date")
     def _date_typed(self, event: Input.Changed) -> None:
         """The presets name the date's weekday ("Weekly on Friday"): relabel them."""
-        from datetime import date as date_type
-
         from sessions_tui.domain.rrule_text import repeat_options
 
         try:
-            day = date_type.fromisoformat(event.value.strip())
+            day = date.fromisoformat(event.value.strip())
         except ValueError:
             return
         self.form.date = event.value

@@ -31,7 +31,7 @@ class GoToDateModal(ModalScreen[date | None]):
     GoToDateModal { align: center middle; }
     GoToDateModal > Vertical { width: 64; max-width: 100%; height: auto; border: round $accent;
                                padding: 0 1; background: $surface; }
-    GoToDateModal #go-to-error { color: $error; height: auto; }
+    GoToDateModal #go-to-error { color: $error; height: auto; width: 100%; }
     """
 
     def __init__(self, today: date) -> None:

@@ -48,7 +48,7 @@ class QuickAddModal(ModalScreen[QuickAdd | None]):
     QuickAddModal { align: center middle; }
     QuickAddModal > Vertical { width: 70; max-width: 100%; height: auto; border: round $accent;
                                padding: 0 1; background: $surface; }
-    QuickAddModal #quick-add-error { color: $error; height: auto; }
+    QuickAddModal #quick-add-error { color: $error; height: auto; width: 100%; }
     """
 
     def __init__(self, today: date) -> None:

@@ -11,7 +11,8 @@ dates, ``today`` and the signed offsets (``+3``, ``-1w``, ``+2m``) are read here
 A bare weekday is the coming one, today included (``fri`` on a Friday is that Friday); a month
 and day without a year is the next one from today (``dec 24`` on Dec 25 is next year's). Only
 days are read: the time of day never shifts the answer, so a DST change cannot either.
-Anything left over is named in one line (``did not understand 'xyz'``), never guessed.
+Anything left over is named in one line (``did not understand 'xyz'``), never guessed; the
+prompts show examples of what is read (:data:`HINT`).
 """
 
 from __future__ import annotations
@@ -119,11 +120,11 @@ def parse_natural_date(text: str, today: date) -> date:
     spans = [(m[2], m[3]) for m in found]
     rest = _leftover(typed, spans)
     if rest:
-        raise _refuse(f"did not understand {' '.join(rest)!r} ({HINT})")
+        raise _refuse(f"did not understand {' '.join(rest)!r}")
     if not dates:
         if found:
-            raise _refuse(f"{typed!r} is a time, not a date ({HINT})")
-        raise _refuse(f"did not understand {typed!r} ({HINT})")
+            raise _refuse(f"{typed!r} is a time, not a date")
+        raise _refuse(f"did not understand {typed!r} (a date such as fri or dec 24)")
     if len(dates) > 1:
         first, second = dates[0][4], dates[1][4]
         raise _refuse(f"{first!r} and {second!r} are two dates: type one")

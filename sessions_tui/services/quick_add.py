@@ -125,7 +125,7 @@ def _date_of(words: list[str], today: date) -> date | None:
     try:
         return parse_natural_date(" ".join(words), today)
     except ValidationError as exc:
-        raise _refuse(exc.message.split(" (e.g.")[0]) from None
+        raise _refuse(exc.message.split(" (a date such")[0]) from None
 
 
 def parse_quick_add(

@@ -80,6 +80,10 @@ async def test_issue_24_custom_rule_is_said_in_words(make_app: MakeApp) -> None:
         await settle(app, pilot)
         await open_editor_at(app, pilot, WED, HANA)
         await choose(app, pilot, "recurrence", "Custom rule…")
+        # The custom rule starts as the preset's own rule, said in words under it.
+        assert app.screen.query_one("#custom_rrule", Input).value == "FREQ=WEEKLY;COUNT=8"
+        words = str(app.screen.query_one("#rule-words").render())
+        assert "Weekly on Wednesday, 8 times" in words
         await type_text(app, pilot, "custom_rrule", "FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,TH")
         words = str(app.screen.query_one("#rule-words").render())
         assert "Every 3 weeks on Monday and Thursday" in words
