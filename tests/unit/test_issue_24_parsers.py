@@ -328,3 +328,17 @@ def test_issue_24_the_date_parser_is_not_imported_at_start() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_issue_24_keymap_preset_in_the_config(tmp_path) -> None:
+    from sessions_tui.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\npreset = "vim"\n"calendar.team" = "ctrl+t"\n', encoding="utf-8")
+    config = load_config(path)
+    assert (config.keymap_preset, config.keymap) == ("vim", {"calendar.team": "ctrl+t"})
+    path.write_text('keymap_preset = "vim"\n', encoding="utf-8")
+    assert load_config(path).keymap_preset == "vim"
+    path.write_text('[keymap]\npreset = "emacs"\n', encoding="utf-8")
+    with pytest.raises(ValidationError, match="keymap preset 'emacs' is not a preset"):
+        load_config(path)
