@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import date
 
 from test_appointments_ui import choose, pick_client, settle, start_session_form, type_text
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Label, Select, Static
 
 from sessions_tui.app import SessionsApp
 from sessions_tui.config import load_config
 from sessions_tui.screens.calendar import CalendarScreen
+from sessions_tui.screens.event_details import EventDetailsScreen
 from sessions_tui.screens.event_editor import EventEditorScreen
 from sessions_tui.screens.go_to_date import GoToDateModal
 
@@ -72,6 +73,14 @@ async def test_issue_24_preset_saved_and_reopened_is_the_same_preset(make_app: M
         assert select_label(app, "recurrence") == "Monthly on the 4th Tuesday"
         assert select_label(app, "ends") == "after"
         assert app.screen.query_one("#count", Input).value == "5"
+        # The event's details say the same words (they said "Monthly on Tuesday, 5 times").
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, EventDetailsScreen)
+        text = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "Monthly on the 4th Tuesday, 5 times" in text
 
 
 async def test_issue_24_custom_rule_is_said_in_words(make_app: MakeApp) -> None:
