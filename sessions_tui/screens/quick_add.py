@@ -23,6 +23,7 @@ from sessions_tui.services.quick_add import EXAMPLE, QuickAdd
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
+    from sessions_tui.domain.model import Client
 
 
 class QuickAddModal(ModalScreen[QuickAdd | None]):
@@ -81,13 +82,21 @@ class QuickAddModal(ModalScreen[QuickAdd | None]):
         from sessions_tui.services.practice import list_clients, list_locations
         from sessions_tui.services.quick_add import parse_quick_add
 
-        ctx = self.sessions.ctx
+        app = self.sessions
+        ctx = app.ctx
+
+        def shown(client: Client) -> str:  # as the client list shows them in privacy mode
+            if not app.privacy:
+                return client.full_name
+            return client.initials + (f" ({client.internal_id})" if client.internal_id else "")
+
         try:
             found = parse_quick_add(
                 text,
                 self.today,
                 list_clients(ctx),
                 list_locations(ctx, include_archived=False),
+                shown=shown,
             )
         except ValidationError as exc:
             self.app.call_from_thread(self._refused, exc.message)

@@ -18,7 +18,7 @@ must be understood as one of the parts, or the line is refused with one sentence
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -133,6 +133,8 @@ def parse_quick_add(
     today: date,
     clients: Sequence[Client],
     locations: Sequence[Location],
+    *,
+    shown: Callable[[Client], str] | None = None,
 ) -> QuickAdd:
     """Read a quick-add line (see the module's docstring).
 
@@ -141,6 +143,8 @@ def parse_quick_add(
         today: Today in the display zone (what ``fri`` and ``+3`` count from).
         clients: The practice's clients to match names against.
         locations: The locations that may be chosen (not archived ones).
+        shown: How a refusal names the clients a name could be (privacy mode: initials);
+            their full names by default.
 
     Raises:
         ValidationError: one line naming the part not understood, or the clients or
@@ -181,12 +185,12 @@ def parse_quick_add(
         else:
             rest.append(word)
         i += 1
-    client, day = _client_and_day(rest, today, clients)
+    client, day = _client_and_day(rest, today, clients, shown or (lambda c: c.full_name))
     return QuickAdd(client=client, day=day, at=at, minutes=minutes, location=location)
 
 
 def _client_and_day(
-    words: list[str], today: date, clients: Sequence[Client]
+    words: list[str], today: date, clients: Sequence[Client], shown: Callable[[Client], str]
 ) -> tuple[Client | None, date | None]:
     """The client some run of ``words`` names and the date the words around it name.
 
@@ -211,7 +215,7 @@ def _client_and_day(
                 continue
             if len(named) > 1:
                 typed = " ".join(run)
-                names = _listed([c.full_name for c in named])
+                names = _listed([shown(c) for c in named])
                 raise _refuse(f"{typed!r} could be {names}: type more of the client's name")
             return named[0], day
     try:

@@ -342,3 +342,9 @@ def test_issue_24_keymap_preset_in_the_config(tmp_path) -> None:
     path.write_text('[keymap]\npreset = "emacs"\n', encoding="utf-8")
     with pytest.raises(ValidationError, match="keymap preset 'emacs' is not a preset"):
         load_config(path)
+
+
+def test_issue_24_quick_add_names_clients_as_privacy_mode_shows_them() -> None:
+    with pytest.raises(ValidationError, match=r"'Ava' could be A\.B\., A\.C\.") as caught:
+        parse_quick_add("Ava fri", WED, CLIENTS, PLACES, shown=lambda c: c.initials)
+    assert "Bennett" not in caught.value.message
