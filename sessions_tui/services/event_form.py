@@ -245,8 +245,9 @@ def build_event(form: EventForm, base: Event | None = None) -> Event:
         return validate_event(event)
     except ValidationError as exc:
         name = exc.field or "form"
-        if name == "rrule":
-            name = "custom_rrule"
+        if name == "rrule":  # under the field that made the rule: a preset's end, or the rule
+            ends = {"after": "count", "on": "until"}.get(form.ends, "recurrence")
+            name = "custom_rrule" if form.recurrence == "custom" else ends
         raise FormErrors({name: exc.message}) from None
 
 

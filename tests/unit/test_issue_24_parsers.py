@@ -348,3 +348,18 @@ def test_issue_24_quick_add_names_clients_as_privacy_mode_shows_them() -> None:
     with pytest.raises(ValidationError, match=r"'Ava' could be A\.B\., A\.C\.") as caught:
         parse_quick_add("Ava fri", WED, CLIENTS, PLACES, shown=lambda c: c.initials)
     assert "Bennett" not in caught.value.message
+
+
+def test_issue_24_a_preset_too_long_is_said_under_its_end() -> None:
+    form = EventForm(
+        kind=EventKind.OTHER,
+        title="Group",
+        date="2026-11-25",
+        start="14:00",
+        end="15:00",
+        recurrence="every 2 weeks",
+        ends="after",
+        count="999",
+    )
+    with pytest.raises(Exception, match="count: COUNT=999 runs more than 10 years"):
+        build_event(form)
