@@ -12,6 +12,7 @@ alerts = [10, 60]             # alert me N minutes before each of my events ([] 
 alert_escape = "osc777"       # also as a desktop notification: "off" (default), osc9, osc777
 
 [keymap]                      # binding id (see docs/keys.md) = keys, comma-separated
+preset = "vim"                # optional: h j k l move the calendar's cursor, q quits
 "calendar.team" = "ctrl+t"
 "calendar.next" = "n,right_square_bracket"
 [smtp]                        # online booking's emails (sessions-tui web serve sends them)
@@ -42,6 +43,9 @@ def config_dir() -> Path:
 
 
 SMTP_SECURITY = ("none", "starttls", "tls")
+
+KEYMAP_PRESETS = ("vim",)
+"""The ``[keymap]`` table's ``preset`` values (see ``screens/calendar_moves.action_vim_key``)."""
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 """Day names in ``date.weekday()`` order (Monday is 0)."""
@@ -185,6 +189,8 @@ class Config:
         refresh_seconds: Interval of the live-refresh check.
         keymap: Binding id → keys (comma-separated), applied with ``App.set_keymap``; the ids
             are the last column of docs/keys.md.
+        keymap_preset: ``"vim"`` (the ``[keymap]`` table's ``preset``): in the calendar
+            ``h j k l`` move the cursor and ``q`` quits; ``None``: the default keys.
         smtp: The ``[smtp]`` table (online booking's emails); ``None`` when absent.
         alerts: Minutes before each of the user's events at which the calendar alerts them
             (largest first); empty: no alerts. See docs/ALERTS.md.
@@ -200,6 +206,7 @@ class Config:
     theme: str | None = None
     refresh_seconds: float = 2.0
     keymap: dict[str, str] = field(default_factory=dict)
+    keymap_preset: str | None = None
     smtp: SmtpSettings | None = None
     alerts: tuple[int, ...] = (10,)
     alert_escape: str = "off"
@@ -262,6 +269,15 @@ def load_config(path: Path | None = None) -> Config:
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict):
         raise ValidationError(f"bad config file {str(path)!r}: keymap must be a table")
+    if "preset" in keymap:  # [keymap] preset = "vim", or keymap_preset = "vim" at the top
+        keymap = dict(keymap)
+        data["keymap"], data["keymap_preset"] = keymap, keymap.pop("preset")
+    preset = data.get("keymap_preset")
+    if preset is not None and preset not in KEYMAP_PRESETS:
+        raise ValidationError(
+            f"bad config file {str(path)!r}: keymap preset {preset!r} is not a preset "
+            '(the one preset is "vim")'
+        )
     for binding_id, keys in keymap.items():
         if not isinstance(keys, str) or not keys.strip():
             raise ValidationError(

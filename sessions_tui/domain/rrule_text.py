@@ -9,6 +9,7 @@ annotations): events → rrule_text, and recurrence (expansion) → both, with n
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import islice
@@ -334,3 +335,264 @@ def _unchecked_rule(body: str, event: Event) -> rrule:
     """The dateutil rule of ``body`` for ``event``, without the stored-rule check."""
     wall, tz = _wall_start(event)
     return _cached_rule(body, wall, tz.key if tz is not None else None)
+
+
+# --- the editor's "Repeats" field: presets, their rules, and any rule in words ------------
+
+REPEAT_CHOICES = (
+    "none",
+    "daily",
+    "weekly",
+    "every 2 weeks",
+    "monthly",
+    "monthly on weekday",
+    "custom",
+)
+"""The values of the event form's "Repeats" field (:func:`repeat_options` labels them)."""
+
+REPEAT_ENDS = ("never", "after", "on")
+"""How a preset series ends: never, after a number of occurrences (COUNT), on a date (UNTIL)."""
+
+_DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", -1: "last", -2: "second-to-last"}
+_UNITS = {"HOURLY": "hour", "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+_EVERY = {"HOURLY": "Hourly", "DAILY": "Daily", "WEEKLY": "Weekly", "MONTHLY": "Monthly"}
+_EVERY["YEARLY"] = "Yearly"
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """What the "Repeats" field shows for a rule: a preset and its end, or ``custom``.
+
+    Attributes:
+        choice: One of :data:`REPEAT_CHOICES`.
+        ends: One of :data:`REPEAT_ENDS` (``never`` for ``none`` and ``custom``).
+        count: The number of occurrences when ``ends`` is ``after``.
+        until: The last day (in the event's zone) when ``ends`` is ``on``.
+    """
+
+    choice: str = "none"
+    ends: str = "never"
+    count: int | None = None
+    until: date | None = None
+
+
+def nth_weekday(day: date) -> int:
+    """Which of its month's weekdays ``day`` is: 1 to 4, or -1 for a fifth (the last)."""
+    n = (day.day - 1) // 7 + 1
+    return -1 if n == 5 else n
+
+
+def _day_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def repeat_options(day: date) -> list[tuple[str, str]]:
+    """The "Repeats" field's (label, value) pairs for a series starting on ``day``."""
+    weekday = _DAY_NAMES[day.weekday()]
+    return [
+        ("Does not repeat", "none"),
+        ("Daily", "daily"),
+        (f"Weekly on {weekday}", "weekly"),
+        (f"Every 2 weeks on {weekday}", "every 2 weeks"),
+        (f"Monthly on day {day.day}", "monthly"),
+        (f"Monthly on the {_ORDINALS[nth_weekday(day)]} {weekday}", "monthly on weekday"),
+        ("Custom rule…", "custom"),
+    ]
+
+
+def preset_rule(repeat: Repeat, day: date) -> str | None:
+    """The RRULE of a preset (``None`` for ``none``) for a series starting on ``day``.
+
+    ``custom`` has no rule here (the form's text is the rule). The end is ``COUNT=N`` or a
+    date ``UNTIL`` (which :func:`normalize_rrule` makes the end of that day in the event's
+    zone).
+    """
+    code = _DAY_CODES[day.weekday()]
+    body = {
+        "none": None,
+        "daily": "FREQ=DAILY",
+        "weekly": "FREQ=WEEKLY",
+        "every 2 weeks": "FREQ=WEEKLY;INTERVAL=2",
+        "monthly": "FREQ=MONTHLY",
+        "monthly on weekday": f"FREQ=MONTHLY;BYDAY={nth_weekday(day)}{code}",
+    }.get(repeat.choice)
+    if body is None:
+        return None
+    if repeat.ends == "after" and repeat.count is not None:
+        body += f";COUNT={repeat.count}"
+    elif repeat.ends == "on" and repeat.until is not None:
+        body += f";UNTIL={repeat.until:%Y%m%d}"
+    return body
+
+
+def _rule_parts(text: str) -> dict[str, str] | None:
+    body = text.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[6:]
+    parts: dict[str, str] = {}
+    for part in body.strip().rstrip(";").split(";"):
+        key, sep, value = part.partition("=")
+        key, value = key.strip().upper(), value.strip().upper()
+        if not sep or not key or not value or key in parts:
+            return None
+        parts[key] = value
+    return parts if "FREQ" in parts else None
+
+
+def _until_day(value: str, tz: ZoneInfo | None) -> date | None:
+    try:
+        until = _parse_until(value)
+    except ValidationError:
+        return None
+    if isinstance(until, datetime):
+        if until.tzinfo is not None and tz is not None:
+            until = until.astimezone(tz)
+        return until.date()
+    return until
+
+
+def repeat_of(rule: str | None, day: date, tz: ZoneInfo | None = None) -> Repeat:
+    """The preset that makes ``rule`` for a series starting on ``day``, else ``custom``.
+
+    A rule is a preset when it means exactly what the preset's rule means (the start's own
+    weekday may be named: ``FREQ=WEEKLY;BYDAY=MO`` from a Monday is weekly on Monday); a
+    date-time ``UNTIL`` is read as its day in ``tz`` (the event's zone).
+    """
+    if not rule:
+        return Repeat()
+    parts = _rule_parts(rule)
+    custom = Repeat("custom")
+    if parts is None:
+        return custom
+    parts.pop("WKST", None)  # no effect on these presets (one weekday a week at most)
+    ends, count, until = "never", None, None
+    if "COUNT" in parts:
+        if "UNTIL" in parts or not parts["COUNT"].isdigit():
+            return custom
+        ends, count = "after", int(parts.pop("COUNT"))
+    elif "UNTIL" in parts:
+        until = _until_day(parts.pop("UNTIL"), tz)
+        if until is None:
+            return custom
+        ends = "on"
+    code = _DAY_CODES[day.weekday()]
+    interval = parts.pop("INTERVAL", "1").lstrip("0") or "0"
+    freq = parts.pop("FREQ")
+    byday = parts.pop("BYDAY", None)
+    bymonthday = parts.pop("BYMONTHDAY", None)
+    if parts:  # any other part: not a preset
+        return custom
+    choice = None
+    if freq == "DAILY" and interval == "1" and byday is None and bymonthday is None:
+        choice = "daily"
+    elif freq == "WEEKLY" and byday in (None, code) and bymonthday is None:
+        choice = {"1": "weekly", "2": "every 2 weeks"}.get(interval)
+    elif freq == "MONTHLY" and interval == "1":
+        if byday is None and bymonthday in (None, str(day.day)):
+            choice = "monthly"
+        elif bymonthday is None and byday == f"{nth_weekday(day)}{code}":
+            choice = "monthly on weekday"
+    if choice is None:
+        return custom
+    return Repeat(choice, ends, count, until)
+
+
+def _weekday_words(value: str, yearly: bool = False) -> str | None:
+    plain: list[str] = []
+    counted: list[str] = []
+    for item in value.split(","):
+        m = _BYDAY.match(item)
+        if m is None:
+            return None
+        name = _DAY_NAMES[_DAY_CODES.index(m.group(3))]
+        if m.group(2) is None:
+            plain.append(name)
+            continue
+        n = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
+        if n not in _ORDINALS:
+            return None
+        counted.append(f"the {_ORDINALS[n]} {name}")
+    if plain and counted:
+        return None
+    if counted:
+        return "on " + _day_list(counted)
+    if plain == list(_DAY_NAMES[:5]):
+        return "on weekdays"
+    return "on " + _day_list(plain)
+
+
+def rule_in_words(rule: str | None, day: date, tz: ZoneInfo | None = None) -> str | None:
+    """A rule as a person says it, for a series starting on ``day``: ``Weekly on Monday,
+    8 times``, ``Every 3 weeks on Monday and Thursday, until 31 Dec 2026``, ``Monthly on
+    the last Friday``; ``Does not repeat`` for none.
+
+    ``None`` for a rule with parts these words do not cover (BYSETPOS, BYYEARDAY, BYWEEKNO,
+    BYHOUR…) or that does not read as a rule: the caller shows the rule itself.
+    """
+    if not rule:
+        return "Does not repeat"
+    parts = _rule_parts(rule)
+    if parts is None:
+        return None
+    parts.pop("WKST", None)
+    freq = parts.pop("FREQ")
+    if freq not in _UNITS:
+        return None
+    interval_text = parts.pop("INTERVAL", "1")
+    if not interval_text.isdigit() or int(interval_text) < 1:
+        return None
+    interval = int(interval_text)
+    unit = _UNITS[freq]
+    words = [_EVERY[freq] if interval == 1 else f"Every {interval} {unit}s"]
+    byday = parts.pop("BYDAY", None)
+    bymonthday = parts.pop("BYMONTHDAY", None)
+    bymonth = parts.pop("BYMONTH", None)
+    count = parts.pop("COUNT", None)
+    until = parts.pop("UNTIL", None)
+    if parts:
+        return None
+    months = ""
+    if bymonth is not None:
+        try:
+            numbers = [int(m) for m in bymonth.split(",")]
+            months = _day_list([date(2000, m, 1).strftime("%B") for m in numbers])
+        except ValueError:
+            return None
+    if byday is not None:
+        text = _weekday_words(byday)
+        if text is None:
+            return None
+        words.append(text + (f" of {months}" if months else ""))
+    elif bymonthday is not None:
+        try:
+            days = [int(d) for d in bymonthday.split(",")]
+        except ValueError:
+            return None
+        names = ["the last day" if d == -1 else str(d) for d in days]
+        if any(d < -1 or d == 0 for d in days):
+            return None
+        lead = "on day " if len(days) == 1 and days[0] > 0 else "on days "
+        if days == [-1]:
+            lead = "on "
+        words.append(lead + _day_list(names) + (f" of {months}" if months else ""))
+    elif months:
+        words.append(f"in {months}")
+    elif freq == "WEEKLY":
+        words.append(f"on {_DAY_NAMES[day.weekday()]}")
+    elif freq == "MONTHLY":
+        words.append(f"on day {day.day}")
+    elif freq == "YEARLY":
+        words.append(f"on {day.day} {day:%B}")
+    text = " ".join(words)
+    if count is not None:
+        if not count.isdigit():
+            return None
+        text += ", once" if int(count) == 1 else f", {int(count)} times"
+    elif until is not None:
+        last = _until_day(until, tz)
+        if last is None:
+            return None
+        text += f", until {last.day} {last:%b %Y}"
+    return text

@@ -65,6 +65,7 @@ from sessions_tui.widgets.view_picker import ViewPicker
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
     from sessions_tui.services.appointments import Change
+    from sessions_tui.services.quick_add import QuickAdd
 
 __all__ = [  # the screen, and the names this module had before the split (issue 19)
     "CACHE_WINDOWS",
@@ -100,7 +101,21 @@ n/p move a whole period."""
             id="calendar.search",
             tooltip="Find events by client, ID, title or location",
         ),
-        Binding("g", "go_to_date", "Go to", id="calendar.go-to", tooltip="Jump to a typed date"),
+        Binding(
+            "g",
+            "go_to_date",
+            "Go to",
+            id="calendar.go-to",
+            tooltip="Jump to a typed date: fri, dec 24, next monday, +3, -1w, 2026-12-24",
+        ),
+        Binding(
+            "Q",
+            "quick_add",
+            "Quick add",
+            id="calendar.quick-add",
+            show=False,
+            tooltip="A line (Ava Bennett fri 15:00 50m @Telehealth) opens a new session filled in",
+        ),
         Binding(
             "f",
             "filters",
@@ -323,6 +338,28 @@ n/p move a whole period."""
         self.post_message(
             CreateRequested(wall.replace(tzinfo=app.tz), practitioner_id=self.column_person())
         )
+
+    def action_quick_add(self) -> None:
+        from sessions_tui.screens.quick_add import QuickAddModal
+
+        app = self.sessions
+        today = app.clock.now().astimezone(app.tz).date()
+        self.app.push_screen(QuickAddModal(today), self._quick_added)
+
+    def _quick_added(self, quick: QuickAdd | None) -> None:
+        """The new session's form, prefilled with what the line named; the cursor's day and
+        slot for a day or time it did not name."""
+        if quick is None:
+            return
+        from sessions_tui.domain.events import EventKind
+
+        app = self.sessions
+        minutes = app.cursor_slot * SLOT_MINUTES
+        at = quick.at or time(minutes // 60, minutes % 60)
+        if quick.at is None and app.view in ("month", "agenda"):
+            at = time(9)
+        wall = datetime.combine(quick.day or app.cursor_day, at, tzinfo=app.tz)
+        self.open_editor(EventKind.SESSION, start=wall, quick=quick)
 
     def action_search(self) -> None:
         self.sessions.open_search()

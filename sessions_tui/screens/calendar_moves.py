@@ -47,21 +47,47 @@ CURSOR_BINDINGS: list[BindingType] = [
         id="calendar.previous",
         tooltip="Previous month, week or day",
     ),
+    # j and k page by period, as n and p; h, l and q say which keys do that. The vim keymap
+    # preset ([keymap] preset = "vim") makes h j k l move the cursor and q quit (vim_key).
     Binding(
         "j",
-        "next_period",
+        "vim_key('j')",
         "Next",
         id="calendar.next-j",
         show=False,
-        tooltip="Next period (as n)",
+        tooltip="Next period (as n); cursor down with the vim keymap preset",
     ),
     Binding(
         "k",
-        "previous_period",
+        "vim_key('k')",
         "Prev",
         id="calendar.previous-k",
         show=False,
-        tooltip="Previous period (as p)",
+        tooltip="Previous period (as p); cursor up with the vim keymap preset",
+    ),
+    Binding(
+        "h",
+        "vim_key('h')",
+        "Left",
+        id="calendar.vim-h",
+        show=False,
+        tooltip="Cursor one day back with the vim keymap preset (else says which keys move)",
+    ),
+    Binding(
+        "l",
+        "vim_key('l')",
+        "Right",
+        id="calendar.vim-l",
+        show=False,
+        tooltip="Cursor one day on with the vim keymap preset (else says which keys move)",
+    ),
+    Binding(
+        "q",
+        "vim_key('q')",
+        "Quit",
+        id="calendar.vim-q",
+        show=False,
+        tooltip="Quit with the vim keymap preset (else says that ctrl+q quits)",
     ),
     Binding(
         "up",
@@ -97,6 +123,9 @@ CURSOR_BINDINGS: list[BindingType] = [
     ),
 ]
 """Today, the periods and the cursor: part of ``CalendarScreen.BINDINGS``."""
+
+VIM_MOVES = {"h": (-1, 0), "j": (0, 1), "k": (0, -1), "l": (1, 0)}
+"""The vim keymap preset's cursor keys: (days, slots) as :meth:`CalendarMoves.action_cursor`."""
 
 VIEW_BINDINGS: list[BindingType] = [
     Binding("m", "view('month')", "Month", id="calendar.month", show=False, tooltip="Month view"),
@@ -173,6 +202,26 @@ class CalendarMoves(_Base):
         app = self.sessions
         now = app.clock.now().astimezone(app.tz)
         app.move_cursor(now.date(), slot_of(now, app.tz))
+
+    def action_vim_key(self, key: str) -> None:
+        """``h j k l`` move the cursor and ``q`` quits with the vim keymap preset; without it
+        ``j``/``k`` page as ``n``/``p`` and ``h``/``l``/``q`` say what to press instead."""
+        app = self.sessions
+        if app.config is not None and app.config.keymap_preset == "vim":
+            if key == "q":
+                app.exit()
+            else:
+                self.action_cursor(*VIM_MOVES[key])
+            return
+        if key in ("j", "k"):
+            self.action_next_period() if key == "j" else self.action_previous_period()
+            return
+        instead = "ctrl+q quits" if key == "q" else "the arrow keys move the cursor"
+        app.notify(
+            f'{key} is not bound: {instead} (set [keymap] preset = "vim" for h j k l and q).',
+            timeout=5,
+            markup=False,  # "[keymap]" is the config's table, not Rich markup
+        )
 
     def action_next_period(self) -> None:
         app = self.sessions

@@ -282,11 +282,17 @@ class EventActions(_Base):
         item: AgendaItem | None = None,
         duplicate: bool = False,
         practitioner_id: int | None = None,
+        quick: Any = None,
     ) -> None:
         from sessions_tui.screens.event_editor import EventEditorScreen
 
         screen = EventEditorScreen(
-            kind, start=start, item=item, duplicate=duplicate, practitioner_id=practitioner_id
+            kind,
+            start=start,
+            item=item,
+            duplicate=duplicate,
+            practitioner_id=practitioner_id,
+            quick=quick,
         )
         self.app.push_screen(screen, self.changed)
 

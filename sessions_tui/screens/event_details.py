@@ -11,7 +11,7 @@ loaded in a thread worker).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -84,9 +84,16 @@ def describe_rrule(rrule: str, first: datetime | None = None) -> str:
 def recurrence_text(item: AgendaItem) -> str:
     ev = item.event
     if ev.rrule:
+        from sessions_tui.domain.rrule_text import rule_in_words
+
         start = ev.start if isinstance(ev.start, datetime) else None
         tz = zone(ev.tzid) if ev.tzid else None
-        return describe_rrule(ev.rrule, start.astimezone(tz) if start and tz else start)
+        local = start.astimezone(tz) if start and tz else start
+        first = local.date() if local is not None else ev.start
+        assert isinstance(first, date)
+        # The editor's words (domain.rrule_text: "Monthly on the 4th Wednesday", an UNTIL in
+        # the event's zone); rules they do not cover keep this module's shorter reading.
+        return rule_in_words(ev.rrule, first, tz) or describe_rrule(ev.rrule, local)
     if ev.series_id is not None:
         return "One occurrence of a recurring series, changed from the series"
     return "Does not repeat"

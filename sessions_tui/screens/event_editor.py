@@ -10,7 +10,8 @@ following ones, or all. Database work runs in threads; the screen never waits on
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
@@ -33,11 +34,13 @@ from sessions_tui.services.event_form import (
     FormErrors,
     build_event,
     changed_fields,
+    form_day,
     form_from_event,
 )
 
 if TYPE_CHECKING:
     from sessions_tui.app import SessionsApp
+    from sessions_tui.services.quick_add import QuickAdd
     from sessions_tui.services.scheduling import AgendaItem
 
 
@@ -73,19 +76,27 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         item: AgendaItem | None = None,
         duplicate: bool = False,
         practitioner_id: int | None = None,
+        quick: QuickAdd | None = None,
     ) -> None:
         super().__init__()
         self.practitioner_id = practitioner_id
         """A new event's practitioner (the team view's column); None: the user, if one."""
+        self.quick = quick
+        """What a quick-add line named (client, length, location; the day and time are in
+        ``start``): the new event's form starts with them."""
         # Duplicating fills the form from ``item`` but saves a new event.
         self.source = item
         self.item = None if duplicate else item
         self.kind = item.event.kind if item is not None else kind
         self.start = start
         self.client: Client | None = item.client if item is not None else None
+        if quick is not None and quick.client is not None:
+            self.client = quick.client
         self.loaded: Event | None = self.item.event if self.item is not None else None
         self.internal_ids = False
         """The practice uses Internal IDs (read when the form opens; off until then)."""
+        self._preset_shown = "none"
+        """The "Repeats" choice shown last (a custom rule starts from its rule)."""
 
     @property
     def sessions(self) -> SessionsApp:
@@ -127,6 +138,12 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
             if p.id is not None and p.id == self.practitioner_id:
                 form.practitioner_id = p.id
                 form.minutes = str(p.default_session_minutes)
+        quick = self.quick
+        if quick is not None:
+            if quick.minutes is not None:
+                form.minutes = str(quick.minutes)
+            if quick.location is not None:
+                form.location_id = quick.location.id
         return form
 
     def compose(self) -> ComposeResult:
@@ -156,9 +173,11 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self._show_custom(self.form.recurrence == "custom")
+        self._show_repeat()
         self._show_times(not self.form.all_day)
         first = "#client" if self.kind is EventKind.SESSION else "#title"
+        if self.client is not None and self.item is None and self.source is None:
+            first = "#practitioner"  # quick add named the client: the next thing to choose
         self.query_one(first).focus()
         if self.kind is EventKind.SESSION:
             self.load_id_setting()
@@ -199,8 +218,32 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
             return f"{text} ({client.internal_id})"
         return text
 
-    def _show_custom(self, show: bool) -> None:
-        self.query_one("#custom-row").set_class(not show, "-hidden")
+    def _show_repeat(self) -> None:
+        """Show the fields the "Repeats" choice uses: its end for a preset, the rule (and
+        the rule in words) for a custom one."""
+        choice = self._value("#recurrence")
+        ends = self._value("#ends")
+        preset = choice not in ("none", "custom")
+        self.query_one("#custom-row").set_class(choice != "custom", "-hidden")
+        self.query_one("#ends-row").set_class(not preset, "-hidden")
+        self.query_one("#count").set_class(ends != "after", "-hidden")
+        self.query_one("#count-label").set_class(ends != "after", "-hidden")
+        self.query_one("#until").set_class(ends != "on", "-hidden")
+        self._preset_shown = choice
+        self._show_rule_words()
+
+    def _show_rule_words(self) -> None:
+        from sessions_tui.domain.rrule_text import rule_in_words
+
+        words = self.query_one("#rule-words", Static)
+        text = ""
+        if self._value("#recurrence") == "custom":
+            rule = self._value("#custom_rrule").strip()
+            if rule:
+                said = rule_in_words(rule, form_day(self.form), self.sessions.tz)
+                text = said or "(a rule these words do not cover; it is saved as typed)"
+        words.update(text)
+        words.set_class(not text, "-empty")
 
     def _show_times(self, show: bool) -> None:
         for widget in self.query(".start-part"):
@@ -274,8 +317,53 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     # --- other fields ------------------------------------------------------------------------
 
     @on(Select.Changed, "#recurrence")
-    def _recurrence_changed(self, event: Select.Changed) -> None:
-        self._show_custom(event.value == "custom")
+    @on(Select.Changed, "#ends")
+    def _recurrence_changed(self) -> None:
+        box = self.query_one("#custom_rrule", Input)
+        if self._value("#recurrence") == "custom" and not box.value.strip():
+            box.value = self._rule_before_custom()  # a start to edit: the rule it was
+        self._show_repeat()
+
+    def _rule_before_custom(self) -> str:
+        """The rule of the preset chosen before "Custom rule…" (as it would be saved)."""
+        from sessions_tui.services.event_form import rrule_of
+
+        before = self._preset_shown
+        if before in ("none", "custom"):
+            return ""
+        form = replace(
+            self.form,
+            recurrence=before,
+            ends=self._value("#ends"),
+            count=self._value("#count"),
+            until=self._value("#until"),
+            date=self._value("#date"),
+        )
+        try:
+            day = date.fromisoformat(form.date.strip())
+        except ValueError:
+            return ""
+        return rrule_of(form, day, {}) or ""
+
+    @on(Input.Changed, "#custom_rrule")
+    def _rule_typed(self) -> None:
+        self._show_rule_words()
+
+    @on(Input.Changed, "#date")
+    def _date_typed(self, event: Input.Changed) -> None:
+        """The presets name the date's weekday ("Weekly on Friday"): relabel them."""
+        from sessions_tui.domain.rrule_text import repeat_options
+
+        try:
+            day = date.fromisoformat(event.value.strip())
+        except ValueError:
+            return
+        self.form.date = event.value
+        box = self.query_one("#recurrence", Select)
+        value = box.value
+        with box.prevent(Select.Changed):
+            box.set_options(repeat_options(day))
+            box.value = value
 
     @on(Checkbox.Changed, "#all_day")
     def _all_day_changed(self, event: Checkbox.Changed) -> None:
@@ -285,6 +373,8 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
     def _practitioner_changed(self, event: Select.Changed) -> None:
         if self.kind is not EventKind.SESSION or self.item is not None:
             return
+        if self.quick is not None and self.quick.minutes is not None:
+            return  # the length the quick-add line named stays
         facts = self.sessions.facts
         for p in facts.practitioners if facts else ():
             if p.id == event.value:
@@ -311,6 +401,9 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         form.start = self._value("#start")
         form.recurrence = self._value("#recurrence")
         form.custom_rrule = self._value("#custom_rrule")
+        form.ends = self._value("#ends")
+        form.count = self._value("#count")
+        form.until = self._value("#until")
         if session:
             form.minutes = self._value("#minutes")
             form.notes_completed = self._value("#notes_completed")

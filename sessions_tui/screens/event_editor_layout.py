@@ -15,8 +15,9 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 
 from sessions_tui.domain.events import Status
 from sessions_tui.domain.model import Location, Staff
+from sessions_tui.domain.rrule_text import repeat_options
 from sessions_tui.screens.form_modal import TickBox
-from sessions_tui.services.event_form import RECURRENCE_CHOICES, EventForm
+from sessions_tui.services.event_form import EventForm, form_day
 
 FIELDS = (
     "client",
@@ -31,6 +32,8 @@ FIELDS = (
     "end",
     "minutes",
     "recurrence",
+    "count",
+    "until",
     "custom_rrule",
     "notes_completed",
     "status",
@@ -54,6 +57,8 @@ EDITOR_CSS = """
     EventEditorScreen #client-matches.-hidden { display: none; }
     EventEditorScreen .error { color: $error; margin: 0 0 0 13; height: auto; }
     EventEditorScreen .error.-empty { display: none; }
+    EventEditorScreen .words { color: $text-muted; margin: 0 0 0 13; height: auto; }
+    EventEditorScreen .words.-empty { display: none; }
     EventEditorScreen #custom-row.-hidden { display: none; }
     EventEditorScreen .-hidden { display: none; }
     EventEditorScreen #buttons { height: auto; margin: 1 0 0 13; }
@@ -179,13 +184,32 @@ def editor_fields(
         with Horizontal(classes="row"):
             yield Label("Repeats", classes="field-label")
             yield Select(
-                [(c, c) for c in RECURRENCE_CHOICES],
+                repeat_options(form_day(form)),
                 value=form.recurrence,
                 allow_blank=False,
                 id="recurrence",
+                compact=True,
+            )
+        yield Static("", id="recurrence-error", classes="error -empty")
+        with Horizontal(classes="row", id="ends-row"):
+            yield Label("Ends", classes="field-label")
+            yield Select(
+                [("never", "never"), ("after", "after"), ("on date", "on")],
+                value=form.ends,
+                allow_blank=False,
+                id="ends",
                 classes="narrow",
                 compact=True,
             )
+            yield Input(
+                value=form.count, id="count", classes="minutes", compact=True, placeholder="N"
+            )
+            yield Label("times", id="count-label", classes="short-label")
+            yield Input(
+                value=form.until, id="until", classes="date", compact=True, placeholder="YYYY-MM-DD"
+            )
+        yield Static("", id="count-error", classes="error -empty")
+        yield Static("", id="until-error", classes="error -empty")
         with Horizontal(classes="row", id="custom-row"):
             yield Label("RRULE", classes="field-label")
             yield Input(
@@ -194,6 +218,7 @@ def editor_fields(
                 compact=True,
                 placeholder="FREQ=WEEKLY;BYDAY=MO,TH;COUNT=10",
             )
+        yield Static("", id="rule-words", classes="words -empty")
         yield Static("", id="custom_rrule-error", classes="error -empty")
         if session:
             with Horizontal(classes="row"):

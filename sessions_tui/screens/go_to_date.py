@@ -1,4 +1,9 @@
-"""Go to a date: a small modal with one input; a bad date is explained in words."""
+"""Go to a date: a small modal with one input; a bad date is explained in words.
+
+It reads natural dates (``fri``, ``dec 24``, ``next monday``, ``+3``, ``-1w``, ISO) with
+:func:`sessions_tui.services.natural_dates.parse_natural_date`, relative to the app's today in
+its display zone; the parser is imported when a date is submitted, not when the app starts.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from sessions_tui.domain.errors import ValidationError
-from sessions_tui.domain.periods import parse_user_date
 
 
 class GoToDateModal(ModalScreen[date | None]):
@@ -25,9 +29,9 @@ class GoToDateModal(ModalScreen[date | None]):
 
     DEFAULT_CSS = """
     GoToDateModal { align: center middle; }
-    GoToDateModal > Vertical { width: 56; max-width: 100%; height: auto; border: round $accent;
+    GoToDateModal > Vertical { width: 64; max-width: 100%; height: auto; border: round $accent;
                                padding: 0 1; background: $surface; }
-    GoToDateModal #go-to-error { color: $error; height: auto; }
+    GoToDateModal #go-to-error { color: $error; height: auto; width: 100%; }
     """
 
     def __init__(self, today: date) -> None:
@@ -36,14 +40,16 @@ class GoToDateModal(ModalScreen[date | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Go to date (YYYY-MM-DD, today, tomorrow, +7, -7)")
+            yield Label("Go to date: fri, dec 24, next monday, +3, -1w, 2026-12-24")
             yield Input(placeholder=self.today.isoformat(), id="go-to-input")
             yield Label("", id="go-to-error")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        from sessions_tui.services.natural_dates import parse_natural_date
+
         try:
-            day = parse_user_date(event.value, self.today)
+            day = parse_natural_date(event.value, self.today)
         except ValidationError as exc:
             self.query_one("#go-to-error", Label).update(f"✗ {exc.message}")
             return

@@ -123,6 +123,7 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.screens.location_form import LocationFormModal
     from sessions_tui.screens.locations import LocationsScreen
     from sessions_tui.screens.office_hours import OfficeHoursScreen
+    from sessions_tui.screens.quick_add import QuickAddModal
     from sessions_tui.screens.reminder_settings import ReminderSettingsScreen
     from sessions_tui.screens.search import SearchScreen
     from sessions_tui.screens.settings import AccountSettingsScreen
@@ -145,6 +146,7 @@ def binding_sources() -> list[tuple[str, type]]:
         ("Search", SearchScreen),
         ("Filters", FiltersModal),
         ("Go to date", GoToDateModal),
+        ("Quick add", QuickAddModal),
         ("Event details", EventDetailsScreen),
         ("Event form", EventEditorScreen),
         ("Questions", ChoiceModal),

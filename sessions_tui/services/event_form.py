@@ -15,10 +15,17 @@ from typing import Any
 
 from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.events import Event, EventKind, Status, validate_event
-from sessions_tui.domain.recurrence import PRESETS
+from sessions_tui.domain.recurrence import MAX_COUNT
+from sessions_tui.domain.rrule_text import (
+    REPEAT_CHOICES,
+    Repeat,
+    preset_rule,
+    repeat_of,
+)
 from sessions_tui.domain.timeutil import is_ambiguous, is_nonexistent, zone
 
-RECURRENCE_CHOICES = ("none", "weekly", "every 2 weeks", "monthly", "custom")
+RECURRENCE_CHOICES = REPEAT_CHOICES
+"""The "Repeats" field's values (``domain.rrule_text.repeat_options`` labels them)."""
 
 
 class FormErrors(SessionsError):
@@ -65,9 +72,26 @@ class EventForm:
     minutes: str = "50"
     recurrence: str = "none"
     custom_rrule: str = ""
+    ends: str = "never"
+    count: str = ""
+    until: str = ""
+    loaded_rrule: str | None = None
+    """The rule the edited event had: saved as it was while the preset, its end and the date
+    are unchanged (``FREQ=WEEKLY;BYDAY=MO`` stays that, not the preset's ``FREQ=WEEKLY``)."""
+    loaded_repeat: Repeat | None = None
+    loaded_date: str = ""
     notes_completed: bool = False
     status: Status = Status.SCHEDULED
     fold: dict[str, int] = field(default_factory=dict)
+
+
+def form_day(form: EventForm) -> date:
+    """The form's date, for the labels that name its weekday (2000-01-03 while it is not a
+    date yet: the labels then change when it becomes one)."""
+    try:
+        return date.fromisoformat(form.date.strip())
+    except ValueError:
+        return date(2000, 1, 3)
 
 
 def _date(text: str, name: str, errors: dict[str, str]) -> date | None:
@@ -104,15 +128,45 @@ def _aware(
     return wall.replace(tzinfo=tz, fold=form.fold.get(name, 0))
 
 
-def rrule_of(form: EventForm) -> str | None:
-    """The RRULE the form's "Repeats" choice means: ``None``, a preset's rule, or the
-    custom text (``"custom"`` when left empty, which the rule check then refuses).
+def rrule_of(
+    form: EventForm, day: date | None = None, errors: dict[str, str] | None = None
+) -> str | None:
+    """The RRULE the form's "Repeats" choice means for a series starting on ``day``: ``None``,
+    a preset's rule with its end, or the custom text (``"custom"`` when left empty, which the
+    rule check then refuses). A bad count or end date goes into ``errors`` (then ``None``).
     """
+    errors = {} if errors is None else errors
     if form.recurrence == "none":
         return None
     if form.recurrence == "custom":
         return form.custom_rrule.strip() or "custom"
-    return PRESETS[form.recurrence]
+    if form.recurrence not in RECURRENCE_CHOICES:
+        errors["recurrence"] = f"{form.recurrence!r} is not a choice"
+        return None
+    count, until = None, None
+    if form.ends == "after":
+        text = form.count.strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_COUNT:
+            errors["count"] = f"ends after how many times? a whole number, 1 to {MAX_COUNT}"
+            return None
+        count = int(text)
+    elif form.ends == "on":
+        until = _date(form.until, "until", errors)
+        if until is None:
+            return None
+        if day is not None and until < day:
+            errors["until"] = "the series would end before it starts"
+            return None
+    if day is None:
+        return None
+    repeat = Repeat(form.recurrence, form.ends, count, until)
+    if (
+        form.loaded_rrule is not None
+        and repeat == form.loaded_repeat
+        and form.date.strip() == form.loaded_date
+    ):
+        return form.loaded_rrule
+    return preset_rule(repeat, day)
 
 
 def build_event(form: EventForm, base: Event | None = None) -> Event:
@@ -166,9 +220,9 @@ def build_event(form: EventForm, base: Event | None = None) -> Event:
                 end = _aware(form, end_day, end_at, "end", errors)
             if isinstance(start, datetime) and isinstance(end, datetime) and end <= start:
                 errors["end"] = "end is before start" if end < start else "end equals start"
+    rule = rrule_of(form, day, errors)
     if errors or start is None or end is None:
         raise FormErrors(errors or {"date": "incomplete"})
-    rule = rrule_of(form)
     fields = {
         # Times are typed in the display zone; an edited event keeps the zone it was made in,
         # so its series keeps its wall-clock time there.
@@ -191,8 +245,9 @@ def build_event(form: EventForm, base: Event | None = None) -> Event:
         return validate_event(event)
     except ValidationError as exc:
         name = exc.field or "form"
-        if name == "rrule":
-            name = "custom_rrule"
+        if name == "rrule":  # under the field that made the rule: a preset's end, or the rule
+            ends = {"after": "count", "on": "until"}.get(form.ends, "recurrence")
+            name = "custom_rrule" if form.recurrence == "custom" else ends
         raise FormErrors({name: exc.message}) from None
 
 
@@ -225,11 +280,19 @@ def form_from_event(event: Event, occurrence_start: datetime | date, tzid: str) 
         if local.fold:
             form.fold["start"] = 1
     if event.rrule:
-        match = [k for k, v in PRESETS.items() if v == event.rrule and k in RECURRENCE_CHOICES]
-        if match:
-            form.recurrence = match[0]
-        else:
-            form.recurrence, form.custom_rrule = "custom", event.rrule
+        # The series' own first day and zone: a preset names the weekday the series has.
+        first = event.start
+        event_zone = None
+        if isinstance(first, datetime):
+            event_zone = zone(event.tzid)
+            first = first.astimezone(event_zone).date()
+        repeat = repeat_of(event.rrule, first, event_zone)
+        form.recurrence = repeat.choice
+        form.custom_rrule = event.rrule if repeat.choice == "custom" else ""
+        form.ends = repeat.ends
+        form.count = str(repeat.count) if repeat.count is not None else ""
+        form.until = repeat.until.isoformat() if repeat.until is not None else ""
+        form.loaded_rrule, form.loaded_repeat, form.loaded_date = event.rrule, repeat, form.date
     return form
 
 

@@ -133,7 +133,7 @@ async def test_book_weekly_session_move_cancel_following_undo(make_app: MakeApp)
         await pick_client(app, pilot, "Priya")
         assert app.screen.client is not None  # type: ignore[attr-defined]
         assert app.screen.client.first_name == "Priya"  # type: ignore[attr-defined]
-        await choose(app, pilot, "recurrence", "weekly")
+        await choose(app, pilot, "recurrence", "Weekly on Tuesday")
         await press(app, pilot, "ctrl+s")
         assert isinstance(app.screen, CalendarScreen), "saved and back on the calendar"
         booked = [
@@ -228,11 +228,11 @@ async def test_refusals_are_shown_next_to_fields(make_app: MakeApp) -> None:
         assert "choose a client" in error_text(app, "client")
         await pick_client(app, pilot, "Priya")
         # Bad RRULE.
-        await choose(app, pilot, "recurrence", "custom")
+        await choose(app, pilot, "recurrence", "Custom rule…")
         await type_text(app, pilot, "custom_rrule", "FREQ=SOMETIMES")
         await press(app, pilot, "ctrl+s")
         assert "frequency" in error_text(app, "custom_rrule")
-        await choose(app, pilot, "recurrence", "none")
+        await choose(app, pilot, "recurrence", "Does not repeat")
         # A time that does not exist (clocks jump forward).
         await type_text(app, pilot, "date", "2027-03-14")
         await type_text(app, pilot, "start", "02:30")
