@@ -215,8 +215,9 @@ edge); n/p move a whole period."""
             label.update("")
         else:
             title = display_title(item, privacy=self.sessions.privacy)
-            label.update(f"MOVING {title}: enter moves it here, esc leaves it")
+            label.update(f"MOVING {title}: enter drops it at the cursor, esc leaves it")
         label.set_class(item is not None, "-on")
+        self.refresh_view()  # the ghost
 
     def _sync_state_changed(self, _value: object = None) -> None:
         self.query_one(SyncBadge).show_state(self.sessions.sync_status, self.sessions.syncing)
@@ -244,6 +245,8 @@ edge); n/p move a whole period."""
         _key, first, days, items = self._visible_items()
         self._draw_header(items is None)
         self._draw_view(first, days, items)
+        if self.sessions.view in GRID_VIEWS:
+            self.query_one(TimeGrid).set_ghost(self.ghost())
 
     # --- view messages -----------------------------------------------------------------------
 

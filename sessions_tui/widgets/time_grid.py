@@ -47,7 +47,7 @@ from sessions_tui.widgets.grid_layout import (
     split_width,
     unique_items,
 )
-from sessions_tui.widgets.grid_paint import GUTTER, GridPainter, component_styles, tint
+from sessions_tui.widgets.grid_paint import GUTTER, Ghost, GridPainter, component_styles, tint
 from sessions_tui.widgets.grid_text import (
     CONFIRMED_MARK,
     MIN_BLOCK,
@@ -110,6 +110,7 @@ class TimeGrid(Widget, can_focus=True):
         "time-grid--separator",
         "time-grid--hour",
         "time-grid--outside-hours",
+        "time-grid--ghost",
     }
 
     DEFAULT_CSS = """
@@ -128,6 +129,7 @@ class TimeGrid(Widget, can_focus=True):
     TimeGrid > .time-grid--separator { color: $foreground 30%; }
     TimeGrid > .time-grid--hour { color: $foreground 12%; }
     TimeGrid > .time-grid--outside-hours { background: $foreground 7%; color: $foreground 22%; }
+    TimeGrid > .time-grid--ghost { background: $warning 45%; color: $text; text-style: bold; }
     """
 
     class CursorMoved(Message):
@@ -154,6 +156,8 @@ class TimeGrid(Widget, can_focus=True):
         """Team view: ``(practitioner id, name)`` per column; None for days as columns."""
         self.picked: AgendaItem | None = None
         """The event picked with ``]`` / ``[`` (drawn in reverse video), if any."""
+        self.ghost: Ghost | None = None
+        """Where the event being moved would land (move mode), drawn over the slots."""
         self.tz: ZoneInfo = ZoneInfo("UTC")
         self.items: list[AgendaItem] = []
         self._laid_out_from: Sequence[AgendaItem] | None = None  # the sequence ``items`` came from
@@ -238,6 +242,13 @@ class TimeGrid(Widget, can_focus=True):
         self._scroll_to_cursor()
         self._lines = None
         self.refresh()
+
+    def set_ghost(self, ghost: Ghost | None) -> None:
+        """Draw (or, with None, stop drawing) the ghost of the event being moved."""
+        if ghost != self.ghost:
+            self.ghost = ghost
+            self._lines = None
+            self.refresh()
 
     def set_secondary(self, secondary: frozenset[tuple[int, str]]) -> None:
         """Events from these secondary Google calendars get ``◇`` and their own style."""
