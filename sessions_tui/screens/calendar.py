@@ -207,17 +207,13 @@ edge); n/p move a whole period."""
         self.refresh_view()
 
     def watch_moving(self, item: AgendaItem | None) -> None:
-        """Move mode is on screen for as long as it lasts (not only in a passing notice)."""
-        from sessions_tui.services.calendar import display_title
-
+        """Move mode is on screen for as long as it lasts (not only in a passing notice):
+        the status bar says where enter would drop it, and its ghost is drawn there."""
         label = self.query_one("#moving", Label)
+        label.set_class(item is not None, "-on")
         if item is None:
             label.update("")
-        else:
-            title = display_title(item, privacy=self.sessions.privacy)
-            label.update(f"MOVING {title}: enter drops it at the cursor, esc leaves it")
-        label.set_class(item is not None, "-on")
-        self.refresh_view()  # the ghost
+        self.refresh_view()
 
     def _sync_state_changed(self, _value: object = None) -> None:
         self.query_one(SyncBadge).show_state(self.sessions.sync_status, self.sessions.syncing)
@@ -247,6 +243,8 @@ edge); n/p move a whole period."""
         self._draw_view(first, days, items)
         if self.sessions.view in GRID_VIEWS:
             self.query_one(TimeGrid).set_ghost(self.ghost())
+        if self.moving is not None:
+            self.query_one("#moving", Label).update(self.moving_label())
 
     # --- view messages -----------------------------------------------------------------------
 

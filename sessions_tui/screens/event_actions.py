@@ -276,11 +276,25 @@ class EventActions(_Base):
             local = item.start.astimezone(app.tz)
             app.move_cursor(local.date(), slot_of(local, app.tz))
         self.notify(
-            f"Moving {self._called(item)}: arrows pick the new day and time, enter drops it at "
-            "the cursor, escape leaves it where it was.",
+            f"Moving {self._called(item)}: arrows, then enter; escape leaves it.",
             title="Move",
-            timeout=6,
+            timeout=3,
         )
+
+    def moving_label(self) -> str:
+        """The status bar in move mode: ``MOVING Ava Bennett → Wed 25 14:30 · enter drops · esc``
+        (where enter would drop it)."""
+        item = self.moving
+        if item is None:
+            return ""
+        app = self.sessions
+        who = words.title(item, privacy=app.privacy)
+        if isinstance(item.start, datetime):
+            to = self._landing(item, slot_start(app.cursor_day, app.cursor_slot, app.tz))
+            where = words.short_when(to, app.tz)
+        else:
+            where = words.short_when(app.cursor_day, app.tz)
+        return f"MOVING {who} → {where} · enter drops · esc"
 
     def action_stop_moving(self) -> None:
         self.moving = None
@@ -487,7 +501,8 @@ class EventActions(_Base):
         new_start = item.start + delta  # type: ignore[operator]
         new_end = item.end + delta  # type: ignore[operator]
         to = words.short_when(new_start, app.tz)
-        scope, counts = await self._ask_scope(item, "Move", f"Move {name} to {to}")
+        question = f"Move {name} to {words.when(new_start, app.tz)}"
+        scope, counts = await self._ask_scope(item, "Move", question)
         if scope is None:
             self.notify("Not moved.", timeout=3)
             return

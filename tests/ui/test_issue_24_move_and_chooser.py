@@ -90,8 +90,10 @@ async def test_issue_24_move_onto_its_own_slot_half_an_hour(make_app: MakeApp) -
         assert grid.ghost is not None
         assert (grid.ghost.day, grid.ghost.slot, grid.ghost.slots) == (WED, 29, 2)
         assert grid.ghost.label == "Hana Tanaka 14:30"
+        moving = str(calendar(app).query_one("#moving", Label).content)
+        assert moving.startswith("MOVING Hana Tanaka → Wed 25 14:30"), moving
         await press(app, pilot, "enter")
-        assert "Move Hana Tanaka, Wed 25 Nov 14:00 to Wed 25 14:30" in question(app)
+        assert "Move Hana Tanaka, Wed 25 Nov 14:00 to Wed 25 Nov 14:30" in question(app)
         following = "This and following: 4 sessions of Hana Tanaka, Wed 25 Nov 14:00 on"
         assert answers(app)[1] == following
         await press(app, pilot, "enter")  # this session only
@@ -110,7 +112,7 @@ async def test_issue_24_move_onto_another_events_slot(make_app: MakeApp) -> None
     async with app.run_test(size=SIZE) as pilot:
         await to_hana(app, pilot)
         await press(app, pilot, "M", "up", "up", "enter")
-        assert question(app).startswith("Move Hana Tanaka, Wed 25 Nov 14:00 to Wed 25 13:00")
+        assert question(app).startswith("Move Hana Tanaka, Wed 25 Nov 14:00 to Wed 25 Nov 13:00")
         await press(app, pilot, "enter")  # this session only
         assert not app.screen.is_modal
         assert [hhmm(i) for i in of(app, "Hana Tanaka")] == ["Wed 25 13:00-14:00"]
