@@ -20,6 +20,7 @@ watches them, loads the window it needs in a thread worker, and redraws.
 | F | Next free booking slot |
 | O, A | Office hours, Manage availability |
 | e y x delete M u | Edit, duplicate, cancel, delete, move the event; undo (``event_actions``) |
+| + -, shift+down/up | Lengthen, shorten the event by half an hour (``event_actions``) |
 
 The machinery is in mixins, each with its module: the window cache, loading and prefetch
 (``calendar_windows``), the bars and the view's drawing (``calendar_draw``), the event picking

@@ -192,7 +192,7 @@ class SlotPicking(_Base):
         if not allowed:
             why = refusal(ctx, found[0])
             if len(found) > 1:
-                why = f"{why}: here are {whose(found, privacy=self.sessions.privacy)}"
+                why = f"{why}; this slot holds {whose(found, privacy=self.sessions.privacy)}"
             self.notify(why or "You may not change this event.", severity="error", timeout=6)
             return
         if len(found) == 1:

@@ -283,3 +283,15 @@ def test_issue_24_counts_are_bounded_for_an_endless_series() -> None:
         validate_event(base.with_changes(rrule="FREQ=WEEKLY;COUNT=5")), start + timedelta(weeks=2)
     )
     assert (counted.following, counted.total) == (3, 5)
+
+
+async def test_issue_24_none_of_a_crowded_slot_is_yours_says_whose(make_app: MakeApp) -> None:
+    """Carmen has none of the three at Monday 09:00: asked nothing, told whose they are."""
+    app = make_app(user="carmen")
+    async with app.run_test(size=SIZE) as pilot:
+        await to_monday_nine(app, pilot)
+        await press(app, pilot, "x")
+        assert not app.screen.is_modal
+        last = said(app)[-1]
+        assert "may only change their own events; this slot holds" in last, last
+        assert "Zoe Kowalski (Ben Okafor)" in last
