@@ -573,9 +573,8 @@ class EventActions(_Base):
         except SessionsError as exc:
             self.notify(f"Not {doing}: {exc.message}", severity="error", timeout=8)
             return
-        notice = f"{doing.capitalize()} {name} to {until} ({minutes} min)"
-        if is_recurring(item):
-            notice += f" ({words.touched(item, scope, counts)})"
+        also = f", {words.touched(item, scope, counts)}" if is_recurring(item) else ""
+        notice = f"{doing.capitalize()} {name} to {until} ({minutes} min{also})"
         self.changed(change, notice, subject=name)
 
     @work(exclusive=True, group="change", exit_on_error=False, description="Undo")

@@ -90,6 +90,10 @@ async def test_issue_24_move_onto_its_own_slot_half_an_hour(make_app: MakeApp) -
         assert grid.ghost is not None
         assert (grid.ghost.day, grid.ghost.slot, grid.ghost.slots) == (WED, 29, 2)
         assert grid.ghost.label == "Hana Tanaka 14:30"
+        drawn = [grid.render_line(grid.sticky_rows + s - grid.top).text for s in (29, 30, 31)]
+        assert "⇢ Hana" in drawn[0], drawn  # over Hana's own block
+        assert "┆" in drawn[1], drawn
+        assert "┆" not in drawn[2], drawn
         moving = str(calendar(app).query_one("#moving", Label).content)
         assert moving.startswith("MOVING Hana Tanaka → Wed 25 14:30"), moving
         await press(app, pilot, "enter")
