@@ -20,6 +20,7 @@ watches them, loads the window it needs in a thread worker, and redraws.
 | F | Next free booking slot |
 | O, A | Office hours, Manage availability |
 | e y x delete M u | Edit, duplicate, cancel, delete, move the event; undo (``event_actions``) |
+| + -, shift+down/up | Lengthen, shorten the event by half an hour (``event_actions``) |
 
 The machinery is in mixins, each with its module: the window cache, loading and prefetch
 (``calendar_windows``), the bars and the view's drawing (``calendar_draw``), the event picking
@@ -231,16 +232,13 @@ n/p move a whole period."""
         self.refresh_view()
 
     def watch_moving(self, item: AgendaItem | None) -> None:
-        """Move mode is on screen for as long as it lasts (not only in a passing notice)."""
-        from sessions_tui.services.calendar import display_title
-
+        """Move mode is on screen for as long as it lasts (not only in a passing notice):
+        the status bar says where enter would drop it, and its ghost is drawn there."""
         label = self.query_one("#moving", Label)
+        label.set_class(item is not None, "-on")
         if item is None:
             label.update("")
-        else:
-            title = display_title(item, privacy=self.sessions.privacy)
-            label.update(f"MOVING {title}: enter moves it here, esc leaves it")
-        label.set_class(item is not None, "-on")
+        self.refresh_view()
 
     def _sync_state_changed(self, _value: object = None) -> None:
         self.query_one(SyncBadge).show_state(self.sessions.sync_status, self.sessions.syncing)
@@ -268,6 +266,10 @@ n/p move a whole period."""
         _key, first, days, items = self._visible_items()
         self._draw_header(items is None)
         self._draw_view(first, days, items)
+        if self.sessions.view in GRID_VIEWS:
+            self.query_one(TimeGrid).set_ghost(self.ghost())
+        if self.moving is not None:
+            self.query_one("#moving", Label).update(self.moving_label())
 
     # --- view messages -----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ only one under the cursor, or a list to choose from; on an empty slot it starts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -85,6 +85,8 @@ class SlotPicking(_Base):
         def column_person(self) -> int | None: ...
 
         def refresh_view(self) -> None: ...
+
+        moving: AgendaItem | None
 
     def _init_picking(self) -> None:
         self._pick: tuple[str, date, int, int | None, AgendaItem] | None = None
@@ -156,6 +158,72 @@ class SlotPicking(_Base):
             f" {n}/{len(found)} {display_title(item, privacy=app.privacy)}"
         )
 
+    def candidates(self) -> list[AgendaItem] | None:
+        """The events an action on "the event under the cursor" chooses among: the picked one
+        (``]`` / ``[``), else every event in the cursor's slot (the grids), the highlighted one
+        (the agenda), or the cursor day's events (the month); None while the period loads."""
+        from sessions_tui.services.render import item_days
+
+        app = self.sessions
+        if app.view == "agenda":
+            item = self.query_one(AgendaList).current_item
+            return [item] if item is not None else []
+        if self.current_items() is None:
+            return None
+        if app.view in GRID_VIEWS:
+            picked = self._picked_item()
+            if picked is not None:
+                return [picked]
+            return self.query_one(TimeGrid).events_at(app.cursor_day, app.cursor_slot)
+        return [i for i in self.current_items() or () if app.cursor_day in item_days(i, app.tz)]
+
+    def with_event(
+        self, verb: str, then: Callable[[AgendaItem], object], *, changing: bool = False
+    ) -> None:
+        """Run ``then`` on the event under the cursor; when several share the cursor's slot
+        and none is picked, first ask which one (the list ``enter`` shows), offering only
+        those the user may change when ``changing``. Says in one line why when there is none
+        (or none the user may change), and asks nothing then."""
+        from sessions_tui.screens.event_actions import refusal
+        from sessions_tui.screens.event_words import whose
+
+        found = self.candidates()
+        if found is None:
+            self.notify("Still loading this period; try again in a moment.", timeout=3)
+            return
+        act = then
+
+        def then(item: AgendaItem) -> object:
+            if item.hold is not None:  # a booking request's held time: no event to act on
+                from sessions_tui.services.holds import about_hold
+
+                tz = self.sessions.tz
+                self.notify(about_hold(item, tz), severity="warning", markup=False)
+                return None
+            return act(item)
+
+        if not found:
+            self.notify("No event under the cursor.", severity="warning", timeout=3)
+            return
+        ctx = self.sessions.ctx
+        allowed = [
+            i for i in found if not changing or i.hold is not None or refusal(ctx, i) is None
+        ]
+        if not allowed:
+            why = refusal(ctx, found[0])
+            if len(found) > 1:
+                why = f"{why}; this slot holds {whose(found, privacy=self.sessions.privacy)}"
+            self.notify(why or "You may not change this event.", severity="error", timeout=6)
+            return
+        if len(found) == 1:
+            then(found[0])
+            return
+        others = [i for i in found if i not in allowed]
+        detail = ""
+        if others:
+            detail = "Not yours to change: " + whose(others, privacy=self.sessions.privacy)
+        self._choose_event(allowed, then, verb=verb, total=len(found), detail=detail)
+
     def action_select(self) -> None:
         """Enter: open the picked event, the only one under the cursor, or a list of them;
         on an empty slot, start a new event (the month view opens the day)."""
@@ -171,20 +239,26 @@ class SlotPicking(_Base):
         if self.current_items() is None:
             self.notify("Still loading this period; press enter again in a moment.", timeout=3)
             return
-        picked = self._picked_item()
-        hits = self.query_one(TimeGrid).events_at(app.cursor_day, app.cursor_slot)
-        if picked is not None:
-            self.open_event(picked)
-        elif len(hits) == 1:
-            self.open_event(hits[0])
-        elif hits:
-            self._choose_event(hits)
+        slot = self.query_one(TimeGrid).slot_start(app.cursor_day, app.cursor_slot)
+        if self.moving is not None:  # move mode: enter drops it here, whatever is here
+            self.post_message(CreateRequested(slot))
+        elif self.candidates():
+            self.with_event("Open", self.open_event)
         else:
-            slot = self.query_one(TimeGrid).slot_start(app.cursor_day, app.cursor_slot)
             self.post_message(CreateRequested(slot, practitioner_id=self.column_person()))
 
-    def _choose_event(self, hits: list[AgendaItem]) -> None:
+    def _choose_event(
+        self,
+        hits: list[AgendaItem],
+        then: Callable[[AgendaItem], object],
+        *,
+        verb: str,
+        total: int,
+        detail: str = "",
+    ) -> None:
+        """Ask which of ``hits`` (of ``total`` events under the cursor) to ``verb``."""
         from sessions_tui.screens.dialogs import ChoiceModal
+        from sessions_tui.screens.event_words import when
         from sessions_tui.services.calendar import display_title
 
         app = self.sessions
@@ -195,21 +269,27 @@ class SlotPicking(_Base):
             pid = item.event.practitioner_id
             if facts is not None and pid is not None:
                 letter = facts.markers.get(pid, "")
-            when = (
+            at = (
                 f"{item.start.astimezone(app.tz):%H:%M} "
                 if isinstance(item.start, datetime)
                 else ""
             )
-            return f"{letter} {when}{display_title(item, privacy=app.privacy)}".strip()
+            return f"{letter} {at}{display_title(item, privacy=app.privacy)}".strip()
 
         def chosen(item: AgendaItem | None) -> None:
             if item is not None:
-                self.open_event(item)
+                then(item)
 
+        if app.view in GRID_VIEWS:
+            slot = self.query_one(TimeGrid).slot_start(app.cursor_day, app.cursor_slot)
+            where = when(slot, app.tz)
+        else:
+            where = when(app.cursor_day, app.tz)
         self.app.push_screen(
             ChoiceModal(
-                f"{len(hits)} events at this time: which one?",
+                f"{total} events at {where}: {verb.lower()} which one?",
                 [(label(item), item) for item in hits],
+                detail=detail,
                 id="slot-events",
             ),
             chosen,

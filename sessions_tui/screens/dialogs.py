@@ -85,14 +85,19 @@ def confirm(question: str, yes: str, no: str = "Go back", *, detail: str = "") -
     return ChoiceModal(question, [(no, False), (yes, True)], detail=detail, id="confirm")
 
 
-def scope_question(verb: str) -> ChoiceModal[Scope]:
-    """ "This event", "this and following" or "all events" of a recurring series."""
+def scope_question(
+    verb: str,
+    *,
+    question: str | None = None,
+    labels: Sequence[str] | None = None,
+    detail: str = "",
+) -> ChoiceModal[Scope]:
+    """ "This event", "this and following" or "all events" of a recurring series; ``question``
+    and ``labels`` (three) word it for one event (``event_words.scope_labels``)."""
+    texts = list(labels or ("This event", "This and following events", "All events"))
     return ChoiceModal(
-        f"{verb} a recurring event",
-        [
-            ("This event", Scope.THIS),
-            ("This and following events", Scope.FOLLOWING),
-            ("All events", Scope.ALL),
-        ],
+        question or f"{verb} a recurring event",
+        list(zip(texts, (Scope.THIS, Scope.FOLLOWING, Scope.ALL), strict=True)),
+        detail=detail,
         id="scope",
     )

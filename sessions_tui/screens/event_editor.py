@@ -526,7 +526,18 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         scope = ap.Scope.ALL
         recurring = original.rrule is not None or original.series_id is not None
         if recurring:
-            picked = await app.push_screen_wait(scope_question("Change"))
+            from sessions_tui.screens import event_words as words
+            from sessions_tui.services.series_counts import series_counts
+
+            counts = await asyncio.to_thread(series_counts, app.ctx, original, item.recurrence_id)
+            name = words.name(item, app.tz, privacy=app.privacy)
+            picked = await app.push_screen_wait(
+                scope_question(
+                    "Change",
+                    question=f"Change {name}: one of a series",
+                    labels=words.scope_labels(item, counts, app.tz, privacy=app.privacy),
+                )
+            )
             if picked is None:
                 return None
             scope = picked

@@ -14,6 +14,7 @@ month grid and the legend share.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -70,8 +71,31 @@ STYLE_NAMES = (
     "hour",
     "outside-hours",
     "hold",
+    "ghost",
 )
 """The grid's component classes, ``time-grid--<name>``."""
+
+GHOST_MARK = "⇢"
+"""Starts the first row of the ghost of an event being moved; its other rows are ``┆``."""
+
+
+@dataclass(frozen=True)
+class Ghost:
+    """Where the event being moved would land (move mode): ``slots`` rows from ``slot`` of
+    ``day``, in its practitioner's column in the team view, labelled ``label``."""
+
+    day: date
+    slot: int
+    slots: int
+    label: str
+    practitioner_id: int | None = None
+
+    def covers(self, day: date, slot: int, person: int | None) -> bool:
+        """Whether row ``slot`` of ``day`` (the team column of ``person``) is under it."""
+        if day != self.day or not self.slot <= slot < self.slot + self.slots:
+            return False
+        return person is None or self.practitioner_id is None or person == self.practitioner_id
+
 
 Cell = tuple[str, Style]
 
@@ -99,6 +123,7 @@ def component_styles(widget: Widget, no_color: bool) -> dict[str, Style]:
         styles["cursor"] = Style(bold=True, underline=True)
         # A hold is tentative: not reversed like an event, its "?" mark and "┊" rows say it.
         styles["hold"] += Style(reverse=False)
+        styles["ghost"] = Style(bold=True, italic=True)
     return styles
 
 
@@ -357,12 +382,17 @@ class GridPainter:
             gutter, gstyle = " " * GUTTER, base + st["gutter"]
         segs = [Segment(gutter.ljust(GUTTER), gstyle)]
         separator = Segment("│", base + st["separator"])
+        ghost = grid.ghost
         for n, (d, w) in enumerate(zip(grid.columns, widths, strict=True)):
             inner = w - 1
             segs.append(separator)
             cells: list[Cell]
-            if (n, slot) not in self.cells and (
-                slot != grid.cursor_slot or not grid.is_cursor_column(n)
+            person = grid.people[n][0] if grid.people is not None else None
+            ghosted = ghost is not None and ghost.covers(d, slot, person)
+            if (
+                (n, slot) not in self.cells
+                and (slot != grid.cursor_slot or not grid.is_cursor_column(n))
+                and not ghosted
             ):
                 # An empty cell (most of them): its segments straight away, the same as the
                 # cell-by-cell path below would merge them into.
@@ -416,6 +446,10 @@ class GridPainter:
                     cells[x0 + k] = (ch, cstyle)
             if dense is not None:
                 cells = [dense[k] if k < len(dense) else cells[k] for k in range(inner)]
+            if ghosted and ghost is not None:  # drawn over whatever is there
+                text = f"{GHOST_MARK} {ghost.label}" if slot == ghost.slot else "┆"
+                gstyle = base + st["ghost"]
+                cells = [(text[k] if k < len(text) else " ", gstyle) for k in range(inner)]
             here = [self.placed[i].item for i in self.cells.get((n, slot), ())]
             if slot == grid.cursor_slot and grid.is_cursor_column(n) and grid.picked not in here:
                 cells = [(ch, s + st["cursor"]) for ch, s in cells]

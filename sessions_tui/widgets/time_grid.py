@@ -48,7 +48,7 @@ from sessions_tui.widgets.grid_layout import (
     stack_all_day,
     unique_items,
 )
-from sessions_tui.widgets.grid_paint import GUTTER, GridPainter, component_styles, tint
+from sessions_tui.widgets.grid_paint import GUTTER, Ghost, GridPainter, component_styles, tint
 from sessions_tui.widgets.grid_text import (
     CONFIRMED_MARK,
     MIN_BLOCK,
@@ -112,6 +112,7 @@ class TimeGrid(Widget, can_focus=True):
         "time-grid--hour",
         "time-grid--outside-hours",
         "time-grid--hold",
+        "time-grid--ghost",
     }
 
     DEFAULT_CSS = """
@@ -132,6 +133,7 @@ class TimeGrid(Widget, can_focus=True):
     TimeGrid > .time-grid--outside-hours { background: $foreground 7%; color: $foreground 22%; }
     TimeGrid > .time-grid--hold { background: $warning 15%; color: $text-muted;
         text-style: italic; }
+    TimeGrid > .time-grid--ghost { background: $warning 45%; color: $text; text-style: bold; }
     """
 
     class CursorMoved(Message):
@@ -161,6 +163,8 @@ class TimeGrid(Widget, can_focus=True):
         for its practitioner); None: every column of the cursor's day (days as columns)."""
         self.picked: AgendaItem | None = None
         """The event picked with ``]`` / ``[`` (drawn in reverse video), if any."""
+        self.ghost: Ghost | None = None
+        """Where the event being moved would land (move mode), drawn over the slots."""
         self.tz: ZoneInfo = ZoneInfo("UTC")
         self.items: list[AgendaItem] = []
         self._laid_out_from: Sequence[AgendaItem] | None = None  # the sequence ``items`` came from
@@ -252,6 +256,13 @@ class TimeGrid(Widget, can_focus=True):
         self._scroll_to_cursor()
         self._lines = None
         self.refresh()
+
+    def set_ghost(self, ghost: Ghost | None) -> None:
+        """Draw (or, with None, stop drawing) the ghost of the event being moved."""
+        if ghost != self.ghost:
+            self.ghost = ghost
+            self._lines = None
+            self.refresh()
 
     def set_secondary(self, secondary: frozenset[tuple[int, str]]) -> None:
         """Events from these secondary Google calendars get ``◇`` and their own style."""
