@@ -55,6 +55,7 @@ from sessions_tui.screens.calendar_windows import (
 from sessions_tui.screens.event_actions import EVENT_BINDINGS, EventActions
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.widgets.agenda_list import AgendaList
+from sessions_tui.widgets.alert_banner import AlertBanner
 from sessions_tui.widgets.legend import Legend
 from sessions_tui.widgets.month_grid import MonthGrid
 from sessions_tui.widgets.sync_badge import SyncBadge
@@ -163,6 +164,7 @@ edge); n/p move a whole period."""
         # picker: issue 14's burst over SSH at start-up).
         widget_id = VIEW_WIDGETS.get(self.sessions.view, "time-grid")
         setattr(self, "AUTO_FOCUS", f"#{widget_id}")  # noqa: B010  (Textual reads it per instance)
+        yield AlertBanner(self.sessions.alerts.lines())  # alerts due at start: first frame
         with Horizontal(id="top-bar"):
             yield Label("", id="view-title")
             yield Label("", id="loading")
