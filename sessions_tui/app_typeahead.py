@@ -16,14 +16,15 @@ letters act on the event under the cursor (issue 14, found by a newcomer).
   :data:`FREE_ACTIONS` (cursor moves inside Textual's own lists and fields), or a character typed
   into a text field. They are forwarded at once, as Textual would: a burst of 20 arrows is handled
   in one go and drawn in about one frame.
-* **Every other key** (and every key behind one) is held: it is forwarded once the keys before it
-  have been handled and what they started has settled (:meth:`KeyOrder._settle`): each pump the
-  key passed through, from the focused widget up to the App, has handled it; then, round after
-  round, the screen on top, its focused widget and their ancestors have handled what was queued,
-  and one frame has run the callbacks queued for after it (``call_after_refresh``), until the
-  screen stack and the focus stay the same. There is no clock in this: a loaded machine only
-  waits longer. (The rounds are bounded, and so is each wait, by :data:`SETTLE_LIMIT`, against a
-  pump that is closing.)
+* **Every other key** (and every key typed after one before what it started has settled) is
+  held: it is forwarded once the keys before it have been handled and what they started has
+  settled (:meth:`KeyOrder._settle`): each pump the key passed through, from the focused widget
+  up to the App, has handled it; then, round after round, the screen on top, its focused widget
+  and their ancestors have handled what was queued, and one frame has run the callbacks queued
+  for after it (``call_after_refresh``), until the screen stack and the focus stay the same.
+  There is no clock in this: a loaded machine only waits longer; a pump that closes meanwhile (a
+  screen popped) ends its wait. (The rounds are bounded, and so is each wait, by
+  :data:`SETTLE_LIMIT`, against a pump that never answers.)
 
 Why the old order went wrong under load (issue 24: a 15-key mixed burst ended in the wrong view
 in 4 of 18 runs): it waited for the key's target, the screen and the App, each for at most half
@@ -37,7 +38,6 @@ one was forwarded to and whether it went straight.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -55,8 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("sessions_tui.app")
 
 SETTLE_LIMIT = 5.0
-"""Seconds a held key waits, at most, for one pump to handle what was queued before it: only a
-pump that is closing takes that long (a loaded machine takes longer than a frame, not this)."""
+"""Seconds a held key waits, at most, for one pump to handle what was queued before it (or to
+close): only a pump that never answers takes that long (a loaded machine takes longer than a
+frame, not this)."""
 
 SETTLE_ROUNDS = 8
 """Rounds of :meth:`KeyOrder._settle` at most (a key may close one screen, a callback open the
@@ -204,7 +205,7 @@ class KeyOrder:
                 done = asyncio.Event()
                 app.post_message(HeldKey(key, done))
                 await done.wait()
-                if not straight and self._typed:
+                if not straight:  # keys typed meanwhile, even after it, wait for it
                     await self._settle(self._key_target)
         except Exception:  # never lose the keyboard: hand the rest over as Textual would
             log.exception("typeahead: dispatching held keys")
@@ -296,16 +297,36 @@ def _free(namespace: DOMNode, action: str) -> bool:
 
 
 async def _drained(pump: MessagePump) -> None:
-    """Once ``pump`` has handled the messages queued before this call (bounded)."""
-    if not pump.is_running:
+    """Once ``pump`` has handled the messages queued before this call, or has closed (a
+    screen that was popped drops what is queued: waiting for it hung a held key)."""
+    if not pump.is_running or pump._closing or pump._closed:
         return
     done = asyncio.Event()
-    pump.call_later(done.set)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), SETTLE_LIMIT)
+    if pump.call_later(done.set):
+        await _done_or_closed(done, pump)
 
 
 async def _frame(app: App[Any]) -> None:
-    """Once the screen on top has refreshed (its ``call_after_refresh`` callbacks ran)."""
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(app.screen.wait_for_refresh(), SETTLE_LIMIT)
+    """Once the screen on top has refreshed (its ``call_after_refresh`` callbacks ran), or
+    closed."""
+    try:
+        screen = app.screen
+    except Exception:  # no screen: the app is closing
+        return
+    if not screen.is_running or screen._closing or screen._closed:
+        return
+    done = asyncio.Event()
+    if screen.call_after_refresh(done.set):
+        await _done_or_closed(done, screen)
+
+
+async def _done_or_closed(done: asyncio.Event, pump: MessagePump) -> None:
+    """Until ``done`` is set or ``pump`` has stopped (bounded by :data:`SETTLE_LIMIT`)."""
+    waiter = asyncio.ensure_future(done.wait())
+    ends: set[asyncio.Future[Any]] = {waiter}
+    if pump._task is not None:
+        ends.add(pump._task)
+    try:
+        await asyncio.wait(ends, timeout=SETTLE_LIMIT, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()

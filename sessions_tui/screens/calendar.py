@@ -181,7 +181,11 @@ edge); n/p move a whole period."""
             yield MonthGrid(id="month-grid")
             yield AgendaList(id="agenda-list")
         yield Legend(id="legend")
-        yield Footer(compact=True, show_command_palette=False)
+        footer = Footer(compact=True, show_command_palette=False)
+        # Its keys in the first frame (Textual draws a footer's keys a frame after the screen's
+        # bindings settle: the key bar came 0.2-0.5 s after the week).
+        footer.set_reactive(Footer._bindings_ready, True)
+        yield footer
 
     def on_mount(self) -> None:
         app = self.sessions

@@ -268,12 +268,11 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         """The shading of ``key`` from the fast reader's office hours (read once per filter
         until the shading is forgotten); None when the reader cannot answer."""
         from sessions_tui.domain.officehours import days_without_hours, shading_for_day
-        from sessions_tui.services.fast_shading import fast_office_hours_for
-        from sessions_tui.store.fastread import FastReader
+        from sessions_tui.services.fast_shading import can_read_hours, fast_office_hours_for
 
         app = self.sessions
-        reader = app.fast.reader if app.fast is not None else None
-        if not isinstance(reader, FastReader):
+        reader: Any = app.fast.reader if app.fast is not None else None
+        if not can_read_hours(reader):
             return None
         grid, first, days, _tz, ids = key
         hours_of = self._fast_hours

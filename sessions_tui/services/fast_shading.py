@@ -15,6 +15,11 @@ from sessions_tui.domain.officehours import WeeklyHours, WeeklyInterval, hours_i
 from sessions_tui.store.fastread import FastReader
 
 
+def can_read_hours(reader: object) -> bool:
+    """Whether ``reader`` is the fast reader, which :func:`fast_office_hours_for` reads."""
+    return isinstance(reader, FastReader)
+
+
 def fast_office_hours_for(
     reader: FastReader, practitioner_ids: Sequence[int] | None
 ) -> list[WeeklyHours] | None:

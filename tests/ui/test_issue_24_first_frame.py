@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from app_fixtures import CLOCK, NOW
-from test_fast_start import start_fast
 
 from sessions_tui.app import SessionsApp
 from sessions_tui.cli.main import _fast_start
@@ -44,7 +43,8 @@ def test_issue_24_fast_office_hours_are_the_services(
                 alice.id,
             ),
         )
-        found = start_fast(demo_db, monkeypatch)
+        monkeypatch.setenv("SESSIONS_TUI_NOW", NOW)
+        found = _fast_start(Options(db=str(demo_db), tz="America/Chicago", user="alice"), Config())
         assert found is not None
         start, _tz = found
         try:
