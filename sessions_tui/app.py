@@ -150,6 +150,7 @@ class SessionsApp(
 
         self.alerts = AlertCenter.for_app(self)
         """Practitioner alerts before the user's events (issue 20; docs/ALERTS.md)."""
+        self.alerts.prime()  # those due now are in the first frame (issue 24)
 
     @property
     def ctx(self) -> Context:

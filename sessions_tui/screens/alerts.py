@@ -27,7 +27,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from sessions_tui.services.agenda_item import AgendaItem
 
 log = logging.getLogger("sessions_tui.alerts")
+
+MAX_LINES = 2
+"""Lines the banner takes at most: a practice with many sessions at once pushed the week down
+by six lines."""
 
 
 class AlertCenter:
@@ -76,6 +80,8 @@ class AlertCenter:
         self._started = False
         self._reading = False
         self._again = False
+        self._early: list[Alert] = []
+        """Alerts :meth:`prime` found due before the app ran, announced at :meth:`start`."""
 
     @classmethod
     def for_app(cls, app: SessionsApp) -> AlertCenter:
@@ -91,6 +97,21 @@ class AlertCenter:
         """Whether any alert is on screen."""
         return bool(self.book.shown)
 
+    def prime(self) -> None:
+        """Read the user's next occurrences now, before the first frame, so that the alerts
+        already due are in it (the calendar composes its banner with :meth:`lines`): a banner
+        arriving a second later pushed the whole week down. A failed read is left to the
+        first tick's."""
+        if self._started or not self.book.offsets:
+            return
+        try:
+            items = self._read_items()
+        except Exception:
+            log.warning("alerts: the first read failed; the first tick reads again", exc_info=True)
+            return
+        self._items = items
+        self._early = self.book.update(items, self.app.clock.now())
+
     def start(self) -> None:
         """Begin ticking (called once the app is mounted); no offsets, nothing to do."""
         if self._started or not self.book.offsets:
@@ -100,6 +121,10 @@ class AlertCenter:
         app.set_interval(1.0, self._tick, name="alerts")
         app.screen_change_signal.subscribe(app, self._screen_changed)
         app.watch(app, "privacy", self._privacy_changed, init=False)
+        early, self._early = self._early, []
+        if early:  # due at start and already on screen: said to the log and the terminal now
+            self._announce(early, self.app.clock.now())
+            self.render()
 
     # --- timing and reading ------------------------------------------------------------------
 
@@ -164,7 +189,10 @@ class AlertCenter:
     def evaluate(self) -> None:
         """Compare the clock with what was read: fire, withdraw, redraw."""
         now = self.app.clock.now()
-        fired = self.book.update(self._items, now)
+        self._announce(self.book.update(self._items, now), now)
+        self.render()
+
+    def _announce(self, fired: list[Alert], now: datetime) -> None:
         for alert in fired:
             self.fired.append(alert)
             log.info("alert fired: event %s, %s minutes before", alert.item.id, alert.offset)
@@ -172,7 +200,6 @@ class AlertCenter:
                 body = alert_text(alert, self.app.tz, now, privacy=self.app.privacy)
                 tmux = bool(os.environ.get("TMUX"))
                 self.write_terminal(escape_sequence(self.escape, "sessions-tui", body, tmux=tmux))
-        self.render()
 
     def _write_to_driver(self, text: str) -> None:
         # Textual has no public call for a raw escape; its own copy_to_clipboard (OSC 52) and
@@ -184,13 +211,16 @@ class AlertCenter:
     # --- drawing -----------------------------------------------------------------------------
 
     def lines(self) -> list[str]:
-        """What the banner says: one line per shown alert, the dismiss key on the last."""
+        """What the banner says: one line per shown alert, at most :data:`MAX_LINES` (the
+        last then counts the alerts not shown: "+N more"), the dismiss key on the last."""
         now = self.app.clock.now()
         privacy = self.app.privacy
+        shown = list(self.book.shown.values())
         lines = [
-            "Alert: " + alert_text(a, self.app.tz, now, privacy=privacy)
-            for a in self.book.shown.values()
+            "Alert: " + alert_text(a, self.app.tz, now, privacy=privacy) for a in shown[:MAX_LINES]
         ]
+        if len(shown) > MAX_LINES:
+            lines[-1] += f" · +{len(shown) - MAX_LINES} more"
         if lines:
             lines[-1] += f" ({self.dismiss_key} dismisses)"
         return lines

@@ -56,6 +56,7 @@ from sessions_tui.screens.calendar_windows import (
 from sessions_tui.screens.event_actions import EVENT_BINDINGS, EventActions
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.widgets.agenda_list import AgendaList
+from sessions_tui.widgets.alert_banner import AlertBanner
 from sessions_tui.widgets.legend import Legend
 from sessions_tui.widgets.month_grid import MonthGrid
 from sessions_tui.widgets.sync_badge import SyncBadge
@@ -180,6 +181,7 @@ n/p move a whole period."""
         # picker: issue 14's burst over SSH at start-up).
         widget_id = VIEW_WIDGETS.get(self.sessions.view, "time-grid")
         setattr(self, "AUTO_FOCUS", f"#{widget_id}")  # noqa: B010  (Textual reads it per instance)
+        yield AlertBanner(self.sessions.alerts.lines())  # alerts due at start: first frame
         with Horizontal(id="top-bar"):
             yield Label("", id="view-title")
             yield Label("", id="loading")
@@ -196,7 +198,11 @@ n/p move a whole period."""
             yield MonthGrid(id="month-grid")
             yield AgendaList(id="agenda-list")
         yield Legend(id="legend")
-        yield Footer(compact=True, show_command_palette=False)
+        footer = Footer(compact=True, show_command_palette=False)
+        # Its keys in the first frame (Textual draws a footer's keys a frame after the screen's
+        # bindings settle: the key bar came 0.2-0.5 s after the week).
+        footer.set_reactive(Footer._bindings_ready, True)
+        yield footer
 
     def on_mount(self) -> None:
         app = self.sessions

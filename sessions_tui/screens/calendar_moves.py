@@ -19,7 +19,7 @@ of a frame (issue 14). :class:`CalendarMoves` is mixed into
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 
@@ -164,6 +164,12 @@ class CalendarMoves(_Base):
 
     The screen provides ``sessions``.
     """
+
+    TYPEAHEAD_FREE: ClassVar[frozenset[str]] = frozenset(
+        {"cursor", "today", "next_period", "previous_period"}
+    )
+    """Actions that change neither the screen nor the focus: keys typed ahead that run them are
+    handled at once, not one frame each (``app_typeahead``)."""
 
     if TYPE_CHECKING:
 

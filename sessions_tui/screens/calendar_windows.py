@@ -15,6 +15,7 @@ older data. Office-hours shading is loaded and cached the same way, per grid and
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import date, timedelta
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     _Base = Screen[None]
 else:
     _Base = object
+
+log = logging.getLogger("sessions_tui.calendar")
 
 WindowKey = tuple[date, int, str, Filters]
 """A window: its first day, its number of days, the zone's key and the filters."""
@@ -75,6 +78,8 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         self._shading: dict[Hashable, Any] = {}
         """Office-hours shading per (grid, first day, days, zone, practitioners) loaded."""
         self._shading_loading: set[Hashable] = set()
+        self._fast_hours: dict[frozenset[int] | None, Any] = {}
+        """Office hours per practitioner filter, read through the fast reader."""
         self._stale_shading: dict[Hashable, Any] = {}
         self._shading_gen = 0
         self._prefetching: set[Hashable] = set()
@@ -243,12 +248,60 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         key = (grid, first, days, app.tz.key, app.filters.practitioner_ids)
         if key in self._shading:
             return self._shading[key]
-        if app.fast is not None and app._ctx is None:
-            return None  # after the first frame: SessionsApp._warm_up redraws when ready
+        if app.fast is not None:
+            # A SQLite practice: office hours are a few rows, read at once with sqlite3, so the
+            # first frame (and every window after it) has its shading; nothing paints later.
+            found = self._fast_shading(key)
+            if found is not None:
+                self._shading[key] = found
+                return found
+            if app._ctx is None:
+                return None  # the ORM's worker below, once SessionsApp._warm_up made it
+        elif not self._shading and not self._stale_shading:
+            # The first shading of the run is read before the first frame, as the window is:
+            # a slot drawn bookable that turns gray a moment later is a wrong first picture.
+            self._shading[key] = self._orm_shading(key)
+            return self._shading[key]
         if key not in self._shading_loading:
             self._shading_loading.add(key)
             self.load_shading(key, self._shading_gen)
         return self._stale_shading.get(key)
+
+    def _fast_shading(self, key: tuple[str, date, int, str, frozenset[int] | None]) -> Any:
+        """The shading of ``key`` from the fast reader's office hours (read once per filter
+        until the shading is forgotten); None when the reader cannot answer."""
+        from sessions_tui.domain.officehours import days_without_hours, shading_for_day
+        from sessions_tui.services.fast_shading import can_read_hours, fast_office_hours_for
+
+        app = self.sessions
+        reader: Any = app.fast.reader if app.fast is not None else None
+        if not can_read_hours(reader):
+            return None
+        grid, first, days, _tz, ids = key
+        hours_of = self._fast_hours
+        if ids not in hours_of:
+            try:
+                hours_of[ids] = fast_office_hours_for(reader, sorted(ids) if ids else None)
+            except Exception:  # a closed reader, a locked file: the worker path answers
+                log.debug("office hours through the fast reader failed", exc_info=True)
+                return None
+        hours = hours_of[ids]
+        dates = [first + timedelta(days=n) for n in range(days)]
+        if grid == "month":
+            return set(days_without_hours(dates, app.tz, hours))
+        return {day: shading_for_day(day, app.tz, hours) for day in dates}
+
+    def _orm_shading(self, key: tuple[str, date, int, str, frozenset[int] | None]) -> Any:
+        """The shading of ``key`` read through the services (the ORM), here and now."""
+        from sessions_tui.services.shading import days_without_hours, shading_for_days
+
+        grid, first, days, _tz, ids = key
+        app = self.sessions
+        dates = [first + timedelta(days=n) for n in range(days)]
+        people = sorted(ids) if ids is not None else None
+        if grid == "month":
+            return days_without_hours(app.ctx, dates, app.tz, people)
+        return shading_for_days(app.ctx, dates, app.tz, people)
 
     def _forget_shading(self, *, keep_drawing: bool = False) -> None:
         """Reload office-hours shading; with ``keep_drawing``, the old shading stays on screen
@@ -256,6 +309,7 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         self._stale_shading = dict(self._shading) if keep_drawing else {}
         self._shading.clear()
         self._shading_loading.clear()
+        self._fast_hours.clear()  # read again (they may have changed)
         self._shading_gen += 1  # results of loads started before now are dropped
 
     @work(
@@ -266,17 +320,7 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
     ) -> None:
         """Read the shading of ``key`` (in a thread) and hand it to the screen; ``gen`` drops
         it if the shading was forgotten meanwhile."""
-        from sessions_tui.services.shading import days_without_hours, shading_for_days
-
-        grid, first, days, _tz, ids = key
-        app = self.sessions
-        dates = [first + timedelta(days=n) for n in range(days)]
-        people = sorted(ids) if ids is not None else None
-        if grid == "month":
-            found: Any = days_without_hours(app.ctx, dates, app.tz, people)
-        else:
-            found = shading_for_days(app.ctx, dates, app.tz, people)
-        self.app.call_from_thread(self._shading_loaded, key, gen, found)
+        self.app.call_from_thread(self._shading_loaded, key, gen, self._orm_shading(key))
 
     def _shading_loaded(self, key: Hashable, gen: int, found: Any) -> None:
         if gen != self._shading_gen:

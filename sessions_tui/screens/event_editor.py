@@ -269,9 +269,11 @@ class EventEditorScreen(ReportsWorkerFailures, Screen["ap.Change | None"]):
         from sessions_tui.services.practice import list_clients
 
         found = list_clients(self.sessions.ctx, text)[:20] if text.strip() else []
-        self.app.call_from_thread(self._show_matches, found)
+        self.app.call_from_thread(self._show_matches, found, text)
 
-    def _show_matches(self, found: list[Client]) -> None:
+    def _show_matches(self, found: list[Client], text: str | None = None) -> None:
+        if text is not None and text != self.query_one("#client", Input).value:
+            return  # a search for what was typed before (typed ahead: its answer came last)
         self._matches = found
         matches = self.query_one("#client-matches", OptionList)
         matches.clear_options()

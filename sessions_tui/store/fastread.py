@@ -211,6 +211,24 @@ class FastReader:
         return frozenset((int(pid), str(cal)) for pid, cal in found)
 
     @_locked
+    def hours(self, kind: str) -> list[tuple[int | None, str, list[tuple[int, str, str]]]]:
+        """Every set of weekly hours of ``kind`` (``office``, ``availability``), as
+        ``hours.get_hours`` reads them: ``(practitioner id or None for the practice default,
+        zone, [(weekday, "HH:MM" start, "HH:MM" end), ...])``."""
+        found = self.conn.execute(
+            'SELECT h.id, h.practitioner_id, h.tzid, i.weekday, i.start, i."end" '
+            "FROM hours AS h LEFT JOIN hours_interval AS i ON i.hours_id = h.id "
+            "WHERE h.kind = ? ORDER BY h.id",
+            (kind,),
+        ).fetchall()
+        sets: dict[int, tuple[int | None, str, list[tuple[int, str, str]]]] = {}
+        for hid, pid, tzid, weekday, start, end in found:
+            entry = sets.setdefault(hid, (pid, str(tzid), []))
+            if weekday is not None:
+                entry[2].append((int(weekday), str(start), str(end)))
+        return list(sets.values())
+
+    @_locked
     def _by_ids(self, table: str, ids: set[int]) -> list[Any]:
         if not ids:
             return []

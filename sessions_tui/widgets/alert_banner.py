@@ -1,9 +1,11 @@
 """``AlertBanner``: the practitioner's alerts, one line each, at the top of whatever screen is open.
 
 The alert centre (``screens/alerts.py``) mounts one into each screen that becomes current and
-sets its lines; it is docked at the top, so on a full screen it takes the top rows (the screen's
-own content moves down, nothing is hidden) and on a modal it sits above the dialog. It takes
-no focus, so a form's typing is never interrupted by an alert arriving.
+sets its lines (two at most: the last says "+N more"); the calendar composes its own, so that
+the alerts due at start are in its first frame. It is docked at the top, so on a full screen it
+takes the top rows (the screen's own content moves down, nothing is hidden) and on a modal it
+sits above the dialog. It takes no focus, so a form's typing is never interrupted by an alert
+arriving.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class AlertBanner(Static):
         dock: top;
         width: 100%;
         height: auto;
-        max-height: 6;
+        max-height: 2;
         padding: 0 1;
         background: $warning;
         color: $text;

@@ -202,7 +202,8 @@ async def test_issue_20_terminal_notification_escape_when_enabled(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TMUX", raising=False)  # inside tmux the escape is wrapped (unit test)
-    clock = ManualClock(SESSION_AT - timedelta(minutes=10))
+    # Not due at start (an alert due then is said at once, before privacy mode is on).
+    clock = ManualClock(SESSION_AT - timedelta(minutes=11))
     book_session(make_context(db, clock, "alice"), SESSION_AT)
     app = app_at(db, clock, Config(alert_escape="osc777"))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -217,6 +218,7 @@ async def test_issue_20_terminal_notification_escape_when_enabled(
 
         driver.write = capture  # type: ignore[method-assign]
         await pilot.press("P")
+        clock.advance(timedelta(minutes=1))
         await read_and_settle(app, pilot)
         notes = [w for w in written if w.startswith("\x1b]777;")]
         assert notes == [
