@@ -430,7 +430,6 @@ class EventActions(_Base):
         clash is refused (said, naming it) when the practice forbids double booking, else
         asked about with the office-hours warning; True to go on."""
         from sessions_tui.screens.dialogs import confirm
-        from sessions_tui.services import appointments as ap
         from sessions_tui.services import practice
 
         app = self.sessions
