@@ -193,7 +193,7 @@ class SlotPicking(_Base):
             return
         act = then
 
-        def then(item: AgendaItem) -> object:
+        def then_or_explain(item: AgendaItem) -> object:
             if item.hold is not None:  # a booking request's held time: no event to act on
                 from sessions_tui.services.holds import about_hold
 
@@ -216,13 +216,13 @@ class SlotPicking(_Base):
             self.notify(why or "You may not change this event.", severity="error", timeout=6)
             return
         if len(found) == 1:
-            then(found[0])
+            then_or_explain(found[0])
             return
         others = [i for i in found if i not in allowed]
         detail = ""
         if others:
             detail = "Not yours to change: " + whose(others, privacy=self.sessions.privacy)
-        self._choose_event(allowed, then, verb=verb, total=len(found), detail=detail)
+        self._choose_event(allowed, then_or_explain, verb=verb, total=len(found), detail=detail)
 
     def action_select(self) -> None:
         """Enter: open the picked event, the only one under the cursor, or a list of them;

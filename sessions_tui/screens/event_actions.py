@@ -224,26 +224,6 @@ class EventActions(_Base):
             return self.moving is None
         return True
 
-    def _need_item(self, *, changing: bool = False) -> AgendaItem | None:
-        """The event to act on, or None after saying in one line why there is none; with
-        ``changing``, also None (said) when the user may not change it, before any question
-        (this/following/all) is asked."""
-        item = self.cursor_event()
-        if item is None:
-            self.notify("No event under the cursor.", severity="warning", timeout=3)
-            return None
-        if item.hold is not None:  # a booking request's held time: no event to act on
-            from sessions_tui.services.holds import about_hold
-
-            self.notify(about_hold(item, self.sessions.tz), severity="warning", markup=False)
-            return None
-        if changing:
-            why = refusal(self.sessions.ctx, item)
-            if why is not None:
-                self.notify(why, severity="error", timeout=5)
-                return None
-        return item
-
     def _called(self, item: AgendaItem) -> str:
         """``Ava Bennett, Mon 23 Nov 09:00``."""
         return words.name(item, self.sessions.tz, privacy=self.sessions.privacy)
