@@ -537,7 +537,8 @@ class Schedule(RuleBasedStateMachine):
             if isinstance(exc, ap.StaleEdit):
                 assert not must_succeed, f"undo refused although nobody else changed it: {exc}"
                 named = {u for u in USERS if f"{u} " in str(exc)}
-                assert named and user not in named, f"names no colleague: {exc}"
+                assert named, f"names nobody: {exc}"
+                assert user not in named, f"blames {user} for their own change: {exc}"
             else:
                 assert _overlaps(restored), f"undo refused as a clash that is not one: {exc}"
             return
