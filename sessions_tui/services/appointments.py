@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -35,7 +35,7 @@ from sessions_tui.services.permissions import (
     require_writable_subscription,
 )
 from sessions_tui.services.subscriptions import subscription_of
-from sessions_tui.services.writer import Source, Writer
+from sessions_tui.services.writer import Restore, Source, Writer
 from sessions_tui.services.writer_rules import StaleEdit as StaleEdit  # re-exported
 from sessions_tui.services.writer_rules import clashes
 from sessions_tui.services.writer_rules import differences as differences  # re-exported
@@ -64,21 +64,21 @@ class Change:
     """A stored change and what undoing it needs."""
 
     description: str
-    before_events: tuple[dict[str, Any], ...]
-    before_exdates: tuple[dict[str, Any], ...]
-    family_ids: tuple[int, ...]
-    created_ids: tuple[int, ...]
+    plan: Restore
+    """What the change touched, before and after (see :class:`Restore`)."""
+    created_ids: tuple[int, ...] = ()
+    """Rows the change made (a new event, a fork's new series, an override)."""
     result_id: int | None = None
-    after_versions: tuple[tuple[int, int], ...] = ()
-    """(id, version) of every row the change left: undo refuses if any of them moved on."""
 
 
 # --- snapshots ------------------------------------------------------------------------------
 
 _EVENT_COLS = [c.name for c in EventRow.__table__.columns]  # type: ignore[attr-defined]
+_EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+_EXDATES = ExdateRow.__table__  # type: ignore[attr-defined]
 
 
-def _family_ids(s: Session, master_ids: Iterable[int]) -> set[int]:
+def _family_ids(s: Session, master_ids: Iterable[int | None]) -> set[int]:
     ids = {i for i in master_ids if i is not None}
     if not ids:
         return set()
@@ -86,57 +86,133 @@ def _family_ids(s: Session, master_ids: Iterable[int]) -> set[int]:
     return ids | {c for c in children if c is not None}
 
 
-def _snapshot(
-    s: Session, ids: set[int]
-) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
-    table = EventRow.__table__  # type: ignore[attr-defined]
-    rows = s.execute(select(table).where(table.c.id.in_(ids))).mappings().all()
-    ex_table = ExdateRow.__table__  # type: ignore[attr-defined]
-    exd = s.execute(select(ex_table).where(ex_table.c.series_id.in_(ids))).mappings().all()
-    return tuple(dict(r) for r in rows), tuple(dict(r) for r in exd)
+@dataclass(frozen=True)
+class _Snapshot:
+    rows: dict[int, dict[str, Any]]
+    exdates: dict[int, list[dict[str, Any]]]
+    """By series id."""
+
+    def keys(self, series_id: int) -> dict[str, int]:
+        """A series' deleted occurrences: key → exdate row id."""
+        return {x["recurrence_key"]: int(x["id"]) for x in self.exdates.get(series_id, [])}
+
+
+def _snapshot(s: Session, ids: set[int]) -> _Snapshot:
+    ids = _family_ids(s, ids)
+    rows = s.execute(select(_EVENTS).where(_EVENTS.c.id.in_(ids))).mappings().all()
+    exd = s.execute(select(_EXDATES).where(_EXDATES.c.series_id.in_(ids))).mappings().all()
+    by_series: dict[int, list[dict[str, Any]]] = {}
+    for x in exd:
+        by_series.setdefault(int(x["series_id"]), []).append(dict(x))
+    return _Snapshot({int(r["id"]): dict(r) for r in rows}, by_series)
+
+
+def _record(
+    s: Session,
+    description: str,
+    before: _Snapshot,
+    *,
+    result_id: int | None = None,
+    created: Iterable[int] = (),
+    writer: Writer | None = None,
+) -> Change:
+    """The change just written, as undo needs it; checks the booking rule over what it wrote.
+
+    Compares the rows (and deleted occurrences) of the families involved before and after:
+    a row whose version moved, or that came or went, is touched; so is a deleted occurrence
+    that came or went. The booking rule is checked once here, over every row the change left
+    (an override's neighbours in its own series included), not row by row on the way.
+    """
+    s.flush()
+    after = _snapshot(s, set(before.rows) | set(created))
+    touched = {
+        i
+        for i in set(before.rows) | set(after.rows)
+        if i not in after.rows
+        or i not in before.rows
+        or after.rows[i]["version"] != before.rows[i]["version"]
+    }
+    if writer is not None:
+        writer.check_booking(i for i in touched if i in after.rows)
+    masters = {
+        i
+        for i in touched
+        for r in (before.rows.get(i), after.rows.get(i))
+        if r is not None and r["series_id"] is None and r["rrule"] is not None
+    }
+    added: list[tuple[int, str, int]] = []
+    removed: list[tuple[int, str]] = []
+    for series_id in (set(before.exdates) | set(after.exdates)) - masters:
+        old, new = before.keys(series_id), after.keys(series_id)
+        added += [(series_id, k, new[k]) for k in sorted(set(new) - set(old))]
+        removed += [(series_id, k) for k in sorted(set(old) - set(new))]
+    plan = Restore(
+        before_events=tuple(before.rows[i] for i in sorted(touched) if i in before.rows),
+        before_exdates=tuple(
+            {k: v for k, v in x.items() if k != "id"}
+            for m in sorted(masters)
+            for x in before.exdates.get(m, [])
+        ),
+        expected={i: int(after.rows[i]["version"]) for i in sorted(touched) if i in after.rows},
+        made_ids=tuple(sorted(i for i in touched if i not in before.rows)),
+        after_children=tuple(
+            (m, tuple(sorted(i for i, r in after.rows.items() if r["series_id"] == m)))
+            for m in sorted(masters)
+            if m in after.rows
+        ),
+        after_exdates=tuple(
+            (m, tuple(sorted(after.keys(m).items()))) for m in sorted(masters) if m in after.rows
+        ),
+        added_exdates=tuple(added),
+        removed_exdates=tuple(removed),
+    )
+    return Change(description, plan, tuple(created), result_id)
 
 
 def undo(ctx: Context, change: Change) -> None:
     """Reverse ``change``: remove what it made, restore what it replaced.
 
+    Any number of steps back: each undo expects the versions the change left, through the
+    versions earlier undos gave the same rows (:data:`_RESTORED`).
+
     Raises:
-        StaleEdit: a colleague changed (or deleted) the rows since; their change is kept.
+        StaleEdit: a colleague changed (or deleted) what the change touched since, named;
+            their change is kept.
         ConflictError: the restored time is booked meanwhile (double booking forbidden).
         PermissionDenied: the actor may not change the rows.
     """
+    url = ctx.db.url
+    plan = replace(
+        change.plan,
+        expected={i: _restored(url, i, v) for i, v in change.plan.expected.items()},
+    )
     with ctx.db.session() as s:
-        ids = set(change.family_ids) | set(change.created_ids)
-        ids |= _family_ids(s, ids)
-        url = ctx.db.url
-        expected = {i: _RESTORED.get((url, i, v), v) for i, v in change.after_versions}
         try:
-            now = _writer(s, ctx, Source.UNDO).restore(
-                ids, expected, change.before_events, change.before_exdates
-            )
+            now = _writer(s, ctx, Source.UNDO).restore(plan)
         except StaleEdit as exc:
             raise StaleEdit(f"cannot undo {change.description}: {exc}", exc.current, []) from None
-        for values in change.before_events:
-            _RESTORED[(url, int(values["id"]), int(values["version"]))] = now[int(values["id"])]
+    for values in change.plan.before_events:
+        event_id = int(values["id"])
+        _RESTORED[(url, event_id, int(values["version"]))] = now[event_id]
 
 
 _RESTORED: dict[tuple[str, int, int], int] = {}
 """(database, event id, version before a change) → the version its undo restored it under.
 
 Undo gives restored rows new versions (so an editor holding the undone state is stale), yet the
-change before it, undone next, expects the versions it left: this maps one to the other."""
+change before it, undone next, expects the versions it left: :func:`_restored` follows this map
+as far as it goes (create, cancel, undo, edit, undo, undo: the create's version was restored
+twice). A version is never given twice to one row, so the chain cannot loop."""
+
+
+def _restored(url: str, event_id: int, version: int) -> int:
+    while (url, event_id, version) in _RESTORED:
+        version = _RESTORED[(url, event_id, version)]
+    return version
 
 
 def _writer(s: Session, ctx: Context, source: Source = Source.LOCAL) -> Writer:
     return Writer.for_actor(s, ctx.clock, ctx.require_actor(), source)
-
-
-def _done(s: Session, change: Change) -> Change:
-    """``change`` with the versions its rows now have (what undo expects to find)."""
-    s.flush()
-    ids = set(change.family_ids) | set(change.created_ids)
-    ids |= _family_ids(s, ids)
-    rows = s.execute(select(EventRow.id, EventRow.version).where(EventRow.id.in_(ids))).all()  # type: ignore[union-attr]
-    return replace(change, after_versions=tuple(sorted((int(a), int(b)) for a, b in rows)))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -156,12 +232,6 @@ def _insert(
     return _writer(s, ctx).insert(event, uid=uid, ignore=ignore)
 
 
-def _save(
-    s: Session, ctx: Context, row: EventRow, event: Event, ignore: Iterable[Any] = ()
-) -> None:
-    _writer(s, ctx).update(row, event, ignore=ignore)
-
-
 def _apply_changes(event: Event, changes: dict[str, Any]) -> Event:
     return replace(event, **changes)
 
@@ -179,6 +249,17 @@ def _resolve(
             raise ValidationError("say which occurrence of the series (its original start)")
         if not ser.is_occurrence(event, ref.recurrence_id):
             raise NotFoundError("that time is not an occurrence of the series")
+        override = s.execute(
+            select(EventRow.id).where(
+                EventRow.series_id == row.id,
+                EventRow.recurrence_key == queries.recurrence_key(ref.recurrence_id),
+            )
+        ).scalar()
+        if override is not None:
+            # Changed on its own since the caller looked (by a colleague, or a sync): the
+            # occurrence is that override now, not the series' own.
+            orow, oevent = _load(s, override)
+            return orow, oevent, row, event, ref.recurrence_id
         return row, event, row, event, ref.recurrence_id
     return row, event, None, None, None
 
@@ -216,7 +297,7 @@ def create(ctx: Context, event: Event) -> Change:
     with ctx.db.session() as s:
         row = _insert(s, ctx, event)
         assert row.id is not None
-        return _done(s, Change("create", (), (), (), (row.id,), row.id))
+        return _record(s, "create", _Snapshot({}, {}), result_id=row.id, created=[row.id])
 
 
 def duplicate(ctx: Context, ref: OccurrenceRef, start: Instant | None = None) -> Change:
@@ -249,6 +330,7 @@ def edit(
     *,
     expected: Event | None = None,
     verb: str = "edit",
+    shift_all: bool = False,
     **changes: Any,
 ) -> Change:
     """Change an event; for a series, this occurrence, this and following, or all.
@@ -259,6 +341,10 @@ def edit(
     ``start``/``end`` in ``changes`` are the new times of the referenced occurrence.
     ``expected`` is the event as the editor loaded it: saving over a newer version is refused
     with :class:`StaleEdit` (pass ``None`` to overwrite on purpose).
+
+    ``shift_all`` (a move): every occurrence in scope moves by the same time, those moved on
+    their own before included. Without it (an edit setting the series' time), an occurrence
+    moved on its own keeps its time, as Google Calendar does.
     """
     actor = ctx.require_actor()
     with ctx.db.session() as s:
@@ -266,30 +352,40 @@ def edit(
         require_edit_event(actor, event)
         require_writable_source(read_only_source(s, event))
         require_writable_subscription(subscription_of(s, event))
-        _writer(s, ctx).check_version(row, expected)
+        w = _writer(s, ctx)
+        if expected is not None and expected.id is not None and expected.id != row.id:
+            # The occurrence the editor opened as part of its series has become an override
+            # since (someone changed it on its own): that is a newer version too.
+            assert row.id is not None
+            w.check_version(row, -1)
+        w.check_version(row, expected)
         if master is None:
-            family = {row.id} if row.id is not None else set()
-            before = _snapshot(s, family)  # type: ignore[arg-type]
-            _save(s, ctx, row, _apply_changes(event, changes))
-            return _done(s, Change(verb, *before, tuple(family), (), row.id))  # type: ignore[arg-type]
+            assert row.id is not None
+            before = _snapshot(s, {row.id})
+            w.update(row, _apply_changes(event, changes), book=False)
+            return _record(s, verb, before, result_id=row.id, writer=w)
         assert mrow is not None
         assert mrow.id is not None
         assert rid is not None
-        family = _family_ids(s, [mrow.id])
-        before = _snapshot(s, family)
+        before = _snapshot(s, {mrow.id})
         if scope is Scope.THIS:
-            result = _edit_this(s, ctx, row, event, master, rid, changes)
-            return _done(s, Change(f"{verb} this event", *before, tuple(family), (), result))
-        if scope is Scope.FOLLOWING and ser.occurrence_starts_before(master, rid) > 0:
-            created = _edit_following(s, ctx, mrow, master, rid, changes)
-            return _done(
-                s,
-                Change(
-                    f"{verb} this and following", *before, tuple(family), tuple(created), created[0]
-                ),
+            result = _edit_this(s, w, row, event, master, rid, changes)
+            made = [] if result == row.id else [result]
+            return _record(
+                s, f"{verb} this event", before, result_id=result, created=made, writer=w
             )
-        _edit_all(s, ctx, mrow, master, rid, changes)
-        return _done(s, Change(f"{verb} all events", *before, tuple(family), (), mrow.id))
+        if scope is Scope.FOLLOWING and ser.occurrence_starts_before(master, rid) > 0:
+            created = _edit_following(s, w, mrow, master, rid, changes, shift_all=shift_all)
+            return _record(
+                s,
+                f"{verb} this and following",
+                before,
+                result_id=created[0],
+                created=created,
+                writer=w,
+            )
+        _edit_all(s, w, mrow, master, rid, changes, shift_all=shift_all)
+        return _record(s, f"{verb} all events", before, result_id=mrow.id, writer=w)
 
 
 def _occurrence_event(master: Event, rid: Instant) -> Event:
@@ -312,7 +408,7 @@ def _occurrence_event(master: Event, rid: Instant) -> Event:
 
 def _edit_this(
     s: Session,
-    ctx: Context,
+    w: Writer,
     row: EventRow,
     event: Event,
     master: Event,
@@ -320,14 +416,12 @@ def _edit_this(
     changes: dict[str, Any],
 ) -> int:
     if event.series_id is not None:  # already an override
-        _save(s, ctx, row, _apply_changes(event, changes), ignore={master.id})
+        w.update(row, _apply_changes(event, changes), book=False)
         assert row.id is not None
         return row.id
     base = _occurrence_event(master, rid)
     new = _apply_changes(base, changes)
-    created = _insert(
-        s, ctx, new, uid=f"{master.uid}#{queries.recurrence_key(rid)}", ignore={master.id}
-    )
+    created = w.insert(new, uid=f"{master.uid}#{queries.recurrence_key(rid)}", book=False)
     assert created.id is not None
     return created.id
 
@@ -342,6 +436,7 @@ def _rekey_children(
     new_master_id: int | None = None,
     old_master: Event | None = None,
     new_master: Event | None = None,
+    shift_all: bool = False,
 ) -> None:
     """Move overrides/exdates (from ``since`` on) to ``new_master_id`` and shift their keys."""
     children = s.execute(select(EventRow).where(EventRow.series_id == master_id)).scalars().all()
@@ -352,7 +447,11 @@ def _rekey_children(
             continue
         ev = queries.row_to_event(child)
         new_rid = ser.shift(master, rid, delta) if delta else rid
-        if delta and ser._same(ev.start, rid):
+        if delta and shift_all:
+            # A move shifts every occurrence in scope by the same time, wherever it stood.
+            moved = ser.shift(master, ev.start, delta)
+            ev = replace(ev, start=moved, end=moved + ev.duration)  # type: ignore[operator]
+        elif delta and ser._same(ev.start, rid):
             # An override that kept the series' time follows the time change.
             ev = replace(ev, start=new_rid, end=new_rid + ev.duration)  # type: ignore[operator]
         ev = replace(ev, recurrence_id=new_rid, series_id=new_master_id or master_id)
@@ -370,7 +469,14 @@ def _rekey_children(
 
 
 def _edit_all(
-    s: Session, ctx: Context, mrow: EventRow, master: Event, rid: Instant, changes: dict[str, Any]
+    s: Session,
+    w: Writer,
+    mrow: EventRow,
+    master: Event,
+    rid: Instant,
+    changes: dict[str, Any],
+    *,
+    shift_all: bool = False,
 ) -> None:
     changes = dict(changes)
     delta = timedelta(0)
@@ -385,17 +491,51 @@ def _edit_all(
     elif "end" in changes:
         new_len = changes.pop("end") - rid  # type: ignore[operator]
         changes["end"] = master.start + new_len  # type: ignore[operator]
+    if delta and master.rrule and "rrule" not in changes:
+        changes["rrule"] = _until_shifted(master.rrule, delta)
     new_master = validate_event(_apply_changes(master, changes))
     assert mrow.id is not None
-    w = _writer(s, ctx)
-    family = _family_ids(s, [mrow.id])
     w.allow(new_master)
-    _rekey_children(w, s, mrow.id, master, delta, None, old_master=master, new_master=new_master)
-    w.update(mrow, new_master, ignore=family)
+    _rekey_children(
+        w,
+        s,
+        mrow.id,
+        master,
+        delta,
+        None,
+        old_master=master,
+        new_master=new_master,
+        shift_all=shift_all,
+    )
+    w.update(mrow, new_master, book=False)
+
+
+def _until_shifted(rule: str, delta: timedelta) -> str:
+    """``rule`` with its ``UNTIL`` moved by ``delta``: a series moved a day later ends a day
+    later (left alone, a series cut by "this and following" and then moved later could end
+    before it starts)."""
+    p = ser.parts(rule)
+    until = p.get("UNTIL")
+    if until is None:
+        return rule
+    if "T" in until:
+        at = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        p["UNTIL"] = (at + delta).strftime("%Y%m%dT%H%M%SZ")
+    else:
+        day = date(int(until[:4]), int(until[4:6]), int(until[6:8]))
+        p["UNTIL"] = (day + timedelta(days=delta.days)).strftime("%Y%m%d")
+    return ser.join(p)
 
 
 def _edit_following(
-    s: Session, ctx: Context, mrow: EventRow, master: Event, rid: Instant, changes: dict[str, Any]
+    s: Session,
+    w: Writer,
+    mrow: EventRow,
+    master: Event,
+    rid: Instant,
+    changes: dict[str, Any],
+    *,
+    shift_all: bool = False,
 ) -> list[int]:
     head = ser.ended_before(master, rid)
     tail = ser.starting_at(master, rid)
@@ -407,14 +547,16 @@ def _edit_following(
         delta = ser.wall_delta(master, rid, changes["start"])
         if "end" not in changes:
             changes["end"] = changes["start"] + master.duration
+    # The tail's deleted occurrences are the series' own exdate rows, moved to it below (with
+    # the overrides): copying them as well stored each twice (a UNIQUE violation).
     new_tail = validate_event(
-        _apply_changes(replace(tail, source_calendar=master.source_calendar), changes)
+        _apply_changes(
+            replace(tail, source_calendar=master.source_calendar, exdates=frozenset()), changes
+        )
     )
-    w = _writer(s, ctx)
-    family = _family_ids(s, [mrow.id])
     w.allow(new_tail)
     w.update(mrow, head, book=False)  # ends earlier: frees time, books none
-    created = w.insert(new_tail, ignore=family)
+    created = w.insert(new_tail, book=False)
     assert created.id is not None
     _rekey_children(
         w,
@@ -426,6 +568,7 @@ def _edit_following(
         new_master_id=created.id,
         old_master=master,
         new_master=new_tail,
+        shift_all=shift_all,
     )
     return [created.id]
 
@@ -448,15 +591,14 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
             assert row.id is not None
             before = _snapshot(s, {row.id})
             w.delete(row)
-            return _done(s, Change("delete", *before, (row.id,), ()))
+            return _record(s, "delete", before)
         assert mrow.id is not None
         assert rid is not None
-        family = _family_ids(s, [mrow.id])
-        before = _snapshot(s, family)
+        before = _snapshot(s, {mrow.id})
         if scope is Scope.THIS:
             override = row if event.series_id is not None else None
             w.delete_occurrence(mrow.id, queries.recurrence_key(rid), override)
-            return _done(s, Change("delete this event", *before, tuple(family), ()))
+            return _record(s, "delete this event", before)
         if scope is Scope.FOLLOWING:
             head = ser.ended_before(master, rid)
             if head is not None:
@@ -473,25 +615,34 @@ def remove(ctx: Context, ref: OccurrenceRef, scope: Scope = Scope.ALL) -> Change
                         w.drop_exdate(x)
                 s.flush()
                 w.update(mrow, head, book=False)
-                return _done(s, Change("delete this and following", *before, tuple(family), ()))
+                return _record(s, "delete this and following", before)
         w.delete_series(mrow)
-        return _done(s, Change("delete all events", *before, tuple(family), ()))
+        return _record(s, "delete all events", before)
 
 
 def move(ctx: Context, ref: OccurrenceRef, delta: timedelta, scope: Scope = Scope.THIS) -> Change:
     """Shift an occurrence (or the scope) by ``delta`` (a slot, a day)."""
     with ctx.db.session() as s:
         _row, event, _mrow, master, rid = _resolve(s, ref)
-    if master is not None and event.series_id is None:
+    if master is not None and (event.series_id is None or scope is not Scope.THIS):
+        # A series' occurrence, or the scope of a series from an override: the series' slot
+        # moves by ``delta``, and every occurrence in scope with it (shift_all).
         assert rid is not None
         start = rid
         end = rid + master.duration  # type: ignore[operator]
     else:
         start, end = event.start, event.end
     if event.all_day:
-        days = timedelta(days=delta.days)
-        return edit(ctx, ref, scope, start=start + days, end=end + days)  # type: ignore[operator]
-    return edit(ctx, ref, scope, start=start + delta, end=end + delta)  # type: ignore[operator]
+        delta = timedelta(days=delta.days)
+    return edit(
+        ctx,
+        ref,
+        scope,
+        verb="move",
+        shift_all=True,
+        start=start + delta,  # type: ignore[operator]
+        end=end + delta,  # type: ignore[operator]
+    )
 
 
 def practitioner_default_minutes(ctx: Context, practitioner_id: int) -> int:

@@ -26,8 +26,8 @@ package and fails if any other module writes these tables.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import SimpleNamespace
 from typing import Any, cast
@@ -51,7 +51,7 @@ from sessions_tui.services.writer_rules import (
 from sessions_tui.store import queries
 from sessions_tui.store.tables import EventRow, ExdateRow
 
-__all__ = ["Batch", "Source", "StaleEdit", "Writer", "row_values"]
+__all__ = ["Batch", "Restore", "Source", "StaleEdit", "Writer", "row_values"]
 
 EVENTS: Any = EventRow.__table__  # type: ignore[attr-defined]
 EXDATES: Any = ExdateRow.__table__  # type: ignore[attr-defined]
@@ -216,7 +216,9 @@ class Writer:
         event = validate_event(event)
         self.allow(event)
         if book:
-            self._book(event, [row.id, row.series_id, *ignore])
+            # The booking rule leaves out the event itself and what it stands for, nothing
+            # more: its own series' other occurrences count (writer_rules._is_itself).
+            self._book(replace(event, id=row.id), ignore)
         queries.fill_row(row, event)
         row.version += 1
         row.sequence += 1
@@ -328,26 +330,37 @@ class Writer:
 
     # --- undo ----------------------------------------------------------------------------
 
-    def restore(
-        self,
-        ids: set[int],
-        after_versions: dict[int, int],
-        before_events: Sequence[dict[str, Any]],
-        before_exdates: Sequence[dict[str, Any]],
-    ) -> dict[int, int]:
-        """Put the rows of ``ids`` back as ``before_events``/``before_exdates`` (undo).
+    def check_booking(self, ids: Iterable[int]) -> None:
+        """The booking rule over rows as now stored (a change of several rows, checked once
+        all of them are written: a fork, a whole series, an undo)."""
+        for event_id in sorted(set(ids)):
+            row = self.s.get(EventRow, event_id)
+            if row is None:
+                continue
+            _row, event = load(self.s, event_id)
+            self._book(event, ())
 
-        Refused when any of the rows changed since the change being undone left them
-        (``after_versions``), naming who changed it; when the actor may not change any of
-        them; and when a restored event would break the booking rule. Restored rows get new
-        versions (an editor holding the undone state is stale); returns them by id.
+    def restore(self, plan: Restore) -> dict[int, int]:
+        """Undo: put back what one change did (:class:`Restore` says what it touched).
+
+        Refused, naming who, when anything the change touched moved on since: a row it
+        changed, made or deleted is not at the version it left (``plan.expected``: the
+        versions after the change, through the versions of later undos of the same rows); a
+        series it changed has other overrides or deleted occurrences than it left; a deleted
+        occurrence it added is gone, or one it removed is back. Refused when the actor may not
+        change the rows, and when the restored times are booked meanwhile (the booking rule).
+        Nothing else is written: a colleague's change to other occurrences of the same series
+        stays. Restored rows get new versions (an editor holding the undone state is stale);
+        returns them by id.
         """
-        current = {
+        rows = {
             r.id: r
-            for r in self.s.execute(select(EventRow).where(EventRow.id.in_(ids))).scalars()  # type: ignore[union-attr]
+            for r in self.s.execute(
+                select(EventRow).where(EventRow.id.in_(plan.touched_ids()))  # type: ignore[union-attr]
+            ).scalars()
         }
-        for event_id, version in sorted(after_versions.items()):
-            row = current.get(event_id)
+        for event_id, version in sorted(plan.expected.items()):
+            row = rows.get(event_id)
             if row is None:
                 raise StaleEdit(
                     f"{who_changed(self.s, event_id)} deleted this event since; nothing undone",
@@ -355,43 +368,129 @@ class Writer:
                     [],
                 )
             self.check_version(row, version)
-        for made_id, made in current.items():
-            if made_id not in after_versions:
-                self.check_version(made, -1)  # made since the change (an override): refuse
-            self.allow(queries.row_to_event(made))
-        events = [_event_of(values) for values in before_events]
-        for ev in events:
-            self.allow(ev)
-        for ev in events:
-            if ev.series_id is None:
-                self._book(ev, ids)
-        self.s.execute(delete(EXDATES).where(EXDATES.c.series_id.in_(ids)))
-        self.s.execute(delete(EVENTS).where(EVENTS.c.id.in_(ids), EVENTS.c.series_id.is_not(None)))
-        self.s.execute(delete(EVENTS).where(EVENTS.c.id.in_(ids)))
+        for master_id, children in plan.after_children:
+            now_children = set(
+                self.s.execute(select(EventRow.id).where(EventRow.series_id == master_id)).scalars()
+            )
+            if now_children != set(children):
+                made = sorted(i for i in now_children - set(children) if i is not None)
+                who = who_changed(self.s, made[0] if made else master_id)
+                raise StaleEdit(f"{who} changed an occurrence of this series since", None, [])
+        for master_id, pairs in plan.after_exdates:
+            then = dict(pairs)
+            now_ex = self._exdates(master_id)
+            if set(now_ex) != set(then):
+                gone = [then[k] for k in sorted(set(then) - set(now_ex))]
+                came = [now_ex[k] for k in sorted(set(now_ex) - set(then))]
+                who = who_changed(self.s, (came or gone)[0], "exdate")
+                raise StaleEdit(
+                    f"{who} deleted or restored an occurrence of this series since", None, []
+                )
+        for master_id, key, exdate_id in plan.added_exdates:
+            if key not in self._exdates(master_id):
+                who = who_changed(self.s, exdate_id, "exdate")
+                raise StaleEdit(f"{who} changed this series since", None, [])
+        for master_id, key in plan.removed_exdates:
+            back = self._exdates(master_id).get(key)
+            if back is not None:
+                who = who_changed(self.s, back, "exdate")
+                raise StaleEdit(f"{who} changed this series since", None, [])
+        for row in rows.values():
+            self.allow(queries.row_to_event(row))
+        before = {int(v["id"]): dict(v) for v in plan.before_events}
+        for values in before.values():
+            self.allow(_event_of(values))
+        self._apply_restore(plan, rows, before)
+        # What comes back is checked: the restored rows, and a series whose deleted occurrence
+        # comes back (its time may be booked meanwhile).
+        self.check_booking({*before, *(m for m, _k, _i in plan.added_exdates)})
+        return {i: int(before[i]["version"]) for i in before}
+
+    def _exdates(self, master_id: int) -> dict[str, int]:
+        """A series' deleted occurrences: key → exdate row id."""
+        found = self.s.execute(
+            select(EXDATES.c.recurrence_key, EXDATES.c.id).where(EXDATES.c.series_id == master_id)
+        )
+        return {str(k): int(i) for k, i in found}
+
+    def _apply_restore(
+        self, plan: Restore, rows: dict[int | None, EventRow], before: dict[int, dict[str, Any]]
+    ) -> None:
         now = self.clock.now()
-        rows = [
-            {
-                **v,
-                "version": max(v["version"], after_versions.get(v["id"], 0)) + 1,
-                "updated_at": now,
-            }
-            for v in before_events
-        ]
-        for group in (
-            [r for r in rows if r["series_id"] is None],
-            [r for r in rows if r["series_id"] is not None],
-        ):
-            if group:
-                self.s.execute(insert(EVENTS), group)
-        if before_exdates:
-            self.s.execute(insert(EXDATES), list(before_exdates))
+        for values in before.values():
+            current = rows.get(int(values["id"]))
+            values["version"] = max(values["version"], current.version if current else 0) + 1
+            values["updated_at"] = now
+        masters_first = sorted(before.values(), key=lambda v: v["series_id"] is not None)
+        for values in masters_first:  # the rows it deleted come back; masters before overrides
+            if values["id"] not in rows:
+                self.s.execute(insert(EVENTS), [values])
+        for values in masters_first:  # the rows it changed are put back as they were
+            if values["id"] in rows:
+                self.s.execute(
+                    EVENTS.update()
+                    .where(EVENTS.c.id == values["id"])
+                    .values({k: v for k, v in values.items() if k != "id"})
+                )
+        made = [i for i in rows if i is not None and i not in before]
+        masters = {m for m, _ in plan.after_exdates} | set(made)
+        if masters:
+            self.s.execute(delete(EXDATES).where(EXDATES.c.series_id.in_(masters)))
+        if made:  # what it made goes: overrides before their series
+            self.s.execute(
+                delete(EVENTS).where(EVENTS.c.id.in_(made), EVENTS.c.series_id.is_not(None))
+            )
+            self.s.execute(delete(EVENTS).where(EVENTS.c.id.in_(made)))
+        if plan.before_exdates:
+            self.s.execute(insert(EXDATES), [dict(x) for x in plan.before_exdates])
+        for master_id, key, _exdate_id in plan.added_exdates:
+            self.s.execute(
+                delete(EXDATES).where(
+                    EXDATES.c.series_id == master_id, EXDATES.c.recurrence_key == key
+                )
+            )
+        if plan.removed_exdates:
+            self.s.execute(
+                insert(EXDATES),
+                [{"series_id": m, "recurrence_key": k} for m, k in plan.removed_exdates],
+            )
         self.s.flush()
-        return {int(r["id"]): int(r["version"]) for r in rows}
+        self.s.expire_all()
 
     def batch(self) -> Batch:
         """Bulk writes for a large import (plain executemany), under the same permission."""
         assert self.practitioner_id is not None
         return Batch(self.s, self.practitioner_id)
+
+
+@dataclass(frozen=True)
+class Restore:
+    """What undoing one change needs: what it touched, as it was and as it left it.
+
+    A change *touches* the rows it made, deleted or changed (their version moved), and the
+    deleted occurrences it added or removed. Undo puts back only these, and only while they
+    are as the change left them (:meth:`Writer.restore`).
+    """
+
+    before_events: tuple[dict[str, Any], ...]
+    """Rows the change changed or deleted, as they were before it."""
+    before_exdates: tuple[dict[str, Any], ...]
+    """The deleted occurrences of the series it changed (in ``after_exdates``), as before."""
+    expected: dict[int, int]
+    """Rows it changed or made: the version each must still have (id → version)."""
+    made_ids: tuple[int, ...] = ()
+    after_children: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    """For each series it changed or made: the ids of its overrides as the change left them."""
+    after_exdates: tuple[tuple[int, tuple[tuple[str, int], ...]], ...] = ()
+    """For each series it changed or made: its deleted occurrences as the change left them
+    (key, exdate row id: the audit log names who changed a row by its id)."""
+    added_exdates: tuple[tuple[int, str, int], ...] = ()
+    """Occurrences it deleted of a series it did not otherwise change (series id, key, row)."""
+    removed_exdates: tuple[tuple[int, str], ...] = ()
+
+    def touched_ids(self) -> set[int]:
+        """Every row id the change touched (changed, made or deleted)."""
+        return {int(v["id"]) for v in self.before_events} | set(self.expected) | set(self.made_ids)
 
 
 def _event_of(values: dict[str, Any]) -> Event:

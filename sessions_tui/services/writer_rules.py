@@ -72,7 +72,38 @@ def _counts(other: Occurrence, event: Event, ignore_ids: set[int]) -> bool:
     ev = other.event
     if ev.id in ignore_ids or ev.series_id in ignore_ids or not ev.busy:
         return False
+    if _is_itself(other, event):
+        return False
     return ev.status is not Status.CANCELLED and ev.practitioner_id == event.practitioner_id
+
+
+def _is_itself(other: Occurrence, event: Event) -> bool:
+    """Whether ``other`` is ``event`` itself, or an occurrence ``event`` stands for.
+
+    Only these are left out of the booking rule; the other occurrences of the event's own
+    series are counted like anyone else's (an occurrence moved onto its neighbour, or a fork
+    moved back onto its head, is a double booking):
+
+    - the stored row of ``event`` (an edit is checked against everything but itself);
+    - for a series, its own overrides: each one is checked on its own, when it is written;
+    - for an override, the series' occurrence it replaces (not stored as such: before the
+      override is written, the window still shows the series' own occurrence there).
+    """
+    ev = other.event
+    if event.id is not None and (ev.id == event.id or ev.series_id == event.id):
+        return True
+    if event.series_id is not None and event.recurrence_id is not None:
+        rid = other.recurrence_id
+        return (
+            ev.id == event.series_id and rid is not None and _same_instant(rid, event.recurrence_id)
+        )
+    return False
+
+
+def _same_instant(a: Instant, b: Instant) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a.astimezone(UTC) == b.astimezone(UTC)
+    return a == b
 
 
 def clashes(
@@ -84,6 +115,9 @@ def clashes(
     ignore = {i for i in ignore_ids if i is not None}
     lo, hi = checked_span(event, now)
     mine = _own_occurrences(event, lo, hi)
+    if event.rrule and event.id is not None:
+        # A stored series' overridden occurrences are where their overrides say, not here.
+        mine = _without_overridden(s, event, mine)
     if not mine:
         return []
     tz = zone(event.tzid)
@@ -116,6 +150,22 @@ def clashes(
         if len(out) >= limit:
             break
     return out
+
+
+def _without_overridden(
+    s: Session, event: Event, mine: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    keys = {
+        k
+        for (k,) in s.execute(
+            text("SELECT recurrence_key FROM event WHERE series_id = :i"), {"i": event.id}
+        )
+    }
+    if not keys:
+        return mine
+    tz = zone(event.tzid)
+    taken = {_as_utc(queries.parse_recurrence_key(k), tz) for k in keys}
+    return [m for m in mine if m[0] not in taken]
 
 
 def describe_clash(occ: Occurrence, tz: Any) -> str:
@@ -195,16 +245,17 @@ def differences(old: Event, new: Event) -> list[str]:
     return out
 
 
-def who_changed(s: Session, event_id: int) -> str:
-    """The login the audit log names for the newest change of an event."""
+def who_changed(s: Session, event_id: int, entity: str = "event") -> str:
+    """The login the audit log names for the newest change of an event (or of another
+    audited row: ``entity`` ``"exdate"`` for a deleted occurrence)."""
     try:
         with s.begin_nested():
             row = s.execute(
                 text(
-                    "SELECT actor FROM audit_log WHERE entity = 'event' AND entity_id = :i "
+                    "SELECT actor FROM audit_log WHERE entity = :e AND entity_id = :i "
                     "ORDER BY id DESC LIMIT 1"
                 ),
-                {"i": event_id},
+                {"i": event_id, "e": entity},
             ).first()
     except Exception:  # no audit table (an old schema) or no right to read it: say "someone"
         return "someone else"

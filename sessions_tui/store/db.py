@@ -244,14 +244,24 @@ def upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-        if conn.dialect.name == "postgresql":
-            from sessions_tui.store import pg_security
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's recipe for rebuilding a table (migration 0013): foreign keys off outside
+            # the transaction (inside one the pragma does nothing), the migration checks them.
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                if conn.dialect.name == "postgresql":
+                    from sessions_tui.store import pg_security
 
-            # Roles, grants, row-level security, the audit function: also for new tables.
-            pg_security.apply(conn)
+                    # Roles, grants, row-level security, the audit function: also for new tables.
+                    pg_security.apply(conn)
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 @dataclass

@@ -26,6 +26,8 @@ class EventRow(SQLModel, table=True):
         Index("ix_event_prac_window", "practitioner_id", "is_series", "start_utc"),
         Index("ix_event_span", "is_series", "span_s"),
         Index("ix_event_series", "series_id", "recurrence_key"),
+        # Ids are never reused (migration 0013): an audit entry names one event for ever.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
