@@ -178,6 +178,21 @@ def occurrence_ref(item: AgendaItem) -> OccurrenceRef:
     return OccurrenceRef(event.id, rid)
 
 
+def as_occurrence(item: AgendaItem, **times: object) -> Event:
+    """``item``'s event as this one occurrence with new ``times``, keeping who it is: the
+    booking rule then leaves out only the occurrence itself, not its series' other ones."""
+    event = item.event
+    if event.rrule is not None and event.series_id is None:  # the series' own occurrence
+        return event.with_changes(
+            id=None,
+            rrule=None,
+            series_id=event.id,
+            recurrence_id=item.occurrence.recurrence_id,
+            **times,
+        )
+    return event.with_changes(**times)
+
+
 def is_recurring(item: AgendaItem) -> bool:
     """Whether the item is part of a series (a rule of its own, or an occurrence of one)."""
     return item.event.rrule is not None or item.event.series_id is not None
@@ -416,7 +431,8 @@ class EventActions(_Base):
         ignore = [i for i in (item.event.id, item.event.series_id) if i]
         from sessions_tui.services.holds import warnings_for  # the appointments' and holds'
 
-        warnings = await asyncio.to_thread(warnings_for, app.ctx, moved, ignore_ids=ignore)
+        # ``moved`` says which occurrence it is: the rule leaves out that one alone.
+        warnings = await asyncio.to_thread(warnings_for, app.ctx, moved, ignore_ids=())
         overlaps = [w.removeprefix("overlaps ") for w in warnings if w.startswith("overlaps ")]
         named = [self._called(c) for c in self._clashes_shown(moved, ignore)]
         if overlaps and named:  # the client's name, where the service says "a session"
@@ -520,19 +536,13 @@ class EventActions(_Base):
         if scope is None:
             self.notify("Not moved.", timeout=3)
             return
-        moved = item.event.with_changes(start=new_start, end=new_end, rrule=None, series_id=None)
+        moved = as_occurrence(item, start=new_start, end=new_end)
         if not await self._clash_allowed(item, moved, "Move", "moved"):
             return
         try:
-            change = await asyncio.to_thread(
-                ap.edit,
-                app.ctx,
-                occurrence_ref(item),
-                scope,
-                verb="move",
-                start=new_start,
-                end=new_end,
-            )
+            # The service's move: every occurrence in scope shifts by the same time (those
+            # moved on their own before too), and a series' end moves with it.
+            change = await asyncio.to_thread(ap.move, app.ctx, occurrence_ref(item), delta, scope)
         except SessionsError as exc:
             self.notify(f"Not moved: {exc.message}", severity="error", timeout=8)
             return
@@ -570,9 +580,7 @@ class EventActions(_Base):
             return
         doing = f"{verb.lower()}ed"
         if new_length > length:
-            moved = item.event.with_changes(
-                start=item.start, end=new_end, rrule=None, series_id=None
-            )
+            moved = as_occurrence(item, start=item.start, end=new_end)
             if not await self._clash_allowed(item, moved, verb, doing):
                 return
         try:

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.messages import ReportsWorkerFailures
 from sessions_tui.services.quick_add import EXAMPLE, QuickAdd
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from sessions_tui.domain.model import Client
 
 
-class QuickAddModal(ModalScreen[QuickAdd | None]):
+class QuickAddModal(ReportsWorkerFailures, ModalScreen[QuickAdd | None]):
     """Ask for one line; dismiss with what it names, or ``None`` on escape.
 
     | Key | Action |

@@ -41,7 +41,10 @@ class ViewPicker(Select[str]):
             return self.picker
 
     def __init__(self, value: str = "week", *, id: str | None = None) -> None:
-        super().__init__(VIEWS, value=value, allow_blank=False, id=id, compact=True)
+        # The prompt is what Select shows until it has mounted and shown its value: the view's
+        # own name, so the first frame says "Week" (it said "Select", then changed).
+        label = dict((v, k) for k, v in VIEWS).get(value, "Select")
+        super().__init__(VIEWS, value=value, allow_blank=False, id=id, compact=True, prompt=label)
 
     def watch_expanded(self, expanded: bool) -> None:
         if not expanded:
