@@ -12,6 +12,7 @@ meanwhile and the practice forbids double booking, and when the actor may not ch
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -421,7 +422,12 @@ def _edit_this(
         return row.id
     base = _occurrence_event(master, rid)
     new = _apply_changes(base, changes)
-    created = w.insert(new, uid=f"{master.uid}#{queries.recurrence_key(rid)}", book=False)
+    uid = f"{master.uid}#{queries.recurrence_key(rid)}"
+    if s.execute(select(EventRow.id).where(EventRow.uid == uid)).first() is not None:
+        # An override moved here by a change of the whole series keeps the uid of the time it
+        # was made for: this occurrence's own override needs another.
+        uid = f"{uid}#{uuid.uuid4().hex[:8]}"
+    created = w.insert(new, uid=uid, book=False)
     assert created.id is not None
     return created.id
 

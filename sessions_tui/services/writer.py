@@ -146,8 +146,15 @@ class Writer:
             return
         require_free(self.s, event, (i for i in ignore if i is not None), self.clock.now())
 
-    def check_version(self, row: EventRow, expected: Event | int | None) -> None:
-        """Refuse writing over a newer version than the one the caller read."""
+    @property
+    def _me(self) -> str | None:
+        return self.actor.login if self.actor is not None else None
+
+    def check_version(
+        self, row: EventRow, expected: Event | int | None, *, besides: str | None = None
+    ) -> None:
+        """Refuse writing over a newer version than the one the caller read (naming who
+        changed it: the newest change, or the newest by anyone but ``besides``)."""
         if expected is None:
             return
         version = expected if isinstance(expected, int) else expected.version
@@ -158,7 +165,8 @@ class Writer:
         diffs = differences(expected, current) if isinstance(expected, Event) else []
         what = "; ".join(diffs) if diffs else "no visible fields"
         raise StaleEdit(
-            f"{who_changed(self.s, row.id)} changed this event since you opened it ({what}): "
+            f"{who_changed(self.s, row.id, besides=besides)} changed this event since you opened "
+            f"it ({what}): "
             "reload it, or save again to overwrite",
             current,
             diffs,
@@ -362,19 +370,20 @@ class Writer:
         for event_id, version in sorted(plan.expected.items()):
             row = rows.get(event_id)
             if row is None:
+                who = who_changed(self.s, event_id, besides=self._me)
                 raise StaleEdit(
-                    f"{who_changed(self.s, event_id)} deleted this event since; nothing undone",
+                    f"{who} deleted this event since; nothing undone",
                     None,
                     [],
                 )
-            self.check_version(row, version)
+            self.check_version(row, version, besides=self._me)
         for master_id, children in plan.after_children:
             now_children = set(
                 self.s.execute(select(EventRow.id).where(EventRow.series_id == master_id)).scalars()
             )
             if now_children != set(children):
                 made = sorted(i for i in now_children - set(children) if i is not None)
-                who = who_changed(self.s, made[0] if made else master_id)
+                who = who_changed(self.s, made[0] if made else master_id, besides=self._me)
                 raise StaleEdit(f"{who} changed an occurrence of this series since", None, [])
         for master_id, pairs in plan.after_exdates:
             then = dict(pairs)
@@ -382,18 +391,18 @@ class Writer:
             if set(now_ex) != set(then):
                 gone = [then[k] for k in sorted(set(then) - set(now_ex))]
                 came = [now_ex[k] for k in sorted(set(now_ex) - set(then))]
-                who = who_changed(self.s, (came or gone)[0], "exdate")
+                who = who_changed(self.s, (came or gone)[0], "exdate", self._me)
                 raise StaleEdit(
                     f"{who} deleted or restored an occurrence of this series since", None, []
                 )
         for master_id, key, exdate_id in plan.added_exdates:
             if key not in self._exdates(master_id):
-                who = who_changed(self.s, exdate_id, "exdate")
+                who = who_changed(self.s, exdate_id, "exdate", self._me)
                 raise StaleEdit(f"{who} changed this series since", None, [])
         for master_id, key in plan.removed_exdates:
             back = self._exdates(master_id).get(key)
             if back is not None:
-                who = who_changed(self.s, back, "exdate")
+                who = who_changed(self.s, back, "exdate", self._me)
                 raise StaleEdit(f"{who} changed this series since", None, [])
         for row in rows.values():
             self.allow(queries.row_to_event(row))

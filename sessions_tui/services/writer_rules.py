@@ -245,17 +245,21 @@ def differences(old: Event, new: Event) -> list[str]:
     return out
 
 
-def who_changed(s: Session, event_id: int, entity: str = "event") -> str:
+def who_changed(
+    s: Session, event_id: int, entity: str = "event", besides: str | None = None
+) -> str:
     """The login the audit log names for the newest change of an event (or of another
-    audited row: ``entity`` ``"exdate"`` for a deleted occurrence)."""
+    audited row: ``entity`` ``"exdate"`` for a deleted occurrence); with ``besides``, the
+    newest change by anyone else, if there is one (an undo is refused for a colleague's
+    change, even when the actor's own later undo is newer)."""
     try:
         with s.begin_nested():
             row = s.execute(
                 text(
                     "SELECT actor FROM audit_log WHERE entity = :e AND entity_id = :i "
-                    "ORDER BY id DESC LIMIT 1"
+                    "ORDER BY actor = :me, id DESC LIMIT 1"
                 ),
-                {"i": event_id, "e": entity},
+                {"i": event_id, "e": entity, "me": besides or ""},
             ).first()
     except Exception:  # no audit table (an old schema) or no right to read it: say "someone"
         return "someone else"
