@@ -205,8 +205,11 @@ class CalendarMoves(_Base):
             app.move_cursor(app.cursor_day + timedelta(days=days), None)
 
     def action_today(self) -> None:
+        """Today and now, and the team view's first column: the cursor where a fresh start
+        puts it (so keys typed after ``t`` do the same wherever the cursor stood)."""
         app = self.sessions
         now = app.clock.now().astimezone(app.tz)
+        app.cursor_person = None
         app.move_cursor(now.date(), slot_of(now, app.tz))
 
     def action_vim_key(self, key: str) -> None:
