@@ -553,6 +553,10 @@ def _edit_following(
         delta = ser.wall_delta(master, rid, changes["start"])
         if "end" not in changes:
             changes["end"] = changes["start"] + master.duration
+    if delta and "rrule" not in changes:
+        # The tail ends where the series ended, moved as far as its start: an UNTIL left alone
+        # let a tail moved earlier gain an occurrence (or one moved later lose its last).
+        changes["rrule"] = _until_shifted(tail.rrule or "", delta)
     # The tail's deleted occurrences are the series' own exdate rows, moved to it below (with
     # the overrides): copying them as well stored each twice (a UNIQUE violation).
     new_tail = validate_event(
