@@ -112,7 +112,10 @@ def test_window_matches_dateutil(
     assert isinstance(minutes, int)
     reference = _reference(start, rule)
     assume(reference)
-    duration = timedelta(minutes=minutes)
+    # The series' exact duration, which RFC 5545 gives every occurrence: its end is made as
+    # start + minutes on the wall clock (``timed``), so a start just before a DST change (Lord
+    # Howe's half hour) makes it 30 minutes more or less than ``minutes``.
+    duration = (start + timedelta(minutes=minutes)).astimezone(UTC) - start.astimezone(UTC)
     ws = win_start.replace(tzinfo=UTC)
     we = ws + timedelta(hours=win_hours)
 
