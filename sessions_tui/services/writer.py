@@ -342,10 +342,10 @@ class Writer:
         """The booking rule over rows as now stored (a change of several rows, checked once
         all of them are written: a fork, a whole series, an undo)."""
         for event_id in sorted(set(ids)):
-            row = self.s.get(EventRow, event_id)
-            if row is None:
+            try:
+                _row, event = load(self.s, event_id)
+            except NotFoundError:  # deleted by the change: nothing of it to book
                 continue
-            _row, event = load(self.s, event_id)
             self._book(event, ())
 
     def restore(self, plan: Restore) -> dict[int, int]:
