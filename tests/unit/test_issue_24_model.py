@@ -244,6 +244,14 @@ class Schedule(RuleBasedStateMachine):
             return [m.mid for m in family]
         return [m.mid for m in family if m.ordinal >= occ.ordinal]
 
+    def group_after(self, occ: Occ, scope: Scope) -> int:
+        """The series ``occ``'s scope belongs to after the change: a new one when "this and
+        following" splits it (occurrences before it stay), else its own."""
+        split = scope is Scope.FOLLOWING and any(
+            m.group == occ.group and m.ordinal < occ.ordinal for m in self.model.values()
+        )
+        return next(self.ids) if split else occ.group
+
     def series_mids(self, occ: Occ) -> frozenset[int]:
         """What a change to the series touches: every occurrence of it (its row changes)."""
         return frozenset(m.mid for m in self.model.values() if m.group == occ.group)
@@ -397,10 +405,7 @@ class Schedule(RuleBasedStateMachine):
         scope = self._scope(real, scope)
         mids = self.scope_mids(occ, scope)
         new = dict(self.model)
-        split = scope is Scope.FOLLOWING and any(
-            m.group == occ.group and m.ordinal < occ.ordinal for m in self.model.values()
-        )
-        group = next(self.ids) if split else occ.group
+        group = self.group_after(occ, scope)
         for m in mids:
             o = new[m]
             new[m] = replace(o, start=o.start + delta, group=group)
@@ -424,10 +429,7 @@ class Schedule(RuleBasedStateMachine):
         occ, real = found
         scope = self._scope(real, scope)
         new = dict(self.model)
-        split = scope is Scope.FOLLOWING and any(
-            m.group == occ.group and m.ordinal < occ.ordinal for m in self.model.values()
-        )
-        group = next(self.ids) if split else occ.group
+        group = self.group_after(occ, scope)
         for m in self.scope_mids(occ, scope):
             new[m] = replace(new[m], cancelled=True, group=group)
         self.expect(
