@@ -17,6 +17,10 @@ drive it:
   whose update or delete becomes an exception (``recurringEventId``, ``originalStartTime``);
 - the batch endpoint (``POST /batch/calendar/v3``, multipart/mixed);
 - a fake OAuth token endpoint (``POST /token``) for the sign-in tests;
+- the web UI's own edits: "this and following" (:meth:`EmulatorState.split_series`: the old
+  series gets an ``UNTIL``, a new series ``<id>_R<local start>`` continues it), tombstones
+  purged (:meth:`EmulatorState.purge_deleted`: deleted events forgotten, old sync tokens
+  ``410``), a calendar deleted (:meth:`EmulatorState.delete_calendar`: ``404`` on its listing);
 - fault injection: error bursts (429, 403 ``rateLimitExceeded``, 503) per request or per
   operation, dropped connections, latency, and a hook called after the N-th call;
 - counters: ``calls`` (HTTP requests), ``ops`` (API operations, batch parts included).
@@ -37,7 +41,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -486,6 +490,86 @@ class EmulatorState:
     def create(self, cal_id: str, **body: Any) -> dict[str, Any]:
         with self.lock:
             return self.insert(cal_id, body)
+
+    def split_series(
+        self,
+        cal_id: str,
+        event_id: str,
+        at: datetime,
+        *,
+        shift: timedelta = timedelta(0),
+        copy_private: bool = False,
+    ) -> dict[str, Any]:
+        """ "This and following events" edited in Google's web UI on the occurrence starting
+        ``at`` (moved by ``shift``): the old series ends with an ``UNTIL`` before it (its
+        exceptions from there on are dropped) and a new recurring event, id
+        ``<old id>_R<local start>`` and a new ``iCalUID``, continues it. Whether Google copies
+        the private extended properties is not documented: ``copy_private`` chooses."""
+        from dateutil.rrule import rrulestr
+
+        with self.lock:
+            cal = self.calendar(cal_id)
+            old = cal.events[event_id]
+            tz = ZoneInfo(old["start"].get("timeZone") or "UTC")
+            start = datetime.fromisoformat(old["start"]["dateTime"]).astimezone(tz)
+            length = datetime.fromisoformat(old["end"]["dateTime"]) - start
+            rule = next(x[6:] for x in old["recurrence"] if x.startswith("RRULE:"))
+            done = sum(1 for s in rrulestr(rule, dtstart=start) if s < at)
+            parts = dict(p.split("=", 1) for p in rule.split(";"))
+            count = parts.pop("COUNT", None)
+            parts.pop("UNTIL", None)
+            base = ";".join(f"{k}={v}" for k, v in parts.items())
+            until = (at - timedelta(seconds=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            extra = [x for x in old["recurrence"] if not x.startswith("RRULE:")]
+            new_start = (at + shift).astimezone(tz)
+            local = at.astimezone(tz).strftime("%Y%m%dT%H%M%S")
+            body = {
+                k: copy.deepcopy(v)
+                for k, v in old.items()
+                if not k.startswith("_")
+                and k not in ("id", "etag", "iCalUID", "created", "updated", "recurrence")
+                and (copy_private or k != "extendedProperties")
+            }
+            body["start"] = {"dateTime": new_start.isoformat(), "timeZone": tz.key}
+            body["end"] = {"dateTime": (new_start + length).isoformat(), "timeZone": tz.key}
+            body["recurrence"] = [
+                "RRULE:" + base + (f";COUNT={int(count) - done}" if count else ""),
+                *extra,
+            ]
+            new_id = f"{event_id}_R{local}"
+            body["id"] = new_id
+            body["status"] = "confirmed"
+            body["created"] = self._now_iso()
+            body["iCalUID"] = f"{uuid.uuid4().hex}@google.com"
+            body["_created_seq"] = self.seq + 1
+            self._bump(body)
+            for other in cal.events.values():
+                if other.get("recurringEventId") != event_id:
+                    continue
+                rid = datetime.fromisoformat(other["originalStartTime"]["dateTime"])
+                if rid >= at and other.get("status") != "cancelled":
+                    other["status"] = "cancelled"
+                    self._bump(other)
+            old["recurrence"] = ["RRULE:" + base + f";UNTIL={until}", *extra]
+            self._bump(old)
+            cal.events[new_id] = body
+            return self._public(body)
+
+    def purge_deleted(self) -> None:
+        """Google drops deleted events after a while; sync tokens older than that answer
+        ``410 GONE`` ("Sync token is no longer valid, a full sync is required"), and the full
+        listing no longer shows the deleted events, even with ``showDeleted``."""
+        with self.lock:
+            for cal in self.calendars.values():
+                for key in [k for k, e in cal.events.items() if e.get("status") == "cancelled"]:
+                    del cal.events[key]
+            self.token_generation += 1
+
+    def delete_calendar(self, cal_id: str) -> None:
+        """The owner deletes a calendar: it leaves the calendar list and every request on it
+        answers ``404 notFound``."""
+        with self.lock:
+            self.calendars.pop(cal_id)
 
 
 def _http_response(status: int, payload: dict[str, Any] | None) -> tuple[bytes, str]:
