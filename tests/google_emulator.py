@@ -504,7 +504,8 @@ class EmulatorState:
         ``at`` (moved by ``shift``): the old series ends with an ``UNTIL`` before it (its
         exceptions from there on are dropped) and a new recurring event, id
         ``<old id>_R<local start>`` and a new ``iCalUID``, continues it. Whether Google copies
-        the private extended properties is not documented: ``copy_private`` chooses."""
+        the private extended properties is not documented: ``copy_private`` chooses. On the first
+        occurrence the old event is deleted and the new one carries the whole series."""
         from dateutil.rrule import rrulestr
 
         with self.lock:
@@ -550,7 +551,10 @@ class EmulatorState:
                 if rid >= at and other.get("status") != "cancelled":
                     other["status"] = "cancelled"
                     self._bump(other)
-            old["recurrence"] = ["RRULE:" + base + f";UNTIL={until}", *extra]
+            if done == 0:  # on the first occurrence: the whole series moves to the new id
+                old["status"] = "cancelled"
+            else:
+                old["recurrence"] = ["RRULE:" + base + f";UNTIL={until}", *extra]
             self._bump(old)
             cal.events[new_id] = body
             return self._public(body)

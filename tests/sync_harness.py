@@ -801,9 +801,12 @@ class CalDavHarness(Harness):
         for v in vevents:
             if v.get("recurrence-id") and _aware(v["recurrence-id"].dt) >= at:
                 cal.subcomponents.remove(v)
-        master["rrule"] = icalendar.vRecur.from_ical(old_rule)
-        _touch(master, NOW)
-        self._save(res, cal)
+        if done == 0:  # on the first occurrence: the whole series moves to the new UID
+            res.delete()
+        else:
+            master["rrule"] = icalendar.vRecur.from_ical(old_rule)
+            _touch(master, NOW)
+            self._save(res, cal)
         self.other_app.add(self.work_direct, new_cal.to_ical().decode())
         return new_uid
 

@@ -13,8 +13,14 @@ import sys
 from datetime import UTC, timedelta
 from pathlib import Path
 
+import pytest
+
+from sessions_tui.services import appointments, scheduling
+from sessions_tui.services.appointments import OccurrenceRef, Scope
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sync_harness import (  # type: ignore[import-not-found]
+pytest.register_assert_rewrite("sync_harness")
+from sync_harness import (  # type: ignore[import-not-found]  # noqa: E402
     NOW,
     S0_SERIES,
     T0,
@@ -26,9 +32,6 @@ from sync_harness import (  # type: ignore[import-not-found]
     providers,
     remote_starts,
 )
-
-from sessions_tui.services import appointments, scheduling
-from sessions_tui.services.appointments import OccurrenceRef, Scope
 
 DAY = timedelta(days=1)
 
