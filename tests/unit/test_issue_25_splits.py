@@ -71,3 +71,26 @@ def test_issue_25_split_then_one_way_keeps_client_sessions(h: Harness, copy_priv
     assert local_starts(h, h.jane) == want, "client sessions missing after the one-way switch"
     h.sync()
     check_client_days(h, h.jane, want)
+
+
+@pytest.mark.parametrize("at_index", [0, 2], ids=["first", "later"])
+@providers()
+def test_issue_25_split_made_remotely_is_what_the_other_app_makes(
+    h: Harness, at_index: int
+) -> None:
+    """The harness's split itself (so the cases above fail on the engine, not on it): the
+    server then holds one occurrence on every day, the continuation under a new id/UID."""
+    series = h.session(start=S0_SERIES, rrule=f"FREQ=WEEKLY;COUNT={WEEKS}")
+    h.sync()
+    old = h.ref_of(series)
+    new = h.remote_split(
+        old, S0_SERIES + timedelta(weeks=at_index), shift=SHIFT, copy_private=False
+    )
+    assert new != old
+    occ = sorted(h.remote(), key=lambda o: o.start)
+    want = [
+        S0_SERIES + timedelta(weeks=i) + (SHIFT if i >= at_index else timedelta(0))
+        for i in range(WEEKS)
+    ]
+    assert [o.start for o in occ] == want
+    assert [o.ref for o in occ] == [old] * at_index + [new] * (WEEKS - at_index)
