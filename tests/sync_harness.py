@@ -341,6 +341,11 @@ class Harness:
         """The documented ``sessions-tui <label> sync`` as argv and environment."""
         raise NotImplementedError
 
+    def cli(self, *args: str) -> tuple[list[str], dict[str, str]]:
+        """``sessions-tui <label> ARGS --practitioner pat`` as argv and environment."""
+        argv, env = self.cli_sync()
+        return [*argv[:3], self.label, *args, *argv[5:]], env
+
     def _cli(self, extra_env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
         code = (
             "import sys, sessions_tui.identity as i; "

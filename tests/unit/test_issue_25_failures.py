@@ -229,3 +229,17 @@ def test_issue_25_subscribing_to_own_feed_refused(h: Harness) -> None:
     assert url in message or h.pat.name in message or "own" in message.lower(), message
     h.sync()
     check_client_days(h, h.jane, [T0])
+
+
+@providers(
+    google="the one-way line says '1 Google events'",
+    caldav="the one-way line says '1 CalDAV events'",
+)
+def test_issue_25_one_way_line_counts_in_words(h: Harness) -> None:
+    h.remote_create("Dentist", T0 + DAY)
+    h.sync()
+    argv, env = h.cli("mode", "one-way")
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=HANG)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"removed 1 \w+ event\b", done.stdout), done.stdout
+    assert not any(o.event.title == "Dentist" for o in h.local())
