@@ -252,6 +252,12 @@ def pg_practice(pg_admin: str) -> Iterator[Practice]:
     ids["web"] = ids["quinn"] + 1000  # the web service is no member of staff
     p = Practice(pg_admin, url, db, tag, ids, {})
     with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                "'sessions_service') THEN CREATE ROLE sessions_service NOLOGIN; END IF; END $$"
+            )
+        )
         conn.execute(text(f"CREATE ROLE web_{tag} LOGIN IN ROLE sessions_service"))
         for who in ("boss", "sam", "pat", "quinn"):
             p.clients[who] = conn.execute(
@@ -446,3 +452,205 @@ def test_issue_28_no_way_up_to_the_owner_role(
                     taken.append(f"{sql}: {exc.orig}")
             conn.rollback()
     assert taken == []
+
+
+# The failures of the issue's first list, each as it was reported.
+
+
+def _as(p: Practice, who: str, sql: str, **params: object) -> tuple[bool, int]:
+    """Run ``sql`` as ``who`` and roll it back: (accepted, rows changed)."""
+    engine = p.engine_as(who)
+    try:
+        with engine.connect() as conn:
+            try:
+                result = conn.execute(text(sql), params)
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != PRIVILEGE:
+                    raise  # refused for another reason than the right to do it
+                return False, 0
+            finally:
+                conn.rollback()
+            return True, result.rowcount
+    finally:
+        engine.dispose()
+
+
+def test_issue_28_a_practitioner_cannot_rewrite_another_booking_page(
+    pg_practice: Practice,
+) -> None:
+    p, quinn = pg_practice, pg_practice.ids["quinn"]
+    for sql in (
+        "UPDATE booking_settings SET enabled = false WHERE practitioner_id = :q",
+        "DELETE FROM booking_service WHERE practitioner_id = :q",
+        "UPDATE booking_request SET status = 'declined' WHERE practitioner_id = :q",
+        "DELETE FROM subscription WHERE practitioner_id = :q",
+    ):
+        _accepted, changed = _as(p, "pat", sql, q=quinn)
+        assert changed == 0, sql
+
+
+def test_issue_28_a_practitioner_cannot_plant_a_strangers_address(pg_practice: Practice) -> None:
+    p = pg_practice
+    with p.db.engine.begin() as conn:  # a client pat has never seen
+        other = conn.execute(
+            text("INSERT INTO client (first_name, last_name) VALUES ('Ana', 'Other') RETURNING id")
+        ).scalar_one()
+    accepted, _ = _as(
+        p,
+        "pat",
+        "INSERT INTO client_contact (client_id, email, reminders) "
+        "VALUES (:c, 'stranger@example.net', true)",
+        c=other,
+    )
+    assert not accepted
+
+
+@pytest.mark.parametrize("who", ["pat", "sam", "boss", "web"])
+def test_issue_28_the_mailer_sends_only_what_the_practice_queued(
+    pg_practice: Practice, who: str
+) -> None:
+    p = pg_practice
+    request = p.rows[("booking_request", "pat")]
+    for kind in ("received", "reminder", "newsletter"):
+        accepted, _ = _as(
+            p,
+            who,
+            "INSERT INTO outbox (kind, request_id, to_addr, subject, body, status, attempts, "
+            "created_at, next_attempt_at) VALUES (:k, :r, 'victim@example.net', 'Hi', 'Click', "
+            "'pending', 0, now(), now())",
+            k=kind,
+            r=request,
+        )
+        assert not accepted, kind
+    outbox = p.rows[("outbox", "pat")]
+    for sql in (
+        "UPDATE outbox SET to_addr = 'victim@example.net' WHERE id = :o",
+        "UPDATE outbox SET body = 'Click here' WHERE id = :o",
+        "DELETE FROM outbox WHERE id = :o",
+    ):
+        accepted, changed = _as(p, who, sql, o=outbox)
+        assert changed == 0, sql
+    with p.db.engine.begin() as conn:  # a message that went out is never sent again
+        conn.execute(text("UPDATE outbox SET status = 'sent' WHERE id = :o"), {"o": outbox})
+    try:
+        accepted, changed = _as(
+            p, who, "UPDATE outbox SET status = 'pending' WHERE id = :o", o=outbox
+        )
+        assert changed == 0
+    finally:
+        with p.db.engine.begin() as conn:
+            conn.execute(text("UPDATE outbox SET status = 'pending' WHERE id = :o"), {"o": outbox})
+
+
+@pytest.mark.parametrize("who", ["pat", "sam", "boss", "web"])
+def test_issue_28_nobody_takes_the_sync_lock_for_ever(pg_practice: Practice, who: str) -> None:
+    accepted, _ = _as(
+        pg_practice,
+        who,
+        "INSERT INTO lock (name, holder, expires_at) VALUES ('google-sync', 'me', '9999-12-31')",
+    )
+    assert not accepted
+
+
+@pytest.mark.parametrize("who", ["pat", "sam", "boss", "web"])
+def test_issue_28_no_staff_role_reads_a_booking_link_secret(
+    pg_practice: Practice, who: str
+) -> None:
+    accepted, _ = _as(pg_practice, who, "SELECT link_secret FROM booking_settings")
+    assert not accepted
+    accepted, _ = _as(pg_practice, who, "SELECT * FROM booking_settings")
+    assert not accepted
+
+
+def test_issue_28_a_practitioners_booking_change_is_audited_without_its_secret(
+    pg_practice: Practice,
+) -> None:
+    p = pg_practice
+    engine = p.engine_as("pat")
+    try:
+        with engine.connect() as conn:
+            changed = conn.execute(
+                text("UPDATE booking_settings SET enabled = false WHERE practitioner_id = :me"),
+                {"me": p.ids["pat"]},
+            ).rowcount
+            assert changed == 1
+            entry = conn.execute(
+                text(
+                    "SELECT actor, after FROM audit_log WHERE entity = 'booking_settings' "
+                    "ORDER BY id DESC LIMIT 1"
+                )
+            ).one()
+            conn.rollback()
+    finally:
+        engine.dispose()
+    assert entry.actor == p.login("pat")
+    assert '"enabled": false' in entry.after
+    assert "link_secret" not in entry.after
+
+
+def test_issue_28_an_admin_without_createrole_adds_staff_and_cannot_take_over(
+    pg_practice: Practice,
+) -> None:
+    from sessions_tui.services.context import make_context
+
+    p = pg_practice
+    with p.db.engine.connect() as conn:
+        createrole = conn.execute(
+            text("SELECT rolcreaterole FROM pg_roles WHERE rolname = :b"), {"b": p.login("boss")}
+        ).scalar_one()
+    assert not createrole
+    db = open_database(
+        make_url(p.url)
+        .set(username=p.login("boss"), password=None)
+        .render_as_string(hide_password=False)
+    )
+    try:
+        ctx = make_context(db, CLOCK, None)
+        added = practice.add_staff(ctx, f"ria_{p.tag}", "Ria", {Role.SCHEDULER})
+        practice.update_staff(ctx, added.id, roles=[Role.PRACTITIONER])
+    finally:
+        db.dispose()
+    with p.db.engine.connect() as conn:
+        groups = conn.execute(
+            text(
+                "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = :l"
+            ),
+            {"l": f"ria_{p.tag}"},
+        ).scalars()
+        assert list(groups) == ["sessions_practitioner"]
+    # A practitioner or scheduler cannot use the admin's door.
+    accepted, _ = _as(p, "pat", "SELECT sessions_grant_login(:l, ARRAY['admin'])", l=p.login("pat"))
+    assert not accepted
+
+
+@pytest.mark.parametrize(
+    ("setup", "fix"),
+    [
+        ("ALTER ROLE {who} CREATEROLE", "ALTER ROLE {who} NOCREATEROLE"),
+        ("ALTER ROLE {who} BYPASSRLS", "ALTER ROLE {who} NOBYPASSRLS"),
+        ("ALTER ROLE {who} SUPERUSER", "ALTER ROLE {who} NOSUPERUSER"),
+        ("GRANT sessions_owner TO {who}", "REVOKE sessions_owner FROM {who}"),
+    ],
+)
+def test_issue_28_db_upgrade_refuses_a_staff_login_that_could_reach_the_owner(
+    pg_practice: Practice,
+    capsys: pytest.CaptureFixture[str],
+    setup: str,
+    fix: str,
+) -> None:
+    from ._cli import cli
+
+    p = pg_practice
+    who = p.login("boss")
+    with p.db.engine.begin() as conn:
+        conn.execute(text(setup.format(who=who)))
+    try:
+        refused = cli(capsys, "db", "upgrade", "--db", p.url)
+    finally:
+        with p.db.engine.begin() as conn:
+            conn.execute(text(fix.format(who=who)))
+    assert refused.code == 1
+    assert len(refused.err_lines) == 1, refused.err
+    assert fix.format(who=who) in refused.err_lines[0]
+    assert cli(capsys, "db", "upgrade", "--db", p.url).code == 0
