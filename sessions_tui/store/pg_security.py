@@ -1,34 +1,37 @@
-"""PostgreSQL: who may do what, enforced by the database itself (issue 15).
+"""PostgreSQL: who may do what, enforced by the database itself (issues 15 and 28).
 
 Each member of staff is a database *login role* whose name is their staff login; the app takes
-who you are from ``current_user`` (``services.context``). The practice's three roles are *group
+who you are from ``current_user`` (``services.context``). The practice's roles are *group
 roles*, and grants and row-level security carry the role rules into the database, so raw SQL
 over a staff member's own connection cannot get round them:
 
-- ``sessions_owner`` (NOLOGIN) owns every table, sequence and function. It is used only to
-  migrate (``sessions-tui db upgrade``, run by a superuser or a member of it). The owner is not
-  subject to row-level security; no staff role is a member of it.
-- ``sessions_staff`` holds what every member of staff needs: reading the practice, writing
-  events, exdates, office hours, availability, preferences, feeds and Google settings (rows
-  limited by the policies below), and their own name, colour and default length in ``staff``.
+- ``sessions_owner`` (NOLOGIN, CREATEROLE) owns every table, sequence and function. It is used
+  only to migrate (``sessions-tui db upgrade``, run by a superuser or a member of it). The
+  owner is not subject to row-level security; no staff role is a member of it, and ``db
+  upgrade`` refuses to go on if one is, or has SUPERUSER, CREATEROLE or BYPASSRLS
+  (:func:`escalations`).
 - ``sessions_practitioner``, ``sessions_scheduler``, ``sessions_admin`` are members of
-  ``sessions_staff``; schedulers and admins also write clients and locations; admins also staff
-  and the practice settings.
-
-Row-level security (the staff table says who has which practice role, and only admins write
-it): a practitioner changes only their own events (and their exdates), their own office hours
-and availability (and their intervals and overrides), their own feed and Google account;
-schedulers and admins change all; the practice settings only admins; preferences only their
-owner.
+  ``sessions_staff`` (schema, sequences, the helper functions); ``sessions_service`` is the
+  web service's and the mail and reminder workers' group.
+- :data:`MODEL` says, for every table, what each role may do on every row and on its own rows;
+  :func:`apply` makes the grants and one policy per command from it, and docs/SECURITY.md shows
+  the same table (the issue 28 test reads the docs and probes a live server against them).
+  Secret columns (:data:`SECRET_COLUMNS`) are granted to no one but the owner. Tables the model
+  does not name (the Google and CalDAV rows) keep the issue 15 rules.
+- Staff roles are created and changed by ``sessions_grant_login`` and ``sessions_revoke_login``,
+  SECURITY DEFINER functions of the owner that only an admin of the practice may call: an
+  admin's login needs no CREATEROLE (which on PostgreSQL 15 and older reaches any role).
+- Queued mail: ``sessions_outbox_check`` refuses a message to an address the practice does not
+  hold for it, one not queued as pending, and any status change that is not forward.
 
 The audit log: rows are written by ``sessions_audit()``, a SECURITY DEFINER trigger function
-owned by ``sessions_owner``. The actor is ``session_user``, the role that logged in, which
-nothing in a session can change (``SET ROLE`` changes ``current_user`` only; ``SET SESSION
-AUTHORIZATION`` needs a superuser) and no variable can override. Staff roles may only SELECT
-the log: they cannot insert a forged row, update, delete or truncate it, and as they do not own
-it they cannot ALTER it or disable its triggers. Only a superuser or owner connection (the
-migrator, maintenance) names the actor through the ``sessions_tui.actor`` setting, as on
-SQLite: such a connection can change anything anyway.
+owned by ``sessions_owner``, on every table staff can change. The actor is ``session_user``,
+the role that logged in, which nothing in a session can change (``SET ROLE`` changes
+``current_user`` only; ``SET SESSION AUTHORIZATION`` needs a superuser) and no variable can
+override. Staff roles may only SELECT the log: they cannot insert a forged row, update, delete
+or truncate it, and as they do not own it they cannot ALTER it or disable its triggers. Only a
+superuser or owner connection (the migrator, maintenance) names the actor through the
+``sessions_tui.actor`` setting, as on SQLite: such a connection can change anything anyway.
 
 :func:`apply` is idempotent and runs after every migration on PostgreSQL, so a table added by a
 later migration gets its owner and grants too.
@@ -80,7 +83,9 @@ _OWN = Access("S", "IUD")
 _NONE = Access()
 
 
-def _staff_table(admin: Access, scheduler: Access, practitioner: Access, service: Access = _READ):
+def _staff_table(
+    admin: Access, scheduler: Access, practitioner: Access, service: Access = _READ
+) -> dict[str, Access]:
     return {
         "admin": admin,
         "scheduler": scheduler,
@@ -441,7 +446,9 @@ def _functions(conn: Connection, schema: str) -> None:
             PERFORM pg_notify('sessions_tui', TG_TABLE_NAME);
             RETURN NULL;
         END $$""")
-    _ddl(conn, f"""
+    _ddl(
+        conn,
+        f"""
         CREATE OR REPLACE FUNCTION sessions_outbox_check() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
         BEGIN
@@ -480,7 +487,8 @@ def _functions(conn: Connection, schema: str) -> None:
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
             RETURN NEW;
-        END $$""")
+        END $$""",
+    )
     # Staff roles are made and changed by these two functions, run with the owner's rights
     # (the owner has CREATEROLE; no staff login needs it, docs/SECURITY.md).
     admin = (
@@ -488,7 +496,9 @@ def _functions(conn: Connection, schema: str) -> None:
         "AND 'admin' = ANY (string_to_array(roles, ','))))"
     )
     groups = ", ".join(f"'{k}', '{v}'" for k, v in GROUPS.items())
-    _ddl(conn, f"""
+    _ddl(
+        conn,
+        f"""
         CREATE OR REPLACE FUNCTION sessions_grant_login(who text, wanted text[]) RETURNS void
         LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
         DECLARE
@@ -524,9 +534,12 @@ def _functions(conn: Connection, schema: str) -> None:
                     EXECUTE format('REVOKE %I FROM %I', groups ->> practice_role, who);
                 END IF;
             END LOOP;
-        END $$""")
+        END $$""",
+    )
     revokes = " ".join(f"EXECUTE format('REVOKE {g} FROM %I', who);" for g in GROUPS.values())
-    _ddl(conn, f"""
+    _ddl(
+        conn,
+        f"""
         CREATE OR REPLACE FUNCTION sessions_revoke_login(who text) RETURNS void
         LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
         BEGIN
@@ -537,7 +550,8 @@ def _functions(conn: Connection, schema: str) -> None:
             IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = who) THEN
                 {revokes}
             END IF;
-        END $$""")
+        END $$""",
+    )
     for fn in (
         "sessions_audit()",
         "sessions_audit_readonly()",
