@@ -470,7 +470,7 @@ def _functions(conn: Connection, schema: str) -> None:
                 RAISE EXCEPTION 'mail is queued as pending, never as already sent'
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
-            IF NEW.kind IN ('received', 'confirmed', 'declined', 'offered') THEN
+            IF NEW.kind IN ('received', 'confirmed', 'declined', 'offered', 'expired') THEN
                 IF NOT EXISTS (SELECT 1 FROM booking_request r WHERE r.id = NEW.request_id
                                AND lower(r.email) = lower(NEW.to_addr)) THEN
                     RAISE EXCEPTION 'booking mail goes only to the address of its request'

@@ -654,3 +654,40 @@ def test_issue_28_db_upgrade_refuses_a_staff_login_that_could_reach_the_owner(
     assert len(refused.err_lines) == 1, refused.err
     assert fix.format(who=who) in refused.err_lines[0]
     assert cli(capsys, "db", "upgrade", "--db", p.url).code == 0
+
+
+def test_issue_28_the_app_works_within_the_model(pg_practice: Practice) -> None:
+    """What the model allows is what the app does: a practitioner declines a request to them
+    (its email queued through the outbox check), a scheduler accepts one (a new client, their
+    contact, the session and the email), each as their own role."""
+    from sessions_tui.services import booking_requests
+    from sessions_tui.services.context import make_context
+
+    p = pg_practice
+    with p.db.engine.begin() as conn:
+        requests = {
+            who: conn.execute(text(_REQUEST), p.params(who)).scalar_one()
+            for who in ("pat", "quinn")
+        }
+    for who, request, act in (
+        ("pat", requests["pat"], "decline"),
+        ("sam", requests["quinn"], "accept"),
+    ):
+        url = make_url(p.url).set(username=p.login(who), password=None)
+        db = open_database(url.render_as_string(hide_password=False))
+        try:
+            ctx = make_context(db, CLOCK, None)
+            if act == "decline":
+                booking_requests.decline(ctx, request, "away")
+            else:
+                booking_requests.accept(ctx, request, new_client=True, double_book=True)
+        finally:
+            db.dispose()
+    with p.db.engine.connect() as conn:
+        queued = conn.execute(
+            text("SELECT request_id, kind FROM outbox WHERE request_id IN (:a, :b) ORDER BY 1"),
+            {"a": requests["pat"], "b": requests["quinn"]},
+        ).all()
+    assert sorted(queued) == sorted(
+        [(requests["pat"], "declined"), (requests["quinn"], "confirmed")]
+    )
