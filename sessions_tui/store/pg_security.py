@@ -137,7 +137,8 @@ MODEL: dict[str, tuple[str | None, dict[str, Access]]] = {
     ),
     "client_contact": (
         "EXISTS (SELECT 1 FROM event e WHERE e.client_id = client_contact.client_id "
-        "AND e.practitioner_id = sessions_my_id())",
+        "AND e.practitioner_id = sessions_my_id()) OR EXISTS (SELECT 1 FROM booking_request r "
+        "WHERE r.practitioner_id = sessions_my_id() AND r.email = client_contact.email)",
         _staff_table(_ALL, _ALL, _OWN),
     ),
     "outbox": (

@@ -658,7 +658,8 @@ def test_issue_28_db_upgrade_refuses_a_staff_login_that_could_reach_the_owner(
 
 def test_issue_28_the_app_works_within_the_model(pg_practice: Practice) -> None:
     """What the model allows is what the app does: a practitioner declines a request to them
-    (its email queued through the outbox check), a scheduler accepts one (a new client, their
+    (its email queued through the outbox check) and accepts another for a client they have not
+    seen yet (their contact from the request), a scheduler accepts one (a new client, their
     contact, the session and the email), each as their own role."""
     from sessions_tui.services import booking_requests
     from sessions_tui.services.context import make_context
@@ -669,8 +670,13 @@ def test_issue_28_the_app_works_within_the_model(pg_practice: Practice) -> None:
             who: conn.execute(text(_REQUEST), p.params(who)).scalar_one()
             for who in ("pat", "quinn")
         }
+        second = conn.execute(text(_REQUEST), p.params("pat")).scalar_one()
+        newcomer = conn.execute(
+            text("INSERT INTO client (first_name, last_name) VALUES ('New', 'Comer') RETURNING id")
+        ).scalar_one()
     for who, request, act in (
         ("pat", requests["pat"], "decline"),
+        ("pat", second, "accept"),
         ("sam", requests["quinn"], "accept"),
     ):
         url = make_url(p.url).set(username=p.login(who), password=None)
@@ -679,15 +685,17 @@ def test_issue_28_the_app_works_within_the_model(pg_practice: Practice) -> None:
             ctx = make_context(db, CLOCK, None)
             if act == "decline":
                 booking_requests.decline(ctx, request, "away")
+            elif who == "pat":
+                booking_requests.accept(ctx, request, client_id=newcomer, double_book=True)
             else:
                 booking_requests.accept(ctx, request, new_client=True, double_book=True)
         finally:
             db.dispose()
     with p.db.engine.connect() as conn:
         queued = conn.execute(
-            text("SELECT request_id, kind FROM outbox WHERE request_id IN (:a, :b) ORDER BY 1"),
-            {"a": requests["pat"], "b": requests["quinn"]},
+            text("SELECT request_id, kind FROM outbox WHERE request_id IN (:a, :b, :c)"),
+            {"a": requests["pat"], "b": requests["quinn"], "c": second},
         ).all()
     assert sorted(queued) == sorted(
-        [(requests["pat"], "declined"), (requests["quinn"], "confirmed")]
+        [(requests["pat"], "declined"), (second, "confirmed"), (requests["quinn"], "confirmed")]
     )
