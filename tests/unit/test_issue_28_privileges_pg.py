@@ -699,3 +699,48 @@ def test_issue_28_the_app_works_within_the_model(pg_practice: Practice) -> None:
     assert sorted(queued) == sorted(
         [(requests["pat"], "declined"), (second, "confirmed"), (requests["quinn"], "confirmed")]
     )
+
+
+def test_issue_28_the_web_service_role_queues_and_sends_reminders(pg_practice: Practice) -> None:
+    """The reminder pass and the mailer run as a login role in ``sessions_service``: a
+    consenting client's reminder is queued and sent, once."""
+    from datetime import timedelta
+
+    from sessions_tui.config import SmtpSettings
+    from sessions_tui.domain.events import Event, EventKind
+    from sessions_tui.services import appointments, contacts, reminders
+    from sessions_tui.services.context import make_context
+    from sessions_tui.sync import mailer
+
+    p = pg_practice
+    boss = make_context(p.db, CLOCK, p.login("boss"))
+    client = practice.add_client(boss, "Remi", "Nder")
+    contacts.set_contact(boss, client.id, email="remi@example.org", reminders=True)
+    reminders.update_settings(boss, hours="24", base_url="https://practice.example.org")
+    start = NOW + timedelta(hours=25)  # booked before its reminder is due
+    later = FixedClock(NOW + timedelta(hours=2))
+    session = Event(
+        EventKind.SESSION,
+        start,
+        start + timedelta(minutes=50),
+        "UTC",
+        practitioner_id=p.ids["pat"],
+        client_id=client.id,
+    )
+    assert appointments.create(boss, session).result_id is not None
+    sent: list[str] = []
+
+    def send(_settings: SmtpSettings, messages: list) -> list[str | None]:  # type: ignore[type-arg]
+        sent.extend(str(m["To"]) for m in messages)
+        return [None] * len(messages)
+
+    url = make_url(p.url).set(username=p.login("web"), password=None)
+    web = open_database(url.render_as_string(hide_password=False))
+    smtp = SmtpSettings(host="127.0.0.1", port=25, security="none", sender="desk@example.org")
+    try:
+        for _ in range(2):
+            reminders.queue_due(web, later)
+            mailer.send_due(web, later, smtp, send)
+    finally:
+        web.dispose()
+    assert sent.count("remi@example.org") == 1
