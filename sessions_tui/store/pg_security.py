@@ -149,7 +149,11 @@ MODEL: dict[str, tuple[str | None, dict[str, Access]]] = {
     "reminder_settings": (None, _staff_table(Access("SIU"), _READ, _READ)),
     "reminder_log": (None, _staff_table(Access("SIU"), Access("SIU"), _READ, Access("SIU"))),
     "lock": (None, _staff_table(_READ, _READ, _READ)),
-    "audit_log": (None, _staff_table(_READ, _READ, _READ, _NONE)),
+    # The log of the outbox holds every message's text: a practitioner reads only their own.
+    "audit_log": (
+        "(audit_log.entity <> 'outbox' OR audit_log.actor = session_user::text)",
+        _staff_table(_READ, _READ, Access("", "S"), _NONE),
+    ),
     "alembic_version": (None, _staff_table(_READ, _READ, _READ)),
 }
 """Table -> (what makes a row the caller's own, role -> access). The owner role owns every
@@ -165,6 +169,28 @@ _COLUMNS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 """(table, operation) -> (the roles limited, the columns they may name)."""
+
+_FROZEN: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # Staff decide a request (status, time offered, the session and client it became); what
+    # the visitor wrote, and the address mail about it goes to, stay as they sent it.
+    ("booking_request", "U"): (
+        ("admin", "scheduler", "practitioner"),
+        (
+            "id",
+            "reference",
+            "practitioner_id",
+            "service",
+            "minutes",
+            "visitor_tz",
+            "name",
+            "email",
+            "phone",
+            "message",
+            "created_at",
+        ),
+    ),
+}
+"""(table, operation) -> (the roles limited, the columns they may not name)."""
 
 SECRET_COLUMNS = {"booking_settings": ("link_secret",)}
 """Practice-wide secrets: readable by the owner role only (no grant names these columns)."""
@@ -278,6 +304,11 @@ def _grant_model(conn: Connection, table: str) -> None:
             limited = _COLUMNS.get((table, op))
             if op == "S" and len(readable) < len(columns):
                 conn.exec_driver_sql(f'GRANT SELECT ({_quoted(readable)}) ON "{table}" TO {group}')
+            elif (table, op) in _FROZEN and role in _FROZEN[(table, op)][0]:
+                names = [c for c in columns if c not in _FROZEN[(table, op)][1]]
+                conn.exec_driver_sql(
+                    f'GRANT {_VERBS[op]} ({_quoted(names)}) ON "{table}" TO {group}'
+                )
             elif limited is not None and role in limited[0]:
                 names = [c for c in limited[1] if c in columns]
                 conn.exec_driver_sql(

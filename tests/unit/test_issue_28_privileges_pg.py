@@ -197,7 +197,8 @@ PROBES: dict[str, Probe] = {
     ),
     "audit_log": Probe(
         "INSERT INTO audit_log (at, actor, entity, entity_id, action) "
-        "VALUES ('2026-01-01T00:00:00Z', 'forged' || :n, 'event', :o, 'delete') RETURNING id",
+        "SELECT '2026-01-01T00:00:00Z', login, 'outbox', :n, 'insert' FROM staff WHERE id = :o "
+        "RETURNING id",
         "actor = actor",
     ),
     "alembic_version": Probe(
@@ -744,3 +745,17 @@ def test_issue_28_the_web_service_role_queues_and_sends_reminders(pg_practice: P
     finally:
         web.dispose()
     assert sent.count("remi@example.org") == 1
+
+
+@pytest.mark.parametrize("who", ["pat", "sam", "boss"])
+def test_issue_28_staff_cannot_readdress_a_request_to_mail_a_stranger(
+    pg_practice: Practice, who: str
+) -> None:
+    request = pg_practice.rows[("booking_request", "pat")]
+    accepted, _ = _as(
+        pg_practice,
+        who,
+        "UPDATE booking_request SET email = 'victim@example.net' WHERE id = :r",
+        r=request,
+    )
+    assert not accepted
