@@ -36,4 +36,13 @@ def db_upgrade() -> None:
                 f"cannot apply the practice's roles and grants ({reason}): run `sessions-tui "
                 "db upgrade` connected as a superuser or a member of sessions_owner"
             ) from None
+        with database.engine.connect() as conn:
+            found = pg_security.escalations(conn)
+        if found:
+            # A staff login that could reach the owner role undoes every rule above.
+            raise DatabaseError(
+                "a staff role could take over the practice's owner role: "
+                + "; ".join(found)
+                + " (docs/SECURITY.md, 'Setting up a shared practice')"
+            )
     click.echo(f"The database {database.url} is at revision {HEAD_REVISION}.")
