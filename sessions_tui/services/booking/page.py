@@ -18,8 +18,18 @@ from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
     BookingSettingsRow,
     PracticeRow,
+    ReminderSettingsRow,
     StaffRow,
 )
+
+
+def public_base(db: Database) -> str | None:
+    """The web service's public address as set for reminder links (``None`` when unset): the
+    start of the links in booking emails too."""
+    with db.read() as s:
+        row = s.get(ReminderSettingsRow, 1)
+        base = row.base_url.strip() if row is not None else ""
+    return base.rstrip("/") or None
 
 
 def page_for_key(db: Database, key: str) -> BookingPage | None:
