@@ -115,6 +115,11 @@ class Guard:
                     message["headers"].append(HSTS)
             elif message["type"] == "http.response.body":
                 state["size"] += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Logged before the last byte goes: once a client has its answer, the
+                    # line is written.
+                    self._log(scope, state["status"], state["size"], started)
+                    state["logged"] = True
             await send(message)
 
         try:
@@ -128,7 +133,9 @@ class Guard:
             if not state["started"]:
                 await _plain(send, 503, "The request took too long.", close=True)
                 state["status"] = 503
-        self._log(scope, state["status"], state["size"], started)
+                state["logged"] = False
+        if not state.get("logged"):
+            self._log(scope, state["status"], state["size"], started)
 
     def _log(self, scope: Scope, status: int, size: int, started: float) -> None:
         client = scope.get("client")

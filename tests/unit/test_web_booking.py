@@ -166,7 +166,8 @@ def test_issue_16_form_posts_and_confirms(pr: Practice, srv: ServerThread) -> No
     status, _, html = b.request("GET", headers["location"])
     assert status == 200
     assert "Check your email" in html
-    assert stored(pr) == 1 and held(pr) == 0  # nothing held until the address confirms
+    assert stored(pr) == 1
+    assert held(pr) == 0
     status, _, _ = other.post(k, good(theirs, email="other@example.org"))
     assert status == 303
     status, headers, _ = confirm(b, pr)
