@@ -511,6 +511,29 @@ async def done(request: Request) -> Response:
         when=_when(row.start_utc, row.visitor_tz),
         tz=row.visitor_tz,
         back=f"/book/{page.key}?" + urlencode({"tz": row.visitor_tz}),
+        calendar=f"/book/{page.key}/done/{row.reference}/request.ics",
+    )
+
+
+async def done_calendar(request: Request) -> Response:
+    """``GET /book/<key>/done/<ref>/request.ics``: the held request for the visitor's
+    calendar (tentative), while the done page shows."""
+    web = _web(request)
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    body = await run_in_threadpool(
+        booking.request_calendar, web.db, web.clock, page, request.path_params["ref"]
+    )
+    if body is None:
+        return _missing()
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'attachment; filename="request.ics"',
+        },
     )
 
 
@@ -534,4 +557,5 @@ def routes() -> list[Route]:
         Route("/book/{key}/verify/{token}", verify_view, methods=["GET", "HEAD"]),
         Route("/book/{key}/verify/{token}", verify_submit, methods=["POST"]),
         Route("/book/{key}/done/{ref}", done, methods=["GET", "HEAD"]),
+        Route("/book/{key}/done/{ref}/request.ics", done_calendar, methods=["GET", "HEAD"]),
     ]

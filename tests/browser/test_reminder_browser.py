@@ -126,6 +126,10 @@ async def test_issue_20_confirm_and_cancel_links_in_a_browser(pr: Practice) -> N
 
             driver.get(links["11:00"])
             wait_for(driver, "#cancel").click()
+            # Cancelling asks once more (issue 27): nothing is cancelled until "Yes".
+            wait_for(driver, "#cancel-heading")
+            assert driver.find_element(By.ID, "status").text == "Status: scheduled"
+            driver.find_element(By.ID, "cancel-sure").click()
             wait_for(driver, "#answer")
             assert driver.find_element(By.ID, "status").text == "Status: cancelled"
 

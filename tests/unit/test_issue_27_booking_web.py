@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import socket
 import sqlite3
 import sys
@@ -368,3 +369,40 @@ def test_issue_27_booking_pages_are_not_stored_by_caches(pr: Practice, srv: Serv
     resp.read()
     conn.close()
     assert resp.getheader("cache-control") == "no-store"
+
+
+def test_issue_27_zone_chooser_current_zone_first_then_regions(
+    pr: Practice, srv: ServerThread
+) -> None:
+    b = Browser(srv)
+    html = b.request("GET", f"/book/{key(pr)}?tz=Europe/Berlin")[2]
+    select = html[html.index('<select name="tz"') : html.index("</select>")]
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', select)
+    assert options[0] == ("Europe/Berlin", " selected")
+    assert [v for v, _ in options].count("Europe/Berlin") == 1
+    groups = re.findall(r'<optgroup label="([^"]+)">', select)
+    assert {"Africa", "America", "Asia", "Europe", "Pacific"} <= set(groups)
+    assert "Asia/Kolkata" in select
+    assert 'value="Asia/Calcutta"' not in select  # an alias, not listed twice
+    # A link naming an alias still works, and that zone comes first.
+    html = b.request("GET", f"/book/{key(pr)}?tz=Asia/Calcutta")[2]
+    assert '<span id="zone-name">Asia/Calcutta</span>' in html
+
+
+def test_issue_27_done_page_adds_the_request_to_a_calendar(pr: Practice, srv: ServerThread) -> None:
+    import icalendar
+
+    k = key(pr)
+    b = Browser(srv)
+    assert b.post(k, good(b.form(k)))[0] == 303
+    done = confirm(b, pr)[1]["location"]
+    html = b.request("GET", done)[2]
+    link = re.search(r'href="([^"]+\.ics)"', html)
+    assert link is not None
+    status, headers, body = b.request("GET", link.group(1))
+    assert status == 200
+    assert headers["content-type"].startswith("text/calendar")
+    (event,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    assert event["STATUS"] == "TENTATIVE"
+    assert event.decoded("DTSTART") == at(THU, 9)
+    assert "Session" in str(event["SUMMARY"])

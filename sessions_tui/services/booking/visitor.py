@@ -360,3 +360,28 @@ def request_by_reference(
     if row is None or row.practitioner_id != page.practitioner_id:
         return None
     return row if _done_page_shows(row, clock.now()) else None
+
+
+def request_calendar(db: Database, clock: Clock, page: BookingPage, reference: str) -> bytes | None:
+    """The held request as an iCalendar file for the visitor's own calendar ("add to
+    calendar" on the done page): one ``TENTATIVE`` event, while the done page shows."""
+    import icalendar
+
+    row = request_by_reference(db, clock, page, reference)
+    if row is None:
+        return None
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//sessions-tui//online booking//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    ev = icalendar.Event()
+    ev.add("uid", f"request-{row.reference}@sessions-tui")
+    ev.add("dtstamp", clock.now().astimezone(UTC))
+    ev.add("dtstart", row.start_utc.astimezone(UTC))
+    ev.add("dtend", row.end_utc.astimezone(UTC))
+    ev.add("summary", f"Requested: {row.service} with {page.practitioner_name}")
+    ev.add("status", "TENTATIVE")
+    where = f" ({page.practice_name})" if page.practice_name else ""
+    ev.add("description", f"Not yet confirmed: we will email you when it is{where}.")
+    cal.add_component(ev)
+    return bytes(cal.to_ical())
