@@ -6,11 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from sessions_tui.domain.errors import NotFoundError
+from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.services import booking, booking_requests
 from sessions_tui.services.booking import SlotTaken, TookTooLong, Visitor
 from sessions_tui.store.holds import holds_between
@@ -102,3 +105,16 @@ def test_issue_27_past_its_deadline_nothing_is_kept_or_mailed(pr: Practice) -> N
         booking.verify(pr.db, pr.clock, pr.page(), token, deadline=time.monotonic() - 1)
     assert held_now(pr) == 0
     assert kinds(pr) == ["verify"]
+
+
+def test_issue_27_offered_times_fall_on_the_increment(pr: Practice) -> None:
+    local = [s.astimezone(ZoneInfo("America/Chicago")) for s in pr.day_slots(THU)]
+    assert local[:4] == [
+        datetime.combine(THU, clock_time(9, m), tzinfo=local[0].tzinfo) for m in (0, 15, 30, 45)
+    ]
+    assert all(t.minute % 15 == 0 for t in local)
+    booking.update_settings(pr.admin, pr.alice_id, increment_minutes=30)
+    assert booking.get_settings(pr.admin, pr.alice_id).increment_minutes == 30
+    assert {s.astimezone(ZoneInfo("America/Chicago")).minute for s in pr.day_slots(THU)} == {0, 30}
+    with pytest.raises(ValidationError, match="increment"):
+        booking.update_settings(pr.admin, pr.alice_id, increment_minutes=7)

@@ -28,6 +28,8 @@ class BookingSettingsRow(SQLModel, table=True):
     horizon_days: int = 60
     buffer_minutes: int = 0
     hold_minutes: int = 2880
+    increment_minutes: int = Field(default=15, sa_column_kwargs={"server_default": "15"})
+    """Offered start times fall on this grid of the practitioner's local hour (migration 0015)."""
     new_clients: bool = True
     public: bool = False
     link_secret: str

@@ -9,6 +9,9 @@ hex of that link's token; the token is only in the email). ``verified_at`` is wh
 confirmed (then it holds its time, ``pending``); an unverified request whose ``expires_at``
 passes is simply dead. Existing rows were made before verification existed: they keep their
 state, with no hash.
+
+``booking_settings.increment_minutes`` (default 15): the page offers start times on this grid
+of the practitioner's local hour (09:00, 09:15, …), not back to back (09:50, 10:40).
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ def upgrade() -> None:
     op.add_column(
         "booking_request", sa.Column("verified_at", UTCDateTime(timezone=True), nullable=True)
     )
+    op.add_column(
+        "booking_settings",
+        sa.Column("increment_minutes", sa.Integer(), nullable=False, server_default="15"),
+    )
     op.create_index(
         "ix_booking_request_verify_hash", "booking_request", ["verify_hash"], unique=True
     )
@@ -41,6 +48,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_booking_request_email", table_name="booking_request")
     op.drop_index("ix_booking_request_verify_hash", table_name="booking_request")
+    with op.batch_alter_table("booking_settings") as batch:
+        batch.drop_column("increment_minutes")
     with op.batch_alter_table("booking_request") as batch:
         batch.drop_column("verified_at")
         batch.drop_column("verify_hash")
