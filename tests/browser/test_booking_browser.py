@@ -368,3 +368,65 @@ def test_issue_27_second_visitor_books_while_one_address_is_limited(
     finally:
         close(visitor)
     assert [r.email for r in booking_requests.list_requests(pr.sam)] == ["bo@example.org"]
+
+
+def axe_script() -> str | None:
+    """axe-core's ``axe.min.js`` (from the npm registry, installed by CI), if found:
+    ``$AXE_CORE_JS``, or ``node_modules/axe-core`` here or in a parent folder."""
+    named = os.environ.get("AXE_CORE_JS")
+    candidates = [Path(named)] if named else []
+    here = Path(__file__).resolve()
+    candidates += [p / "node_modules/axe-core/axe.min.js" for p in here.parents]
+    found = next((p for p in candidates if p.is_file()), None)
+    return found.read_text() if found else None
+
+
+def axe_violations(driver: Any, script: str) -> list[str]:
+    driver.execute_script(script)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map("
+        "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
+    )
+    return list(result)
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (375, 800)], ids=["desktop", "phone"])
+def test_issue_27_every_booking_page_has_no_axe_violations(
+    pr: Practice, srv: ServerThread, sink: tuple[Sink, Any], size: tuple[int, int]
+) -> None:
+    script = axe_script()
+    if script is None:
+        pytest.skip("axe-core not installed (npm install axe-core; or set AXE_CORE_JS)")
+    key = booking.get_settings(pr.admin, pr.alice_id).key
+    driver = browser("UTC")
+    driver.set_window_size(*size)
+    found: dict[str, list[str]] = {}
+    try:
+        driver.get(f"{srv.base_url}/book/{key}?tz=UTC")
+        wait_for(driver, "a.time")
+        found["times"] = axe_violations(driver, script)
+        driver.find_elements(By.CSS_SELECTOR, "a.time")[0].click()
+        wait_for(driver, "form#request-form")
+        found["form"] = axe_violations(driver, script)
+        fill_form(driver, "Jo Visitor", "not an address")
+        wait_for(driver, "#email-error")
+        found["form with errors"] = axe_violations(driver, script)
+        fill_form(driver, "Jo Visitor", "jo@example.org")
+        wait_for(driver, "#sent-heading")
+        found["check your email"] = axe_violations(driver, script)
+        handler, settings = sink
+        mailer.send_due(pr.db, pr.clock, settings)
+        text = handler.messages[-1].get_payload(decode=True).decode()
+        (link,) = re.findall(r"https?://\S+/verify/\S+", text)
+        driver.get(link)
+        wait_for(driver, "#verify-heading")
+        found["confirm"] = axe_violations(driver, script)
+        driver.find_element(By.ID, "confirm").click()
+        wait_for(driver, "#done-heading")
+        found["done"] = axe_violations(driver, script)
+        driver.get(link + "x")
+        found["link gone"] = axe_violations(driver, script)
+    finally:
+        close(driver)
+    assert {page: v for page, v in found.items() if v} == {}
