@@ -23,6 +23,20 @@ RECEIVED = "received"
 CONFIRMED = "confirmed"
 DECLINED = "declined"
 OFFERED = "offered"
+VERIFY = "verify"
+"""The first email to a page's visitor: confirm the address (issue 27). It names the service,
+time, practitioner and practice, and of what the visitor typed only their name, cut to
+``NAME_SHOWN`` letters and stripped of anything but letters, spaces, ``'`` and ``-`` (no link
+or other text of a stranger's rides on the practice's address)."""
+NAME_SHOWN = 40
+VERIFY_MINUTES = 30
+"""How long the link of a :data:`VERIFY` email works."""
+
+
+def safe_name(name: str) -> str:
+    """``name`` as a first email may show it (see :data:`VERIFY`); may be empty."""
+    kept = "".join(c if c.isalpha() or c in "'-" else " " for c in name)
+    return " ".join(kept.split())[:NAME_SHOWN].strip()
 
 
 def when_text(start: datetime, tzid: str) -> str:
@@ -39,14 +53,29 @@ def _names(s: Session, row: BookingRequestRow) -> tuple[str, str]:
 
 
 def compose(
-    s: Session, kind: str, row: BookingRequestRow, *, ics: str | None = None
+    s: Session,
+    kind: str,
+    row: BookingRequestRow,
+    *,
+    ics: str | None = None,
+    link: str | None = None,
 ) -> tuple[str, str]:
     """The subject and plain-text body of a ``kind`` message about ``row``."""
     practitioner, practice = _names(s, row)
     when = when_text(row.start_utc, row.visitor_tz)
     what = f"{row.service} ({row.minutes} minutes) with {practitioner}"
     sign = f"\n\n{practice}\n" if practice else "\n"
-    if kind == RECEIVED:
+    if kind == VERIFY:
+        greet = safe_name(row.name)
+        subject = f"Please confirm your request: {row.service} with {practitioner}"
+        body = (
+            f"Hello{' ' + greet if greet else ''},\n\nSomeone, we hope you, asked for {what} on "
+            f"{when} on our booking page with this address. To send the request, open this "
+            f"link within {VERIFY_MINUTES} minutes:\n\n{link}\n\n"
+            "Until then nothing is held or sent to us. If it was not you, ignore this email: "
+            "the request expires by itself and we will not write again."
+        )
+    elif kind == RECEIVED:
         subject = f"We received your request: {row.service} with {practitioner}"
         body = (
             f"Hello {row.name},\n\nThank you. We received your request for {what} on {when}.\n"
@@ -78,10 +107,16 @@ def compose(
 
 
 def queue(
-    s: Session, kind: str, row: BookingRequestRow, now: datetime, *, ics: str | None = None
+    s: Session,
+    kind: str,
+    row: BookingRequestRow,
+    now: datetime,
+    *,
+    ics: str | None = None,
+    link: str | None = None,
 ) -> OutboxRow:
     """Add the ``kind`` email to ``row``'s visitor to the outbox (in ``s``'s transaction)."""
-    subject, body = compose(s, kind, row, ics=ics)
+    subject, body = compose(s, kind, row, ics=ics, link=link)
     out = OutboxRow(
         kind=kind,
         request_id=row.id,

@@ -12,6 +12,10 @@ it allows it ("asks first") :func:`accept` raises :class:`RequestClashes`, namin
 unless the caller says ``double_book=True`` (the TUI asks the user first, the CLI takes
 ``--double-book``).
 
+A request from the page exists first ``unverified`` (:mod:`sessions_tui.services.booking.visitor`):
+it holds nothing and is listed nowhere here until its address confirms it; then it is
+``pending`` (verified and held) like any other.
+
 Clients are matched by the email the visitor typed (``client_contact``); when no email matches
 but clients of the same name exist, the caller must choose (``client_id``) or say
 ``new_client``, and nothing is changed until they do.
@@ -31,7 +35,7 @@ from sqlalchemy.orm import Session
 from sessions_tui.domain.errors import ConflictError, NotFoundError, ValidationError
 from sessions_tui.services import appointments, booking_mail, scheduling
 from sessions_tui.services.booking.model import SlotTaken
-from sessions_tui.services.booking.visitor import _lock_practitioner, time_is_free
+from sessions_tui.services.booking.visitor import UNVERIFIED, _lock_practitioner, time_is_free
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import can_manage_booking, require_manage_booking
 from sessions_tui.services.practice import _check_client, _insert_client
@@ -156,6 +160,9 @@ def list_requests(ctx: Context, *, status: str | None = PENDING) -> list[Booking
             stmt = stmt.where(r.status == PENDING, r.expires_at <= now)
         elif status is not None:
             stmt = stmt.where(r.status == status)
+        else:
+            # A page's request the address has not confirmed is nobody's business yet.
+            stmt = stmt.where(r.status != UNVERIFIED)
         rows = s.execute(stmt.order_by(r.start_utc, r.id)).all()
     return [
         _to_request(row, name, now)

@@ -49,7 +49,13 @@ class Limits:
         request_timeout: Seconds a request may take, its body included, before a 503.
         posts_per_address: Booking requests one address may send per ``post_window``.
         posts_per_practitioner: Booking requests one practitioner's page takes per hour.
-        pages_per_address: Page views one address may make per minute.
+        pages_per_address: Page views (and booking posts of any kind) one address may make
+            per minute.
+        feeds_per_address: Feed requests one address may make per minute (429 past it).
+
+    ``posts_per_address`` counts only requests that passed every check (a typing mistake or a
+    refused post does not); ``posts_per_practitioner`` counts only requests whose address
+    confirmed them, so strangers cannot use up a practitioner's page for everyone.
     """
 
     max_body: int = 16 * 1024
@@ -58,6 +64,7 @@ class Limits:
     post_window: float = 600.0
     posts_per_practitioner: int = 30
     pages_per_address: int = 120
+    feeds_per_address: int = 60
 
 
 @dataclass
@@ -72,12 +79,14 @@ class WebState:
     post_by_address: RateLimiter = field(init=False)
     post_by_practitioner: RateLimiter = field(init=False)
     page_by_address: RateLimiter = field(init=False)
+    feed_by_address: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         lim = self.limits
         self.post_by_address = RateLimiter(lim.posts_per_address, lim.post_window)
         self.post_by_practitioner = RateLimiter(lim.posts_per_practitioner, 3600.0)
         self.page_by_address = RateLimiter(lim.pages_per_address, 60.0)
+        self.feed_by_address = RateLimiter(lim.feeds_per_address, 60.0)
 
 
 def _state(request: Request) -> WebState:
@@ -94,6 +103,16 @@ async def feed(request: Request) -> Response:
     404 for a bad or unknown token, 503/500 (logged) when the lookup or rendering fails.
     """
     web = _state(request)
+    client = request.client.host if request.client else "-"
+    if not web.feed_by_address.allow(client):
+        return Response(
+            b"",
+            status_code=429,
+            headers={
+                "content-length": "0",
+                "retry-after": str(web.feed_by_address.retry_after(client)),
+            },
+        )
     name = request.path_params["name"]
     if not name.endswith(".ics") or len(name) > 210:
         return _bare(404)
@@ -185,4 +204,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = state
+    # Starlette's own trailing-slash redirect writes the Host header into Location.
+    app.router.redirect_slashes = False
     return Guard(app, max_body=limits.max_body, request_timeout=limits.request_timeout)

@@ -6,9 +6,17 @@ to change it. Only free times are ever rendered (from :func:`services.booking.pa
 form re-checks the time when it is sent, and a time taken meanwhile sends the visitor back to the
 times with a message.
 
-The POST is guarded by, in order: the per-address and per-practitioner rate limits (429), the
-CSRF token (403), a bounded, well-formed body (400), the honeypot field (400), and the fields'
-own rules (400, the form again with each error beside its field).
+The POST is guarded by, in order: the address's page-view budget (429), the origin (403), a
+bounded, well-formed body (400), the CSRF token (403), the honeypot field (answered like a
+success, nothing kept), the fields' own rules (400, the form again with each error beside its
+field), and only then the per-address limit on requests (429 with ``Retry-After``): refused
+posts and typing mistakes never use up anyone's budget. A request that passes is stored
+unverified and the address is mailed a link (:func:`sessions_tui.services.booking.ask`); every
+visitor then sees the same "check your email" page, whether or not anything was sent, so the
+page reveals nobody. The link (``/book/<key>/verify/<token>``) shows the request and a button;
+its POST holds the time (the per-practitioner limit counts these confirmed requests only) and
+leads to the done page, which shows only while the request is held and unanswered, for a day
+at most. Every booking page is ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -25,10 +33,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.timeutil import day_bounds
-from sessions_tui.services import booking
-from sessions_tui.services.booking import BookingPage, SlotTaken
+from sessions_tui.services import booking, booking_mail
+from sessions_tui.services.booking import BookingPage, SlotTaken, TookTooLong
 from sessions_tui.web.zone_chooser import zone_options, zone_set
 
 DAYS_SHOWN = 7
@@ -52,7 +60,44 @@ def _client(request: Request) -> str:
 
 
 def _html(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(template).render(**values), status_code=status)
+    # Booking pages name a visitor's request and hold one-time links: no cache keeps them.
+    return HTMLResponse(
+        _env.get_template(template).render(**values),
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+DEADLINE_KEY = "sessions_tui.deadline"
+"""The scope key where the Guard puts the request's deadline (``time.monotonic()``)."""
+
+
+def _deadline(request: Request) -> float | None:
+    """When the unit of work must be committed by: a margin before the Guard's timeout, so a
+    request the visitor is told "took too long" never commits."""
+    deadline = request.scope.get(DEADLINE_KEY)
+    timeout = _web(request).limits.request_timeout
+    return None if deadline is None else float(deadline) - min(1.0, timeout / 4)
+
+
+def _took_too_long() -> Response:
+    response = _html(
+        "message.html",
+        503,
+        title="That took too long",
+        text="The request took too long and nothing was kept or sent. Please try again.",
+    )
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+def _link_base(request: Request, configured: str | None) -> str:
+    """Where links in emails point: the configured public address, else the address this
+    server listens on (never the request's Host header, which the sender chooses)."""
+    if configured:
+        return configured
+    host, port = request.scope.get("server") or ("127.0.0.1", 8765)
+    return f"http://{host}:{port}"
 
 
 def _missing() -> HTMLResponse:
@@ -74,11 +119,31 @@ async def _page(request: Request) -> BookingPage | None:
 def _too_many(limiter: Any, key: str) -> Response | None:
     if limiter.allow(key):
         return None
-    return _html(
+    response = _html(
         "message.html",
         429,
         title="Too many requests",
         text="Too many requests from here. Please wait a few minutes and try again.",
+    )
+    response.headers["Retry-After"] = str(limiter.retry_after(key))
+    return response
+
+
+def _foreign_origin(request: Request) -> Response | None:
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.split("://", 1)[-1] != request.headers.get("host"):
+        return _html(
+            "message.html", 403, title="Refused", text="This form was sent from another site."
+        )
+    return None
+
+
+def _gone() -> Response:
+    return _html(
+        "message.html",
+        404,
+        title="This link no longer works",
+        text="This link has expired or was already used. Please choose a time again.",
     )
 
 
@@ -254,26 +319,20 @@ def _parse_body(raw: bytes) -> dict[str, str] | None:
 
 
 async def submit(request: Request) -> Response:
-    """``POST /book/<key>/request``: check origin, content type, CSRF token and fields; hold.
+    """``POST /book/<key>/request``: check origin, content type, CSRF token and fields; ask.
 
-    A refusal is a message page (400, 403, 415), field errors the form again (400), a time just
-    taken the page again (409); a request made redirects to its done page (303).
+    A refusal is a message page (400, 403, 415, 429), field errors the form again (400), a time
+    just taken the page again (409); a request that passes redirects to the "check your email"
+    page (303), the same for every visitor.
     """
     web = _web(request)
+    if (limited := _too_many(web.page_by_address, _client(request))) is not None:
+        return limited
     page = await _page(request)
     if page is None:
         return _missing()
-    for limiter, key in (
-        (web.post_by_address, _client(request)),
-        (web.post_by_practitioner, str(page.practitioner_id)),
-    ):
-        if (limited := _too_many(limiter, key)) is not None:
-            return limited
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and origin.split("://", 1)[-1] != request.headers.get("host"):
-        return _html(
-            "message.html", 403, title="Refused", text="This form was sent from another site."
-        )
+    if (refused := _foreign_origin(request)) is not None:
+        return refused
     ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
         return _html(
@@ -297,13 +356,10 @@ async def submit(request: Request) -> Response:
             text="This form has expired or was not sent from the booking page. "
             "Go back and choose the time again.",
         )
+    sent = f"/book/{page.key}/sent?" + urlencode({"tz": _zone(page, form.get("tz"))})
     if form.get(HONEYPOT):
-        return _html(
-            "message.html",
-            400,
-            title="Refused",
-            text="The form could not be read. Please try again.",
-        )
+        # A bot filled the hidden field: answer as if it worked (it learns nothing), keep nothing.
+        return RedirectResponse(sent, status_code=303)
     start = _parse_start(form.get("start"))
     if start is None or page.service(form.get("service", "")) is None:
         return _html(
@@ -335,24 +391,116 @@ async def submit(request: Request) -> Response:
     values = {k: form.get(k, "") for k in FIELDS if k != "csrf"} | {"tz": tz}
     if errors or visitor is None:
         return _form(request, page, values, errors=errors, status=400, nonce=nonce)
+    # Only a request that passed every check counts against the address's budget.
+    if (limited := _too_many(web.post_by_address, _client(request))) is not None:
+        return limited
+    base = _link_base(request, await run_in_threadpool(booking.public_base, web.db))
     try:
-        row = await run_in_threadpool(
-            booking.create_request, web.db, web.clock, page, values["service"], start, visitor, tz
+        await run_in_threadpool(
+            lambda: booking.ask(
+                web.db,
+                web.clock,
+                page,
+                values["service"],
+                start,
+                visitor,
+                tz,
+                link_base=base,
+                deadline=_deadline(request),
+            )
         )
     except SlotTaken as exc:
         choice = {"service": values["service"], "tz": tz}
         return await page_view(request, message=exc.message, status=409, choice=choice)
-    return RedirectResponse(f"/book/{page.key}/done/{row.reference}", status_code=303)
+    except TookTooLong:
+        return _took_too_long()
+    return RedirectResponse(sent, status_code=303)
+
+
+async def sent(request: Request) -> Response:
+    """``GET /book/<key>/sent``: "check your email", the same for every visitor."""
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    tz = _zone(page, request.query_params.get("tz"))
+    return _html(
+        "sent.html",
+        page=page,
+        minutes=booking_mail.VERIFY_MINUTES,
+        back=f"/book/{page.key}?" + urlencode({"tz": tz}),
+    )
+
+
+async def verify_view(request: Request) -> Response:
+    """``GET /book/<key>/verify/<token>``: the request the link confirms and a button (a GET
+    changes nothing: mail scanners open links too); the done page once confirmed."""
+    web = _web(request)
+    if (limited := _too_many(web.page_by_address, _client(request))) is not None:
+        return limited
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    token = request.path_params["token"]
+    row = await run_in_threadpool(booking.request_for_token, web.db, web.clock, page, token)
+    if row is None:
+        return _gone()
+    if row.status != booking.UNVERIFIED:
+        return RedirectResponse(f"/book/{page.key}/done/{row.reference}", status_code=303)
+    return _html(
+        "verify.html",
+        page=page,
+        service=row.service,
+        minutes=row.minutes,
+        when=_when(row.start_utc, row.visitor_tz),
+        tz=row.visitor_tz,
+        action=f"/book/{page.key}/verify/{token}",
+        back=f"/book/{page.key}?" + urlencode({"tz": row.visitor_tz}),
+    )
+
+
+async def verify_submit(request: Request) -> Response:
+    """``POST /book/<key>/verify/<token>``: hold the time (303 to the done page); the
+    per-practitioner limit counts these confirmed requests only."""
+    web = _web(request)
+    if (limited := _too_many(web.page_by_address, _client(request))) is not None:
+        return limited
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    if (refused := _foreign_origin(request)) is not None:
+        return refused
+    token = request.path_params["token"]
+    row = await run_in_threadpool(booking.request_for_token, web.db, web.clock, page, token)
+    if row is None:
+        return _gone()
+    if row.status == booking.UNVERIFIED and (
+        limited := _too_many(web.post_by_practitioner, str(page.practitioner_id))
+    ):
+        return limited
+    deadline = _deadline(request)
+    try:
+        held = await run_in_threadpool(
+            lambda: booking.verify(web.db, web.clock, page, token, deadline=deadline)
+        )
+    except NotFoundError:
+        return _gone()
+    except SlotTaken as exc:
+        choice = {"service": row.service, "tz": row.visitor_tz}
+        return await page_view(request, message=exc.message, status=409, choice=choice)
+    except TookTooLong:
+        return _took_too_long()
+    return RedirectResponse(f"/book/{page.key}/done/{held.reference}", status_code=303)
 
 
 async def done(request: Request) -> Response:
-    """``GET /book/<key>/done/<ref>``: the request as received (404 if not this page's)."""
+    """``GET /book/<key>/done/<ref>``: the request as held, while it is held and unanswered
+    (a day at most); else the same 404 as an unknown reference."""
     web = _web(request)
     page = await _page(request)
     if page is None:
         return _missing()
     row = await run_in_threadpool(
-        booking.request_by_reference, web.db, page, request.path_params["ref"]
+        booking.request_by_reference, web.db, web.clock, page, request.path_params["ref"]
     )
     if row is None:
         return _missing()
@@ -363,7 +511,35 @@ async def done(request: Request) -> Response:
         when=_when(row.start_utc, row.visitor_tz),
         tz=row.visitor_tz,
         back=f"/book/{page.key}?" + urlencode({"tz": row.visitor_tz}),
+        calendar=f"/book/{page.key}/done/{row.reference}/request.ics",
     )
+
+
+async def done_calendar(request: Request) -> Response:
+    """``GET /book/<key>/done/<ref>/request.ics``: the held request for the visitor's
+    calendar (tentative), while the done page shows."""
+    web = _web(request)
+    page = await _page(request)
+    if page is None:
+        return _missing()
+    body = await run_in_threadpool(
+        booking.request_calendar, web.db, web.clock, page, request.path_params["ref"]
+    )
+    if body is None:
+        return _missing()
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'attachment; filename="request.ics"',
+        },
+    )
+
+
+async def _slash(request: Request) -> Response:
+    # A relative Location: the Host header is the sender's to choose, never echoed back.
+    return RedirectResponse(f"/book/{request.path_params['key']}", status_code=308)
 
 
 async def _page_route(request: Request) -> Response:
@@ -376,5 +552,10 @@ def routes() -> list[Route]:
         Route("/book/{key}", _page_route, methods=["GET", "HEAD"]),
         Route("/book/{key}/request", request_form, methods=["GET", "HEAD"]),
         Route("/book/{key}/request", submit, methods=["POST"]),
+        Route("/book/{key}/", _slash, methods=["GET", "HEAD"]),
+        Route("/book/{key}/sent", sent, methods=["GET", "HEAD"]),
+        Route("/book/{key}/verify/{token}", verify_view, methods=["GET", "HEAD"]),
+        Route("/book/{key}/verify/{token}", verify_submit, methods=["POST"]),
         Route("/book/{key}/done/{ref}", done, methods=["GET", "HEAD"]),
+        Route("/book/{key}/done/{ref}/request.ics", done_calendar, methods=["GET", "HEAD"]),
     ]

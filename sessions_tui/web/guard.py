@@ -1,9 +1,12 @@
 """What stands between the internet and the handlers: limits, timeouts, CSRF, the access log.
 
 - :class:`Guard` (ASGI middleware): refuses a body over ``max_body`` bytes (413, whether it
-  says its length or streams it), answers 503 when a request takes longer than
-  ``request_timeout`` seconds (a slow body counts), adds security headers to every response,
-  and writes one access-log line per request with secrets cut out of the path.
+  says its length or streams it), refuses a request with both ``Content-Length`` and
+  ``Transfer-Encoding`` (400, and the connection closed: RFC 9112 §6.3), answers 503 when a
+  request takes longer than ``request_timeout`` seconds (a slow body counts; handlers read the
+  deadline from ``scope["sessions_tui.deadline"]`` so their work never commits after it), adds
+  security headers to every response (HSTS too when the trusted proxy says the request came
+  over https), and writes one access-log line per request with secrets cut out of the path.
 - :class:`RateLimiter`: a sliding window per key (an address, a practitioner), bounded in the
   number of keys it remembers.
 - :class:`Csrf`: a double-submit token: a random value in a ``SameSite=Strict`` cookie and its
@@ -31,6 +34,7 @@ feed_log = logging.getLogger("sessions_tui.feed")
 
 _SECRET_PATHS = (
     (re.compile(r"^/feeds/[^/]+\.ics$"), "/feeds/<token>.ics"),
+    (re.compile(r"^/book/[^/]+/(done|verify)/.*"), r"/book/<link>/\1/<ref>"),
     (re.compile(r"^/book/[^/]+"), "/book/<link>"),
     (re.compile(r"^/r/[^/]+"), "/r/<token>"),
 )
@@ -46,6 +50,10 @@ SECURITY_HEADERS = [
         b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
 ]
+
+
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+"""Sent when the request came over https (as the trusted proxy's ``X-Forwarded-Proto`` says)."""
 
 
 def redact(path: str) -> str:
@@ -75,7 +83,14 @@ class Guard:
             return
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 0, "size": 0, "started": False}
+        scope["sessions_tui.deadline"] = time.monotonic() + self.request_timeout
         declared = _content_length(scope)
+        if declared is not None and _has_header(scope, b"transfer-encoding"):
+            # Two framings: a proxy in front may read the body one way and us another
+            # (request smuggling). Refuse it and close, as RFC 9112 §6.3 asks.
+            await _plain(send, 400, "Bad request.", close=True)
+            self._log(scope, 400, 0, started)
+            return
         if declared is not None and declared > self.max_body:
             await _plain(send, 413, "Request body too large.")
             self._log(scope, 413, 0, started)
@@ -96,8 +111,15 @@ class Guard:
                 state["status"] = message["status"]
                 state["started"] = True
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                if scope.get("scheme") == "https":
+                    message["headers"].append(HSTS)
             elif message["type"] == "http.response.body":
                 state["size"] += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Logged before the last byte goes: once a client has its answer, the
+                    # line is written.
+                    self._log(scope, state["status"], state["size"], started)
+                    state["logged"] = True
             await send(message)
 
         try:
@@ -111,7 +133,9 @@ class Guard:
             if not state["started"]:
                 await _plain(send, 503, "The request took too long.", close=True)
                 state["status"] = 503
-        self._log(scope, state["status"], state["size"], started)
+                state["logged"] = False
+        if not state.get("logged"):
+            self._log(scope, state["status"], state["size"], started)
 
     def _log(self, scope: Scope, status: int, size: int, started: float) -> None:
         client = scope.get("client")
@@ -125,6 +149,10 @@ class Guard:
             size,
             (time.perf_counter() - started) * 1000,
         )
+
+
+def _has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope.get("headers", []))
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -1,10 +1,11 @@
 """The page a reminder's link opens: the session, and buttons to confirm or cancel it.
 
 ``GET /r/<token>`` only shows (mail scanners open links); ``POST /r/<token>`` with
-``answer=confirm|cancel`` answers, through :mod:`sessions_tui.services.reminder_links`. The
-token in the path is the secret (an unguessable 32 characters, only its hash stored); a POST
-from another site's page is refused by its Origin, and posts are rate-limited per address. An
-unknown token gets the same 404 page as a session that is gone.
+``answer=confirm|cancel`` answers (a cancel asks once more first: only ``sure=yes`` cancels),
+through :mod:`sessions_tui.services.reminder_links`. The token in the path is the secret (an
+unguessable 32 characters, only its hash stored); a POST from another site's page is refused by
+its Origin, and posts are rate-limited per address. An unknown token gets the same 404 page as
+a session that is gone.
 """
 
 from __future__ import annotations
@@ -36,7 +37,12 @@ def _gone() -> Response:
 
 
 async def show(
-    request: Request, *, message: str | None = None, error: str | None = None, status: int = 200
+    request: Request,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    ask_cancel: bool = False,
 ) -> Response:
     """The confirm/cancel page of a reminder's link (rate-limited per address)."""
     web = _web(request)
@@ -53,6 +59,7 @@ async def show(
         action=f"/r/{token}",
         message=message,
         error=error,
+        ask_cancel=ask_cancel,
     )
 
 
@@ -75,6 +82,14 @@ async def answer(request: Request) -> Response:
     if what not in (reminder_links.CONFIRM, reminder_links.CANCEL):
         return await show(request, error="Choose confirm or cancel.", status=400)
     token = request.path_params["token"]
+    if what == reminder_links.CANCEL and (fields.get("sure") or [""])[0] != "yes":
+        info = await run_in_threadpool(reminder_links.page, web.db, web.clock, token)
+        if info is None:
+            return _gone()
+        if not info.can_cancel:
+            too_late = "It is too late to cancel online; please call the practice."
+            return await show(request, error=too_late, status=409)
+        return await show(request, ask_cancel=True)
     try:
         status = await run_in_threadpool(reminder_links.answer, web.db, web.clock, token, what)
     except NotFoundError:

@@ -11,7 +11,9 @@ is a Rust binary, harder to debug here.
 One gap filled here: uvicorn only times out a connection *after* a response, so a client that
 connects and sends nothing (or half a request line) would hold its socket forever.
 :class:`TimedH11Protocol` closes a connection that has no request under way
-``header_timeout`` seconds after it opened or after its last response.
+``header_timeout`` seconds after it opened or after its last response. It also caps the
+connections one address may hold open (``max_per_address``; the trusted proxy's addresses are
+exempt), so one address's idle sockets cannot fill ``limit_concurrency`` for every visitor.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class ServeOptions:
             keep-alive timeout).
         shutdown_timeout: Seconds a graceful shutdown waits for requests under way.
         proxy_ips: Addresses whose ``X-Forwarded-For``/``-Proto`` are believed.
+        max_per_address: Open connections one address may hold (past it new ones are closed
+            at once); the ``proxy_ips`` are exempt.
     """
 
     host: str = "127.0.0.1"
@@ -51,17 +55,32 @@ class ServeOptions:
     idle_timeout: float = 10.0
     shutdown_timeout: float = 10.0
     proxy_ips: str = "127.0.0.1"
+    max_per_address: int = 50
 
 
 class TimedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, closing connections that sit without a request."""
 
     header_timeout: float = 10.0
+    max_per_address: int = 0
+    """0: no cap."""
+    exempt: frozenset[str] = frozenset()
+    open_by_address: dict[str, int] = {}  # each bound subclass gets its own (make_config)
     _idle_timer: asyncio.TimerHandle | None = None
+    _counted: str | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Start the idle timer as the connection opens."""
+        """Count the connection against its address (closing it past the cap), and start the
+        idle timer."""
         super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        host = str(peer[0]) if peer else ""
+        if self.max_per_address and host and host not in self.exempt:
+            if self.open_by_address.get(host, 0) >= self.max_per_address:
+                transport.close()
+                return
+            self.open_by_address[host] = self.open_by_address.get(host, 0) + 1
+            self._counted = host
         self._arm()
 
     def _arm(self) -> None:
@@ -82,10 +101,17 @@ class TimedH11Protocol(H11Protocol):
             self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Cancel the idle timer."""
+        """Cancel the idle timer and uncount the connection."""
         if self._idle_timer is not None:
             self._idle_timer.cancel()
             self._idle_timer = None
+        if self._counted is not None:
+            left = self.open_by_address.get(self._counted, 1) - 1
+            if left > 0:
+                self.open_by_address[self._counted] = left
+            else:
+                self.open_by_address.pop(self._counted, None)
+            self._counted = None
         super().connection_lost(exc)
 
 
@@ -94,7 +120,14 @@ def make_config(app: Any, options: ServeOptions) -> uvicorn.Config:
     headers from ``proxy_ips``, and no access log of its own (paths hold secrets).
     """
     protocol = type(
-        "BoundTimedH11Protocol", (TimedH11Protocol,), {"header_timeout": options.idle_timeout}
+        "BoundTimedH11Protocol",
+        (TimedH11Protocol,),
+        {
+            "header_timeout": options.idle_timeout,
+            "max_per_address": options.max_per_address,
+            "exempt": frozenset(ip.strip() for ip in options.proxy_ips.split(",")),
+            "open_by_address": {},
+        },
     )
     return uvicorn.Config(
         app,

@@ -1,10 +1,12 @@
 """The booking page in a real headless Chromium (Debian's chromium + chromedriver, Selenium).
 
 One visitor's browser runs in Asia/Tokyo (``TZ`` in its environment): the page's script picks
-that zone, only free times are listed and in that zone; they pick one, fill the form and see the
-confirmation. A second browser (UTC, keyboard only) no longer sees that time and completes the
-form with keys alone. A scheduler accepts (``agenda --format json`` has the session, the SMTP
-sink on 127.0.0.1 gets the confirmation with its .ics); a declined request frees its time again.
+that zone, only free times are listed and in that zone; they pick one, fill the form, are asked
+to check their email, open the link the mail worker delivered to the SMTP sink, confirm, and
+see the confirmation. A second browser (UTC, keyboard only) no longer sees that time and
+completes the form with keys alone. A scheduler accepts (``agenda --format json`` has the
+session, the SMTP sink on 127.0.0.1 gets the confirmation with its .ics); a declined request
+frees its time again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import email
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +28,7 @@ import pytest
 from unit._cli import as_login
 from unit.test_booking import NOW, Practice, make_practice
 from unit.test_booking_mail import Sink, free_port
+from unit.test_web_booking import Browser, good
 
 from sessions_tui.services import booking, booking_requests
 from sessions_tui.sync import mailer
@@ -117,6 +121,51 @@ def wait_for(driver: Any, css: str, timeout: float = 20) -> Any:
     )
 
 
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, Any]]:
+    """An SMTP server on 127.0.0.1 keeping every message (aiosmtpd)."""
+    from aiosmtpd.controller import Controller
+
+    from sessions_tui.config import SmtpSettings
+
+    handler = Sink()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield (
+            handler,
+            SmtpSettings(host="127.0.0.1", port=port, security="none", sender="desk@example.org"),
+        )
+    finally:
+        controller.stop()
+
+
+def confirm_by_mail(pr: Practice, driver: Any, sink: tuple[Sink, Any], to: str) -> None:
+    """The mail worker delivers the queued mail; open the link in the message to ``to`` and
+    press its button: the done page."""
+    handler, settings = sink
+    mailer.send_due(pr.db, pr.clock, settings)
+    asks = [m for m in handler.messages if m["To"] == to and "confirm" in m["Subject"]]
+    assert asks, f"no confirmation link reached {to}"
+    text = asks[-1].get_payload(decode=True).decode()
+    (link,) = re.findall(r"https?://\S+/verify/\S+", text)
+    driver.get(link)
+    wait_for(driver, "#verify-heading")
+    driver.find_element(By.ID, "confirm").click()
+    wait_for(driver, "#done-heading")
+
+
+def fill_form(driver: Any, name: str, email_address: str, *, consent: bool = True) -> None:
+    for field, value in (("name", name), ("email", email_address)):
+        box = driver.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    if consent and not driver.find_element(By.ID, "consent").is_selected():
+        driver.find_element(By.ID, "consent").click()
+    driver.find_element(By.ID, "send").click()
+
+
 def cli(pr: Practice, *args: str) -> str:
     env = {**os.environ, "SESSIONS_TUI_NOW": NOW.isoformat(), "SESSIONS_TUI_DB": str(pr.db.url)}
     # Each command is typed by the person its --user names, at their own keyboard (OS login).
@@ -133,12 +182,8 @@ def cli(pr: Practice, *args: str) -> str:
 
 
 def test_issue_16_book_in_browser_zone_then_accept_and_decline(
-    pr: Practice, srv: ServerThread
+    pr: Practice, srv: ServerThread, sink: tuple[Sink, Any]
 ) -> None:
-    from aiosmtpd.controller import Controller
-
-    from sessions_tui.config import SmtpSettings
-
     key = booking.get_settings(pr.admin, pr.alice_id).key
     url = f"{srv.base_url}/book/{key}"
     tokyo = browser("Asia/Tokyo")
@@ -162,7 +207,9 @@ def test_issue_16_book_in_browser_zone_then_accept_and_decline(
         tokyo.find_element(By.ID, "message").send_keys("First visit.")
         tokyo.find_element(By.ID, "consent").click()
         tokyo.find_element(By.ID, "send").click()
-        wait_for(tokyo, "#done-heading")
+        wait_for(tokyo, "#sent-heading")
+        assert booking_requests.list_requests(pr.sam) == []  # nothing held yet
+        confirm_by_mail(pr, tokyo, sink, "jo@example.org")
         assert "Asia/Tokyo" in tokyo.page_source
     finally:
         close(tokyo)
@@ -202,7 +249,8 @@ def test_issue_16_book_in_browser_zone_then_accept_and_decline(
         keys.switch_to.active_element.send_keys(Keys.TAB)
         assert keys.switch_to.active_element.get_attribute("id") == "send"
         keys.switch_to.active_element.send_keys(Keys.ENTER)
-        wait_for(keys, "#done-heading")
+        wait_for(keys, "#sent-heading")
+        confirm_by_mail(pr, keys, sink, "sam@example.org")
 
         pending = booking_requests.list_requests(pr.sam)
         first = next(r for r in pending if r.email == "jo@example.org")
@@ -227,18 +275,8 @@ def test_issue_16_book_in_browser_zone_then_accept_and_decline(
         assert len(sessions) == 1
         assert datetime.fromisoformat(sessions[0]["start"]) == datetime.fromisoformat(chosen)
         # The client got the confirmation (sent by the worker to the local sink).
-        sink = Sink()
-        port = free_port()
-        controller = Controller(sink, hostname="127.0.0.1", port=port)
-        controller.start()
-        try:
-            smtp = SmtpSettings(
-                host="127.0.0.1", port=port, security="none", sender="d@example.org"
-            )
-            mailer.send_due(pr.db, pr.clock, smtp)
-        finally:
-            controller.stop()
-        confirmations = [m for m in sink.messages if m["Subject"].startswith("Confirmed")]
+        mailer.send_due(pr.db, pr.clock, sink[1])
+        confirmations = [m for m in sink[0].messages if m["Subject"].startswith("Confirmed")]
         assert [m["To"] for m in confirmations] == ["jo@example.org"]
         assert any(p.get_content_type() == "text/calendar" for p in confirmations[0].walk())
         assert isinstance(confirmations[0], email.message.Message)
@@ -263,3 +301,132 @@ def test_issue_16_page_works_without_javascript(pr: Practice, srv: ServerThread)
     assert '<label for="tz">' in html
     with urllib.request.urlopen(f"{srv.base_url}/book/{key}?tz=Europe/Berlin", timeout=10) as resp:
         assert '<span id="zone-name">Europe/Berlin</span>' in resp.read().decode()
+
+
+def test_issue_27_junk_posts_and_typing_mistakes_then_a_fresh_visitor_books(
+    pr: Practice, srv: ServerThread, sink: tuple[Sink, Any]
+) -> None:
+    """Default limits. 30 junk posts from six addresses (through the trusted proxy's
+    X-Forwarded-For), then a visitor who mistypes their address five times still books, and
+    so does a fresh one."""
+    key = booking.get_settings(pr.admin, pr.alice_id).key
+    url = f"{srv.base_url}/book/{key}"
+    junk = Browser(srv)
+    for i in range(30):
+        there = {"X-Forwarded-For": f"198.51.100.{i % 6}"}
+        assert junk.post(key, good("0" * 64, email=f"bot{i}@example.org"), **there)[0] == 403
+    visitor = browser("UTC")
+    try:
+        visitor.get(url + "?tz=UTC")
+        wait_for(visitor, "a.time")
+        visitor.find_elements(By.CSS_SELECTOR, "a.time")[0].click()
+        wait_for(visitor, "form#request-form")
+        for typo in ("jo@", "jo example.org", "@example.org", "jo@example", "jo@@example.org"):
+            fill_form(visitor, "Jo Visitor", typo)
+            wait_for(visitor, "#email-error")
+        fill_form(visitor, "Jo Visitor", "jo@example.org")
+        wait_for(visitor, "#sent-heading")
+        confirm_by_mail(pr, visitor, sink, "jo@example.org")
+        visitor.get(url + "?tz=UTC")
+        wait_for(visitor, "a.time")
+        visitor.find_elements(By.CSS_SELECTOR, "a.time")[0].click()
+        wait_for(visitor, "form#request-form")
+        fill_form(visitor, "Kim Fresh", "kim@example.org")
+        wait_for(visitor, "#sent-heading")
+        confirm_by_mail(pr, visitor, sink, "kim@example.org")
+    finally:
+        close(visitor)
+    assert sorted(r.email for r in booking_requests.list_requests(pr.sam)) == [
+        "jo@example.org",
+        "kim@example.org",
+    ]
+
+
+def test_issue_27_second_visitor_books_while_one_address_is_limited(
+    pr: Practice, srv: ServerThread, sink: tuple[Sink, Any]
+) -> None:
+    key = booking.get_settings(pr.admin, pr.alice_id).key
+    busy = Browser(srv)
+    token = busy.form(key)
+    there = {"X-Forwarded-For": "203.0.113.9"}
+    for i in range(5):
+        assert busy.post(key, good(token, email=f"a{i}@example.org"), **there)[0] == 303
+    status, headers, html = busy.post(key, good(token, email="a5@example.org"), **there)
+    assert status == 429
+    assert "Too many requests" in html
+    assert 0 < int(headers["retry-after"]) <= 600
+    visitor = browser("UTC")
+    try:
+        visitor.get(f"{srv.base_url}/book/{key}?tz=UTC")
+        wait_for(visitor, "a.time")
+        visitor.find_elements(By.CSS_SELECTOR, "a.time")[0].click()
+        wait_for(visitor, "form#request-form")
+        fill_form(visitor, "Bo Other", "bo@example.org")
+        wait_for(visitor, "#sent-heading")
+        confirm_by_mail(pr, visitor, sink, "bo@example.org")
+        assert "Request sent" in visitor.page_source
+    finally:
+        close(visitor)
+    assert [r.email for r in booking_requests.list_requests(pr.sam)] == ["bo@example.org"]
+
+
+def axe_script() -> str | None:
+    """axe-core's ``axe.min.js`` (from the npm registry, installed by CI), if found:
+    ``$AXE_CORE_JS``, or ``node_modules/axe-core`` here or in a parent folder."""
+    named = os.environ.get("AXE_CORE_JS")
+    candidates = [Path(named)] if named else []
+    here = Path(__file__).resolve()
+    candidates += [p / "node_modules/axe-core/axe.min.js" for p in here.parents]
+    found = next((p for p in candidates if p.is_file()), None)
+    return found.read_text() if found else None
+
+
+def axe_violations(driver: Any, script: str) -> list[str]:
+    driver.execute_script(script)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map("
+        "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
+    )
+    return list(result)
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (375, 800)], ids=["desktop", "phone"])
+def test_issue_27_every_booking_page_has_no_axe_violations(
+    pr: Practice, srv: ServerThread, sink: tuple[Sink, Any], size: tuple[int, int]
+) -> None:
+    script = axe_script()
+    if script is None:
+        pytest.skip("axe-core not installed (npm install axe-core; or set AXE_CORE_JS)")
+    key = booking.get_settings(pr.admin, pr.alice_id).key
+    driver = browser("UTC")
+    driver.set_window_size(*size)
+    found: dict[str, list[str]] = {}
+    try:
+        driver.get(f"{srv.base_url}/book/{key}?tz=UTC")
+        wait_for(driver, "a.time")
+        found["times"] = axe_violations(driver, script)
+        driver.find_elements(By.CSS_SELECTOR, "a.time")[0].click()
+        wait_for(driver, "form#request-form")
+        found["form"] = axe_violations(driver, script)
+        fill_form(driver, "Jo Visitor", "not an address")
+        wait_for(driver, "#email-error")
+        found["form with errors"] = axe_violations(driver, script)
+        fill_form(driver, "Jo Visitor", "jo@example.org")
+        wait_for(driver, "#sent-heading")
+        found["check your email"] = axe_violations(driver, script)
+        handler, settings = sink
+        mailer.send_due(pr.db, pr.clock, settings)
+        text = handler.messages[-1].get_payload(decode=True).decode()
+        (link,) = re.findall(r"https?://\S+/verify/\S+", text)
+        driver.get(link)
+        wait_for(driver, "#verify-heading")
+        found["confirm"] = axe_violations(driver, script)
+        driver.find_element(By.ID, "confirm").click()
+        wait_for(driver, "#done-heading")
+        found["done"] = axe_violations(driver, script)
+        driver.get(link + "x")
+        found["link gone"] = axe_violations(driver, script)
+    finally:
+        close(driver)
+    assert {page: v for page, v in found.items() if v} == {}

@@ -29,7 +29,15 @@ from sessions_tui.services import reminders
 from sessions_tui.sync.reminder_worker import run_once
 from sessions_tui.web.server import ServeOptions, ServerThread
 
-from .test_booking_browser import CHROMEDRIVER, CHROMIUM, browser, close, wait_for
+from .test_booking_browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    axe_script,
+    axe_violations,
+    browser,
+    close,
+    wait_for,
+)
 
 pytestmark = pytest.mark.skipif(
     not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
@@ -126,6 +134,12 @@ async def test_issue_20_confirm_and_cancel_links_in_a_browser(pr: Practice) -> N
 
             driver.get(links["11:00"])
             wait_for(driver, "#cancel").click()
+            # Cancelling asks once more (issue 27): nothing is cancelled until "Yes".
+            wait_for(driver, "#cancel-heading")
+            assert driver.find_element(By.ID, "status").text == "Status: scheduled"
+            if (script := axe_script()) is not None:
+                assert axe_violations(driver, script) == []
+            driver.find_element(By.ID, "cancel-sure").click()
             wait_for(driver, "#answer")
             assert driver.find_element(By.ID, "status").text == "Status: cancelled"
 

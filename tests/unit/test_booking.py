@@ -158,7 +158,7 @@ def test_issue_16_request_holds_time_for_everyone(pr: Practice) -> None:
 def test_issue_16_two_visitors_same_time_exactly_one_wins(url: str) -> None:
     p = make_practice(url)
     try:
-        start = at(THU, 10, 20)  # an Intake (80 minutes) time the page lists
+        start = at(THU, 10, 30)  # an Intake (80 minutes) time the page lists
         page = p.page()
         barrier = threading.Barrier(4)
         outcomes: list[str] = []
@@ -223,7 +223,7 @@ def test_issue_16_busy_google_and_all_day_events_remove_times(pr: Practice) -> N
     fri = date(2026, 11, 27)
     mon = date(2026, 11, 30)
     assert pr.day_slots(fri)
-    assert at(mon, 9, 50) in pr.day_slots(mon)
+    assert at(mon, 9, 45) in pr.day_slots(mon)
     # An all-day busy event (a conference) removes the whole day.
     scheduling.create_event(
         pr.admin,
@@ -239,8 +239,8 @@ def test_issue_16_busy_google_and_all_day_events_remove_times(pr: Practice) -> N
         Event(
             kind=EventKind.OTHER,
             title="Dentist (from Google)",
-            start=at(mon, 9, 50),
-            end=at(mon, 10, 40),
+            start=at(mon, 9, 45),
+            end=at(mon, 10, 35),
             tzid="America/Chicago",
             practitioner_id=pr.alice_id,
             busy=True,
@@ -263,10 +263,10 @@ def test_issue_16_busy_google_and_all_day_events_remove_times(pr: Practice) -> N
             )
         )
     monday = pr.day_slots(mon)
-    assert at(mon, 9, 50) not in monday
-    # Nothing within the 10-minute buffer of 09:50–10:40.
+    assert at(mon, 9, 45) not in monday
+    # Nothing within the 10-minute buffer of 09:45–10:35.
     assert all(
-        not (s < at(mon, 10, 50) and at(mon, 9, 40) < s + timedelta(minutes=50)) for s in monday
+        not (s < at(mon, 10, 45) and at(mon, 9, 35) < s + timedelta(minutes=50)) for s in monday
     )
     assert monday
     scheduling.create_event(

@@ -111,7 +111,7 @@ def test_issue_24_both_read_paths_agree_on_holds(demo: Demo) -> None:
     other = ask(demo.url, datetime(2026, 11, 27, 9, 0, tzinfo=CHI), "Kim Park", "Session")
     gone = ask(demo.url, datetime(2026, 11, 27, 13, 0, tzinfo=CHI), "Old Hold", "Session")
     set_status(demo.url, gone, expires_at=CLOCK.now().astimezone(UTC) - timedelta(minutes=1))
-    no = ask(demo.url, datetime(2026, 11, 27, 14, 40, tzinfo=CHI), "Said No", "Session")
+    no = ask(demo.url, datetime(2026, 11, 27, 14, 45, tzinfo=CHI), "Said No", "Session")
     set_status(demo.url, no, status="declined")
     taking = ask(demo.url, datetime(2026, 11, 26, 10, 0, tzinfo=CHI), "Being Taken", "Session")
     set_status(demo.url, taking, status="accepting", expires_at=CLOCK.now() - timedelta(days=1))

@@ -25,7 +25,7 @@ from sessions_tui.services.booking.model import (
     SlotTaken,
     Visitor,
 )
-from sessions_tui.services.booking.page import is_offered, page_for_key, page_slots
+from sessions_tui.services.booking.page import is_offered, page_for_key, page_slots, public_base
 from sessions_tui.services.booking.settings import (
     check_service,
     get_settings,
@@ -34,21 +34,30 @@ from sessions_tui.services.booking.settings import (
     update_settings,
 )
 from sessions_tui.services.booking.visitor import (
+    UNVERIFIED,
+    TookTooLong,
+    ask,
     check_visitor,
     create_request,
     request_by_reference,
+    request_calendar,
+    request_for_token,
     time_is_free,
+    verify,
 )
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "LIMITS",
     "MAX_SERVICES",
+    "UNVERIFIED",
     "BookingPage",
     "BookingService",
     "BookingSettings",
     "SlotTaken",
+    "TookTooLong",
     "Visitor",
+    "ask",
     "check_service",
     "check_visitor",
     "create_request",
@@ -57,8 +66,12 @@ __all__ = [
     "list_settings",
     "page_for_key",
     "page_slots",
+    "public_base",
     "request_by_reference",
+    "request_calendar",
+    "request_for_token",
     "rotate_link",
     "time_is_free",
     "update_settings",
+    "verify",
 ]

@@ -42,6 +42,8 @@ class BookingSettings:
     new_clients: bool
     public: bool
     link_secret: str
+    increment_minutes: int = 15
+    """Offered start times fall every this many minutes of the local hour."""
 
     @property
     def key(self) -> str:
@@ -64,6 +66,7 @@ class BookingSettings:
             "hold_minutes": self.hold_minutes,
             "new_clients": self.new_clients,
             "public": self.public,
+            "increment_minutes": self.increment_minutes,
             "url": self.url(base_url),
         }
 
@@ -83,6 +86,7 @@ class BookingPage:
     horizon: timedelta
     buffer: timedelta
     hold: timedelta
+    increment: timedelta = timedelta(minutes=15)
 
     def service(self, name: str) -> BookingService | None:
         """The offered service called ``name`` exactly, or ``None``."""

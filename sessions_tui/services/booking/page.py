@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from sessions_tui.clock import Clock
-from sessions_tui.domain.availability import slots
+from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import hours as hours_service
 from sessions_tui.services.availability import OpenSlot, open_time
 from sessions_tui.services.booking.model import BookingPage, BookingService
@@ -18,8 +19,18 @@ from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
     BookingSettingsRow,
     PracticeRow,
+    ReminderSettingsRow,
     StaffRow,
 )
+
+
+def public_base(db: Database) -> str | None:
+    """The web service's public address as set for reminder links (``None`` when unset): the
+    start of the links in booking emails too."""
+    with db.read() as s:
+        row = s.get(ReminderSettingsRow, 1)
+        base = row.base_url.strip() if row is not None else ""
+    return base.rstrip("/") or None
 
 
 def page_for_key(db: Database, key: str) -> BookingPage | None:
@@ -64,6 +75,7 @@ def page_for_key(db: Database, key: str) -> BookingPage | None:
         horizon=timedelta(days=row.horizon_days),
         buffer=timedelta(minutes=row.buffer_minutes),
         hold=timedelta(minutes=row.hold_minutes),
+        increment=timedelta(minutes=row.increment_minutes),
     )
 
 
@@ -99,7 +111,27 @@ def page_slots(
     ctx = Context(db, clock, None)
     free = open_time(ctx, page.practitioner_id, first, last, buffer=page.buffer)
     length = timedelta(minutes=service.minutes)
-    return [OpenSlot(a, b, page.practitioner_id) for a, b in slots(free, length)]
+    return [
+        OpenSlot(a, a + length, page.practitioner_id)
+        for a in grid_starts(free, length, page.increment, zone(page.zone))
+    ]
+
+
+def grid_starts(
+    free: list[tuple[datetime, datetime]], length: timedelta, step: timedelta, tz: ZoneInfo
+) -> list[datetime]:
+    """Every start on the ``step`` grid of the local hour in ``tz`` (``step`` divides the
+    hour) from which ``length`` fits inside one of the ``free`` intervals, in order."""
+    out: list[datetime] = []
+    for a, b in free:
+        local = a.astimezone(tz)
+        hour = local.replace(minute=0, second=0, microsecond=0)
+        steps = -(-(local - hour) // step)  # ceiling
+        s = (hour + steps * step).astimezone(UTC)
+        while s + length <= b:
+            out.append(s)
+            s += step
+    return out
 
 
 def is_offered(

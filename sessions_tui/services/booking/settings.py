@@ -74,6 +74,7 @@ def _to_settings(s: Session, row: BookingSettingsRow, person: StaffRow) -> Booki
         new_clients=row.new_clients,
         public=row.public,
         link_secret=row.link_secret,
+        increment_minutes=row.increment_minutes,
     )
 
 
@@ -90,7 +91,10 @@ _BOUNDS = {
     "horizon_days": (1, 366),
     "buffer_minutes": (0, 240),
     "hold_minutes": (5, 60 * 24 * 30),
+    "increment_minutes": (5, 60),
 }
+INCREMENTS = (5, 10, 15, 20, 30, 60)
+"""The start-time grids a page may use (each divides the hour)."""
 
 
 def check_service(name: str, minutes: int) -> BookingService:
@@ -111,7 +115,8 @@ def update_settings(
     **changes: Any,
 ) -> BookingSettings:
     """Change any of ``enabled``, ``notice_minutes``, ``horizon_days``, ``buffer_minutes``,
-    ``hold_minutes``, ``new_clients``, ``public``, and (all at once) the ``services``.
+    ``hold_minutes``, ``increment_minutes``, ``new_clients``, ``public``, and (all at once) the
+    ``services``.
 
     Raises:
         ValidationError: an unknown setting, a value out of bounds, a duplicate service, or
@@ -127,6 +132,11 @@ def update_settings(
             if not isinstance(value, int) or not lo <= value <= hi:
                 raise ValidationError(
                     f"bad {key.replace('_', ' ')}: {value} ({lo}–{hi})", field=key
+                )
+            if key == "increment_minutes" and value not in INCREMENTS:
+                allowed = ", ".join(map(str, INCREMENTS))
+                raise ValidationError(
+                    f"bad increment minutes: {value} (one of {allowed})", field=key
                 )
     checked = [check_service(n, m) for n, m in services] if services is not None else None
     if checked is not None:

@@ -28,6 +28,8 @@ class BookingSettingsRow(SQLModel, table=True):
     horizon_days: int = 60
     buffer_minutes: int = 0
     hold_minutes: int = 2880
+    increment_minutes: int = Field(default=15, sa_column_kwargs={"server_default": "15"})
+    """Offered start times fall on this grid of the practitioner's local hour (migration 0015)."""
     new_clients: bool = True
     public: bool = False
     link_secret: str
@@ -51,12 +53,19 @@ class BookingServiceRow(SQLModel, table=True):
 class BookingRequestRow(SQLModel, table=True):
     """A visitor's request for a time: a pending hold until accepted, declined or expired.
 
-    ``status`` is ``pending``, ``accepted``, ``declined`` or ``expired``; a pending request
-    whose ``expires_at`` has passed blocks nothing (and is marked expired when next seen).
+    ``status`` is ``unverified`` (from the page, until its address opens the mailed link: it
+    holds nothing, the practice does not see it, and it is dead once ``expires_at`` passes),
+    ``pending``, ``accepted``, ``declined`` or ``expired``; a pending request whose
+    ``expires_at`` has passed blocks nothing (and is marked expired when next seen).
+    ``verify_hash`` is the sha256 hex of the link's token (migration 0015).
     """
 
     __tablename__ = "booking_request"
-    __table_args__ = (Index("ix_booking_request_hold", "practitioner_id", "status", "start_utc"),)
+    __table_args__ = (
+        Index("ix_booking_request_hold", "practitioner_id", "status", "start_utc"),
+        Index("ix_booking_request_verify_hash", "verify_hash", unique=True),
+        Index("ix_booking_request_email", "practitioner_id", "email"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True)
@@ -83,6 +92,10 @@ class BookingRequestRow(SQLModel, table=True):
     reason: str | None = None
     event_id: int | None = None
     client_id: int | None = Field(default=None, foreign_key="client.id")
+    verify_hash: str | None = None
+    verified_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
 
 
 class ClientContactRow(SQLModel, table=True):

@@ -6,11 +6,8 @@
   var zone;
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
   if (!zone || zone === select.value) return;
-  var known = false;
-  for (var i = 0; i < select.options.length; i++) {
-    if (select.options[i].value === zone) { known = true; break; }
-  }
-  if (!known) return;
+  // The server checks the zone (aliases such as Asia/Calcutta included) and falls back to the
+  // practice's zone; the URL then names a zone, so this runs once at most.
   var params = new URLSearchParams(window.location.search);
   params.set("tz", zone);
   window.location.replace(window.location.pathname + "?" + params.toString());
