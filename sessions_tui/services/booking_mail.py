@@ -23,6 +23,7 @@ RECEIVED = "received"
 CONFIRMED = "confirmed"
 DECLINED = "declined"
 OFFERED = "offered"
+EXPIRED = "expired"
 
 
 def when_text(start: datetime, tzid: str) -> str:
@@ -71,6 +72,13 @@ def compose(
         body = (
             f"Hello {row.name},\n\nThe time you asked for is not possible; we can offer "
             f"{when} instead for {what}. It is held for you: reply to this email to take it."
+        )
+    elif kind == EXPIRED:
+        subject = f"Your request was not answered in time: {row.service} with {practitioner}"
+        body = (
+            f"Hello {row.name},\n\nWe are sorry: we could not answer your request for {what} "
+            f"on {when} in time, and the time is no longer held for you.\n"
+            "You are welcome to ask again on the booking page."
         )
     else:
         raise ValueError(f"unknown message kind {kind!r}")

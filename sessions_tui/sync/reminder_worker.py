@@ -3,7 +3,8 @@
 One pass (:func:`run_once`) is :func:`sessions_tui.services.reminders.queue_due` (each
 reminder claimed once in the sent-log, with its message, in one transaction) followed by the
 mail worker's :func:`sessions_tui.sync.mailer.send_due` (each message claimed by
-compare-and-set, retried with backoff, reminders at most once across a crash). Any number of
+compare-and-set just before it goes, retried with backoff, reminders at most once across a
+crash). Any number of
 workers may run at once, on one machine or several sharing a PostgreSQL: they never send a
 reminder twice. ``sessions-tui reminders run`` runs it in the foreground (``--once`` for one
 pass, e.g. from cron); ``sessions-tui web serve`` runs it in a thread.
@@ -41,13 +42,16 @@ class RunReport:
 
 
 def run_once(
-    db: Database, clock: Clock, smtp: SmtpSettings | None, send: mailer.Sender = mailer.smtp_send
+    db: Database,
+    clock: Clock,
+    smtp: SmtpSettings | None,
+    connect: mailer.Connect = mailer.SmtpConnection,
 ) -> RunReport:
     """Queue the due reminders; send the outbox when SMTP is set up (else they wait)."""
     plan = reminders.queue_due(db, clock)
     sent = failed = 0
     if smtp is not None:
-        sent, failed = mailer.send_due(db, clock, smtp, send)
+        sent, failed = mailer.send_due(db, clock, smtp, connect)
     return RunReport(plan.queued, plan.dropped, plan.lost, sent, failed)
 
 
