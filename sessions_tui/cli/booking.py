@@ -212,7 +212,10 @@ def booking_accept(
     if fmt == "json":
         _echo_json(done.to_json(o.display_tz()))
     else:
-        click.echo(f"Accepted #{done.id}: session {done.event_id} for client {done.client_id}.")
+        click.echo(
+            f"Accepted #{done.id}: session {done.event_id} for client {done.client_id}, "
+            f"{done.client} (the request of {done.name})."
+        )
 
 
 @booking.command("decline")

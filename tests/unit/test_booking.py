@@ -302,8 +302,8 @@ def test_issue_16_accept_books_session_matches_client_by_email(pr: Practice) -> 
     assert confirmed.ics is not None
     assert "BEGIN:VEVENT" in confirmed.ics
     assert event.uid in confirmed.ics  # type: ignore[operator]
-    # The same email later: the same client, no duplicate.
-    again = request(pr, at(date(2026, 12, 1), 9), Visitor("Jo V.", "JO@example.org"))
+    # The same email later: the same client, no duplicate (another name asks first: issue 27).
+    again = request(pr, at(date(2026, 12, 1), 9), Visitor("Jo Visitor", "JO@example.org"))
     assert booking_requests.accept(pr.sam, again).client_id == done.client_id
     with pr.db.read() as s:
         assert s.execute(select(func.count()).select_from(ClientContactRow)).scalar_one() == 1

@@ -1,0 +1,58 @@
+"""Accept in the TUI asks which client (issue 27): a request from "Mallory Impostor" with Ava
+Bennett's address (another letter case) names both and books only whom the user chooses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from app_fixtures import CLOCK
+from test_booking_requests import ask, settle
+from textual.widgets import Label, OptionList
+
+from sessions_tui.app import SessionsApp
+from sessions_tui.screens.dialogs import ChoiceModal
+from sessions_tui.screens.requests import RequestsScreen
+from sessions_tui.services import booking_requests, practice
+from sessions_tui.services.context import make_context
+from sessions_tui.store.db import open_database
+
+MakeApp = Callable[..., SessionsApp]
+
+
+async def test_issue_27_accept_asks_which_client_and_names_both(
+    make_app: MakeApp, demo_db: Path
+) -> None:
+    rid = ask(demo_db, "Mallory Impostor", "Ava.Bennett@EXAMPLE.org")
+    app = make_app(user="sam")
+    notices: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("R")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RequestsScreen)
+        await pilot.press("a")
+        await settle(app, pilot)
+        modal = app.screen
+        assert isinstance(modal, ChoiceModal)
+        shown = " ".join(str(w.render()) for w in modal.query(Label))
+        assert "Mallory Impostor" in shown
+        assert "Ava Bennett" in shown
+        options = modal.query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("Ava Bennett" in p for p in prompts)
+        assert any("new client" in p and "Mallory Impostor" in p for p in prompts)
+        await pilot.press("down", "enter")  # a new client
+        await settle(app, pilot)
+        assert isinstance(app.screen, RequestsScreen)
+        notices = [n.message for n in app._notifications]
+    db = open_database(str(demo_db))
+    try:
+        sam = make_context(db, CLOCK, "sam")
+        (done,) = booking_requests.list_requests(sam, status="accepted")
+        assert done.id == rid
+        assert done.client_id is not None
+        assert practice.get_client(sam, done.client_id).full_name == "Mallory Impostor"
+    finally:
+        db.dispose()
+    assert any("Mallory Impostor" in n and "client" in n for n in notices)
