@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -28,6 +30,7 @@ from sessions_tui.store.db import open_database
 from sessions_tui.store.tables import OutboxRow
 from sessions_tui.sync import mailer
 from sessions_tui.sync.reminder_worker import run_once
+from sessions_tui.web.server import ServeOptions, ServerThread
 
 from . import test_booking
 from .test_booking_mail import free_port
@@ -242,3 +245,46 @@ def test_issue_27_requester_is_told_once_when_the_hold_runs_out(tmp_path: Path) 
     subjects = [str(m["Subject"]) for m in handler.messages]
     assert len(subjects) == 2
     assert "not answered in time" in subjects[1]
+
+
+def test_issue_27_reminder_link_of_a_series_given_to_another_client(pr: Practice) -> None:
+    """Jo's reminder link, after Jo's series is given to Kim: it confirms and cancels nothing
+    and says the link no longer applies; once the series is Jo's again, it works."""
+    from sessions_tui.domain.errors import NotFoundError
+    from sessions_tui.domain.events import Status
+    from sessions_tui.services import appointments, reminder_links
+    from sessions_tui.services.appointments import OccurrenceRef, Scope
+
+    from .test_issue_20_confirm import token_of
+
+    reminders.update_settings(pr.admin, cancel_hours=2)
+    eid = book(pr, pr.jo, at(THU, 9), rrule="FREQ=WEEKLY;COUNT=4")
+    pr.clock.instant = at(THU, 9) - timedelta(hours=24)
+    assert run_once(pr.db, pr.clock, None).queued == 1
+    token = token_of(pr)
+    appointments.edit(pr.admin, OccurrenceRef(eid, at(THU, 9)), Scope.ALL, client_id=pr.kim)
+    for what in (reminder_links.CANCEL, reminder_links.CONFIRM):
+        with pytest.raises(NotFoundError, match="no longer applies"):
+            reminder_links.answer(pr.db, pr.clock, token, what)
+    with pytest.raises(NotFoundError, match="no longer applies"):
+        reminder_links.page(pr.db, pr.clock, token)
+    server = ServerThread(pr.db, pr.clock, ServeOptions(port=0)).start()
+    try:  # over HTTP: the page and a posted cancel answer the same
+        url = f"{server.base_url}/r/{token}"
+        posted = urllib.request.Request(url, data=b"answer=cancel", method="POST")
+        posted.add_header("Content-Type", "application/x-www-form-urlencoded")
+        for req in (urllib.request.Request(url), posted):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(req, timeout=10)
+            assert err.value.code == 404
+            assert "This link no longer applies" in err.value.read().decode()
+    finally:
+        server.shutdown()
+    with pr.db.read() as s:
+        from sessions_tui.store.tables import EventRow
+
+        row = s.get(EventRow, eid)
+        assert row is not None
+        assert row.status == Status.SCHEDULED.value  # Kim's session is untouched
+    appointments.edit(pr.admin, OccurrenceRef(eid, at(THU, 9)), Scope.ALL, client_id=pr.jo)
+    assert reminder_links.answer(pr.db, pr.clock, token, "confirm") is Status.CONFIRMED
