@@ -35,7 +35,10 @@ def reminders_queued(p: Practice) -> int:
 
 
 def test_issue_27_reminders_run_refuses_a_loopback_link_base(
-    pr: Practice, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    pr: Practice,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reminders.update_settings(pr.admin, base_url=DEFAULT_BASE_URL)  # as in the demo
     book(pr, pr.jo, at(THU, 9))
