@@ -139,7 +139,7 @@ def test_issue_16_book_in_browser_zone_then_accept_and_decline(
 
     from sessions_tui.config import SmtpSettings
 
-    key = booking.get_settings(pr.admin, pr.alice_id).key
+    key = pr.key()
     url = f"{srv.base_url}/book/{key}"
     tokyo = browser("Asia/Tokyo")
     try:
@@ -256,7 +256,7 @@ def test_issue_16_page_works_without_javascript(pr: Practice, srv: ServerThread)
     """No script: the practice's zone is named, and the zone chooser (a GET form) works."""
     import urllib.request
 
-    key = booking.get_settings(pr.admin, pr.alice_id).key
+    key = pr.key()
     with urllib.request.urlopen(f"{srv.base_url}/book/{key}", timeout=10) as resp:
         html = resp.read().decode()
     assert '<span id="zone-name">America/Chicago</span>' in html
