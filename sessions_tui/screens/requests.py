@@ -120,12 +120,17 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         the request could be from (another name at a client's address, or a name alone)."""
 
         def __init__(
-            self, request: BookingRequest, text: str, matches: list[tuple[int, str]]
+            self,
+            request: BookingRequest,
+            text: str,
+            matches: list[tuple[int, str]],
+            by_email: bool = False,
         ) -> None:
             super().__init__()
             self.request = request
             self.text = text
             self.matches = matches
+            self.by_email = by_email
 
     def __init__(self) -> None:
         super().__init__(id="requests")
@@ -262,7 +267,7 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
             return
         except ValidationError as exc:
             if isinstance(exc, ClientChoice):
-                self.post_message(self.Unsure(request, exc.message, exc.matches))
+                self.post_message(self.Unsure(request, exc.message, exc.matches, exc.by_email))
             elif exc.field == "client":
                 self.post_message(self.Unsure(request, exc.message, []))
             else:
@@ -336,9 +341,12 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
             (f"Book for {name} (client {cid})", cid) for cid, name in message.matches
         ]
         answers += [(f"Book for a new client, {request.name}", 0), ("Go back", -1)]
-        if message.matches:
-            names = " or ".join(f"{name} (client {cid})" for cid, name in message.matches)
-            detail = f"The request is from {request.name} <{request.email}>; it matches {names}."
+        names = " or ".join(f"{name} (client {cid})" for cid, name in message.matches)
+        who = f"The request is from {request.name} <{request.email}>"
+        if message.matches and message.by_email:
+            detail = f"{who}; that address is {names}'s, under another name."
+        elif message.matches:
+            detail = f"{who}; no client has that address, but {names} has that name."
         else:
             detail = message.text
         self.app.push_screen(

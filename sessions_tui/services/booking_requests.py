@@ -202,12 +202,15 @@ def _claim(ctx: Context, request_id: int, to: str) -> BookingRequestRow:
 
 class ClientChoice(ValidationError):
     """Unsure which client a request is from: ``requester`` (the name the visitor typed) and
-    ``matches`` (id, name) of the clients it could be; accept again with ``client_id`` (one of
-    them) or ``new_client``."""
+    ``matches`` (id, name) of the clients it could be, matched ``by_email`` (the address is
+    theirs, the name is not) or by name alone; accept again with ``client_id`` (one of them) or
+    ``new_client``."""
 
-    def __init__(self, text: str, requester: str, matches: list[tuple[int, str]]) -> None:
+    def __init__(
+        self, text: str, requester: str, matches: list[tuple[int, str]], *, by_email: bool
+    ) -> None:
         super().__init__(text, field="client")
-        self.requester, self.matches = requester, matches
+        self.requester, self.matches, self.by_email = requester, matches, by_email
 
 
 def _same_name(typed: str, client: ClientRow, preferred: str | None) -> bool:
@@ -246,6 +249,7 @@ def _match_client(
             f"{named}: pass --client {client.id} to book {named}, or --new-client",
             row.name,
             [(client.id or 0, named)],
+            by_email=True,
         )
     first, _, last = row.name.rpartition(" ")
     same = (
@@ -265,6 +269,7 @@ def _match_client(
             f"(ids {ids}): choose one (--client ID) or a new client (--new-client)",
             row.name,
             [(c.id or 0, f"{c.first_name} {c.last_name}") for c in same],
+            by_email=False,
         )
     return None, None
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app_fixtures import CLOCK
-from test_booking_requests import ask, settle
+from test_booking_requests import ask, settle  # type: ignore[import-not-found]
 from textual.widgets import Label, OptionList
 
 from sessions_tui.app import SessionsApp
