@@ -73,6 +73,12 @@ def compose(
             f"Hello {row.name},\n\nThe time you asked for is not possible; we can offer "
             f"{when} instead for {what}. It is held for you: reply to this email to take it."
         )
+    elif kind == EXPIRED and row.offered_at is not None:
+        subject = f"The time we offered is no longer held: {row.service} with {practitioner}"
+        body = (
+            f"Hello {row.name},\n\nThe time we offered for {what}, {when}, is no longer held "
+            "for you.\nYou are welcome to ask for another time on the booking page."
+        )
     elif kind == EXPIRED:
         subject = f"Your request was not answered in time: {row.service} with {practitioner}"
         body = (
