@@ -30,8 +30,9 @@ ahead); a claim whose lease ran out belongs to a dead worker:
   status`` reports them. The same holds when a connection breaks after a reminder's data.
 
 A connection that breaks *before* a message's data (the server closed it between messages)
-means the server does not have it: the message goes back to ``pending`` at once, and the pass
-ends (the rest wait, unclaimed, for the next pass on a new connection).
+means the server does not have it: the message is retried like a refused one (after
+:data:`RETRY_DELAYS`, so a message the server always drops on cannot hold up the others), and
+the pass ends: the rest wait, unclaimed, for the next pass on a new connection.
 
 SMTP settings come from the config file's ``[smtp]`` table
 (:class:`sessions_tui.config.SmtpSettings`). The password is read when sending, never logged.
@@ -311,23 +312,11 @@ def send_due(
                 if exc.maybe and row.kind in AT_MOST_ONCE:
                     _record(db, row, {"status": "unknown", "last_error": MAYBE + exc.text})
                     log.warning("mail %s may or may not have gone (outbox %s)", row.kind, row.id)
-                elif exc.maybe:
+                else:  # after its data the server may have it; before, it does not
                     status, when = _failed(row.attempts, now)
+                    error = (MAYBE if exc.maybe else "") + exc.text
                     _record(
-                        db,
-                        row,
-                        {"status": status, "next_attempt_at": when, "last_error": MAYBE + exc.text},
-                    )
-                else:  # the server does not have it: back in the queue, no attempt used
-                    _record(
-                        db,
-                        row,
-                        {
-                            "status": "pending",
-                            "attempts": row.attempts - 1,
-                            "next_attempt_at": now,
-                            "last_error": exc.text,
-                        },
+                        db, row, {"status": status, "next_attempt_at": when, "last_error": error}
                     )
                 failed += 1
                 log.warning("mail connection broke (outbox %s): %s", row.id, exc.text)

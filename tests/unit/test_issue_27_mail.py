@@ -59,6 +59,8 @@ class Sink:
     ) -> str:
         if address == self.refuse:
             return "550 5.1.1 no such mailbox"
+        if address == "drop@example.org":
+            server.transport.close()  # this server always hangs up on this one
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -98,8 +100,9 @@ EIGHT = Counter(f"{hh:02d}:00" for hh in range(9, 17))
 
 
 def test_issue_27_refused_message_fails_alone_and_the_rest_go_once(pr: Practice) -> None:
-    """One recipient refused (550) and one internationalised address on a server without
-    SMTPUTF8, in the middle of a batch: the healthy messages behind them go, each once."""
+    """One recipient refused (550), one internationalised address on a server without
+    SMTPUTF8, and one the server always hangs up on, in the middle of a batch: the healthy
+    messages behind them go, each once."""
     handler = Sink(refuse="gone@example.org")
     controller, smtp = serve(handler)
     addresses = [
@@ -108,6 +111,7 @@ def test_issue_27_refused_message_fails_alone_and_the_rest_go_once(pr: Practice)
         "b@example.org",
         "gone@example.org",  # refused by the server
         "c@exämple.org",  # an internationalised domain: IDNA-encoded, it goes
+        "drop@example.org",  # the server closes the connection on it, every time
         "d@example.org",
     ]
     now = pr.clock.now()
@@ -130,7 +134,7 @@ def test_issue_27_refused_message_fails_alone_and_the_rest_go_once(pr: Practice)
     finally:
         controller.stop()
     got = Counter(str(m["Subject"]) for m in handler.messages)
-    assert got == Counter({"message 0": 1, "message 2": 1, "message 4": 1, "message 5": 1})
+    assert got == Counter({"message 0": 1, "message 2": 1, "message 4": 1, "message 6": 1})
     assert {m["To"] for m in handler.messages if m["Subject"] == "message 4"} == {
         "c@xn--exmple-cua.org"
     }
@@ -141,6 +145,7 @@ def test_issue_27_refused_message_fails_alone_and_the_rest_go_once(pr: Practice)
         status = {r.to_addr: r.status for r in s.execute(select(OutboxRow)).scalars()}
     assert status["zoë@example.org"] == "failed"
     assert status["gone@example.org"] == "failed"
+    assert status["drop@example.org"] == "failed"  # after its retries
     assert [status[a] for a in addresses if "o" not in a.split("@")[0]] == ["sent"] * 4
 
 
