@@ -56,3 +56,35 @@ async def test_issue_27_accept_asks_which_client_and_names_both(
     finally:
         db.dispose()
     assert any("Mallory Impostor" in n and "client" in n for n in notices)
+
+
+async def test_issue_27_new_booking_link_is_shown_once_in_the_tui(
+    make_app: MakeApp, demo_db: Path
+) -> None:
+    """`l` makes a new secret link and shows it this once; only its hash is stored, and the
+    table shows no secret."""
+    from textual.widgets import DataTable
+
+    from sessions_tui.screens.booking_settings import BookingSettingsScreen
+
+    app = make_app(user="carmen")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(BookingSettingsScreen())
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, BookingSettingsScreen)
+        await pilot.press("l")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.press("down", "enter")  # "New link" (the first answer is "Go back")
+        await settle(app, pilot)
+        notices = [n.message for n in app._notifications if "/book/" in n.message]
+        assert len(notices) == 1
+        secret = notices[0].rsplit("/book/", 1)[1]
+        assert len(secret) >= 20
+        cells = [str(c) for c in screen.query_one("#booking-table", DataTable).get_row_at(0)]
+        assert secret not in " ".join(cells)
+    assert secret.encode() not in demo_db.read_bytes()
+    wal = demo_db.with_name(demo_db.name + "-wal")
+    assert not wal.exists() or secret.encode() not in wal.read_bytes()
