@@ -88,3 +88,27 @@ async def test_issue_27_new_booking_link_is_shown_once_in_the_tui(
     assert secret.encode() not in demo_db.read_bytes()
     wal = demo_db.with_name(demo_db.name + "-wal")
     assert not wal.exists() or secret.encode() not in wal.read_bytes()
+
+
+async def test_issue_27_reminder_settings_warn_of_a_loopback_link_base(
+    make_app: MakeApp, demo_db: Path
+) -> None:
+    """The demo's link base is this machine's: the page says no reminder goes until it is an
+    address clients can open, and stops saying it once it is."""
+    from textual.widgets import Input, Static
+
+    from sessions_tui.screens.reminder_settings import ReminderSettingsScreen
+
+    app = make_app(user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ReminderSettingsScreen())
+        await settle(app, pilot)
+        page = app.screen
+        assert isinstance(page, ReminderSettingsScreen)
+        warning = page.query_one("#base_url-error", Static)
+        assert "no reminder is sent" in str(warning.render())
+        page.query_one("#base_url", Input).value = "https://practice.example.org"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert str(warning.render()) == ""
