@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -110,6 +111,8 @@ def booking_settings(
         else:
             found = [svc.get_settings(ctx, person.id)]
     base = base_url or svc.DEFAULT_BASE_URL
+    # Secret links are shown by `booking link` only (when made), never in a listing.
+    found = [replace(f, link_secret=None) for f in found]
     if fmt == "json":
         _echo_json([f.to_json(base) for f in found])
         return
@@ -122,7 +125,14 @@ def booking_settings(
             f"{f.buffer_minutes} min, holds {f.hold_minutes} min, new clients "
             f"{'yes' if f.new_clients else 'no'}, link {'public' if f.public else 'secret'}"
         )
-        click.echo(f"  {f.url(base)}")
+        url = f.url(base)
+        if url is not None:  # a public page
+            click.echo(f"  {url}")
+        else:
+            click.echo(
+                "  secret link: stored as a hash only; `sessions-tui booking link --rotate` "
+                "makes a new one and shows it once"
+            )
 
 
 @booking.command("link")
@@ -131,17 +141,32 @@ def booking_settings(
 @click.option("--rotate", is_flag=True, help="A new secret link; the old one stops working.")
 @BASE_URL
 def booking_link(practitioner: str, rotate: bool, base_url: str | None) -> None:
-    """Print the URL of a practitioner's booking page."""
+    """Print the URL of a practitioner's booking page.
+
+    A secret link is stored as a hash only: it is printed once, when it is made (the first
+    time, or with --rotate, which makes a new one and stops the old). The page answers 404
+    while booking is off; this says so.
+    """
+    from sessions_tui.domain.errors import NotFoundError
     from sessions_tui.services import booking as svc
     from sessions_tui.services.practice import find_practitioner
 
     ctx = _cli.opts().context()
     person = find_practitioner(ctx, practitioner)
     found = svc.rotate_link(ctx, person.id) if rotate else svc.get_settings(ctx, person.id)
-    click.echo(found.url(base_url or svc.DEFAULT_BASE_URL))
+    url = found.url(base_url or svc.DEFAULT_BASE_URL)
+    if url is None:
+        raise NotFoundError(
+            "the booking page's secret link is shown only when it is made and is not stored; "
+            f"`sessions-tui booking link --practitioner {practitioner!r} --rotate` makes a new "
+            "one (the old link then stops working)"
+        )
+    click.echo(url)
     if not found.enabled:
         click.echo(
-            "Booking is off: turn it on with `sessions-tui booking settings --on`.", err=True
+            "Booking is off, so this page answers 404 (not found): turn it on with "
+            f"`sessions-tui booking settings --practitioner {practitioner!r} --on`.",
+            err=True,
         )
 
 
@@ -212,7 +237,10 @@ def booking_accept(
     if fmt == "json":
         _echo_json(done.to_json(o.display_tz()))
     else:
-        click.echo(f"Accepted #{done.id}: session {done.event_id} for client {done.client_id}.")
+        click.echo(
+            f"Accepted #{done.id}: session {done.event_id} for client {done.client_id}, "
+            f"{done.client} (the request of {done.name})."
+        )
 
 
 @booking.command("decline")

@@ -34,22 +34,27 @@ def reminders_run(once: bool, interval: float) -> None:
 
     Like ``web serve`` (which runs the same worker), it is the practice's service: it needs
     the database, not a member of staff. SMTP comes from the config's [smtp] table; without
-    one the reminders wait in the outbox.
+    one the reminders wait in the outbox. It refuses to start while reminders.link-base is a
+    loopback address (the links would lead nowhere for a client).
     """
     import signal
     import threading
 
     from sessions_tui.config import load_config
+    from sessions_tui.domain.errors import ValidationError
+    from sessions_tui.services.reminders import local_links, read_settings
     from sessions_tui.sync.reminder_worker import run_once
 
     o = _cli.opts()
     db = o.database()
     clock = o.clock()
+    if (refused := local_links(read_settings(db))) is not None:
+        raise ValidationError(refused)
     smtp = load_config().smtp
     if smtp is None:
         click.echo("No [smtp] in the config file: reminders wait in the outbox.", err=True)
     if once:
-        r = run_once(db, clock, smtp)
+        r = run_once(db, clock, smtp, local_links=False)
         click.echo(f"Queued {r.queued}, dropped {r.dropped}; sent {r.sent}, failed {r.failed}.")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -60,7 +65,7 @@ def reminders_run(once: bool, interval: float) -> None:
     log = logging.getLogger("sessions_tui.reminders")
     while not stop.is_set():
         try:
-            r = run_once(db, clock, smtp)
+            r = run_once(db, clock, smtp, local_links=False)
             if r.queued or r.sent or r.failed or r.dropped:
                 log.info(
                     "queued %d, dropped %d; sent %d, failed %d",

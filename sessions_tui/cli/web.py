@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,10 +19,38 @@ LOCAL = ("127.0.0.1", "localhost", "::1")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def check_proxy_ips(value: str) -> str:
+    """uvicorn's ``--forwarded-allow-ips``: ``*`` or a comma-separated list of addresses and
+    networks; one clear line when an item is neither."""
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise ValidationError("--forwarded-allow-ips needs an address, a network or *")
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValidationError(
+                f"bad --forwarded-allow-ips item {item!r} (expected an address like 10.0.0.5, "
+                "a network like 10.0.0.0/24, or *)"
+            ) from None
+    return ",".join(items)
+
+
 def serve(
-    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int = 120
+    host: str,
+    port: int,
+    max_connections: int,
+    idle_timeout: float,
+    page_limit: int = 120,
+    proxy_ips: str = "127.0.0.1",
 ) -> None:
-    """Run the web service in the foreground until SIGINT/SIGTERM (then shut down gracefully)."""
+    """Run the web service in the foreground until SIGINT/SIGTERM (then shut down gracefully).
+
+    While reminders.link-base is a loopback address (the demo's default) it serves pages and
+    sends booking emails but queues no reminder, and says so in one line.
+    """
     import socket
 
     import uvicorn
@@ -36,7 +65,11 @@ def serve(
     config = load_config()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = ServeOptions(
-        host=host, port=port, max_connections=max_connections, idle_timeout=idle_timeout
+        host=host,
+        port=port,
+        max_connections=max_connections,
+        idle_timeout=idle_timeout,
+        proxy_ips=check_proxy_ips(proxy_ips),
     )
     from sessions_tui.web.app import Limits, create_app
 
@@ -70,10 +103,14 @@ def serve(
             "No [smtp] in the config file: booking emails and reminders wait in the outbox.",
             err=True,
         )
-    # Queues the due client reminders (issue 20); the mail worker sends them.
+    # Queues the due client reminders (issue 20); the mail worker sends them. Not while their
+    # links would lead to this machine only (issue 27).
+    from sessions_tui.services.reminders import local_links, read_settings
     from sessions_tui.sync.reminder_worker import ReminderWorker
 
-    reminder_worker = ReminderWorker(db, clock, None).start()
+    if (refused := local_links(read_settings(db))) is not None:
+        click.echo(f"Warning: {refused}.", err=True)
+    reminder_worker = ReminderWorker(db, clock, None, local_links=False).start()
     try:
         server.run()
     finally:
@@ -130,9 +167,24 @@ def web() -> None:
 @web.command("serve")
 @_cli.global_options
 @serve_options
+@click.option(
+    "--forwarded-allow-ips",
+    "proxy_ips",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="IPS",
+    help="Addresses (or networks, or *) of the reverse proxy whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed (uvicorn's option).",
+)
 def web_serve(
-    host: str, port: int, max_connections: int, idle_timeout: float, page_limit: int
+    host: str,
+    port: int,
+    max_connections: int,
+    idle_timeout: float,
+    page_limit: int,
+    proxy_ips: str,
 ) -> None:
     """Serve booking pages at /book/<link>, feeds at /feeds/<token>.ics, reminders' confirm
-    pages at /r/<token> and /health; send booking emails and client reminders."""
-    serve(host, port, max_connections, idle_timeout, page_limit)
+    pages at /r/<token> and /health; send booking emails and client reminders (not while
+    reminders.link-base is a loopback address)."""
+    serve(host, port, max_connections, idle_timeout, page_limit, proxy_ips)

@@ -130,8 +130,8 @@ class BookingSettingsScreen(SetupPage):
     HELP = """Each practitioner's online booking page: on or off, the services offered, the
 minimum notice, how far ahead, the buffer around busy time, how long a request holds its time,
 whether new clients may ask, and a secret or public link. enter edits the highlighted row; l
-makes a new secret link. The page's address is shown (print it with `sessions-tui booking
-link`). alt+c returns to the calendar."""
+makes a new secret link, shown once (only its hash is stored; a public link's address is
+shown here). alt+c returns to the calendar."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="booking.close", tooltip="Close booking settings"),
@@ -141,6 +141,13 @@ link`). alt+c returns to the calendar."""
 
     class Loaded(Message):
         def __init__(self, settings: Sequence[BookingSettings]) -> None:
+            super().__init__()
+            self.settings = settings
+
+    class Rotated(Message):
+        """A new secret link was made: shown this once (only its hash is stored)."""
+
+        def __init__(self, settings: BookingSettings) -> None:
             super().__init__()
             self.settings = settings
 
@@ -252,8 +259,19 @@ link`). alt+c returns to the calendar."""
         from sessions_tui.services.booking import list_settings, rotate_link
 
         try:
-            rotate_link(ctx, practitioner_id)
+            made = rotate_link(ctx, practitioner_id)
         except SessionsError as exc:
             self.post_message(self.Refused(exc.message))
             return
+        self.post_message(self.Rotated(made))
         self.post_message(self.Loaded(list_settings(ctx)))
+
+    def on_booking_settings_screen_rotated(self, message: BookingSettingsScreen.Rotated) -> None:
+        made = message.settings
+        self.notify(
+            f"New link for {made.practitioner_name} (shown this once; the old one stopped "
+            f"working): /book/{made.key}",
+            title="Booking link",
+            markup=False,
+            timeout=60,
+        )

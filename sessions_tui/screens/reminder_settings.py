@@ -199,6 +199,13 @@ to reminders get them. ctrl+s saves; escape closes without saving."""
         self.query_one("#alarm", Input).value = (
             str(s.feed_alarm_minutes) if s.feed_alarm_minutes is not None else ""
         )
+        from sessions_tui.services.reminders import local_links
+
+        if local_links(s) is not None:
+            self._set_error(
+                "base_url",
+                "a loopback address: no reminder is sent until it is one clients can open",
+            )
 
     def _set_error(self, name: str, message: str) -> None:
         for line in self.query(f"#{name}-error"):

@@ -102,19 +102,35 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
     class Clashes(Message):
         """Accepting would double-book: ask first (the practice allows it, asking first)."""
 
-        def __init__(self, request: BookingRequest, new_client: bool, clashes: list[str]) -> None:
+        def __init__(
+            self,
+            request: BookingRequest,
+            new_client: bool,
+            clashes: list[str],
+            client_id: int | None = None,
+        ) -> None:
             super().__init__()
             self.request = request
             self.new_client = new_client
             self.clashes = clashes
+            self.client_id = client_id
 
     class Unsure(Message):
-        """Accepting needs a choice of client first."""
+        """Accepting needs a choice of client first: ``matches`` (id, name) are the clients
+        the request could be from (another name at a client's address, or a name alone)."""
 
-        def __init__(self, request: BookingRequest, text: str) -> None:
+        def __init__(
+            self,
+            request: BookingRequest,
+            text: str,
+            matches: list[tuple[int, str]],
+            by_email: bool = False,
+        ) -> None:
             super().__init__()
             self.request = request
             self.text = text
+            self.matches = matches
+            self.by_email = by_email
 
     def __init__(self) -> None:
         super().__init__(id="requests")
@@ -229,24 +245,43 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
         request: BookingRequest,
         new_client: bool | None,
         double_book: bool = False,
+        client_id: int | None = None,
     ) -> None:
-        from sessions_tui.services.booking_requests import RequestClashes, accept, list_requests
+        from sessions_tui.services.booking_requests import (
+            ClientChoice,
+            RequestClashes,
+            accept,
+            list_requests,
+        )
 
         try:
-            done = accept(ctx, request.id, new_client=bool(new_client), double_book=double_book)
+            done = accept(
+                ctx,
+                request.id,
+                client_id=client_id,
+                new_client=bool(new_client),
+                double_book=double_book,
+            )
         except RequestClashes as exc:
-            self.post_message(self.Clashes(request, bool(new_client), exc.clashes))
+            self.post_message(self.Clashes(request, bool(new_client), exc.clashes, client_id))
             return
         except ValidationError as exc:
-            if exc.field == "client":
-                self.post_message(self.Unsure(request, exc.message))
+            if isinstance(exc, ClientChoice):
+                self.post_message(self.Unsure(request, exc.message, exc.matches, exc.by_email))
+            elif exc.field == "client":
+                self.post_message(self.Unsure(request, exc.message, []))
             else:
                 self.post_message(self.Refused(exc.message))
             return
         except SessionsError as exc:
             self.post_message(self.Refused(exc.message))
             return
-        self.post_message(self.Answered(f"Booked {done.name}: {done.service}."))
+        self.post_message(
+            self.Answered(
+                f"Booked {done.client} (client {done.client_id}) for the request of "
+                f"{done.name}: {done.service}."
+            )
+        )
         self.post_message(self.Loaded(list_requests(ctx)))
 
     @work(
@@ -280,7 +315,7 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
 
         def chosen(ok: bool | None) -> None:
             if ok:
-                self.accept(self.sessions.ctx, request, message.new_client, True)
+                self.accept(self.sessions.ctx, request, message.new_client, True, message.client_id)
 
         self.app.push_screen(
             confirm(
@@ -296,17 +331,26 @@ declines it, with an optional reason; its time is free again. alt+c returns to t
     def on_requests_screen_unsure(self, message: RequestsScreen.Unsure) -> None:
         request = message.request
 
-        def chosen(new: bool | None) -> None:
-            if new:
+        def chosen(client: int | None) -> None:
+            if client == 0:
                 self.accept(self.sessions.ctx, request, True)
+            elif client is not None and client > 0:
+                self.accept(self.sessions.ctx, request, False, client_id=client)
 
+        answers: list[tuple[str, int]] = [
+            (f"Book for {name} (client {cid})", cid) for cid, name in message.matches
+        ]
+        answers += [(f"Book for a new client, {request.name}", 0), ("Go back", -1)]
+        names = " or ".join(f"{name} (client {cid})" for cid, name in message.matches)
+        who = f"The request is from {request.name} <{request.email}>"
+        if message.matches and message.by_email:
+            detail = f"{who}; that address is {names}'s, under another name."
+        elif message.matches:
+            detail = f"{who}; no client has that address, but {names} has that name."
+        else:
+            detail = message.text
         self.app.push_screen(
-            ChoiceModal(
-                "Which client?",
-                [("Book for a new client", True), ("Go back (choose with the CLI)", False)],
-                detail=message.text,
-            ),
-            chosen,
+            ChoiceModal(f"Which client is {request.name}?", answers, detail=detail), chosen
         )
 
 

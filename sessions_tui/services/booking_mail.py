@@ -23,6 +23,7 @@ RECEIVED = "received"
 CONFIRMED = "confirmed"
 DECLINED = "declined"
 OFFERED = "offered"
+EXPIRED = "expired"
 VERIFY = "verify"
 """The first email to a page's visitor: confirm the address (issue 27). It names the service,
 time, practitioner and practice, and of what the visitor typed only their name, cut to
@@ -100,6 +101,19 @@ def compose(
         body = (
             f"Hello {row.name},\n\nThe time you asked for is not possible; we can offer "
             f"{when} instead for {what}. It is held for you: reply to this email to take it."
+        )
+    elif kind == EXPIRED and row.offered_at is not None:
+        subject = f"The time we offered is no longer held: {row.service} with {practitioner}"
+        body = (
+            f"Hello {row.name},\n\nThe time we offered for {what}, {when}, is no longer held "
+            "for you.\nYou are welcome to ask for another time on the booking page."
+        )
+    elif kind == EXPIRED:
+        subject = f"Your request was not answered in time: {row.service} with {practitioner}"
+        body = (
+            f"Hello {row.name},\n\nWe are sorry: we could not answer your request for {what} "
+            f"on {when} in time, and the time is no longer held for you.\n"
+            "You are welcome to ask again on the booking page."
         )
     else:
         raise ValueError(f"unknown message kind {kind!r}")

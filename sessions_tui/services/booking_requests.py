@@ -23,7 +23,7 @@ but clients of the same name exist, the caller must choose (``client_id``) or sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,6 +78,8 @@ class BookingRequest:
     reason: str | None
     event_id: int | None
     client_id: int | None
+    client: str | None = None
+    """The booked client's name (set by :func:`accept`)."""
 
     def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
         """The request as ``booking requests`` prints it in JSON, times in ``tz``."""
@@ -205,10 +207,34 @@ def _claim(ctx: Context, request_id: int, to: str) -> BookingRequestRow:
         return row
 
 
+class ClientChoice(ValidationError):
+    """Unsure which client a request is from: ``requester`` (the name the visitor typed) and
+    ``matches`` (id, name) of the clients it could be, matched ``by_email`` (the address is
+    theirs, the name is not) or by name alone; accept again with ``client_id`` (one of them) or
+    ``new_client``."""
+
+    def __init__(
+        self, text: str, requester: str, matches: list[tuple[int, str]], *, by_email: bool
+    ) -> None:
+        super().__init__(text, field="client")
+        self.requester, self.matches, self.by_email = requester, matches, by_email
+
+
+def _same_name(typed: str, client: ClientRow, preferred: str | None) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    names = {norm(f"{client.first_name} {client.last_name}")}
+    if preferred:
+        names.add(norm(f"{preferred} {client.last_name}"))
+    return norm(typed) in names
+
+
 def _match_client(
     s: Session, row: BookingRequestRow, client_id: int | None, new_client: bool
-) -> tuple[ClientRow | None, str | None]:
-    """The client to book (``None`` with a reason when the caller must choose)."""
+) -> tuple[ClientRow | None, ClientChoice | None]:
+    """The client to book (``None`` with the question when the caller must choose): a match
+    by email whose name differs, or a match by name alone, is never taken on its own."""
     if client_id is not None:
         found = s.get(ClientRow, client_id)
         if found is None:
@@ -220,7 +246,18 @@ def _match_client(
         select(ClientContactRow).where(func.lower(ClientContactRow.email) == row.email.lower())
     ).scalar_one_or_none()
     if contact is not None:
-        return s.get(ClientRow, contact.client_id), None
+        client = s.get(ClientRow, contact.client_id)
+        assert client is not None
+        if _same_name(row.name, client, contact.preferred_name):
+            return client, None
+        named = f"{client.first_name} {client.last_name}"
+        return None, ClientChoice(
+            f"request {row.id} is from {row.name!r} but its address is client {client.id}'s, "
+            f"{named}: pass --client {client.id} to book {named}, or --new-client",
+            row.name,
+            [(client.id or 0, named)],
+            by_email=True,
+        )
     first, _, last = row.name.rpartition(" ")
     same = (
         s.execute(
@@ -234,9 +271,12 @@ def _match_client(
     )
     if same:
         ids = ", ".join(str(c.id) for c in same)
-        return None, (
+        return None, ClientChoice(
             f"no client has the email {row.email}, but {len(same)} named {row.name!r} exist "
-            f"(ids {ids}): choose one (--client ID) or a new client (--new-client)"
+            f"(ids {ids}): choose one (--client ID) or a new client (--new-client)",
+            row.name,
+            [(c.id or 0, f"{c.first_name} {c.last_name}") for c in same],
+            by_email=False,
         )
     return None, None
 
@@ -247,7 +287,7 @@ def _client_for(
     with ctx.db.session() as s:
         client, unsure = _match_client(s, row, client_id, new_client)
         if unsure:
-            raise ValidationError(unsure, field="client")
+            raise unsure
         if client is None:
             first, _, last = row.name.rpartition(" ")
             first, last, _iid = _check_client(first or last, last if first else "-", None)
@@ -366,7 +406,7 @@ def accept(
         with ctx.db.session() as s:
             _client, unsure = _match_client(s, peek, client_id, new_client)
         if unsure:
-            raise ValidationError(unsure, field="client")
+            raise unsure
         _check_booking_rule(ctx, peek, double_book)
     row = _claim(ctx, request_id, ACCEPTING)
     try:
@@ -406,7 +446,7 @@ def accept(
         s.flush()
         ics = _ics(uid, fresh, practitioner.name, now)
         booking_mail.queue(s, booking_mail.CONFIRMED, fresh, now, ics=ics)
-        return _to_request(fresh, practitioner.name, now)
+        return replace(_to_request(fresh, practitioner.name, now), client=client_obj.full_name)
 
 
 def decline(ctx: Context, request_id: int, reason: str | None = None) -> BookingRequest:

@@ -138,7 +138,8 @@ def _seed(ctx: Context) -> bool:
         practice.add_location(actx, "Telehealth"),
     ]
     # Every client has an example.org address (a reserved domain: no mail reaches anyone);
-    # every other one agreed to email reminders, which go 24 hours before a session.
+    # every other one agreed to email reminders, which go 24 hours before a session (a client
+    # may cancel from one until 12 hours before).
     clients = [
         practice.add_client(
             actx,
@@ -152,7 +153,7 @@ def _seed(ctx: Context) -> bool:
     ]
     from sessions_tui.services import reminders
 
-    reminders.update_settings(actx, hours="24", cancel_hours=24)
+    reminders.update_settings(actx, hours="24", cancel_hours=12)
     pracs = [p for p in staff if p.is_practitioner]
 
     def uid() -> str:

@@ -10,6 +10,11 @@ the page's buttons POST the answer.
 - **Cancel** sets it to ``cancelled``, when the practice allows it (``reminders.cancel``) and
   until that many hours before the start (:func:`permissions.require_client_cancel`).
 
+A link serves the client it was sent to: once the occurrence belongs to another client (the
+series was given to someone else), the link shows and answers nothing but "this link no
+longer applies" (:class:`NoLongerApplies`), so one client can never confirm or cancel
+another's session.
+
 Both write through the one writer (:meth:`Writer.for_client`), so the audit log records the
 change, under the actor ``reminder-link``; open calendars see it at their next refresh. A
 cancelled or past session can no longer be answered.
@@ -46,6 +51,16 @@ ACTOR = "reminder-link"
 """The audit log's actor for a client's answer."""
 CONFIRM = "confirm"
 CANCEL = "cancel"
+
+
+class NoLongerApplies(NotFoundError):
+    """The link's occurrence now belongs to another client than the one it was sent to."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This link no longer applies: the session it was sent for has changed. "
+            "Please call the practice."
+        )
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,12 @@ def _occurrence(s: Session, entry: ReminderLogRow) -> _Found | None:
     return _Found(base, master, rid, master, rid)
 
 
+def _check_client(entry: ReminderLogRow, found: _Found) -> None:
+    """Refuse (:class:`NoLongerApplies`) when the occurrence is another client's now."""
+    if found.event.client_id != entry.client_id:
+        raise NoLongerApplies
+
+
 def _when(at: datetime, tzid: str) -> str:
     local = at.astimezone(ZoneInfo(tzid))
     return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}"
@@ -122,14 +143,19 @@ def _zone(s: Session, ev: Event) -> str:
 
 
 def page(db: Database, clock: Clock, token: str) -> LinkPage | None:
-    """The page of ``token`` (``None``: no such link, or its session is gone)."""
+    """The page of ``token`` (``None``: no such link, or its session is gone).
+
+    Raises:
+        NoLongerApplies: the session is another client's now.
+    """
     settings = reminders.read_settings(db)
     now = clock.now()
     with db.read() as s:
         entry = _entry(s, token)
         found = _occurrence(s, entry) if entry is not None else None
-        if found is None:
+        if entry is None or found is None:
             return None
+        _check_client(entry, found)
         ev = found.event
         person = s.get(StaffRow, ev.practitioner_id) if ev.practitioner_id else None
         loc = s.get(LocationRow, ev.location_id) if ev.location_id else None
@@ -157,7 +183,8 @@ def answer(db: Database, clock: Clock, token: str, what: str) -> Status:
     """Confirm or cancel the occurrence of ``token``; returns its status now.
 
     Raises:
-        NotFoundError: no such link, or its session is gone.
+        NotFoundError: no such link, or its session is gone (:class:`NoLongerApplies`: the
+            session is another client's now).
         PermissionDenied: cancelling is not allowed (any more), or the session is past or
             cancelled.
     """
@@ -170,6 +197,7 @@ def answer(db: Database, clock: Clock, token: str, what: str) -> Status:
         found = _occurrence(s, entry) if entry is not None else None
         if entry is None or found is None:
             raise NotFoundError("This link does not lead to a session any more.")
+        _check_client(entry, found)
         ev = found.event
         if ev.status is Status.CANCELLED:
             raise PermissionDenied("This session is cancelled.")

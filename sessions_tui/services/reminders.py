@@ -24,12 +24,14 @@ Each email carries its own link token (only its sha256 is stored) to the confirm
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -115,11 +117,44 @@ def get_settings(ctx: Context) -> ReminderSettings:
     return read_settings(ctx.db)
 
 
+def local_links(settings: ReminderSettings) -> str | None:
+    """Why reminders must not go now (their links would lead to this machine only: the link
+    base is a loopback address), as one line saying how to set it; ``None`` when they may."""
+    host = (urlsplit(settings.base_url).hostname or "").lower()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if not settings.offsets or not loopback:
+        return None
+    return (
+        f"reminders are not sent: their links would lead to {settings.base_url}, which only "
+        "this machine can open; set the public address with `sessions-tui settings set "
+        "reminders.link-base https://practice.example.org`"
+    )
+
+
+def _check_cancel_window(new: ReminderSettings) -> None:
+    """Online cancelling must still be open when the first reminder arrives."""
+    if new.cancel_hours is None or not new.offsets:
+        return
+    first = max(new.offsets)
+    if new.cancel_hours * 60 >= first:
+        hours = rules.hours_text((first,))
+        raise ValidationError(
+            f"cancel-hours {new.cancel_hours} closes online cancelling by the time the first "
+            f"reminder goes ({hours} h before): no reminder could offer it; make it less than "
+            f"{hours}, or send a reminder earlier",
+            field="cancel",
+        )
+
+
 def _check(new: ReminderSettings) -> ReminderSettings:
     rules.check_template(new.subject, "subject")
     rules.check_template(new.body, "body")
     if new.cancel_hours is not None and not 0 <= new.cancel_hours <= 24 * 14:
         raise ValidationError("cancel cutoff: 0 to 336 hours before, or off", field="cancel")
+    _check_cancel_window(new)
     if new.feed_alarm_minutes is not None and not 1 <= new.feed_alarm_minutes <= 7 * 24 * 60:
         raise ValidationError("feed alarm: 1 to 10080 minutes before, or off", field="alarm")
     url = new.base_url.strip().rstrip("/")

@@ -3,7 +3,8 @@
 One pass (:func:`run_once`) is :func:`sessions_tui.services.reminders.queue_due` (each
 reminder claimed once in the sent-log, with its message, in one transaction) followed by the
 mail worker's :func:`sessions_tui.sync.mailer.send_due` (each message claimed by
-compare-and-set, retried with backoff, reminders at most once across a crash). Any number of
+compare-and-set just before it goes, retried with backoff, reminders at most once across a
+crash). Any number of
 workers may run at once, on one machine or several sharing a PostgreSQL: they never send a
 reminder twice. ``sessions-tui reminders run`` runs it in the foreground (``--once`` for one
 pass, e.g. from cron); ``sessions-tui web serve`` runs it in a thread.
@@ -41,13 +42,26 @@ class RunReport:
 
 
 def run_once(
-    db: Database, clock: Clock, smtp: SmtpSettings | None, send: mailer.Sender = mailer.smtp_send
+    db: Database,
+    clock: Clock,
+    smtp: SmtpSettings | None,
+    connect: mailer.Connect = mailer.SmtpConnection,
+    *,
+    local_links: bool = True,
 ) -> RunReport:
-    """Queue the due reminders; send the outbox when SMTP is set up (else they wait)."""
-    plan = reminders.queue_due(db, clock)
+    """Queue the due reminders; send the outbox when SMTP is set up (else they wait).
+
+    ``local_links=False`` (the services ``web serve`` and ``reminders run``): while the link
+    base is a loopback address (:func:`reminders.local_links`) no reminder is queued; the
+    outbox's other messages still go.
+    """
+    if local_links or reminders.local_links(reminders.read_settings(db)) is None:
+        plan = reminders.queue_due(db, clock)
+    else:
+        plan = reminders.PassReport()
     sent = failed = 0
     if smtp is not None:
-        sent, failed = mailer.send_due(db, clock, smtp, send)
+        sent, failed = mailer.send_due(db, clock, smtp, connect)
     return RunReport(plan.queued, plan.dropped, plan.lost, sent, failed)
 
 
@@ -55,9 +69,16 @@ class ReminderWorker:
     """A daemon thread running :func:`run_once` every ``interval`` seconds until stopped."""
 
     def __init__(
-        self, db: Database, clock: Clock, smtp: SmtpSettings | None, interval: float = INTERVAL
+        self,
+        db: Database,
+        clock: Clock,
+        smtp: SmtpSettings | None,
+        interval: float = INTERVAL,
+        *,
+        local_links: bool = True,
     ) -> None:
         self.db, self.clock, self.smtp, self.interval = db, clock, smtp, interval
+        self.local_links = local_links
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reminder-worker", daemon=True)
 
@@ -69,7 +90,7 @@ class ReminderWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                run_once(self.db, self.clock, self.smtp)
+                run_once(self.db, self.clock, self.smtp, local_links=self.local_links)
             except Exception:
                 log.exception("reminder pass failed")
             self._stop.wait(self.interval)

@@ -27,13 +27,10 @@ def _web(request: Request) -> Any:
     return request.app.state.web
 
 
-def _gone() -> Response:
-    return _html(
-        "message.html",
-        404,
-        title="Link not found",
-        text="This link does not lead to a session. Please call the practice.",
-    )
+def _gone(
+    text: str = "This link does not lead to a session. Please call the practice.",
+) -> Response:
+    return _html("message.html", 404, title="Link not found", text=text)
 
 
 async def show(
@@ -49,7 +46,10 @@ async def show(
     if (limited := _too_many(web.page_by_address, _client(request))) is not None:
         return limited
     token = request.path_params["token"]
-    info = await run_in_threadpool(reminder_links.page, web.db, web.clock, token)
+    try:
+        info = await run_in_threadpool(reminder_links.page, web.db, web.clock, token)
+    except reminder_links.NoLongerApplies as exc:  # the session is another client's now
+        return _gone(exc.message)
     if info is None:
         return _gone()
     return _html(
@@ -92,6 +92,8 @@ async def answer(request: Request) -> Response:
         return await show(request, ask_cancel=True)
     try:
         status = await run_in_threadpool(reminder_links.answer, web.db, web.clock, token, what)
+    except reminder_links.NoLongerApplies as exc:
+        return _gone(exc.message)
     except NotFoundError:
         return _gone()
     except PermissionDenied as exc:

@@ -184,7 +184,7 @@ def cli(pr: Practice, *args: str) -> str:
 def test_issue_16_book_in_browser_zone_then_accept_and_decline(
     pr: Practice, srv: ServerThread, sink: tuple[Sink, Any]
 ) -> None:
-    key = booking.get_settings(pr.admin, pr.alice_id).key
+    key = pr.key()
     url = f"{srv.base_url}/book/{key}"
     tokyo = browser("Asia/Tokyo")
     try:
@@ -294,7 +294,7 @@ def test_issue_16_page_works_without_javascript(pr: Practice, srv: ServerThread)
     """No script: the practice's zone is named, and the zone chooser (a GET form) works."""
     import urllib.request
 
-    key = booking.get_settings(pr.admin, pr.alice_id).key
+    key = pr.key()
     with urllib.request.urlopen(f"{srv.base_url}/book/{key}", timeout=10) as resp:
         html = resp.read().decode()
     assert '<span id="zone-name">America/Chicago</span>' in html
@@ -309,7 +309,7 @@ def test_issue_27_junk_posts_and_typing_mistakes_then_a_fresh_visitor_books(
     """Default limits. 30 junk posts from six addresses (through the trusted proxy's
     X-Forwarded-For), then a visitor who mistypes their address five times still books, and
     so does a fresh one."""
-    key = booking.get_settings(pr.admin, pr.alice_id).key
+    key = pr.key()
     url = f"{srv.base_url}/book/{key}"
     junk = Browser(srv)
     for i in range(30):
@@ -345,7 +345,7 @@ def test_issue_27_junk_posts_and_typing_mistakes_then_a_fresh_visitor_books(
 def test_issue_27_second_visitor_books_while_one_address_is_limited(
     pr: Practice, srv: ServerThread, sink: tuple[Sink, Any]
 ) -> None:
-    key = booking.get_settings(pr.admin, pr.alice_id).key
+    key = pr.key()
     busy = Browser(srv)
     token = busy.form(key)
     there = {"X-Forwarded-For": "203.0.113.9"}
@@ -398,7 +398,7 @@ def test_issue_27_every_booking_page_has_no_axe_violations(
     script = axe_script()
     if script is None:
         pytest.skip("axe-core not installed (npm install axe-core; or set AXE_CORE_JS)")
-    key = booking.get_settings(pr.admin, pr.alice_id).key
+    key = pr.key()
     driver = browser("UTC")
     driver.set_window_size(*size)
     found: dict[str, list[str]] = {}

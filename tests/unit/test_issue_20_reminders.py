@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -283,12 +284,13 @@ def test_issue_20_crash_after_the_server_took_it_is_not_resent(
     class Died(BaseException):
         pass
 
-    def send_then_die(settings: SmtpSettings, messages: list) -> list[str | None]:  # type: ignore[type-arg]
-        mailer.smtp_send(settings, messages)
-        raise Died  # the process is gone before it records "sent"
+    class SendThenDie(mailer.SmtpConnection):
+        def send(self, msg: Any) -> mailer.Refused | None:
+            super().send(msg)
+            raise Died  # the process is gone before it records "sent"
 
     with pytest.raises(Died):
-        run_once(pr.db, pr.clock, smtp, send=send_then_die)
+        run_once(pr.db, pr.clock, smtp, connect=SendThenDie)
     assert len(handler.messages) == 1
     for minutes in (1, 11, 60):
         pr.clock.instant = at(THU, 9) - timedelta(hours=24) + timedelta(minutes=minutes)
@@ -344,7 +346,6 @@ def test_issue_20_worker_process_killed_mid_send_never_sends_twice(tmp_path: Pat
     import signal
     import subprocess
     import sys
-    from typing import Any
 
     from aiosmtpd.controller import Controller
 

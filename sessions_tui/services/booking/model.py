@@ -41,18 +41,23 @@ class BookingSettings:
     hold_minutes: int
     new_clients: bool
     public: bool
-    link_secret: str
+    link_secret: str | None = None
+    """The secret part of the link: only from the call that made it (only its hash is
+    stored)."""
     increment_minutes: int = 15
     """Offered start times fall every this many minutes of the local hour."""
 
     @property
-    def key(self) -> str:
-        """The last part of the page's URL."""
+    def key(self) -> str | None:
+        """The last part of the page's URL (``None``: a secret link made earlier; it is not
+        stored)."""
         return self.login if self.public else self.link_secret
 
-    def url(self, base_url: str = DEFAULT_BASE_URL) -> str:
-        """The page's address under ``base_url``: ``<base>/book/<key>``."""
-        return f"{base_url.rstrip('/')}/book/{self.key}"
+    def url(self, base_url: str = DEFAULT_BASE_URL) -> str | None:
+        """The page's address under ``base_url``: ``<base>/book/<key>`` (``None``: a secret
+        link made earlier, which is not stored)."""
+        key = self.key
+        return None if key is None else f"{base_url.rstrip('/')}/book/{key}"
 
     def to_json(self, base_url: str = DEFAULT_BASE_URL) -> dict[str, Any]:
         """The settings as ``booking settings`` prints them in JSON (the link only in ``url``)."""

@@ -38,17 +38,25 @@ def _practitioner_row(s: Session, practitioner_id: int) -> StaffRow:
 
 
 def _ensure_row(s: Session, practitioner_id: int, now: datetime) -> BookingSettingsRow:
+    row, _secret = _ensure_row_and_secret(s, practitioner_id, now)
+    return row
+
+
+def _ensure_row_and_secret(
+    s: Session, practitioner_id: int, now: datetime
+) -> tuple[BookingSettingsRow, str | None]:
+    """The settings row, made when missing; with the secret of its link when just made (only
+    the hash is stored, so this is the one time it can be shown)."""
     row = s.execute(
         select(BookingSettingsRow).where(BookingSettingsRow.practitioner_id == practitioner_id)
     ).scalar_one_or_none()
-    if row is None:
-        secret, digest = _new_secret()
-        row = BookingSettingsRow(
-            practitioner_id=practitioner_id, link_secret=secret, link_hash=digest, updated_at=now
-        )
-        s.add(row)
-        s.flush()
-    return row
+    if row is not None:
+        return row, None
+    secret, digest = _new_secret()
+    row = BookingSettingsRow(practitioner_id=practitioner_id, link_hash=digest, updated_at=now)
+    s.add(row)
+    s.flush()
+    return row, secret
 
 
 def _services(s: Session, practitioner_id: int) -> tuple[BookingService, ...]:
@@ -60,7 +68,9 @@ def _services(s: Session, practitioner_id: int) -> tuple[BookingService, ...]:
     return tuple(BookingService(r.name, r.minutes) for r in rows)
 
 
-def _to_settings(s: Session, row: BookingSettingsRow, person: StaffRow) -> BookingSettings:
+def _to_settings(
+    s: Session, row: BookingSettingsRow, person: StaffRow, secret: str | None = None
+) -> BookingSettings:
     return BookingSettings(
         practitioner_id=row.practitioner_id,
         practitioner_name=person.name,
@@ -73,7 +83,7 @@ def _to_settings(s: Session, row: BookingSettingsRow, person: StaffRow) -> Booki
         hold_minutes=row.hold_minutes,
         new_clients=row.new_clients,
         public=row.public,
-        link_secret=row.link_secret,
+        link_secret=secret,
         increment_minutes=row.increment_minutes,
     )
 
@@ -83,7 +93,8 @@ def get_settings(ctx: Context, practitioner_id: int) -> BookingSettings:
     require_manage_booking(ctx.require_actor(), practitioner_id)
     with ctx.db.session() as s:
         person = _practitioner_row(s, practitioner_id)
-        return _to_settings(s, _ensure_row(s, practitioner_id, ctx.clock.now()), person)
+        row, secret = _ensure_row_and_secret(s, practitioner_id, ctx.clock.now())
+        return _to_settings(s, row, person, secret)
 
 
 _BOUNDS = {
@@ -147,7 +158,7 @@ def update_settings(
             raise ValidationError("two services have the same name")
     with ctx.db.session() as s:
         person = _practitioner_row(s, practitioner_id)
-        row = _ensure_row(s, practitioner_id, ctx.clock.now())
+        row, secret = _ensure_row_and_secret(s, practitioner_id, ctx.clock.now())
         for key, value in changes.items():
             setattr(row, key, value)
         row.updated_at = ctx.clock.now()
@@ -167,7 +178,7 @@ def update_settings(
                     )
                 )
             s.flush()
-        result = _to_settings(s, row, person)
+        result = _to_settings(s, row, person, secret)
         if result.enabled and not result.services:
             # Raised inside the unit of work, so nothing of this change is kept.
             raise ValidationError("booking needs at least one service to be turned on")
@@ -180,9 +191,9 @@ def rotate_link(ctx: Context, practitioner_id: int) -> BookingSettings:
     with ctx.db.session() as s:
         person = _practitioner_row(s, practitioner_id)
         row = _ensure_row(s, practitioner_id, ctx.clock.now())
-        row.link_secret, row.link_hash = _new_secret()
+        secret, row.link_hash = _new_secret()
         row.updated_at = ctx.clock.now()
-        return _to_settings(s, row, person)
+        return _to_settings(s, row, person, secret)
 
 
 def list_settings(ctx: Context) -> list[BookingSettings]:

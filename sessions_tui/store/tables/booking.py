@@ -15,8 +15,8 @@ class BookingSettingsRow(SQLModel, table=True):
     """Online booking settings of one practitioner (migration 0007).
 
     The page is found by ``link_hash`` (sha256 hex of the secret in its URL) when ``public`` is
-    off, and by the practitioner's login when it is on; ``link_secret`` is kept so the link can
-    be printed again (it is given to clients, like a phone number, not a credential).
+    off, and by the practitioner's login when it is on. Only the hash is stored (migration
+    0016): the secret link is shown once, when it is made, as feed tokens are.
     """
 
     __tablename__ = "booking_settings"
@@ -32,7 +32,6 @@ class BookingSettingsRow(SQLModel, table=True):
     """Offered start times fall on this grid of the practitioner's local hour (migration 0015)."""
     new_clients: bool = True
     public: bool = False
-    link_secret: str
     link_hash: str = Field(unique=True)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
