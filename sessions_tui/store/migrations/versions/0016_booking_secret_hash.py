@@ -20,7 +20,7 @@ from alembic import op
 from sqlmodel.sql.sqltypes import AutoString
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
