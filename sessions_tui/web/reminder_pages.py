@@ -83,7 +83,10 @@ async def answer(request: Request) -> Response:
         return await show(request, error="Choose confirm or cancel.", status=400)
     token = request.path_params["token"]
     if what == reminder_links.CANCEL and (fields.get("sure") or [""])[0] != "yes":
-        info = await run_in_threadpool(reminder_links.page, web.db, web.clock, token)
+        try:
+            info = await run_in_threadpool(reminder_links.page, web.db, web.clock, token)
+        except reminder_links.NoLongerApplies as exc:  # the session is another client's now
+            return _gone(exc.message)
         if info is None:
             return _gone()
         if not info.can_cancel:
