@@ -50,6 +50,7 @@ from sessions_tui.services.writer_rules import (
 )
 from sessions_tui.store import queries
 from sessions_tui.store.tables import EventRow, ExdateRow
+from sessions_tui.store.write_guard import writer_method
 
 __all__ = ["Batch", "Restore", "Source", "StaleEdit", "Writer", "row_values"]
 
@@ -174,6 +175,7 @@ class Writer:
 
     # --- rows --------------------------------------------------------------------------
 
+    @writer_method
     def insert(
         self,
         event: Event,
@@ -208,6 +210,7 @@ class Writer:
         self.s.flush()
         return row
 
+    @writer_method
     def update(
         self,
         row: EventRow,
@@ -243,10 +246,12 @@ class Writer:
                     self.s.add(ExdateRow(series_id=row.id, recurrence_key=key))  # type: ignore[arg-type]
         self.s.flush()
 
+    @writer_method
     def touch(self, row: EventRow) -> None:
         """Mark a row changed now (a provider noting a change of its deleted occurrences)."""
         row.updated_at = self.clock.now()
 
+    @writer_method
     def delete(
         self, row: EventRow, *, expected: Event | int | None = None, exdate: bool = True
     ) -> bool:
@@ -268,6 +273,7 @@ class Writer:
         self.s.flush()
         return True
 
+    @writer_method
     def delete_occurrence(self, master_id: int, key: str, override: EventRow | None) -> bool:
         """Delete one occurrence of a series: its override (if any) and an exdate for it."""
         master = self.s.get(EventRow, master_id)
@@ -294,6 +300,7 @@ class Writer:
         self.s.flush()
         return True
 
+    @writer_method
     def delete_series(self, mrow: EventRow, *, expected: Event | int | None = None) -> None:
         """Delete a series with its overrides and exdates.
 
@@ -327,12 +334,14 @@ class Writer:
         self.s.delete(mrow)
         self.s.flush()
 
+    @writer_method
     def move_exdate(self, x: ExdateRow, key: str, series_id: int | None = None) -> None:
         """Re-key a deleted occurrence (its series moved in time, or was split)."""
         x.recurrence_key = key
         if series_id is not None:
             x.series_id = series_id
 
+    @writer_method
     def drop_exdate(self, x: ExdateRow) -> None:
         self.s.delete(x)
 
@@ -348,6 +357,7 @@ class Writer:
                 continue
             self._book(event, ())
 
+    @writer_method
     def restore(self, plan: Restore) -> dict[int, int]:
         """Undo: put back what one change did (:class:`Restore` says what it touched).
 
