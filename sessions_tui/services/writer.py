@@ -152,10 +152,16 @@ class Writer:
         return self.actor.login if self.actor is not None else None
 
     def check_version(
-        self, row: EventRow, expected: Event | int | None, *, besides: str | None = None
+        self,
+        row: EventRow,
+        expected: Event | int | None,
+        *,
+        besides: str | None = None,
+        undoing: bool = False,
     ) -> None:
         """Refuse writing over a newer version than the one the caller read (naming who
-        changed it: the newest change, or the newest by anyone but ``besides``)."""
+        changed it: the newest change, or the newest by anyone but ``besides``). An editor is
+        told to reload or save again; an undo (``undoing``) that nothing was undone."""
         if expected is None:
             return
         version = expected if isinstance(expected, int) else expected.version
@@ -165,9 +171,11 @@ class Writer:
         current = queries.row_to_event(row)
         diffs = differences(expected, current) if isinstance(expected, Event) else []
         what = "; ".join(diffs) if diffs else "no visible fields"
+        who = who_changed(self.s, row.id, besides=besides)
+        if undoing:
+            raise StaleEdit(f"{who} changed this event since; nothing undone", current, diffs)
         raise StaleEdit(
-            f"{who_changed(self.s, row.id, besides=besides)} changed this event since you opened "
-            f"it ({what}): "
+            f"{who} changed this event since you opened it ({what}): "
             "reload it, or save again to overwrite",
             current,
             diffs,
@@ -386,7 +394,7 @@ class Writer:
                     None,
                     [],
                 )
-            self.check_version(row, version, besides=self._me)
+            self.check_version(row, version, besides=self._me, undoing=True)
         for master_id, children in plan.after_children:
             now_children = set(
                 self.s.execute(select(EventRow.id).where(EventRow.series_id == master_id)).scalars()
