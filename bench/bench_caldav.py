@@ -32,6 +32,7 @@ from sessions_tui.services.context import Context
 from sessions_tui.store import queries
 from sessions_tui.store.db import open_database
 from sessions_tui.store.tables import EventRow
+from sessions_tui.store.write_guard import writing
 from sessions_tui.sync.caldav import CalDavEngine
 from sessions_tui.sync.caldav.dav import DavClient
 
@@ -41,7 +42,7 @@ NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 def seed(ctx: Context, pid: int, n: int) -> None:
     clients = [practice.add_client(ctx, f"First{i}", f"Last{i}") for i in range(200)]
     start0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
-    with ctx.db.session() as s:
+    with writing(), ctx.db.session() as s:  # generated rows, a bulk load
         for i in range(n):
             start = start0 + timedelta(days=i // 8, hours=i % 8)
             if i % 10 == 9:

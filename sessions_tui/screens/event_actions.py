@@ -40,7 +40,12 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.binding import Binding, BindingType
 
-from sessions_tui.domain.errors import SessionsError
+from sessions_tui.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    SessionsError,
+)
 from sessions_tui.screens import event_words as words
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.widgets.grid_layout import SLOT_MINUTES, slot_of, slot_start
@@ -609,7 +614,18 @@ class EventActions(_Base):
         change = self.undo_stack.pop()
         try:
             await asyncio.to_thread(ap.undo, self.sessions.ctx, change)
-        except SessionsError as exc:
+        except (ConflictError, PermissionDenied, NotFoundError) as exc:
+            # Refused for good (changed since by someone else, booked meanwhile, not allowed):
+            # it leaves the list, so the next u reaches the change before it.
+            subject = self._undo_subjects.pop(id(change), None)
+            said = exc.message
+            if not said.lower().startswith("cannot undo"):
+                about = f" of {subject}" if subject else ""
+                said = f"cannot undo {change.description}{about}: {said}"
+            earlier = " u now undoes the change before it." if self.undo_stack else ""
+            self.notify(f"{said[:1].upper()}{said[1:]}.{earlier}", severity="error", timeout=8)
+            return
+        except SessionsError as exc:  # the database busy or full: the same undo may work later
             self.undo_stack.append(change)
             self.notify(exc.message, severity="error", timeout=8)
             return

@@ -50,6 +50,7 @@ from sessions_tui.services.writer_rules import (
 )
 from sessions_tui.store import queries
 from sessions_tui.store.tables import EventRow, ExdateRow
+from sessions_tui.store.write_guard import writer_method
 
 __all__ = ["Batch", "Restore", "Source", "StaleEdit", "Writer", "row_values"]
 
@@ -151,10 +152,16 @@ class Writer:
         return self.actor.login if self.actor is not None else None
 
     def check_version(
-        self, row: EventRow, expected: Event | int | None, *, besides: str | None = None
+        self,
+        row: EventRow,
+        expected: Event | int | None,
+        *,
+        besides: str | None = None,
+        undoing: bool = False,
     ) -> None:
         """Refuse writing over a newer version than the one the caller read (naming who
-        changed it: the newest change, or the newest by anyone but ``besides``)."""
+        changed it: the newest change, or the newest by anyone but ``besides``). An editor is
+        told to reload or save again; an undo (``undoing``) that nothing was undone."""
         if expected is None:
             return
         version = expected if isinstance(expected, int) else expected.version
@@ -164,9 +171,11 @@ class Writer:
         current = queries.row_to_event(row)
         diffs = differences(expected, current) if isinstance(expected, Event) else []
         what = "; ".join(diffs) if diffs else "no visible fields"
+        who = who_changed(self.s, row.id, besides=besides)
+        if undoing:
+            raise StaleEdit(f"{who} changed this event since; nothing undone", current, diffs)
         raise StaleEdit(
-            f"{who_changed(self.s, row.id, besides=besides)} changed this event since you opened "
-            f"it ({what}): "
+            f"{who} changed this event since you opened it ({what}): "
             "reload it, or save again to overwrite",
             current,
             diffs,
@@ -174,6 +183,7 @@ class Writer:
 
     # --- rows --------------------------------------------------------------------------
 
+    @writer_method
     def insert(
         self,
         event: Event,
@@ -208,6 +218,7 @@ class Writer:
         self.s.flush()
         return row
 
+    @writer_method
     def update(
         self,
         row: EventRow,
@@ -243,10 +254,12 @@ class Writer:
                     self.s.add(ExdateRow(series_id=row.id, recurrence_key=key))  # type: ignore[arg-type]
         self.s.flush()
 
+    @writer_method
     def touch(self, row: EventRow) -> None:
         """Mark a row changed now (a provider noting a change of its deleted occurrences)."""
         row.updated_at = self.clock.now()
 
+    @writer_method
     def delete(
         self, row: EventRow, *, expected: Event | int | None = None, exdate: bool = True
     ) -> bool:
@@ -268,6 +281,7 @@ class Writer:
         self.s.flush()
         return True
 
+    @writer_method
     def delete_occurrence(self, master_id: int, key: str, override: EventRow | None) -> bool:
         """Delete one occurrence of a series: its override (if any) and an exdate for it."""
         master = self.s.get(EventRow, master_id)
@@ -294,6 +308,7 @@ class Writer:
         self.s.flush()
         return True
 
+    @writer_method
     def delete_series(self, mrow: EventRow, *, expected: Event | int | None = None) -> None:
         """Delete a series with its overrides and exdates.
 
@@ -327,12 +342,14 @@ class Writer:
         self.s.delete(mrow)
         self.s.flush()
 
+    @writer_method
     def move_exdate(self, x: ExdateRow, key: str, series_id: int | None = None) -> None:
         """Re-key a deleted occurrence (its series moved in time, or was split)."""
         x.recurrence_key = key
         if series_id is not None:
             x.series_id = series_id
 
+    @writer_method
     def drop_exdate(self, x: ExdateRow) -> None:
         self.s.delete(x)
 
@@ -348,6 +365,7 @@ class Writer:
                 continue
             self._book(event, ())
 
+    @writer_method
     def restore(self, plan: Restore) -> dict[int, int]:
         """Undo: put back what one change did (:class:`Restore` says what it touched).
 
@@ -376,7 +394,7 @@ class Writer:
                     None,
                     [],
                 )
-            self.check_version(row, version, besides=self._me)
+            self.check_version(row, version, besides=self._me, undoing=True)
         for master_id, children in plan.after_children:
             now_children = set(
                 self.s.execute(select(EventRow.id).where(EventRow.series_id == master_id)).scalars()

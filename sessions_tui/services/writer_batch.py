@@ -14,6 +14,7 @@ from sessions_tui.domain.errors import PermissionDenied
 from sessions_tui.domain.events import Event
 from sessions_tui.store import queries
 from sessions_tui.store.tables import EventRow, ExdateRow
+from sessions_tui.store.write_guard import writer_method
 
 EVENTS: Any = EventRow.__table__  # type: ignore[attr-defined]
 EXDATES: Any = ExdateRow.__table__  # type: ignore[attr-defined]
@@ -50,6 +51,7 @@ class Batch:
             if v.get("practitioner_id", self.pid) != self.pid:
                 raise PermissionDenied(f"event {v.get('uid')!r} belongs to another practitioner")
 
+    @writer_method
     def insert(self, values: list[dict[str, Any]]) -> dict[str, int]:
         """Insert rows; returns their new ids by uid."""
         self._mine(values)
@@ -116,12 +118,14 @@ class Batch:
             )
         return ids
 
+    @writer_method
     def update(self, columns: Sequence[str], values: list[dict[str, Any]]) -> None:
         """Update rows by ``b_id`` (each dict has ``b_id`` and every name in ``columns``)."""
         self._mine(values)
         sets: dict[str, Any] = {c: bindparam(c) for c in columns}
         self.s.execute(update(EVENTS).where(EVENTS.c.id == bindparam("b_id")).values(sets), values)
 
+    @writer_method
     def set_exdates(self, add: set[tuple[int, str]], remove: set[tuple[int, str]]) -> None:
         """Delete the ``remove`` and insert the ``add`` ``(series id, recurrence key)`` pairs."""
         if remove:
@@ -137,6 +141,7 @@ class Batch:
                 insert(EXDATES), [{"series_id": a, "recurrence_key": b} for a, b in sorted(add)]
             )
 
+    @writer_method
     def delete(self, ids: Sequence[int]) -> None:
         """Delete rows of this practitioner (never a protected client session)."""
         for i in range(0, len(ids), _CHUNK):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.domain.text import redact_secrets
-from sessions_tui.store import filemode
+from sessions_tui.store import filemode, write_guard
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -31,6 +31,8 @@ def _head_revision() -> str:
     names = [p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")]
     return max(names, default="")
 
+
+write_guard.install()
 
 HEAD_REVISION = _head_revision()
 """The newest migration; opening a database at this revision skips Alembic entirely."""
@@ -251,7 +253,7 @@ def upgrade(engine: Engine) -> None:
             # the transaction (inside one the pragma does nothing), the migration checks them.
             conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         try:
-            with conn.begin():
+            with conn.begin(), write_guard.writing():  # a migration may rewrite the tables
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 if conn.dialect.name == "postgresql":

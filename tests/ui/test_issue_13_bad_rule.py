@@ -19,13 +19,14 @@ from sessions_tui.cli.options import Options
 from sessions_tui.config import Config
 from sessions_tui.store.db import open_database
 from sessions_tui.store.tables import EventRow
+from sessions_tui.store.write_guard import writing
 
 
 def _break_a_series(path: Path) -> int:
     """Hand-edit the first series that has an occurrence in the week on screen."""
     db = open_database(str(path))
     try:
-        with db.session() as s:
+        with writing(), db.session() as s:  # a hand edit, outside the application
             found = s.execute(
                 select(col(EventRow.id)).where(col(EventRow.is_series)).order_by(col(EventRow.id))
             ).scalars()

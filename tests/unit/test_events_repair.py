@@ -14,6 +14,7 @@ from sessions_tui.domain.model import Role
 from sessions_tui.services import appointments, practice
 from sessions_tui.services.context import Context
 from sessions_tui.store.db import Database
+from sessions_tui.store.write_guard import writing
 
 from ._cli import cli, dump
 
@@ -48,7 +49,7 @@ def broken(admin_ctx: Context, db: Database, tmp_path: Path) -> tuple[Path, int,
         title="Moved block",
     )
     one_off = appointments.create(admin_ctx, _other(pid, hours=3))
-    with db.engine.begin() as conn:  # an older database or a hand edit: a rule that breaks
+    with writing(), db.engine.begin() as conn:  # an older database or a hand edit: a bad rule
         conn.execute(
             text("UPDATE event SET rrule = 'FREQ=DAILY;INTERVAL=0' WHERE id = :i"),
             {"i": series.result_id},

@@ -23,6 +23,7 @@ from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.store.db import Database
 from sessions_tui.store.queries import recurrence_key
 from sessions_tui.store.tables import ExdateRow
+from sessions_tui.store.write_guard import writing
 from sessions_tui.sync.ics import export_calendar
 
 UTCZ = ZoneInfo("UTC")
@@ -193,7 +194,7 @@ def test_deleted_occurrence_becomes_exdate(admin_ctx: Context) -> None:
         uid="group@test",
     )
     gone = (start + timedelta(weeks=2)).astimezone(UTC)
-    with admin_ctx.db.session() as s:
+    with writing(), admin_ctx.db.session() as s:  # a deleted occurrence, planted
         s.add(ExdateRow(series_id=series.id or 0, recurrence_key=recurrence_key(gone)))
     data = export_calendar(admin_ctx, practitioner_id=me.id)
     assert b"EXDATE;TZID=America/New_York:20261109T100000" in data
@@ -361,7 +362,7 @@ def test_property_export_then_parse_gives_the_same_occurrences(
     specs: list[tuple],  # type: ignore[type-arg]
 ) -> None:
     me = admin_ctx.require_actor()
-    with admin_ctx.db.session() as s:
+    with writing(), admin_ctx.db.session() as s:  # a clean slate between examples
         from sqlalchemy import delete
 
         from sessions_tui.store.tables import EventRow
@@ -412,7 +413,7 @@ def test_property_export_then_parse_gives_the_same_occurrences(
                     stored, datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
                 )
             )
-            with admin_ctx.db.session() as s:
+            with writing(), admin_ctx.db.session() as s:  # deleted occurrences, planted
                 for index in sorted(set(gone)):
                     if index < len(occ):
                         s.add(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from sessions_tui.services.context import Context
 from sessions_tui.store.tables import EventRow, ExdateRow
+from sessions_tui.store.write_guard import writing
 from sessions_tui.sync.ics import IcsError, import_calendar
 from sessions_tui.sync.ics import parse as ics_parse
 from sessions_tui.sync.ics.parse import file_blocks
@@ -86,7 +87,7 @@ def _rows(ctx: Context) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 
 
 def _delete_all(ctx: Context) -> None:
-    with ctx.db.session() as s:
+    with writing(), ctx.db.session() as s:  # a clean slate between examples
         s.execute(ExdateRow.__table__.delete())  # type: ignore[attr-defined]
         s.execute(EventRow.__table__.delete())  # type: ignore[attr-defined]
 

@@ -17,6 +17,7 @@ from sessions_tui.services import practice
 from sessions_tui.services.context import Context
 from sessions_tui.services.writer_batch import EVENTS, Batch, row_values
 from sessions_tui.store.db import open_database
+from sessions_tui.store.write_guard import writing
 
 NOW = datetime(2026, 11, 25, 16, tzinfo=UTC)
 
@@ -60,7 +61,7 @@ def _stored(path: Path, how: str) -> tuple[list[tuple[Any, ...]], dict[str, int]
         )
         assert admin.id is not None
         values = [row_values(e, f"uid-{n}@t", n, NOW) for n, e in enumerate(_events(admin.id))]
-        with db.session() as s:
+        with writing(), db.session() as s:  # the private bulk paths, called directly
             batch = Batch(s, admin.id)
             if how == "sqlite":
                 ids = batch._insert_sqlite(values[:10])

@@ -48,6 +48,7 @@ from sessions_tui.store.db import Database, open_database
 from sessions_tui.store.fastread import open_fast
 from sessions_tui.store.orm_reader import OrmReader
 from sessions_tui.store.tables import EventRow
+from sessions_tui.store.write_guard import writing
 from sessions_tui.sync.ics import IcsError, export_calendar, import_calendar
 
 from ._cli import cli
@@ -327,7 +328,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def _hand_edit(db: Database, event_id: int, rule: str) -> None:
     """What an older database or ``UPDATE event SET rrule=...`` leaves behind."""
-    with db.session() as s:
+    with writing(), db.session() as s:  # a hand edit: outside the application, on purpose
         s.execute(text("UPDATE event SET rrule = :r WHERE id = :i"), {"r": rule, "i": event_id})
 
 
@@ -389,7 +390,7 @@ def test_issue_13_stored_year_9999_series_does_not_break_the_export(admin_ctx: C
     pid = admin_ctx.actor.id
     good = scheduling.create_event(admin_ctx, _event("FREQ=WEEKLY;COUNT=4", 2026, False, pid))
     bad = scheduling.create_event(admin_ctx, _event("FREQ=DAILY;COUNT=5", 2026, False, pid))
-    with admin_ctx.db.session() as s:
+    with writing(), admin_ctx.db.session() as s:  # a hand edit: outside the application
         row = s.get(EventRow, bad.id)
         assert row is not None
         row.start_utc = datetime(9999, 1, 1, tzinfo=UTC)
@@ -513,7 +514,7 @@ def test_issue_13_feed_answers_200_without_the_stored_bad_event(
     from sessions_tui.sync.feed import make_server
 
     ben = practice.find_practitioner(demo_ctx, "ben")
-    with demo_db.session() as s:
+    with writing(), demo_db.session() as s:  # a hand edit: outside the application
         row = (
             s.execute(
                 select(EventRow).where(

@@ -21,9 +21,18 @@ from sessions_tui.domain.model import Role
 from sessions_tui.services import appointments, practice
 from sessions_tui.services.context import Context, make_context
 from sessions_tui.store.db import Database, open_database
+from sessions_tui.store.write_guard import writing
 
 NOW = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 CLOCK = FixedClock(NOW)
+
+
+@pytest.fixture(autouse=True)
+def _the_database_guards() -> Iterator[None]:
+    """These tests probe the database's own refusals, as a member of staff connecting with psql
+    would: the application's write guard (store/write_guard.py) is stood aside for them."""
+    with writing():
+        yield
 
 
 @dataclass
