@@ -211,7 +211,7 @@ def list_settings(provider: Provider, ctx: Context) -> list[SyncSettings]:
 
 def connected_ids(provider: Provider, ctx: Context) -> list[int]:
     """The practitioners (ids) connected to ``provider`` whom the actor may manage."""
-    return [s.practitioner.id for s in list_settings(provider, ctx) if s.connected]
+    return [s.practitioner.id for s in _service(provider).list_settings(ctx) if s.connected]
 
 
 def set_mode(
