@@ -83,3 +83,28 @@ def test_issue_25_cli_sync_waits_for_the_worker_lock(pr: Practice) -> None:
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()
     assert "pushed 1" in out.decode()
+
+
+def _mode(db: Path, endpoint: str, mode: str) -> tuple[int, str]:
+    env = dict(os.environ, SESSIONS_TUI_GOOGLE_ENDPOINT=endpoint)
+    proc = subprocess.run(
+        [*as_login("admin"), "google", "mode", mode, *_WHO, "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_issue_25_mode_switch_says_1_google_event(pr: Practice) -> None:
+    from .google_harness import CAL
+
+    pr.emu.state.create(
+        CAL, summary="Dentist", start={"date": "2026-12-01"}, end={"date": "2026-12-02"}
+    )
+    pr.sync()
+    db_path = Path(pr.db.url.removeprefix("sqlite:///"))
+    code, out = _mode(db_path, pr.emu.endpoint, "one-way")
+    assert code == 0, out
+    assert "removed 1 Google event from the local calendar." in out
