@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 import click
 
 from sessions_tui.cli import options as _cli
-from sessions_tui.cli.sync_group import Wording, practitioner_of, practitioner_option, sync_group
+from sessions_tui.cli.sync_group import (
+    Wording,
+    connected_line,
+    connecting,
+    naming_options,
+    practitioner_of,
+    practitioner_option,
+    sync_group,
+)
 from sessions_tui.services.sync_settings import Provider
 
 if TYPE_CHECKING:
@@ -123,12 +131,7 @@ def _found(found: list[tuple[str, str]]) -> SyncSettings:
 @click.option(
     "--keyring", "use_keyring", is_flag=True, help="Keep the password in the system keyring."
 )
-@click.option(
-    "--identifier",
-    type=click.Choice(["initials", "first-name", "internal-id", "full"]),
-    help="How clients are named on the server (default: initials).",
-)
-@click.option("--confirm-pii", is_flag=True, help="Confirm full client names (PII/HIPAA).")
+@naming_options("on the server")
 def connect(
     url: str,
     username: str,
@@ -141,17 +144,12 @@ def connect(
 ) -> None:
     """Sign in, discover the calendars, and choose the default one."""
     from sessions_tui.services import sync_settings
-    from sessions_tui.services.feeds import check_identifier, parse_identifier
     from sessions_tui.sync.caldav.dav import check_url
     from sessions_tui.sync.caldav.secret import save_password
 
     ctx = _cli.opts().context()
-    person = practitioner_of(ctx, practitioner)
-    sync_settings.require_manage(ctx.require_actor(), person.id)
+    person, mode = connecting(ctx, practitioner, identifier, confirm_pii)
     url = check_url(url)
-    mode = parse_identifier(identifier) if identifier else None
-    if mode is not None:
-        check_identifier(ctx, mode, confirm_pii=confirm_pii)
     password = _read_password(password_file, username)
     found = _discover(url, username, password)
     if not found:
@@ -183,8 +181,7 @@ def connect(
     default = settings.default_calendar
     click.echo(f"Password saved to {where}.")
     click.echo(
-        f"Connected {person.name} to CalDAV calendar {default.summary if default else ''!r} "
-        f"({settings.mode.value}, titles: {settings.identifier.label.lower()}); "
+        connected_line(person, settings, repr(default.summary if default else "")) + "; "
         f"{len(found)} calendar(s) found."
     )
 

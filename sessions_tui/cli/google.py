@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sessions_tui.cli import options as _cli
-from sessions_tui.cli.sync_group import Wording, practitioner_of, practitioner_option, sync_group
+from sessions_tui.cli.sync_group import (
+    Wording,
+    connected_line,
+    connecting,
+    naming_options,
+    practitioner_of,
+    practitioner_option,
+    sync_group,
+)
 from sessions_tui.domain.text import count_of
 from sessions_tui.services.sync_settings import Provider
 
@@ -69,12 +77,7 @@ google = sync_group(
     metavar="NAME",
     help="Create a new, dedicated calendar (recommended) and use it.",
 )
-@click.option(
-    "--identifier",
-    type=click.Choice(["initials", "first-name", "internal-id", "full"]),
-    help="How clients are named in Google (default: initials).",
-)
-@click.option("--confirm-pii", is_flag=True, help="Confirm full client names (PII/HIPAA).")
+@naming_options("in Google")
 @click.option(
     "--client-secrets",
     type=click.Path(path_type=Path),
@@ -99,20 +102,13 @@ def connect(
     """Sign in (works over SSH) and choose the default calendar."""
     from sessions_tui.domain.errors import ValidationError
     from sessions_tui.services import sync_settings
-    from sessions_tui.services.feeds import parse_identifier
     from sessions_tui.sync import oauth
     from sessions_tui.sync.google import build_service
 
-    ctx = _cli.opts().context()
-    person = practitioner_of(ctx, practitioner)
-    sync_settings.require_manage(ctx.require_actor(), person.id)
     if calendar_id and create:
         raise ValidationError("give --calendar or --create-calendar, not both", field="calendar")
-    mode = parse_identifier(identifier) if identifier else None
-    if mode is not None:
-        from sessions_tui.services.feeds import check_identifier
-
-        check_identifier(ctx, mode, confirm_pii=confirm_pii)
+    ctx = _cli.opts().context()
+    person, mode = connecting(ctx, practitioner, identifier, confirm_pii)
     service, _root = _service()
     if service is None:
         secrets = client_secrets or oauth.default_client_secrets()
@@ -143,10 +139,7 @@ def connect(
         identifier=mode,
         confirm_pii=confirm_pii,
     )
-    click.echo(
-        f"Connected {person.name} to Google calendar {calendar_id} "
-        f"({settings.mode.value}, titles: {settings.identifier.label.lower()})."
-    )
+    click.echo(connected_line(person, settings, calendar_id) + ".")
 
 
 @google.command("disconnect")

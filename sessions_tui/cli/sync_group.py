@@ -22,6 +22,7 @@ from sessions_tui.cli import options as _cli
 if TYPE_CHECKING:
     from sessions_tui.domain.model import Staff
     from sessions_tui.services.context import Context
+    from sessions_tui.services.feeds import IdentifierMode
     from sessions_tui.services.sync_settings import Provider, SyncCalendar, SyncSettings
     from sessions_tui.sync_runs import SyncStatus
 
@@ -46,6 +47,45 @@ def practitioner_of(ctx: Context, name: str | None) -> Staff:
             f"{actor.login} is not a practitioner: pass --practitioner NAME", field="practitioner"
         )
     return actor
+
+
+def naming_options(where: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--identifier`` and ``--confirm-pii`` of a ``connect``: how clients are named ``where``
+    (``in Google``, ``on the server``)."""
+
+    def add(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option(
+            "--confirm-pii", is_flag=True, help="Confirm full client names (PII/HIPAA)."
+        )(f)
+        return click.option(
+            "--identifier",
+            type=click.Choice(["initials", "first-name", "internal-id", "full"]),
+            help=f"How clients are named {where} (default: initials).",
+        )(f)
+
+    return add
+
+
+def connecting(
+    ctx: Context, name: str | None, identifier: str | None, confirm_pii: bool
+) -> tuple[Staff, IdentifierMode | None]:
+    """The practitioner ``connect`` is for (the user may manage their sync) and the naming
+    chosen (checked: full names need ``--confirm-pii``), before anything is asked or saved."""
+    from sessions_tui.services.feeds import check_identifier, parse_identifier
+
+    person = _person(ctx, name)
+    mode = parse_identifier(identifier) if identifier else None
+    if mode is not None:
+        check_identifier(ctx, mode, confirm_pii=confirm_pii)
+    return person, mode
+
+
+def connected_line(person: Staff, settings: SyncSettings, calendar: str) -> str:
+    """``Connected NAME to Google calendar X (two-way, titles: initials)``."""
+    return (
+        f"Connected {person.name} to {settings.provider.label} calendar {calendar} "
+        f"({settings.mode.value}, titles: {settings.identifier.label.lower()})"
+    )
 
 
 @dataclass(frozen=True)
