@@ -16,15 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sessions_tui.cli import options as _cli
-from sessions_tui.cli.sync_group import (
-    Wording,
-    connected_line,
-    connecting,
-    naming_options,
-    practitioner_of,
-    practitioner_option,
-    sync_group,
-)
+from sessions_tui.cli import sync_group as _sync
 from sessions_tui.services.sync_settings import Provider
 
 if TYPE_CHECKING:
@@ -54,10 +46,10 @@ def _read_password(password_file: Path | None, username: str) -> str:
     return str(password)
 
 
-caldav = sync_group(
+caldav = _sync.sync_group(
     Provider.CALDAV,
     "Two-way sync with a CalDAV server (Nextcloud, Fastmail, iCloud).",
-    Wording(
+    _sync.Wording(
         account=lambda st: (
             f"{st.settings.username if st.settings else ''} at "
             f"{st.settings.server if st.settings else ''} (password {st.sign_in})"
@@ -121,7 +113,7 @@ def _found(found: list[tuple[str, str]]) -> SyncSettings:
     metavar="NAME",
     help="The calendar to push to (its name or URL; default: the first one found).",
 )
-@practitioner_option
+@_sync.practitioner_option
 @click.option(
     "--password-file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -131,7 +123,7 @@ def _found(found: list[tuple[str, str]]) -> SyncSettings:
 @click.option(
     "--keyring", "use_keyring", is_flag=True, help="Keep the password in the system keyring."
 )
-@naming_options("on the server")
+@_sync.naming_options("on the server")
 def connect(
     url: str,
     username: str,
@@ -148,7 +140,7 @@ def connect(
     from sessions_tui.sync.caldav.secret import save_password
 
     ctx = _cli.opts().context()
-    person, mode = connecting(ctx, practitioner, identifier, confirm_pii)
+    person, naming = _sync.connecting(ctx, practitioner, identifier, confirm_pii)
     url = check_url(url)
     password = _read_password(password_file, username)
     found = _discover(url, username, password)
@@ -167,35 +159,26 @@ def connect(
                 click.echo(f"  {name}  {u}")
             raise
     where = save_password(person.login, username, password, use_keyring=use_keyring)
-    settings = sync_settings.connect(
-        Provider.CALDAV,
-        ctx,
-        person.id,
-        url=url,
-        username=username,
-        calendars=found,
-        default_url=default_url,
-        identifier=mode,
-        confirm_pii=confirm_pii,
-    )
+    account = {"url": url, "username": username, "calendars": found, "default_url": default_url}
+    settings = sync_settings.connect(Provider.CALDAV, ctx, person.id, **account, **naming)
     default = settings.default_calendar
     click.echo(f"Password saved to {where}.")
     click.echo(
-        connected_line(person, settings, repr(default.summary if default else "")) + "; "
+        _sync.connected_line(person, settings, repr(default.summary if default else "")) + "; "
         f"{len(found)} calendar(s) found."
     )
 
 
 @caldav.command("disconnect")
 @_cli.global_options
-@practitioner_option
+@_sync.practitioner_option
 def disconnect(practitioner: str | None) -> None:
     """Forget the saved password and stop syncing (events stay on both sides)."""
     from sessions_tui.services import sync_settings
     from sessions_tui.sync.caldav.secret import delete_password
 
     ctx = _cli.opts().context()
-    person = practitioner_of(ctx, practitioner)
+    person = _sync.practitioner_of(ctx, practitioner)
     sync_settings.require_manage(ctx.require_actor(), person.id)
     sync_settings.disconnect(Provider.CALDAV, ctx, person.id)
     forgot = delete_password(person.login)

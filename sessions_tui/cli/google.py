@@ -17,15 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sessions_tui.cli import options as _cli
-from sessions_tui.cli.sync_group import (
-    Wording,
-    connected_line,
-    connecting,
-    naming_options,
-    practitioner_of,
-    practitioner_option,
-    sync_group,
-)
+from sessions_tui.cli import sync_group as _sync
 from sessions_tui.domain.text import count_of
 from sessions_tui.services.sync_settings import Provider
 
@@ -46,10 +38,10 @@ def _service() -> tuple[Any, str]:
     return None, GOOGLE_API_ROOT
 
 
-google = sync_group(
+google = _sync.sync_group(
     Provider.GOOGLE,
     "Two-way sync with Google Calendar.",
-    Wording(
+    _sync.Wording(
         account=lambda st: f"sign-in: {st.sign_in}",
         calendar=lambda c: c.key,
         account_json=lambda _s: {},
@@ -67,7 +59,7 @@ google = sync_group(
 
 @google.command("connect")
 @_cli.global_options
-@practitioner_option
+@_sync.practitioner_option
 @click.option(
     "--calendar", "calendar_id", metavar="ID", help="Use this Google calendar as the default one."
 )
@@ -77,7 +69,7 @@ google = sync_group(
     metavar="NAME",
     help="Create a new, dedicated calendar (recommended) and use it.",
 )
-@naming_options("in Google")
+@_sync.naming_options("in Google")
 @click.option(
     "--client-secrets",
     type=click.Path(path_type=Path),
@@ -108,7 +100,7 @@ def connect(
     if calendar_id and create:
         raise ValidationError("give --calendar or --create-calendar, not both", field="calendar")
     ctx = _cli.opts().context()
-    person, mode = connecting(ctx, practitioner, identifier, confirm_pii)
+    person, naming = _sync.connecting(ctx, practitioner, identifier, confirm_pii)
     service, _root = _service()
     if service is None:
         secrets = client_secrets or oauth.default_client_secrets()
@@ -130,21 +122,14 @@ def connect(
             "--create-calendar NAME for a new dedicated one (recommended)",
             field="calendar",
         )
-    settings = sync_settings.connect(
-        Provider.GOOGLE,
-        ctx,
-        person.id,
-        calendar_id=calendar_id,
-        summary=summary,
-        identifier=mode,
-        confirm_pii=confirm_pii,
-    )
-    click.echo(connected_line(person, settings, calendar_id) + ".")
+    chosen = {"calendar_id": calendar_id, "summary": summary}
+    settings = sync_settings.connect(Provider.GOOGLE, ctx, person.id, **chosen, **naming)
+    click.echo(_sync.connected_line(person, settings, calendar_id) + ".")
 
 
 @google.command("disconnect")
 @_cli.global_options
-@practitioner_option
+@_sync.practitioner_option
 @click.option(
     "--remove-events",
     is_flag=True,
@@ -158,7 +143,7 @@ def disconnect(practitioner: str | None, remove_events: bool) -> None:
     from sessions_tui.sync_runs import engine
 
     ctx = _cli.opts().context()
-    person = practitioner_of(ctx, practitioner)
+    person = _sync.practitioner_of(ctx, practitioner)
     sync_settings.require_manage(ctx.require_actor(), person.id)
     removed = 0
     if remove_events:

@@ -22,7 +22,6 @@ from sessions_tui.cli import options as _cli
 if TYPE_CHECKING:
     from sessions_tui.domain.model import Staff
     from sessions_tui.services.context import Context
-    from sessions_tui.services.feeds import IdentifierMode
     from sessions_tui.services.sync_settings import Provider, SyncCalendar, SyncSettings
     from sessions_tui.sync_runs import SyncStatus
 
@@ -68,16 +67,17 @@ def naming_options(where: str) -> Callable[[Callable[..., Any]], Callable[..., A
 
 def connecting(
     ctx: Context, name: str | None, identifier: str | None, confirm_pii: bool
-) -> tuple[Staff, IdentifierMode | None]:
+) -> tuple[Staff, dict[str, Any]]:
     """The practitioner ``connect`` is for (the user may manage their sync) and the naming
-    chosen (checked: full names need ``--confirm-pii``), before anything is asked or saved."""
+    chosen (checked: full names need ``--confirm-pii``), before anything is asked or saved: the
+    ``identifier`` and ``confirm_pii`` keywords of ``sync_settings.connect``."""
     from sessions_tui.services.feeds import check_identifier, parse_identifier
 
     person = _person(ctx, name)
     mode = parse_identifier(identifier) if identifier else None
     if mode is not None:
         check_identifier(ctx, mode, confirm_pii=confirm_pii)
-    return person, mode
+    return person, {"identifier": mode, "confirm_pii": confirm_pii}
 
 
 def connected_line(person: Staff, settings: SyncSettings, calendar: str) -> str:
