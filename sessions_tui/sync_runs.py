@@ -58,10 +58,12 @@ class SyncStatus:
 def engine(provider: Provider, db: Database, clock: Clock, practitioner_id: int) -> Any:
     """The provider's engine for the practitioner's saved account."""
     if provider is Provider.GOOGLE:
-        from sessions_tui.sync.google import make_engine
-    else:
-        from sessions_tui.sync.caldav import make_engine
-    return make_engine(db, clock, practitioner_id)
+        from sessions_tui.sync import google
+
+        return google.make_engine(db, clock, practitioner_id)
+    from sessions_tui.sync import caldav
+
+    return caldav.make_engine(db, clock, practitioner_id)
 
 
 def pending(provider: Provider, ctx: Context, practitioner_id: int) -> PendingChanges:

@@ -234,10 +234,11 @@ def select_calendar(
     """Pull (or stop pulling) the secondary calendar ``key``; stopping keeps its events, tied
     to it. ``summary`` names a Google calendar not recorded yet."""
     if provider is Provider.GOOGLE:
-        raw = google_settings.select_calendar(ctx, practitioner_id, key, selected, summary=summary)
-    else:
-        raw = caldav_settings.select_calendar(ctx, practitioner_id, key, selected)
-    return _neutral(provider, raw)
+        return _neutral(
+            provider,
+            google_settings.select_calendar(ctx, practitioner_id, key, selected, summary=summary),
+        )
+    return _neutral(provider, caldav_settings.select_calendar(ctx, practitioner_id, key, selected))
 
 
 def select_calendars(
