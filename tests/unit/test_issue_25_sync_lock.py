@@ -108,3 +108,17 @@ def test_issue_25_mode_switch_says_1_google_event(pr: Practice) -> None:
     code, out = _mode(db_path, pr.emu.endpoint, "one-way")
     assert code == 0, out
     assert "removed 1 Google event from the local calendar." in out
+
+
+def test_issue_25_caldav_sync_takes_the_caldav_workers_lock(pr: Practice) -> None:
+    db_path = Path(pr.db.url.removeprefix("sqlite:///"))
+    worker = PracticeLock(pr.db, "caldav-sync", "front-desk:4242")
+    assert worker.acquire(pr.ctx.clock.now())
+    proc = _sync(db_path, pr.emu.endpoint, "caldav")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert err.decode().strip() == (
+        "sessions-tui: error: another CalDAV sync is running (front-desk:4242 holds the lock); "
+        "nothing was synced: try again when it ends"
+    )
+    assert out == b""
