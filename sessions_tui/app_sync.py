@@ -1,11 +1,14 @@
-"""Sync scheduling: Google and CalDAV syncs, and the ICS subscriptions, in the background.
+"""Sync scheduling: the two-way syncs (every provider) and the ICS subscriptions, in the
+background.
 
 :meth:`SyncRunner._start_sync_schedule` starts a once-a-second tick that asks the
 :class:`~sessions_tui.sync.worker.SyncSchedule` (interval, backoff, a push soon after a local
 change: :meth:`SyncRunner.local_change`) whether a sync is due, and a once-a-minute refresh of
-the subscriptions that are due. :meth:`SyncRunner.run_sync` is the thread worker: Google, then
-CalDAV, one run at a time, reporting by messages (``SyncStarted``, ``SyncProgressed``,
-``SyncFinished``), which the App turns into its ``syncing`` and ``sync_status`` state.
+the subscriptions that are due. :meth:`SyncRunner.run_sync` is the thread worker: each provider
+(:class:`~sessions_tui.services.sync_settings.Provider`) in turn, one run at a time, under the
+practice-wide lock the CLI's ``sync`` takes too, reporting by messages (``SyncStarted``,
+``SyncProgressed``, ``SyncFinished``), which the App turns into its ``syncing`` and
+``sync_status`` state (``Google, CalDAV: pushed 3, …``).
 :class:`SyncRunner` is mixed into :class:`~sessions_tui.app.SessionsApp`; the sync modules are
 imported only when the schedule starts (after the fast start's warm-up).
 """
@@ -39,6 +42,8 @@ class SyncRunner(_Base):
 
     syncing: bool
     sync_status: str
+    _sync_label: str = "Sync"
+    """The providers of the current or last run (``Google``, ``Google, CalDAV``)."""
     sync_schedule: SyncSchedule
     _sync_asked: bool
     _subscriptions_running: bool
@@ -79,7 +84,7 @@ class SyncRunner(_Base):
         if any(w is not worker and w.group == "sync" and w.is_running for w in self.workers):
             return
         self.syncing = False
-        self.sync_status = "Google: sync failed"
+        self.sync_status = f"{self._sync_label}: sync failed"
         if hasattr(self, "sync_schedule"):
             self.sync_schedule.finished(_time.monotonic(), False)
 
@@ -114,7 +119,7 @@ class SyncRunner(_Base):
         if any(r.changed for r in results):
             self._reload()
 
-    # --- Google sync -------------------------------------------------------------------------
+    # --- two-way sync (every provider) ---------------------------------------------------------
 
     def _sync_tick(self) -> None:
         import time as _time
@@ -128,57 +133,55 @@ class SyncRunner(_Base):
             self.notify("Still starting; try again in a moment.", timeout=3)
             return
         if self.syncing:
-            self.notify("A Google sync is running already.", timeout=3)
+            self.notify(f"A {self._sync_label} sync is running already.", timeout=3)
             return
         self._sync_asked = True  # run_sync says so if there is nothing to sync
         self.sync_schedule.request()
         self._sync_tick()
 
-    @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="Google sync")
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="Sync")
     def run_sync(self) -> None:
-        """Sync Google, then CalDAV, for the connected practitioners (in a thread)."""
-        import os
-        import socket
+        """Sync every provider in turn for its connected practitioners (in a thread)."""
         import time as _time
 
         from textual.worker import get_current_worker
 
-        from sessions_tui.services import caldav_settings
-        from sessions_tui.services.google_settings import list_settings
-        from sessions_tui.sync.worker import combine, run_caldav_sync, run_google_sync, throttled
+        from sessions_tui.services.sync_settings import Provider, connected_ids
+        from sessions_tui.sync.worker import combine, throttled
+        from sessions_tui.sync_runs import run_background, this_process
 
         worker = get_current_worker()
         self.sync_schedule.started(_time.monotonic())
         asked, self._sync_asked = self._sync_asked, False
-        connected = [s.practitioner.id for s in list_settings(self.ctx) if s.connected]
-        on_caldav = [
-            s.practitioner.id for s in caldav_settings.list_settings(self.ctx) if s.connected
-        ]
-        if not connected and not on_caldav:
+        ids = {p: connected_ids(p, self.ctx) for p in Provider}
+        running = [p for p in Provider if ids[p]]
+        if not running:
             self.sync_schedule.finished(_time.monotonic(), True)
             if asked:
+                names = " or ".join(p.label for p in Provider)
+                menus = ", ".join(f"{p.label} sync" for p in Provider)
                 self.call_from_thread(
                     self.notify,
-                    "Nothing to sync: no practitioner is connected to Google (… → Google sync).",
+                    f"Nothing to sync: no practitioner is connected to {names} (… → {menus}).",
                     timeout=5,
                 )
             return
-        label = ", ".join(n for n, on in (("Google", connected), ("CalDAV", on_caldav)) if on)
-        self.post_message(SyncStarted(label))
-        holder = f"{socket.gethostname()}:{os.getpid()}"
+        self._sync_label = ", ".join(p.label for p in running)
+        self.post_message(SyncStarted(self._sync_label))
         common: dict[str, Any] = {
             "progress": throttled(self._post_progress, 0.25),
             "should_cancel": lambda: worker.is_cancelled,
-            "lock_holder": holder,
+            "lock_holder": this_process(),
         }
         outcome = None
-        if connected:
-            outcome = run_google_sync(self.ctx.db, self.ctx.clock, connected, **common)
-        if on_caldav and not worker.is_cancelled:
-            # The same worker, after Google: one sync at a time against the database.
-            done = run_caldav_sync(self.ctx.db, self.ctx.clock, on_caldav, **common)
+        for provider in running:
+            if worker.is_cancelled:
+                break
+            # The same worker, one provider after the other: one sync at a time here.
+            done = run_background(provider, self.ctx.db, self.ctx.clock, ids[provider], **common)
             outcome = done if outcome is None else combine(outcome, done)
-        self.post_message(SyncFinished(outcome))
+        if outcome is not None:  # else cancelled before any ran: _sync_ended says so
+            self.post_message(SyncFinished(outcome))
 
     def _post_progress(self, progress: Any) -> None:
         self.post_message(
@@ -192,12 +195,15 @@ class SyncRunner(_Base):
 
         self.syncing = False
         self.sync_schedule.finished(_time.monotonic(), outcome.ok, quota=outcome.quota)
-        self.sync_status = f"{getattr(outcome, 'label', 'Google')}: {outcome.summary()}"
+        label = getattr(outcome, "label", self._sync_label)
+        self.sync_status = f"{label}: {outcome.summary()}"
         if outcome.auth:
-            label = getattr(outcome, "label", "Google")
-            command = "caldav connect" if label == "CalDAV" else "google connect"
+            from sessions_tui.services.sync_settings import Provider
+
+            named = [p for p in Provider if p.label in label.split(", ")] or [Provider.GOOGLE]
+            command = " or ".join(f"`{p.connect_command}`" for p in named)
             self.notify(
-                f"{label} refused the sign-in: run `sessions-tui {command}` again.",
+                f"{label} refused the sign-in: run {command} again.",
                 severity="error",
                 timeout=10,
             )

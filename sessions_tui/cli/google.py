@@ -10,7 +10,6 @@ calendar. Non-loopback hosts are refused.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,29 +17,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sessions_tui.cli import options as _cli
+from sessions_tui.cli import sync_group as _sync
 from sessions_tui.domain.text import count_of
+from sessions_tui.services.sync_settings import Provider
 
 if TYPE_CHECKING:
-    from sessions_tui.domain.model import Staff
-    from sessions_tui.services.context import Context
+    pass
 
 log = logging.getLogger(__name__)
 
 SECRETS_ENV = "SESSIONS_TUI_GOOGLE_CLIENT_SECRETS"
-
-
-def _practitioner(ctx: Context, name: str | None) -> Staff:
-    from sessions_tui.domain.errors import ValidationError
-    from sessions_tui.services.practice import find_practitioner
-
-    actor = ctx.require_actor()
-    if name:
-        return find_practitioner(ctx, name)
-    if not actor.is_practitioner:
-        raise ValidationError(
-            f"{actor.login} is not a practitioner: pass --practitioner NAME", field="practitioner"
-        )
-    return actor
 
 
 def _service() -> tuple[Any, str]:
@@ -52,15 +38,28 @@ def _service() -> tuple[Any, str]:
     return None, GOOGLE_API_ROOT
 
 
-@click.group("google")
-@_cli.global_options
-def google() -> None:
-    """Two-way sync with Google Calendar."""
+google = _sync.sync_group(
+    Provider.GOOGLE,
+    "Two-way sync with Google Calendar.",
+    _sync.Wording(
+        account=lambda st: f"sign-in: {st.sign_in}",
+        calendar=lambda c: c.key,
+        account_json=lambda _s: {},
+        calendar_json=lambda c: {"id": c.key, "selected": c.selected, "read_only": c.read_only},
+        credentials_key="sign_in",
+        not_pulled="removed",
+        unselected_mark="removed",
+        calendar_row=lambda mark, key, name, _c: f"{mark} {key}  {name}",
+        calendar_metavar="ID",
+        status_help="Mode, calendars, last sync, pending changes and sign-in state.",
+        calendars_help="List the Google calendars; choose the secondary ones to pull.",
+    ),
+)
 
 
 @google.command("connect")
 @_cli.global_options
-@click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
+@_sync.practitioner_option
 @click.option(
     "--calendar", "calendar_id", metavar="ID", help="Use this Google calendar as the default one."
 )
@@ -70,12 +69,7 @@ def google() -> None:
     metavar="NAME",
     help="Create a new, dedicated calendar (recommended) and use it.",
 )
-@click.option(
-    "--identifier",
-    type=click.Choice(["initials", "first-name", "internal-id", "full"]),
-    help="How clients are named in Google (default: initials).",
-)
-@click.option("--confirm-pii", is_flag=True, help="Confirm full client names (PII/HIPAA).")
+@_sync.naming_options("in Google")
 @click.option(
     "--client-secrets",
     type=click.Path(path_type=Path),
@@ -99,21 +93,14 @@ def connect(
 ) -> None:
     """Sign in (works over SSH) and choose the default calendar."""
     from sessions_tui.domain.errors import ValidationError
-    from sessions_tui.services import google_settings
-    from sessions_tui.services.feeds import parse_identifier
+    from sessions_tui.services import sync_settings
     from sessions_tui.sync import oauth
     from sessions_tui.sync.google import build_service
 
-    ctx = _cli.opts().context()
-    person = _practitioner(ctx, practitioner)
-    google_settings.require_manage(ctx.require_actor(), person.id)
     if calendar_id and create:
         raise ValidationError("give --calendar or --create-calendar, not both", field="calendar")
-    mode = parse_identifier(identifier) if identifier else None
-    if mode is not None:
-        from sessions_tui.services.feeds import check_identifier
-
-        check_identifier(ctx, mode, confirm_pii=confirm_pii)
+    ctx = _cli.opts().context()
+    person, naming = _sync.connecting(ctx, practitioner, identifier, confirm_pii)
     service, _root = _service()
     if service is None:
         secrets = client_secrets or oauth.default_client_secrets()
@@ -135,177 +122,14 @@ def connect(
             "--create-calendar NAME for a new dedicated one (recommended)",
             field="calendar",
         )
-    settings = google_settings.connect(
-        ctx, person.id, calendar_id, summary=summary, identifier=mode, confirm_pii=confirm_pii
-    )
-    click.echo(
-        f"Connected {person.name} to Google calendar {calendar_id} "
-        f"({settings.mode.value}, titles: {settings.identifier.label.lower()})."
-    )
-
-
-@google.command("sync")
-@_cli.global_options
-@click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
-def sync(practitioner: str | None) -> None:
-    """Run one sync now and print: pushed, pulled, deleted, conflicts, errors."""
-    from sessions_tui.sync.google import make_engine
-
-    o = _cli.opts()
-    ctx = o.context()
-    person = _practitioner(ctx, practitioner)
-    from sessions_tui.services import google_settings
-
-    google_settings.require_manage(ctx.require_actor(), person.id)
-    log.info("Google sync of practitioner %s started", person.id)
-    report = make_engine(ctx.db, ctx.clock, person.id).run()
-    log.info("Google sync of practitioner %s: %s", person.id, report.summary())
-    click.echo(report.summary())
-    for line in report.messages:
-        click.echo(line)
-
-
-@google.command("status")
-@_cli.global_options
-@click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def status(practitioner: str | None, fmt: str) -> None:
-    """Mode, calendars, last sync, pending changes and sign-in state."""
-    from sessions_tui.services import google_settings
-    from sessions_tui.sync import oauth
-    from sessions_tui.sync.google import SyncEngine, endpoint_from_env, pending_changes
-
-    ctx = _cli.opts().context()
-    person = _practitioner(ctx, practitioner)
-    settings = google_settings.get_settings(ctx, person.id)
-    if settings is None:
-        click.echo(f"{person.name}: Google sync is not set up (run `sessions-tui google connect`).")
-        return
-    pending = (
-        pending_changes(SyncEngine(ctx.db, ctx.clock, person.id, None))
-        if settings.connected
-        else None
-    )
-    sign_in = (
-        "emulator (no sign-in)"
-        if endpoint_from_env() is not None
-        else oauth.token_state(person.login, ctx.clock.now()).describe()
-    )
-    data = {
-        "practitioner": person.login,
-        "connected": settings.connected,
-        "mode": settings.mode.value,
-        "identifier": settings.identifier.value,
-        "default_calendar": settings.default_calendar,
-        "secondary_calendars": [
-            {"id": c.calendar_id, "selected": c.selected, "read_only": c.read_only}
-            for c in settings.secondary_calendars
-        ],
-        "last_sync": settings.last_sync_at.isoformat() if settings.last_sync_at else None,
-        "last_result": settings.last_result,
-        "last_error": settings.last_error,
-        "pending": pending.total if pending else 0,
-        "sign_in": sign_in,
-    }
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
-        return
-    click.echo(
-        f"{person.name}: {'connected' if settings.connected else 'disconnected'}, "
-        f"{settings.mode.value}, sign-in: {sign_in}"
-    )
-    click.echo(f"  default calendar: {settings.default_calendar}")
-    for c in settings.secondary_calendars:
-        notes = [n for n, on in (("removed", not c.selected), ("read-only", c.read_only)) if on]
-        click.echo(f"  secondary: {c.calendar_id}" + (f" ({', '.join(notes)})" if notes else ""))
-    last = (
-        settings.last_sync_at.astimezone(_cli.opts().display_tz()).strftime("%Y-%m-%d %H:%M")
-        if settings.last_sync_at
-        else "never"
-    )
-    click.echo(
-        f"  last sync: {last}" + (f" ({settings.last_result})" if settings.last_result else "")
-    )
-    if settings.last_error:
-        click.echo(f"  last error: {settings.last_error}")
-    if pending is not None:
-        click.echo(
-            f"  pending changes: {pending.total} ({pending.to_push} to push, "
-            f"{pending.to_delete} to delete)"
-        )
-
-
-@google.command("mode")
-@_cli.global_options
-@click.argument("mode", type=click.Choice(["one-way", "two-way"]))
-@click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
-def mode_cmd(mode: str, practitioner: str | None) -> None:
-    """Switch one-way (push only) or two-way."""
-    from sessions_tui.services import google_settings
-
-    ctx = _cli.opts().context()
-    person = _practitioner(ctx, practitioner)
-    settings, removed = google_settings.set_mode(ctx, person.id, mode)
-    extra = f"; removed {removed} Google events from the local calendar" if removed else ""
-    if settings.mode.value == "two-way":
-        extra = "; the next sync re-syncs everything"
-    click.echo(f"Google sync for {person.name} is now {settings.mode.value}{extra}.")
-
-
-@google.command("calendars")
-@_cli.global_options
-@click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
-@click.option("--add", "add", multiple=True, metavar="ID", help="Pull this secondary calendar.")
-@click.option(
-    "--remove",
-    "remove",
-    multiple=True,
-    metavar="ID",
-    help="Stop pulling it (its events stay, tied to it).",
-)
-def calendars(practitioner: str | None, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
-    """List the Google calendars; choose the secondary ones to pull."""
-    from sessions_tui.domain.errors import NotFoundError
-    from sessions_tui.services import google_settings
-
-    ctx = _cli.opts().context()
-    person = _practitioner(ctx, practitioner)
-    service, _root = _service()
-    if service is None:
-        from sessions_tui.sync.google import build_service
-        from sessions_tui.sync.oauth import load_credentials
-
-        service = build_service(None, load_credentials(person.login))
-    items: list[dict[str, Any]] = []
-    page = None
-    while True:
-        resp = service.calendarList().list(pageToken=page).execute(num_retries=3)
-        items.extend(resp.get("items", []))
-        page = resp.get("nextPageToken")
-        if not page:
-            break
-    names = {c["id"]: c.get("summary", "") for c in items}
-    for cal_id in add:
-        if cal_id not in names:
-            raise NotFoundError(f"no Google calendar {cal_id!r} in this account", field="calendar")
-        google_settings.select_calendar(ctx, person.id, cal_id, True, summary=names[cal_id])
-    for cal_id in remove:
-        google_settings.select_calendar(ctx, person.id, cal_id, False)
-    settings = google_settings.get_settings(ctx, person.id)
-    chosen = {c.calendar_id: c for c in settings.calendars} if settings else {}
-    for cal_id, summary in names.items():
-        c = chosen.get(cal_id)
-        mark = (
-            ("default" if c.role == "default" else "pulled" if c.selected else "removed")
-            if c
-            else "-"
-        )
-        click.echo(f"{mark:<8} {cal_id}  {summary}")
+    chosen = {"calendar_id": calendar_id, "summary": summary}
+    settings = sync_settings.connect(Provider.GOOGLE, ctx, person.id, **chosen, **naming)
+    click.echo(_sync.connected_line(person, settings, calendar_id) + ".")
 
 
 @google.command("disconnect")
 @_cli.global_options
-@click.option("--practitioner", metavar="NAME", help="Whose calendar (default: you).")
+@_sync.practitioner_option
 @click.option(
     "--remove-events",
     is_flag=True,
@@ -313,16 +137,17 @@ def calendars(practitioner: str | None, add: tuple[str, ...], remove: tuple[str,
 )
 def disconnect(practitioner: str | None, remove_events: bool) -> None:
     """Revoke the sign-in, delete the token, optionally remove our events from Google."""
-    from sessions_tui.services import google_settings
+    from sessions_tui.services import sync_settings
     from sessions_tui.sync import oauth
-    from sessions_tui.sync.google import endpoint_from_env, make_engine
+    from sessions_tui.sync.google import endpoint_from_env
+    from sessions_tui.sync_runs import engine
 
     ctx = _cli.opts().context()
-    person = _practitioner(ctx, practitioner)
-    google_settings.require_manage(ctx.require_actor(), person.id)
+    person = _sync.practitioner_of(ctx, practitioner)
+    sync_settings.require_manage(ctx.require_actor(), person.id)
     removed = 0
     if remove_events:
-        removed = make_engine(ctx.db, ctx.clock, person.id).remove_created_events()
+        removed = engine(Provider.GOOGLE, ctx.db, ctx.clock, person.id).remove_created_events()
     revoked = "skipped (emulator)"
     if endpoint_from_env() is None:
         path = oauth.token_path(person.login)
@@ -332,7 +157,7 @@ def disconnect(practitioner: str | None, remove_events: bool) -> None:
             except Exception as exc:  # network down: still forget it locally
                 revoked = f"not revoked ({exc.__class__.__name__})"
         oauth.delete_token(person.login)
-    google_settings.disconnect(ctx, person.id)
+    sync_settings.disconnect(Provider.GOOGLE, ctx, person.id)
     tail = (
         f"; removed {count_of(removed, 'event')} from Google"
         if remove_events

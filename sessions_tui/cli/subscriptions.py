@@ -11,6 +11,7 @@ import click
 
 from sessions_tui.cli.options import global_options, opts
 from sessions_tui.domain.errors import SessionsError
+from sessions_tui.domain.text import count_of
 
 if TYPE_CHECKING:
     from sessions_tui.domain.model import Staff
@@ -82,10 +83,12 @@ def _json(sub: Subscription) -> dict[str, Any]:
 def subscribe(url: str, name: str, practitioner: str | None, busy: bool | None, every: int) -> None:
     """Follow a calendar feed (webcal:// or https://), read-only; fetches it now."""
     from sessions_tui.domain.subscriptions import BusyMode
+    from sessions_tui.services.subscriptions import refuse_own_feed
     from sessions_tui.sync.subscriptions import subscribe as do_subscribe
 
     ctx = opts().context()
     person = _practitioner(ctx, practitioner)
+    refuse_own_feed(ctx, url)
     mode = BusyMode.FEED if busy is None else (BusyMode.BUSY if busy else BusyMode.FREE)
     result = do_subscribe(
         ctx, url, name=name, practitioner_id=person.id, busy=mode, interval_minutes=every
@@ -95,8 +98,8 @@ def subscribe(url: str, name: str, practitioner: str | None, busy: bool | None, 
         raise SessionsError(result.summary())
     click.echo(
         f"Subscribed {person.name}'s calendar to {sub.name!r} (id {sub.id}): "
-        f"{sub.event_count} events, {sub.busy.label}, refreshed every {sub.interval_minutes} "
-        "minutes."
+        f"{count_of(sub.event_count, 'event')}, {sub.busy.label}, "
+        f"refreshed every {sub.interval_minutes} minutes."
     )
 
 
@@ -134,7 +137,7 @@ def list_(practitioner: str | None, fmt: str) -> None:
         click.echo(f"{sub.id}  {sub.name} · {sub.practitioner} · {sub.busy.label}")
         click.echo(f"    {sub.url}")
         click.echo(
-            f"    {sub.event_count} events; every {sub.interval_minutes} min; "
+            f"    {count_of(sub.event_count, 'event')}; every {sub.interval_minutes} min; "
             f"last success {at(sub.last_success_at)}"
         )
         if sub.last_error:
@@ -184,4 +187,4 @@ def remove(subscription: str, practitioner: str | None) -> None:
 
     ctx = opts().context()
     sub, removed = subs.remove(ctx, subscription, practitioner_id=_pid(ctx, practitioner))
-    click.echo(f"Removed the subscription {sub.name!r} and its {removed} events.")
+    click.echo(f"Removed the subscription {sub.name!r} and its {count_of(removed, 'event')}.")

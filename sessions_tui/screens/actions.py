@@ -48,8 +48,8 @@ ENTRIES: list[MenuEntry] = [
     MenuEntry(
         "Sync Calendar (ICS feeds)", "sessions_tui.screens.sync_calendar", "SyncCalendarScreen"
     ),
-    MenuEntry("Google sync", "sessions_tui.screens.google_sync", "GoogleSyncScreen"),
-    MenuEntry("CalDAV sync", "sessions_tui.screens.caldav_sync", "CalDavSyncScreen"),
+    MenuEntry("Google sync", "sessions_tui.screens.sync_screen", "GoogleSyncScreen"),
+    MenuEntry("CalDAV sync", "sessions_tui.screens.sync_screen", "CalDavSyncScreen"),
     MenuEntry("ICS subscriptions", "sessions_tui.screens.subscriptions", "SubscriptionsScreen"),
     MenuEntry("Booking requests", "sessions_tui.screens.requests", "RequestsScreen", key="R"),
     MenuEntry(

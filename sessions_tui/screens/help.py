@@ -107,7 +107,6 @@ def binding_sources() -> list[tuple[str, type]]:
     """Every class that owns bindings, with the name of its scope."""
     from sessions_tui.screens.app_keys import AppKeys
     from sessions_tui.screens.availability import AvailabilityScreen
-    from sessions_tui.screens.caldav_sync import CalDavSyncScreen
     from sessions_tui.screens.calendar import CalendarScreen
     from sessions_tui.screens.client_form import ClientFormModal
     from sessions_tui.screens.clients import ClientsScreen
@@ -118,7 +117,6 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.screens.form_modal import FormModal
     from sessions_tui.screens.free_slot import SessionLengthModal
     from sessions_tui.screens.go_to_date import GoToDateModal
-    from sessions_tui.screens.google_sync import GoogleSyncScreen
     from sessions_tui.screens.hours_dialogs import IntervalModal, OverrideModal, ZonePickerModal
     from sessions_tui.screens.location_form import LocationFormModal
     from sessions_tui.screens.locations import LocationsScreen
@@ -132,6 +130,7 @@ def binding_sources() -> list[tuple[str, type]]:
     from sessions_tui.screens.staff_form import StaffFormModal
     from sessions_tui.screens.subscriptions import SubscriptionsScreen
     from sessions_tui.screens.sync_calendar import SyncCalendarScreen
+    from sessions_tui.screens.sync_screen import CalDavSyncScreen, GoogleSyncScreen
     from sessions_tui.widgets.agenda_list import AgendaList
     from sessions_tui.widgets.hours_editor import HoursEditor
     from sessions_tui.widgets.month_grid import MonthGrid

@@ -69,8 +69,8 @@ class CalDavSettings:
 
 
 def require_manage(actor: Staff, practitioner_id: int) -> None:
-    """The same rule as Google's sync settings (``permissions.require_manage_google``)."""
-    permissions.require_manage_google(actor, practitioner_id)
+    """The same rule as Google's sync settings (``permissions.require_manage_sync``)."""
+    permissions.require_manage_sync(actor, practitioner_id)
 
 
 def _practitioner(s: Session, practitioner_id: int) -> Staff:
@@ -140,7 +140,7 @@ def list_settings(ctx: Context) -> list[CalDavSettings]:
     with ctx.db.session() as s:
         rows = s.execute(select(CalDavAccountRow)).scalars().all()
         return [
-            _settings(s, r) for r in rows if permissions.can_manage_google(actor, r.practitioner_id)
+            _settings(s, r) for r in rows if permissions.can_manage_sync(actor, r.practitioner_id)
         ]
 
 

@@ -110,11 +110,11 @@ class GoogleSettings:
 
 
 def can_manage(actor: Staff, practitioner_id: int) -> bool:
-    return permissions.can_manage_google(actor, practitioner_id)
+    return permissions.can_manage_sync(actor, practitioner_id)
 
 
 def require_manage(actor: Staff, practitioner_id: int) -> None:
-    permissions.require_manage_google(actor, practitioner_id)
+    permissions.require_manage_sync(actor, practitioner_id)
 
 
 def _practitioner(s: Session, practitioner_id: int) -> Staff:

@@ -125,14 +125,19 @@ def require_export(actor: Staff, practitioner_id: int | None) -> None:
         raise PermissionDenied(f"{actor.login} may export only their own calendar")
 
 
-def can_manage_google(actor: Staff, practitioner_id: int) -> bool:
-    """Google sync settings: a practitioner their own; admins and schedulers anyone's."""
+def can_manage_sync(actor: Staff, practitioner_id: int) -> bool:
+    """Calendar sync settings (Google, CalDAV): a practitioner their own; admins and
+    schedulers anyone's."""
     return is_manager(actor) or actor.id == practitioner_id
 
 
-def require_manage_google(actor: Staff, practitioner_id: int) -> None:
-    if not can_manage_google(actor, practitioner_id):
-        raise PermissionDenied(f"{actor.login} may not change another practitioner's Google sync")
+def require_manage_sync(actor: Staff, practitioner_id: int) -> None:
+    if not can_manage_sync(actor, practitioner_id):
+        raise PermissionDenied(f"{actor.login} may not change another practitioner's sync")
+
+
+can_manage_google = can_manage_sync  # the old name, until every branch has the new one
+require_manage_google = require_manage_sync
 
 
 def require_sync_write(practitioner_id: int, event: Event) -> None:

@@ -120,6 +120,36 @@ def subscription_of(s: Session, event: Event) -> str | None:
     return row.name if row is not None else f"#{sid}"
 
 
+def refuse_own_feed(ctx: Context, url: str) -> None:
+    """Refuse ``url`` when it is one of this practice's own ICS feeds (``sessions-tui ics url``,
+    served by ``sessions-tui web serve`` at ``/feeds/<token>.ics``, under whatever host or
+    proxy): its events are here already, and subscribing would show every one twice. Matched by
+    the token in the path, so any host name or ``webcal://`` form of the URL is caught.
+
+    Raises:
+        ValidationError: naming whose feed it is.
+    """
+    import re
+    from urllib.parse import unquote, urlsplit
+
+    from sessions_tui.services.feeds import feed_by_token
+
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return  # not a URL at all: the subscription's own check says so
+    found = re.search(r"/feeds/([^/]+)\.ics$", path)
+    if found is None:
+        return
+    feed = feed_by_token(ctx.db, unquote(found.group(1)))
+    if feed is not None:
+        raise ValidationError(
+            f"that is this practice's own feed of {feed.practitioner_name}'s calendar: its "
+            "events are here already (subscribing would show each one twice)",
+            field="url",
+        )
+
+
 def subscription_names(ctx: Context) -> dict[str, str]:
     """``source_calendar`` → subscription name, for showing where an event came from."""
     from sessions_tui.domain.subscriptions import source_of

@@ -14,8 +14,8 @@ from textual.widgets import DataTable, Static
 
 from sessions_tui.app import SessionsApp
 from sessions_tui.screens.actions import ENTRIES
-from sessions_tui.screens.caldav_sync import CalDavSyncScreen
 from sessions_tui.screens.calendar import CalendarScreen
+from sessions_tui.screens.sync_screen import CalDavSyncScreen
 from sessions_tui.services import caldav_settings, practice
 from sessions_tui.sync.caldav.dav import DavClient
 from sessions_tui.sync.caldav.secret import save_password

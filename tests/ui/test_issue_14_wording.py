@@ -147,9 +147,12 @@ def test_issue_14_google_connect_line_pastes_as_one_working_command() -> None:
     from click.testing import CliRunner
 
     from sessions_tui.cli.main import cli
-    from sessions_tui.screens.google_status import connect_command
+    from sessions_tui.screens.sync_words import connect_command
+    from sessions_tui.services.sync_settings import Provider
 
-    line = connect_command("carmen", "/tmp/a practice.db", user="alice", secrets="/k/c s.json")
+    line = connect_command(
+        Provider.GOOGLE, "carmen", "/tmp/a practice.db", user="alice", secrets="/k/c s.json"
+    )
     assert all(len(row) <= 72 for row in line.splitlines()), line
     words = shlex.split(line.replace(" \\\n", " "))
     assert words[:3] == ["sessions-tui", "google", "connect"]

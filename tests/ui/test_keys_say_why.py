@@ -110,7 +110,7 @@ async def test_issue_14_google_screen_keys_say_why_without_a_connection(
 ) -> None:
     """o, l and s on the Google screen of a practice nobody connected: one line each, and the
     notices stay on that screen (gone back on the calendar)."""
-    from sessions_tui.screens.google_sync import GoogleSyncScreen
+    from sessions_tui.screens.sync_screen import GoogleSyncScreen
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -20,8 +20,8 @@ from sessions_tui.clock import FixedClock
 from sessions_tui.screens.actions import ENTRIES
 from sessions_tui.screens.calendar import CalendarScreen
 from sessions_tui.screens.dialogs import ChoiceModal
-from sessions_tui.screens.google_sync import GoogleSyncScreen
 from sessions_tui.screens.sync_calendar import SyncCalendarScreen
+from sessions_tui.screens.sync_screen import GoogleSyncScreen
 from sessions_tui.services import feeds, google_settings, practice, scheduling
 from sessions_tui.services.context import make_context
 from sessions_tui.services.feeds import PII_WARNING, IdentifierMode

@@ -42,7 +42,7 @@ async def test_issue_14_sync_worker_that_raises_resets_sync_state(
         assert not app.sync_schedule.running
         assert app.sync_status == "Google: sync failed"
         texts = [n.message for n in app._notifications]
-        assert any("Google sync failed (RuntimeError)" in t for t in texts), texts
+        assert any("Sync failed (RuntimeError)" in t for t in texts), texts
         assert all("\n" not in t for t in texts)
         # And sync is not stopped until restart: s starts another run.
         app.sync_schedule.request()
@@ -54,9 +54,9 @@ async def test_issue_14_a_screens_worker_that_raises_is_reported_in_one_line(
 ) -> None:
     """Worker.StateChanged does not bubble: a screen's failed worker reaches the App's one
     handler all the same (logged, one line), and the app keeps working."""
-    import sessions_tui.screens.google_sync as google_screen
+    import sessions_tui.screens.sync_screen as google_screen
 
-    def broken(_ctx: Any) -> Any:
+    def broken(*_a: Any) -> Any:
         raise RuntimeError("no such table: google_settings\nsecond line")
 
     monkeypatch.setattr(google_screen, "load_statuses", broken)

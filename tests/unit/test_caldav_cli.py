@@ -139,3 +139,37 @@ def test_issue_17_caldav_connect_refusals_are_one_line(
     assert r.code == 1
     assert "no CalDAV calendar 'Nope'" in r.err
     assert not secret_path("admin").exists()  # nothing saved by a refused connect
+
+
+def test_issue_25_caldav_connect_to_a_silent_server_says_nothing_was_saved(
+    admin_ctx: Context, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first connect whose server does not answer saves nothing (no calendar is known to sync
+    with): the one line says so and how to go on, not "will retry later"."""
+    import socket
+
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    db = str(tmp_path / "practice.db")
+    (tmp_path / "pw").write_text(PASSWORD + "\n")
+    r = cli(
+        capsys,
+        "caldav",
+        "connect",
+        f"http://127.0.0.1:{port}/",
+        "--username",
+        "ada",
+        "--password-file",
+        str(tmp_path / "pw"),
+        "--db",
+        db,
+    )
+    assert r.code == 1, r.out
+    assert len(r.err_lines) == 1, r.err
+    assert "cannot reach the CalDAV server" in r.err
+    assert "nothing was saved" in r.err
+    assert "will retry" not in r.err
+    assert not secret_path("admin").exists()
+    r = cli(capsys, "caldav", "status", "--db", db)
+    assert "CalDAV sync is not set up" in r.out
