@@ -83,12 +83,10 @@ def _json(sub: Subscription) -> dict[str, Any]:
 def subscribe(url: str, name: str, practitioner: str | None, busy: bool | None, every: int) -> None:
     """Follow a calendar feed (webcal:// or https://), read-only; fetches it now."""
     from sessions_tui.domain.subscriptions import BusyMode
-    from sessions_tui.services.subscriptions import refuse_own_feed
     from sessions_tui.sync.subscriptions import subscribe as do_subscribe
 
     ctx = opts().context()
     person = _practitioner(ctx, practitioner)
-    refuse_own_feed(ctx, url)
     mode = BusyMode.FEED if busy is None else (BusyMode.BUSY if busy else BusyMode.FREE)
     result = do_subscribe(
         ctx, url, name=name, practitioner_id=person.id, busy=mode, interval_minutes=every

@@ -120,11 +120,13 @@ def subscription_of(s: Session, event: Event) -> str | None:
     return row.name if row is not None else f"#{sid}"
 
 
-def refuse_own_feed(ctx: Context, url: str) -> None:
-    """Refuse ``url`` when it is one of this practice's own ICS feeds (``sessions-tui ics url``,
+def refuse_own_feed(ctx: Context, url: str, practitioner_id: int) -> None:
+    """Refuse ``url`` when it is ``practitioner_id``'s own ICS feed (``sessions-tui ics url``,
     served by ``sessions-tui web serve`` at ``/feeds/<token>.ics``, under whatever host or
-    proxy): its events are here already, and subscribing would show every one twice. Matched by
-    the token in the path, so any host name or ``webcal://`` form of the URL is caught.
+    proxy): its events are in that calendar already, and subscribing would show every one
+    twice. A colleague's feed is allowed (their sessions block this calendar's time, as busy
+    blocks). Matched by the token in the path, so any host name or ``webcal://`` form of the URL
+    is caught.
 
     Raises:
         ValidationError: naming whose feed it is.
@@ -142,7 +144,7 @@ def refuse_own_feed(ctx: Context, url: str) -> None:
     if found is None:
         return
     feed = feed_by_token(ctx.db, unquote(found.group(1)))
-    if feed is not None:
+    if feed is not None and feed.practitioner_id == practitioner_id:
         raise ValidationError(
             f"that is this practice's own feed of {feed.practitioner_name}'s calendar: its "
             "events are here already (subscribing would show each one twice)",

@@ -53,7 +53,12 @@ from sessions_tui.domain.subscriptions import (
 from sessions_tui.domain.text import safe_text
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_manage_subscription
-from sessions_tui.services.subscriptions import find_subscription, list_subscriptions, to_domain
+from sessions_tui.services.subscriptions import (
+    find_subscription,
+    list_subscriptions,
+    refuse_own_feed,
+    to_domain,
+)
 from sessions_tui.services.writer import Writer
 from sessions_tui.store.tables import StaffRow, SubscriptionRow
 from sessions_tui.sync.ics import IcsError, practitioner_zone
@@ -172,6 +177,7 @@ def subscribe(
     label = check_name(name)
     check_interval(interval_minutes)
     require_manage_subscription(actor, practitioner_id)
+    refuse_own_feed(ctx, url, practitioner_id)  # its events would show twice
     with ctx.db.read() as s:
         _practitioner(s, practitioner_id)
         rows = list(

@@ -93,7 +93,7 @@ def test_issue_25_gone_secondary_calendar_reported_once_rest_synced(h: Harness) 
     assert second.errors == 0
 
 
-@providers(google="the CLI sync takes no lock", caldav="the CLI sync takes no lock")
+@providers()
 def test_issue_25_two_cli_syncs_at_once_one_refused(h: Harness) -> None:
     for i in range(3):
         h.session(start=T0 + i * DAY)
@@ -210,10 +210,7 @@ def test_issue_25_client_session_shows_the_lock_marker(h: Harness) -> None:
     assert any(LOCK_LINE.search(line) for line in item["description"].splitlines()), item
 
 
-@providers(
-    google="subscribing to one's own feed is accepted (every event shows twice)",
-    caldav="subscribing to one's own feed is accepted (every event shows twice)",
-)
+@providers()
 def test_issue_25_subscribing_to_own_feed_refused(h: Harness) -> None:
     from sessions_tui.web.server import ServerThread
 
@@ -231,10 +228,7 @@ def test_issue_25_subscribing_to_own_feed_refused(h: Harness) -> None:
     check_client_days(h, h.jane, [T0])
 
 
-@providers(
-    google="the one-way line says '1 Google events'",
-    caldav="the one-way line says '1 CalDAV events'",
-)
+@providers()
 def test_issue_25_one_way_line_counts_in_words(h: Harness) -> None:
     h.remote_create("Dentist", T0 + DAY)
     h.sync()
