@@ -134,3 +134,19 @@ def test_issue_29_agenda_quick_path_needs_a_named_sqlite_file(
     assert quick(["agenda", *WEEK]) is None
     assert quick(["agenda", "--db", "postgresql+psycopg://u@h/db", *WEEK]) is None
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_issue_29_agenda_quick_path_passes_the_output_filter(
+    demo_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    # The one boundary filter of the CLI (domain.text.SafeStream) holds on the quick path too.
+    import sqlite3
+
+    with sqlite3.connect(demo_path) as conn:
+        conn.create_function("sessions_actor", 0, lambda: None)  # the audit triggers ask
+        conn.execute("UPDATE event SET title = 'Evil\x1b]0;pwned\x07 title\x1b[2J\x9b31m'")
+    assert quick(["agenda", "--db", str(demo_path), *WEEK, "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert "Evil" in out
+    assert not {"\x1b", "\x07", "\x9b"} & set(out)
