@@ -30,31 +30,43 @@ def version() -> str:
 
 
 def _dist_info_version() -> str | None:
-    """The ``Version:`` of the first ``sessions_tui-*.dist-info/METADATA`` on ``sys.path``, the
-    entry :mod:`importlib.metadata` would find first, read without importing it (``--version``
-    then costs about as much as ``python -c pass``; issue 29). ``None`` when there is none."""
+    """The ``Version:`` of the first ``sessions_tui-*.dist-info/METADATA`` (or development
+    ``sessions_tui.egg-info/PKG-INFO``) on ``sys.path``, where :mod:`importlib.metadata` looks,
+    read without importing it (``--version`` then costs about as much as ``python -c pass``;
+    issue 29). ``None`` when there is none."""
     import os
     import sys
 
-    prefix = DIST_NAME.replace("-", "_") + "-"
+    stem = DIST_NAME.replace("-", "_")
     for entry in sys.path:
+        where = entry or "."
         try:
-            names = os.listdir(entry or ".")
+            names = os.listdir(where)
         except OSError:
             continue
         for name in names:
-            if name.startswith(prefix[:-1]) and name.endswith(".egg-info"):
-                return None  # a development install's metadata: importlib.metadata reads it
-            if name.startswith(prefix) and name.endswith(".dist-info"):
-                try:
-                    with open(os.path.join(entry or ".", name, "METADATA"), encoding="utf-8") as f:
-                        for line in f:
-                            if line.startswith("Version:"):
-                                return line[len("Version:") :].strip()
-                            if not line.strip():
-                                break  # the headers end at the first blank line
-                except OSError:
-                    pass
+            if name.startswith(stem + "-") and name.endswith(".dist-info"):
+                found = _header_version(os.path.join(where, name, "METADATA"))
+            elif name == stem + ".egg-info":
+                found = _header_version(os.path.join(where, name, "PKG-INFO"))
+            else:
+                continue
+            if found is not None:
+                return found
+    return None
+
+
+def _header_version(path: str) -> str | None:
+    """The ``Version:`` header of a core-metadata file, or ``None``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("Version:"):
+                    return line[len("Version:") :].strip()
+                if not line.strip():
+                    break  # the headers end at the first blank line
+    except OSError:
+        pass
     return None
 
 

@@ -49,6 +49,24 @@ def test_issue_29_version_is_the_installed_metadata() -> None:
     assert version() == metadata.version("sessions-tui")
 
 
+@pytest.mark.parametrize(
+    ("folder", "file"),
+    [("sessions_tui-7.8.9.dist-info", "METADATA"), ("sessions_tui.egg-info", "PKG-INFO")],
+)
+def test_issue_29_version_read_where_importlib_metadata_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str, file: str
+) -> None:
+    # An installed wheel's dist-info and a development checkout's egg-info (a repository root
+    # as the current directory) both answer without importing importlib.metadata.
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / file).write_text(
+        "Metadata-Version: 2.4\nName: sessions-tui\nVersion: 7.8.9\n\nVersion: 0\n"
+    )
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(tmp_path), *sys.path])
+    assert _dist_info_version() == "7.8.9"
+    assert metadata.version("sessions-tui") == "7.8.9"  # the same answer
+
+
 @pytest.fixture
 def demo_path(demo_db: Database, tmp_path: Path, now_env: str) -> Path:
     demo_db.dispose()
