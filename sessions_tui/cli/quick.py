@@ -157,8 +157,18 @@ def _agenda(
 
     # The one filter every line of the CLI passes (cli.main.run: no control character from
     # the data, no database password); one write for the whole output.
-    err = SafeStream(sys.stderr)
-    for line in [*o.notices, *warnings]:
-        err.write(line + "\n")
-    SafeStream(sys.stdout).write(out)
+    try:
+        err = SafeStream(sys.stderr)
+        for line in [*o.notices, *warnings]:
+            err.write(line + "\n")
+        SafeStream(sys.stdout).write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``agenda | head``): exit 1 without a traceback, as the whole
+        # CLI does; stdout now goes nowhere, so the interpreter's last flush cannot fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"sessions-tui: error: {exc.strerror or type(exc).__name__}\n")
+        return 1
     return 0

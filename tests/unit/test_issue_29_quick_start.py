@@ -168,3 +168,19 @@ def test_issue_29_agenda_quick_path_passes_the_output_filter(
     out = capsys.readouterr().out
     assert "Evil" in out
     assert not {"\x1b", "\x07", "\x9b"} & set(out)
+
+
+def test_issue_29_agenda_quick_path_to_a_closed_pipe_is_one_exit_code(demo_path: Path) -> None:
+    # ``agenda | head``: the reader is gone before the one write. No traceback, exit 1.
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # closed before the command runs: its write fails, whatever the timing
+    code = "import sys; from sessions_tui.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    args = ["agenda", "--db", str(demo_path), *WEEK]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], stdout=write, stderr=subprocess.PIPE, text=True
+    )
+    os.close(write)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
