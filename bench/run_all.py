@@ -57,8 +57,9 @@ EMPTY_APP = HERE / "hello_textual.py"
 SEED = 42
 TZ = "America/Chicago"
 NOW = "2026-11-25T16:30:00Z"  # Wednesday 10:30 in Chicago: the week of Nov 22
-WEEK = ("2026-11-22", "11/22/2026", 7)  # ISO for us and khal, mm/dd/yyyy for calcurse
-MONTH = ("2026-11-01", "11/01/2026", 30)
+# Issue 29's week (a dense mid-year one); ISO for us and khal, mm/dd/yyyy for calcurse.
+WEEK = ("2026-06-08", "06/08/2026", 7)
+MONTH = ("2026-06-01", "06/01/2026", 30)
 SPARSE = ("2027-06-06", "06/06/2027", 7)  # after the generated year: nothing at any size
 TITLE = "Nov 22 – 28, 2026"
 CURSOR = "▶10:30"
@@ -68,6 +69,11 @@ LOGIN = pwd.getpwuid(os.getuid()).pw_name
 OS login; ``--user`` naming anyone else is refused)."""
 
 OURS, KHAL, CALCURSE, EMPTY = "sessions-tui", "khal", "calcurse", "empty Textual app"
+PYTHON = "python -c pass"
+"""The floor of any Python command: this interpreter (the venv's, with its site) doing nothing."""
+FLOOR = "SQLite floor"
+"""A raw ``executemany`` of the imported rows, every trigger and index (bench/sqlite_floor.py)."""
+HERE_FLOOR = HERE / "sqlite_floor.py"
 
 
 def default_cache_dir() -> Path:
@@ -249,6 +255,10 @@ def calcurse(workdir: Path, exe: str) -> Tool:
     )
 
 
+def ours_tool(tools: list[Tool]) -> Tool:
+    return next(t for t in tools if t.name == OURS)
+
+
 def store_size(tool: Tool, workdir: Path) -> float:
     if tool.name == KHAL:
         return (dir_size(workdir / "khal-cal") + dir_size(workdir / "khal.db")) / 2**20
@@ -374,6 +384,19 @@ def measure_cli(size: int, ics: Path, tools: list[Tool], args: argparse.Namespac
             sizes.values[t.name] = store_size(t, Path(t.store()).parent)
     rows.append(sizes)
     alive = [t for t in tools if t.name in res]
+    imported = rows[0] if rows and OURS in res else None
+    if imported is not None:
+        # SQLite's own work for the same rows: what is left of the import once Python is out.
+        db = Path(ours_tool(tools).store())
+        cmd = [sys.executable, str(HERE_FLOOR), str(db), str(db.with_name("ours-empty.db"))]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode == 0:
+            got = dict(kv.split("=") for kv in done.stdout.split())
+            imported.values[FLOOR] = float(got["wall_s"])
+            imported.cpu[FLOOR] = float(got["cpu_s"])
+            imported.runs[FLOOR] = 1
+        else:
+            print(f"  {FLOOR}: {done.stderr.strip()[-200:]}", file=sys.stderr)
 
     periods = [("one week", WEEK), ("one month", MONTH), ("sparse week", SPARSE)]
     for label, period in periods:
@@ -387,6 +410,8 @@ def measure_cli(size: int, ics: Path, tools: list[Tool], args: argparse.Namespac
                 jobs[f"{t.name}{' json' if as_json else ''}"] = lambda cmd=cmd, env=t.env: run(
                     cmd, env
                 )
+        if period is WEEK:  # the floor of any Python command, in the same alternation
+            jobs[PYTHON] = lambda: run([sys.executable, "-c", "pass"], {})
         for job in jobs.values():  # warm-up, untimed: page cache, .pyc files
             with contextlib.suppress(RunFailed):
                 job()
@@ -396,7 +421,7 @@ def measure_cli(size: int, ics: Path, tools: list[Tool], args: argparse.Namespac
         lines = ", ".join(f"{k} {v[0].lines}" for k, v in res_l.items())
         for fmt in ("text", "JSON") if period is not SPARSE else ("text",):
             suffix = " json" if fmt == "JSON" else ""
-            keys = {OURS: OURS + suffix, KHAL: KHAL, CALCURSE: CALCURSE}
+            keys = {OURS: OURS + suffix, KHAL: KHAL, CALCURSE: CALCURSE, PYTHON: PYTHON}
             r = row_from(f"{label}, {fmt}", size, res_l, keys, "seconds")
             r.load, r.note = load, f"lines: {lines}"
             rows.append(r)
@@ -405,6 +430,28 @@ def measure_cli(size: int, ics: Path, tools: list[Tool], args: argparse.Namespac
             r.load = load
             rows.append(r)
     return rows
+
+
+def measure_start(args: argparse.Namespace, khal_exe: str | None, calcurse_exe: str | None) -> Row:
+    """``--version`` of each tool next to ``python -c pass``, alternating: start-up alone."""
+    progress("start-up: --version")
+    exe = shutil.which("sessions-tui", path=str(Path(sys.executable).parent)) or "sessions-tui"
+    cmds = {OURS: [exe, "--version"], PYTHON: [sys.executable, "-c", "pass"]}
+    if khal_exe:
+        cmds[KHAL] = [khal_exe, "--version"]
+    if calcurse_exe:
+        cmds[CALCURSE] = [calcurse_exe, "--version"]
+    jobs: dict[str, Callable[[], Sample]] = {
+        k: (lambda cmd=cmd: run(cmd, {})) for k, cmd in cmds.items()
+    }
+    for job in jobs.values():  # warm-up, untimed
+        with contextlib.suppress(RunFailed):
+            job()
+    load0 = os.getloadavg()[0]
+    res = alternate(jobs, max(args.runs, 11), args.slow_cap)
+    row = row_from("--version", 0, res, {k: k for k in cmds}, "seconds")
+    row.load = (load0, os.getloadavg()[0])
+    return row
 
 
 # --- the terminal ---------------------------------------------------------------------------
@@ -622,11 +669,12 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = ["measure", "events", OURS, KHAL, CALCURSE, EMPTY, "load avg (start–end)"]
-    out = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---:|---:|---:|"]
+    tools = (OURS, KHAL, CALCURSE, PYTHON, FLOOR, EMPTY)
+    head = ["measure", "events", *tools, "load avg (start–end)"]
+    out = ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * (len(tools) + 1)]
     for r in rows:
-        cells = [r.measure, f"{r.size:,}"]
-        for tool in (OURS, KHAL, CALCURSE, EMPTY):
+        cells = [r.measure, f"{r.size:,}" if r.size else "–"]
+        for tool in tools:
             v = r.values.get(tool)
             once = "¹" if r.runs.get(tool) == 1 and r.unit == "s" else ""
             cpu = f" (cpu {fmt(r.cpu[tool], 's')})" if tool in r.cpu else ""
@@ -728,6 +776,48 @@ def goals(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
+def goals_29(rows: list[Row]) -> str:
+    """Each command-line goal of issue 29, on CPU time (the box is shared: CPU is the figure
+    that least depends on the load), with wall time beside it."""
+    out = [
+        "| goal (issue 29) | events | measured, cpu (wall) | limit | verdict (on CPU time) |",
+        "|---|---:|---:|---:|---|",
+    ]
+
+    def ratio(r: Row | None, a: str, b: str, goal: str, limit: float) -> None:
+        if r is None or a not in r.cpu or not r.cpu.get(b):
+            return
+        value = r.cpu[a] / r.cpu[b]
+        wall = r.values[a] / r.values[b] if r.values.get(b) else float("nan")
+        verdict = "met" if value <= limit else f"**missed** ({value / limit:.2f}x over)"
+        size = f"{r.size:,}" if r.size else "–"
+        out.append(f"| {goal} | {size} | {value:.2f}x ({wall:.2f}x) | {limit:g}x | {verdict} |")
+
+    def seconds(r: Row | None, goal: str, limit: float, unit: str = "s") -> None:
+        if r is None or OURS not in r.values:
+            return
+        value = r.cpu.get(OURS, r.values[OURS]) if unit == "s" else r.values[OURS]
+        verdict = "met" if value < limit else f"**missed** ({value / limit:.2f}x over)"
+        wall = f" ({r.values[OURS]:.2f} s)" if unit == "s" else ""
+        floor = f"; SQLite floor {r.cpu[FLOOR]:.2f} s" if unit == "s" and FLOOR in r.cpu else ""
+        shown = f"{value:.2f} {unit}{wall}{floor}"
+        out.append(f"| {goal} | {r.size:,} | {shown} | {limit:g} {unit} | {verdict} |")
+
+    ratio(find(rows, "--version", 0), OURS, PYTHON, "`--version` ÷ `python -c pass`", 1.5)
+    for size in sorted({r.size for r in rows}):
+        week = find(rows, "one week, text", size)
+        ratio(week, OURS, PYTHON, "one-week agenda ÷ `python -c pass` (goal at 1k)", 2.0)
+        ratio(week, OURS, CALCURSE, "one-week agenda ÷ calcurse (goal at 10k)", 1.5)
+        ratio(find(rows, "one month, text", size), OURS, CALCURSE, "one-month ÷ calcurse", 1.2)
+        imp = find(rows, "import", size)
+        if size == 1_000:
+            seconds(imp, "import CPU", 0.4)
+        if size >= 100_000:
+            seconds(imp, "import CPU", 8.0)
+            seconds(find(rows, "peak memory, import", size), "import peak memory", 150, "MiB")
+    return "\n".join(out)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -746,6 +836,20 @@ def machine() -> str:
         f"{os.cpu_count()} CPUs ({cpu}), Python {sys.version.split()[0]}, "
         f"{', '.join(versions)}, niceness {os.nice(0)}"
     )
+
+
+DOCS = HERE.parent / "docs" / "PERFORMANCE.md"
+BEGIN, END = "<!-- run_all: begin -->", "<!-- run_all: end -->"
+
+
+def write_docs(report: str) -> None:
+    """Replace the text between the markers of docs/PERFORMANCE.md with ``report``."""
+    text = DOCS.read_text()
+    if BEGIN not in text or END not in text:
+        text += f"\n## The latest run of `bench/run_all.py`\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    _old, tail = rest.split(END, 1)
+    DOCS.write_text(f"{head}{BEGIN}\n{report}\n{END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -771,6 +875,11 @@ def main(argv: list[str] | None = None) -> int:
         "--slow-cap", type=float, default=30.0, help="a job whose first run takes longer runs once"
     )
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="also put the report into docs/PERFORMANCE.md, between its run_all markers",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     peer_sizes = (
@@ -797,6 +906,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header, flush=True)
     rows: list[Row] = []
+    if not args.no_cli:
+        rows.append(measure_start(args, khal_exe, calcurse_exe))
     for size in sizes:
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-{size}-", dir=cache))
         try:
@@ -819,7 +930,7 @@ def main(argv: list[str] | None = None) -> int:
     (out_dir / f"run-{stamp}.json").write_text(
         json.dumps({"header": header, "rows": [vars(r) for r in rows]}, indent=1)
     )
-    text, goal_text = table(rows), goals(rows)
+    text, goal_text = table(rows), goals(rows) + "\n\n" + goals_29(rows)
     notes = (
         f"Medians of {args.runs} alternating rounds (import {args.import_runs}, TUI launches "
         f"{args.launches}, {args.presses} key presses); ¹ run once (first run over "
@@ -832,6 +943,9 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     (out_dir / f"run-{stamp}.md").write_text(report + "\n")
     print(f"\nwritten to {out_dir / f'run-{stamp}.md'}")
+    if args.write_docs:
+        write_docs(report)
+        print(f"and into {DOCS} (between its run_all markers)")
     return 0
 
 

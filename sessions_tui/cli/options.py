@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import click
-
 from sessions_tui.domain.errors import SessionsError
 
 if TYPE_CHECKING:
+    import click
+
     from sessions_tui.clock import Clock
     from sessions_tui.services.context import Context
     from sessions_tui.store.db import Database
@@ -54,7 +54,13 @@ class Options:
 
         line = mode_warning(sqlite_path(url))
         if line is not None:
-            click.echo(line, err=True)
+            self.notice(line)
+
+    def notice(self, line: str) -> None:
+        """Say ``line`` on stderr (the agenda's quick path holds it until it has succeeded)."""
+        import click  # here: the quick paths (cli.quick) run without click
+
+        click.echo(line, err=True)
 
     def clock(self) -> Clock:
         """The clock: fixed by ``SESSIONS_TUI_NOW``, else the system's."""
@@ -108,6 +114,8 @@ def local_zone() -> ZoneInfo:
 
 def _validate_tz(_c: click.Context, _p: click.Parameter, value: str | None) -> str | None:
     if value is not None:
+        import click
+
         from sessions_tui.domain.timeutil import zone
 
         try:
@@ -120,6 +128,7 @@ def _validate_tz(_c: click.Context, _p: click.Parameter, value: str | None) -> s
 def global_options(f: F) -> F:
     """``--db``, ``--tz``, ``--user``, ``--log-level`` and ``--debug``, usable on the group and
     on every subcommand."""
+    import click
 
     def store(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
         def callback(c: click.Context, p: click.Parameter, value: Any) -> Any:
@@ -185,6 +194,8 @@ def _set_log_level(_c: click.Context, p: click.Parameter, value: Any) -> Any:
     itself is opened by :func:`sessions_tui.cli.main.run`)."""
     if value is None or value is False:
         return value
+    import click
+
     from sessions_tui.logs import set_level
 
     try:
@@ -196,6 +207,8 @@ def _set_log_level(_c: click.Context, p: click.Parameter, value: Any) -> Any:
 
 def opts() -> Options:
     """The :class:`Options` of the current click context (made if missing)."""
+    import click
+
     c = click.get_current_context()
     found = c.find_object(Options)
     return found if found is not None else c.ensure_object(Options)
