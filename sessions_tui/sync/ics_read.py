@@ -87,6 +87,8 @@ class VEventData:
     has_recurrence_id: bool = False
     exdates: list[Any] = field(default_factory=list)
     rdates: list[tuple[Any, Any]] = field(default_factory=list)
+    calendar: str = ""
+    """X-SESSIONS-CALENDAR: the calendar label our own export gives an imported event."""
 
 
 # --- the file's structure -------------------------------------------------------------------
@@ -447,6 +449,8 @@ class FastReader:
             elif name == "DURATION":
                 data.duration = self._duration(value, params)
                 data.has_duration = True
+            elif name == "X-SESSIONS-CALENDAR":
+                data.calendar = unescape_text(value).strip()
             else:
                 self._check_other(name, params, value)
         return data
@@ -521,4 +525,5 @@ def from_icalendar(raw: RawVEvent) -> VEventData:
         data.recurrence_id = ev.decoded("RECURRENCE-ID")
     data.exdates = list(ev.exdates)
     data.rdates = list(ev.rdates)
+    data.calendar = str(ev.get("X-SESSIONS-CALENDAR", "")).strip()
     return data

@@ -23,6 +23,9 @@ import icalendar
 
 from sessions_tui.sync.ics_text import escape_text, fold_line
 
+CALENDAR_PROPERTY = "X-SESSIONS-CALENDAR"
+"""Per event: the calendar label of an imported event (read back by the import)."""
+
 
 def _is_utc(tz: tzinfo) -> bool:
     return getattr(tz, "key", None) == "UTC" or tz is UTC
@@ -92,8 +95,12 @@ def vevent(
     cancelled: bool,
     busy: bool,
     alarm_minutes: int | None = None,
+    calendar: str | None = None,
 ) -> str:
     """One VEVENT, folded, CRLF line ends; date-time lines come preformatted (unfolded).
+
+    ``calendar``: the label of the calendar an imported event came from, written as
+    ``X-SESSIONS-CALENDAR`` so that re-importing the export keeps it (issue 26).
 
     ``alarm_minutes``: a display VALARM that many minutes before the start (not on a
     cancelled event)."""
@@ -120,6 +127,8 @@ def vevent(
         lines.append(fold_line(text_property("LOCATION", location)))
     lines.append("STATUS:CANCELLED\r\n" if cancelled else "STATUS:CONFIRMED\r\n")
     lines.append("TRANSP:OPAQUE\r\n" if busy else "TRANSP:TRANSPARENT\r\n")
+    if calendar:
+        lines.append(fold_line(text_property(CALENDAR_PROPERTY, calendar)))
     if alarm_minutes is not None and not cancelled:
         lines.append(
             "BEGIN:VALARM\r\nACTION:DISPLAY\r\n"

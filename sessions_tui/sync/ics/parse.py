@@ -54,6 +54,9 @@ class _Reader:
     floating: str
     locations: dict[str, int]
     label: str
+    keep_labels: bool = True
+    """An event's own X-SESSIONS-CALENDAR (our export) wins over the file's label, unless the
+    person named the calendar."""
     _zone_names: dict[str, str | None] = field(default_factory=dict)
 
     def instant(
@@ -127,7 +130,7 @@ class _Reader:
         event = to_local(
             external,
             practitioner_id=self.practitioner_id,
-            source_calendar=self.label,
+            source_calendar=(ev.calendar if self.keep_labels else "") or self.label,
             fallback_tz=self.floating,
             locations=self.locations,
         )
@@ -235,7 +238,12 @@ def iter_items(
                         info = calendars[raw.calendar] if raw.calendar < len(calendars) else None
                         floating = _floating_zone(info, floating_tz) if info else floating_tz
                         reader = readers[raw.calendar] = _Reader(
-                            name, practitioner_id, floating, locations or {}, final_label
+                            name,
+                            practitioner_id,
+                            floating,
+                            locations or {},
+                            final_label,
+                            keep_labels=label is None,
                         )
                     data = fast.read(raw)
                     if data is None:
