@@ -145,8 +145,14 @@ def _write_file(output: Path, data: bytes) -> None:
     metavar="LABEL",
     help="Label of the imported calendar (default: X-WR-CALNAME, else the file name).",
 )
-def ics_import(file: Path, practitioner: str, label: str | None) -> None:
-    """Bring an .ics file in as other events (by UID; all or nothing)."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse the whole file at its first bad event (default: skip it and say so).",
+)
+def ics_import(file: Path, practitioner: str, label: str | None, strict: bool) -> None:
+    """Bring an .ics file in as other events (by UID). An event that cannot be read is skipped
+    with a line naming it; --strict refuses the whole file instead."""
     from sessions_tui.services.practice import find_practitioner
     from sessions_tui.sync.ics import import_calendar
 
@@ -156,10 +162,14 @@ def ics_import(file: Path, practitioner: str, label: str | None) -> None:
     try:
         with file.open("rb") as fp:
             size = os.fstat(fp.fileno()).st_size
-            report = import_calendar(ctx, fp, practitioner_id=pid, name=file.name, label=label)
+            report = import_calendar(
+                ctx, fp, practitioner_id=pid, name=file.name, label=label, strict=strict
+            )
     except OSError as exc:
         raise ValidationError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
     log.info("ICS import for practitioner %s: %s bytes, %s events", pid, size, report.events)
+    for line in report.lines():
+        click.echo(line, err=True)
     click.echo(report.summary())
 
 

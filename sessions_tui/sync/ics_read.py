@@ -279,6 +279,9 @@ _SINGLE = {
     "SEQUENCE",
     "RECURRENCE-ID",
 }
+_USED = _SINGLE | {"RRULE", "EXDATE", "RDATE"}
+"""The properties the import reads: only a malformed one of these refuses an event."""
+
 _checked: dict[tuple[str, str], str] = {}
 
 
@@ -496,11 +499,12 @@ def from_icalendar(raw: RawVEvent) -> VEventData:
     if not isinstance(ev, icalendar.Event):
         raise ValueError("not a VEVENT")
     data = VEventData(uid=str(ev.get("UID", "")).strip())
-    if ev.errors:
-        prop, message = ev.errors[0]
-        # prop is None for a line icalendar could not split at all.
-        data.error = (str(prop) if prop else "line", message)
-        return data
+    for prop, message in ev.errors:
+        # A property the import does not use (CREATED, DTSTAMP, ...) and a line icalendar
+        # could not split at all (prop None) are no reason to refuse the event (issue 26).
+        if prop and str(prop).upper() in _USED:
+            data.error = (str(prop), message)
+            return data
     if "DTSTART" in ev:
         data.has_start = True
         data.start = ev.decoded("DTSTART")

@@ -21,7 +21,7 @@ from sessions_tui.domain.subscriptions import BusyMode, source_of
 from sessions_tui.services.writer import Writer, row_values
 from sessions_tui.store.queries import recurrence_key
 from sessions_tui.store.tables import EventRow, ExdateRow, LocationRow
-from sessions_tui.sync.ics import IcsError, iter_items
+from sessions_tui.sync.ics import IcsError, ReadNotes, iter_items
 
 _EV: Any = EventRow.__table__  # type: ignore[attr-defined]
 _EX: Any = ExdateRow.__table__  # type: ignore[attr-defined]
@@ -71,13 +71,19 @@ def parse_feed(
     busy: BusyMode,
     locations: dict[str, int],
     name: str = "the feed",
+    notes: ReadNotes | None = None,
 ) -> list[Item]:
     """The feed's events as items to store (uids as in the feed: :func:`store` namespaces them
     by the subscription). Needs no database: run it before the write transaction opens.
 
+    An event that cannot be read is skipped (named in ``notes``, with the shapes recovered),
+    as an import does (issue 26): one odd event in someone else's calendar does not stop the
+    feed. A repeated UID (and RECURRENCE-ID) keeps the higher SEQUENCE, then the later.
+
     Raises:
-        IcsError: not iCalendar, or a malformed event (line and UID named).
+        IcsError: not iCalendar (the file as a whole is broken).
     """
+    notes = notes if notes is not None else ReadNotes()
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -93,6 +99,7 @@ def parse_feed(
         floating_tz=floating_tz,
         locations=locations,
         label=source_of(0),  # set by Item.for_subscription
+        notes=notes,
     )
     chosen: dict[tuple[str, str | None], Item] = {}
     for raw in stream:

@@ -236,7 +236,7 @@ def test_the_same_event_twice_is_refused_naming_both_lines(admin_ctx: Context) -
         begins = [n for n, line in enumerate(text.split("\r\n"), 1) if line == "BEGIN:VEVENT"]
         first, again = begins[first_at], begins[again_at]
         with pytest.raises(IcsError) as caught:
-            import_calendar(admin_ctx, text, practitioner_id=me.id, name="d.ics")
+            import_calendar(admin_ctx, text, practitioner_id=me.id, name="d.ics", strict=True)
         assert f"d.ics line {again} " in caught.value.message
         assert f"appears again (first at line {first})" in caught.value.message
         assert _uids(admin_ctx) == set()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from sessions_tui.services import scheduling
 from sessions_tui.services.context import Context
 from sessions_tui.store.tables import EventRow
-from sessions_tui.sync.ics import export_calendar, import_calendar
+from sessions_tui.sync.ics import IcsError, export_calendar, import_calendar
 
 UTCZ = ZoneInfo("UTC")
 
@@ -44,3 +45,88 @@ def test_issue_26_reimport_keeps_calendar_label(admin_ctx: Context) -> None:
     assert (report.added, report.updated) == (0, 0), report.summary()
     with admin_ctx.db.session() as s:
         assert s.execute(select(EventRow.source_calendar)).scalars().all() == ["Home"]
+
+
+def _titles(ctx: Context) -> list[str]:
+    with ctx.db.session() as s:
+        return sorted(s.execute(select(EventRow.title)).scalars())
+
+
+GOOD = "UID:good\nDTSTART:20261201T150000Z\nDTEND:20261201T160000Z\nSUMMARY:Good"
+
+
+def test_issue_26_one_bad_event_is_skipped_with_a_line_not_the_calendar(
+    admin_ctx: Context,
+) -> None:
+    data = _cal(
+        GOOD,
+        "UID:bad\nDTSTART:20261202T150000Z\nDTEND:20261202T140000Z\nSUMMARY:Backwards",
+    )
+    report = _import(admin_ctx, data, name="cal.ics")
+    assert _titles(admin_ctx) == ["Good"]
+    assert report.notes.skipped == [
+        "cal.ics line 10 (UID bad): DTEND is before DTSTART; event skipped"
+    ]
+    assert "1 event skipped" in report.summary()
+    # --strict keeps all or nothing.
+    strict = data.replace(b"UID:good", b"UID:other")
+    with pytest.raises(IcsError, match=r"line 10 \(UID bad\)"):
+        _import(admin_ctx, strict, name="cal.ics", strict=True)
+    assert _titles(admin_ctx) == ["Good"]
+
+
+def test_issue_26_unused_properties_never_refuse(admin_ctx: Context) -> None:
+    data = _cal(
+        GOOD + "\nCREATED:00001231T000000Z\nDTSTAMP:202103206T200210Z\nSUMMARY=oops",
+    )
+    report = _import(admin_ctx, data)
+    assert _titles(admin_ctx) == ["Good"]
+    assert report.notes.skipped_count == 0
+
+
+def test_issue_26_recoverable_shapes_are_recovered(admin_ctx: Context) -> None:
+    data = _cal(
+        "UID:h\nDTSTART;VALUE=DATE:20261225\nSUMMARY:Holiday\nRRULE:",
+        "UID:f\nDTSTART:20261201T150000Z\nDURATION:PT1H\nSUMMARY:Fastmail\n"
+        "RRULE:FREQ=DAILY;COUNT=3\nRRULE:FREQ=DAILY;COUNT=3",
+        "DTSTART:20261210T150000Z\nDURATION:PT1H\nSUMMARY:No uid",
+        "UID:t\nSEQUENCE:2\nDTSTART:20261211T150000Z\nDURATION:PT1H\nSUMMARY:Thunderbird new",
+        "UID:t\nSEQUENCE:1\nDTSTART:20261211T140000Z\nDURATION:PT1H\nSUMMARY:Thunderbird old",
+    )
+    report = _import(admin_ctx, data)
+    assert report.notes.skipped_count == 0
+    assert report.notes.recovered_count == 4
+    lo, hi = datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    starts = _starts(admin_ctx, lo, hi)
+    assert starts.count(date(2026, 12, 25)) == 1
+    assert datetime(2026, 12, 3, 15, tzinfo=UTC) in starts  # one daily series, three days
+    assert _titles(admin_ctx).count("Fastmail") == 1
+    assert "Thunderbird new" in _titles(admin_ctx)
+    assert "Thunderbird old" not in _titles(admin_ctx)
+    assert len(starts) == 1 + 3 + 1 + 1
+    again = _import(admin_ctx, data)
+    assert (again.added, again.updated) == (0, 0), again.summary()
+
+
+def test_issue_26_a_subscription_skips_one_odd_event_not_the_feed() -> None:
+    from sessions_tui.domain.subscriptions import BusyMode
+    from sessions_tui.sync.ics import ReadNotes
+    from sessions_tui.sync.subscription_store import parse_feed
+
+    body = _cal(
+        GOOD,
+        "UID:bad\nDTSTART:20261202T150000Z\nDTEND:20261202T140000Z\nSUMMARY:Backwards",
+        "UID:r\nDTSTART:20261203T150000Z\nDURATION:PT1H\nSUMMARY:Empty rule\nRRULE:",
+    )
+    notes = ReadNotes()
+    items = parse_feed(
+        body,
+        practitioner_id=1,
+        floating_tz="UTC",
+        busy=next(iter(BusyMode)),
+        locations={},
+        name="feed",
+        notes=notes,
+    )
+    assert sorted(i.event.title for i in items) == ["Empty rule", "Good"]
+    assert notes.skipped == ["feed line 10 (UID bad): DTEND is before DTSTART; event skipped"]

@@ -44,7 +44,7 @@ from sessions_tui.sync.ics.common import PRODID, IcsError, export_uid, import_ui
 from sessions_tui.sync.ics.export import CalendarText, build_calendar, export_calendar
 from sessions_tui.sync.ics.fingerprint import FeedState, feed_state
 from sessions_tui.sync.ics.importer import ImportReport, import_calendar
-from sessions_tui.sync.ics.parse import iter_items, parse_calendar
+from sessions_tui.sync.ics.parse import ReadNotes, iter_items, parse_calendar
 from sessions_tui.sync.ics.zones import practitioner_zone
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "FeedState",
     "IcsError",
     "ImportReport",
+    "ReadNotes",
     "build_calendar",
     "export_calendar",
     "export_uid",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
@@ -24,7 +24,14 @@ from sessions_tui.store.tables import (
     StaffRow,
 )
 from sessions_tui.sync.ics.common import _EV, _EX, IcsError, import_uid
-from sessions_tui.sync.ics.parse import _decode, _Dedup, _Item, file_blocks, iter_items
+from sessions_tui.sync.ics.parse import (
+    ReadNotes,
+    _decode,
+    _Dedup,
+    _Item,
+    file_blocks,
+    iter_items,
+)
 from sessions_tui.sync.ics.zones import practitioner_zone
 
 _CHUNK = 500
@@ -41,18 +48,37 @@ class ImportReport:
     removed: int = 0
     events: int = 0
     label: str = ""
+    notes: ReadNotes = field(default_factory=ReadNotes)
+    """Events skipped, shapes recovered, warnings (issue 26), one line each."""
 
     def summary(self) -> str:
-        """One line for the person: events, added, updated, unchanged (and removed, if any)."""
+        """One line for the person: events, added, updated, unchanged (and removed, skipped
+        and recovered, if any)."""
         from sessions_tui.domain.text import count_of
 
         stale = count_of(self.removed, "stale occurrence")
+        skipped = count_of(self.notes.skipped_count, "event")
+        recovered = count_of(self.notes.recovered_count, "event")
         return (
             f"Imported {count_of(self.events, 'event')} into {self.label!r}: {self.added} added, "
             f"{self.updated} updated, {self.unchanged} unchanged"
             + (f", {stale} removed" if self.removed else "")
+            + (f"; {skipped} skipped" if self.notes.skipped_count else "")
+            + (f"; {recovered} recovered" if self.notes.recovered_count else "")
             + "."
         )
+
+    def lines(self) -> list[str]:
+        """The report's detail: each warning, skipped and recovered event (then the summary)."""
+        notes = self.notes
+        out = [f"warning: {w}" for w in notes.warnings]
+        out += [f"skipped: {m}" for m in notes.skipped]
+        if notes.skipped_count > len(notes.skipped):
+            out.append(f"skipped: … and {notes.skipped_count - len(notes.skipped)} more")
+        out += [f"recovered: {m}" for m in notes.recovered]
+        if notes.recovered_count > len(notes.recovered):
+            out.append(f"recovered: … and {notes.recovered_count - len(notes.recovered)} more")
+        return out
 
 
 _COMPARED = [
@@ -69,16 +95,19 @@ def import_calendar(
     practitioner_id: int,
     name: str = "calendar.ics",
     label: str | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Bring a calendar in as other events of a practitioner, in one transaction.
 
     The file is read one VEVENT at a time and written in batches inside that transaction, so
-    memory stays bounded by a batch (plus the uids seen); the first problem rolls everything
-    back. ``data`` is the file's bytes or text, or the file itself, open for binary reading
+    memory stays bounded by a batch (plus the uids seen); a broken file rolls everything
+    back. Not ``strict`` (the default), an event that cannot be read is skipped and named in
+    the report (:attr:`ImportReport.notes`) and the rest come in; ``strict``, it refuses the
+    file. ``data`` is the file's bytes or text, or the file itself, open for binary reading
     and seekable: it is then read twice in blocks (:func:`~.parse.file_blocks`), never whole.
 
     Raises:
-        IcsError: malformed file or event (nothing is changed).
+        IcsError: malformed file, or (``strict``) event (nothing is changed).
         PermissionDenied: a practitioner importing into someone else's calendar.
     """
     actor = ctx.require_actor()
@@ -110,6 +139,7 @@ def import_calendar(
     else:
         fp = data
         source = lambda: file_blocks(fp, name)  # noqa: E731
+    notes = ReadNotes(strict=strict)
     final_label, items = iter_items(
         source,
         name=name,
@@ -117,11 +147,12 @@ def import_calendar(
         floating_tz=floating,
         locations=locations,
         label=label,
+        notes=notes,
     )
     now = ctx.clock.now()
-    report = ImportReport(label=final_label)
+    report = ImportReport(label=final_label, notes=notes)
     with ctx.db.session(bulk=True) as s:
-        sink = _Sink(s, practitioner_id, now, report, _Dedup(name))
+        sink = _Sink(s, practitioner_id, now, report, _Dedup(name, notes))
         for item in items:
             sink.add(item)
         sink.finish()
@@ -155,14 +186,25 @@ class _Sink:
         self.series_ids: dict[str, int] = {}
 
     def add(self, item: _Item) -> None:
-        self.dedup.check(item)
-        self.report.events += 1
+        first = not self._seen_before(item)
+        if not self.dedup.check(item):
+            return
+        if first:
+            self.report.events += 1
         if item.master_uid is None:
+            if not first:  # a repeat that wins: replace it if still waiting, else update it
+                self.batch = [i for i in self.batch if i.uid != item.uid]
             self.batch.append(item)
             if len(self.batch) >= _BATCH:
                 self.flush()
         else:
             self.overrides.append(item)
+
+    def _seen_before(self, item: _Item) -> bool:
+        rid = item.event.recurrence_id
+        if rid is None:
+            return self.dedup.has(item.uid)
+        return (item.uid, recurrence_key(rid)) in self.dedup.seen_overrides
 
     def flush(self) -> None:
         batch, self.batch = self.batch, []
@@ -240,7 +282,11 @@ class _Sink:
         standalone: list[_Item] = []
         attached: list[_Item] = []
         override_uids: set[str] = set()
-        for item in self.overrides:
+        last: dict[tuple[str, str], _Item] = {}
+        for item in self.overrides:  # a repeated override: the last one kept wins
+            assert item.event.recurrence_id is not None
+            last[(item.uid, recurrence_key(item.event.recurrence_id))] = item
+        for item in last.values():
             assert item.master_uid is not None
             assert item.event.recurrence_id is not None
             key = recurrence_key(item.event.recurrence_id)

@@ -45,6 +45,50 @@ class _Item:
     sequence: int = 0
 
 
+_NOTES_KEPT = 200  # lines of a report kept word for word; the rest are counted
+
+
+@dataclass
+class ReadNotes:
+    """What a tolerant read skipped and recovered, one line each (issue 26).
+
+    ``strict``: the first problem refuses the whole file (:class:`IcsError`), as before.
+    Otherwise an event that cannot be read is skipped with a line naming its line number, UID
+    and why, and a shape that can be recovered (no UID, an empty or repeated RRULE, a UID
+    given twice) is recovered and noted. Only the first :data:`_NOTES_KEPT` lines of each are
+    kept, so a bad large file costs no memory per event.
+    """
+
+    strict: bool = False
+    skipped: list[str] = field(default_factory=list)
+    skipped_count: int = 0
+    recovered: list[str] = field(default_factory=list)
+    recovered_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def skip(self, message: str) -> None:
+        """An event left out; with ``strict``, :class:`IcsError` instead."""
+        if self.strict:
+            raise IcsError(message)
+        self.skipped_count += 1
+        if len(self.skipped) < _NOTES_KEPT:
+            self.skipped.append(message)
+
+    def recover(self, message: str) -> None:
+        """A shape read the way it was meant, noted."""
+        self.recovered_count += 1
+        if len(self.recovered) < _NOTES_KEPT:
+            self.recovered.append(message)
+
+    def warn(self, message: str) -> None:
+        """A file-wide warning (an encoding, a zone nothing resolves); each said once."""
+        if message not in self.warnings and len(self.warnings) < _NOTES_KEPT:
+            self.warnings.append(message)
+
+
+_STRICT = ReadNotes(strict=True)
+
+
 @dataclass
 class _Reader:
     """Turns one calendar's VEVENTs into items; knows the file's zones."""
@@ -57,6 +101,7 @@ class _Reader:
     keep_labels: bool = True
     """An event's own X-SESSIONS-CALENDAR (our export) wins over the file's label, unless the
     person named the calendar."""
+    notes: ReadNotes = field(default_factory=ReadNotes)
     _zone_names: dict[str, str | None] = field(default_factory=dict)
 
     def instant(
@@ -94,10 +139,18 @@ class _Reader:
         if ev.error is not None:
             prop, message = ev.error
             raise ValidationError(f"bad {prop}: {message}")
-        if not uid:
-            raise ValidationError("event has no UID")
         if not ev.has_start:
             raise ValidationError("event has no DTSTART")
+        where = f"{self.name} line {line}" + (f" (UID {uid})" if uid else "")
+        if not uid:
+            uid = _derived_uid(ev)
+            self.notes.recover(f"{self.name} line {line}: no UID; using {uid} (from its start)")
+        rrules = [r for r in ev.rrules if r.strip()]
+        if len(rrules) < len(ev.rrules):
+            self.notes.recover(f"{where}: an empty RRULE, read as no repetition")
+        if len(set(rrules)) < len(rrules):
+            rrules = list(dict.fromkeys(rrules))
+            self.notes.recover(f"{where}: the same RRULE twice, read once")
         start_value, start_tz = self._value(ev.start, "DTSTART", ev.start_tzid)
         end_value: Any = None
         if ev.has_end:
@@ -107,8 +160,8 @@ class _Reader:
             duration = ev.duration
             if not isinstance(duration, timedelta):
                 raise ValidationError("bad DURATION")
-        if len(ev.rrules) > 1:
-            raise ValidationError("several RRULEs in one event are not supported")
+        if len(rrules) > 1:
+            raise ValidationError("several different RRULEs in one event are not supported")
         rid_value = None
         if ev.has_recurrence_id:
             rid_value, _ = self._value(ev.recurrence_id, "RECURRENCE-ID")
@@ -118,7 +171,7 @@ class _Reader:
             duration=duration,
             summary=ev.summary,
             tzid=start_tz,
-            rrule=ev.rrules[0] if ev.rrules else None,
+            rrule=rrules[0] if rrules else None,
             exdates=tuple(self._value(v, "EXDATE")[0] for v in ev.exdates),
             transparent=ev.transp.upper() == "TRANSPARENT",
             cancelled=ev.status.upper() == "CANCELLED",
@@ -184,6 +237,17 @@ class _Reader:
         raise ValidationError(f"{what} is not a date or date-time")
 
 
+def _derived_uid(ev: VEventData) -> str:
+    """A UID for an event that has none, from what it is (start, title, repetition): the same
+    file gives the same UIDs, so importing it again changes nothing."""
+    import hashlib
+
+    basis = "\x1f".join(
+        (repr(ev.start), ev.start_tzid, ev.summary, *ev.rrules, repr(ev.recurrence_id))
+    )
+    return "derived-" + hashlib.sha256(basis.encode()).hexdigest()[:24] + "@sessions-tui"
+
+
 def iter_items(
     text: str | Callable[[], Iterable[str]],
     *,
@@ -192,8 +256,12 @@ def iter_items(
     floating_tz: str,
     locations: dict[str, int] | None = None,
     label: str | None = None,
+    notes: ReadNotes | None = None,
 ) -> tuple[str, Iterator[_Item]]:
     """The calendar label, and a lazy stream of validated items, one VEVENT at a time.
+
+    With ``notes`` (not strict), an event that cannot be read is skipped and noted there, and
+    recovered shapes are noted; without, the first problem raises (all or nothing).
 
     ``text`` is the file's text, or a function that gives its blocks afresh
     (:func:`file_blocks`; it is called twice, so a file is read twice and never held whole).
@@ -205,6 +273,7 @@ def iter_items(
     """
     blocks: Callable[[], Iterable[str]] = (lambda: (text,)) if isinstance(text, str) else text
     blank = True
+    notes = notes or _STRICT
 
     def first_pass() -> Iterator[str]:
         nonlocal blank
@@ -244,17 +313,24 @@ def iter_items(
                             locations or {},
                             final_label,
                             keep_labels=label is None,
+                            notes=notes,
                         )
                     data = fast.read(raw)
-                    if data is None:
-                        try:
-                            data = from_icalendar(raw)
-                        except ValueError as exc:
-                            message = str(exc).splitlines()[0] if str(exc) else "unreadable"
-                            raise IcsError(
-                                f"{where(raw.line)}: not valid iCalendar: {message}"
-                            ) from None
-                    item, extras = reader.read(data, raw.line)
+                    try:
+                        if data is None:
+                            try:
+                                data = from_icalendar(raw)
+                            except ValueError as exc:
+                                message = str(exc).splitlines()[0] if str(exc) else "unreadable"
+                                raise IcsError(
+                                    f"{where(raw.line)}: not valid iCalendar: {message}"
+                                ) from None
+                        item, extras = reader.read(data, raw.line)
+                    except IcsError as exc:
+                        if notes.strict:
+                            raise
+                        notes.skip(f"{exc.message}; event skipped")
+                        continue
                     yield item
                     yield from extras
             except StructureError as exc:
@@ -286,8 +362,7 @@ def parse_calendar(
         locations=locations,
         label=label,
     )
-    items = list(stream)
-    _Dedup(name).check_all(items)
+    items = _Dedup(name).check_all(stream)
     return items, final_label
 
 
@@ -357,41 +432,73 @@ def _decode(data: bytes | str, name: str) -> str:
 
 
 class _Dedup:
-    """Refuses a second VEVENT with the same UID and RECURRENCE-ID.
+    """One event per UID (and RECURRENCE-ID): a repeated one keeps the higher SEQUENCE, then
+    the later (as subscriptions do); with strict notes a repeat refuses the file.
 
     It holds one entry per event of the file (a series or single event by its stored uid,
-    an override by that and its recurrence key) with the line it came from; the import asks
-    it which uids the file has (:meth:`has`) instead of keeping sets of its own.
+    an override by that and its recurrence key) with the line it came from, and the SEQUENCE
+    of those that have one; the import asks it which uids the file has (:meth:`has`) instead
+    of keeping sets of its own.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, notes: ReadNotes | None = None) -> None:
         self.name = name
+        self.notes = notes or _STRICT
         self.seen: dict[str, int] = {}
-        self.seen_overrides: dict[tuple[str, str], int] = {}
+        self.sequences: dict[str, int] = {}
+        self.seen_overrides: dict[tuple[str, str], tuple[int, int]] = {}
 
-    def check(self, item: _Item) -> None:
-        """Remember ``item``; :class:`IcsError` if the file had it already."""
+    def check(self, item: _Item) -> bool:
+        """Remember ``item``: ``True`` if it is new or replaces an earlier one with a lower or
+        equal SEQUENCE, ``False`` if an earlier one wins. Strict: :class:`IcsError` on a repeat.
+        """
         rid = item.event.recurrence_id
         if rid is None:
             first = self.seen.get(item.uid)
             if first is None:
                 self.seen[item.uid] = item.line
+                if item.sequence:
+                    self.sequences[item.uid] = item.sequence
+                return True
+            old_sequence = self.sequences.get(item.uid, 0)
         else:
             key = (item.uid, recurrence_key(rid))
-            first = self.seen_overrides.get(key)
-            if first is None:
-                self.seen_overrides[key] = item.line
-        if first is not None:
-            raise IcsError(
-                f"{self.name} line {item.line} (UID {item.source_uid}): the same event appears "
-                f"again (first at line {first})"
+            found = self.seen_overrides.get(key)
+            if found is None:
+                self.seen_overrides[key] = (item.line, item.sequence)
+                return True
+            first, old_sequence = found
+        where = f"{self.name} line {item.line} (UID {item.source_uid})"
+        if self.notes.strict:
+            raise IcsError(f"{where}: the same event appears again (first at line {first})")
+        keep = item.sequence >= old_sequence
+        self.notes.recover(
+            f"{where}: the same event appears again (first at line {first}); "
+            + (
+                "this one is kept (higher or equal SEQUENCE, later)"
+                if keep
+                else "the first is kept (higher SEQUENCE)"
             )
+        )
+        if keep:
+            if rid is None:
+                self.seen[item.uid] = item.line
+                self.sequences[item.uid] = item.sequence
+            else:
+                self.seen_overrides[key] = (item.line, item.sequence)
+        return keep
 
     def has(self, uid: str) -> bool:
         """Did the file have a series or single event stored as ``uid``?"""
         return uid in self.seen
 
-    def check_all(self, items: Iterable[_Item]) -> None:
-        """:meth:`check` each item."""
+    def check_all(self, items: Iterable[_Item]) -> list[_Item]:
+        """The items kept by :meth:`check` (the last kept of each event)."""
+        kept: dict[tuple[str, str | None], _Item] = {}
         for item in items:
-            self.check(item)
+            if self.check(item):
+                rid = item.event.recurrence_id
+                ident = (item.uid, recurrence_key(rid) if rid is not None else None)
+                kept.pop(ident, None)
+                kept[ident] = item
+        return list(kept.values())
