@@ -102,8 +102,15 @@ def parse_feed(
         notes=notes,
     )
     chosen: dict[tuple[str, str | None], Item] = {}
-    for raw in stream:
+    raws = list(stream)
+    all_day_series = {
+        r.source_uid for r in raws if r.master_uid is None and r.event.rrule and r.event.all_day
+    }
+    for raw in raws:
         event = raw.event.with_changes(busy=busy.busy(raw.event.busy))
+        if raw.rid_day is not None and raw.source_uid in all_day_series:
+            # On an all-day series an occurrence is named by its date (issue 26).
+            event = event.with_changes(recurrence_id=raw.rid_day)
         rid = event.recurrence_id
         if raw.master_uid is not None and rid is not None:
             key = recurrence_key(rid)

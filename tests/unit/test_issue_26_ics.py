@@ -130,3 +130,28 @@ def test_issue_26_a_subscription_skips_one_odd_event_not_the_feed() -> None:
     )
     assert sorted(i.event.title for i in items) == ["Empty rule", "Good"]
     assert notes.skipped == ["feed line 10 (UID bad): DTEND is before DTSTART; event skipped"]
+
+
+def test_issue_26_rdate_without_rrule_gives_every_date(admin_ctx: Context) -> None:
+    data = _cal(
+        "UID:r\nDTSTART;VALUE=DATE:20150812\nDTEND;VALUE=DATE:20150813\nSUMMARY:Four days\n"
+        "RDATE;VALUE=DATE:20150812,20150813,20150814,20150815"
+    )
+    _import(admin_ctx, data)
+    lo, hi = datetime(2015, 8, 1, tzinfo=UTC), datetime(2015, 9, 1, tzinfo=UTC)
+    assert _starts(admin_ctx, lo, hi) == [date(2015, 8, d) for d in (12, 13, 14, 15)]
+
+
+def test_issue_26_all_day_series_moved_by_a_date_time_recurrence_id(admin_ctx: Context) -> None:
+    from tests.unit.realworld_diff import CORPUS, reference
+
+    path = CORPUS / "rie__issue_28_rrule_with_UTC_endinginZ.ics"  # Exchange, GMT Standard Time
+    data = path.read_bytes()
+    want, span = reference(data, UTCZ)
+    _import(admin_ctx, data)
+    got = _starts(admin_ctx, *span)
+    assert len(got) == sum(want.values()) == 24
+    exported = export_calendar(admin_ctx, practitioner_id=admin_ctx.require_actor().id)
+    again = _import(admin_ctx, exported, name="export.ics")
+    assert (again.added, again.updated, again.removed) == (0, 0, 0), again.summary()
+    assert _starts(admin_ctx, *span) == got

@@ -184,6 +184,7 @@ class _Sink:
         # knows already.
         self.master_ids = array("q")
         self.series_ids: dict[str, int] = {}
+        self.all_day_series: set[str] = set()
 
     def add(self, item: _Item) -> None:
         first = not self._seen_before(item)
@@ -218,6 +219,8 @@ class _Sink:
             batch_ids.append(new_id)
             if item.event.rrule:
                 self.series_ids[item.uid] = new_id
+                if item.event.all_day:
+                    self.all_day_series.add(item.uid)
                 wanted.update((new_id, k) for k in item.exdate_keys)
         self.master_ids.extend(batch_ids)
         self._sync_exdates(batch_ids, wanted)
@@ -285,6 +288,9 @@ class _Sink:
         last: dict[tuple[str, str], _Item] = {}
         for item in self.overrides:  # a repeated override: the last one kept wins
             assert item.event.recurrence_id is not None
+            if item.rid_day is not None and item.master_uid in self.all_day_series:
+                # On an all-day series an occurrence is named by its date (issue 26).
+                item.event = item.event.with_changes(recurrence_id=item.rid_day)
             last[(item.uid, recurrence_key(item.event.recurrence_id))] = item
         for item in last.values():
             assert item.master_uid is not None

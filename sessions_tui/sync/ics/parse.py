@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.events import Event, Instant, validate_event
 from sessions_tui.domain.external import ExternalEvent, occurrence_of, to_local
+from sessions_tui.domain.recurrence import occurrences
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.store.queries import recurrence_key
 from sessions_tui.sync.ics.common import IcsError, import_uid
@@ -43,6 +44,9 @@ class _Item:
     master_uid: str | None = None
     exdate_keys: set[str] = field(default_factory=set)
     sequence: int = 0
+    rid_day: date | None = None
+    """An override's RECURRENCE-ID date as written (its own zone): what it names on an all-day
+    series, whatever its value type (Exchange writes a midnight date-time)."""
 
 
 _NOTES_KEPT = 200  # lines of a report kept word for word; the rest are counted
@@ -196,30 +200,44 @@ class _Reader:
         )
         if ev.has_recurrence_id:
             item.master_uid = item.uid
+            if isinstance(ev.recurrence_id, datetime):
+                item.rid_day = ev.recurrence_id.date()
             return item, []
         extras: list[_Item] = []
         if event.rrule:
             item.exdate_keys = {recurrence_key(x) for x in event.exdates}
-            base = item.event
-            for value, period_end in ev.rdates:
-                occ_start = occurrence_of(self._value(value, "RDATE")[0], base)
-                if isinstance(period_end, timedelta):
-                    occ_end = occ_start + period_end
-                elif period_end is not None:
-                    occ_end, _ = self.instant(period_end, "RDATE", base.tzid)
-                else:
-                    occ_end = occ_start + base.duration
-                key = recurrence_key(occ_start)
-                extra = validate_event(base.with_changes(start=occ_start, end=occ_end, rrule=None))
-                extras.append(
-                    _Item(
-                        import_uid(f"{uid}#rdate-{key}", self.practitioner_id),
-                        extra,
-                        line,
-                        uid,
-                        sequence=event.sequence,
-                    )
+            removed = item.exdate_keys
+        else:
+            removed = {
+                recurrence_key(occurrence_of(self._value(v, "EXDATE")[0], event))
+                for v in ev.exdates
+            }
+        base = item.event
+        taken = {recurrence_key(base.start)}
+        for value, period_end in ev.rdates:
+            # RDATE with or without RRULE (issue 26): each date an occurrence of its own,
+            # unless it is the start, a date the RRULE gives already, or an EXDATE.
+            occ_start = occurrence_of(self._value(value, "RDATE")[0], base)
+            key = recurrence_key(occ_start)
+            if key in taken or key in removed or (base.rrule and _in_series(base, occ_start)):
+                continue
+            taken.add(key)
+            if isinstance(period_end, timedelta):
+                occ_end = occ_start + period_end
+            elif period_end is not None:
+                occ_end, _ = self.instant(period_end, "RDATE", base.tzid)
+            else:
+                occ_end = occ_start + base.duration
+            extra = validate_event(base.with_changes(start=occ_start, end=occ_end, rrule=None))
+            extras.append(
+                _Item(
+                    import_uid(f"{uid}#rdate-{key}", self.practitioner_id),
+                    extra,
+                    line,
+                    uid,
+                    sequence=event.sequence,
                 )
+            )
         return item, extras
 
     def _value(self, value: Any, what: str, hint: str = "") -> tuple[Instant, str | None]:
@@ -235,6 +253,17 @@ class _Reader:
         if isinstance(value, date):
             return value, None
         raise ValidationError(f"{what} is not a date or date-time")
+
+
+def _in_series(event: Event, start: Instant) -> bool:
+    """Is ``start`` an occurrence the series' RRULE gives (its EXDATEs aside)?"""
+    if isinstance(start, datetime):
+        lo, hi = start - timedelta(minutes=1), start + timedelta(minutes=1)
+    else:
+        lo = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        hi = lo + timedelta(days=1)
+    probe = event.with_changes(exdates=frozenset())
+    return any(o.start == start for o in occurrences(probe, lo, hi, display_tz=ZoneInfo("UTC")))
 
 
 def _derived_uid(ev: VEventData) -> str:
