@@ -89,6 +89,8 @@ class VEventData:
     rdates: list[tuple[Any, Any]] = field(default_factory=list)
     calendar: str = ""
     """X-SESSIONS-CALENDAR: the calendar label our own export gives an imported event."""
+    day_zone: str = ""
+    """X-SESSIONS-TZID: the zone our own export gives an all-day event."""
 
 
 # --- the file's structure -------------------------------------------------------------------
@@ -454,6 +456,8 @@ class FastReader:
                 data.has_duration = True
             elif name == "X-SESSIONS-CALENDAR":
                 data.calendar = unescape_text(value).strip()
+            elif name == "X-SESSIONS-TZID":
+                data.day_zone = unescape_text(value).strip()
             else:
                 self._check_other(name, params, value)
         return data
@@ -530,4 +534,5 @@ def from_icalendar(raw: RawVEvent) -> VEventData:
     data.exdates = list(ev.exdates)
     data.rdates = list(ev.rdates)
     data.calendar = str(ev.get("X-SESSIONS-CALENDAR", "")).strip()
+    data.day_zone = str(ev.get("X-SESSIONS-TZID", "")).strip()
     return data

@@ -25,6 +25,8 @@ from sessions_tui.sync.ics_text import escape_text, fold_line
 
 CALENDAR_PROPERTY = "X-SESSIONS-CALENDAR"
 """Per event: the calendar label of an imported event (read back by the import)."""
+DAY_ZONE_PROPERTY = "X-SESSIONS-TZID"
+"""Per all-day event: its zone (read back by the import)."""
 
 
 def _is_utc(tz: tzinfo) -> bool:
@@ -96,11 +98,13 @@ def vevent(
     busy: bool,
     alarm_minutes: int | None = None,
     calendar: str | None = None,
+    day_zone: str | None = None,
 ) -> str:
     """One VEVENT, folded, CRLF line ends; date-time lines come preformatted (unfolded).
 
     ``calendar``: the label of the calendar an imported event came from, written as
-    ``X-SESSIONS-CALENDAR`` so that re-importing the export keeps it (issue 26).
+    ``X-SESSIONS-CALENDAR`` so that re-importing the export keeps it (issue 26); ``day_zone``:
+    an all-day event's zone (a DATE value carries none), as ``X-SESSIONS-TZID``.
 
     ``alarm_minutes``: a display VALARM that many minutes before the start (not on a
     cancelled event)."""
@@ -129,6 +133,8 @@ def vevent(
     lines.append("TRANSP:OPAQUE\r\n" if busy else "TRANSP:TRANSPARENT\r\n")
     if calendar:
         lines.append(fold_line(text_property(CALENDAR_PROPERTY, calendar)))
+    if day_zone:
+        lines.append(fold_line(text_property(DAY_ZONE_PROPERTY, day_zone)))
     if alarm_minutes is not None and not cancelled:
         lines.append(
             "BEGIN:VALARM\r\nACTION:DISPLAY\r\n"

@@ -210,6 +210,7 @@ def build_calendar(
             busy=bool(row.busy),
             alarm_minutes=alarm_minutes,
             calendar=row.source_calendar if row.kind != EventKind.SESSION.value else None,
+            day_zone=row.tzid if row.all_day else None,
         )
         items.append((uid, (row.recurrence_key or "") if rid_line is not None else "", text))
         day0 = start if not isinstance(start, datetime) else start.date()

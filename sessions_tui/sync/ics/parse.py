@@ -6,6 +6,7 @@ See :mod:`sessions_tui.sync.ics` for the rules (zones, RDATE, RECURRENCE-ID, uid
 from __future__ import annotations
 
 import codecs
+import contextlib
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -191,6 +192,10 @@ class _Reader:
             fallback_tz=self.floating,
             locations=self.locations,
         )
+        if event.all_day and ev.day_zone and ev.day_zone != event.tzid:
+            # Not a zone: the calendar's, as for any all-day event.
+            with contextlib.suppress(ValidationError):
+                event = event.with_changes(tzid=zone(ev.day_zone).key)
         item = _Item(
             import_uid(uid, self.practitioner_id),
             event.with_changes(exdates=frozenset()) if event.exdates else event,
