@@ -90,7 +90,7 @@ class VEventData:
     calendar: str = ""
     """X-SESSIONS-CALENDAR: the calendar label our own export gives an imported event."""
     day_zone: str = ""
-    """X-SESSIONS-TZID: the zone our own export gives an all-day event."""
+    """X-SESSIONS-DAY-ZONE: the zone our own export gives an all-day event."""
 
 
 # --- the file's structure -------------------------------------------------------------------
@@ -317,11 +317,12 @@ class FastReader:
     results, and are emptied when large, so memory stays bounded."""
 
     def zone_of(self, tzid: str) -> tzinfo | None:
-        """The zone of a TZID as icalendar resolves it (cached; ``None`` if unknown)."""
+        """The zone of a TZID as icalendar resolves it, else an Outlook display name's
+        (:func:`named_zone`); cached, ``None`` if unknown."""
         try:
             return self.zones[tzid]
         except KeyError:
-            found = tzp.timezone(tzid)
+            found = tzp.timezone(tzid) or named_zone(tzid)
             self.zones[tzid] = found
             return found
 
@@ -456,7 +457,7 @@ class FastReader:
                 data.has_duration = True
             elif name == "X-SESSIONS-CALENDAR":
                 data.calendar = unescape_text(value).strip()
-            elif name == "X-SESSIONS-TZID":
+            elif name == "X-SESSIONS-DAY-ZONE":
                 data.day_zone = unescape_text(value).strip()
             else:
                 self._check_other(name, params, value)
@@ -488,6 +489,68 @@ class FastReader:
             self.when(value, params)
             return
         raise _Fallback
+
+
+# --- zone names ------------------------------------------------------------------------------
+
+_DISPLAY = re.compile(r"^\s*\((?:GMT|UTC)\s*(?:([+-])(\d{1,2}):?(\d{2}))?\)\s*(.*)$", re.IGNORECASE)
+_REGIONS = {
+    "eastern time": "America/New_York",
+    "central time": "America/Chicago",
+    "mountain time": "America/Denver",
+    "pacific time": "America/Los_Angeles",
+    "alaska": "America/Anchorage",
+    "hawaii": "Pacific/Honolulu",
+    "atlantic time": "America/Halifax",
+    "arizona": "America/Phoenix",
+    "coordinated universal time": "UTC",
+}
+"""Outlook display names that name a region, not a city (the rest name cities)."""
+
+
+def _cities() -> dict[str, str]:
+    from zoneinfo import available_timezones
+
+    found: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix", "right")):
+            found.setdefault(name.rsplit("/", 1)[1].replace("_", " ").casefold(), name)
+    return found
+
+
+_CITY_ZONES: dict[str, str] = {}
+
+
+def named_zone(tzid: str) -> ZoneInfo | None:
+    """The IANA zone an Outlook display name means: ``(GMT+10:00) Canberra, Melbourne,
+    Sydney`` or ``(UTC-06:00) Central Time (US & Canada)``. Windows zone ids (``Central
+    Standard Time``) are CLDR's windowsZones, which icalendar resolves already; a display name
+    is matched by its region, else by a city in it whose zone has the offset it states
+    (standard time, or daylight time) in the current year. ``None`` if nothing matches.
+    """
+    match = _DISPLAY.match(tzid)
+    if match is None:
+        return None
+    sign, hours, minutes, rest = match.groups()
+    offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    if sign == "-":
+        offset = -offset
+    text = rest.casefold()
+    for region, name in _REGIONS.items():
+        if text.startswith(region):
+            return ZoneInfo(name)
+    if not _CITY_ZONES:
+        _CITY_ZONES.update(_cities())
+    year = datetime.now().year  # noqa: DTZ005 - only the year, to read today's offsets
+    for city in re.split(r"[,:;/]| - ", rest):
+        name = _CITY_ZONES.get(city.strip().casefold())
+        if name is None:
+            continue
+        tz = ZoneInfo(name)
+        offsets = {datetime(year, m, 1, 12, tzinfo=tz).utcoffset() for m in (1, 7)}
+        if offset in offsets:
+            return tz
+    return None
 
 
 # --- one VEVENT by icalendar ----------------------------------------------------------------
@@ -534,5 +597,5 @@ def from_icalendar(raw: RawVEvent) -> VEventData:
     data.exdates = list(ev.exdates)
     data.rdates = list(ev.rdates)
     data.calendar = str(ev.get("X-SESSIONS-CALENDAR", "")).strip()
-    data.day_zone = str(ev.get("X-SESSIONS-TZID", "")).strip()
+    data.day_zone = str(ev.get("X-SESSIONS-DAY-ZONE", "")).strip()
     return data

@@ -25,7 +25,7 @@ from sessions_tui.sync.ics_text import escape_text, fold_line
 
 CALENDAR_PROPERTY = "X-SESSIONS-CALENDAR"
 """Per event: the calendar label of an imported event (read back by the import)."""
-DAY_ZONE_PROPERTY = "X-SESSIONS-TZID"
+DAY_ZONE_PROPERTY = "X-SESSIONS-DAY-ZONE"
 """Per all-day event: its zone (read back by the import)."""
 
 
@@ -104,7 +104,7 @@ def vevent(
 
     ``calendar``: the label of the calendar an imported event came from, written as
     ``X-SESSIONS-CALENDAR`` so that re-importing the export keeps it (issue 26); ``day_zone``:
-    an all-day event's zone (a DATE value carries none), as ``X-SESSIONS-TZID``.
+    an all-day event's zone (a DATE value carries none), as ``X-SESSIONS-DAY-ZONE``.
 
     ``alarm_minutes``: a display VALARM that many minutes before the start (not on a
     cancelled event)."""

@@ -22,6 +22,7 @@ from sessions_tui.services.writer import Writer, row_values
 from sessions_tui.store.queries import recurrence_key
 from sessions_tui.store.tables import EventRow, ExdateRow, LocationRow
 from sessions_tui.sync.ics import IcsError, ReadNotes, iter_items
+from sessions_tui.sync.ics.parse import _decode
 
 _EV: Any = EventRow.__table__  # type: ignore[attr-defined]
 _EX: Any = ExdateRow.__table__  # type: ignore[attr-defined]
@@ -84,11 +85,7 @@ def parse_feed(
         IcsError: not iCalendar (the file as a whole is broken).
     """
     notes = notes if notes is not None else ReadNotes()
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = body.count(b"\n", 0, exc.start) + 1
-        raise IcsError(f"{name} line {line}: not UTF-8 text ({exc.reason})") from None
+    text = _decode(body, name, notes)  # UTF-8, else Windows-1252 with a warning
     if "BEGIN:VCALENDAR" not in text[:4096].upper():
         raise IcsError(f"{name} is not an iCalendar feed (no BEGIN:VCALENDAR)")
     import_suffix = f"#p{practitioner_id}"

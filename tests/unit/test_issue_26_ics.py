@@ -155,3 +155,29 @@ def test_issue_26_all_day_series_moved_by_a_date_time_recurrence_id(admin_ctx: C
     again = _import(admin_ctx, exported, name="export.ics")
     assert (again.added, again.updated, again.removed) == (0, 0, 0), again.summary()
     assert _starts(admin_ctx, *span) == got
+
+
+def test_issue_26_windows_zone_names_without_vtimezone(admin_ctx: Context) -> None:
+    data = _cal(
+        'UID:s\nDTSTART;TZID="(GMT+10:00) Canberra, Melbourne, Sydney":20261201T133000\n'
+        "DURATION:PT1H\nSUMMARY:Sydney",
+        "UID:c\nDTSTART;TZID=Central Standard Time:20261201T133000\nDURATION:PT1H\nSUMMARY:Chi",
+        "UID:u\nDTSTART;TZID=Nowhere/Special:20261201T133000\nDURATION:PT1H\nSUMMARY:Unknown",
+    )
+    report = _import(admin_ctx, data)
+    lo, hi = datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    starts = _starts(admin_ctx, lo, hi)
+    assert datetime(2026, 12, 1, 2, 30, tzinfo=UTC) in starts  # 13:30 AEDT
+    assert datetime(2026, 12, 1, 19, 30, tzinfo=UTC) in starts  # 13:30 CST
+    assert any("'Nowhere/Special' is not a zone we know" in w for w in report.notes.warnings)
+
+
+def test_issue_26_windows_1252_file_is_read_with_a_warning(admin_ctx: Context) -> None:
+    data = _cal(
+        "UID:w\nDTSTART:20261201T150000Z\nDURATION:PT1H\nSUMMARY:Caf\u00e9 \u2013 Fr\u00fchst\u00fcck"
+    )
+    report = _import(admin_ctx, data.decode().encode("cp1252"), name="win.ics")
+    assert _titles(admin_ctx) == ["Caf\u00e9 \u2013 Fr\u00fchst\u00fcck"]
+    assert report.notes.warnings == [
+        "win.ics line 8: not UTF-8 text (invalid continuation byte); read as Windows-1252"
+    ]

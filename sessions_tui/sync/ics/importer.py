@@ -132,14 +132,14 @@ def import_calendar(
         locations = {
             r.name.casefold(): int(r.id) for r in s.execute(select(LocationRow)).scalars() if r.id
         }
+    notes = ReadNotes(strict=strict)
     source: str | Callable[[], Iterator[str]]
     if isinstance(data, bytes | str):
-        source = _decode(data, name)
+        source = _decode(data, name, notes)
         del data  # the caller may still hold the bytes; we need only the text
     else:
         fp = data
-        source = lambda: file_blocks(fp, name)  # noqa: E731
-    notes = ReadNotes(strict=strict)
+        source = lambda: file_blocks(fp, name, notes=notes)  # noqa: E731
     final_label, items = iter_items(
         source,
         name=name,

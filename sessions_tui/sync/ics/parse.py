@@ -29,6 +29,7 @@ from sessions_tui.sync.ics_read import (
     VEventData,
     from_icalendar,
     iter_vevents,
+    named_zone,
     prescan,
     register_timezones,
 )
@@ -157,6 +158,20 @@ class _Reader:
             rrules = list(dict.fromkeys(rrules))
             self.notes.recover(f"{where}: the same RRULE twice, read once")
         start_value, start_tz = self._value(ev.start, "DTSTART", ev.start_tzid)
+        if (
+            ev.start_tzid
+            and start_tz is None
+            and isinstance(ev.start, datetime)
+            and ev.start.tzinfo is None
+        ):
+            named = named_zone(ev.start_tzid)
+            if named is not None:
+                start_tz = named.key
+            else:
+                self.notes.warn(
+                    f"{self.name}: TZID {ev.start_tzid!r} is not a zone we know (no VTIMEZONE, "
+                    f"not an IANA or Windows name): its times are read in {self.floating}"
+                )
         end_value: Any = None
         if ev.has_end:
             end_value, _ = self._value(ev.end, "DTEND")
@@ -403,18 +418,22 @@ def parse_calendar(
 _READ = 1 << 20  # bytes read from a file at a time
 
 
-def file_blocks(fp: BinaryIO, name: str, size: int = _READ) -> Iterator[str]:
-    """A UTF-8 file's text from its start, in blocks of about ``size`` bytes that each end
+def file_blocks(
+    fp: BinaryIO, name: str, size: int = _READ, notes: ReadNotes | None = None
+) -> Iterator[str]:
+    """A file's text from its start, in blocks of about ``size`` bytes that each end
     where a content line ends (a line end not followed by a folded continuation), so only a
-    block is in memory at a time. A leading BOM is dropped, as ``utf-8-sig`` does.
+    block is in memory at a time. A leading BOM is dropped, as ``utf-8-sig`` does. Text that
+    is not UTF-8 is read as Windows-1252 from that block on, with a warning in ``notes``.
 
     Raises:
-        IcsError: the file is not UTF-8, naming the line.
+        IcsError: the file is neither UTF-8 nor Windows-1252, naming the line.
     """
     fp.seek(0)
     carry = b""
     lines_before = 0
     first = True
+    encoding = "utf-8"
     while True:
         chunk = fp.read(size)
         data = carry + chunk if carry else chunk
@@ -431,14 +450,26 @@ def file_blocks(fp: BinaryIO, name: str, size: int = _READ) -> Iterator[str]:
             if data.startswith(codecs.BOM_UTF8):
                 data = data[len(codecs.BOM_UTF8) :]
         try:
-            text = data.decode("utf-8")
+            text = data.decode(encoding)
         except UnicodeDecodeError as exc:
             line = lines_before + data.count(b"\n", 0, exc.start) + 1
-            raise IcsError(f"{name} line {line}: not UTF-8 text ({exc.reason})") from None
+            text = _windows_1252(data, f"{name} line {line}", exc, notes)
+            encoding = "cp1252"
         lines_before += data.count(b"\n")
         yield text
         if not chunk:
             return
+
+
+def _windows_1252(data: bytes, where: str, exc: UnicodeDecodeError, notes: ReadNotes | None) -> str:
+    """``data`` read as Windows-1252 (what Outlook and old Windows tools write), with a
+    warning; :class:`IcsError` if it is not that either."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise IcsError(f"{where}: not UTF-8 text ({exc.reason})") from None
+    (notes or ReadNotes()).warn(f"{where}: not UTF-8 text ({exc.reason}); read as Windows-1252")
+    return text
 
 
 def _content_line_end(data: bytes) -> int:
@@ -455,14 +486,14 @@ def _content_line_end(data: bytes) -> int:
 _FOLD = b" \t"
 
 
-def _decode(data: bytes | str, name: str) -> str:
+def _decode(data: bytes | str, name: str, notes: ReadNotes | None = None) -> str:
     if isinstance(data, str):
         return data[1:] if data.startswith("\ufeff") else data
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise IcsError(f"{name} line {line}: not UTF-8 text ({exc.reason})") from None
+        return _windows_1252(data, f"{name} line {line}", exc, notes)
 
 
 class _Dedup:
