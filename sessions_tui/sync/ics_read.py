@@ -171,6 +171,9 @@ def prescan(source: Source) -> tuple[list[CalendarInfo], list[tuple[int, str]]]:
     return calendars, zones
 
 
+_REPEATED_TZID = re.compile(r"^(TZID[;:][^\r\n]*\r?\n)(?:TZID[;:][^\r\n]*\r?\n)+", re.MULTILINE)
+
+
 def register_timezones(zones: list[tuple[int, str]]) -> None:
     """Parse each VTIMEZONE with icalendar, which caches custom zones for TZID lookups.
 
@@ -178,9 +181,11 @@ def register_timezones(zones: list[tuple[int, str]]) -> None:
         StructureError: a VTIMEZONE icalendar cannot read.
     """
     for line, block in zones:
+        # A VTIMEZONE that names its TZID twice (a WordPress events feed) is read with one.
+        block = _REPEATED_TZID.sub(r"\1", block)
         try:
             icalendar.Timezone.from_ical(block)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StructureError(line, f"not valid iCalendar: {message}") from None
 

@@ -173,11 +173,27 @@ def test_issue_26_windows_zone_names_without_vtimezone(admin_ctx: Context) -> No
 
 
 def test_issue_26_windows_1252_file_is_read_with_a_warning(admin_ctx: Context) -> None:
-    data = _cal(
-        "UID:w\nDTSTART:20261201T150000Z\nDURATION:PT1H\nSUMMARY:Caf\u00e9 \u2013 Fr\u00fchst\u00fcck"
-    )
+    title = "Caf\u00e9 \u2013 Fr\u00fchst\u00fcck"
+    data = _cal(f"UID:w\nDTSTART:20261201T150000Z\nDURATION:PT1H\nSUMMARY:{title}")
     report = _import(admin_ctx, data.decode().encode("cp1252"), name="win.ics")
     assert _titles(admin_ctx) == ["Caf\u00e9 \u2013 Fr\u00fchst\u00fcck"]
     assert report.notes.warnings == [
         "win.ics line 8: not UTF-8 text (invalid continuation byte); read as Windows-1252"
     ]
+
+
+def test_issue_26_vtimezone_with_two_tzids_does_not_crash(admin_ctx: Context) -> None:
+    zone_text = (
+        "BEGIN:VTIMEZONE\nTZID:America/Chicago\nTZID:America/Chicago\n"
+        "BEGIN:STANDARD\nDTSTART:20201101T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0600\n"
+        "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\nEND:STANDARD\n"
+        "BEGIN:DAYLIGHT\nDTSTART:20200308T020000\nTZOFFSETFROM:-0600\nTZOFFSETTO:-0500\n"
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\nEND:DAYLIGHT\nEND:VTIMEZONE\n"
+    )
+    data = _cal(
+        "UID:x\nDTSTART;TZID=America/Chicago:20261201T100000\nDURATION:PT1H\nSUMMARY:School",
+        head=zone_text.replace("\n", "\r\n"),
+    )
+    _import(admin_ctx, data)
+    lo, hi = datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    assert _starts(admin_ctx, lo, hi) == [datetime(2026, 12, 1, 16, tzinfo=UTC)]
