@@ -156,10 +156,21 @@ def calendar_head(*, name: str, prodid: str, uid: str) -> str:
     )
 
 
-def vtimezones(tzids: Iterable[str], first: date, last: date) -> str:
-    """VTIMEZONE components for ``tzids`` (sorted; UTC needs none), written by icalendar."""
+def vtimezones(tzids: Iterable[str], first: date, last: date, rules_from: int | None = None) -> str:
+    """VTIMEZONE components for ``tzids`` (sorted; UTC needs none): the zone's current rules
+    as yearly RRULE onsets from ``rules_from`` (default: this year) and the historical
+    transitions since ``first`` (:func:`sessions_tui.sync.ics_zones.vtimezone`), valid for any
+    later date; a zone whose rules cannot be written so is written by icalendar for
+    ``first``..``last``."""
+    from sessions_tui.sync.ics_zones import vtimezone
+
+    year = rules_from if rules_from is not None else datetime.now(UTC).year
     out = []
     for tzid in sorted(set(tzids) - {"UTC"}):
+        text = vtimezone(tzid, first, year)
+        if text is not None:
+            out.append(text)
+            continue
         try:
             component = icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last)
         except ValueError:

@@ -228,6 +228,7 @@ def build_calendar(
             tzids,
             first_day - timedelta(days=1),
             max(last_day, _ZONE_RULES_UNTIL) + timedelta(days=1),
+            rules_from=now.year,
         )
     body = "".join(text for _uid, _key, text in items)
     return CalendarText(head + zones + body + "END:VCALENDAR\r\n")
