@@ -197,3 +197,22 @@ def test_issue_26_vtimezone_with_two_tzids_does_not_crash(admin_ctx: Context) ->
     _import(admin_ctx, data)
     lo, hi = datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
     assert _starts(admin_ctx, lo, hi) == [datetime(2026, 12, 1, 16, tzinfo=UTC)]
+
+
+def test_issue_26_no_override_equal_to_its_occurrence_is_exported(admin_ctx: Context) -> None:
+    data = _cal(
+        "UID:s\nDTSTART:20261201T150000Z\nDTEND:20261201T160000Z\nSUMMARY:Weekly\n"
+        "RRULE:FREQ=WEEKLY;COUNT=4",
+        "UID:s\nRECURRENCE-ID:20261208T150000Z\nDTSTART:20261208T150000Z\n"
+        "DTEND:20261208T160000Z\nSUMMARY:Weekly",
+        "UID:s\nRECURRENCE-ID:20261215T150000Z\nDTSTART:20261215T170000Z\n"
+        "DTEND:20261215T180000Z\nSUMMARY:Weekly",
+    )
+    _import(admin_ctx, data)
+    exported = export_calendar(admin_ctx, practitioner_id=admin_ctx.require_actor().id)
+    assert exported.count(b"RECURRENCE-ID") == 1  # only the moved one
+    lo, hi = datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    before = _starts(admin_ctx, lo, hi)
+    again = _import(admin_ctx, exported, name="export.ics")
+    assert (again.added, again.updated, again.removed) == (0, 0, 0), again.summary()
+    assert _starts(admin_ctx, lo, hi) == before

@@ -99,6 +99,24 @@ def _row_bounds(row: Any) -> tuple[Instant, Instant]:
     return row.start_utc, row.end_utc  # type: ignore[no-any-return]
 
 
+def _same_as_occurrence(row: Any, master: Any) -> bool:
+    """Is the override ``row`` exactly the occurrence of ``master`` it replaces? Consumers
+    without RECURRENCE-ID support (calcurse) would list that day twice."""
+    if row.practitioner_id != master.practitioner_id or row.all_day != master.all_day:
+        return False
+    fields = ("title", "status", "busy", "location_id", "kind", "client_id", "tzid")
+    if any(getattr(row, f, None) != getattr(master, f, None) for f in fields):
+        return False
+    rid = parse_recurrence_key(row.recurrence_key)
+    m_start, m_end = _row_bounds(master)
+    start, end = _row_bounds(row)
+    if row.all_day:
+        rid = rid.astimezone(zone(master.tzid)).date() if isinstance(rid, datetime) else rid
+    elif not isinstance(rid, datetime):
+        return False
+    return bool(start == rid and end - start == m_end - m_start)
+
+
 @dataclass(frozen=True)
 class CalendarText:
     """An exported calendar: RFC 5545 text (``to_ical()`` gives its UTF-8 bytes)."""
@@ -169,6 +187,8 @@ def build_calendar(
         master = by_id.get(row.series_id) if row.series_id is not None else None
         uid = public_uid(row)
         rid_line: str | None = None
+        if master is not None and row.recurrence_key and _same_as_occurrence(row, master):
+            continue  # an override equal to its occurrence says nothing (issue 26)
         if master is not None and row.recurrence_key:
             uid = public_uid(master)
             master_tz = zone(master.tzid)

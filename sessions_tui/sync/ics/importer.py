@@ -159,6 +159,20 @@ def import_calendar(
     return report
 
 
+def _is_occurrence(override: Event, master: Event) -> bool:
+    """Is ``override`` exactly the occurrence of ``master`` it names?"""
+    rid = override.recurrence_id
+    return (
+        override.start == rid
+        and override.all_day == master.all_day
+        and override.duration == master.duration
+        and override.title == master.title
+        and override.status == master.status
+        and override.busy == master.busy
+        and override.location_id == master.location_id
+    )
+
+
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
@@ -185,6 +199,7 @@ class _Sink:
         self.master_ids = array("q")
         self.series_ids: dict[str, int] = {}
         self.all_day_series: set[str] = set()
+        self.series_events: dict[str, Event] = {}
 
     def add(self, item: _Item) -> None:
         first = not self._seen_before(item)
@@ -219,6 +234,7 @@ class _Sink:
             batch_ids.append(new_id)
             if item.event.rrule:
                 self.series_ids[item.uid] = new_id
+                self.series_events[item.uid] = item.event
                 if item.event.all_day:
                     self.all_day_series.add(item.uid)
                 wanted.update((new_id, k) for k in item.exdate_keys)
@@ -297,6 +313,9 @@ class _Sink:
             assert item.event.recurrence_id is not None
             key = recurrence_key(item.event.recurrence_id)
             item.uid = import_uid(f"{item.source_uid}#{key}", self.pid)
+            master = self.series_events.get(item.master_uid)
+            if master is not None and _is_occurrence(item.event, master):
+                continue  # an override that changes nothing is its occurrence (issue 26)
             override_uids.add(item.uid)
             if item.master_uid in self.series_ids:
                 attached.append(item)
