@@ -216,3 +216,41 @@ def test_issue_26_no_override_equal_to_its_occurrence_is_exported(admin_ctx: Con
     again = _import(admin_ctx, exported, name="export.ics")
     assert (again.added, again.updated, again.removed) == (0, 0, 0), again.summary()
     assert _starts(admin_ctx, lo, hi) == before
+
+
+def _cli(tmp_path, *args: str):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from sessions_tui.cli.main import cli
+
+    runner = CliRunner()
+    db = "sqlite:///" + str(tmp_path / "p.db")
+    add = ["staff", "add", "admin", "--name", "Ada", "--role", "admin", "--db", db]
+    runner.invoke(cli, [*add, "--role", "practitioner"])
+    return runner.invoke(cli, ["ics", "import", *args, "--practitioner", "admin", "--db", db])
+
+
+def test_issue_26_dev_zero_ends_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _cli(tmp_path, "/dev/zero")
+    assert result.exit_code == 1
+    message = str(result.exception)  # the CLI's entry point prints it as one line
+    assert "\n" not in message
+    assert "zero line 1: a line longer than 4 MB" in message
+
+
+def test_issue_26_size_limit_and_silent_progress_when_piped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    events = [
+        f"UID:e{i}\nDTSTART:20261201T150000Z\nDURATION:PT1H\nSUMMARY:{'x' * 200}"
+        for i in range(6000)
+    ]
+    path = tmp_path / "big.ics"
+    path.write_bytes(_cal(*events))
+    assert path.stat().st_size > 1 << 20
+    result = _cli(tmp_path, str(path), "--max-size", "1")
+    assert result.exit_code == 1
+    assert "big.ics is larger than 1 MB: not read" in str(result.exception)
+    result = _cli(tmp_path, str(path))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Imported 6000 events into 'big': 6000 added, 0 updated, 0 unchanged."
+    ]  # no progress bar when stderr is not a terminal

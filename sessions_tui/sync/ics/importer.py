@@ -25,6 +25,7 @@ from sessions_tui.store.tables import (
 )
 from sessions_tui.sync.ics.common import _EV, _EX, IcsError, import_uid
 from sessions_tui.sync.ics.parse import (
+    MAX_BYTES,
     ReadNotes,
     _decode,
     _Dedup,
@@ -96,6 +97,7 @@ def import_calendar(
     name: str = "calendar.ics",
     label: str | None = None,
     strict: bool = False,
+    max_bytes: int = MAX_BYTES,
 ) -> ImportReport:
     """Bring a calendar in as other events of a practitioner, in one transaction.
 
@@ -135,11 +137,13 @@ def import_calendar(
     notes = ReadNotes(strict=strict)
     source: str | Callable[[], Iterator[str]]
     if isinstance(data, bytes | str):
+        if len(data) > max_bytes:
+            raise IcsError(f"{name} is larger than {max_bytes >> 20} MB: not read")
         source = _decode(data, name, notes)
         del data  # the caller may still hold the bytes; we need only the text
     else:
         fp = data
-        source = lambda: file_blocks(fp, name, notes=notes)  # noqa: E731
+        source = lambda: file_blocks(fp, name, notes=notes, max_bytes=max_bytes)  # noqa: E731
     final_label, items = iter_items(
         source,
         name=name,

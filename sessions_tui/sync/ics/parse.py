@@ -418,8 +418,19 @@ def parse_calendar(
 _READ = 1 << 20  # bytes read from a file at a time
 
 
+MAX_BYTES = 256 << 20
+"""The largest file an import reads by default (``ics import --max-size`` changes it)."""
+MAX_LINE = 4 << 20
+"""The longest content line (one property, unfolded) a file may have: a reasonable calendar's
+longest (an attachment inline) is far below; ``/dev/zero`` or a broken file reaches it at once."""
+
+
 def file_blocks(
-    fp: BinaryIO, name: str, size: int = _READ, notes: ReadNotes | None = None
+    fp: BinaryIO,
+    name: str,
+    size: int = _READ,
+    notes: ReadNotes | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> Iterator[str]:
     """A file's text from its start, in blocks of about ``size`` bytes that each end
     where a content line ends (a line end not followed by a folded continuation), so only a
@@ -427,19 +438,32 @@ def file_blocks(
     is not UTF-8 is read as Windows-1252 from that block on, with a warning in ``notes``.
 
     Raises:
-        IcsError: the file is neither UTF-8 nor Windows-1252, naming the line.
+        IcsError: the file is neither UTF-8 nor Windows-1252, naming the line; it is larger
+            than ``max_bytes``; a content line is longer than :data:`MAX_LINE`.
     """
     fp.seek(0)
     carry = b""
     lines_before = 0
     first = True
     encoding = "utf-8"
+    total = 0
     while True:
         chunk = fp.read(size)
+        total += len(chunk)
+        if total > max_bytes:
+            raise IcsError(
+                f"{name} is larger than {_megabytes(max_bytes)}: not read "
+                "(ics import --max-size MB reads larger files)"
+            )
         data = carry + chunk if carry else chunk
         if chunk:
             cut = _content_line_end(data)
             if cut == 0:  # no whole content line yet: read on
+                if len(data) > MAX_LINE:
+                    raise IcsError(
+                        f"{name} line {lines_before + 1}: a line longer than "
+                        f"{_megabytes(MAX_LINE)}: not an iCalendar file"
+                    )
                 carry = data
                 continue
             data, carry = data[:cut], data[cut:]
@@ -459,6 +483,10 @@ def file_blocks(
         yield text
         if not chunk:
             return
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / (1 << 20):g} MB"
 
 
 def _windows_1252(data: bytes, where: str, exc: UnicodeDecodeError, notes: ReadNotes | None) -> str:
