@@ -147,16 +147,18 @@ class _Reader:
             raise ValidationError(f"bad {prop}: {message}")
         if not ev.has_start:
             raise ValidationError("event has no DTSTART")
-        where = f"{self.name} line {line}" + (f" (UID {uid})" if uid else "")
         if not uid:
             uid = _derived_uid(ev)
             self.notes.recover(f"{self.name} line {line}: no UID; using {uid} (from its start)")
-        rrules = [r for r in ev.rrules if r.strip()]
-        if len(rrules) < len(ev.rrules):
-            self.notes.recover(f"{where}: an empty RRULE, read as no repetition")
-        if len(set(rrules)) < len(rrules):
-            rrules = list(dict.fromkeys(rrules))
-            self.notes.recover(f"{where}: the same RRULE twice, read once")
+        rrules = ev.rrules
+        if rrules and (len(rrules) > 1 or not rrules[0].strip()):
+            where = f"{self.name} line {line} (UID {uid})"
+            rrules = [r for r in rrules if r.strip()]
+            if len(rrules) < len(ev.rrules):
+                self.notes.recover(f"{where}: an empty RRULE, read as no repetition")
+            if len(set(rrules)) < len(rrules):
+                rrules = list(dict.fromkeys(rrules))
+                self.notes.recover(f"{where}: the same RRULE twice, read once")
         start_value, start_tz = self._value(ev.start, "DTSTART", ev.start_tzid)
         if (
             ev.start_tzid
@@ -226,6 +228,9 @@ class _Reader:
         extras: list[_Item] = []
         if event.rrule:
             item.exdate_keys = {recurrence_key(x) for x in event.exdates}
+        if not ev.rdates:
+            return item, extras
+        if event.rrule:
             removed = item.exdate_keys
         else:
             removed = {
