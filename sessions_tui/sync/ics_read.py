@@ -57,6 +57,8 @@ class CalendarInfo:
 
     wr_timezone: str = ""
     wr_calname: str = ""
+    this_and_future: bool = False
+    """Some override has RANGE=THISANDFUTURE (the import then keeps series until the end)."""
 
 
 @dataclass
@@ -89,6 +91,8 @@ class VEventData:
     rdates: list[tuple[Any, Any]] = field(default_factory=list)
     calendar: str = ""
     """X-SESSIONS-CALENDAR: the calendar label our own export gives an imported event."""
+    this_and_future: bool = False
+    """RECURRENCE-ID;RANGE=THISANDFUTURE: the override applies to the later occurrences too."""
     day_zone: str = ""
     """X-SESSIONS-DAY-ZONE: the zone our own export gives an all-day event."""
 
@@ -96,7 +100,8 @@ class VEventData:
 # --- the file's structure -------------------------------------------------------------------
 
 _PRESCAN = re.compile(
-    r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*\r?$|^(X-WR-TIMEZONE|X-WR-CALNAME)[;:]",
+    r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*\r?$|^(X-WR-TIMEZONE|X-WR-CALNAME)[;:]"
+    r"|^(RECURRENCE-ID;[^:\r\n]*RANGE=THISANDFUTURE)",
     re.MULTILINE | re.IGNORECASE,
 )
 
@@ -154,6 +159,10 @@ def prescan(source: Source) -> tuple[list[CalendarInfo], list[tuple[int, str]]]:
                         block = "".join(tz_parts).rstrip("\r \t") + "\r\n"
                         zones.append((tz_line, block))
                         tz_start, tz_parts = -1, []
+                continue
+            if match.group(4) is not None:
+                if calendars:
+                    calendars[-1].this_and_future = True
                 continue
             if len(stack) != 1 or stack[0] != "VCALENDAR" or not calendars:
                 continue
@@ -457,6 +466,7 @@ class FastReader:
             elif name == "RECURRENCE-ID":
                 data.recurrence_id = self.when(value, params)
                 data.has_recurrence_id = True
+                data.this_and_future = params.get("RANGE", "").upper() == "THISANDFUTURE"
             elif name == "DURATION":
                 data.duration = self._duration(value, params)
                 data.has_duration = True
@@ -599,6 +609,8 @@ def from_icalendar(raw: RawVEvent) -> VEventData:
     if "RECURRENCE-ID" in ev:
         data.has_recurrence_id = True
         data.recurrence_id = ev.decoded("RECURRENCE-ID")
+        rid_range = getattr(ev["RECURRENCE-ID"], "params", {}).get("RANGE", "")
+        data.this_and_future = str(rid_range).upper() == "THISANDFUTURE"
     data.exdates = list(ev.exdates)
     data.rdates = list(ev.rdates)
     data.calendar = str(ev.get("X-SESSIONS-CALENDAR", "")).strip()

@@ -254,3 +254,43 @@ def test_issue_26_size_limit_and_silent_progress_when_piped(tmp_path) -> None:  
     assert result.output.splitlines() == [
         "Imported 6000 events into 'big': 6000 added, 0 updated, 0 unchanged."
     ]  # no progress bar when stderr is not a terminal
+
+
+def test_issue_26_this_and_future_applies_to_the_later_occurrences(admin_ctx: Context) -> None:
+    data = _cal(
+        "UID:d\nDTSTART:20261201T100000Z\nDURATION:PT1H\nSUMMARY:A\nRRULE:FREQ=DAILY;COUNT=10\n"
+        "EXDATE:20261209T100000Z",
+        "UID:d\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261204T100000Z\n"
+        "DTSTART:20261204T120000Z\nDURATION:PT2H\nSUMMARY:B",
+        "UID:d\nRECURRENCE-ID:20261206T100000Z\nDTSTART:20261206T150000Z\nDURATION:PT1H\n"
+        "SUMMARY:B moved",
+        "UID:d\nRECURRENCE-ID;RANGE=THISANDFUTURE:20261208T100000Z\n"
+        "DTSTART:20261208T080000Z\nDURATION:PT1H\nSUMMARY:C",
+    )
+    _import(admin_ctx, data)
+    pid = admin_ctx.require_actor().id
+    lo, hi = datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    got = sorted(
+        (o.start, o.event.title)
+        for o in scheduling.occurrences_in(admin_ctx, lo, hi, UTCZ, practitioner_ids=[pid])
+    )
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 12, day, hour, tzinfo=UTC)
+
+    assert got == [
+        (at(1, 10), "A"),
+        (at(2, 10), "A"),
+        (at(3, 10), "A"),
+        (at(4, 12), "B"),
+        (at(5, 12), "B"),
+        (at(6, 15), "B moved"),
+        (at(7, 12), "B"),
+        (at(8, 8), "C"),
+        (at(10, 8), "C"),  # the 9th is an EXDATE of the series
+    ]
+    again = _import(admin_ctx, data)
+    assert (again.added, again.updated, again.removed) == (0, 0, 0), again.summary()
+    exported = export_calendar(admin_ctx, practitioner_id=pid)
+    back = _import(admin_ctx, exported, name="export.ics")
+    assert (back.added, back.updated, back.removed) == (0, 0, 0), back.summary()

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sessions_tui.domain.errors import ValidationError
-from sessions_tui.domain.events import Event, EventKind
+from sessions_tui.domain.events import Event, EventKind, validate_event
+from sessions_tui.domain.recurrence import occurrences
 from sessions_tui.domain.subscriptions import SOURCE_PREFIX
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_edit_event
 from sessions_tui.services.writer import Batch, row_values
-from sessions_tui.store.queries import recurrence_key
+from sessions_tui.store.queries import parse_recurrence_key, recurrence_key
 from sessions_tui.store.tables import (
     EventRow,
     LocationRow,
@@ -163,6 +165,96 @@ def import_calendar(
     return report
 
 
+def _rid_order(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    assert isinstance(value, date)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _with_rule(rrule: str, **parts: str | None) -> str:
+    """``rrule`` with ``parts`` set (``None``: removed)."""
+    kept = [p for p in rrule.split(";") if p and p.split("=", 1)[0].upper() not in parts]
+    kept += [f"{k}={v}" for k, v in parts.items() if v is not None]
+    return ";".join(kept)
+
+
+def _split_series(masters: list[_Item], overrides: list[_Item], pid: int) -> list[_Item]:
+    """``masters`` with each RANGE=THISANDFUTURE override applied (issue 26): the series ends
+    before that occurrence, and a new series (uid ``<UID>#future-<key>``) goes on from the
+    override's start, with its title, length and status, and the rest of the rule (COUNT
+    shared out, UNTIL kept). Later overrides and EXDATEs move to the new series, by the
+    override's shift. ``overrides`` are re-pointed in place; returns the series to write."""
+    by_uid = {m.uid: m for m in masters}
+    mine: dict[str, list[_Item]] = {}
+    for o in overrides:
+        if o.master_uid in by_uid:
+            mine.setdefault(o.master_uid, []).append(o)
+    out = list(masters)
+    for uid, group in mine.items():
+        if not any(o.this_and_future for o in group):
+            continue
+        group.sort(key=lambda o: _rid_order(o.event.recurrence_id))
+        current = by_uid[uid]
+        delta = timedelta(0)
+        for o in group:
+            rid = o.event.recurrence_id
+            assert rid is not None
+            here = rid + delta  # the occurrence in the current series' times
+            if not o.this_and_future:
+                if current.uid != uid:
+                    o.master_uid = current.uid
+                    o.source_uid = current.source_uid  # as our export names it
+                    o.event = o.event.with_changes(recurrence_id=here)
+                continue
+            series = current.event
+            assert series.rrule is not None
+            lo = _rid_order(series.start) - timedelta(days=1)
+            whole = series.with_changes(exdates=frozenset())
+            cut = _rid_order(here)
+            before = sum(1 for occ in occurrences(whole, lo, cut) if _rid_order(occ.start) < cut)
+            count = re.search(r"COUNT=(\d+)", series.rrule, re.IGNORECASE)
+            if count:
+                old_rule = _with_rule(series.rrule, COUNT=str(before))
+                new_rule = _with_rule(series.rrule, COUNT=str(int(count.group(1)) - before))
+            else:
+                if isinstance(here, datetime):
+                    until = (here - timedelta(seconds=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+                else:
+                    until = (here - timedelta(days=1)).strftime("%Y%m%d")
+                old_rule = _with_rule(series.rrule, UNTIL=until)
+                new_rule = series.rrule
+            shift = o.event.start - here  # type: ignore[operator]
+            current.event = series.with_changes(rrule=old_rule if before else series.rrule)
+            if not before:  # the first occurrence onwards: the override is the whole series
+                out.remove(current)
+            keys = current.exdate_keys
+            moved = {
+                recurrence_key(parse_recurrence_key(k) + shift)
+                for k in keys
+                if _rid_order(parse_recurrence_key(k)) >= cut
+            }
+            current.exdate_keys = {
+                k for k in keys if _rid_order(parse_recurrence_key(k)) < _rid_order(here)
+            }
+            new_uid = f"{o.source_uid}#future-{recurrence_key(rid)}"
+            new = _Item(
+                import_uid(new_uid, pid),
+                validate_event(
+                    o.event.with_changes(recurrence_id=None, rrule=new_rule, exdates=frozenset())
+                ),
+                o.line,
+                new_uid,
+                exdate_keys=moved,
+                sequence=o.sequence,
+            )
+            out.append(new)
+            overrides.remove(o)
+            current = new
+            delta = delta + shift
+    return out
+
+
 def _is_occurrence(override: Event, master: Event) -> bool:
     """Is ``override`` exactly the occurrence of ``master`` it names?"""
     rid = override.recurrence_id
@@ -204,6 +296,7 @@ class _Sink:
         self.series_ids: dict[str, int] = {}
         self.all_day_series: set[str] = set()
         self.series_events: dict[str, Event] = {}
+        self.deferred: list[_Item] = []
 
     def add(self, item: _Item) -> None:
         first = not self._seen_before(item)
@@ -214,6 +307,10 @@ class _Sink:
         if item.master_uid is None:
             if not first:  # a repeat that wins: replace it if still waiting, else update it
                 self.batch = [i for i in self.batch if i.uid != item.uid]
+                self.deferred = [i for i in self.deferred if i.uid != item.uid]
+            if item.event.rrule and self.report.notes.this_and_future:
+                self.deferred.append(item)  # may be split by a THISANDFUTURE override
+                return
             self.batch.append(item)
             if len(self.batch) >= _BATCH:
                 self.flush()
@@ -305,6 +402,11 @@ class _Sink:
         standalone: list[_Item] = []
         attached: list[_Item] = []
         override_uids: set[str] = set()
+        if self.deferred:
+            for item in _split_series(self.deferred, self.overrides, self.pid):
+                self.batch.append(item)
+            self.deferred = []
+            self.flush()
         last: dict[tuple[str, str], _Item] = {}
         for item in self.overrides:  # a repeated override: the last one kept wins
             assert item.event.recurrence_id is not None

@@ -47,6 +47,7 @@ class _Item:
     exdate_keys: set[str] = field(default_factory=set)
     sequence: int = 0
     rid_day: date | None = None
+    this_and_future: bool = False
     """An override's RECURRENCE-ID date as written (its own zone): what it names on an all-day
     series, whatever its value type (Exchange writes a midnight date-time)."""
 
@@ -71,6 +72,8 @@ class ReadNotes:
     recovered: list[str] = field(default_factory=list)
     recovered_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    this_and_future: bool = False
+    """The file has RANGE=THISANDFUTURE overrides (found by the first pass)."""
 
     def skip(self, message: str) -> None:
         """An event left out; with ``strict``, :class:`IcsError` instead."""
@@ -222,6 +225,7 @@ class _Reader:
         )
         if ev.has_recurrence_id:
             item.master_uid = item.uid
+            item.this_and_future = ev.this_and_future
             if isinstance(ev.recurrence_id, datetime):
                 item.rid_day = ev.recurrence_id.date()
             return item, []
@@ -337,6 +341,8 @@ def iter_items(
             yield block
 
     calendars, zones = prescan(first_pass())
+    if any(c.this_and_future for c in calendars) and notes is not _STRICT:
+        notes.this_and_future = True
     if blank:
         raise IcsError(f"{name}: the file is empty")
     final_label = label or next((c.wr_calname for c in calendars if c.wr_calname), "")
