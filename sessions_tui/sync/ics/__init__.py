@@ -22,10 +22,11 @@ Import
     X-WR-TIMEZONE, else the practitioner's zone (their office hours' zone, else the practice
     display zone, else UTC). RDATE: each extra date is stored as a separate single event with
     uid ``<uid>#rdate-<key>`` (our store has no RDATE; consumers see the same occurrences).
-    RECURRENCE-ID overrides become overrides of the series (RANGE=THISANDFUTURE is treated as
-    this occurrence only). Re-importing updates by UID and adds nothing; events missing from a
-    later file are left alone. One transaction: a malformed file or event changes nothing and
-    is reported with its line and UID.
+    RECURRENCE-ID overrides become overrides of the series (RANGE=THISANDFUTURE splits the
+    series there: docs/ICS.md). Re-importing updates by UID and adds nothing; events missing
+    from a later file are left alone. One transaction: a malformed file changes nothing and is
+    reported with its line; a malformed event is skipped and named in the report
+    (:class:`ReadNotes`), or with ``strict`` refuses the file.
 
     Stored uids are namespaced by practitioner (``<uid>#p<id>``) because a uid is unique in the
     store and two practitioners may import the same holidays file; export strips the suffix,
