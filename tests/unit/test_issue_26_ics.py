@@ -294,3 +294,16 @@ def test_issue_26_this_and_future_applies_to_the_later_occurrences(admin_ctx: Co
     exported = export_calendar(admin_ctx, practitioner_id=pid)
     back = _import(admin_ctx, exported, name="export.ics")
     assert (back.added, back.updated, back.removed) == (0, 0, 0), back.summary()
+
+
+def test_issue_26_google_birthdays_calendar_is_read(admin_ctx: Context) -> None:
+    data = _cal(
+        "UID:BIRTHDAY_a\nDTSTART;VALUE=DATE:16040315\nDTEND;VALUE=DATE:16040316\n"
+        "RRULE:FREQ=YEARLY\nSUMMARY:Ann's birthday",  # no year known: Google writes 1604
+        "UID:BIRTHDAY_b\nDTSTART;VALUE=DATE:19800704\nRRULE:FREQ=YEARLY\nSUMMARY:Bob's birthday",
+        head="X-WR-CALNAME:Birthdays\r\n",
+    )
+    report = _import(admin_ctx, data)
+    assert report.notes.skipped_count == 0
+    lo, hi = datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
+    assert _starts(admin_ctx, lo, hi) == [date(2027, 3, 15), date(2027, 7, 4)]

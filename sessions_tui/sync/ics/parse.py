@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +52,9 @@ class _Item:
     """An override's RECURRENCE-ID date as written (its own zone): what it names on an all-day
     series, whatever its value type (Exchange writes a midnight date-time)."""
 
+
+_FIRST_YEAR = 1900
+"""The first year the store keeps (domain.events)."""
 
 _NOTES_KEPT = 200  # lines of a report kept word for word; the rest are counted
 
@@ -162,6 +166,8 @@ class _Reader:
             if len(set(rrules)) < len(rrules):
                 rrules = list(dict.fromkeys(rrules))
                 self.notes.recover(f"{where}: the same RRULE twice, read once")
+        if rrules and isinstance(ev.start, date) and ev.start.year < _FIRST_YEAR:
+            ev = self._yearly_from_1900(ev, rrules[0], line, uid)
         start_value, start_tz = self._value(ev.start, "DTSTART", ev.start_tzid)
         if (
             ev.start_tzid
@@ -268,6 +274,28 @@ class _Reader:
                 )
             )
         return item, extras
+
+    def _yearly_from_1900(self, ev: VEventData, rule: str, line: int, uid: str) -> VEventData:
+        """A yearly series that starts before the years the store keeps (Google's birthdays
+        calendar starts a birthday without a year in 1604) starts in the first of those years
+        with that day instead: the same occurrences from then on."""
+        parts = {p.split("=", 1)[0].upper() for p in rule.split(";") if p}
+        if "FREQ=YEARLY" not in rule.upper() or parts & {"COUNT", "INTERVAL", "BYYEARDAY"}:
+            return ev
+        start = ev.start
+        for year in range(_FIRST_YEAR, _FIRST_YEAR + 8):
+            try:
+                moved = start.replace(year=year)
+            except ValueError:  # 29 February
+                continue
+            shift = moved - start
+            self.notes.recover(
+                f"{self.name} line {line} (UID {uid}): a yearly series from {start.year}, "
+                f"read from {year}"
+            )
+            end = ev.end + shift if ev.has_end and isinstance(ev.end, date) else ev.end
+            return dataclasses.replace(ev, start=moved, end=end)
+        return ev
 
     def _value(self, value: Any, what: str, hint: str = "") -> tuple[Instant, str | None]:
         """A date, an aware time, or a floating (naive) one, and the IANA zone it names.
