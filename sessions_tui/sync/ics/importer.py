@@ -20,6 +20,7 @@ from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_edit_event
 from sessions_tui.services.writer import Batch, row_values
 from sessions_tui.store.queries import parse_recurrence_key, recurrence_key
+from sessions_tui.store.rows import row_to_event
 from sessions_tui.store.tables import (
     EventRow,
     LocationRow,
@@ -295,7 +296,6 @@ class _Sink:
         self.master_ids = array("q")
         self.series_ids: dict[str, int] = {}
         self.all_day_series: set[str] = set()
-        self.series_events: dict[str, Event] = {}
         self.deferred: list[_Item] = []
 
     def add(self, item: _Item) -> None:
@@ -317,6 +317,17 @@ class _Sink:
         else:
             self.overrides.append(item)
 
+    def _masters_of(self, overrides: Iterable[_Item]) -> dict[str, Event]:
+        """The stored series (as events) the overrides name, loaded once at the end: only
+        series with overrides are read, none is held while the file streams."""
+        wanted = {o.master_uid for o in overrides if o.master_uid in self.series_ids}
+        found: dict[str, Event] = {}
+        ids = [self.series_ids[u] for u in wanted if u is not None]
+        for chunk in _chunks(ids):
+            for row in self.s.execute(select(_EV).where(_EV.c.id.in_(list(chunk)))):
+                found[row.uid] = row_to_event(row)
+        return found
+
     def _seen_before(self, item: _Item) -> bool:
         rid = item.event.recurrence_id
         if rid is None:
@@ -335,7 +346,6 @@ class _Sink:
             batch_ids.append(new_id)
             if item.event.rrule:
                 self.series_ids[item.uid] = new_id
-                self.series_events[item.uid] = item.event
                 if item.event.all_day:
                     self.all_day_series.add(item.uid)
                 wanted.update((new_id, k) for k in item.exdate_keys)
@@ -414,12 +424,13 @@ class _Sink:
                 # On an all-day series an occurrence is named by its date (issue 26).
                 item.event = item.event.with_changes(recurrence_id=item.rid_day)
             last[(item.uid, recurrence_key(item.event.recurrence_id))] = item
+        masters = self._masters_of(last.values())
         for item in last.values():
             assert item.master_uid is not None
             assert item.event.recurrence_id is not None
             key = recurrence_key(item.event.recurrence_id)
             item.uid = import_uid(f"{item.source_uid}#{key}", self.pid)
-            master = self.series_events.get(item.master_uid)
+            master = masters.get(item.master_uid)
             if master is not None and _is_occurrence(item.event, master):
                 continue  # an override that changes nothing is its occurrence (issue 26)
             override_uids.add(item.uid)
