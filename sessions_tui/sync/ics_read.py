@@ -558,10 +558,10 @@ def named_zone(tzid: str) -> ZoneInfo | None:
         _CITY_ZONES.update(_cities())
     year = datetime.now().year  # noqa: DTZ005 - only the year, to read today's offsets
     for city in re.split(r"[,:;/]| - ", rest):
-        name = _CITY_ZONES.get(city.strip().casefold())
-        if name is None:
+        key = _CITY_ZONES.get(city.strip().casefold())
+        if key is None:
             continue
-        tz = ZoneInfo(name)
+        tz = ZoneInfo(key)
         offsets = {datetime(year, m, 1, 12, tzinfo=tz).utcoffset() for m in (1, 7)}
         if offset in offsets:
             return tz

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
-import x_wr_timezone
+import x_wr_timezone  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 
 from sessions_tui.services import scheduling

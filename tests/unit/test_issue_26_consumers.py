@@ -22,7 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import vobject
+import vobject  # type: ignore[import-untyped]
 
 from sessions_tui.services import scheduling
 from sessions_tui.services.context import Context

@@ -114,7 +114,7 @@ def _same_as_occurrence(row: Any, master: Any) -> bool:
         rid = rid.astimezone(zone(master.tzid)).date() if isinstance(rid, datetime) else rid
     elif not isinstance(rid, datetime):
         return False
-    return bool(start == rid and end - start == m_end - m_start)
+    return bool(start == rid and end - start == m_end - m_start)  # type: ignore[operator]
 
 
 @dataclass(frozen=True)
