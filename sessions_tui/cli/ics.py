@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import click
 
@@ -135,6 +138,43 @@ def _write_file(output: Path, data: bytes) -> None:
         raise ValidationError(f"cannot write -o {str(output)!r}: {reason}") from None
 
 
+class _Reading:
+    """A binary file that moves a progress bar as it is read; the import reads it twice (a
+    scan, then the events), so the bar runs over twice its size."""
+
+    def __init__(self, fp: BinaryIO, bar: Any, size: int) -> None:
+        self.fp, self.bar, self.size = fp, bar, size
+        self.passes = -1
+        self.done = 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if offset == 0 and whence == 0:
+            self.passes += 1
+        return self.fp.seek(offset, whence)
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fp.read(n)
+        at = min(max(self.passes, 0) * self.size + self.fp.tell(), 2 * self.size)
+        if at > self.done:
+            self.bar.update(at - self.done)
+            self.done = at
+        return data
+
+    def fileno(self) -> int:
+        return self.fp.fileno()
+
+
+@contextlib.contextmanager
+def _progress(fp: BinaryIO, size: int) -> Iterator[BinaryIO]:
+    """``fp``, drawing a progress bar on stderr while it is read when stderr is a terminal
+    and the file is large enough to wait for (1 MB); silent when piped."""
+    if size < (1 << 20) or not sys.stderr.isatty():
+        yield fp
+        return
+    with click.progressbar(length=2 * size, label="Importing", file=sys.stderr) as bar:
+        yield _Reading(fp, bar, size)  # type: ignore[misc]
+
+
 @ics.command("import")
 @global_options
 @click.argument("file", type=click.Path(path_type=Path))
@@ -145,8 +185,25 @@ def _write_file(output: Path, data: bytes) -> None:
     metavar="LABEL",
     help="Label of the imported calendar (default: X-WR-CALNAME, else the file name).",
 )
-def ics_import(file: Path, practitioner: str, label: str | None) -> None:
-    """Bring an .ics file in as other events (by UID; all or nothing)."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse the whole file at its first bad event (default: skip it and say so).",
+)
+@click.option(
+    "--max-size",
+    type=click.IntRange(1, 1 << 16),
+    default=256,
+    show_default=True,
+    metavar="MB",
+    help="Refuse a file larger than this.",
+)
+def ics_import(
+    file: Path, practitioner: str, label: str | None, strict: bool, max_size: int
+) -> None:
+    """Bring an .ics file in as other events (by UID). An event that cannot be read is skipped
+    with a line naming it; --strict refuses the whole file instead. A progress bar shows on
+    stderr when it is a terminal."""
     from sessions_tui.services.practice import find_practitioner
     from sessions_tui.sync.ics import import_calendar
 
@@ -156,10 +213,21 @@ def ics_import(file: Path, practitioner: str, label: str | None) -> None:
     try:
         with file.open("rb") as fp:
             size = os.fstat(fp.fileno()).st_size
-            report = import_calendar(ctx, fp, practitioner_id=pid, name=file.name, label=label)
+            with _progress(fp, size) as source:
+                report = import_calendar(
+                    ctx,
+                    source,
+                    practitioner_id=pid,
+                    name=file.name,
+                    label=label,
+                    strict=strict,
+                    max_bytes=max_size << 20,
+                )
     except OSError as exc:
         raise ValidationError(f"cannot read {str(file)!r}: {exc.strerror or exc}") from None
     log.info("ICS import for practitioner %s: %s bytes, %s events", pid, size, report.events)
+    for line in report.lines():
+        click.echo(line, err=True)
     click.echo(report.summary())
 
 

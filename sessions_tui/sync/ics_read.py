@@ -57,6 +57,8 @@ class CalendarInfo:
 
     wr_timezone: str = ""
     wr_calname: str = ""
+    this_and_future: bool = False
+    """Some override has RANGE=THISANDFUTURE (the import then keeps series until the end)."""
 
 
 @dataclass
@@ -87,12 +89,19 @@ class VEventData:
     has_recurrence_id: bool = False
     exdates: list[Any] = field(default_factory=list)
     rdates: list[tuple[Any, Any]] = field(default_factory=list)
+    calendar: str = ""
+    """X-SESSIONS-CALENDAR: the calendar label our own export gives an imported event."""
+    this_and_future: bool = False
+    """RECURRENCE-ID;RANGE=THISANDFUTURE: the override applies to the later occurrences too."""
+    day_zone: str = ""
+    """X-SESSIONS-DAY-ZONE: the zone our own export gives an all-day event."""
 
 
 # --- the file's structure -------------------------------------------------------------------
 
 _PRESCAN = re.compile(
-    r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*\r?$|^(X-WR-TIMEZONE|X-WR-CALNAME)[;:]",
+    r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*\r?$|^(X-WR-TIMEZONE|X-WR-CALNAME)[;:]"
+    r"|^(RECURRENCE-ID;[^:\r\n]*RANGE=THISANDFUTURE)",
     re.MULTILINE | re.IGNORECASE,
 )
 
@@ -151,6 +160,10 @@ def prescan(source: Source) -> tuple[list[CalendarInfo], list[tuple[int, str]]]:
                         zones.append((tz_line, block))
                         tz_start, tz_parts = -1, []
                 continue
+            if match.group(4) is not None:
+                if calendars:
+                    calendars[-1].this_and_future = True
+                continue
             if len(stack) != 1 or stack[0] != "VCALENDAR" or not calendars:
                 continue
             parts = split_content_line(_logical_line(text, match.start()))
@@ -167,6 +180,9 @@ def prescan(source: Source) -> tuple[list[CalendarInfo], list[tuple[int, str]]]:
     return calendars, zones
 
 
+_REPEATED_TZID = re.compile(r"^(TZID[;:][^\r\n]*\r?\n)(?:TZID[;:][^\r\n]*\r?\n)+", re.MULTILINE)
+
+
 def register_timezones(zones: list[tuple[int, str]]) -> None:
     """Parse each VTIMEZONE with icalendar, which caches custom zones for TZID lookups.
 
@@ -174,9 +190,11 @@ def register_timezones(zones: list[tuple[int, str]]) -> None:
         StructureError: a VTIMEZONE icalendar cannot read.
     """
     for line, block in zones:
+        # A VTIMEZONE that names its TZID twice (a WordPress events feed) is read with one.
+        block = _REPEATED_TZID.sub(r"\1", block)
         try:
             icalendar.Timezone.from_ical(block)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StructureError(line, f"not valid iCalendar: {message}") from None
 
@@ -277,6 +295,9 @@ _SINGLE = {
     "SEQUENCE",
     "RECURRENCE-ID",
 }
+_USED = _SINGLE | {"RRULE", "EXDATE", "RDATE"}
+"""The properties the import reads: only a malformed one of these refuses an event."""
+
 _checked: dict[tuple[str, str], str] = {}
 
 
@@ -310,11 +331,12 @@ class FastReader:
     results, and are emptied when large, so memory stays bounded."""
 
     def zone_of(self, tzid: str) -> tzinfo | None:
-        """The zone of a TZID as icalendar resolves it (cached; ``None`` if unknown)."""
+        """The zone of a TZID as icalendar resolves it, else an Outlook display name's
+        (:func:`named_zone`); cached, ``None`` if unknown."""
         try:
             return self.zones[tzid]
         except KeyError:
-            found = tzp.timezone(tzid)
+            found = tzp.timezone(tzid) or named_zone(tzid)
             self.zones[tzid] = found
             return found
 
@@ -444,9 +466,14 @@ class FastReader:
             elif name == "RECURRENCE-ID":
                 data.recurrence_id = self.when(value, params)
                 data.has_recurrence_id = True
+                data.this_and_future = params.get("RANGE", "").upper() == "THISANDFUTURE"
             elif name == "DURATION":
                 data.duration = self._duration(value, params)
                 data.has_duration = True
+            elif name == "X-SESSIONS-CALENDAR":
+                data.calendar = unescape_text(value).strip()
+            elif name == "X-SESSIONS-DAY-ZONE":
+                data.day_zone = unescape_text(value).strip()
             else:
                 self._check_other(name, params, value)
         return data
@@ -479,6 +506,68 @@ class FastReader:
         raise _Fallback
 
 
+# --- zone names ------------------------------------------------------------------------------
+
+_DISPLAY = re.compile(r"^\s*\((?:GMT|UTC)\s*(?:([+-])(\d{1,2}):?(\d{2}))?\)\s*(.*)$", re.IGNORECASE)
+_REGIONS = {
+    "eastern time": "America/New_York",
+    "central time": "America/Chicago",
+    "mountain time": "America/Denver",
+    "pacific time": "America/Los_Angeles",
+    "alaska": "America/Anchorage",
+    "hawaii": "Pacific/Honolulu",
+    "atlantic time": "America/Halifax",
+    "arizona": "America/Phoenix",
+    "coordinated universal time": "UTC",
+}
+"""Outlook display names that name a region, not a city (the rest name cities)."""
+
+
+def _cities() -> dict[str, str]:
+    from zoneinfo import available_timezones
+
+    found: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix", "right")):
+            found.setdefault(name.rsplit("/", 1)[1].replace("_", " ").casefold(), name)
+    return found
+
+
+_CITY_ZONES: dict[str, str] = {}
+
+
+def named_zone(tzid: str) -> ZoneInfo | None:
+    """The IANA zone an Outlook display name means: ``(GMT+10:00) Canberra, Melbourne,
+    Sydney`` or ``(UTC-06:00) Central Time (US & Canada)``. Windows zone ids (``Central
+    Standard Time``) are CLDR's windowsZones, which icalendar resolves already; a display name
+    is matched by its region, else by a city in it whose zone has the offset it states
+    (standard time, or daylight time) in the current year. ``None`` if nothing matches.
+    """
+    match = _DISPLAY.match(tzid)
+    if match is None:
+        return None
+    sign, hours, minutes, rest = match.groups()
+    offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    if sign == "-":
+        offset = -offset
+    text = rest.casefold()
+    for region, name in _REGIONS.items():
+        if text.startswith(region):
+            return ZoneInfo(name)
+    if not _CITY_ZONES:
+        _CITY_ZONES.update(_cities())
+    year = datetime.now().year  # noqa: DTZ005 - only the year, to read today's offsets
+    for city in re.split(r"[,:;/]| - ", rest):
+        key = _CITY_ZONES.get(city.strip().casefold())
+        if key is None:
+            continue
+        tz = ZoneInfo(key)
+        offsets = {datetime(year, m, 1, 12, tzinfo=tz).utcoffset() for m in (1, 7)}
+        if offset in offsets:
+            return tz
+    return None
+
+
 # --- one VEVENT by icalendar ----------------------------------------------------------------
 
 
@@ -492,11 +581,12 @@ def from_icalendar(raw: RawVEvent) -> VEventData:
     if not isinstance(ev, icalendar.Event):
         raise ValueError("not a VEVENT")
     data = VEventData(uid=str(ev.get("UID", "")).strip())
-    if ev.errors:
-        prop, message = ev.errors[0]
-        # prop is None for a line icalendar could not split at all.
-        data.error = (str(prop) if prop else "line", message)
-        return data
+    for prop, message in ev.errors:
+        # A property the import does not use (CREATED, DTSTAMP, ...) and a line icalendar
+        # could not split at all (prop None) are no reason to refuse the event (issue 26).
+        if prop and str(prop).upper() in _USED:
+            data.error = (str(prop), message)
+            return data
     if "DTSTART" in ev:
         data.has_start = True
         data.start = ev.decoded("DTSTART")
@@ -519,6 +609,10 @@ def from_icalendar(raw: RawVEvent) -> VEventData:
     if "RECURRENCE-ID" in ev:
         data.has_recurrence_id = True
         data.recurrence_id = ev.decoded("RECURRENCE-ID")
+        rid_range = getattr(ev["RECURRENCE-ID"], "params", {}).get("RANGE", "")
+        data.this_and_future = str(rid_range).upper() == "THISANDFUTURE"
     data.exdates = list(ev.exdates)
     data.rdates = list(ev.rdates)
+    data.calendar = str(ev.get("X-SESSIONS-CALENDAR", "")).strip()
+    data.day_zone = str(ev.get("X-SESSIONS-DAY-ZONE", "")).strip()
     return data

@@ -23,6 +23,11 @@ import icalendar
 
 from sessions_tui.sync.ics_text import escape_text, fold_line
 
+CALENDAR_PROPERTY = "X-SESSIONS-CALENDAR"
+"""Per event: the calendar label of an imported event (read back by the import)."""
+DAY_ZONE_PROPERTY = "X-SESSIONS-DAY-ZONE"
+"""Per all-day event: its zone (read back by the import)."""
+
 
 def _is_utc(tz: tzinfo) -> bool:
     return getattr(tz, "key", None) == "UTC" or tz is UTC
@@ -92,8 +97,14 @@ def vevent(
     cancelled: bool,
     busy: bool,
     alarm_minutes: int | None = None,
+    calendar: str | None = None,
+    day_zone: str | None = None,
 ) -> str:
     """One VEVENT, folded, CRLF line ends; date-time lines come preformatted (unfolded).
+
+    ``calendar``: the label of the calendar an imported event came from, written as
+    ``X-SESSIONS-CALENDAR`` so that re-importing the export keeps it (issue 26); ``day_zone``:
+    an all-day event's zone (a DATE value carries none), as ``X-SESSIONS-DAY-ZONE``.
 
     ``alarm_minutes``: a display VALARM that many minutes before the start (not on a
     cancelled event)."""
@@ -120,6 +131,10 @@ def vevent(
         lines.append(fold_line(text_property("LOCATION", location)))
     lines.append("STATUS:CANCELLED\r\n" if cancelled else "STATUS:CONFIRMED\r\n")
     lines.append("TRANSP:OPAQUE\r\n" if busy else "TRANSP:TRANSPARENT\r\n")
+    if calendar:
+        lines.append(fold_line(text_property(CALENDAR_PROPERTY, calendar)))
+    if day_zone:
+        lines.append(fold_line(text_property(DAY_ZONE_PROPERTY, day_zone)))
     if alarm_minutes is not None and not cancelled:
         lines.append(
             "BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
@@ -141,10 +156,21 @@ def calendar_head(*, name: str, prodid: str, uid: str) -> str:
     )
 
 
-def vtimezones(tzids: Iterable[str], first: date, last: date) -> str:
-    """VTIMEZONE components for ``tzids`` (sorted; UTC needs none), written by icalendar."""
+def vtimezones(tzids: Iterable[str], first: date, last: date, rules_from: int | None = None) -> str:
+    """VTIMEZONE components for ``tzids`` (sorted; UTC needs none): the zone's current rules
+    as yearly RRULE onsets from ``rules_from`` (default: this year) and the historical
+    transitions since ``first`` (:func:`sessions_tui.sync.ics_zones.vtimezone`), valid for any
+    later date; a zone whose rules cannot be written so is written by icalendar for
+    ``first``..``last``."""
+    from sessions_tui.sync.ics_zones import vtimezone
+
+    year = rules_from if rules_from is not None else datetime.now(UTC).year
     out = []
     for tzid in sorted(set(tzids) - {"UTC"}):
+        text = vtimezone(tzid, first, year)
+        if text is not None:
+            out.append(text)
+            continue
         try:
             component = icalendar.Timezone.from_tzid(tzid, first_date=first, last_date=last)
         except ValueError:

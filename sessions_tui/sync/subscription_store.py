@@ -21,7 +21,8 @@ from sessions_tui.domain.subscriptions import BusyMode, source_of
 from sessions_tui.services.writer import Writer, row_values
 from sessions_tui.store.queries import recurrence_key
 from sessions_tui.store.tables import EventRow, ExdateRow, LocationRow
-from sessions_tui.sync.ics import IcsError, iter_items
+from sessions_tui.sync.ics import IcsError, ReadNotes, iter_items
+from sessions_tui.sync.ics.parse import _decode
 
 _EV: Any = EventRow.__table__  # type: ignore[attr-defined]
 _EX: Any = ExdateRow.__table__  # type: ignore[attr-defined]
@@ -71,18 +72,20 @@ def parse_feed(
     busy: BusyMode,
     locations: dict[str, int],
     name: str = "the feed",
+    notes: ReadNotes | None = None,
 ) -> list[Item]:
     """The feed's events as items to store (uids as in the feed: :func:`store` namespaces them
     by the subscription). Needs no database: run it before the write transaction opens.
 
+    An event that cannot be read is skipped (named in ``notes``, with the shapes recovered),
+    as an import does (issue 26): one odd event in someone else's calendar does not stop the
+    feed. A repeated UID (and RECURRENCE-ID) keeps the higher SEQUENCE, then the later.
+
     Raises:
-        IcsError: not iCalendar, or a malformed event (line and UID named).
+        IcsError: not iCalendar (the file as a whole is broken).
     """
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = body.count(b"\n", 0, exc.start) + 1
-        raise IcsError(f"{name} line {line}: not UTF-8 text ({exc.reason})") from None
+    notes = notes if notes is not None else ReadNotes()
+    text = _decode(body, name, notes)  # UTF-8, else Windows-1252 with a warning
     if "BEGIN:VCALENDAR" not in text[:4096].upper():
         raise IcsError(f"{name} is not an iCalendar feed (no BEGIN:VCALENDAR)")
     import_suffix = f"#p{practitioner_id}"
@@ -93,10 +96,18 @@ def parse_feed(
         floating_tz=floating_tz,
         locations=locations,
         label=source_of(0),  # set by Item.for_subscription
+        notes=notes,
     )
     chosen: dict[tuple[str, str | None], Item] = {}
-    for raw in stream:
+    raws = list(stream)
+    all_day_series = {
+        r.source_uid for r in raws if r.master_uid is None and r.event.rrule and r.event.all_day
+    }
+    for raw in raws:
         event = raw.event.with_changes(busy=busy.busy(raw.event.busy))
+        if raw.rid_day is not None and raw.source_uid in all_day_series:
+            # On an all-day series an occurrence is named by its date (issue 26).
+            event = event.with_changes(recurrence_id=raw.rid_day)
         rid = event.recurrence_id
         if raw.master_uid is not None and rid is not None:
             key = recurrence_key(rid)

@@ -61,7 +61,7 @@ from sessions_tui.services.subscriptions import (
 )
 from sessions_tui.services.writer import Writer
 from sessions_tui.store.tables import StaffRow, SubscriptionRow
-from sessions_tui.sync.ics import IcsError, practitioner_zone
+from sessions_tui.sync.ics import IcsError, ReadNotes, practitioner_zone
 from sessions_tui.sync.subscription_fetch import Fetched, FetchError, fetch
 from sessions_tui.sync.subscription_store import locations_of, parse_feed, store
 
@@ -343,13 +343,17 @@ def _refresh(ctx: Context, sub: Subscription, *, force: bool, fetcher: Fetcher) 
     assert got.body is not None
     try:
         floating, locations = _reading(ctx, sub.practitioner_id)
+        notes = ReadNotes()
         items = parse_feed(
             got.body,
             practitioner_id=sub.practitioner_id,
             floating_tz=floating,
             busy=sub.busy,
             locations=locations,
+            notes=notes,
         )
+        for line in [*notes.warnings, *notes.skipped]:
+            log.warning("subscription %s (%s): %s", sub.id, where, line)
         with ctx.db.session() as s:
             row = s.get(SubscriptionRow, sub.id)
             if row is None:

@@ -72,7 +72,8 @@ def test_export_parses_and_every_zone_has_a_vtimezone(demo_ctx: Context) -> None
     assert str(cal["NAME"]) == "Riverside Therapy Collective"
     assert str(cal["PRODID"]).startswith("-//sessions-tui")
     events = _events(data)
-    assert len(events) == data.count(b"BEGIN:VEVENT") > 100
+    # (overrides equal to their occurrence are not written: issue 26)
+    assert len(events) == data.count(b"BEGIN:VEVENT") > 40
     for ev in events:
         assert ev["DTSTAMP"].dt == datetime(2026, 11, 25, 16, tzinfo=UTC)
         assert "UID" in ev

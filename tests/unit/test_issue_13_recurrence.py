@@ -172,9 +172,14 @@ def test_issue_13_hostile_rule_refused_at_ics_import(
     scheduling.create_event(ctx, _event("FREQ=WEEKLY;COUNT=4", 2026, False, pid))
     before = _count(ctx.db)
     with pytest.raises((IcsError, ValidationError)) as info:
-        import_calendar(ctx, _ics(rule, year), practitioner_id=pid, name="hostile.ics")
+        import_calendar(ctx, _ics(rule, year), practitioner_id=pid, name="hostile.ics", strict=True)
     assert names in str(info.value)
     assert "\n" not in str(info.value)
+    assert _count(ctx.db) == before
+    # Without --strict the hostile event is skipped with one line naming it (issue 26).
+    report = import_calendar(ctx, _ics(rule, year), practitioner_id=pid, name="hostile.ics")
+    assert report.notes.skipped_count == 1
+    assert names in report.notes.skipped[0]
     assert _count(ctx.db) == before
 
 
@@ -184,7 +189,7 @@ def test_issue_13_hostile_ics_import_on_the_command_line_is_one_line(
     path = tmp_path / "hostile.ics"
     path.write_text(_ics("FREQ=HOURLY;COUNT=1000000000", 2026))
     before = _count(demo_db)
-    args = ["ics", "import", str(path), "--practitioner", "ben"]
+    args = ["ics", "import", str(path), "--practitioner", "ben", "--strict"]
     result = cli(capsys, *args, "--db", str(tmp_path / "demo.db"), "--user", "alice")
     assert result.code != 0
     assert len(result.err_lines) == 1
@@ -216,6 +221,7 @@ def test_issue_13_hostile_ics_does_not_hold_the_write_lock(
             db_path,
             "--user",
             "alice",
+            "--strict",
         ],
         env=env,
         stdout=subprocess.PIPE,

@@ -22,10 +22,11 @@ Import
     X-WR-TIMEZONE, else the practitioner's zone (their office hours' zone, else the practice
     display zone, else UTC). RDATE: each extra date is stored as a separate single event with
     uid ``<uid>#rdate-<key>`` (our store has no RDATE; consumers see the same occurrences).
-    RECURRENCE-ID overrides become overrides of the series (RANGE=THISANDFUTURE is treated as
-    this occurrence only). Re-importing updates by UID and adds nothing; events missing from a
-    later file are left alone. One transaction: a malformed file or event changes nothing and
-    is reported with its line and UID.
+    RECURRENCE-ID overrides become overrides of the series (RANGE=THISANDFUTURE splits the
+    series there: docs/ICS.md). Re-importing updates by UID and adds nothing; events missing
+    from a later file are left alone. One transaction: a malformed file changes nothing and is
+    reported with its line; a malformed event is skipped and named in the report
+    (:class:`ReadNotes`), or with ``strict`` refuses the file.
 
     Stored uids are namespaced by practitioner (``<uid>#p<id>``) because a uid is unique in the
     store and two practitioners may import the same holidays file; export strips the suffix,
@@ -44,7 +45,7 @@ from sessions_tui.sync.ics.common import PRODID, IcsError, export_uid, import_ui
 from sessions_tui.sync.ics.export import CalendarText, build_calendar, export_calendar
 from sessions_tui.sync.ics.fingerprint import FeedState, feed_state
 from sessions_tui.sync.ics.importer import ImportReport, import_calendar
-from sessions_tui.sync.ics.parse import iter_items, parse_calendar
+from sessions_tui.sync.ics.parse import ReadNotes, iter_items, parse_calendar
 from sessions_tui.sync.ics.zones import practitioner_zone
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "FeedState",
     "IcsError",
     "ImportReport",
+    "ReadNotes",
     "build_calendar",
     "export_calendar",
     "export_uid",

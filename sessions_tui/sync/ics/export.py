@@ -99,6 +99,24 @@ def _row_bounds(row: Any) -> tuple[Instant, Instant]:
     return row.start_utc, row.end_utc  # type: ignore[no-any-return]
 
 
+def _same_as_occurrence(row: Any, master: Any) -> bool:
+    """Is the override ``row`` exactly the occurrence of ``master`` it replaces? Consumers
+    without RECURRENCE-ID support (calcurse) would list that day twice."""
+    if row.practitioner_id != master.practitioner_id or row.all_day != master.all_day:
+        return False
+    fields = ("title", "status", "busy", "location_id", "kind", "client_id", "tzid")
+    if any(getattr(row, f, None) != getattr(master, f, None) for f in fields):
+        return False
+    rid = parse_recurrence_key(row.recurrence_key)
+    m_start, m_end = _row_bounds(master)
+    start, end = _row_bounds(row)
+    if row.all_day:
+        rid = rid.astimezone(zone(master.tzid)).date() if isinstance(rid, datetime) else rid
+    elif not isinstance(rid, datetime):
+        return False
+    return bool(start == rid and end - start == m_end - m_start)  # type: ignore[operator]
+
+
 @dataclass(frozen=True)
 class CalendarText:
     """An exported calendar: RFC 5545 text (``to_ical()`` gives its UTF-8 bytes)."""
@@ -169,6 +187,8 @@ def build_calendar(
         master = by_id.get(row.series_id) if row.series_id is not None else None
         uid = public_uid(row)
         rid_line: str | None = None
+        if master is not None and row.recurrence_key and _same_as_occurrence(row, master):
+            continue  # an override equal to its occurrence says nothing (issue 26)
         if master is not None and row.recurrence_key:
             uid = public_uid(master)
             master_tz = zone(master.tzid)
@@ -209,6 +229,8 @@ def build_calendar(
             cancelled=row.status == Status.CANCELLED.value,
             busy=bool(row.busy),
             alarm_minutes=alarm_minutes,
+            calendar=row.source_calendar if row.kind != EventKind.SESSION.value else None,
+            day_zone=row.tzid if row.all_day else None,
         )
         items.append((uid, (row.recurrence_key or "") if rid_line is not None else "", text))
         day0 = start if not isinstance(start, datetime) else start.date()
@@ -226,6 +248,7 @@ def build_calendar(
             tzids,
             first_day - timedelta(days=1),
             max(last_day, _ZONE_RULES_UNTIL) + timedelta(days=1),
+            rules_from=now.year,
         )
     body = "".join(text for _uid, _key, text in items)
     return CalendarText(head + zones + body + "END:VCALENDAR\r\n")

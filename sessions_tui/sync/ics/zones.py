@@ -93,7 +93,9 @@ def _match_zone(tz: tzinfo, year: int, hint: str) -> str | None:
     A name in the TZID (``/mozilla.org/.../Europe/Berlin``) or a Windows name is tried first,
     then common zones, then every zone; the offsets are compared twice a week for three years.
     """
-    key = (hint, id(tz), year)
+    # One search per zone of the file, not per year of its events (issue 26: an Outlook
+    # custom zone that matches nothing cost a full search of every zone for each year).
+    key = (hint, id(tz), 0)
     if key in _match_cache:
         return _match_cache[key]
     samples = [
