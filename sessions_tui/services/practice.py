@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain import names
+from sessions_tui.domain.bounded import MIB, read_bounded
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.model import (
     Client,
@@ -355,6 +356,11 @@ _YES = {"yes", "y", "true", "1", "on"}
 _NO = {"no", "n", "false", "0", "off", ""}
 
 
+CLIENTS_CSV_MAX_BYTES = 16 * MIB
+"""The largest clients CSV ``clients import`` reads (about 200,000 clients): past it, one line
+says so and nothing is imported (``/dev/zero`` never ended)."""
+
+
 def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
     """Import ``first_name,last_name,internal_id`` rows (plus any of
     :data:`OPTIONAL_CSV_COLUMNS`); all or nothing.
@@ -366,7 +372,7 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
 
     require_manager(ctx.require_actor(), "import clients")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_bounded(path, CLIENTS_CSV_MAX_BYTES, "a clients import").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"cannot read {str(path)!r}: {exc}") from None
     reader = csv.reader(io.StringIO(text))

@@ -76,3 +76,81 @@ def test_issue_28_locations_list_shows_a_stored_escape(
     lines = r.out.splitlines()
     assert len(set(lines)) == 2, lines  # the two no longer look the same
     assert "Room␛[8m 1" in lines
+
+
+# --- bounded inputs -----------------------------------------------------------------------
+
+
+def test_issue_28_clients_import_dev_zero_ends_with_one_line(
+    capsys: pytest.CaptureFixture[str], practice_db: Path
+) -> None:
+    before = dump(practice_db)
+    r = cli(capsys, "clients", "import", "/dev/zero", "--db", str(practice_db), "--user", "admin")
+    assert r.code != 0
+    line = _one_error(r.err)
+    assert "/dev/zero" in line
+    assert "too large" in line
+    assert "16 MB" in line
+    assert dump(practice_db) == before
+
+
+def test_issue_28_config_file_dev_zero_ends_with_one_line(
+    capsys: pytest.CaptureFixture[str], practice_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SESSIONS_TUI_CONFIG", "/dev/zero")
+    r = cli(capsys, "web", "serve", "--db", str(practice_db), "--user", "admin", "--port", "0")
+    assert r.code != 0
+    line = _one_error(r.err)
+    assert "/dev/zero" in line
+    assert "too large for a config file" in line
+
+
+def _ics(title: str) -> str:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:long-title@example.org\r\nDTSTAMP:20261101T000000Z\r\n"
+        "DTSTART:20261201T150000Z\r\nDTEND:20261201T160000Z\r\n"
+        f"SUMMARY:{title}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+
+def test_issue_28_a_title_past_the_limit_is_refused_at_the_ics_door(
+    capsys: pytest.CaptureFixture[str], practice_db: Path, tmp_path: Path
+) -> None:
+    before = dump(practice_db)
+    path = tmp_path / "long.ics"
+    path.write_text(_ics("x" * 5_000), encoding="utf-8")
+    r = cli(
+        capsys, "ics", "import", str(path), "--practitioner", "Pat Practitioner",
+        "--db", str(practice_db), "--user", "admin",
+    )  # fmt: skip
+    assert r.code != 0
+    assert "at most 1,000 characters" in _one_error(r.err)
+    assert dump(practice_db) == before
+
+
+def test_issue_28_a_60_mb_title_cannot_be_stored(admin_ctx: Context, db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from sessions_tui.domain.errors import ValidationError
+    from sessions_tui.domain.events import Event, EventKind
+    from sessions_tui.services import appointments
+
+    start = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    event = Event(
+        kind=EventKind.OTHER,
+        start=start,
+        end=start.replace(hour=16),
+        tzid="America/Chicago",
+        title="x" * (60 * 1024 * 1024),
+        practitioner_id=admin_ctx.require_actor().id,
+    )
+    with pytest.raises(ValidationError, match="at most 1,000 characters"):
+        appointments.create(admin_ctx, event)
+    con = sqlite3.connect(db.engine.url.database or "")
+    try:
+        assert con.execute("SELECT count(*) FROM event").fetchone() == (0,)
+        longest = con.execute('SELECT max(length("after")) FROM audit_log').fetchone()[0]
+        assert (longest or 0) < 10_000
+    finally:
+        con.close()
