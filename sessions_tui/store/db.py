@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.domain.text import redact_secrets
 from sessions_tui.store import filemode
+from sessions_tui.store.integrity import REPAIR_DOCS, check_on_open
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -49,6 +50,55 @@ def shown_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return redact_secrets(url)
+
+
+# SQLite's words for the failures a person can do something about (its result codes' texts,
+# the same from the stdlib sqlite3 and through SQLAlchemy), each with the line that says so.
+_FAILURES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("database or disk is full",),
+        "cannot write {file}: the disk is full (or the database reached its size limit);"
+        " nothing was changed: free some space and try again",
+    ),
+    (
+        ("readonly database", "read-only", "readonly"),
+        "cannot write {file}: the file is read-only (its permissions, an immutable flag or a"
+        " read-only disk); nothing was changed",
+    ),
+    (
+        ("database is locked", "database table is locked", "database is busy"),
+        "{file} is locked by another program (another sessions-tui saving, or a backup) and"
+        " stayed locked; nothing was changed: try again",
+    ),
+    (
+        ("database disk image is malformed", "malformed database schema"),
+        "{file} is damaged (SQLite: database disk image is malformed): stop using it and see"
+        f" {REPAIR_DOCS}",
+    ),
+    (
+        ("file is not a database",),
+        f"{{file}} is not a practice database, or is damaged beyond reading: see {REPAIR_DOCS}",
+    ),
+    (
+        ("disk i/o error",),
+        "cannot read or write {file}: the disk reported an I/O error (full, removed or"
+        " failing); nothing was changed",
+    ),
+)
+
+
+def storage_failure(exc: BaseException, where: str) -> DatabaseError | None:
+    """One line for a failure of the storage itself (disk full, read-only or locked file,
+    a damaged database), naming the cause and ``where`` (the file, or the URL); ``None`` for
+    any other error (a constraint, a bug: those keep their own handling)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).lower()
+    if not text or not isinstance(orig, Exception):
+        return None
+    for words, line in _FAILURES:
+        if any(w in text for w in words):
+            return DatabaseError(line.format(file=where))
+    return None
 
 
 def default_db_path() -> Path:
@@ -287,6 +337,12 @@ class Database:
         """The database URL with any password hidden (``***``), for messages and logs."""
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def where(self) -> str:
+        """The SQLite file's path, else the URL (password hidden): what a message names."""
+        path = _sqlite_file(self.url)
+        return repr(str(path)) if path is not None else repr(self.url)
+
     def _joined(self) -> Session | None:
         joined = _joined.get()
         return joined[1] if joined is not None and joined[0] is self.engine else None
@@ -328,8 +384,11 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            failure = storage_failure(exc, self.where)
+            if failure is not None:  # disk full, read-only, locked, damaged: say which
+                raise failure from exc
             raise
         finally:
             session.close()
@@ -346,6 +405,11 @@ class Database:
         session = self.sessions()
         try:
             yield session
+        except SQLAlchemyError as exc:
+            failure = storage_failure(exc, self.where)
+            if failure is not None:
+                raise failure from exc
+            raise
         finally:
             # close() ends the transaction without expiring the objects read, so they stay
             # usable (rollback() would expire them).
@@ -384,6 +448,7 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Da
     path = _sqlite_file(url)
     if path is not None and path.parent.is_dir():
         filemode.create_private(path)
+    check_on_open(path)
     engine = make_engine(url)
     try:
         if migrate:
@@ -394,12 +459,14 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Da
     except DatabaseError:
         engine.dispose()
         raise
-    except OperationalError as exc:
-        engine.dispose()
-        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
+        failure = storage_failure(exc, repr(str(path)) if path else repr(shown_url(url)))
+        if failure is not None:
+            raise failure from None
+        if isinstance(exc, OperationalError):
+            reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
         orig = getattr(exc, "orig", None)  # the driver's own words ("file is not a database")
         reason = str(orig).splitlines()[0] if orig and str(orig) else exc.__class__.__name__
         raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None

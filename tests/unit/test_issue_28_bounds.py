@@ -5,6 +5,7 @@ nothing stored or half-written."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,141 @@ def test_issue_28_a_60_mb_title_cannot_be_stored(admin_ctx: Context, db: Databas
         assert (longest or 0) < 10_000
     finally:
         con.close()
+
+
+# --- honest errors on bad days ------------------------------------------------------------
+
+
+def _clients_csv(tmp_path: Path, n: int) -> str:
+    path = tmp_path / "many.csv"
+    rows = "".join(f"Given{i},Family{i},ID-{i}\n" for i in range(n))
+    path.write_text("first_name,last_name,internal_id\n" + rows, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection the CLI opens finds its database "full": SQLite's max_page_count set
+    to the pages it has, so a write that needs one more page fails with SQLITE_FULL, as it
+    does when the disk itself is full."""
+    from sessions_tui.store import db as store_db
+
+    pragmas = store_db._sqlite_pragmas
+
+    def full(dbapi_connection: object, record: object) -> None:
+        pragmas(dbapi_connection, record)
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        (pages,) = cursor.execute("PRAGMA page_count").fetchone()
+        cursor.execute(f"PRAGMA max_page_count={pages}")
+        cursor.close()
+
+    monkeypatch.setattr(store_db, "_sqlite_pragmas", full)
+
+
+def test_issue_28_disk_full_during_an_import_says_so(
+    capsys: pytest.CaptureFixture[str], practice_db: Path, tmp_path: Path, full_disk: None
+) -> None:
+    csv_path = _clients_csv(tmp_path, 3_000)
+    before = dump(practice_db)
+    r = cli(capsys, "clients", "import", csv_path, "--db", str(practice_db), "--user", "admin")
+    assert r.code != 0
+    line = _one_error(r.err)
+    assert "disk is full" in line
+    assert str(practice_db) in line
+    assert "OperationalError" not in line
+    assert dump(practice_db) == before
+
+
+@pytest.fixture
+def read_only_file(practice_db: Path) -> Iterator[Path]:
+    """The practice file made read-only: immutable (chattr +i) when running as root (root
+    writes through a mode of 0444), else mode 0444."""
+    import os
+    import shutil
+    import subprocess
+
+    immutable = os.geteuid() == 0
+    if immutable:
+        if shutil.which("chattr") is None:
+            pytest.skip("running as root without chattr: no way to make a file read-only")
+        done = subprocess.run(["chattr", "+i", str(practice_db)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip("this file system has no immutable flag")
+    else:
+        practice_db.chmod(0o444)
+    try:
+        yield practice_db
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(practice_db)], check=True)
+        practice_db.chmod(0o644)
+
+
+def test_issue_28_read_only_database_file_says_so(
+    capsys: pytest.CaptureFixture[str], read_only_file: Path
+) -> None:
+    before = dump(read_only_file)
+    r = cli(capsys, "locations", "add", "Room 2", "--db", str(read_only_file), "--user", "admin")
+    assert r.code != 0
+    line = _one_error(r.err)
+    assert "read-only" in line
+    assert str(read_only_file) in line
+    assert dump(read_only_file) == before
+    # Reading still works.
+    assert (
+        cli(capsys, "locations", "list", "--db", str(read_only_file), "--user", "admin").code == 0
+    )
+
+
+def test_issue_28_locked_database_says_so(
+    capsys: pytest.CaptureFixture[str], practice_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sessions_tui.store import db as store_db
+
+    pragmas = store_db._sqlite_pragmas
+
+    def impatient(dbapi_connection: object, record: object) -> None:
+        pragmas(dbapi_connection, record)
+        dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(store_db, "_sqlite_pragmas", impatient)
+    monkeypatch.setattr(store_db, "BUSY_RETRIES", 1)
+    holder = sqlite3.connect(practice_db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        r = cli(capsys, "locations", "add", "Room 2", "--db", str(practice_db), "--user", "admin")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.code != 0
+    line = _one_error(r.err)
+    assert "locked by another program" in line
+    assert "nothing was changed" in line
+    assert repr(str(practice_db)) in line
+
+
+def _corrupt(path: Path) -> None:
+    """Overwrite one page in the middle of the file with garbage (a torn write, a bad disk)."""
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (page_size,) = con.execute("PRAGMA page_size").fetchone()
+    (pages,) = con.execute("PRAGMA page_count").fetchone()
+    con.close()
+    with path.open("r+b") as f:
+        f.seek(page_size * (pages // 2))
+        f.write(b"\xde\xad\xbe\xef" * (page_size // 4))
+
+
+def test_issue_28_page_corrupted_database_is_refused_on_open(
+    capsys: pytest.CaptureFixture[str], practice_db: Path
+) -> None:
+    _corrupt(practice_db)
+    for args in (["locations", "add", "Room 2"], ["agenda", "--days", "1"], ["db", "check"]):
+        r = cli(capsys, *args, "--db", str(practice_db), "--user", "admin")
+        assert r.code != 0, args
+        line = _one_error(r.err)
+        assert "is damaged" in line
+        assert str(practice_db) in line
+        assert "docs/SETUP.md" in line
+    r = cli(capsys, "db", "check", "--db", str(practice_db))
+    assert r.code != 0
