@@ -20,6 +20,7 @@ def db_upgrade() -> None:
     security. Connect as a superuser or a member of sessions_owner (docs/SECURITY.md)."""
     from sessions_tui.store.db import HEAD_REVISION
 
+    opts().starts_practice = True  # it may make the file (no other command but these does)
     database = opts().database()  # opening migrates
     if database.dialect == "postgresql":
         from sqlalchemy.exc import SQLAlchemyError

@@ -34,13 +34,17 @@ class Options:
     _db: Database | None = field(default=None, repr=False)
     _ctx: Context | None = field(default=None, repr=False)
     _warned: bool = field(default=False, repr=False)
+    starts_practice: bool = field(default=False, repr=False)
+    """Set by the commands that may start a practice (``demo``, ``staff add``, ``db upgrade``):
+    only they create a SQLite file that is not there; every other command says it is missing
+    (a mistyped ``--db`` made a new, empty practice, which looked like lost data)."""
 
     def database(self) -> Database:
         """The database of ``--db``, opened once (with the file-mode warning)."""
         if self._db is None:
             from sessions_tui.store.db import open_database
 
-            self._db = open_database(self.db)
+            self._db = open_database(self.db, create=self.starts_practice)
             self.warn_file_mode(self._db.engine.url.render_as_string(hide_password=True))
         return self._db
 

@@ -61,7 +61,7 @@ _FAILURES: tuple[tuple[tuple[str, ...], str], ...] = (
         " nothing was changed: free some space and try again",
     ),
     (
-        ("readonly database", "read-only", "readonly"),
+        ("readonly database",),
         "cannot write {file}: the file is read-only (its permissions, an immutable flag or a"
         " read-only disk); nothing was changed",
     ),
@@ -91,10 +91,12 @@ def storage_failure(exc: BaseException, where: str) -> DatabaseError | None:
     """One line for a failure of the storage itself (disk full, read-only or locked file,
     a damaged database), naming the cause and ``where`` (the file, or the URL); ``None`` for
     any other error (a constraint, a bug: those keep their own handling)."""
+    import sqlite3
+
+    if not isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        return None  # a refusal, a bug: only the driver's own errors are the storage's
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).lower()
-    if not text or not isinstance(orig, Exception):
-        return None
     for words, line in _FAILURES:
         if any(w in text for w in words):
             return DatabaseError(line.format(file=where))
@@ -442,10 +444,24 @@ def file_mode_warning(url: str) -> str | None:
     return filemode.mode_warning(_sqlite_file(url))
 
 
-def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Database:
-    """Open (creating and migrating if needed) the practice database."""
+def open_database(
+    url_or_path: str | None = None, *, migrate: bool = True, create: bool = True
+) -> Database:
+    """Open (creating and migrating if needed) the practice database.
+
+    ``create=False``: a SQLite file that does not exist is refused in one line saying how to
+    start a practice, instead of being made (the command line passes it for every command but
+    those that start one).
+    """
     url = resolve_url(url_or_path)
     path = _sqlite_file(url)
+    if not create and path is not None and not path.exists():
+        raise DatabaseError(
+            f"no practice database at {str(path)!r}: check the --db path (or SESSIONS_TUI_DB),"
+            " or start one with `sessions-tui staff add LOGIN --name NAME --role admin`"
+            " (or `sessions-tui demo`)",
+            field="db",
+        )
     if path is not None and path.parent.is_dir():
         filemode.create_private(path)
     check_on_open(path)

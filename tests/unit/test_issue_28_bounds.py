@@ -293,3 +293,49 @@ def test_issue_28_page_corrupted_database_is_refused_on_open(
         assert "docs/SETUP.md" in line
     r = cli(capsys, "db", "check", "--db", str(practice_db))
     assert r.code != 0
+
+
+# --- a mistyped --db ----------------------------------------------------------------------
+
+
+def test_issue_28_a_mistyped_db_path_is_not_made_into_a_new_practice(
+    capsys: pytest.CaptureFixture[str], practice_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sessions_tui.app import SessionsApp
+
+    started: list[object] = []
+    monkeypatch.setattr(SessionsApp, "run", lambda self, *a, **k: started.append(self))
+    typo = practice_db.with_name("pratice.db")
+    for args in (
+        [],  # the calendar
+        ["agenda"],
+        ["locations", "list"],
+        ["clients", "add", "Cora", "Client"],
+        ["settings", "show"],
+        ["ics", "export"],
+    ):
+        r = cli(capsys, *args, "--db", str(typo), "--user", "admin")
+        assert r.code != 0, args
+        line = _one_error(r.err)
+        assert f"no practice database at {str(typo)!r}" in line
+        assert "staff add" in line
+        assert not typo.exists(), args
+    assert started == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["staff", "add", "ada", "--name", "Ada Admin", "--role", "admin"],
+        ["db", "upgrade"],
+        ["demo"],
+    ],
+    ids=["staff-add", "db-upgrade", "demo"],
+)
+def test_issue_28_the_commands_that_start_a_practice_still_make_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]
+) -> None:
+    path = tmp_path / "new.db"
+    r = cli(capsys, *args, "--db", str(path))
+    assert r.code == 0, r.err
+    assert path.is_file()
