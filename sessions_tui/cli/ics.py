@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
-from sessions_tui.cli.options import global_options, opts
+from sessions_tui.cli.options import checked_by, global_options, opts
 from sessions_tui.cli.web import serve, serve_options
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.text import count_of
+from sessions_tui.domain.urls import check_base_url
 
 _IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]
 
@@ -182,6 +183,7 @@ def ics_import(file: Path, practitioner: str, label: str | None) -> None:
 @click.option(
     "--base-url",
     metavar="URL",
+    callback=checked_by(check_base_url),
     help="Public base URL behind a reverse proxy, e.g. https://cal.example.org",
 )
 def ics_url(

@@ -121,6 +121,23 @@ def _validate_tz(_c: click.Context, _p: click.Parameter, value: str | None) -> s
     return value
 
 
+def checked_by(
+    check: Callable[[str], str],
+) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback running ``check`` on the option's value: what it refuses is one
+    line of bad usage (exit 2), before anything is opened or stored."""
+
+    def callback(_c: click.Context, _p: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return check(value)
+        except SessionsError as exc:
+            raise click.UsageError(exc.message) from None
+
+    return callback
+
+
 def global_options(f: F) -> F:
     """``--db``, ``--tz``, ``--user``, ``--log-level`` and ``--debug``, usable on the group and
     on every subcommand."""

@@ -339,3 +339,61 @@ def test_issue_28_the_commands_that_start_a_practice_still_make_the_file(
     r = cli(capsys, *args, "--db", str(path))
     assert r.code == 0, r.err
     assert path.is_file()
+
+
+# --- URLs and hosts checked where they are set --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["notaurl", "ftp://cal.example.org", "https://", "https://cal example.org",
+     "https://cal.example.org/?x=1", "https://999.1.1.1", "https://cal.example.org:99999"],
+)  # fmt: skip
+def test_issue_28_ics_url_refuses_a_bad_base_url(
+    capsys: pytest.CaptureFixture[str], practice_db: Path, base_url: str
+) -> None:
+    before = dump(practice_db)
+    r = cli(
+        capsys, "ics", "url", "--practitioner", "Pat Practitioner", "--base-url", base_url,
+        "--db", str(practice_db), "--user", "admin",
+    )  # fmt: skip
+    assert r.code == 2
+    assert _one_error(r.err).startswith(f"sessions-tui: error: bad --base-url {base_url!r}")
+    assert r.out == ""
+    assert dump(practice_db) == before
+
+
+def test_issue_28_ics_url_takes_a_good_base_url(
+    capsys: pytest.CaptureFixture[str], practice_db: Path
+) -> None:
+    r = cli(
+        capsys, "ics", "url", "--practitioner", "Pat Practitioner",
+        "--base-url", "https://cal.example.org/practice/",
+        "--db", str(practice_db), "--user", "admin",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert r.out.startswith("https://cal.example.org/practice/feeds/")
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "bad host", "-x", "1.2.3"])
+def test_issue_28_serve_refuses_a_bad_host_with_its_one_line_only(
+    capsys: pytest.CaptureFixture[str], practice_db: Path, host: str
+) -> None:
+    import logging
+
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        for command in (["ics", "serve"], ["web", "serve"]):
+            r = cli(
+                capsys, *command, "--host", host, "--port", "0",
+                "--db", str(practice_db), "--user", "admin",
+            )  # fmt: skip
+            assert r.code != 0
+            assert _one_error(r.err) == (
+                f"sessions-tui: error: bad --host {host!r}: not an IP address or host name"
+            )
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
