@@ -47,3 +47,25 @@ async def test_issue_28_tui_save_on_a_full_disk_says_the_disk_is_full(demo_db: P
             assert "OperationalError" not in said
     finally:
         db.dispose()
+
+
+async def test_issue_28_tui_title_past_the_limit_is_refused_in_one_line(make_app: Any) -> None:
+    from test_appointments_ui import focus_field
+    from textual import events
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "c")
+        await press(app, pilot, "down", "enter")  # other event
+        assert isinstance(app.screen, EventEditorScreen)
+        await focus_field(app, pilot, "title")
+        box = app.focused
+        assert isinstance(box, Input)
+        box.post_message(events.Paste("x" * 5_000))  # a paste, as a terminal sends one
+        await settle(app, pilot)
+        await press(app, pilot, "ctrl+s")
+        assert isinstance(app.screen, EventEditorScreen)  # not saved, nothing lost
+        said = str(app.screen.query_one("#title-error", Static).content)
+        assert said == "a title is at most 1,000 characters (this one has 5,000)"
