@@ -56,7 +56,7 @@ def shown_url(url: str) -> str:
 # the same from the stdlib sqlite3 and through SQLAlchemy), each with the line that says so.
 _FAILURES: tuple[tuple[tuple[str, ...], str], ...] = (
     (
-        ("database or disk is full",),
+        ("database or disk is full", "no space left on device"),  # SQLite, PostgreSQL
         "cannot write {file}: the disk is full (or the database reached its size limit);"
         " nothing was changed: free some space and try again",
     ),
