@@ -113,7 +113,7 @@ def hostile_db(demo_db: Path) -> Path:
     return demo_db
 
 
-@pytest.mark.parametrize("view", ["m", "w", "d", "a"])
+@pytest.mark.parametrize("view", ["m", "w", "d", "a", "T"])
 async def test_issue_28_text_boundary_calendar_views(
     make_app: MakeApp, hostile_db: Path, view: str
 ) -> None:
