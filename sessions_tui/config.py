@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from sessions_tui.domain.bounded import read_bounded
 from sessions_tui.domain.errors import ValidationError
 
 
@@ -102,7 +103,8 @@ class SmtpSettings:
             return env
         if self.password_file:
             try:
-                return Path(self.password_file).read_text(encoding="utf-8").strip()
+                raw = read_bounded(Path(self.password_file), CONFIG_MAX_BYTES, "a password file")
+                return raw.decode("utf-8").strip()
             except OSError as exc:
                 raise ValidationError(
                     f"cannot read smtp password_file {self.password_file!r}: {exc.strerror}"
@@ -251,6 +253,10 @@ class Config:
         return self.clock_hours == 12
 
 
+CONFIG_MAX_BYTES = 1024 * 1024
+"""The largest config (or password) file read: 1 MB, far past any real one."""
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read the config file (missing is fine; malformed is a clear error)."""
     path = path or Path(os.environ.get("SESSIONS_TUI_CONFIG") or config_dir() / "config.toml")
@@ -259,7 +265,8 @@ def load_config(path: Path | None = None) -> Config:
         import tomllib  # here: most runs have no config file (issue 18: ~4 ms of start-up)
 
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = read_bounded(path, CONFIG_MAX_BYTES, "a config file")
+            data = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
             raise ValidationError(f"bad config file {str(path)!r}: {exc}") from None
     known = {f.name for f in fields(Config)}

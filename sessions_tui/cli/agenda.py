@@ -17,6 +17,7 @@ def demo() -> None:
     from sessions_tui.store.db import shown_url
 
     o = opts()
+    o.starts_practice = True  # demo may make the file (issue 28: no other command does)
     db = o.database()
     ctx = Context(db, o.clock(), None)
     if seed_demo(ctx):

@@ -12,10 +12,11 @@ from typing import Any, BinaryIO
 
 import click
 
-from sessions_tui.cli.options import global_options, opts
+from sessions_tui.cli.options import checked_by, global_options, opts
 from sessions_tui.cli.web import serve, serve_options
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.text import count_of
+from sessions_tui.domain.urls import check_base_url
 
 _IDENTIFIERS = ["full", "internal-id", "first-name", "initials"]
 
@@ -250,6 +251,7 @@ def ics_import(
 @click.option(
     "--base-url",
     metavar="URL",
+    callback=checked_by(check_base_url),
     help="Public base URL behind a reverse proxy, e.g. https://cal.example.org",
 )
 def ics_url(

@@ -242,7 +242,9 @@ def _run(args: list[str]) -> int:
     command = _command_words(args)
     log.debug("run: %s", command)
     try:
-        cli.main(args=args, prog_name="sessions-tui", standalone_mode=False)
+        # color=True: click would strip an escape sequence from a name before our filter shows
+        # it (``locations list`` hid one, so two locations looked the same); we write no colour.
+        cli.main(args=args, prog_name="sessions-tui", standalone_mode=False, color=True)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:

@@ -34,13 +34,17 @@ class Options:
     _db: Database | None = field(default=None, repr=False)
     _ctx: Context | None = field(default=None, repr=False)
     _warned: bool = field(default=False, repr=False)
+    starts_practice: bool = field(default=False, repr=False)
+    """Set by the commands that may start a practice (``demo``, ``staff add``, ``db upgrade``):
+    only they create a SQLite file that is not there; every other command says it is missing
+    (a mistyped ``--db`` made a new, empty practice, which looked like lost data)."""
 
     def database(self) -> Database:
         """The database of ``--db``, opened once (with the file-mode warning)."""
         if self._db is None:
             from sessions_tui.store.db import open_database
 
-            self._db = open_database(self.db)
+            self._db = open_database(self.db, create=self.starts_practice)
             self.warn_file_mode(self._db.engine.url.render_as_string(hide_password=True))
         return self._db
 
@@ -123,6 +127,23 @@ def _validate_tz(_c: click.Context, _p: click.Parameter, value: str | None) -> s
         except SessionsError as exc:
             raise click.BadParameter(str(exc)) from None
     return value
+
+
+def checked_by(
+    check: Callable[[str], str],
+) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback running ``check`` on the option's value: what it refuses is one
+    line of bad usage (exit 2), before anything is opened or stored."""
+
+    def callback(_c: click.Context, _p: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return check(value)
+        except SessionsError as exc:
+            raise click.UsageError(exc.message) from None
+
+    return callback
 
 
 def global_options(f: F) -> F:

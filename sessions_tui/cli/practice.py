@@ -42,6 +42,7 @@ def staff_add(login: str, name: str, roles: tuple[str, ...], minutes: int) -> No
     from sessions_tui.services.practice import add_staff
 
     role_set = parse_roles(",".join(roles))
+    opts().starts_practice = True  # the first staff add starts a practice: it may make the file
     person = add_staff(opts().context(), login, name, role_set, default_session_minutes=minutes)
     click.echo(f"Added {person.name} ({person.login}) as {person.role_label}.")
 

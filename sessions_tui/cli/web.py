@@ -14,6 +14,7 @@ import click
 
 from sessions_tui.cli import options as _cli
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.urls import check_host
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,7 +64,6 @@ def serve(
     db = o.database()
     clock = o.clock()
     config = load_config()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = ServeOptions(
         host=host,
         port=port,
@@ -83,6 +83,8 @@ def serve(
         probe.close()
     except OSError as exc:
         raise ValidationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # The service logs to stderr from here: a refusal before this point is its one line only.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     click.echo(
         f"Serving on http://{host}:{port} — /book/<link>, /feeds/<token>.ics, /health "
         "(Ctrl+C stops)",
@@ -125,6 +127,7 @@ def serve_options(f: F) -> F:
         "--host",
         default="127.0.0.1",
         show_default=True,
+        callback=_cli.checked_by(check_host),
         help="Address to bind; keep 127.0.0.1 behind a TLS reverse proxy.",
     )(f)
     f = click.option(

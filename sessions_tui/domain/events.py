@@ -20,6 +20,9 @@ from sessions_tui.domain.timeutil import zone
 Instant = datetime | date
 """An event boundary: an aware datetime, or a date for all-day events."""
 
+MAX_TITLE = 1_000
+"""The longest title an event may have, in characters, whatever door it comes through."""
+
 
 class EventKind(StrEnum):
     """A client session (practitioner + client) or any other event."""
@@ -134,6 +137,13 @@ def validate_event(event: Event) -> Event:
             raise ValidationError("a client session needs a client", field="client")
     elif not event.title.strip():
         raise ValidationError("an event needs a title", field="title")
+    if len(event.title) > MAX_TITLE:
+        # Every door (editor, quick add, import, syncs, booking) comes through here: a 60 MB
+        # SUMMARY was stored twice, in the event and in its audit row (issue 28).
+        raise ValidationError(
+            f"a title is at most {MAX_TITLE:,} characters (this one has {len(event.title):,})",
+            field="title",
+        )
     if event.all_day:
         if not (is_date_only(event.start) and is_date_only(event.end)):
             raise ValidationError("an all-day event has dates, not times", field="start")

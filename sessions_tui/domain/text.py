@@ -22,7 +22,11 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+UNSAFE_CHARACTERS = f"[\x00-\x1f\x7f-\x9f{_BIDI}]"
+"""A regular-expression class of every character no screen may draw raw: C0, DEL, C1 and the
+bidirectional marks, overrides and isolates (what :func:`safe_text` shows visibly and the
+TUI's last line filter removes)."""
+_UNSAFE = re.compile(UNSAFE_CHARACTERS)
 _UNSAFE_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 # A stream keeps CRLF line ends too (an .ics written to stdout needs them); a lone CR, which
 # would let text overwrite its own line on a terminal, is still shown.

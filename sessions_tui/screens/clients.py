@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from sessions_tui.domain.model import Client, ClientContact
+from sessions_tui.domain.text import safe_text
 from sessions_tui.screens.client_form import ClientFormModal
 from sessions_tui.screens.setup_page import SetupPage
 from sessions_tui.services.context import Context
@@ -172,12 +173,20 @@ Practitioners see the list read-only. alt+c returns to the calendar."""
             table.add_column("Email", key="email", width=min(max(longest, 5), 40))
         table.add_column("Reminders", key="reminders")
         for c in self.clients:
-            cells: list[str | Text] = [c.initials] if privacy else [c.last_name, c.first_name]
+            cells: list[str | Text] = (
+                [Text(safe_text(c.initials))]
+                if privacy
+                else [Text(safe_text(c.last_name)), Text(safe_text(c.first_name))]
+            )
             if self.internal_ids:
-                cells.append(c.internal_id or Text("—", style="dim"))
+                cells.append(
+                    Text(safe_text(c.internal_id)) if c.internal_id else Text("—", style="dim")
+                )
             reach = self.contacts.get(c.id) or ClientContact(c.id)
             if not privacy:
-                cells.append(reach.email or Text("—", style="dim"))
+                cells.append(
+                    Text(safe_text(reach.email)) if reach.email else Text("—", style="dim")
+                )
             cells.append("✔ yes" if reach.reminders else Text("no", style="dim"))
             table.add_row(*cells, key=str(c.id))
         count = len(self.clients)

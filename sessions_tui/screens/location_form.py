@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from sessions_tui.domain.model import Location
+from sessions_tui.domain.text import safe_text
 from sessions_tui.screens.form_modal import FormModal
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ class LocationFormModal(FormModal[Location]):
     def compose_fields(self) -> ComposeResult:
         location = self.location
         yield Static(
-            f"Rename {location.name}" if location else "New location", classes="form-title"
+            f"Rename {safe_text(location.name)}" if location else "New location",
+            classes="form-title",
+            markup=False,
         )
         yield self.field_row(
             "Name",

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.domain.model import Location
+from sessions_tui.domain.text import safe_text
 from sessions_tui.screens.dialogs import confirm
 from sessions_tui.screens.location_form import LocationFormModal
 from sessions_tui.screens.setup_page import SetupPage
@@ -125,12 +126,12 @@ read-only. alt+c returns to the calendar."""
         for loc in self.locations:
             if loc.archived:
                 table.add_row(
-                    Text(loc.name, style="dim"),
+                    Text(safe_text(loc.name), style="dim"),
                     Text("archived (kept on its events)", style="dim italic"),
                     key=str(loc.id),
                 )
             else:
-                table.add_row(loc.name, "active", key=str(loc.id))
+                table.add_row(Text(safe_text(loc.name)), "active", key=str(loc.id))
         if keep is not None and any(loc.id == keep for loc in self.locations):
             table.move_cursor(row=table.get_row_index(str(keep)))
         self._select_id = None
@@ -188,7 +189,7 @@ read-only. alt+c returns to the calendar."""
 
         self.app.push_screen(
             confirm(
-                f"Archive {loc.name}?",
+                f"Archive {safe_text(loc.name)}?",
                 "Archive",
                 detail="Its events keep it, past and future; it is no longer offered for new "
                 "events. x brings it back.",
@@ -216,7 +217,7 @@ read-only. alt+c returns to the calendar."""
 
     def on_locations_screen_changed(self, message: LocationsScreen.Changed) -> None:
         verb = "Archived" if message.archived else "Brought back"
-        self.notify(f"{verb} {message.location.name}.")
+        self.notify(f"{verb} {safe_text(message.location.name)}.")
         self.sessions.load_facts()
 
     @on(DataTable.RowSelected, "#locations-table")
@@ -232,6 +233,6 @@ read-only. alt+c returns to the calendar."""
         if loc is None:
             return
         self._select_id = loc.id
-        self.notify(f"Saved {loc.name}.")
+        self.notify(f"Saved {safe_text(loc.name)}.")
         self.sessions.load_facts()
         self.load(self.sessions.ctx)

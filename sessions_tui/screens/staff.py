@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from sessions_tui.domain.model import Staff
+from sessions_tui.domain.text import safe_text
 from sessions_tui.screens.setup_page import SetupPage
 from sessions_tui.screens.staff_form import StaffFormModal, swatch
 from sessions_tui.services import permissions
@@ -115,7 +116,7 @@ calendar."""
         actor = self.actor
         table.clear()
         for p in self.staff:
-            name = Text(p.name)
+            name = Text(safe_text(p.name))
             if actor is not None and p.id == actor.id:
                 name.append(" (you)", style="dim")
             if p.is_practitioner:
@@ -204,7 +205,7 @@ calendar."""
             return
         app = self.sessions
         self._select_id = person.id
-        self.notify(f"Saved {person.name}.")
+        self.notify(f"Saved {safe_text(person.name)}.")
         actor = app.ctx.actor
         if actor is not None and actor.id == person.id:
             # The app acts as this person: keep its copy current (name, defaults, roles).

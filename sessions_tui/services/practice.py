@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain import names
+from sessions_tui.domain.bounded import MIB, read_bounded
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.model import (
     Client,
@@ -26,6 +27,7 @@ from sessions_tui.domain.model import (
     validate_login,
     validate_name,
 )
+from sessions_tui.domain.text import has_controls, safe_text
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_admin, require_manager
@@ -78,7 +80,7 @@ def update_settings(ctx: Context, **changes: Any) -> PracticeSettings:
     new = replace(current, **changes)
     if new.display_tz:
         zone(new.display_tz)
-    new = replace(new, name=validate_name(new.name, "practice name"))
+    new = replace(new, name=_checked_name(new.name, "practice name"))
     with ctx.db.session() as s:
         row = _practice_row(s)
         row.name = new.name
@@ -113,7 +115,7 @@ def add_staff(
 ) -> Staff:
     """Add a member of staff. On an empty practice anyone may, and the first is an admin."""
     login = validate_login(login)
-    name = validate_name(name, "name")
+    name = _checked_name(name, "name")
     role_set = frozenset(roles)
     if not role_set:
         raise ValidationError("a member of staff needs at least one role", field="role")
@@ -183,7 +185,7 @@ def update_staff(ctx: Context, staff_id: int, **changes: Any) -> Staff:
                 actor, "change staff roles" if "roles" in changes else "change other staff"
             )
         if "name" in changes:
-            row.name = validate_name(changes["name"], "name")
+            row.name = _checked_name(changes["name"], "name")
         if "roles" in changes:
             roles = parse_roles(",".join(str(r) for r in changes["roles"]))
             if Role.ADMIN not in roles and holds_role(row.roles, Role.ADMIN.value):
@@ -238,15 +240,30 @@ def get_client(ctx: Context, client_id: int) -> Client:
         return client_from_row(row)
 
 
+def _refuse_controls(value: str, what: str) -> None:
+    """Refuse a name holding a control character, an escape sequence or a bidirectional
+    override or isolate: NUL and ESC pass the csv module and would break every view, and an
+    override makes two names look alike (issue 28). The message shows the name made visible."""
+    if has_controls(value):
+        raise ValidationError(
+            f"{what} contains a control character (escape and bidi marks count):"
+            f" {safe_text(value)!r}",
+            field=what.replace(" ", "_").lower(),
+        )
+
+
+def _checked_name(value: str, what: str) -> str:
+    """:func:`validate_name` (one line, not empty, bounded), then :func:`_refuse_controls`."""
+    value = validate_name(value, what)
+    _refuse_controls(value, what)
+    return value
+
+
 def _check_client(first: str, last: str, internal_id: str | None) -> tuple[str, str, str | None]:
-    first = validate_name(first, "first name")
-    last = validate_name(last, "last name")
-    for what, value in (("first name", first), ("last name", last), ("internal ID", internal_id)):
-        # NUL and other control characters pass the csv module and would break every view.
-        if value and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise ValidationError(
-                f"{what} contains a control character", field=what.replace(" ", "_").lower()
-            )
+    first = _checked_name(first, "first name")
+    last = _checked_name(last, "last name")
+    if internal_id:
+        _refuse_controls(internal_id, "internal ID")
     iid = (internal_id or "").strip() or None
     if iid is not None and (len(iid) > 64 or any(c.isspace() for c in iid)):
         raise ValidationError(
@@ -339,6 +356,11 @@ _YES = {"yes", "y", "true", "1", "on"}
 _NO = {"no", "n", "false", "0", "off", ""}
 
 
+CLIENTS_CSV_MAX_BYTES = 16 * MIB
+"""The largest clients CSV ``clients import`` reads (about 200,000 clients): past it, one line
+says so and nothing is imported (``/dev/zero`` never ended)."""
+
+
 def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
     """Import ``first_name,last_name,internal_id`` rows (plus any of
     :data:`OPTIONAL_CSV_COLUMNS`); all or nothing.
@@ -350,7 +372,7 @@ def import_clients_csv(ctx: Context, path: Path) -> list[Client]:
 
     require_manager(ctx.require_actor(), "import clients")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_bounded(path, CLIENTS_CSV_MAX_BYTES, "a clients import").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"cannot read {str(path)!r}: {exc}") from None
     reader = csv.reader(io.StringIO(text))
@@ -446,7 +468,7 @@ def list_locations(ctx: Context, *, include_archived: bool = True) -> list[Locat
 
 def add_location(ctx: Context, name: str) -> Location:
     require_manager(ctx.require_actor(), "add locations")
-    name = validate_name(name, "location name")
+    name = _checked_name(name, "location name")
     with ctx.db.session() as s:
         if s.execute(
             select(LocationRow).where(func.lower(LocationRow.name) == name.lower())
@@ -467,7 +489,7 @@ def update_location(
         if row is None:
             raise NotFoundError(f"no location with id {location_id}")
         if name is not None:
-            name = validate_name(name, "location name")
+            name = _checked_name(name, "location name")
             if s.execute(
                 select(LocationRow).where(
                     func.lower(LocationRow.name) == name.lower(), LocationRow.id != location_id

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sessions_tui.domain.errors import SessionsError
 from sessions_tui.domain.text import redact_secrets
 from sessions_tui.store import filemode, write_guard
+from sessions_tui.store.integrity import REPAIR_DOCS, check_on_open
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -51,6 +52,57 @@ def shown_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return redact_secrets(url)
+
+
+# SQLite's words for the failures a person can do something about (its result codes' texts,
+# the same from the stdlib sqlite3 and through SQLAlchemy), each with the line that says so.
+_FAILURES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("database or disk is full", "no space left on device"),  # SQLite, PostgreSQL
+        "cannot write {file}: the disk is full (or the database reached its size limit);"
+        " nothing was changed: free some space and try again",
+    ),
+    (
+        ("readonly database",),
+        "cannot write {file}: the file is read-only (its permissions, an immutable flag or a"
+        " read-only disk); nothing was changed",
+    ),
+    (
+        ("database is locked", "database table is locked", "database is busy"),
+        "{file} is locked by another program (another sessions-tui saving, or a backup) and"
+        " stayed locked; nothing was changed: try again",
+    ),
+    (
+        ("database disk image is malformed", "malformed database schema"),
+        "{file} is damaged (SQLite: database disk image is malformed): stop using it and see"
+        f" {REPAIR_DOCS}",
+    ),
+    (
+        ("file is not a database",),
+        f"{{file}} is not a practice database, or is damaged beyond reading: see {REPAIR_DOCS}",
+    ),
+    (
+        ("disk i/o error",),
+        "cannot read or write {file}: the disk reported an I/O error (full, removed or"
+        " failing); nothing was changed",
+    ),
+)
+
+
+def storage_failure(exc: BaseException, where: str) -> DatabaseError | None:
+    """One line for a failure of the storage itself (disk full, read-only or locked file,
+    a damaged database), naming the cause and ``where`` (the file, or the URL); ``None`` for
+    any other error (a constraint, a bug: those keep their own handling)."""
+    import sqlite3
+
+    if not isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        return None  # a refusal, a bug: only the driver's own errors are the storage's
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).lower()
+    for words, line in _FAILURES:
+        if any(w in text for w in words):
+            return DatabaseError(line.format(file=where))
+    return None
 
 
 def default_db_path() -> Path:
@@ -289,6 +341,12 @@ class Database:
         """The database URL with any password hidden (``***``), for messages and logs."""
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def where(self) -> str:
+        """The SQLite file's path, else the URL (password hidden): what a message names."""
+        path = _sqlite_file(self.url)
+        return repr(str(path)) if path is not None else repr(self.url)
+
     def _joined(self) -> Session | None:
         joined = _joined.get()
         return joined[1] if joined is not None and joined[0] is self.engine else None
@@ -330,8 +388,11 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            failure = storage_failure(exc, self.where)
+            if failure is not None:  # disk full, read-only, locked, damaged: say which
+                raise failure from exc
             raise
         finally:
             session.close()
@@ -348,6 +409,11 @@ class Database:
         session = self.sessions()
         try:
             yield session
+        except SQLAlchemyError as exc:
+            failure = storage_failure(exc, self.where)
+            if failure is not None:
+                raise failure from exc
+            raise
         finally:
             # close() ends the transaction without expiring the objects read, so they stay
             # usable (rollback() would expire them).
@@ -380,12 +446,27 @@ def file_mode_warning(url: str) -> str | None:
     return filemode.mode_warning(_sqlite_file(url))
 
 
-def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Database:
-    """Open (creating and migrating if needed) the practice database."""
+def open_database(
+    url_or_path: str | None = None, *, migrate: bool = True, create: bool = True
+) -> Database:
+    """Open (creating and migrating if needed) the practice database.
+
+    ``create=False``: a SQLite file that does not exist is refused in one line saying how to
+    start a practice, instead of being made (the command line passes it for every command but
+    those that start one).
+    """
     url = resolve_url(url_or_path)
     path = _sqlite_file(url)
+    if not create and path is not None and not path.exists():
+        raise DatabaseError(
+            f"no practice database at {str(path)!r}: check the --db path (or SESSIONS_TUI_DB),"
+            " or start one with `sessions-tui staff add LOGIN --name NAME --role admin`"
+            " (or `sessions-tui demo`)",
+            field="db",
+        )
     if path is not None and path.parent.is_dir():
         filemode.create_private(path)
+    check_on_open(path)
     engine = make_engine(url)
     try:
         if migrate:
@@ -396,12 +477,14 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> Da
     except DatabaseError:
         engine.dispose()
         raise
-    except OperationalError as exc:
-        engine.dispose()
-        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
+        failure = storage_failure(exc, repr(str(path)) if path else repr(shown_url(url)))
+        if failure is not None:
+            raise failure from None
+        if isinstance(exc, OperationalError):
+            reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None
         orig = getattr(exc, "orig", None)  # the driver's own words ("file is not a database")
         reason = str(orig).splitlines()[0] if orig and str(orig) else exc.__class__.__name__
         raise DatabaseError(f"cannot open database {shown_url(url)!r}: {reason}") from None

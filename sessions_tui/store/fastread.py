@@ -39,6 +39,7 @@ from sessions_tui.domain.model import Client, Location, PracticeSettings, Staff
 from sessions_tui.domain.names import match_location as match_location  # re-exported
 from sessions_tui.domain.names import match_practitioner as match_practitioner  # re-exported
 from sessions_tui.store import rows, series_bounds
+from sessions_tui.store.integrity import check_on_open
 
 MIGRATIONS_VERSIONS = Path(__file__).parent / "migrations" / "versions"
 _SQLITE_URL = re.compile(r"^sqlite(\+pysqlite)?:///(?P<path>[^?]+)$")
@@ -338,6 +339,7 @@ def open_fast(url: str) -> FastReader | None:
     path = sqlite_path(url)
     if path is None or not path.is_file():
         return None
+    check_on_open(path)  # a damaged file is refused here too, in one line (issue 28)
     try:
         conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
     except sqlite3.Error:

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from sessions_tui.domain.model import Staff
+from sessions_tui.domain.text import safe_text
 from sessions_tui.widgets.grid_paint import tint
 
 MARKERS = "✗ cancelled  ○ free  ░ out of hours"
@@ -38,7 +39,7 @@ def legend_text(
             else:
                 style = f"bold {p.color}" if p.color else "bold"
             text.append(markers.get(p.id, "?"), style=style)
-            text.append(f" {variant(p.name)}  ")
+            text.append(f" {safe_text(variant(p.name))}  ")
         text.append(MARKERS, style="dim")
         if text.cell_len <= width:
             return text

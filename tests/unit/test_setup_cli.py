@@ -385,4 +385,6 @@ def test_settings_refusals_change_nothing(
 
 
 def test_settings_need_a_member_of_staff(sh) -> None:  # type: ignore[no-untyped-def]
+    # A practice with no staff yet (issue 28: only db upgrade, demo and staff add make a file).
+    assert sh("db", "upgrade", user=None)[0] == 0
     refused(sh("settings", "show", user=None), "no staff yet")
