@@ -56,12 +56,9 @@ _STAFF_WRITES = (
     "date_override",
     "preference",
     "feed",
-    "google_account",
-    "google_calendar",
-    "google_link",
-    "caldav_account",
-    "caldav_calendar",
-    "caldav_link",
+    "sync_account",
+    "sync_calendar",
+    "sync_link",
     "lock",
 )
 _MANAGER_WRITES = ("client", "location")
@@ -85,8 +82,7 @@ _POLICIES: dict[str, str] = {
         f"({_MANAGER} OR h.practitioner_id = sessions_my_id()))"
     ),
     "feed": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
-    "google_account": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
-    "caldav_account": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
+    "sync_account": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
     "subscription": f"{_MANAGER} OR practitioner_id = sessions_my_id()",
     "practice": "sessions_has_role('admin')",
     "staff": "sessions_has_role('admin') OR login = current_user::text",

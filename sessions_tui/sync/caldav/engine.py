@@ -21,7 +21,7 @@ from sessions_tui.services.caldav_settings import account_row, calendar_rows
 from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.services.google_settings import SyncMode
 from sessions_tui.store.db import Database
-from sessions_tui.store.tables import CalDavAccountRow, StaffRow
+from sessions_tui.store.tables import StaffRow, SyncAccountRow
 from sessions_tui.sync.caldav.dav import DavClient
 from sessions_tui.sync.caldav.pull import PullMixin
 from sessions_tui.sync.caldav.push import PushMixin
@@ -117,18 +117,18 @@ class CalDavEngine(PullMixin, PushMixin):
             self.account_id = acc.id
             self.mode = SyncMode(acc.mode)
             self.identifier = IdentifierMode(acc.identifier)
-            self.calendars = {c.url: c for c in calendar_rows(s, acc.id)}
+            self.calendars = {c.calendar: c for c in calendar_rows(s, acc.id)}
             self.fallback_tz = _practitioner_zone(s, self.practitioner_id)
-        default = [c.url for c in self.calendars.values() if c.role == "default"]
+        default = [c.calendar for c in self.calendars.values() if c.role == "default"]
         if not default:
             raise SyncError("no default CalDAV calendar: run `sessions-tui caldav connect`")
         self.default_calendar = default[0]
-        self.selected = {c.url for c in self.calendars.values() if c.selected}
-        self.read_only = {c.url for c in self.calendars.values() if c.read_only}
+        self.selected = {c.calendar for c in self.calendars.values() if c.selected}
+        self.read_only = {c.calendar for c in self.calendars.values() if c.read_only}
 
     def _record(self, error: str | None) -> None:
         with self.db.session() as s:
-            acc = s.get(CalDavAccountRow, self.account_id)
+            acc = s.get(SyncAccountRow, self.account_id)
             if acc is not None:
                 acc.last_sync_at = self.clock.now()
                 acc.last_result = self.report.summary()

@@ -1,6 +1,6 @@
 """The local side of a CalDAV sync: links, local families, their hashes; href helpers.
 
-:class:`LocalStore` finds and makes ``caldav_link`` rows, loads a local *family* (a one-off, or
+:class:`LocalStore` finds and makes ``sync_link`` rows, loads a local *family* (a one-off, or
 a master with its overrides: one resource), hashes it as it would be pushed, and writes through
 the one :class:`~sessions_tui.services.writer.Writer`, so the booking and permission rules hold
 for a sync as for a person.
@@ -19,7 +19,7 @@ from sessions_tui.domain.errors import ConflictError, PermissionDenied, Validati
 from sessions_tui.domain.events import Event
 from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
-from sessions_tui.store.tables import CalDavLinkRow, EventRow, ExdateRow
+from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import Family, family_hash
 from sessions_tui.sync.caldav.state import EngineState
 from sessions_tui.sync.engine import client_labels, pushed_title
@@ -49,11 +49,13 @@ class LocalStore(EngineState):
 
     def _link(
         self, s: Session, cal_url: str, href: str, *, loose: bool = False
-    ) -> CalDavLinkRow | None:
+    ) -> SyncLinkRow | None:
         """The link of ``href``; ``loose`` also finds it spelled another way (a pulled href)."""
         found = s.execute(
-            select(CalDavLinkRow).where(
-                col(CalDavLinkRow.calendar_url) == cal_url, col(CalDavLinkRow.href) == href
+            select(SyncLinkRow).where(
+                col(SyncLinkRow.account_id) == self.account_id,
+                col(SyncLinkRow.calendar) == cal_url,
+                col(SyncLinkRow.remote_id) == href,
             )
         ).scalar_one_or_none()
         if found is not None or not loose:
@@ -62,13 +64,13 @@ class LocalStore(EngineState):
         # stored as the server spells it from now on.
         key = href_key(href)
         for link in s.execute(
-            select(CalDavLinkRow).where(
-                col(CalDavLinkRow.account_id) == self.account_id,
-                col(CalDavLinkRow.calendar_url) == cal_url,
+            select(SyncLinkRow).where(
+                col(SyncLinkRow.account_id) == self.account_id,
+                col(SyncLinkRow.calendar) == cal_url,
             )
         ).scalars():
-            if href_key(link.href) == key:
-                link.href = href
+            if href_key(link.remote_id) == key:
+                link.remote_id = href
                 return link
         return None
 
@@ -86,12 +88,12 @@ class LocalStore(EngineState):
         uid: str,
         event_id: int | None,
         origin: str,
-    ) -> CalDavLinkRow:
-        link = CalDavLinkRow(
+    ) -> SyncLinkRow:
+        link = SyncLinkRow(
             account_id=self.account_id,
             event_id=event_id,
-            calendar_url=cal_url,
-            href=href,
+            calendar=cal_url,
+            remote_id=href,
             uid=uid,
             origin=origin,
             synced_at=self.clock.now(),

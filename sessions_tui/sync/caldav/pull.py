@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.store import queries
-from sessions_tui.store.tables import CalDavCalendarRow, CalDavLinkRow, EventRow
+from sessions_tui.store.tables import EventRow, SyncCalendarRow, SyncLinkRow
 from sessions_tui.sync.caldav.dav import Listing, NotSupported, TokenInvalid
 from sessions_tui.sync.caldav.ical import RemoteFamily, parse_resource
 from sessions_tui.sync.caldav.local import BAD_ITEM, href_key
@@ -50,9 +50,9 @@ class PullMixin(MergeMixin):
     def _pull(self, cal_url: str) -> None:
         with self.db.session() as s:
             token = s.execute(
-                select(col(CalDavCalendarRow.sync_token)).where(
-                    col(CalDavCalendarRow.account_id) == self.account_id,
-                    col(CalDavCalendarRow.url) == cal_url,
+                select(col(SyncCalendarRow.sync_token)).where(
+                    col(SyncCalendarRow.account_id) == self.account_id,
+                    col(SyncCalendarRow.calendar) == cal_url,
                 )
             ).scalar_one_or_none()
             # By href key: a server may spell one href differently from how we wrote it
@@ -60,9 +60,9 @@ class PullMixin(MergeMixin):
             known = {
                 href_key(h): (h, etag)
                 for h, etag in s.execute(
-                    select(col(CalDavLinkRow.href), col(CalDavLinkRow.etag)).where(
-                        col(CalDavLinkRow.account_id) == self.account_id,
-                        col(CalDavLinkRow.calendar_url) == cal_url,
+                    select(col(SyncLinkRow.remote_id), col(SyncLinkRow.etag)).where(
+                        col(SyncLinkRow.account_id) == self.account_id,
+                        col(SyncLinkRow.calendar) == cal_url,
                     )
                 ).all()
             }
@@ -99,9 +99,9 @@ class PullMixin(MergeMixin):
             return
         with self.db.session() as s:
             row = s.execute(
-                select(CalDavCalendarRow).where(
-                    col(CalDavCalendarRow.account_id) == self.account_id,
-                    col(CalDavCalendarRow.url) == cal_url,
+                select(SyncCalendarRow).where(
+                    col(SyncCalendarRow.account_id) == self.account_id,
+                    col(SyncCalendarRow.calendar) == cal_url,
                 )
             ).scalar_one()
             row.sync_token = listing.token
@@ -132,9 +132,9 @@ class PullMixin(MergeMixin):
             taken = (
                 row is not None
                 and s.execute(
-                    select(col(CalDavLinkRow.id)).where(
-                        col(CalDavLinkRow.account_id) == self.account_id,
-                        col(CalDavLinkRow.event_id) == row.id,
+                    select(col(SyncLinkRow.id)).where(
+                        col(SyncLinkRow.account_id) == self.account_id,
+                        col(SyncLinkRow.event_id) == row.id,
                     )
                 ).first()
                 is not None

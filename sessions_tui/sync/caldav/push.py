@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sessions_tui.store.tables import CalDavCalendarRow, CalDavLinkRow
+from sessions_tui.store.tables import SyncCalendarRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import parse_resource
 from sessions_tui.sync.caldav.local import BAD_ITEM
 from sessions_tui.sync.caldav.merge import MergeMixin
@@ -59,7 +59,7 @@ class PushMixin(PlanMixin, MergeMixin):
 
     def _done(self, s: Session, op: _Op, etag: str | None) -> None:
         """Record a successful write (idempotent: a rerun finds the same state)."""
-        link = s.get(CalDavLinkRow, op.link_id) if op.link_id is not None else None
+        link = s.get(SyncLinkRow, op.link_id) if op.link_id is not None else None
         if op.kind == "delete":
             if link is not None:
                 s.delete(link)
@@ -82,9 +82,9 @@ class PushMixin(PlanMixin, MergeMixin):
         if status == 403:
             with self.db.session() as s:
                 cal = s.execute(
-                    select(CalDavCalendarRow).where(
-                        col(CalDavCalendarRow.account_id) == self.account_id,
-                        col(CalDavCalendarRow.url) == op.calendar_url,
+                    select(SyncCalendarRow).where(
+                        col(SyncCalendarRow.account_id) == self.account_id,
+                        col(SyncCalendarRow.calendar) == op.calendar_url,
                     )
                 ).scalar_one_or_none()
                 if cal is not None:
@@ -122,7 +122,7 @@ class PushMixin(PlanMixin, MergeMixin):
             return
         elif status == 404 and op.link_id is not None:
             with self.db.session() as s:
-                link = s.get(CalDavLinkRow, op.link_id)
+                link = s.get(SyncLinkRow, op.link_id)
                 if link is not None:
                     s.delete(link)  # gone from the server for good: made again next run
             return
@@ -137,13 +137,13 @@ class PushMixin(PlanMixin, MergeMixin):
         self.report.conflicts += 1
         if current.status != 200:
             with self.db.session() as s:
-                link = s.get(CalDavLinkRow, op.link_id) if op.link_id else None
+                link = s.get(SyncLinkRow, op.link_id) if op.link_id else None
                 if link is not None:
                     s.delete(link)  # gone there: made again next run
             return
         with self.db.session() as s:
             family = self._family(s, op.event_id)
-            link = s.get(CalDavLinkRow, op.link_id) if op.link_id else None
+            link = s.get(SyncLinkRow, op.link_id) if op.link_id else None
             if family is None or link is None:
                 return
             mrow, local = family

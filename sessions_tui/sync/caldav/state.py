@@ -14,7 +14,7 @@ from sessions_tui.clock import Clock
 from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.services.google_settings import SyncMode
 from sessions_tui.store.db import Database
-from sessions_tui.store.tables import CalDavAccountRow, CalDavCalendarRow
+from sessions_tui.store.tables import SyncAccountRow, SyncCalendarRow
 from sessions_tui.sync.caldav.dav import DavClient
 from sessions_tui.sync.engine import SyncProgress, SyncReport
 from sessions_tui.sync.errors import SyncError
@@ -33,7 +33,7 @@ class EngineState:
     account_id: int
     mode: SyncMode
     identifier: IdentifierMode
-    calendars: dict[str, CalDavCalendarRow]
+    calendars: dict[str, SyncCalendarRow]
     default_calendar: str
     selected: set[str]
     read_only: set[str]
@@ -54,8 +54,8 @@ class EngineState:
                 self._dav = given
             else:
                 with self.db.session() as s:
-                    acc = s.get(CalDavAccountRow, self.account_id)
+                    acc = s.get(SyncAccountRow, self.account_id)
                     assert acc is not None
-                    url, username = acc.url, acc.username
+                    url, username = acc.url or "", acc.username or ""
                 self._dav = given(url, username)
         return self._dav

@@ -24,9 +24,9 @@ from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
     READ_ONLY_ROLES,
     EventRow,
-    GoogleAccountRow,
-    GoogleCalendarRow,
-    GoogleLinkRow,
+    SyncAccountRow,
+    SyncCalendarRow,
+    SyncLinkRow,
 )
 from sessions_tui.sync.engine import PendingChanges, SyncProgress, SyncReport
 from sessions_tui.sync.errors import SyncError
@@ -79,12 +79,12 @@ class SyncEngine(PullMixin, PushMixin):
         self.rand = rand
         self._svc: Any = None
         self._events_resource: Any = None
-        self._prefetched: dict[tuple[str, str], GoogleLinkRow] = {}
+        self._prefetched: dict[tuple[str, str], SyncLinkRow] = {}
         self._prefetched_ids: set[tuple[str, str]] = set()
         self.account_id = 0
         self.default_calendar = ""
         self.selected: set[str] = set()
-        self.calendars: dict[str, GoogleCalendarRow] = {}
+        self.calendars: dict[str, SyncCalendarRow] = {}
         self.read_only: set[str] = set()
         self._restores: list[_Op] = []
         self.report = SyncReport()
@@ -140,9 +140,7 @@ class SyncEngine(PullMixin, PushMixin):
                     "`sessions-tui google connect`"
                 )
             cals = (
-                s.execute(
-                    select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == acc.id)
-                )
+                s.execute(select(SyncCalendarRow).where(col(SyncCalendarRow.account_id) == acc.id))
                 .scalars()
                 .all()
             )
@@ -150,21 +148,21 @@ class SyncEngine(PullMixin, PushMixin):
             self.account_id = acc.id
             self.mode = SyncMode(acc.mode)
             self.identifier = IdentifierMode(acc.identifier)
-            self.calendars = {c.calendar_id: c for c in cals}
+            self.calendars = {c.calendar: c for c in cals}
         default = [c for c in self.calendars.values() if c.role == "default"]
         if not default:
             raise SyncError(
                 "no default Google calendar: run `sessions-tui google connect --calendar ID`"
             )
-        self.default_calendar = default[0].calendar_id
-        self.selected = {c.calendar_id for c in self.calendars.values() if c.selected}
+        self.default_calendar = default[0].calendar
+        self.selected = {c.calendar for c in self.calendars.values() if c.selected}
         self.read_only = {
-            c.calendar_id for c in self.calendars.values() if c.access_role in READ_ONLY_ROLES
+            c.calendar for c in self.calendars.values() if c.access_role in READ_ONLY_ROLES
         }
 
     def _record(self, error: str | None) -> None:
         with self.db.session() as s:
-            acc = s.get(GoogleAccountRow, self.account_id)
+            acc = s.get(SyncAccountRow, self.account_id)
             if acc is not None:
                 acc.last_sync_at = self.clock.now()
                 acc.last_result = self.report.summary()
@@ -213,9 +211,9 @@ class SyncEngine(PullMixin, PushMixin):
         self._run_ops(ops)
         with self.db.session() as s:
             s.execute(
-                delete(GoogleLinkRow).where(
-                    col(GoogleLinkRow.account_id) == self.account_id,
-                    col(GoogleLinkRow.origin) == "local",
+                delete(SyncLinkRow).where(
+                    col(SyncLinkRow.account_id) == self.account_id,
+                    col(SyncLinkRow.origin) == "local",
                 )
             )
         return self.report.deleted

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
-from sessions_tui.store.tables import EventRow, GoogleCalendarRow
+from sessions_tui.store.tables import EventRow, SyncCalendarRow
 from sessions_tui.sync.engine import SyncProgress
 from sessions_tui.sync.errors import SyncError
 from sessions_tui.sync.google.items import PROP_UID, body_for, content_hash, event_from_item
@@ -35,9 +35,9 @@ class PullMixin(MergeMixin):
 
         with self.db.session() as s:
             token = s.execute(
-                select(col(GoogleCalendarRow.sync_token)).where(
-                    col(GoogleCalendarRow.account_id) == self.account_id,
-                    col(GoogleCalendarRow.calendar_id) == cal_id,
+                select(col(SyncCalendarRow.sync_token)).where(
+                    col(SyncCalendarRow.account_id) == self.account_id,
+                    col(SyncCalendarRow.calendar) == cal_id,
                 )
             ).scalar_one_or_none()
         page_token: str | None = None
@@ -147,7 +147,7 @@ class PullMixin(MergeMixin):
             )
             cal_tag = hashlib.sha1(cal_id.encode()).hexdigest()[:10]
             row = self._insert(s, ev, uid=f"google-{gid}-{cal_tag}")
-            new = self._new_link(s, cal_id, gid, row.id, "google", item, default_tz)
+            new = self._new_link(s, cal_id, gid, row.id, "remote", item, default_tz)
             new.local_hash = content_hash(body_for(ev, ev.title, mine=False), default_tz)
             self.report.pulled += 1
             return True

@@ -16,7 +16,7 @@ from sessions_tui.clock import Clock
 from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.services.google_settings import SyncMode
 from sessions_tui.store.db import Database
-from sessions_tui.store.tables import GoogleCalendarRow, GoogleLinkRow
+from sessions_tui.store.tables import SyncCalendarRow, SyncLinkRow
 from sessions_tui.sync.engine import SyncProgress, SyncReport
 from sessions_tui.sync.errors import SyncAuthError, SyncTransientError
 from sessions_tui.sync.google.service import RETRYABLE, is_rate_limit, transport_errors
@@ -41,14 +41,14 @@ class EngineState:
     identifier: IdentifierMode
     default_calendar: str
     selected: set[str]
-    calendars: dict[str, GoogleCalendarRow]
+    calendars: dict[str, SyncCalendarRow]
     read_only: set[str]
     # The client (one per run: httplib2 is not thread-safe) and its events resource.
     _service_or_factory: Any
     _svc: Any
     _events_resource: Any
     # The links of the page being applied (LocalStore._prefetch), each used once.
-    _prefetched: dict[tuple[str, str], GoogleLinkRow]
+    _prefetched: dict[tuple[str, str], SyncLinkRow]
     _prefetched_ids: set[tuple[str, str]]
     # The run's progress callback and cancel check.
     _progress: Callable[[SyncProgress], None]
