@@ -17,7 +17,6 @@ from sqlmodel import col
 
 from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
 from sessions_tui.domain.events import Event
-from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
 from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import Family, family_hash
@@ -51,13 +50,7 @@ class LocalStore(EngineState):
         self, s: Session, cal_url: str, href: str, *, loose: bool = False
     ) -> SyncLinkRow | None:
         """The link of ``href``; ``loose`` also finds it spelled another way (a pulled href)."""
-        found = s.execute(
-            select(SyncLinkRow).where(
-                col(SyncLinkRow.account_id) == self.account_id,
-                col(SyncLinkRow.calendar) == cal_url,
-                col(SyncLinkRow.remote_id) == href,
-            )
-        ).scalar_one_or_none()
+        found = self._find_link(s, cal_url, href)
         if found is not None or not loose:
             return found
         # The same resource spelled another way (percent-encoding): found by its key, and
@@ -74,12 +67,6 @@ class LocalStore(EngineState):
                 return link
         return None
 
-    def _writer(self, s: Session) -> Writer:
-        return Writer.for_sync(s, self.clock, self.practitioner_id)
-
-    def _origin_of(self, source_calendar: str | None) -> str:
-        return "remote" if source_calendar in self.calendars else "local"
-
     def _new_link(
         self,
         s: Session,
@@ -89,18 +76,7 @@ class LocalStore(EngineState):
         event_id: int | None,
         origin: str,
     ) -> SyncLinkRow:
-        link = SyncLinkRow(
-            account_id=self.account_id,
-            event_id=event_id,
-            calendar=cal_url,
-            remote_id=href,
-            uid=uid,
-            origin=origin,
-            synced_at=self.clock.now(),
-        )
-        s.add(link)
-        s.flush()
-        return link
+        return self._add_link(s, cal_url, href, event_id, origin, uid=uid)
 
     def _family(self, s: Session, event_id: int | None) -> tuple[EventRow, Family] | None:
         if event_id is None:

@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from sessions_tui.domain.events import Event
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.google_settings import SyncMode
-from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import Family, family_hash, render, resource_name
 from sessions_tui.sync.caldav.local import LocalStore, collection_path, make_titler
-from sessions_tui.sync.engine import client_labels, target_calendar
+from sessions_tui.sync.engine import target_calendar
 
 
 @dataclass
@@ -47,29 +42,8 @@ class PlanMixin(LocalStore):
         """What the push would send now (also the pending-changes count)."""
         ops: list[_Op] = []
         cal_urls = set(self.calendars)
-        with self.db.session() as s:
-            rows = (
-                s.execute(
-                    select(EventRow).where(
-                        (col(EventRow.practitioner_id) == self.practitioner_id)
-                        | col(EventRow.practitioner_id).is_(None)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            exd: dict[int, list[str]] = {}
-            for sid, key in s.execute(
-                select(col(ExdateRow.series_id), col(ExdateRow.recurrence_key))
-            ):
-                exd.setdefault(sid, []).append(key)
-            links = (
-                s.execute(select(SyncLinkRow).where(col(SyncLinkRow.account_id) == self.account_id))
-                .scalars()
-                .all()
-            )
-            events = [queries.row_to_event(r, exd.get(r.id or -1, ())) for r in rows]
-            labels = client_labels(s, events, self.identifier)
+        local = self._snapshot()
+        links, events, labels = local.links, list(local.events.values()), local.labels
         by_event = {link.event_id: link for link in links}
         # A read-only ICS subscription's events are someone else's: never pushed.
         masters = {

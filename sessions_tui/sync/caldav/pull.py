@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, SyncCalendarRow, SyncLinkRow
+from sessions_tui.store.tables import EventRow, SyncLinkRow
 from sessions_tui.sync.caldav.dav import Listing, NotSupported, TokenInvalid
 from sessions_tui.sync.caldav.ical import RemoteFamily, parse_resource
 from sessions_tui.sync.caldav.local import BAD_ITEM, href_key
@@ -49,12 +49,7 @@ class PullMixin(MergeMixin):
 
     def _pull(self, cal_url: str) -> None:
         with self.db.session() as s:
-            token = s.execute(
-                select(col(SyncCalendarRow.sync_token)).where(
-                    col(SyncCalendarRow.account_id) == self.account_id,
-                    col(SyncCalendarRow.calendar) == cal_url,
-                )
-            ).scalar_one_or_none()
+            token = self._cursor(s, cal_url)
             # By href key: a server may spell one href differently from how we wrote it
             # (%40 or @); a mismatch must never read as "deleted on the server".
             known = {
@@ -97,14 +92,7 @@ class PullMixin(MergeMixin):
                     self._apply_delete(s, cal_url, href)
         if self._cancelled():
             return
-        with self.db.session() as s:
-            row = s.execute(
-                select(SyncCalendarRow).where(
-                    col(SyncCalendarRow.account_id) == self.account_id,
-                    col(SyncCalendarRow.calendar) == cal_url,
-                )
-            ).scalar_one()
-            row.sync_token = listing.token
+        self._save_cursor(cal_url, listing.token)
 
     def _apply(self, s: Session, cal_url: str, href: str, etag: str | None, text: str) -> None:
         try:

@@ -59,22 +59,17 @@ class PushMixin(PlanMixin, MergeMixin):
 
     def _done(self, s: Session, op: _Op, etag: str | None) -> None:
         """Record a successful write (idempotent: a rerun finds the same state)."""
-        link = s.get(SyncLinkRow, op.link_id) if op.link_id is not None else None
-        if op.kind == "delete":
-            if link is not None:
-                s.delete(link)
-            self.report.deleted += 1
-            return
-        if link is None:
-            link = self._link(s, op.calendar_url, op.href)
-        if link is None:
-            link = self._new_link(s, op.calendar_url, op.href, op.uid, op.event_id, op.origin)
-        link.event_id = op.event_id
-        link.etag = etag  # None when the server sent none: the next pull fetches and agrees
-        link.local_hash = op.local_hash
-        link.synced_at = self.clock.now()
-        s.flush()
-        self.report.pushed += 1
+        self._written(
+            s,
+            op.kind,
+            op.link_id,
+            (op.calendar_url, op.href),
+            op.event_id,
+            op.origin,
+            etag=etag,
+            local_hash=op.local_hash,
+            uid=op.uid,
+        )
 
     def _follow_up(self, op: _Op, status: int) -> None:
         """Resolve a write the server refused: 412 (exists, or changed since), 403, 404."""

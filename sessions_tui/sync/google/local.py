@@ -8,7 +8,7 @@ sync as for a person. It also makes the body and hash a local event is pushed wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -16,10 +16,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.events import Event
-from sessions_tui.services.writer import Writer
-from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, SyncCalendarRow, SyncLinkRow
-from sessions_tui.sync.engine import client_labels, pushed_title
+from sessions_tui.store.tables import EventRow, SyncLinkRow
+from sessions_tui.sync.engine import pushed_title
 from sessions_tui.sync.google.items import body_for, content_hash
 from sessions_tui.sync.google.state import EngineState
 
@@ -28,14 +26,7 @@ class LocalStore(EngineState):
     """Links, sync tokens and local events as the sync reads and writes them."""
 
     def _save_token(self, cal_id: str, token: str | None) -> None:
-        with self.db.session() as s:
-            row = s.execute(
-                select(SyncCalendarRow).where(
-                    col(SyncCalendarRow.account_id) == self.account_id,
-                    col(SyncCalendarRow.calendar) == cal_id,
-                )
-            ).scalar_one()
-            row.sync_token = token
+        self._save_cursor(cal_id, token)
 
     def _prefetch(self, s: Session, cal_id: str, gids: list[str]) -> None:
         """Load the links of a page in one query; :meth:`_link` uses each one once."""
@@ -61,27 +52,7 @@ class LocalStore(EngineState):
             # Known from the page's one query; used once, as later steps may change it.
             self._prefetched_ids.discard(key)
             return self._prefetched.pop(key, None)
-        return s.execute(
-            select(SyncLinkRow).where(
-                col(SyncLinkRow.account_id) == self.account_id,
-                col(SyncLinkRow.calendar) == cal_id,
-                col(SyncLinkRow.remote_id) == gid,
-            )
-        ).scalar_one_or_none()
-
-    def _load(self, s: Session, event_id: int | None) -> tuple[EventRow, Event] | None:
-        if event_id is None:
-            return None
-        row = s.get(EventRow, event_id)
-        if row is None:
-            return None
-        keys = s.execute(
-            select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
-        )
-        return row, queries.row_to_event(row, keys.scalars().all())
-
-    def _writer(self, s: Session) -> Writer:
-        return Writer.for_sync(s, self.clock, self.practitioner_id)
+        return self._find_link(s, cal_id, gid)
 
     def _new_link(
         self,
@@ -93,19 +64,15 @@ class LocalStore(EngineState):
         item: Mapping[str, Any],
         default_tz: str,
     ) -> SyncLinkRow:
-        link = SyncLinkRow(
-            account_id=self.account_id,
-            event_id=event_id,
-            calendar=cal_id,
-            remote_id=gid,
+        return self._add_link(
+            s,
+            cal_id,
+            gid,
+            event_id,
+            origin,
             etag=item.get("etag"),
             local_hash=content_hash(item, default_tz),
-            origin=origin,
-            synced_at=self.clock.now(),
         )
-        s.add(link)
-        s.flush()
-        return link
 
     def _insert(self, s: Session, ev: Event, *, uid: str) -> EventRow:
         return self._writer(s).insert(ev, uid=uid)
@@ -123,16 +90,8 @@ class LocalStore(EngineState):
 
     # --- titles and hashes ---------------------------------------------------------------
 
-    def _titles(self, s: Session, events: Iterable[Event]) -> dict[int, str]:
-        return client_labels(s, events, self.identifier)
-
     def _title(self, ev: Event, labels: Mapping[int, str]) -> str:
         return pushed_title(ev, labels)
-
-    def _origin_of(self, source_calendar: str | None) -> str:
-        """``remote`` for an event tied to one of the account's calendars (pulled from it, or
-        forked locally from such an event), else ``local`` (ours)."""
-        return "remote" if source_calendar in self.calendars else "local"
 
     def _body(self, ev: Event, labels: Mapping[int, str], origin: str) -> dict[str, Any]:
         return body_for(ev, self._title(ev, labels), mine=origin == "local")

@@ -11,13 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.google_settings import SyncMode
-from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
 from sessions_tui.sync.google.items import PROP_UID, content_hash, google_id, instance_suffix
 from sessions_tui.sync.google.local import LocalStore
 
@@ -58,35 +53,9 @@ class PlanMixin(LocalStore):
     def plan(self) -> _Plan:
         """What the push would send now (also the pending-changes count)."""
         plan = _Plan()
-        with self.db.session() as s:
-            # The practitioner's events and the practice-wide ones (no practitioner: a staff
-            # meeting), which are in their agenda and feed, so in their Google calendar too.
-            rows = (
-                s.execute(
-                    select(EventRow).where(
-                        (col(EventRow.practitioner_id) == self.practitioner_id)
-                        | col(EventRow.practitioner_id).is_(None)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            ids = [r.id for r in rows]
-            exd: dict[int, list[str]] = {}
-            for sid, key in s.execute(
-                select(col(ExdateRow.series_id), col(ExdateRow.recurrence_key))
-            ):
-                exd.setdefault(sid, []).append(key)
-            links = (
-                s.execute(select(SyncLinkRow).where(col(SyncLinkRow.account_id) == self.account_id))
-                .scalars()
-                .all()
-            )
-            by_event = {link.event_id: link for link in links}
-            events = {r.id: queries.row_to_event(r, exd.get(r.id or -1, ())) for r in rows}
-            labels = self._titles(s, events.values())
-            present = set(ids)
-            uid_of = {r.id: r.uid for r in rows}
+        local = self._snapshot()
+        links, by_event, events, labels = local.links, local.by_event, local.events, local.labels
+        present, uid_of = set(events), local.uids
         for old in links:
             gone = old.event_id is None or old.event_id not in present
             if gone and old.calendar in self.selected:

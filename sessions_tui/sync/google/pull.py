@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
-from sessions_tui.store.tables import EventRow, SyncCalendarRow
+from sessions_tui.store.tables import EventRow
 from sessions_tui.sync.engine import SyncProgress
 from sessions_tui.sync.errors import SyncError
 from sessions_tui.sync.google.items import PROP_UID, body_for, content_hash, event_from_item
@@ -34,12 +34,7 @@ class PullMixin(MergeMixin):
         from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
 
         with self.db.session() as s:
-            token = s.execute(
-                select(col(SyncCalendarRow.sync_token)).where(
-                    col(SyncCalendarRow.account_id) == self.account_id,
-                    col(SyncCalendarRow.calendar) == cal_id,
-                )
-            ).scalar_one_or_none()
+            token = self._cursor(s, cal_id)
         page_token: str | None = None
         deferred: list[dict[str, Any]] = []
         done = 0
