@@ -15,16 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
 from sessions_tui.domain.events import Event
 from sessions_tui.store import queries
 from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import Family, family_hash
 from sessions_tui.sync.caldav.state import EngineState
+from sessions_tui.sync.core.engine import BAD_ITEM as BAD_ITEM
 from sessions_tui.sync.engine import client_labels, pushed_title
-
-BAD_ITEM = (ValidationError, ConflictError, PermissionDenied, ValueError, KeyError, TypeError)
-"""What a bad resource raises: it is logged by href and skipped, never the whole run."""
 
 
 def href_key(href: str) -> str:
@@ -56,12 +53,7 @@ class LocalStore(EngineState):
         # The same resource spelled another way (percent-encoding): found by its key, and
         # stored as the server spells it from now on.
         key = href_key(href)
-        for link in s.execute(
-            select(SyncLinkRow).where(
-                col(SyncLinkRow.account_id) == self.account_id,
-                col(SyncLinkRow.calendar) == cal_url,
-            )
-        ).scalars():
+        for link in self._calendar_links(s, cal_url):
             if href_key(link.remote_id) == key:
                 link.remote_id = href
                 return link

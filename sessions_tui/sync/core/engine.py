@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sqlalchemy import delete, select
@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.clock import Clock
-from sessions_tui.domain.events import Event
+from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
+from sessions_tui.domain.events import Event, validate_event
 from sessions_tui.services import sync_common
 from sessions_tui.services.feeds import IdentifierMode
 from sessions_tui.services.google_settings import SyncMode
@@ -45,18 +46,12 @@ from sessions_tui.store.tables import (
 )
 from sessions_tui.sync.core.provider import Provider
 from sessions_tui.sync.engine import PendingChanges, SyncProgress, SyncReport, client_labels
-from sessions_tui.sync.errors import SyncError
+from sessions_tui.sync.errors import CalendarGone, SyncError
+
+BAD_ITEM = (ValidationError, ConflictError, PermissionDenied, ValueError, KeyError, TypeError)
+"""What a bad item raises: it is logged by its id and skipped, never the whole run."""
 
 log = logging.getLogger(__name__)
-
-
-class CalendarGone(Exception):
-    """A calendar's listing answered 404/410 for the calendar itself (deleted remotely, or the
-    account lost it)."""
-
-    def __init__(self, calendar: str) -> None:
-        super().__init__(calendar)
-        self.calendar = calendar
 
 
 class _Planned(Protocol):
@@ -271,6 +266,82 @@ class AccountEngine:
         )
         return row, queries.row_to_event(row, keys.scalars().all())
 
+    def _reconcile(
+        self, calendar: str, listed: Iterable[str], key: Callable[[str], str] = str
+    ) -> None:
+        """After a complete listing of ``calendar`` (a first sync, a 410, a lost sync token):
+        every link whose item it did not name is gone remotely (its tombstone may have been
+        purged), and is handled as a remote delete (:meth:`_remote_gone`). ``key`` is how
+        remote ids are compared (a CalDAV href may be spelled two ways)."""
+        names = {key(r) for r in listed}
+        with self.db.session() as s:
+            links = self._calendar_links(s, calendar)
+            missing = [link for link in links if key(link.remote_id) not in names]
+            # Masters before their overrides: a series goes with its overrides.
+            series = {
+                r.id: r.series_id
+                for r in s.execute(
+                    select(EventRow).where(
+                        col(EventRow.id).in_([m.event_id for m in missing if m.event_id])  # type: ignore[union-attr]
+                    )
+                ).scalars()
+            }
+            for link in sorted(missing, key=lambda m: series.get(m.event_id) is not None):
+                self._remote_gone(s, link)
+
+    def _remote_gone(self, s: Session, link: SyncLinkRow) -> None:
+        """The item of ``link`` was deleted remotely. Under the usual rules: a protected
+        session (completed notes, cancelled) is kept and pushed back, a practice-wide event is
+        pushed back (it changes in the practice's calendar only), anything else is removed
+        here."""
+        loaded = self._load(s, link.event_id)
+        if loaded is None:
+            s.delete(link)  # deleted on both sides
+            return
+        row, ev = loaded
+        if ev.practitioner_id is None:
+            s.delete(link)  # practice-wide: the push makes it again
+            self.report.conflicts += 1
+            return
+        try:
+            with s.begin_nested():
+                writer = self._writer(s)
+                writer.delete(row)
+                if writer.detached:
+                    # Protected occurrences a whole-series delete kept as one-offs: unlinked
+                    # from the gone items, the push makes them anew.
+                    s.execute(
+                        delete(SyncLinkRow).where(
+                            col(SyncLinkRow.account_id) == self.account_id,
+                            col(SyncLinkRow.event_id).in_(writer.detached),  # type: ignore[union-attr]
+                        )
+                    )
+                    self.report.messages.append(
+                        f"kept {len(writer.detached)} protected occurrence(s) of event "
+                        f"{ev.id}: deleted on the server, pushed back"
+                    )
+        except BAD_ITEM as exc:
+            self.report.errors += 1
+            log.warning("could not delete event %s: %s", ev.id, exc)
+            return
+        s.delete(link)
+        if s.get(EventRow, row.id) is not None:
+            # A protected session: never deleted by a sync; the push writes it back.
+            self.report.messages.append(f"kept event {ev.id}: deleted on the server, pushed back")
+        else:
+            self.report.deleted += 1
+
+    def _calendar_links(self, s: Session, calendar: str) -> list[SyncLinkRow]:
+        """The account's links to the items of one calendar."""
+        return list(
+            s.execute(
+                select(SyncLinkRow).where(
+                    col(SyncLinkRow.account_id) == self.account_id,
+                    col(SyncLinkRow.calendar) == calendar,
+                )
+            ).scalars()
+        )
+
     def _find_link(self, s: Session, calendar: str, remote_id: str) -> SyncLinkRow | None:
         """The account's link to one item, if any."""
         return s.execute(
@@ -405,6 +476,24 @@ class AccountEngine:
         ops = self._planned()
         deletes = sum(1 for op in ops if op.kind == "delete")
         return PendingChanges(len(ops) - deletes, deletes)
+
+
+def continuation(old: Event, new: Event) -> Event:
+    """A fork of the client-session series ``old`` (a split made in another app) with the
+    times and rule of ``new``, as a local "this and following" makes: the same client, kind,
+    location and practitioner, a new event."""
+    return validate_event(
+        replace(
+            old,
+            id=None,
+            start=new.start,
+            end=new.end,
+            all_day=new.all_day,
+            tzid=new.tzid,
+            rrule=new.rrule,
+            exdates=new.exdates,
+        )
+    )
 
 
 def practitioner_zone(s: Session, practitioner_id: int) -> str:

@@ -23,7 +23,7 @@ from sessions_tui.store.tables import (
     EventRow,
     SyncLinkRow,
 )
-from sessions_tui.sync.engine import PendingChanges, SyncProgress, SyncReport
+from sessions_tui.sync.engine import PendingChanges, SyncReport
 from sessions_tui.sync.google.items import PROP_APP, PROP_UID
 from sessions_tui.sync.google.plan import _Op
 from sessions_tui.sync.google.pull import PullMixin
@@ -77,21 +77,8 @@ class SyncEngine(PullMixin, PushMixin):
 
     # --- the run's Google steps (the run itself: AccountEngine.run) -----------------------
 
-    def run(
-        self,
-        progress: Callable[[SyncProgress], None] | None = None,
-        should_cancel: Callable[[], bool] | None = None,
-    ) -> SyncReport:
-        """One sync; returns the report (also recorded on the account).
-
-        Raises:
-            SyncError: not connected; SyncAuthError: sign-in refused; SyncTransientError:
-                Google unreachable or rate limiting after retries (the worker backs off).
-        """
-        self._restores = []
-        return super().run(progress, should_cancel)
-
     def _open(self) -> None:
+        self._restores = []
         self._svc = self._service()
 
     def _prepare(self) -> None:
