@@ -423,3 +423,20 @@ def test_issue_25_a_split_made_elsewhere_continues_the_clients_series(side: Side
     settings = google_settings if side.name == "google" else caldav_settings
     settings.set_mode(side.pr.ctx, side.pr.pat.id, "one-way")
     assert jane_starts() == want
+
+
+def test_issue_25_one_sync_of_an_account_at_a_time(side: Side) -> None:
+    """Every sync takes the account's lock (the CLI's as the App's): while another client
+    syncs it, a second sync is refused with a line naming that client and writes nothing."""
+    from sessions_tui.store.locks import PracticeLock
+    from sessions_tui.sync.errors import SyncError
+
+    side.session(start=T0)
+    other = PracticeLock(side.pr.db, f"{side.name}-sync:{side.pr.pat.id}", "clinic-pc:4242")
+    assert other.acquire(side.pr.ctx.clock.now())
+    with pytest.raises(SyncError, match=r"already running \(clinic-pc:4242\)"):
+        side.sync()
+    assert side.remote_count() == 0
+    other.release()
+    assert side.sync().pushed == 1
+    assert side.remote_count() == 1

@@ -17,8 +17,11 @@ pulled (:meth:`AccountEngine._pull`), the push (:meth:`AccountEngine._push`) and
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import delete, select
@@ -34,11 +37,13 @@ from sessions_tui.services.google_settings import SyncMode
 from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
+from sessions_tui.store.locks import PracticeLock
 from sessions_tui.store.tables import (
     READ_ONLY_ROLES,
     EventRow,
     ExdateRow,
     HoursRow,
+    LockRow,
     PracticeRow,
     SyncAccountRow,
     SyncCalendarRow,
@@ -132,9 +137,10 @@ class AccountEngine:
         self._progress = progress or (lambda _p: None)
         self._cancelled = should_cancel or (lambda: False)
         self._load_account()
-        self._open()
+        lock = self._lock()
         error: str | None = None
         try:
+            self._open()
             self._prepare()
             if self.mode is SyncMode.TWO_WAY:
                 for calendar in self._pull_order():
@@ -150,9 +156,34 @@ class AccountEngine:
             error = exc.message
             raise
         finally:
-            self._close()
-            self._record(error)
+            try:
+                self._close()
+                self._record(error)
+            finally:
+                lock.release()
         return self.report
+
+    def _lock(self) -> PracticeLock:
+        """One sync of an account at a time, from the CLI, the App's worker or any other
+        client of the practice database: a second one is refused with a line naming the
+        holder. A holder on this machine whose process is gone (killed) does not count."""
+        name = f"{self.provider.name}-sync:{self.practitioner_id}"
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        lock = PracticeLock(self.db, name, holder, ttl=timedelta(minutes=30))
+        now = self.clock.now()
+        if not lock.acquire(now):
+            other = lock.held_by(now) or "another client"
+            host, _, pid = other.rpartition(":")
+            if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+                with self.db.session() as s:
+                    s.execute(delete(LockRow).where(col(LockRow.name) == name))
+                if lock.acquire(now):
+                    return lock
+            raise SyncError(
+                f"a {self.provider.label} sync of this practitioner is already running "
+                f"({other}); try again when it ends"
+            )
+        return lock
 
     def _pull_order(self) -> list[str]:
         """The default calendar first, then the selected secondaries by id."""
@@ -476,6 +507,16 @@ class AccountEngine:
         ops = self._planned()
         deletes = sum(1 for op in ops if op.kind == "delete")
         return PendingChanges(len(ops) - deletes, deletes)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def continuation(old: Event, new: Event) -> Event:
