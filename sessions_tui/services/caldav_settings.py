@@ -13,21 +13,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.model import Staff
-from sessions_tui.services import permissions
+from sessions_tui.services import permissions, sync_common
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
 from sessions_tui.services.google_settings import SyncMode, parse_mode
-from sessions_tui.services.sync_common import provider_event_ids, remove_provider_events
 from sessions_tui.store.queries import staff_from_row
-from sessions_tui.store.tables import CalDavAccountRow, CalDavCalendarRow, CalDavLinkRow, StaffRow
+from sessions_tui.store.tables import StaffRow, SyncAccountRow, SyncCalendarRow
 
 __all__ = ["CalDavCalendar", "CalDavSettings", "SyncMode", "parse_mode"]
+
+PROVIDER = "caldav"
+"""The ``provider`` of this service's rows in the sync tables."""
 
 
 @dataclass(frozen=True)
@@ -80,34 +82,26 @@ def _practitioner(s: Session, practitioner_id: int) -> Staff:
     return staff_from_row(row)
 
 
-def account_row(s: Session, practitioner_id: int) -> CalDavAccountRow | None:
-    return s.execute(
-        select(CalDavAccountRow).where(col(CalDavAccountRow.practitioner_id) == practitioner_id)
-    ).scalar_one_or_none()
+def account_row(s: Session, practitioner_id: int) -> SyncAccountRow | None:
+    return sync_common.account_row(s, PROVIDER, practitioner_id)
 
 
-def calendar_rows(s: Session, account_id: int) -> list[CalDavCalendarRow]:
-    return list(
-        s.execute(
-            select(CalDavCalendarRow)
-            .where(col(CalDavCalendarRow.account_id) == account_id)
-            .order_by(col(CalDavCalendarRow.role), col(CalDavCalendarRow.url))
-        ).scalars()
-    )
+def calendar_rows(s: Session, account_id: int) -> list[SyncCalendarRow]:
+    return sync_common.calendar_rows(s, account_id)
 
 
-def _settings(s: Session, row: CalDavAccountRow) -> CalDavSettings:
+def _settings(s: Session, row: SyncAccountRow) -> CalDavSettings:
     assert row.id is not None
     return CalDavSettings(
         practitioner=_practitioner(s, row.practitioner_id),
-        url=row.url,
-        username=row.username,
+        url=row.url or "",
+        username=row.username or "",
         mode=SyncMode(row.mode),
         connected=row.connected,
         identifier=IdentifierMode(row.identifier),
         calendars=tuple(
             CalDavCalendar(
-                c.url, c.summary, c.role, c.selected, c.sync_token is not None, c.read_only
+                c.calendar, c.summary, c.role, c.selected, c.sync_token is not None, c.read_only
             )
             for c in calendar_rows(s, row.id)
         ),
@@ -117,7 +111,7 @@ def _settings(s: Session, row: CalDavAccountRow) -> CalDavSettings:
     )
 
 
-def _require_account(s: Session, practitioner_id: int) -> CalDavAccountRow:
+def _require_account(s: Session, practitioner_id: int) -> SyncAccountRow:
     row = account_row(s, practitioner_id)
     if row is None:
         raise NotFoundError(
@@ -138,7 +132,7 @@ def list_settings(ctx: Context) -> list[CalDavSettings]:
     """Every CalDAV account the actor may manage (for the periodic worker)."""
     actor = ctx.require_actor()
     with ctx.db.session() as s:
-        rows = s.execute(select(CalDavAccountRow)).scalars().all()
+        rows = sync_common.account_rows(s, PROVIDER)
         return [
             _settings(s, r) for r in rows if permissions.can_manage_sync(actor, r.practitioner_id)
         ]
@@ -171,25 +165,23 @@ def connect(
         _practitioner(s, practitioner_id)
         row = account_row(s, practitioner_id)
         if row is None:
-            row = CalDavAccountRow(practitioner_id=practitioner_id, url=url, username=username)
+            row = SyncAccountRow(
+                provider=PROVIDER, practitioner_id=practitioner_id, url=url, username=username
+            )
             s.add(row)
             s.flush()
         assert row.id is not None
         if row.url != url or row.username != username:
             # Another server or account: its tokens mean nothing here.
-            s.execute(
-                update(CalDavCalendarRow)
-                .where(col(CalDavCalendarRow.account_id) == row.id)
-                .values(sync_token=None)
-            )
+            sync_common.forget_tokens(s, row.id)
         row.url, row.username, row.connected = url, username, True
         if identifier is not None:
             row.identifier = identifier.value
-        have = {c.url: c for c in calendar_rows(s, row.id)}
+        have = {c.calendar: c for c in calendar_rows(s, row.id)}
         for cal_url, name in found.items():
             cal = have.get(cal_url)
             if cal is None:
-                cal = CalDavCalendarRow(account_id=row.id, url=cal_url, selected=False)
+                cal = SyncCalendarRow(account_id=row.id, calendar=cal_url, selected=False)
                 s.add(cal)
                 have[cal_url] = cal
             cal.summary = name or cal.summary
@@ -222,8 +214,8 @@ def select_calendar(ctx: Context, practitioner_id: int, url: str, selected: bool
     with ctx.db.session() as s:
         row = _require_account(s, practitioner_id)
         cal = s.execute(
-            select(CalDavCalendarRow).where(
-                col(CalDavCalendarRow.account_id) == row.id, col(CalDavCalendarRow.url) == url
+            select(SyncCalendarRow).where(
+                col(SyncCalendarRow.account_id) == row.id, col(SyncCalendarRow.calendar) == url
             )
         ).scalar_one_or_none()
         if cal is None:
@@ -249,18 +241,6 @@ def find_calendar(settings: CalDavSettings, name_or_url: str) -> CalDavCalendar:
     raise NotFoundError(f"no CalDAV calendar {wanted!r} in this account", field="calendar")
 
 
-def _caldav_event_ids(s: Session, row: CalDavAccountRow) -> set[int]:
-    linked = s.execute(
-        select(col(CalDavLinkRow.event_id)).where(
-            col(CalDavLinkRow.account_id) == row.id, col(CalDavLinkRow.origin) == "remote"
-        )
-    ).scalars()
-    assert row.id is not None
-    return provider_event_ids(
-        s, row.practitioner_id, linked, [c.url for c in calendar_rows(s, row.id)]
-    )
-
-
 def set_mode(
     ctx: Context, practitioner_id: int, mode: SyncMode | str
 ) -> tuple[CalDavSettings, int]:
@@ -274,27 +254,10 @@ def set_mode(
         if row.mode == mode.value:
             return _settings(s, row), 0
         if mode is SyncMode.ONE_WAY:
-            ids = _caldav_event_ids(s, row)
-            family = remove_provider_events(s, row.practitioner_id, ids)
-            s.execute(
-                delete(CalDavLinkRow).where(
-                    col(CalDavLinkRow.account_id) == row.id,
-                    (col(CalDavLinkRow.origin) == "remote")
-                    | col(CalDavLinkRow.event_id).in_(family),  # type: ignore[arg-type]
-                )
-            )
-            removed = len(ids)
+            removed = sync_common.remove_remote_events(s, row)
         else:
-            s.execute(
-                update(CalDavLinkRow)
-                .where(col(CalDavLinkRow.account_id) == row.id)
-                .values(local_hash=None)
-            )
-        s.execute(
-            update(CalDavCalendarRow)
-            .where(col(CalDavCalendarRow.account_id) == row.id)
-            .values(sync_token=None)
-        )
+            sync_common.forget_hashes(s, row.id)
+        sync_common.forget_tokens(s, row.id)
         row.mode = mode.value
         s.flush()
         return _settings(s, row), removed
@@ -307,8 +270,5 @@ def disconnect(ctx: Context, practitioner_id: int) -> None:
     with ctx.db.session() as s:
         row = _require_account(s, practitioner_id)
         row.connected = False
-        s.execute(
-            update(CalDavCalendarRow)
-            .where(col(CalDavCalendarRow.account_id) == row.id)
-            .values(sync_token=None)
-        )
+        assert row.id is not None
+        sync_common.forget_tokens(s, row.id)

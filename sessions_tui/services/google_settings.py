@@ -20,25 +20,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.events import Event
 from sessions_tui.domain.model import Staff
-from sessions_tui.services import permissions
+from sessions_tui.services import permissions, sync_common
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
-from sessions_tui.services.sync_common import provider_event_ids, remove_provider_events
 from sessions_tui.store.queries import staff_from_row
 from sessions_tui.store.tables import (
     READ_ONLY_ROLES,
-    GoogleAccountRow,
-    GoogleCalendarRow,
-    GoogleLinkRow,
     StaffRow,
+    SyncAccountRow,
+    SyncCalendarRow,
 )
+
+PROVIDER = "google"
+"""The ``provider`` of this service's rows in the sync tables."""
 
 
 class SyncMode(StrEnum):
@@ -124,22 +125,13 @@ def _practitioner(s: Session, practitioner_id: int) -> Staff:
     return staff_from_row(row)
 
 
-def account_row(s: Session, practitioner_id: int) -> GoogleAccountRow | None:
-    return s.execute(
-        select(GoogleAccountRow).where(col(GoogleAccountRow.practitioner_id) == practitioner_id)
-    ).scalar_one_or_none()
+def account_row(s: Session, practitioner_id: int) -> SyncAccountRow | None:
+    return sync_common.account_row(s, PROVIDER, practitioner_id)
 
 
-def _settings(s: Session, row: GoogleAccountRow) -> GoogleSettings:
-    cals = (
-        s.execute(
-            select(GoogleCalendarRow)
-            .where(col(GoogleCalendarRow.account_id) == row.id)
-            .order_by(col(GoogleCalendarRow.role), col(GoogleCalendarRow.calendar_id))
-        )
-        .scalars()
-        .all()
-    )
+def _settings(s: Session, row: SyncAccountRow) -> GoogleSettings:
+    assert row.id is not None
+    cals = sync_common.calendar_rows(s, row.id)
     return GoogleSettings(
         practitioner=_practitioner(s, row.practitioner_id),
         mode=SyncMode(row.mode),
@@ -147,7 +139,7 @@ def _settings(s: Session, row: GoogleAccountRow) -> GoogleSettings:
         identifier=IdentifierMode(row.identifier),
         calendars=tuple(
             CalendarChoice(
-                c.calendar_id,
+                c.calendar,
                 c.summary,
                 c.role,
                 c.selected,
@@ -174,7 +166,7 @@ def list_settings(ctx: Context) -> list[GoogleSettings]:
     """Every connected practitioner the actor may manage (for the periodic worker)."""
     actor = ctx.require_actor()
     with ctx.db.session() as s:
-        rows = s.execute(select(GoogleAccountRow)).scalars().all()
+        rows = sync_common.account_rows(s, PROVIDER)
         return [_settings(s, r) for r in rows if can_manage(actor, r.practitioner_id)]
 
 
@@ -201,25 +193,25 @@ def connect(
         _practitioner(s, practitioner_id)
         row = account_row(s, practitioner_id)
         if row is None:
-            row = GoogleAccountRow(practitioner_id=practitioner_id)
+            row = SyncAccountRow(provider=PROVIDER, practitioner_id=practitioner_id)
             s.add(row)
             s.flush()
         row.connected = True
         if identifier is not None:
             row.identifier = identifier.value
         cals = (
-            s.execute(select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == row.id))
+            s.execute(select(SyncCalendarRow).where(col(SyncCalendarRow.account_id) == row.id))
             .scalars()
             .all()
         )
         target = None
         for c in cals:
-            if c.calendar_id == calendar_id:
+            if c.calendar == calendar_id:
                 target = c
             elif c.role == "default":
                 c.role, c.selected, c.sync_token = "secondary", False, None
         if target is None:
-            target = GoogleCalendarRow(account_id=row.id, calendar_id=calendar_id)  # type: ignore[arg-type]
+            target = SyncCalendarRow(account_id=row.id, calendar=calendar_id)  # type: ignore[arg-type]
             s.add(target)
         target.role, target.selected = "default", True
         if summary:
@@ -242,7 +234,7 @@ def set_identifier(
         return _settings(s, row)
 
 
-def _require_account(s: Session, practitioner_id: int) -> GoogleAccountRow:
+def _require_account(s: Session, practitioner_id: int) -> SyncAccountRow:
     row = account_row(s, practitioner_id)
     if row is None:
         raise NotFoundError(
@@ -263,9 +255,9 @@ def select_calendar(
     with ctx.db.session() as s:
         row = _require_account(s, practitioner_id)
         cal = s.execute(
-            select(GoogleCalendarRow).where(
-                col(GoogleCalendarRow.account_id) == row.id,
-                col(GoogleCalendarRow.calendar_id) == calendar_id,
+            select(SyncCalendarRow).where(
+                col(SyncCalendarRow.account_id) == row.id,
+                col(SyncCalendarRow.calendar) == calendar_id,
             )
         ).scalar_one_or_none()
         if cal is not None and cal.role == "default":
@@ -277,9 +269,9 @@ def select_calendar(
                 raise NotFoundError(
                     f"calendar {calendar_id!r} is not one of the secondaries", field="calendar"
                 )
-            cal = GoogleCalendarRow(
-                account_id=row.id,
-                calendar_id=calendar_id,  # type: ignore[arg-type]
+            cal = SyncCalendarRow(
+                account_id=row.id,  # type: ignore[arg-type]
+                calendar=calendar_id,
                 role="secondary",
             )
             s.add(cal)
@@ -290,48 +282,6 @@ def select_calendar(
             cal.sync_token = None
         s.flush()
         return _settings(s, row)
-
-
-def _google_event_ids(s: Session, account_id: int) -> set[int]:
-    """Every local event that is Google's: linked as pulled from Google, or tied by
-    ``source_calendar`` to one of the account's calendars (a "this and following" fork of a
-    Google event keeps the calendar but, until its first push, has no link; older versions
-    linked such forks as our own)."""
-    linked = s.execute(
-        select(col(GoogleLinkRow.event_id)).where(
-            col(GoogleLinkRow.account_id) == account_id,
-            col(GoogleLinkRow.origin) == "google",
-            col(GoogleLinkRow.event_id).is_not(None),
-        )
-    ).scalars()
-    account = s.get(GoogleAccountRow, account_id)
-    if account is None:
-        return set()
-    cal_ids = s.execute(
-        select(col(GoogleCalendarRow.calendar_id)).where(
-            col(GoogleCalendarRow.account_id) == account_id
-        )
-    ).scalars()
-    return provider_event_ids(s, account.practitioner_id, linked, cal_ids)
-
-
-def _delete_google_origin(s: Session, account_id: int) -> int:
-    """Remove every local event that is Google's (see :func:`_google_event_ids`), with its
-    overrides and every link to them (so no later push deletes them from Google). Returns how
-    many series and single events went."""
-    ids = _google_event_ids(s, account_id)
-    family = set(ids)
-    if ids:
-        acc = s.get(GoogleAccountRow, account_id)
-        assert acc is not None
-        family = remove_provider_events(s, acc.practitioner_id, ids)
-    s.execute(
-        delete(GoogleLinkRow).where(
-            col(GoogleLinkRow.account_id) == account_id,
-            (col(GoogleLinkRow.origin) == "google") | col(GoogleLinkRow.event_id).in_(family),  # type: ignore[arg-type]
-        )
-    )
-    return len(ids)
 
 
 def set_mode(
@@ -347,19 +297,11 @@ def set_mode(
         if row.mode == mode.value:
             return _settings(s, row), 0
         if mode is SyncMode.ONE_WAY:
-            removed = _delete_google_origin(s, row.id)
+            removed = sync_common.remove_remote_events(s, row)
         else:
             # Everything is synced again: a full pull, and every link re-pushed (updates).
-            s.execute(
-                update(GoogleLinkRow)
-                .where(col(GoogleLinkRow.account_id) == row.id)
-                .values(local_hash=None)
-            )
-        s.execute(
-            update(GoogleCalendarRow)
-            .where(col(GoogleCalendarRow.account_id) == row.id)
-            .values(sync_token=None)
-        )
+            sync_common.forget_hashes(s, row.id)
+        sync_common.forget_tokens(s, row.id)
         row.mode = mode.value
         s.flush()
         return _settings(s, row), removed
@@ -374,11 +316,8 @@ def disconnect(ctx: Context, practitioner_id: int) -> None:
     with ctx.db.session() as s:
         row = _require_account(s, practitioner_id)
         row.connected = False
-        s.execute(
-            update(GoogleCalendarRow)
-            .where(col(GoogleCalendarRow.account_id) == row.id)
-            .values(sync_token=None)
-        )
+        assert row.id is not None
+        sync_common.forget_tokens(s, row.id)
 
 
 def read_only_source(s: Session, event: Event) -> str | None:
@@ -387,11 +326,12 @@ def read_only_source(s: Session, event: Event) -> str | None:
     if not event.source_calendar or event.practitioner_id is None:
         return None
     found = s.execute(
-        select(col(GoogleCalendarRow.summary), col(GoogleCalendarRow.access_role))
-        .join(GoogleAccountRow, col(GoogleAccountRow.id) == col(GoogleCalendarRow.account_id))
+        select(col(SyncCalendarRow.summary), col(SyncCalendarRow.access_role))
+        .join(SyncAccountRow, col(SyncAccountRow.id) == col(SyncCalendarRow.account_id))
         .where(
-            col(GoogleAccountRow.practitioner_id) == event.practitioner_id,
-            col(GoogleCalendarRow.calendar_id) == event.source_calendar,
+            col(SyncAccountRow.provider) == PROVIDER,
+            col(SyncAccountRow.practitioner_id) == event.practitioner_id,
+            col(SyncCalendarRow.calendar) == event.source_calendar,
         )
     ).first()
     if found is None or found[1] not in READ_ONLY_ROLES:

@@ -1,5 +1,6 @@
-"""What the settings of every two-way provider (Google, CalDAV) share: which local events are a
-provider's, and removing them when the practice switches that provider to one-way.
+"""What the settings of every two-way provider (Google, CalDAV) share: their rows (one set of
+tables with a ``provider`` column), which local events are a provider's, and removing them when
+the practice switches that provider to one-way.
 
 The sync engine's own rules are in :mod:`sessions_tui.sync.engine`; this is the part the
 settings services need (they sit below the sync layer).
@@ -9,13 +10,87 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.clock import clock_from_env
 from sessions_tui.services.writer import Writer
-from sessions_tui.store.tables import EventRow
+from sessions_tui.store.tables import EventRow, SyncAccountRow, SyncCalendarRow, SyncLinkRow
+
+
+def account_row(s: Session, provider: str, practitioner_id: int) -> SyncAccountRow | None:
+    """The practitioner's account with ``provider``, if they ever connected one."""
+    return s.execute(
+        select(SyncAccountRow).where(
+            col(SyncAccountRow.provider) == provider,
+            col(SyncAccountRow.practitioner_id) == practitioner_id,
+        )
+    ).scalar_one_or_none()
+
+
+def account_rows(s: Session, provider: str) -> list[SyncAccountRow]:
+    """Every account with ``provider``."""
+    return list(
+        s.execute(select(SyncAccountRow).where(col(SyncAccountRow.provider) == provider)).scalars()
+    )
+
+
+def calendar_rows(s: Session, account_id: int) -> list[SyncCalendarRow]:
+    """The account's calendars, the default first, then by id or URL."""
+    return list(
+        s.execute(
+            select(SyncCalendarRow)
+            .where(col(SyncCalendarRow.account_id) == account_id)
+            .order_by(col(SyncCalendarRow.role), col(SyncCalendarRow.calendar))
+        ).scalars()
+    )
+
+
+def forget_tokens(s: Session, account_id: int) -> None:
+    """Every calendar of the account is listed in full on the next sync."""
+    s.execute(
+        update(SyncCalendarRow)
+        .where(col(SyncCalendarRow.account_id) == account_id)
+        .values(sync_token=None)
+    )
+
+
+def forget_hashes(s: Session, account_id: int) -> None:
+    """Every link of the account is pushed again (as an update) on the next sync."""
+    s.execute(
+        update(SyncLinkRow).where(col(SyncLinkRow.account_id) == account_id).values(local_hash=None)
+    )
+
+
+def remote_event_ids(s: Session, account: SyncAccountRow) -> set[int]:
+    """Every local event that is the account's provider's (see :func:`provider_event_ids`):
+    linked as pulled from it, or tied by ``source_calendar`` to one of its calendars."""
+    assert account.id is not None
+    linked = s.execute(
+        select(col(SyncLinkRow.event_id)).where(
+            col(SyncLinkRow.account_id) == account.id,
+            col(SyncLinkRow.origin) == "remote",
+            col(SyncLinkRow.event_id).is_not(None),
+        )
+    ).scalars()
+    cals = [c.calendar for c in calendar_rows(s, account.id)]
+    return provider_event_ids(s, account.practitioner_id, linked, cals)
+
+
+def remove_remote_events(s: Session, account: SyncAccountRow) -> int:
+    """Remove every local event that is the provider's (:func:`remote_event_ids`) with its
+    overrides and every link to them (so no later push deletes them remotely), as a switch to
+    one-way does. Returns how many series and single events went."""
+    ids = remote_event_ids(s, account)
+    family = remove_provider_events(s, account.practitioner_id, ids)
+    s.execute(
+        delete(SyncLinkRow).where(
+            col(SyncLinkRow.account_id) == account.id,
+            (col(SyncLinkRow.origin) == "remote") | col(SyncLinkRow.event_id).in_(family),  # type: ignore[arg-type]
+        )
+    )
+    return len(ids)
 
 
 def provider_event_ids(

@@ -206,8 +206,9 @@ class FastReader:
     def secondary_calendars(self) -> frozenset[tuple[int, str]]:
         """As ``google_settings.secondary_calendar_keys``."""
         found = self.conn.execute(
-            "SELECT a.practitioner_id, c.calendar_id FROM google_calendar AS c "
-            "JOIN google_account AS a ON a.id = c.account_id WHERE c.role = 'secondary'"
+            "SELECT a.practitioner_id, c.calendar FROM sync_calendar AS c "
+            "JOIN sync_account AS a ON a.id = c.account_id "
+            "WHERE a.provider = 'google' AND c.role = 'secondary'"
         ).fetchall()
         return frozenset((int(pid), str(cal)) for pid, cal in found)
 

@@ -23,12 +23,12 @@ from sessions_tui.store import holds as held
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
-    GoogleAccountRow,
-    GoogleCalendarRow,
     LocationRow,
     PracticeRow,
     PreferenceRow,
     StaffRow,
+    SyncAccountRow,
+    SyncCalendarRow,
 )
 
 
@@ -153,8 +153,8 @@ class OrmReader:
 def secondary_calendar_keys(s: Session) -> frozenset[tuple[int, str]]:
     """``(practitioner id, calendar id)`` of every secondary Google calendar."""
     rows = s.execute(
-        select(col(GoogleAccountRow.practitioner_id), col(GoogleCalendarRow.calendar_id))
-        .join(GoogleAccountRow, col(GoogleAccountRow.id) == col(GoogleCalendarRow.account_id))
-        .where(col(GoogleCalendarRow.role) == "secondary")
+        select(col(SyncAccountRow.practitioner_id), col(SyncCalendarRow.calendar))
+        .join(SyncAccountRow, col(SyncAccountRow.id) == col(SyncCalendarRow.account_id))
+        .where(col(SyncAccountRow.provider) == "google", col(SyncCalendarRow.role) == "secondary")
     ).all()
     return frozenset((int(pid), str(cal)) for pid, cal in rows)

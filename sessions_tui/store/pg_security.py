@@ -155,6 +155,19 @@ MODEL: dict[str, tuple[str | None, dict[str, Access]]] = {
         _staff_table(_READ, _READ, Access("", "S"), _NONE),
     ),
     "alembic_version": (None, _staff_table(_READ, _READ, _READ)),
+    # Two-way sync (issue 25): a practitioner's own account, its calendars and links; schedulers
+    # and admins run the sync of every connected practitioner, so they write them all.
+    "sync_account": (_by_practitioner("sync_account"), _staff_table(_ALL, _ALL, _OWN, _NONE)),
+    "sync_calendar": (
+        "EXISTS (SELECT 1 FROM sync_account a WHERE a.id = sync_calendar.account_id "
+        "AND a.practitioner_id = sessions_my_id())",
+        _staff_table(_ALL, _ALL, _OWN, _NONE),
+    ),
+    "sync_link": (
+        "EXISTS (SELECT 1 FROM sync_account a WHERE a.id = sync_link.account_id "
+        "AND a.practitioner_id = sessions_my_id())",
+        _staff_table(_ALL, _ALL, _OWN, _NONE),
+    ),
 }
 """Table -> (what makes a row the caller's own, role -> access). The owner role owns every
 table and is not subject to row-level security."""
@@ -205,18 +218,15 @@ AUDITED = (
     "reminder_log",
     "lock",
     "subscription",
+    "sync_calendar",
+    "sync_link",
 )
 """Tables migration 0017 gives the audit trigger (the others have had it since 0004/0006)."""
 
 # Tables the model does not name (Google and CalDAV rows, and any table a later migration
 # adds before it is named above): every member of staff reads and writes them, rows limited
 # by these rules, as before issue 28.
-_LEGACY_POLICIES: dict[str, str] = {
-    "google_account": "(sessions_has_role('admin') OR sessions_has_role('scheduler')) "
-    "OR practitioner_id = sessions_my_id()",
-    "caldav_account": "(sessions_has_role('admin') OR sessions_has_role('scheduler')) "
-    "OR practitioner_id = sessions_my_id()",
-}
+_LEGACY_POLICIES: dict[str, str] = {}
 
 
 def _create_role(conn: Connection, name: str) -> None:

@@ -7,6 +7,10 @@ what it does with them is decided here, once:
   choice names them (:func:`client_labels`), ``Cancelled: `` before it when cancelled; other
   events keep their own title. A session's title is *locked*: an edit made in the provider is
   not taken (the provider's copy differs from what we would push, so it is pushed back).
+- **The lock marker**: a client session is pushed private (Google's ``visibility: private``,
+  iCalendar's ``CLASS:PRIVATE``: the provider shows its lock) with one description line
+  (:data:`LOCKED_NOTE`) saying where its title is set. Neither is part of the content both sides
+  compare, so adding the marker re-pushes nothing by itself.
 - **Protected deletes**: a client session with completed notes, or cancelled, is never deleted
   by a sync (:func:`is_protected`; the one writer enforces it, whatever shape the delete takes).
 - **Busy/free**: a provider's free ("transparent") events are stored free and never block
@@ -44,6 +48,12 @@ from sessions_tui.store import queries
 from sessions_tui.store.tables import ClientRow, PracticeRow
 
 CANCELLED_PREFIX = "Cancelled: "
+
+LOCKED_NOTE = (
+    "The title of this session is set by the practice's calendar (sessions-tui): change it there."
+)
+"""The one description line a client session is pushed with (it is also pushed private:
+``visibility: private`` / ``CLASS:PRIVATE``, so the provider shows its own lock)."""
 
 
 @dataclass

@@ -24,3 +24,12 @@ class SyncTransientError(SyncError):
     def __init__(self, message: str, *, quota: bool = False) -> None:
         super().__init__(message)
         self.quota = quota
+
+
+class CalendarGone(SyncError):
+    """A calendar's listing answered 404/410 for the calendar itself: deleted remotely, or no
+    longer shared with the account."""
+
+    def __init__(self, calendar: str) -> None:
+        super().__init__(f"calendar {calendar} is gone")
+        self.calendar = calendar

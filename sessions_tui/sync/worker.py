@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 
 from sessions_tui.clock import Clock
 from sessions_tui.store.db import Database
+from sessions_tui.sync.core.provider import CALDAV, GOOGLE, Provider
 from sessions_tui.sync.google import (
     SyncAuthError,
     SyncError,
@@ -184,6 +185,47 @@ class SyncOutcome:
         return line
 
 
+def run_provider_sync(
+    provider: Provider,
+    db: Database,
+    clock: Clock,
+    practitioner_ids: Iterable[int],
+    *,
+    progress: Callable[[SyncProgress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    engine_factory: Callable[[int], Any] | None = None,
+    lock_holder: str | None = None,
+) -> SyncOutcome:
+    """Run one sync per practitioner with ``provider`` (in the calling thread); never raises a
+    sync error.
+
+    This is what the App's ``@work(thread=True)`` method calls. With ``lock_holder`` (e.g.
+    ``f"{hostname}:{pid}"``) it first takes the practice-wide ``<provider>-sync`` lease, so only
+    one of the clients sharing a database syncs an account of that provider at a time; if
+    another holds it, nothing runs.
+    """
+    lock = None
+    if lock_holder is not None:
+        from sessions_tui.store.locks import PracticeLock
+
+        lock = PracticeLock(db, f"{provider.name}-sync", lock_holder)
+        if not lock.acquire(clock.now()):
+            busy = lock.held_by(clock.now()) or "another client"
+            return SyncOutcome({}, {}, busy_elsewhere=busy, label=provider.label)
+    try:
+        if engine_factory is None and provider is CALDAV:
+            from sessions_tui.sync import caldav
+
+            engine_factory = lambda p: caldav.make_engine(db, clock, p)  # noqa: E731
+        out = _run_all(
+            db, clock, practitioner_ids, progress, should_cancel, engine_factory, provider.label
+        )
+        return replace(out, label=provider.label)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 def run_google_sync(
     db: Database,
     clock: Clock,
@@ -194,24 +236,17 @@ def run_google_sync(
     engine_factory: Callable[[int], Any] | None = None,
     lock_holder: str | None = None,
 ) -> SyncOutcome:
-    """Run one sync per practitioner (in the calling thread); never raises a sync error.
-
-    This is what the App's ``@work(thread=True)`` method calls. With ``lock_holder`` (e.g.
-    ``f"{hostname}:{pid}"``) it first takes the practice-wide ``google-sync`` lease, so only one
-    of the clients sharing a database syncs at a time; if another holds it, nothing runs.
-    """
-    lock = None
-    if lock_holder is not None:
-        from sessions_tui.store.locks import PracticeLock
-
-        lock = PracticeLock(db, "google-sync", lock_holder)
-        if not lock.acquire(clock.now()):
-            return SyncOutcome({}, {}, busy_elsewhere=lock.held_by(clock.now()) or "another client")
-    try:
-        return _run_all(db, clock, practitioner_ids, progress, should_cancel, engine_factory)
-    finally:
-        if lock is not None:
-            lock.release()
+    """:func:`run_provider_sync` for the practitioners' Google accounts."""
+    return run_provider_sync(
+        GOOGLE,
+        db,
+        clock,
+        practitioner_ids,
+        progress=progress,
+        should_cancel=should_cancel,
+        engine_factory=engine_factory,
+        lock_holder=lock_holder,
+    )
 
 
 def run_caldav_sync(
@@ -224,27 +259,18 @@ def run_caldav_sync(
     engine_factory: Callable[[int], Any] | None = None,
     lock_holder: str | None = None,
 ) -> SyncOutcome:
-    """As :func:`run_google_sync`, for the practitioners' CalDAV accounts (its own
+    """:func:`run_provider_sync` for the practitioners' CalDAV accounts (its own
     ``caldav-sync`` lease: a Google sync elsewhere does not hold it up)."""
-    from sessions_tui.sync import caldav
-
-    lock = None
-    if lock_holder is not None:
-        from sessions_tui.store.locks import PracticeLock
-
-        lock = PracticeLock(db, "caldav-sync", lock_holder)
-        if not lock.acquire(clock.now()):
-            busy = lock.held_by(clock.now()) or "another client"
-            return SyncOutcome({}, {}, busy_elsewhere=busy, label="CalDAV")
-    try:
-        factory = engine_factory or (lambda p: caldav.make_engine(db, clock, p))
-        out = _run_all(
-            db, clock, practitioner_ids, progress, should_cancel, factory, provider="CalDAV"
-        )
-        return replace(out, label="CalDAV")
-    finally:
-        if lock is not None:
-            lock.release()
+    return run_provider_sync(
+        CALDAV,
+        db,
+        clock,
+        practitioner_ids,
+        progress=progress,
+        should_cancel=should_cancel,
+        engine_factory=engine_factory,
+        lock_holder=lock_holder,
+    )
 
 
 def combine(first: SyncOutcome, second: SyncOutcome) -> SyncOutcome:
@@ -266,7 +292,6 @@ def _run_all(
     progress: Callable[[SyncProgress], None] | None,
     should_cancel: Callable[[], bool] | None,
     engine_factory: Callable[[int], Any] | None,
-    *,
     provider: str = "Google",
 ) -> SyncOutcome:
     reports: dict[int, SyncReport] = {}

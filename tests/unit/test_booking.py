@@ -260,19 +260,19 @@ def test_issue_16_busy_google_and_all_day_events_remove_times(pr: Practice) -> N
         ),
     )
     with pr.db.session() as s:
-        from sessions_tui.store.tables import GoogleAccountRow, GoogleLinkRow
+        from sessions_tui.store.tables import SyncAccountRow, SyncLinkRow
 
-        acct = GoogleAccountRow(practitioner_id=pr.alice_id)
+        acct = SyncAccountRow(provider="google", practitioner_id=pr.alice_id)
         s.add(acct)
         s.flush()
         assert acct.id is not None
         s.add(
-            GoogleLinkRow(
+            SyncLinkRow(
                 account_id=acct.id,
                 event_id=google.id,
-                calendar_id="primary",
-                google_event_id="g1",
-                origin="google",
+                calendar="primary",
+                remote_id="g1",
+                origin="remote",
             )
         )
     monday = pr.day_slots(mon)

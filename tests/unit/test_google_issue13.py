@@ -375,12 +375,12 @@ def _shared_calendar(pr: Practice) -> dict:
 def _set_role(pr: Practice, role: str | None) -> None:
     from sqlalchemy import update
 
-    from sessions_tui.store.tables import GoogleCalendarRow
+    from sessions_tui.store.tables import SyncCalendarRow
 
     with pr.db.session() as s:
         s.execute(
-            update(GoogleCalendarRow)
-            .where(GoogleCalendarRow.calendar_id == SHARED)
+            update(SyncCalendarRow)
+            .where(SyncCalendarRow.calendar == SHARED)
             .values(access_role=role)
         )
 

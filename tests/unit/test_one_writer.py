@@ -193,7 +193,7 @@ def test_the_walker_sees_each_shape_of_write() -> None:
         "s.delete(link)",
         "x = EventRow\ns.delete(link_row)",
         "s.execute(select(EventRow).where(EventRow.id == 1))",
-        "s.execute(delete(GoogleLinkRow))",
+        "s.execute(delete(SyncLinkRow))",
         "s.execute(text('SELECT * FROM event'))",
         "T = ExdateRow.__table__\nhave.update(s.execute(select(T.c.id)))",
         "writer.delete(row)\nw.delete(child)",

@@ -32,14 +32,11 @@ from sessions_tui.store.tables.practice import (
 )
 from sessions_tui.store.tables.sync import (
     READ_ONLY_ROLES,
-    CalDavAccountRow,
-    CalDavCalendarRow,
-    CalDavLinkRow,
     FeedRow,
-    GoogleAccountRow,
-    GoogleCalendarRow,
-    GoogleLinkRow,
     SubscriptionRow,
+    SyncAccountRow,
+    SyncCalendarRow,
+    SyncLinkRow,
 )
 
 __all__ = [
@@ -48,18 +45,12 @@ __all__ = [
     "BookingRequestRow",
     "BookingServiceRow",
     "BookingSettingsRow",
-    "CalDavAccountRow",
-    "CalDavCalendarRow",
-    "CalDavLinkRow",
     "ClientContactRow",
     "ClientRow",
     "DateOverrideRow",
     "EventRow",
     "ExdateRow",
     "FeedRow",
-    "GoogleAccountRow",
-    "GoogleCalendarRow",
-    "GoogleLinkRow",
     "HoursIntervalRow",
     "HoursRow",
     "LocationRow",
@@ -71,4 +62,7 @@ __all__ = [
     "ReminderSettingsRow",
     "StaffRow",
     "SubscriptionRow",
+    "SyncAccountRow",
+    "SyncCalendarRow",
+    "SyncLinkRow",
 ]

@@ -1,5 +1,6 @@
-"""What links the practice to other calendars: published ICS feeds, Google and CalDAV accounts,
-calendars and per-event links, and ICS subscriptions."""
+"""What links the practice to other calendars: published ICS feeds, two-way sync accounts (Google
+and CalDAV, one set of tables with a provider column), their calendars and item links, and ICS
+subscriptions."""
 
 from __future__ import annotations
 
@@ -33,16 +34,25 @@ class FeedRow(SQLModel, table=True):
     )
 
 
-class GoogleAccountRow(SQLModel, table=True):
-    """Two-way Google sync settings of one practitioner (migration 0003).
+class SyncAccountRow(SQLModel, table=True):
+    """Two-way sync settings of one practitioner with one provider (migration 0014; before it
+    ``google_account`` and ``caldav_account``).
 
-    ``mode`` is ``two-way`` or ``one-way``; ``identifier`` names clients in pushed titles.
+    ``provider`` is ``google`` or ``caldav``. ``url`` is what the user gave ``caldav connect``
+    (a server root or principal URL; discovery finds the calendars from it) and ``username``
+    the CalDAV login: both ``None`` for Google. No password or OAuth token is stored here (see
+    ``sync/caldav/secret.py`` and ``sync/oauth.py``). ``mode`` is ``two-way`` or ``one-way``;
+    ``identifier`` names clients in pushed titles.
     """
 
-    __tablename__ = "google_account"
+    __tablename__ = "sync_account"
+    __table_args__ = (UniqueConstraint("provider", "practitioner_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    practitioner_id: int = Field(foreign_key="staff.id", unique=True)
+    provider: str
+    practitioner_id: int = Field(foreign_key="staff.id")
+    url: str | None = None
+    username: str | None = None
     mode: str = "two-way"
     connected: bool = True
     identifier: str = "initials"
@@ -53,111 +63,57 @@ class GoogleAccountRow(SQLModel, table=True):
     last_error: str | None = None
 
 
-class GoogleCalendarRow(SQLModel, table=True):
-    """A Google calendar of an account: the default one, or a secondary one pulled in."""
+class SyncCalendarRow(SQLModel, table=True):
+    """A remote calendar of an account: the default one (pushed to and pulled from) or a
+    secondary one (pulled).
 
-    __tablename__ = "google_calendar"
-    __table_args__ = (UniqueConstraint("account_id", "calendar_id"),)
+    ``calendar`` is the Google calendar id or the CalDAV collection URL. ``sync_token`` is the
+    cursor of the last complete listing (Google's ``nextSyncToken``, RFC 6578's token);
+    ``None`` means list in full next time. ``access_role`` is Google's calendarList
+    ``accessRole`` (``owner``, ``writer``, ``reader``, ``freeBusyReader``; ``None`` until asked,
+    and for CalDAV); ``read_only`` is set when a CalDAV server refused a write.
+    """
+
+    __tablename__ = "sync_calendar"
+    __table_args__ = (UniqueConstraint("account_id", "calendar"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="google_account.id", index=True)
-    calendar_id: str
+    account_id: int = Field(foreign_key="sync_account.id", index=True)
+    calendar: str
     summary: str = ""
     role: str = "secondary"  # default | secondary
     selected: bool = True
     sync_token: str | None = None
     access_role: str | None = None
-    """Google's calendarList ``accessRole`` (``owner``, ``writer``, ``reader``,
-    ``freeBusyReader``); ``None`` until the sync engine has asked."""
-
-
-READ_ONLY_ROLES = frozenset({"reader", "freeBusyReader"})
-"""Access roles that may not write events: such calendars are pulled, never pushed to."""
-
-
-class GoogleLinkRow(SQLModel, table=True):
-    """A local event (or override) tied to a Google event.
-
-    ``event_id`` has no foreign key on purpose: a link outlives its local event until the
-    deletion has been pushed. ``local_hash`` is the hash of the Google body both sides agreed on
-    at the last sync; ``etag`` the Google version seen then.
-    """
-
-    __tablename__ = "google_link"
-    __table_args__ = (UniqueConstraint("calendar_id", "google_event_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="google_account.id", index=True)
-    event_id: int | None = Field(default=None, index=True)
-    calendar_id: str
-    google_event_id: str
-    etag: str | None = None
-    local_hash: str | None = None
-    origin: str = "local"  # local | google
-    synced_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-
-
-class CalDavAccountRow(SQLModel, table=True):
-    """Two-way CalDAV sync settings of one practitioner (migration 0009).
-
-    ``url`` is what the user gave ``caldav connect`` (a server root or principal URL; discovery
-    finds the calendars from it); the password is never stored here (see
-    ``sync/caldav/secret.py``). ``mode`` and ``identifier`` as for Google.
-    """
-
-    __tablename__ = "caldav_account"
-
-    id: int | None = Field(default=None, primary_key=True)
-    practitioner_id: int = Field(foreign_key="staff.id", unique=True)
-    url: str
-    username: str
-    mode: str = "two-way"
-    connected: bool = True
-    identifier: str = "initials"
-    last_sync_at: datetime | None = Field(
-        default=None, sa_column=Column(UTCDateTime(), nullable=True)
-    )
-    last_result: str | None = None
-    last_error: str | None = None
-
-
-class CalDavCalendarRow(SQLModel, table=True):
-    """A calendar collection of a CalDAV account: the default one (pushed to and pulled from)
-    or a secondary one (pulled). ``sync_token`` is the RFC 6578 token of the last complete
-    listing; ``None`` means list in full next time (ETags decide what is fetched)."""
-
-    __tablename__ = "caldav_calendar"
-    __table_args__ = (UniqueConstraint("account_id", "url"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="caldav_account.id", index=True)
-    url: str
-    summary: str = ""
-    role: str = "secondary"  # default | secondary
-    selected: bool = True
-    sync_token: str | None = None
     read_only: bool = False
 
 
-class CalDavLinkRow(SQLModel, table=True):
-    """A local event family (a one-off, or a series with its overrides) tied to one CalDAV
-    resource (one ``.ics`` object: the master VEVENT and its RECURRENCE-ID overrides).
+READ_ONLY_ROLES = frozenset({"reader", "freeBusyReader"})
+"""Google access roles that may not write events: such calendars are pulled, never pushed to."""
 
-    ``event_id`` (the one-off or the series' master) has no foreign key, as for Google: the link
-    outlives its event until the delete has been pushed. ``local_hash`` is the hash of the
-    content both sides agreed on at the last sync, ``etag`` the server's version seen then,
-    ``uid`` the resource's iCalendar UID.
+
+class SyncLinkRow(SQLModel, table=True):
+    """A local event tied to one remote *item*: a Google event (one per event or override: a
+    Google override is its own event) or a CalDAV resource (one per family: the ``.ics`` holds
+    the master VEVENT and its RECURRENCE-ID overrides).
+
+    ``remote_id`` is the Google event id or the CalDAV href; ``uid`` the resource's iCalendar
+    UID (``None`` for Google). ``event_id`` has no foreign key on purpose: a link outlives its
+    local event until the deletion has been pushed. ``local_hash`` is the hash of the content
+    both sides agreed on at the last sync, ``etag`` the remote version seen then. ``origin`` is
+    ``local`` (made here and pushed) or ``remote`` (made there and pulled). Links are per
+    account: two practitioners connected to one shared calendar each link its events.
     """
 
-    __tablename__ = "caldav_link"
-    __table_args__ = (UniqueConstraint("calendar_url", "href"),)
+    __tablename__ = "sync_link"
+    __table_args__ = (UniqueConstraint("account_id", "calendar", "remote_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    account_id: int = Field(foreign_key="caldav_account.id", index=True)
+    account_id: int = Field(foreign_key="sync_account.id", index=True)
     event_id: int | None = Field(default=None, index=True)
-    calendar_url: str
-    href: str
-    uid: str
+    calendar: str
+    remote_id: str
+    uid: str | None = None
     etag: str | None = None
     local_hash: str | None = None
     origin: str = "local"  # local | remote

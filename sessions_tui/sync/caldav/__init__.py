@@ -11,7 +11,7 @@ protocol's side of them. One run, for one practitioner:
    skips what it already has. A resource this program made (its UID is the local uid) is
    recognised and linked, never duplicated.
 2. **Push**: every local family (a one-off, or a series with its overrides: one resource)
-   whose content differs from what both sides last agreed on (``caldav_link.local_hash``) is
+   whose content differs from what both sides last agreed on (``sync_link.local_hash``) is
    ``PUT`` (``If-None-Match: *`` to create, at an href derived from the uid, so a retried
    create answers 412 and is adopted; ``If-Match`` to update, a 412 being a conflict resolved
    by the rule); every link whose family is gone is ``DELETE``\\ d.

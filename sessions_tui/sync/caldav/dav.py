@@ -26,7 +26,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree as ET
 
-from sessions_tui.sync.errors import SyncAuthError, SyncError, SyncTransientError
+from sessions_tui.sync.errors import (
+    CalendarGone,
+    SyncAuthError,
+    SyncError,
+    SyncTransientError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +233,11 @@ class DavClient:
         try:
             r = self._request(cal_url, "PROPFIND", body, {"Depth": "1", "Content-Type": XML_TYPE})
         except Exception as exc:
+            if getattr(exc, "status", None) in (404, 410):
+                raise CalendarGone(cal_url) from None
             raise self._translate(exc, "list the calendar") from None
+        if r.status in (404, 410):
+            raise CalendarGone(cal_url)
         if r.status != 207:
             raise self._status_error(r.status, "list the calendar")
         etags: dict[str, str | None] = {}

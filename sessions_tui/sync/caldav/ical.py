@@ -30,6 +30,7 @@ from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.events import Event, Instant
 from sessions_tui.domain.external import ExternalEvent, to_local
 from sessions_tui.store.queries import recurrence_key
+from sessions_tui.sync.engine import LOCKED_NOTE
 
 PRODID = "-//sessions-tui//CalDAV sync//EN"
 
@@ -187,6 +188,9 @@ def render(family: Family, title: Callable[[Event], str], *, uid: str, stamp: da
                 ve.add("exdate", [_when(x, ev.tzid) for x in sorted(ev.exdates, key=_sort)])
         ve.add("sequence", ev.sequence)
         ve.add("transp", "OPAQUE" if ev.busy else "TRANSPARENT")
+        if ev.is_session:
+            ve.add("class", "PRIVATE")
+            ve.add("description", LOCKED_NOTE)
         cancelled = ev.is_cancelled and not ev.is_session
         ve.add("status", "CANCELLED" if cancelled else "CONFIRMED")
         cal.add_component(ve)

@@ -1,6 +1,6 @@
 """The local side of a CalDAV sync: links, local families, their hashes; href helpers.
 
-:class:`LocalStore` finds and makes ``caldav_link`` rows, loads a local *family* (a one-off, or
+:class:`LocalStore` finds and makes ``sync_link`` rows, loads a local *family* (a one-off, or
 a master with its overrides: one resource), hashes it as it would be pushed, and writes through
 the one :class:`~sessions_tui.services.writer.Writer`, so the booking and permission rules hold
 for a sync as for a person.
@@ -15,17 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sessions_tui.domain.errors import ConflictError, PermissionDenied, ValidationError
 from sessions_tui.domain.events import Event
-from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
-from sessions_tui.store.tables import CalDavLinkRow, EventRow, ExdateRow
+from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import Family, family_hash
 from sessions_tui.sync.caldav.state import EngineState
+from sessions_tui.sync.core.engine import BAD_ITEM as BAD_ITEM
 from sessions_tui.sync.engine import client_labels, pushed_title
-
-BAD_ITEM = (ValidationError, ConflictError, PermissionDenied, ValueError, KeyError, TypeError)
-"""What a bad resource raises: it is logged by href and skipped, never the whole run."""
 
 
 def href_key(href: str) -> str:
@@ -49,34 +45,19 @@ class LocalStore(EngineState):
 
     def _link(
         self, s: Session, cal_url: str, href: str, *, loose: bool = False
-    ) -> CalDavLinkRow | None:
+    ) -> SyncLinkRow | None:
         """The link of ``href``; ``loose`` also finds it spelled another way (a pulled href)."""
-        found = s.execute(
-            select(CalDavLinkRow).where(
-                col(CalDavLinkRow.calendar_url) == cal_url, col(CalDavLinkRow.href) == href
-            )
-        ).scalar_one_or_none()
+        found = self._find_link(s, cal_url, href)
         if found is not None or not loose:
             return found
         # The same resource spelled another way (percent-encoding): found by its key, and
         # stored as the server spells it from now on.
         key = href_key(href)
-        for link in s.execute(
-            select(CalDavLinkRow).where(
-                col(CalDavLinkRow.account_id) == self.account_id,
-                col(CalDavLinkRow.calendar_url) == cal_url,
-            )
-        ).scalars():
-            if href_key(link.href) == key:
-                link.href = href
+        for link in self._calendar_links(s, cal_url):
+            if href_key(link.remote_id) == key:
+                link.remote_id = href
                 return link
         return None
-
-    def _writer(self, s: Session) -> Writer:
-        return Writer.for_sync(s, self.clock, self.practitioner_id)
-
-    def _origin_of(self, source_calendar: str | None) -> str:
-        return "remote" if source_calendar in self.calendars else "local"
 
     def _new_link(
         self,
@@ -86,19 +67,8 @@ class LocalStore(EngineState):
         uid: str,
         event_id: int | None,
         origin: str,
-    ) -> CalDavLinkRow:
-        link = CalDavLinkRow(
-            account_id=self.account_id,
-            event_id=event_id,
-            calendar_url=cal_url,
-            href=href,
-            uid=uid,
-            origin=origin,
-            synced_at=self.clock.now(),
-        )
-        s.add(link)
-        s.flush()
-        return link
+    ) -> SyncLinkRow:
+        return self._add_link(s, cal_url, href, event_id, origin, uid=uid)
 
     def _family(self, s: Session, event_id: int | None) -> tuple[EventRow, Family] | None:
         if event_id is None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.events import Event, EventKind, validate_event
 from sessions_tui.store import queries
-from sessions_tui.store.tables import CalDavLinkRow, EventRow
+from sessions_tui.store.tables import EventRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import Family, RemoteFamily, family_hash, remote_title
 from sessions_tui.sync.caldav.local import LocalStore
 from sessions_tui.sync.engine import is_protected, keep_local
@@ -32,7 +32,7 @@ class MergeMixin(LocalStore):
     def _apply_linked(
         self,
         s: Session,
-        link: CalDavLinkRow,
+        link: SyncLinkRow,
         etag: str | None,
         family: tuple[EventRow, Family],
         remote: RemoteFamily,
@@ -55,7 +55,7 @@ class MergeMixin(LocalStore):
             log.info(
                 "conflict on event %s (CalDAV %s): keeping the %s version",
                 master.id,
-                link.href,
+                link.remote_id,
                 "local" if keep else "server's",
             )
             if keep:
@@ -75,7 +75,7 @@ class MergeMixin(LocalStore):
         self.report.pulled += 1
 
     def _push_back(
-        self, link: CalDavLinkRow, etag: str | None, event_id: int | None, why: str
+        self, link: SyncLinkRow, etag: str | None, event_id: int | None, why: str
     ) -> None:
         self.report.conflicts += 1
         self.report.messages.append(f"kept event {event_id}: {why}; the local version was pushed")

@@ -2,7 +2,7 @@
 
 :class:`_Op` is one pending write (a ``PUT`` of a family's resource, or a ``DELETE``);
 :meth:`PlanMixin.plan` compares each local family's hash with the one both sides last agreed on
-(``caldav_link.local_hash``) and lists links whose family is gone. It is also the
+(``sync_link.local_hash``) and lists links whose family is gone. It is also the
 pending-changes count. No network.
 """
 
@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from sessions_tui.domain.events import Event
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.google_settings import SyncMode
-from sessions_tui.store import queries
-from sessions_tui.store.tables import CalDavLinkRow, EventRow, ExdateRow
 from sessions_tui.sync.caldav.ical import Family, family_hash, render, resource_name
 from sessions_tui.sync.caldav.local import LocalStore, collection_path, make_titler
-from sessions_tui.sync.engine import client_labels, target_calendar
+from sessions_tui.sync.engine import target_calendar
 
 
 @dataclass
@@ -47,31 +42,8 @@ class PlanMixin(LocalStore):
         """What the push would send now (also the pending-changes count)."""
         ops: list[_Op] = []
         cal_urls = set(self.calendars)
-        with self.db.session() as s:
-            rows = (
-                s.execute(
-                    select(EventRow).where(
-                        (col(EventRow.practitioner_id) == self.practitioner_id)
-                        | col(EventRow.practitioner_id).is_(None)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            exd: dict[int, list[str]] = {}
-            for sid, key in s.execute(
-                select(col(ExdateRow.series_id), col(ExdateRow.recurrence_key))
-            ):
-                exd.setdefault(sid, []).append(key)
-            links = (
-                s.execute(
-                    select(CalDavLinkRow).where(col(CalDavLinkRow.account_id) == self.account_id)
-                )
-                .scalars()
-                .all()
-            )
-            events = [queries.row_to_event(r, exd.get(r.id or -1, ())) for r in rows]
-            labels = client_labels(s, events, self.identifier)
+        local = self._snapshot()
+        links, events, labels = local.links, list(local.events.values()), local.labels
         by_event = {link.event_id: link for link in links}
         # A read-only ICS subscription's events are someone else's: never pushed.
         masters = {
@@ -82,15 +54,15 @@ class PlanMixin(LocalStore):
             if e.series_id is not None:
                 children.setdefault(e.series_id, []).append(e)
         for old in links:
-            if old.event_id not in masters and old.calendar_url in self.selected:
-                if old.calendar_url in self.read_only:
+            if old.event_id not in masters and old.calendar in self.selected:
+                if old.calendar in self.read_only:
                     continue
                 ops.append(
                     _Op(
                         "delete",
-                        old.calendar_url,
-                        old.href,
-                        old.uid,
+                        old.calendar,
+                        old.remote_id,
+                        old.uid or "",
                         "",
                         old.etag,
                         False,
@@ -106,7 +78,7 @@ class PlanMixin(LocalStore):
             assert eid is not None
             link = by_event.get(eid)
             cal = target_calendar(
-                ev, link.calendar_url if link else None, cal_urls, self.default_calendar
+                ev, link.calendar if link else None, cal_urls, self.default_calendar
             )
             tied = ev.source_calendar in cal_urls
             if cal not in self.selected or cal in self.read_only:
@@ -118,8 +90,8 @@ class PlanMixin(LocalStore):
             if link is not None and link.local_hash == h:
                 continue
             origin = link.origin if link else self._origin_of(ev.source_calendar)
-            uid = link.uid if link else (ev.uid or f"event-{eid}@sessions-tui")
-            href = link.href if link else collection_path(cal) + resource_name(uid)
+            uid = (link.uid if link else None) or ev.uid or f"event-{eid}@sessions-tui"
+            href = link.remote_id if link else collection_path(cal) + resource_name(uid)
             text = render(Family(ev, overrides), titler, uid=uid, stamp=stamp)
             ops.append(
                 _Op(

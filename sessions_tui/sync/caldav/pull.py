@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import uuid
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -19,19 +21,26 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.events import Event
 from sessions_tui.store import queries
-from sessions_tui.store.tables import CalDavCalendarRow, CalDavLinkRow, EventRow
+from sessions_tui.store.tables import EventRow, SyncLinkRow
 from sessions_tui.sync.caldav.dav import Listing, NotSupported, TokenInvalid
 from sessions_tui.sync.caldav.ical import RemoteFamily, parse_resource
 from sessions_tui.sync.caldav.local import BAD_ITEM, href_key
 from sessions_tui.sync.caldav.merge import MergeMixin
-from sessions_tui.sync.engine import SyncProgress
+from sessions_tui.sync.core.engine import continuation
+from sessions_tui.sync.engine import SyncProgress, client_labels, pushed_title
 
 log = logging.getLogger("sessions_tui.sync.caldav")  # one logger for the engine's parts
 
 
 class PullMixin(MergeMixin):
     """Lists one calendar's changes on the server and applies them locally."""
+
+    _related: str | None = None
+    """The ``RELATED-TO`` of the resource being applied."""
+    _touched: frozenset[str] | set[str] = frozenset()
+    """The href keys of linked resources the listing being applied changed or removed."""
 
     def _listing(self, cal_url: str, token: str | None) -> Listing:
         dav = self._client()
@@ -49,20 +58,15 @@ class PullMixin(MergeMixin):
 
     def _pull(self, cal_url: str) -> None:
         with self.db.session() as s:
-            token = s.execute(
-                select(col(CalDavCalendarRow.sync_token)).where(
-                    col(CalDavCalendarRow.account_id) == self.account_id,
-                    col(CalDavCalendarRow.url) == cal_url,
-                )
-            ).scalar_one_or_none()
+            token = self._cursor(s, cal_url)
             # By href key: a server may spell one href differently from how we wrote it
             # (%40 or @); a mismatch must never read as "deleted on the server".
             known = {
                 href_key(h): (h, etag)
                 for h, etag in s.execute(
-                    select(col(CalDavLinkRow.href), col(CalDavLinkRow.etag)).where(
-                        col(CalDavLinkRow.account_id) == self.account_id,
-                        col(CalDavLinkRow.calendar_url) == cal_url,
+                    select(col(SyncLinkRow.remote_id), col(SyncLinkRow.etag)).where(
+                        col(SyncLinkRow.account_id) == self.account_id,
+                        col(SyncLinkRow.calendar) == cal_url,
                     )
                 ).all()
             }
@@ -72,6 +76,9 @@ class PullMixin(MergeMixin):
         if listing.complete:
             gone |= set(known) - listed
         deleted = {known[k][0] for k in gone if k in known}
+        # The linked resources this listing changed or removed: a split made elsewhere ends
+        # (or removes) the old series in the same listing that brings its continuation.
+        self._touched = gone | {href_key(h) for h in listing.etags if href_key(h) in known}
         wanted = [
             h
             for h, etag in listing.etags.items()
@@ -88,6 +95,7 @@ class PullMixin(MergeMixin):
                     resp = got.get(href_key(href))
                     if resp is None:
                         continue  # gone between the listing and the fetch: next run
+                    self._related = related_to(resp.text)
                     self._apply(s, cal_url, href, resp.etag, resp.text)
             done += len(chunk)
             self._progress(SyncProgress("pull", cal_url, done))
@@ -97,14 +105,7 @@ class PullMixin(MergeMixin):
                     self._apply_delete(s, cal_url, href)
         if self._cancelled():
             return
-        with self.db.session() as s:
-            row = s.execute(
-                select(CalDavCalendarRow).where(
-                    col(CalDavCalendarRow.account_id) == self.account_id,
-                    col(CalDavCalendarRow.url) == cal_url,
-                )
-            ).scalar_one()
-            row.sync_token = listing.token
+        self._save_cursor(cal_url, listing.token)
 
     def _apply(self, s: Session, cal_url: str, href: str, etag: str | None, text: str) -> None:
         try:
@@ -132,13 +133,19 @@ class PullMixin(MergeMixin):
             taken = (
                 row is not None
                 and s.execute(
-                    select(col(CalDavLinkRow.id)).where(
-                        col(CalDavLinkRow.account_id) == self.account_id,
-                        col(CalDavLinkRow.event_id) == row.id,
+                    select(col(SyncLinkRow.id)).where(
+                        col(SyncLinkRow.account_id) == self.account_id,
+                        col(SyncLinkRow.event_id) == row.id,
                     )
                 ).first()
                 is not None
             )
+            parent = None
+            if not (row is not None and row.series_id is None and not taken):
+                parent = self._split_parent(s, cal_url, remote)
+            if parent is not None:
+                self._fork(s, cal_url, href, etag, remote, parent)
+                return
             if row is not None and row.series_id is None and not taken:
                 # Made here by a run that died before linking it: adopt, never duplicate.
                 link = self._new_link(
@@ -180,35 +187,63 @@ class PullMixin(MergeMixin):
 
     def _apply_delete(self, s: Session, cal_url: str, href: str) -> None:
         link = self._link(s, cal_url, href)
-        if link is None:
-            return
-        family = self._family(s, link.event_id)
-        if family is None:
-            s.delete(link)  # deleted on both sides
-            return
-        mrow, local = family
-        if local.master.practitioner_id is None:
-            s.delete(link)  # practice-wide: the push makes it again
-            self.report.conflicts += 1
-            return
-        try:
-            with s.begin_nested():
-                writer = self._writer(s)
-                writer.delete(mrow)
-                if writer.detached:
-                    self.report.messages.append(
-                        f"kept {len(writer.detached)} protected occurrence(s) of event "
-                        f"{local.master.id}: deleted on the server, pushed back"
-                    )
-        except BAD_ITEM as exc:
-            self.report.errors += 1
-            log.warning("could not delete event %s: %s", local.master.id, exc)
-            return
-        s.delete(link)
-        if s.get(EventRow, mrow.id) is not None:
-            # A protected session: never deleted by a sync; the push writes it back.
-            self.report.messages.append(
-                f"kept event {local.master.id}: deleted on the server, pushed back"
-            )
-        else:
-            self.report.deleted += 1
+        if link is not None:
+            self._remote_gone(s, link)
+
+    def _split_parent(
+        self, s: Session, cal_url: str, remote: RemoteFamily
+    ) -> tuple[EventRow, Event] | None:
+        """The local client-session series a new recurring resource continues ("this and all
+        future" made in another app): named by its ``RELATED-TO``, or, where the app leaves no
+        link, a series of this calendar changed or removed in the same listing whose pushed
+        title (the client marker) the new resource carries and that starts before it."""
+        master = remote.master
+        if master is None or not master.rrule:
+            return None
+        links = self._calendar_links(s, cal_url)
+        related = [link for link in links if self._related and link.uid == self._related]
+        touched = [link for link in links if href_key(link.remote_id) in self._touched]
+        for link, by_title in [(x, False) for x in related] + [(x, True) for x in touched]:
+            loaded = self._load(s, link.event_id)
+            if loaded is None or not (loaded[1].is_session and loaded[1].rrule):
+                continue
+            old = loaded[1]
+            if by_title:
+                title = pushed_title(old, client_labels(s, [old], self.identifier))
+                if title != master.title or not old.start < master.start:
+                    continue
+            return loaded
+        return None
+
+    def _fork(
+        self,
+        s: Session,
+        cal_url: str,
+        href: str,
+        etag: str | None,
+        remote: RemoteFamily,
+        parent: tuple[EventRow, Event],
+    ) -> None:
+        """The continuation becomes a fork of the client's series, as a local "this and
+        following" makes: the same client and kind, ours; never an anonymous event, never
+        written over the old series."""
+        _row, old = parent
+        master = remote.master
+        assert master is not None
+        fork = continuation(old, master)
+        row = self._writer(s).insert(fork, uid=f"{uuid.uuid4()}@sessions-tui")
+        link = self._new_link(s, cal_url, href, remote.uid, row.id, "local")
+        link.etag = etag
+        family = self._family(s, row.id)
+        assert family is not None
+        link.local_hash = self._hash(s, family[1])
+        self.report.pulled += 1
+        self.report.messages.append(
+            f"event {old.id} was split on the server: its continuation is event {row.id}"
+        )
+
+
+def related_to(text: str) -> str | None:
+    """The UID a resource names in ``RELATED-TO`` (the series it continues), if any."""
+    found = re.search(r"^RELATED-TO[^:\r\n]*:(.+?)\r?$", text, re.MULTILINE)
+    return found.group(1).strip() if found else None

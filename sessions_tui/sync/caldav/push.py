@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from sessions_tui.store.tables import CalDavCalendarRow, CalDavLinkRow
+from sessions_tui.store.tables import SyncCalendarRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import parse_resource
 from sessions_tui.sync.caldav.local import BAD_ITEM
 from sessions_tui.sync.caldav.merge import MergeMixin
@@ -59,22 +59,17 @@ class PushMixin(PlanMixin, MergeMixin):
 
     def _done(self, s: Session, op: _Op, etag: str | None) -> None:
         """Record a successful write (idempotent: a rerun finds the same state)."""
-        link = s.get(CalDavLinkRow, op.link_id) if op.link_id is not None else None
-        if op.kind == "delete":
-            if link is not None:
-                s.delete(link)
-            self.report.deleted += 1
-            return
-        if link is None:
-            link = self._link(s, op.calendar_url, op.href)
-        if link is None:
-            link = self._new_link(s, op.calendar_url, op.href, op.uid, op.event_id, op.origin)
-        link.event_id = op.event_id
-        link.etag = etag  # None when the server sent none: the next pull fetches and agrees
-        link.local_hash = op.local_hash
-        link.synced_at = self.clock.now()
-        s.flush()
-        self.report.pushed += 1
+        self._written(
+            s,
+            op.kind,
+            op.link_id,
+            (op.calendar_url, op.href),
+            op.event_id,
+            op.origin,
+            etag=etag,
+            local_hash=op.local_hash,
+            uid=op.uid,
+        )
 
     def _follow_up(self, op: _Op, status: int) -> None:
         """Resolve a write the server refused: 412 (exists, or changed since), 403, 404."""
@@ -82,9 +77,9 @@ class PushMixin(PlanMixin, MergeMixin):
         if status == 403:
             with self.db.session() as s:
                 cal = s.execute(
-                    select(CalDavCalendarRow).where(
-                        col(CalDavCalendarRow.account_id) == self.account_id,
-                        col(CalDavCalendarRow.url) == op.calendar_url,
+                    select(SyncCalendarRow).where(
+                        col(SyncCalendarRow.account_id) == self.account_id,
+                        col(SyncCalendarRow.calendar) == op.calendar_url,
                     )
                 ).scalar_one_or_none()
                 if cal is not None:
@@ -122,7 +117,7 @@ class PushMixin(PlanMixin, MergeMixin):
             return
         elif status == 404 and op.link_id is not None:
             with self.db.session() as s:
-                link = s.get(CalDavLinkRow, op.link_id)
+                link = s.get(SyncLinkRow, op.link_id)
                 if link is not None:
                     s.delete(link)  # gone from the server for good: made again next run
             return
@@ -137,13 +132,13 @@ class PushMixin(PlanMixin, MergeMixin):
         self.report.conflicts += 1
         if current.status != 200:
             with self.db.session() as s:
-                link = s.get(CalDavLinkRow, op.link_id) if op.link_id else None
+                link = s.get(SyncLinkRow, op.link_id) if op.link_id else None
                 if link is not None:
                     s.delete(link)  # gone there: made again next run
             return
         with self.db.session() as s:
             family = self._family(s, op.event_id)
-            link = s.get(CalDavLinkRow, op.link_id) if op.link_id else None
+            link = s.get(SyncLinkRow, op.link_id) if op.link_id else None
             if family is None or link is None:
                 return
             mrow, local = family

@@ -1,7 +1,8 @@
 """The state every part of :class:`~sessions_tui.sync.caldav.engine.CalDavEngine` shares.
 
-:class:`EngineState` declares, with their types, the attributes the engine's constructor sets
-and its run fills in (the account, its calendars, the report), so each mixin (:mod:`.local`,
+:class:`EngineState` declares, with their types, the CalDAV attributes the engine's
+constructor sets (the account, its calendars and the report are the shared engine's), so each
+mixin (:mod:`.local`,
 :mod:`.merge`, :mod:`.pull`, :mod:`.plan`, :mod:`.push`) reads the same names. It also owns the
 client: one :class:`~sessions_tui.sync.caldav.dav.DavClient` per run.
 """
@@ -10,40 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sessions_tui.clock import Clock
-from sessions_tui.services.feeds import IdentifierMode
-from sessions_tui.services.google_settings import SyncMode
-from sessions_tui.store.db import Database
-from sessions_tui.store.tables import CalDavAccountRow, CalDavCalendarRow
+from sessions_tui.store.tables import SyncAccountRow
 from sessions_tui.sync.caldav.dav import DavClient
-from sessions_tui.sync.engine import SyncProgress, SyncReport
+from sessions_tui.sync.core.engine import AccountEngine
+from sessions_tui.sync.core.provider import CALDAV
 from sessions_tui.sync.errors import SyncError
 
 
-class EngineState:
-    """The engine's shared state and its client (set by ``CalDavEngine.__init__`` and ``run``)."""
+class EngineState(AccountEngine):
+    """The engine's CalDAV state and its client (the account's, shared by every provider, is
+    :class:`~sessions_tui.sync.core.engine.AccountEngine`'s)."""
 
-    db: Database
-    clock: Clock
-    practitioner_id: int
+    provider = CALDAV
     multiget_size: int
     write_batch: int
-    report: SyncReport
-    # The account, loaded by CalDavEngine._load_account.
-    account_id: int
-    mode: SyncMode
-    identifier: IdentifierMode
-    calendars: dict[str, CalDavCalendarRow]
-    default_calendar: str
-    selected: set[str]
-    read_only: set[str]
-    fallback_tz: str
     # The client given, or the factory making the run's one.
     _client_or_factory: DavClient | Callable[[str, str], DavClient] | None
     _dav: DavClient | None
-    # The run's progress callback and cancel check.
-    _progress: Callable[[SyncProgress], None]
-    _cancelled: Callable[[], bool]
+    _requests_before: int
 
     def _client(self) -> DavClient:
         if self._dav is None:
@@ -54,8 +39,8 @@ class EngineState:
                 self._dav = given
             else:
                 with self.db.session() as s:
-                    acc = s.get(CalDavAccountRow, self.account_id)
+                    acc = s.get(SyncAccountRow, self.account_id)
                     assert acc is not None
-                    url, username = acc.url, acc.username
+                    url, username = acc.url or "", acc.username or ""
                 self._dav = given(url, username)
         return self._dav

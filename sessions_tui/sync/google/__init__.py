@@ -10,7 +10,7 @@ One run, for one practitioner:
    full resync never duplicates anything. New Google events come in as *other* events (never
    client sessions) with ``source_calendar`` set to their calendar.
 2. **Push**: every local event of the practitioner whose Google body differs from the one both
-   sides last agreed on (``google_link.local_hash``), every link whose local event is gone
+   sides last agreed on (``sync_link.local_hash``), every link whose local event is gone
    (a delete), in batch requests. New events get a Google id derived from their uid, so a
    retried insert answers ``409`` and is adopted instead of duplicated. Updates carry
    ``If-Match``; a ``412`` is resolved by the conflict rule.

@@ -13,7 +13,7 @@ from dataclasses import replace
 from sqlalchemy import delete, select
 from sqlmodel import col
 
-from sessions_tui.store.tables import READ_ONLY_ROLES, EventRow, GoogleCalendarRow, GoogleLinkRow
+from sessions_tui.store.tables import READ_ONLY_ROLES, EventRow, SyncCalendarRow, SyncLinkRow
 from sessions_tui.sync.google.local import LocalStore
 from sessions_tui.sync.google.plan import _Op
 
@@ -27,7 +27,7 @@ class AccessMixin(LocalStore):
         from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
 
         wanted = [
-            c.calendar_id
+            c.calendar
             for c in self.calendars.values()
             if c.selected and (c.access_role is None or c.sync_token is None)
         ]
@@ -46,12 +46,12 @@ class AccessMixin(LocalStore):
     def _set_access(self, roles: Mapping[str, str]) -> None:
         with self.db.session() as s:
             for row in s.execute(
-                select(GoogleCalendarRow).where(
-                    col(GoogleCalendarRow.account_id) == self.account_id,
-                    col(GoogleCalendarRow.calendar_id).in_(list(roles)),  # type: ignore[attr-defined]
+                select(SyncCalendarRow).where(
+                    col(SyncCalendarRow.account_id) == self.account_id,
+                    col(SyncCalendarRow.calendar).in_(list(roles)),  # type: ignore[attr-defined]
                 )
             ).scalars():
-                row.access_role = roles[row.calendar_id]
+                row.access_role = roles[row.calendar]
         for cal_id, role in roles.items():
             if role in READ_ONLY_ROLES:
                 self.read_only.add(cal_id)
@@ -74,11 +74,11 @@ class AccessMixin(LocalStore):
         with self.db.session() as s:
             roots: dict[int, str] = {}
             for op in ops:
-                if op.origin != "google":
+                if op.origin != "remote":
                     unpushed[op.calendar_id] = unpushed.get(op.calendar_id, 0) + 1
                     continue
                 if op.event_id is None:  # deleted here: its link goes, the listing restores it
-                    link = s.get(GoogleLinkRow, op.link_id) if op.link_id is not None else None
+                    link = s.get(SyncLinkRow, op.link_id) if op.link_id is not None else None
                     if link is not None:
                         s.delete(link)
                         undone[op.calendar_id] = undone.get(op.calendar_id, 0) + 1
@@ -105,9 +105,9 @@ class AccessMixin(LocalStore):
                     ).scalars(),
                 ]
                 s.execute(
-                    delete(GoogleLinkRow).where(
-                        col(GoogleLinkRow.account_id) == self.account_id,
-                        col(GoogleLinkRow.event_id).in_(family),  # type: ignore[union-attr]
+                    delete(SyncLinkRow).where(
+                        col(SyncLinkRow.account_id) == self.account_id,
+                        col(SyncLinkRow.event_id).in_(family),  # type: ignore[union-attr]
                     )
                 )
                 self._delete_local(s, mrow)

@@ -14,22 +14,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from sessions_tui.clock import Clock
-from sessions_tui.services.feeds import IdentifierMode
-from sessions_tui.services.google_settings import SyncMode, account_row
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
-    READ_ONLY_ROLES,
     EventRow,
-    GoogleAccountRow,
-    GoogleCalendarRow,
-    GoogleLinkRow,
+    SyncLinkRow,
 )
-from sessions_tui.sync.engine import PendingChanges, SyncProgress, SyncReport
-from sessions_tui.sync.errors import SyncError
+from sessions_tui.sync.engine import PendingChanges, SyncReport
 from sessions_tui.sync.google.items import PROP_APP, PROP_UID
 from sessions_tui.sync.google.plan import _Op
 from sessions_tui.sync.google.pull import PullMixin
@@ -67,9 +61,7 @@ class SyncEngine(PullMixin, PushMixin):
         batch_size: int = 50,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        self.db = db
-        self.clock = clock
-        self.practitioner_id = practitioner_id
+        self._init_state(db, clock, practitioner_id)
         self._service_or_factory = service
         self.api_root = api_root
         self.num_retries = num_retries
@@ -79,96 +71,26 @@ class SyncEngine(PullMixin, PushMixin):
         self.rand = rand
         self._svc: Any = None
         self._events_resource: Any = None
-        self._prefetched: dict[tuple[str, str], GoogleLinkRow] = {}
+        self._prefetched: dict[tuple[str, str], SyncLinkRow] = {}
         self._prefetched_ids: set[tuple[str, str]] = set()
-        self.account_id = 0
-        self.default_calendar = ""
-        self.selected: set[str] = set()
-        self.calendars: dict[str, GoogleCalendarRow] = {}
-        self.read_only: set[str] = set()
         self._restores: list[_Op] = []
-        self.report = SyncReport()
 
-    # --- entry point ---------------------------------------------------------------------
+    # --- the run's Google steps (the run itself: AccountEngine.run) -----------------------
 
-    def run(
-        self,
-        progress: Callable[[SyncProgress], None] | None = None,
-        should_cancel: Callable[[], bool] | None = None,
-    ) -> SyncReport:
-        """One sync; returns the report (also recorded on the account).
-
-        Raises:
-            SyncError: not connected; SyncAuthError: sign-in refused; SyncTransientError:
-                Google unreachable or rate limiting after retries (the worker backs off).
-        """
-        self.report = SyncReport()
+    def _open(self) -> None:
         self._restores = []
-        self._progress = progress or (lambda _p: None)
-        self._cancelled = should_cancel or (lambda: False)
-        self._load_account()
         self._svc = self._service()
-        error: str | None = None
-        try:
-            self._learn_access()
-            if self.read_only & self.selected:
-                self._restore(self.plan().restore)
-            if self.mode is SyncMode.TWO_WAY:
-                order = [
-                    self.default_calendar,
-                    *sorted(c for c in self.selected if c != self.default_calendar),
-                ]
-                for cal_id in order:
-                    if self._cancelled():
-                        break
-                    self._pull(cal_id)
-            if not self._cancelled():
-                self._push()
-        except SyncError as exc:
-            error = exc.message
-            raise
-        finally:
-            self._record(error)
-        return self.report
 
-    def _load_account(self) -> None:
-        with self.db.session() as s:
-            acc = account_row(s, self.practitioner_id)
-            if acc is None or not acc.connected:
-                raise SyncError(
-                    "Google sync is not connected for this practitioner: run "
-                    "`sessions-tui google connect`"
-                )
-            cals = (
-                s.execute(
-                    select(GoogleCalendarRow).where(col(GoogleCalendarRow.account_id) == acc.id)
-                )
-                .scalars()
-                .all()
-            )
-            assert acc.id is not None
-            self.account_id = acc.id
-            self.mode = SyncMode(acc.mode)
-            self.identifier = IdentifierMode(acc.identifier)
-            self.calendars = {c.calendar_id: c for c in cals}
-        default = [c for c in self.calendars.values() if c.role == "default"]
-        if not default:
-            raise SyncError(
-                "no default Google calendar: run `sessions-tui google connect --calendar ID`"
-            )
-        self.default_calendar = default[0].calendar_id
-        self.selected = {c.calendar_id for c in self.calendars.values() if c.selected}
-        self.read_only = {
-            c.calendar_id for c in self.calendars.values() if c.access_role in READ_ONLY_ROLES
-        }
+    def _prepare(self) -> None:
+        self._learn_access()
+        if self.read_only & self.selected:
+            self._restore(self.plan().restore)
 
-    def _record(self, error: str | None) -> None:
-        with self.db.session() as s:
-            acc = s.get(GoogleAccountRow, self.account_id)
-            if acc is not None:
-                acc.last_sync_at = self.clock.now()
-                acc.last_result = self.report.summary()
-                acc.last_error = error
+    def _default_hint(self) -> str:
+        return "sessions-tui google connect --calendar ID"
+
+    def _planned(self) -> list[_Op]:
+        return self.plan().ops
 
     # --- disconnect ----------------------------------------------------------------------
 
@@ -212,23 +134,13 @@ class SyncEngine(PullMixin, PushMixin):
         self._cancelled = lambda: False
         self._run_ops(ops)
         with self.db.session() as s:
-            s.execute(
-                delete(GoogleLinkRow).where(
-                    col(GoogleLinkRow.account_id) == self.account_id,
-                    col(GoogleLinkRow.origin) == "local",
-                )
-            )
+            self._forget_links(s, "local")
         return self.report.deleted
 
 
 def pending_changes(engine: SyncEngine) -> PendingChanges:
     """Local changes waiting for the next push (no network)."""
-    engine._load_account()
-    plan = engine.plan()
-    return PendingChanges(
-        sum(1 for op in plan.ops if op.kind != "delete"),
-        sum(1 for op in plan.ops if op.kind == "delete"),
-    )
+    return engine.pending()
 
 
 def make_engine(

@@ -19,6 +19,7 @@ from typing import Any
 from sessions_tui.domain.events import Event, EventKind, Instant, validate_event
 from sessions_tui.domain.external import ExternalEvent, to_local
 from sessions_tui.domain.timeutil import zone
+from sessions_tui.sync.engine import LOCKED_NOTE
 
 PROP_UID = "sessionsTuiUid"
 """extendedProperties.private key holding the local uid of events this program made."""
@@ -75,6 +76,9 @@ def body_for(event: Event, title: str, *, mine: bool) -> dict[str, Any]:
             "RRULE:" + event.rrule,
             *sorted(_exdate_line(x) for x in event.exdates),
         ]
+    if event.is_session:
+        body["visibility"] = "private"
+        body["description"] = LOCKED_NOTE
     if mine and event.uid:
         body["extendedProperties"] = {
             "private": {PROP_APP: "1", PROP_UID: event.uid, PROP_KIND: event.kind.value}

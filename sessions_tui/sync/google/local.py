@@ -1,6 +1,6 @@
 """The local side of a sync: links, local events, their titles and hashes.
 
-:class:`LocalStore` reads and writes ``google_link`` rows (the page's links are prefetched in
+:class:`LocalStore` reads and writes ``sync_link`` rows (the page's links are prefetched in
 one query), loads local events, and writes them through the one
 :class:`~sessions_tui.services.writer.Writer`, so the booking and permission rules hold for a
 sync as for a person. It also makes the body and hash a local event is pushed with.
@@ -8,7 +8,7 @@ sync as for a person. It also makes the body and hash a local event is pushed wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -16,10 +16,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.domain.events import Event
-from sessions_tui.services.writer import Writer
-from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, GoogleCalendarRow, GoogleLinkRow
-from sessions_tui.sync.engine import client_labels, pushed_title
+from sessions_tui.store.tables import EventRow, SyncLinkRow
+from sessions_tui.sync.engine import pushed_title
 from sessions_tui.sync.google.items import body_for, content_hash
 from sessions_tui.sync.google.state import EngineState
 
@@ -28,57 +26,33 @@ class LocalStore(EngineState):
     """Links, sync tokens and local events as the sync reads and writes them."""
 
     def _save_token(self, cal_id: str, token: str | None) -> None:
-        with self.db.session() as s:
-            row = s.execute(
-                select(GoogleCalendarRow).where(
-                    col(GoogleCalendarRow.account_id) == self.account_id,
-                    col(GoogleCalendarRow.calendar_id) == cal_id,
-                )
-            ).scalar_one()
-            row.sync_token = token
+        self._save_cursor(cal_id, token)
 
     def _prefetch(self, s: Session, cal_id: str, gids: list[str]) -> None:
         """Load the links of a page in one query; :meth:`_link` uses each one once."""
         self._prefetched = {}
         for i in range(0, len(gids), 500):
             for link in s.execute(
-                select(GoogleLinkRow).where(
-                    col(GoogleLinkRow.calendar_id) == cal_id,
-                    col(GoogleLinkRow.google_event_id).in_(gids[i : i + 500]),
+                select(SyncLinkRow).where(
+                    col(SyncLinkRow.account_id) == self.account_id,
+                    col(SyncLinkRow.calendar) == cal_id,
+                    col(SyncLinkRow.remote_id).in_(gids[i : i + 500]),
                 )
             ).scalars():  # type: ignore[attr-defined]
-                self._prefetched[(cal_id, link.google_event_id)] = link
+                self._prefetched[(cal_id, link.remote_id)] = link
         self._prefetched_ids = {(cal_id, g) for g in gids}
 
     def _forget_prefetch(self) -> None:
         # Prefetched rows belong to one session; never let them leak into the next.
         self._prefetched, self._prefetched_ids = {}, set()
 
-    def _link(self, s: Session, cal_id: str, gid: str) -> GoogleLinkRow | None:
+    def _link(self, s: Session, cal_id: str, gid: str) -> SyncLinkRow | None:
         key = (cal_id, gid)
         if key in self._prefetched_ids:
             # Known from the page's one query; used once, as later steps may change it.
             self._prefetched_ids.discard(key)
             return self._prefetched.pop(key, None)
-        return s.execute(
-            select(GoogleLinkRow).where(
-                col(GoogleLinkRow.calendar_id) == cal_id, col(GoogleLinkRow.google_event_id) == gid
-            )
-        ).scalar_one_or_none()
-
-    def _load(self, s: Session, event_id: int | None) -> tuple[EventRow, Event] | None:
-        if event_id is None:
-            return None
-        row = s.get(EventRow, event_id)
-        if row is None:
-            return None
-        keys = s.execute(
-            select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
-        )
-        return row, queries.row_to_event(row, keys.scalars().all())
-
-    def _writer(self, s: Session) -> Writer:
-        return Writer.for_sync(s, self.clock, self.practitioner_id)
+        return self._find_link(s, cal_id, gid)
 
     def _new_link(
         self,
@@ -89,20 +63,16 @@ class LocalStore(EngineState):
         origin: str,
         item: Mapping[str, Any],
         default_tz: str,
-    ) -> GoogleLinkRow:
-        link = GoogleLinkRow(
-            account_id=self.account_id,
-            event_id=event_id,
-            calendar_id=cal_id,
-            google_event_id=gid,
+    ) -> SyncLinkRow:
+        return self._add_link(
+            s,
+            cal_id,
+            gid,
+            event_id,
+            origin,
             etag=item.get("etag"),
             local_hash=content_hash(item, default_tz),
-            origin=origin,
-            synced_at=self.clock.now(),
         )
-        s.add(link)
-        s.flush()
-        return link
 
     def _insert(self, s: Session, ev: Event, *, uid: str) -> EventRow:
         return self._writer(s).insert(ev, uid=uid)
@@ -116,20 +86,12 @@ class LocalStore(EngineState):
         if writer.detached:
             # Protected sessions a whole-series delete kept as one-off events: unlinked from
             # the gone Google instances, the push makes them anew in Google.
-            s.execute(delete(GoogleLinkRow).where(col(GoogleLinkRow.event_id).in_(writer.detached)))
+            s.execute(delete(SyncLinkRow).where(col(SyncLinkRow.event_id).in_(writer.detached)))
 
     # --- titles and hashes ---------------------------------------------------------------
 
-    def _titles(self, s: Session, events: Iterable[Event]) -> dict[int, str]:
-        return client_labels(s, events, self.identifier)
-
     def _title(self, ev: Event, labels: Mapping[int, str]) -> str:
         return pushed_title(ev, labels)
-
-    def _origin_of(self, source_calendar: str | None) -> str:
-        """``google`` for an event tied to one of the account's calendars (pulled from it, or
-        forked locally from such an event), else ``local`` (ours)."""
-        return "google" if source_calendar in self.calendars else "local"
 
     def _body(self, ev: Event, labels: Mapping[int, str], origin: str) -> dict[str, Any]:
         return body_for(ev, self._title(ev, labels), mine=origin == "local")
@@ -140,9 +102,9 @@ class LocalStore(EngineState):
         ev = loaded[1]
         origin = (
             s.execute(
-                select(col(GoogleLinkRow.origin)).where(
-                    col(GoogleLinkRow.account_id) == self.account_id,
-                    col(GoogleLinkRow.event_id) == row.id,
+                select(col(SyncLinkRow.origin)).where(
+                    col(SyncLinkRow.account_id) == self.account_id,
+                    col(SyncLinkRow.event_id) == row.id,
                 )
             )
             .scalars()

@@ -21,7 +21,7 @@ from sqlmodel import col
 from sessions_tui.domain.errors import SessionsError, ValidationError
 from sessions_tui.domain.events import Event, Instant, validate_event
 from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, GoogleLinkRow
+from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
 from sessions_tui.sync.engine import keep_local as _keep_local
 from sessions_tui.sync.google.items import content_hash, event_from_item, parse_when
 from sessions_tui.sync.google.local import LocalStore
@@ -44,7 +44,7 @@ class MergeMixin(LocalStore):
         s: Session,
         cal_id: str,
         item: dict[str, Any],
-        link: GoogleLinkRow,
+        link: SyncLinkRow,
         row: EventRow,
         ev: Event,
         default_tz: str,
@@ -100,7 +100,7 @@ class MergeMixin(LocalStore):
         self.report.pulled += 1
 
     def _push_back(
-        self, link: GoogleLinkRow, item: Mapping[str, Any], event_id: int | None, exc: Exception
+        self, link: SyncLinkRow, item: Mapping[str, Any], event_id: int | None, exc: Exception
     ) -> None:
         """Google's version cannot be held here (a client session made all-day, a rule we
         refuse): the local version wins and the push writes it over Google's (If-Match on the
@@ -119,7 +119,7 @@ class MergeMixin(LocalStore):
         self,
         cal_id: str,
         item: Mapping[str, Any],
-        master_link: GoogleLinkRow,
+        master_link: SyncLinkRow,
         master: Event,
         rid: Instant,
         default_tz: str,
@@ -156,7 +156,7 @@ class MergeMixin(LocalStore):
         s: Session,
         cal_id: str,
         item: Mapping[str, Any],
-        master_link: GoogleLinkRow,
+        master_link: SyncLinkRow,
         master: Event,
         rid: Instant,
         reason: Exception,
@@ -187,7 +187,7 @@ class MergeMixin(LocalStore):
         s: Session,
         cal_id: str,
         item: dict[str, Any],
-        link: GoogleLinkRow | None,
+        link: SyncLinkRow | None,
         default_tz: str,
         *,
         final: bool,

@@ -3,7 +3,7 @@
 :class:`_Op` is one pending write, :class:`_Plan` the writes of one push (masters, one-offs and
 deletes first, then overrides, which need their master in Google; writes to read-only calendars
 apart). :meth:`PlanMixin.plan` compares each local event's body with the one both sides last
-agreed on (``google_link.local_hash``); it is also the pending-changes count. No network.
+agreed on (``sync_link.local_hash``); it is also the pending-changes count. No network.
 """
 
 from __future__ import annotations
@@ -11,13 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from sessions_tui.domain.subscriptions import is_subscribed
 from sessions_tui.services.google_settings import SyncMode
-from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, GoogleLinkRow
 from sessions_tui.sync.google.items import PROP_UID, content_hash, google_id, instance_suffix
 from sessions_tui.sync.google.local import LocalStore
 
@@ -58,45 +53,17 @@ class PlanMixin(LocalStore):
     def plan(self) -> _Plan:
         """What the push would send now (also the pending-changes count)."""
         plan = _Plan()
-        with self.db.session() as s:
-            # The practitioner's events and the practice-wide ones (no practitioner: a staff
-            # meeting), which are in their agenda and feed, so in their Google calendar too.
-            rows = (
-                s.execute(
-                    select(EventRow).where(
-                        (col(EventRow.practitioner_id) == self.practitioner_id)
-                        | col(EventRow.practitioner_id).is_(None)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            ids = [r.id for r in rows]
-            exd: dict[int, list[str]] = {}
-            for sid, key in s.execute(
-                select(col(ExdateRow.series_id), col(ExdateRow.recurrence_key))
-            ):
-                exd.setdefault(sid, []).append(key)
-            links = (
-                s.execute(
-                    select(GoogleLinkRow).where(col(GoogleLinkRow.account_id) == self.account_id)
-                )
-                .scalars()
-                .all()
-            )
-            by_event = {link.event_id: link for link in links}
-            events = {r.id: queries.row_to_event(r, exd.get(r.id or -1, ())) for r in rows}
-            labels = self._titles(s, events.values())
-            present = set(ids)
-            uid_of = {r.id: r.uid for r in rows}
+        local = self._snapshot()
+        links, by_event, events, labels = local.links, local.by_event, local.events, local.labels
+        present, uid_of = set(events), local.uids
         for old in links:
             gone = old.event_id is None or old.event_id not in present
-            if gone and old.calendar_id in self.selected:
+            if gone and old.calendar in self.selected:
                 plan.first.append(
                     _Op(
                         "delete",
-                        old.calendar_id,
-                        old.google_event_id,
+                        old.calendar,
+                        old.remote_id,
                         None,
                         old.id,
                         None,
@@ -115,7 +82,7 @@ class PlanMixin(LocalStore):
             google = ev.source_calendar in self.calendars
             cal = ev.source_calendar if google and ev.source_calendar else self.default_calendar
             if link is not None:
-                cal = link.calendar_id
+                cal = link.calendar
             if cal not in self.selected or (self.mode is SyncMode.ONE_WAY and google):
                 continue  # a removed secondary: kept, never pushed elsewhere
             origin = link.origin if link is not None else self._origin_of(ev.source_calendar)
@@ -127,15 +94,13 @@ class PlanMixin(LocalStore):
                 master_link = by_event.get(ev.series_id)
                 assert ev.recurrence_id is not None
                 if master_link is not None:
-                    base, mcal = master_link.google_event_id, master_link.calendar_id
+                    base, mcal = master_link.remote_id, master_link.calendar
                 else:
                     master = events.get(ev.series_id)
                     if master is None or master.source_calendar in self.calendars:
                         continue  # a Google master not linked yet: next run
                     base, mcal = google_id(uid_of[ev.series_id]), cal
-                gid = (
-                    link.google_event_id if link else f"{base}_{instance_suffix(ev.recurrence_id)}"
-                )
+                gid = link.remote_id if link else f"{base}_{instance_suffix(ev.recurrence_id)}"
                 plan.second.append(
                     _Op(
                         "patch",
@@ -151,14 +116,12 @@ class PlanMixin(LocalStore):
                 )
             elif link is not None:
                 plan.first.append(
-                    _Op(
-                        "patch", cal, link.google_event_id, body, link.id, eid, link.etag, h, origin
-                    )
+                    _Op("patch", cal, link.remote_id, body, link.id, eid, link.etag, h, origin)
                 )
             else:
                 gid = google_id(uid_of[eid])
                 body = dict(body, id=gid)
-                if origin == "google" and ev.uid:
+                if origin == "remote" and ev.uid:
                     # A fork of a Google event is Google's: it carries our uid (so a rerun
                     # adopts it) but not our mark, so `disconnect --remove-events` keeps it.
                     body["extendedProperties"] = {"private": {PROP_UID: ev.uid}}

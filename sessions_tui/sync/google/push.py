@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sessions_tui.store.tables import GoogleLinkRow
+from sessions_tui.store.tables import SyncLinkRow
 from sessions_tui.sync.engine import SyncProgress
 from sessions_tui.sync.engine import keep_local as _keep_local
 from sessions_tui.sync.errors import SyncError, SyncTransientError
@@ -134,32 +134,19 @@ class PushMixin(PlanMixin, MergeMixin, AccessMixin):
 
     def _done(self, s: Session, op: _Op, resp: Mapping[str, Any] | None) -> None:
         """Record a successful write (idempotent: a rerun finds the same state)."""
-        link = s.get(GoogleLinkRow, op.link_id) if op.link_id is not None else None
-        if op.kind == "delete":
-            if link is not None:
-                s.delete(link)
-            self.report.deleted += 1
-            return
-        assert resp is not None
-        if op.origin == "restore":
+        if op.kind != "delete" and op.origin == "restore":
             self.report.pushed += 1  # an instance written back: nothing here to link
             return
-        if link is None:
-            link = self._link(s, op.calendar_id, op.google_event_id)
-        if link is None:
-            link = GoogleLinkRow(
-                account_id=self.account_id,
-                calendar_id=op.calendar_id,
-                google_event_id=op.google_event_id,
-                origin=op.origin,
-            )
-            s.add(link)
-        link.event_id = op.event_id
-        link.etag = resp.get("etag")
-        link.local_hash = op.local_hash
-        link.synced_at = self.clock.now()
-        s.flush()
-        self.report.pushed += 1
+        self._written(
+            s,
+            op.kind,
+            op.link_id,
+            (op.calendar_id, op.google_event_id),
+            op.event_id,
+            op.origin,
+            etag=(resp or {}).get("etag"),
+            local_hash=op.local_hash,
+        )
 
     def _follow_up(self, op: _Op, exc: Any) -> None:
         """Resolve a write Google refused: 409 duplicate, 412 stale etag, 404 gone."""
@@ -196,7 +183,7 @@ class PushMixin(PlanMixin, MergeMixin, AccessMixin):
                 return
             elif op.kind == "patch" and status == 404 and op.link_id is not None:
                 with self.db.session() as s:
-                    link = s.get(GoogleLinkRow, op.link_id)
+                    link = s.get(SyncLinkRow, op.link_id)
                     if link is not None:
                         s.delete(link)  # gone from Google for good: inserted again next run
                 return
@@ -231,7 +218,7 @@ class PushMixin(PlanMixin, MergeMixin, AccessMixin):
                 "local" if keep_local else "Google",
             )
             if not keep_local:
-                link = s.get(GoogleLinkRow, op.link_id) if op.link_id else None
+                link = s.get(SyncLinkRow, op.link_id) if op.link_id else None
                 if link is not None:
                     self._apply_linked(s, op.calendar_id, current, link, row, ev, ev.tzid)
                 return None

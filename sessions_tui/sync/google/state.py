@@ -1,7 +1,8 @@
 """The state every part of :class:`~sessions_tui.sync.google.engine.SyncEngine` shares.
 
-:class:`EngineState` declares, with their types, the attributes the engine's constructor sets
-and its run fills in (the account, its calendars, the report), so each mixin
+:class:`EngineState` declares, with their types, the Google attributes the engine's
+constructor sets (the account, its calendars and the report are the shared engine's), so each
+mixin
 (:mod:`.local`, :mod:`.merge`, :mod:`.pull`, :mod:`.access`, :mod:`.plan`, :mod:`.push`)
 reads the same names. It also owns the client: one per run, and :meth:`EngineState._execute`,
 which turns Google's refusals into the sync errors the worker understands.
@@ -12,47 +13,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sessions_tui.clock import Clock
-from sessions_tui.services.feeds import IdentifierMode
-from sessions_tui.services.google_settings import SyncMode
-from sessions_tui.store.db import Database
-from sessions_tui.store.tables import GoogleCalendarRow, GoogleLinkRow
-from sessions_tui.sync.engine import SyncProgress, SyncReport
+from sessions_tui.store.tables import SyncLinkRow
+from sessions_tui.sync.core.engine import AccountEngine
+from sessions_tui.sync.core.provider import GOOGLE
 from sessions_tui.sync.errors import SyncAuthError, SyncTransientError
 from sessions_tui.sync.google.service import RETRYABLE, is_rate_limit, transport_errors
 
 
-class EngineState:
-    """The engine's shared state and its requests (set by ``SyncEngine.__init__`` and ``run``)."""
+class EngineState(AccountEngine):
+    """The engine's Google state and its requests (the account's, shared by every provider,
+    is :class:`~sessions_tui.sync.core.engine.AccountEngine`'s)."""
 
-    db: Database
-    clock: Clock
-    practitioner_id: int
+    provider = GOOGLE
     api_root: str
     num_retries: int
     sleep: Callable[[float], None]
     page_size: int
     batch_size: int
     rand: Callable[[], float]
-    report: SyncReport
-    # The account, loaded by SyncEngine._load_account.
-    account_id: int
-    mode: SyncMode
-    identifier: IdentifierMode
-    default_calendar: str
-    selected: set[str]
-    calendars: dict[str, GoogleCalendarRow]
-    read_only: set[str]
     # The client (one per run: httplib2 is not thread-safe) and its events resource.
     _service_or_factory: Any
     _svc: Any
     _events_resource: Any
     # The links of the page being applied (LocalStore._prefetch), each used once.
-    _prefetched: dict[tuple[str, str], GoogleLinkRow]
+    _prefetched: dict[tuple[str, str], SyncLinkRow]
     _prefetched_ids: set[tuple[str, str]]
-    # The run's progress callback and cancel check.
-    _progress: Callable[[SyncProgress], None]
-    _cancelled: Callable[[], bool]
 
     def _service(self) -> Any:
         if self._svc is None:

@@ -28,6 +28,8 @@ AUDITED = (
     "reminder_log",
     "lock",
     "subscription",
+    "sync_calendar",
+    "sync_link",
 )
 """The tables staff may change that had no audit trigger (``store.pg_security.AUDITED``)."""
 
