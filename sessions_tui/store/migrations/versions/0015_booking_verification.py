@@ -22,7 +22,7 @@ from alembic import op
 from sessions_tui.store.types import UTCDateTime
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
