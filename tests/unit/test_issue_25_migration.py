@@ -322,8 +322,8 @@ def test_issue_25_migration_keeps_every_link_postgresql(
             assert "sessions_my_id()" in policy
             granted = conn.execute(
                 text(
-                    "SELECT has_table_privilege('sessions_staff', 'sync_link', 'INSERT') "
-                    "AND has_table_privilege('sessions_staff', 'sync_account', 'UPDATE')"
+                    "SELECT has_table_privilege('sessions_practitioner', 'sync_link', 'INSERT') "
+                    "AND has_table_privilege('sessions_practitioner', 'sync_account', 'UPDATE')"
                 )
             ).scalar_one()
             assert granted

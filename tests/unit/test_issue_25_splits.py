@@ -48,7 +48,7 @@ SPLIT_BUG = "a split made in the other app comes back as anonymous events or ove
 
 @pytest.mark.parametrize("at_index", [0, 2], ids=["first", "later"])
 @pytest.mark.parametrize("copy_private", [False, True], ids=["bare", "private-copied"])
-@providers(google=SPLIT_BUG, caldav=SPLIT_BUG)
+@providers()
 def test_issue_25_split_in_other_app_keeps_client_sessions(
     h: Harness, at_index: int, copy_private: bool
 ) -> None:
@@ -62,7 +62,7 @@ def test_issue_25_split_in_other_app_keeps_client_sessions(
 
 
 @pytest.mark.parametrize("copy_private", [False, True], ids=["bare", "private-copied"])
-@providers(google=SPLIT_BUG, caldav=SPLIT_BUG)
+@providers()
 def test_issue_25_split_then_one_way_keeps_client_sessions(h: Harness, copy_private: bool) -> None:
     want = _split(h, 2, copy_private=copy_private)
     h.sync()
