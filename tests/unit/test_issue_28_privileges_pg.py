@@ -27,6 +27,7 @@ from sessions_tui.domain.model import Role
 from sessions_tui.services import practice
 from sessions_tui.services.context import Context
 from sessions_tui.store.db import Database, open_database
+from sessions_tui.store.write_guard import writing
 
 from .test_issue_15_pg_roles import NOW
 
@@ -154,6 +155,25 @@ PROBES: dict[str, Probe] = {
         "'https://example.org/' || :n || '.ics', 'feed', 60, now(), 0, 0) RETURNING id",
         "name = name",
     ),
+    # A sync account per probe (its provider made unique); a calendar or link of the member's
+    # first account (made by the practice fixture, sync_account coming first).
+    "sync_account": Probe(
+        "INSERT INTO sync_account (provider, practitioner_id, mode, connected, identifier) "
+        "VALUES ('p' || :n, :o, 'two-way', true, 'initials') RETURNING id",
+        "mode = mode",
+    ),
+    "sync_calendar": Probe(
+        "INSERT INTO sync_calendar (account_id, calendar, summary, role, selected, read_only) "
+        "SELECT min(id), 'c' || :n, '', 'default', true, false FROM sync_account "
+        "WHERE practitioner_id = :o RETURNING id",
+        "summary = summary",
+    ),
+    "sync_link": Probe(
+        "INSERT INTO sync_link (account_id, calendar, remote_id, origin) "
+        "SELECT min(id), 'c', 'r' || :n, 'local' FROM sync_account WHERE practitioner_id = :o "
+        "RETURNING id",
+        "etag = etag",
+    ),
     "booking_settings": Probe(
         "INSERT INTO booking_settings (practitioner_id, enabled, notice_minutes, horizon_days, "
         "buffer_minutes, hold_minutes, new_clients, public, link_hash, updated_at) "
@@ -238,6 +258,15 @@ class Practice:
 
 WHO = {"admin": "boss", "scheduler": "sam", "practitioner": "pat", "service": "web"}
 """The member probing as each role; "quinn" (a practitioner) owns the others' rows."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _the_database_guards() -> Iterator[None]:
+    """These probes are what a member of staff could send over their own connection with psql:
+    the database's own refusals are under test, so the application's write guard
+    (store/write_guard.py) stands aside, as it would for psql."""
+    with writing():
+        yield
 
 
 @pytest.fixture(scope="module")
