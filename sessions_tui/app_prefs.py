@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from sessions_tui.domain.errors import ValidationError
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -22,6 +24,19 @@ else:
     _Base = object
 
 log = logging.getLogger("sessions_tui.app")
+
+
+def validate_theme(name: str) -> None:
+    """A :class:`ValidationError` naming ``theme`` unless ``name`` is one of Textual's themes.
+
+    Called when the calendar opens (Textual is imported then anyway), not by the CLI's other
+    commands, which have no theme and should not pay for importing it. Here, with the theme's
+    other code, not in ``config``: the headless layers never import Textual."""
+    from textual.theme import BUILTIN_THEMES
+
+    if name not in BUILTIN_THEMES:
+        known = ", ".join(sorted(BUILTIN_THEMES))
+        raise ValidationError(f"bad config: theme {name!r} is not a Textual theme; one of: {known}")
 
 
 class Preferences(_Base):

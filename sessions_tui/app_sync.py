@@ -57,9 +57,9 @@ class SyncRunner(_Base):
         def _reload(self) -> None: ...
 
     def _start_sync_schedule(self) -> None:
-        from sessions_tui.sync.worker import SyncSchedule
+        from sessions_tui.sync_runs import new_schedule
 
-        self.sync_schedule = SyncSchedule(interval=60)
+        self.sync_schedule = new_schedule(60)
         self.set_interval(1.0, self._sync_tick)
         # ICS subscriptions: each has its own interval (in the database, so clients sharing
         # it agree); once a minute a worker refreshes the ones that are due.
@@ -102,10 +102,10 @@ class SyncRunner(_Base):
     )
     def refresh_subscriptions(self) -> None:
         """Fetch the subscriptions that are due (conditional GETs; the UI never waits)."""
-        from sessions_tui.sync.subscriptions import refresh_all
+        from sessions_tui.sync_runs import refresh_due_subscriptions
 
         try:
-            results = refresh_all(self.ctx, due_only=True) if self.ctx.actor else []
+            results = refresh_due_subscriptions(self.ctx) if self.ctx.actor else []
         finally:
             self._subscriptions_running = False
         if results:
@@ -147,8 +147,7 @@ class SyncRunner(_Base):
         from textual.worker import get_current_worker
 
         from sessions_tui.services.sync_settings import Provider, connected_ids
-        from sessions_tui.sync.worker import combine, throttled
-        from sessions_tui.sync_runs import run_background, this_process
+        from sessions_tui.sync_runs import combine, run_background, this_process, throttled
 
         worker = get_current_worker()
         self.sync_schedule.started(_time.monotonic())

@@ -115,7 +115,9 @@ class WarmUp(_Base):
     def _warm_up(self) -> None:
         """Make the ORM context and import the sync worker off the UI thread."""
         self._warming = True
-        import sessions_tui.sync.worker  # noqa: F401  (imported here, not on the UI thread)
+        from sessions_tui.sync_runs import warm_up
+
+        warm_up()  # the sync worker imported here, not on the UI thread
 
         self.ctx  # noqa: B018  (made here, not on first use by a key)
         self.call_from_thread(self._warmed)

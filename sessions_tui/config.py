@@ -64,18 +64,6 @@ def weekday_number(name: str) -> int:
     )
 
 
-def validate_theme(name: str) -> None:
-    """A :class:`ValidationError` naming ``theme`` unless ``name`` is one of Textual's themes.
-
-    Called when the calendar opens (Textual is imported then anyway), not by the CLI's other
-    commands, which have no theme and should not pay for importing it."""
-    from textual.theme import BUILTIN_THEMES
-
-    if name not in BUILTIN_THEMES:
-        known = ", ".join(sorted(BUILTIN_THEMES))
-        raise ValidationError(f"bad config: theme {name!r} is not a Textual theme; one of: {known}")
-
-
 @dataclass(frozen=True)
 class SmtpSettings:
     """How the mail worker reaches the practice's mail server (the ``[smtp]`` table).

@@ -218,3 +218,54 @@ def run_background(
         run_google_sync if provider is Provider.GOOGLE else run_caldav_sync
     )
     return run(db, clock, list(practitioner_ids), **common)
+
+
+# --- the rest of what the App and the screens need from sync/ (the one door: the import
+# contracts forbid them sync/ itself) -------------------------------------------------------
+
+
+def warm_up() -> None:
+    """Import the sync worker (off the UI thread, before the first sync needs it)."""
+    import sessions_tui.sync.worker  # noqa: F401
+
+
+def new_schedule(interval: int) -> Any:
+    """The App's :class:`~sessions_tui.sync.worker.SyncSchedule` (interval, backoff)."""
+    from sessions_tui.sync.worker import SyncSchedule
+
+    return SyncSchedule(interval=interval)
+
+
+def combine(first: SyncOutcome, second: SyncOutcome) -> SyncOutcome:
+    """One outcome for the status line from two providers' runs."""
+    from sessions_tui.sync.worker import combine as _combine
+
+    return _combine(first, second)
+
+
+def throttled(fn: Callable[[Any], None], seconds: float) -> Callable[[Any], None]:
+    """``fn`` called at most once per ``seconds`` (progress messages)."""
+    from sessions_tui.sync.worker import throttled as _throttled
+
+    return _throttled(fn, seconds)
+
+
+def refresh_subscription(ctx: Context, ident: str) -> Any:
+    """Fetch one ICS subscription now (:func:`sessions_tui.sync.subscriptions.refresh`)."""
+    from sessions_tui.sync.subscriptions import refresh
+
+    return refresh(ctx, ident)
+
+
+def refresh_due_subscriptions(ctx: Context) -> list[Any]:
+    """Fetch the subscriptions that are due (conditional GETs)."""
+    from sessions_tui.sync.subscriptions import refresh_all
+
+    return list(refresh_all(ctx, due_only=True))
+
+
+def default_client_secrets() -> str:
+    """Where ``google connect`` looks for the OAuth client file by default."""
+    from sessions_tui.sync.oauth import default_client_secrets as where
+
+    return str(where())

@@ -127,7 +127,7 @@ def open_app(o: Options) -> None:
 
     config = load_config()
     if config.theme is not None:
-        from sessions_tui.config import validate_theme
+        from sessions_tui.app_prefs import validate_theme
 
         validate_theme(config.theme)  # a bad theme is one line before anything opens
     fast = _fast_start(o, config)

@@ -184,10 +184,10 @@ highlighted one now, in the background. Adding and removing are command-line ste
         description="Refresh a subscription",
     )
     def refresh_one(self, ctx: Context, sub_id: int) -> None:
-        from sessions_tui.sync.subscriptions import refresh
+        from sessions_tui.sync_runs import refresh_subscription
 
         try:
-            result = refresh(ctx, str(sub_id))
+            result = refresh_subscription(ctx, str(sub_id))
         except SessionsError as exc:
             self.post_message(self.Refused(exc.message))
             return

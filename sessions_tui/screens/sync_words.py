@@ -48,9 +48,9 @@ def connect_command(
             [("--user", user), ("--practitioner", login), ("--db", db_url), ("--calendar", "NAME")],
         )
     if secrets is None:
-        from sessions_tui.sync.oauth import default_client_secrets
+        from sessions_tui.sync_runs import default_client_secrets
 
-        secrets = str(default_client_secrets())
+        secrets = default_client_secrets()
     return paste_ready(
         provider.connect_command,
         [

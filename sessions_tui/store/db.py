@@ -398,6 +398,11 @@ class Database:
             session.close()
             _bulk.reset(token)
 
+    def ping(self) -> None:
+        """Raise unless the database answers (the web service's health check)."""
+        with self.read() as s:
+            s.execute(text("SELECT 1"))
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only unit of work (on SQLite it does not take the write lock)."""

@@ -19,8 +19,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -30,10 +30,12 @@ from starlette.staticfiles import StaticFiles
 
 from sessions_tui.clock import Clock
 from sessions_tui.services.feeds import feed_by_token
-from sessions_tui.store.db import Database
 from sessions_tui.sync.feed import CONTENT_TYPE, FeedApp, _not_modified
 from sessions_tui.web import booking_pages, reminder_pages
 from sessions_tui.web.guard import BodyTooLarge, Csrf, Guard, RateLimiter
+
+if TYPE_CHECKING:
+    from sessions_tui.store.db import Database
 
 log = logging.getLogger("sessions_tui.web")
 
@@ -153,12 +155,8 @@ async def health(request: Request) -> Response:
     """``GET /health``: ``{"status": "ok"}``, or 503 when the database does not answer."""
     web = _state(request)
 
-    def ping() -> None:
-        with web.db.read() as s:
-            s.execute(text("SELECT 1"))
-
     try:
-        await run_in_threadpool(ping)
+        await run_in_threadpool(web.db.ping)
     except Exception:
         log.exception("health check: the database did not answer")
         return JSONResponse({"status": "unavailable"}, status_code=503)

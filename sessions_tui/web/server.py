@@ -22,14 +22,16 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from sessions_tui.clock import Clock
-from sessions_tui.store.db import Database
 from sessions_tui.web.app import Limits, create_app
+
+if TYPE_CHECKING:
+    from sessions_tui.store.db import Database
 
 
 @dataclass(frozen=True)

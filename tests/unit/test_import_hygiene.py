@@ -19,6 +19,10 @@ HEADLESS = [
     "sessions_tui.services.demo",
     "sessions_tui.services.render",
     "sessions_tui.sync",
+    "sessions_tui.sync_runs",
+    "sessions_tui.web.app",
+    "sessions_tui.web.server",
+    "sessions_tui.config",
     "sessions_tui.cli",
 ]
 
