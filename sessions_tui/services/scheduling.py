@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -66,34 +64,6 @@ def get_event(ctx: Context, event_id: int) -> Event:
     """The stored event ``event_id`` (``NotFoundError`` if there is none)."""
     with ctx.db.read() as s:
         return load(s, event_id)[1]
-
-
-def update_event(ctx: Context, event_id: int, **changes: Any) -> Event:
-    """Change fields of an event (a whole series when it is a series master)."""
-    actor = ctx.require_actor()
-    current = get_event(ctx, event_id)
-    require_edit_event(actor, current)
-    expected_version = changes.pop("expected_version", None)
-    updated = validate_event(replace(current, **changes))
-    require_edit_event(actor, updated)
-    _check_refs(ctx, updated)
-    with ctx.db.session() as s:
-        row, _old = load(s, event_id)
-        Writer.for_actor(s, ctx.clock, actor).update(row, updated, expected=expected_version)
-        return load(s, event_id)[1]
-
-
-def cancel_event(ctx: Context, event_id: int) -> Event:
-    """Mark an event cancelled; it stays on the calendar, shown as cancelled."""
-    return update_event(ctx, event_id, status=Status.CANCELLED)
-
-
-def delete_event(ctx: Context, event_id: int) -> None:
-    """Remove an event; a series goes with its overrides and exdates."""
-    actor = ctx.require_actor()
-    with ctx.db.session() as s:
-        row, _ev = load(s, event_id)
-        Writer.for_actor(s, ctx.clock, actor).delete(row)
 
 
 def occurrences_in(

@@ -69,3 +69,29 @@ def window(
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def edit_event(ctx: Any, event_id: int, **changes: Any) -> Any:
+    """Change a stored event (a whole series when it is one) through the service the UI uses
+    (``appointments.edit``, scope all); returns the event as stored after."""
+    from sessions_tui.services import appointments, scheduling
+
+    start = scheduling.get_event(ctx, event_id).start
+    ref = appointments.OccurrenceRef(event_id, start)
+    appointments.edit(ctx, ref, appointments.Scope.ALL, **changes)
+    return scheduling.get_event(ctx, event_id)
+
+
+def cancel_event(ctx: Any, event_id: int) -> Any:
+    """Cancel a stored event (all of a series) as the UI does; returns it as stored after."""
+    from sessions_tui.domain.events import Status
+
+    return edit_event(ctx, event_id, status=Status.CANCELLED)
+
+
+def delete_event(ctx: Any, event_id: int) -> None:
+    """Delete a stored event (a whole series) as the UI does (``appointments.remove``)."""
+    from sessions_tui.services import appointments, scheduling
+
+    start = scheduling.get_event(ctx, event_id).start
+    appointments.remove(ctx, appointments.OccurrenceRef(event_id, start), appointments.Scope.ALL)

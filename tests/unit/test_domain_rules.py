@@ -17,6 +17,8 @@ from sessions_tui.services import scheduling
 from sessions_tui.services.context import Context
 from sessions_tui.store.tables import EventRow
 
+from ._helpers import edit_event
+
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
@@ -169,7 +171,7 @@ def test_update_to_end_before_start_is_refused_and_nothing_changes(admin_ctx: Co
     ev = scheduling.create_event(admin_ctx, other())
     assert ev.id is not None
     with pytest.raises(ValidationError, match="end must be after start"):
-        scheduling.update_event(admin_ctx, ev.id, end=T0 - HOUR)
+        edit_event(admin_ctx, ev.id, end=T0 - HOUR)
     assert scheduling.get_event(admin_ctx, ev.id) == ev
 
 

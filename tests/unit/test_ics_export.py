@@ -26,6 +26,8 @@ from sessions_tui.store.tables import ExdateRow
 from sessions_tui.store.write_guard import writing
 from sessions_tui.sync.ics import export_calendar
 
+from ._helpers import edit_event
+
 UTCZ = ZoneInfo("UTC")
 
 
@@ -120,7 +122,7 @@ def test_sequence_grows_when_an_event_changes(demo_ctx: Context) -> None:
         str(e["UID"]): int(e["SEQUENCE"])
         for e in _events(export_calendar(demo_ctx, practitioner_id=alice.id))
     }
-    scheduling.update_event(
+    edit_event(
         demo_ctx,
         one_off.id or 0,
         start=one_off.start + timedelta(hours=1),  # type: ignore[operator]

@@ -20,9 +20,11 @@ import pytest
 
 from sessions_tui.domain.errors import ValidationError
 from sessions_tui.domain.model import Role
-from sessions_tui.services import appointments, feeds, practice, scheduling
+from sessions_tui.services import appointments, feeds, practice
 from sessions_tui.services.appointments import OccurrenceRef, Scope
 from sessions_tui.sync import subscriptions as subs
+
+from ._helpers import edit_event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 pytest.register_assert_rewrite("sync_harness")
@@ -55,7 +57,7 @@ def test_issue_25_purged_deletions_reconciled_after_full_resync(h: Harness) -> N
     h.remote_create("Lunch", T0 + 3 * DAY)
     h.sync()
     assert done.id is not None
-    scheduling.update_event(h.ctx, done.id, notes_completed=True)
+    edit_event(h.ctx, done.id, notes_completed=True)
     h.sync()
     for ref in (h.ref_of(plain), h.ref_of(done), dentist):
         h.remote_delete(ref)

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from sessions_tui.services import appointments, scheduling
+from sessions_tui.services import appointments
 from sessions_tui.services.appointments import OccurrenceRef, Scope
+
+from ._helpers import cancel_event, edit_event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 pytest.register_assert_rewrite("sync_harness")
@@ -177,8 +179,8 @@ def test_issue_25_protected_deletes_pushed_back(h: Harness) -> None:
     h.sync()
     assert done.id is not None
     assert cancelled.id is not None
-    scheduling.update_event(h.ctx, done.id, notes_completed=True)
-    scheduling.cancel_event(h.ctx, cancelled.id)
+    edit_event(h.ctx, done.id, notes_completed=True)
+    cancel_event(h.ctx, cancelled.id)
     h.sync()
     refs = [h.ref_of(e) for e in (done, cancelled, plain)]
     for ref in refs:

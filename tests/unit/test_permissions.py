@@ -16,6 +16,8 @@ from sessions_tui.services import hours, practice, scheduling
 from sessions_tui.services.context import Context, make_context, resolve_actor
 from sessions_tui.store.db import Database
 
+from ._helpers import cancel_event, delete_event, edit_event
+
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 NINE_TO_FIVE = (WeeklyInterval(0, time(9), time(17)),)
 
@@ -58,12 +60,12 @@ def _id(ev: Event) -> int:
 
 def test_practitioner_edits_own_events(team: Team) -> None:
     ctx = team.as_(team.pat)
-    moved = scheduling.update_event(
+    moved = edit_event(
         ctx, _id(team.pat_event), start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=2)
     )
     assert moved.start == T0 + timedelta(hours=1)
-    assert scheduling.cancel_event(ctx, _id(team.pat_event)).status is Status.CANCELLED
-    scheduling.delete_event(ctx, _id(team.pat_event))
+    assert cancel_event(ctx, _id(team.pat_event)).status is Status.CANCELLED
+    delete_event(ctx, _id(team.pat_event))
 
 
 @pytest.mark.parametrize("action", ["update", "cancel", "delete"])
@@ -72,9 +74,9 @@ def test_practitioner_may_not_touch_others_events(team: Team, action: str) -> No
     before = scheduling.get_event(ctx, _id(team.quinn_event))
     target = _id(team.quinn_event)
     calls: dict[str, Callable[[], object]] = {
-        "update": lambda: scheduling.update_event(ctx, target, notes_completed=True),
-        "cancel": lambda: scheduling.cancel_event(ctx, target),
-        "delete": lambda: scheduling.delete_event(ctx, target),
+        "update": lambda: edit_event(ctx, target, notes_completed=True),
+        "cancel": lambda: cancel_event(ctx, target),
+        "delete": lambda: delete_event(ctx, target),
     }
     with pytest.raises(
         PermissionDenied, match="pat is a practitioner and may only change their own"
@@ -88,7 +90,7 @@ def test_practitioner_may_not_create_for_others_or_hand_over(team: Team) -> None
     with pytest.raises(PermissionDenied):
         scheduling.create_event(ctx, team.session(team.quinn))
     with pytest.raises(PermissionDenied):
-        scheduling.update_event(ctx, _id(team.pat_event), practitioner_id=team.quinn.id)
+        edit_event(ctx, _id(team.pat_event), practitioner_id=team.quinn.id)
     assert scheduling.get_event(ctx, _id(team.pat_event)).practitioner_id == team.pat.id
 
 
@@ -96,9 +98,9 @@ def test_practitioner_may_not_create_for_others_or_hand_over(team: Team) -> None
 def test_schedulers_and_admins_edit_every_event(team: Team, who: str) -> None:
     ctx = team.as_(team.sched if who == "sched" else team.admin)
     for ev in (team.pat_event, team.quinn_event):
-        assert scheduling.update_event(ctx, _id(ev), notes_completed=True).notes_completed
+        assert edit_event(ctx, _id(ev), notes_completed=True).notes_completed
     created = scheduling.create_event(ctx, team.session(team.quinn))
-    scheduling.delete_event(ctx, _id(created))
+    delete_event(ctx, _id(created))
 
 
 # --- office hours -----------------------------------------------------------------------------

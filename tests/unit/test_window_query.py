@@ -12,7 +12,7 @@ from sessions_tui.domain.model import Client, Location, Role, Staff
 from sessions_tui.services import practice, scheduling
 from sessions_tui.services.context import Context
 
-from ._helpers import all_day, local, timed, utc, window
+from ._helpers import all_day, delete_event, local, timed, utc, window
 
 # A weekly series on Mondays 09:00 UTC: Nov 2, 9, 16, 23, 30 and Dec 7, 2026.
 SERIES_START = utc(2026, 11, 2, 9)
@@ -110,7 +110,7 @@ def test_exdates_remove_occurrences(admin_ctx: Context) -> None:
 def test_deleting_a_series_removes_its_overrides(admin_ctx: Context, series: Event) -> None:
     override(admin_ctx, series, utc(2026, 11, 16, 9), utc(2026, 12, 20, 9))
     assert series.id is not None
-    scheduling.delete_event(admin_ctx, series.id)
+    delete_event(admin_ctx, series.id)
     assert window(admin_ctx, utc(2026, 11, 1), utc(2027, 1, 1)) == []
 
 
