@@ -2,9 +2,9 @@
 
 The CalDAV engine (``sync/caldav/``) reads and writes the same rows; the CLI calls these. Who
 may change them: as for Google, the practitioner themself, schedulers and admins. The modes are
-Google's (:class:`~sessions_tui.services.google_settings.SyncMode`): switching two-way to
-one-way removes every CalDAV event from the local calendar; back to two-way syncs everything
-again. The password is never here: ``sync/caldav/secret.py`` keeps it.
+the same for every provider (:class:`~sessions_tui.services.sync_common.SyncMode`): switching
+two-way to one-way removes every CalDAV event from the local calendar; back to two-way syncs
+everything again. The password is never here: ``sync/caldav/secret.py`` keeps it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from sessions_tui.domain.errors import NotFoundError, ValidationError
 from sessions_tui.domain.model import Staff
 from sessions_tui.services import permissions, sync_common
 from sessions_tui.services.context import Context
-from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
-from sessions_tui.services.google_settings import SyncMode, parse_mode
-from sessions_tui.store.queries import staff_from_row
-from sessions_tui.store.tables import StaffRow, SyncAccountRow, SyncCalendarRow
+from sessions_tui.services.feeds import IdentifierMode, check_identifier
+from sessions_tui.services.sync_common import SyncMode, parse_mode
+from sessions_tui.store.tables import SyncAccountRow, SyncCalendarRow
 
 __all__ = ["CalDavCalendar", "CalDavSettings", "SyncMode", "parse_mode"]
 
@@ -75,14 +74,8 @@ def require_manage(actor: Staff, practitioner_id: int) -> None:
     permissions.require_manage_sync(actor, practitioner_id)
 
 
-def _practitioner(s: Session, practitioner_id: int) -> Staff:
-    row = s.get(StaffRow, practitioner_id)
-    if row is None or not permissions.holds_role(row.roles, "practitioner"):
-        raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
-    return staff_from_row(row)
-
-
 def account_row(s: Session, practitioner_id: int) -> SyncAccountRow | None:
+    """The practitioner's CalDAV account row, if any."""
     return sync_common.account_row(s, PROVIDER, practitioner_id)
 
 
@@ -93,7 +86,7 @@ def calendar_rows(s: Session, account_id: int) -> list[SyncCalendarRow]:
 def _settings(s: Session, row: SyncAccountRow) -> CalDavSettings:
     assert row.id is not None
     return CalDavSettings(
-        practitioner=_practitioner(s, row.practitioner_id),
+        practitioner=sync_common.practitioner(s, row.practitioner_id),
         url=row.url or "",
         username=row.username or "",
         mode=SyncMode(row.mode),
@@ -111,31 +104,21 @@ def _settings(s: Session, row: SyncAccountRow) -> CalDavSettings:
     )
 
 
+ACCOUNTS = sync_common.Accounts(PROVIDER, "CalDAV", "sessions-tui caldav connect", _settings)
+
+
 def _require_account(s: Session, practitioner_id: int) -> SyncAccountRow:
-    row = account_row(s, practitioner_id)
-    if row is None:
-        raise NotFoundError(
-            "CalDAV sync is not set up for this practitioner: run `sessions-tui caldav connect`"
-        )
-    return row
+    return ACCOUNTS.require_row(s, practitioner_id)
 
 
 def get_settings(ctx: Context, practitioner_id: int) -> CalDavSettings | None:
     """The practitioner's CalDAV settings, ``None`` when never set up."""
-    ctx.require_actor()
-    with ctx.db.session() as s:
-        row = account_row(s, practitioner_id)
-        return _settings(s, row) if row is not None else None
+    return ACCOUNTS.get(ctx, practitioner_id)
 
 
 def list_settings(ctx: Context) -> list[CalDavSettings]:
     """Every CalDAV account the actor may manage (for the periodic worker)."""
-    actor = ctx.require_actor()
-    with ctx.db.session() as s:
-        rows = sync_common.account_rows(s, PROVIDER)
-        return [
-            _settings(s, r) for r in rows if permissions.can_manage_sync(actor, r.practitioner_id)
-        ]
+    return ACCOUNTS.all(ctx)
 
 
 def connect(
@@ -162,7 +145,7 @@ def connect(
     if default_url not in found:
         raise NotFoundError(f"no CalDAV calendar {default_url!r} in this account", field="calendar")
     with ctx.db.session() as s:
-        _practitioner(s, practitioner_id)
+        sync_common.practitioner(s, practitioner_id)
         row = account_row(s, practitioner_id)
         if row is None:
             row = SyncAccountRow(
@@ -198,14 +181,7 @@ def set_identifier(
     ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *, confirm_pii: bool = False
 ) -> CalDavSettings:
     """How clients are named in pushed titles; every session is re-titled on the next sync."""
-    require_manage(ctx.require_actor(), practitioner_id)
-    mode = parse_identifier(mode) if isinstance(mode, str) else mode
-    check_identifier(ctx, mode, confirm_pii=confirm_pii)
-    with ctx.db.session() as s:
-        row = _require_account(s, practitioner_id)
-        row.identifier = mode.value
-        s.flush()
-        return _settings(s, row)
+    return ACCOUNTS.set_identifier(ctx, practitioner_id, mode, confirm_pii=confirm_pii)
 
 
 def select_calendar(ctx: Context, practitioner_id: int, url: str, selected: bool) -> CalDavSettings:
@@ -245,30 +221,10 @@ def set_mode(
     ctx: Context, practitioner_id: int, mode: SyncMode | str
 ) -> tuple[CalDavSettings, int]:
     """Switch one-way/two-way; returns the settings and how many local events were removed."""
-    require_manage(ctx.require_actor(), practitioner_id)
-    mode = parse_mode(mode) if isinstance(mode, str) else mode
-    removed = 0
-    with ctx.db.session() as s:
-        row = _require_account(s, practitioner_id)
-        assert row.id is not None
-        if row.mode == mode.value:
-            return _settings(s, row), 0
-        if mode is SyncMode.ONE_WAY:
-            removed = sync_common.remove_remote_events(s, row)
-        else:
-            sync_common.forget_hashes(s, row.id)
-        sync_common.forget_tokens(s, row.id)
-        row.mode = mode.value
-        s.flush()
-        return _settings(s, row), removed
+    return ACCOUNTS.set_mode(ctx, practitioner_id, mode)
 
 
 def disconnect(ctx: Context, practitioner_id: int) -> None:
     """Mark the connection off and drop sync tokens; events and links stay (connecting again
     converges without duplicates)."""
-    require_manage(ctx.require_actor(), practitioner_id)
-    with ctx.db.session() as s:
-        row = _require_account(s, practitioner_id)
-        row.connected = False
-        assert row.id is not None
-        sync_common.forget_tokens(s, row.id)
+    ACCOUNTS.disconnect(ctx, practitioner_id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,33 +28,16 @@ from sessions_tui.domain.events import Event
 from sessions_tui.domain.model import Staff
 from sessions_tui.services import permissions, sync_common
 from sessions_tui.services.context import Context
-from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
-from sessions_tui.store.queries import staff_from_row
+from sessions_tui.services.feeds import IdentifierMode, check_identifier
+from sessions_tui.services.sync_common import SyncMode
 from sessions_tui.store.tables import (
     READ_ONLY_ROLES,
-    StaffRow,
     SyncAccountRow,
     SyncCalendarRow,
 )
 
 PROVIDER = "google"
 """The ``provider`` of this service's rows in the sync tables."""
-
-
-class SyncMode(StrEnum):
-    """Two-way (push and pull) or one-way (push only)."""
-
-    TWO_WAY = "two-way"
-    ONE_WAY = "one-way"
-
-
-def parse_mode(text: str) -> SyncMode:
-    try:
-        return SyncMode(text.strip().lower())
-    except ValueError:
-        raise ValidationError(
-            f"unknown sync mode {text!r} (expected two-way or one-way)", field="mode"
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -118,22 +100,16 @@ def require_manage(actor: Staff, practitioner_id: int) -> None:
     permissions.require_manage_sync(actor, practitioner_id)
 
 
-def _practitioner(s: Session, practitioner_id: int) -> Staff:
-    row = s.get(StaffRow, practitioner_id)
-    if row is None or not permissions.holds_role(row.roles, "practitioner"):
-        raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
-    return staff_from_row(row)
-
-
 def account_row(s: Session, practitioner_id: int) -> SyncAccountRow | None:
-    return sync_common.account_row(s, PROVIDER, practitioner_id)
+    """The practitioner's Google account row, if any."""
+    return ACCOUNTS.row(s, practitioner_id)
 
 
 def _settings(s: Session, row: SyncAccountRow) -> GoogleSettings:
     assert row.id is not None
     cals = sync_common.calendar_rows(s, row.id)
     return GoogleSettings(
-        practitioner=_practitioner(s, row.practitioner_id),
+        practitioner=sync_common.practitioner(s, row.practitioner_id),
         mode=SyncMode(row.mode),
         connected=row.connected,
         identifier=IdentifierMode(row.identifier),
@@ -154,20 +130,17 @@ def _settings(s: Session, row: SyncAccountRow) -> GoogleSettings:
     )
 
 
+ACCOUNTS = sync_common.Accounts(PROVIDER, "Google", "sessions-tui google connect", _settings)
+
+
 def get_settings(ctx: Context, practitioner_id: int) -> GoogleSettings | None:
     """The practitioner's Google settings, ``None`` when sync was never set up."""
-    ctx.require_actor()
-    with ctx.db.session() as s:
-        row = account_row(s, practitioner_id)
-        return _settings(s, row) if row is not None else None
+    return ACCOUNTS.get(ctx, practitioner_id)
 
 
 def list_settings(ctx: Context) -> list[GoogleSettings]:
     """Every connected practitioner the actor may manage (for the periodic worker)."""
-    actor = ctx.require_actor()
-    with ctx.db.session() as s:
-        rows = sync_common.account_rows(s, PROVIDER)
-        return [_settings(s, r) for r in rows if can_manage(actor, r.practitioner_id)]
+    return ACCOUNTS.all(ctx)
 
 
 def connect(
@@ -190,7 +163,7 @@ def connect(
     if identifier is not None:
         check_identifier(ctx, identifier, confirm_pii=confirm_pii)
     with ctx.db.session() as s:
-        _practitioner(s, practitioner_id)
+        sync_common.practitioner(s, practitioner_id)
         row = account_row(s, practitioner_id)
         if row is None:
             row = SyncAccountRow(provider=PROVIDER, practitioner_id=practitioner_id)
@@ -224,23 +197,11 @@ def set_identifier(
     ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *, confirm_pii: bool = False
 ) -> GoogleSettings:
     """How clients are named in pushed titles; every session is re-titled on the next sync."""
-    require_manage(ctx.require_actor(), practitioner_id)
-    mode = parse_identifier(mode) if isinstance(mode, str) else mode
-    check_identifier(ctx, mode, confirm_pii=confirm_pii)
-    with ctx.db.session() as s:
-        row = _require_account(s, practitioner_id)
-        row.identifier = mode.value
-        s.flush()
-        return _settings(s, row)
+    return ACCOUNTS.set_identifier(ctx, practitioner_id, mode, confirm_pii=confirm_pii)
 
 
 def _require_account(s: Session, practitioner_id: int) -> SyncAccountRow:
-    row = account_row(s, practitioner_id)
-    if row is None:
-        raise NotFoundError(
-            "Google sync is not set up for this practitioner: run `sessions-tui google connect`"
-        )
-    return row
+    return ACCOUNTS.require_row(s, practitioner_id)
 
 
 def select_calendar(
@@ -288,23 +249,7 @@ def set_mode(
     ctx: Context, practitioner_id: int, mode: SyncMode | str
 ) -> tuple[GoogleSettings, int]:
     """Switch one-way/two-way; returns the settings and how many local events were removed."""
-    require_manage(ctx.require_actor(), practitioner_id)
-    mode = parse_mode(mode) if isinstance(mode, str) else mode
-    removed = 0
-    with ctx.db.session() as s:
-        row = _require_account(s, practitioner_id)
-        assert row.id is not None
-        if row.mode == mode.value:
-            return _settings(s, row), 0
-        if mode is SyncMode.ONE_WAY:
-            removed = sync_common.remove_remote_events(s, row)
-        else:
-            # Everything is synced again: a full pull, and every link re-pushed (updates).
-            sync_common.forget_hashes(s, row.id)
-        sync_common.forget_tokens(s, row.id)
-        row.mode = mode.value
-        s.flush()
-        return _settings(s, row), removed
+    return ACCOUNTS.set_mode(ctx, practitioner_id, mode)
 
 
 def disconnect(ctx: Context, practitioner_id: int) -> None:
@@ -312,12 +257,7 @@ def disconnect(ctx: Context, practitioner_id: int) -> None:
 
     Local events and links stay, so connecting again converges without duplicates.
     """
-    require_manage(ctx.require_actor(), practitioner_id)
-    with ctx.db.session() as s:
-        row = _require_account(s, practitioner_id)
-        row.connected = False
-        assert row.id is not None
-        sync_common.forget_tokens(s, row.id)
+    ACCOUNTS.disconnect(ctx, practitioner_id)
 
 
 def read_only_source(s: Session, event: Event) -> str | None:

@@ -8,15 +8,30 @@ settings services need (they sit below the sync layer).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from sessions_tui.clock import clock_from_env
+from sessions_tui.domain.errors import NotFoundError, ValidationError
+from sessions_tui.domain.model import Staff
+from sessions_tui.services import permissions
+from sessions_tui.services.context import Context
+from sessions_tui.services.feeds import IdentifierMode, check_identifier, parse_identifier
 from sessions_tui.services.writer import Writer
-from sessions_tui.store.tables import EventRow, SyncAccountRow, SyncCalendarRow, SyncLinkRow
+from sessions_tui.store.queries import staff_from_row
+from sessions_tui.store.tables import (
+    EventRow,
+    StaffRow,
+    SyncAccountRow,
+    SyncCalendarRow,
+    SyncLinkRow,
+)
 
 
 def account_row(s: Session, provider: str, practitioner_id: int) -> SyncAccountRow | None:
@@ -135,3 +150,130 @@ def remove_provider_events(s: Session, practitioner_id: int, ids: set[int]) -> s
         if row is not None:
             writer.delete(row, exdate=False)  # a series goes with its overrides
     return family
+
+
+# --- one provider's account settings: what Google's and CalDAV's settings services share ---
+
+
+class SyncMode(StrEnum):
+    """Two-way (push and pull) or one-way (push only)."""
+
+    TWO_WAY = "two-way"
+    ONE_WAY = "one-way"
+
+
+def parse_mode(text: str) -> SyncMode:
+    """``text`` as a :class:`SyncMode` (a :class:`ValidationError` naming it otherwise)."""
+    try:
+        return SyncMode(text.strip().lower())
+    except ValueError:
+        raise ValidationError(
+            f"unknown sync mode {text!r} (expected two-way or one-way)", field="mode"
+        ) from None
+
+
+def practitioner(s: Session, practitioner_id: int) -> Staff:
+    """The practitioner ``practitioner_id`` (a :class:`NotFoundError` if there is none)."""
+    row = s.get(StaffRow, practitioner_id)
+    if row is None or not permissions.holds_role(row.roles, "practitioner"):
+        raise NotFoundError(f"no practitioner with id {practitioner_id}", field="practitioner")
+    return staff_from_row(row)
+
+
+SettingsT = TypeVar("SettingsT")
+
+
+@dataclass(frozen=True)
+class Accounts(Generic[SettingsT]):
+    """One provider's accounts, as its settings service shows them (``shown`` makes a row into
+    that service's settings object): read, list, identifier, mode, disconnect. Who may change a
+    practitioner's: the practitioner themself, schedulers and admins
+    (``permissions.require_manage_sync``)."""
+
+    provider: str
+    label: str
+    connect_command: str
+    shown: Callable[[Session, SyncAccountRow], SettingsT]
+
+    def row(self, s: Session, practitioner_id: int) -> SyncAccountRow | None:
+        """The practitioner's account row of this provider, if any."""
+        return account_row(s, self.provider, practitioner_id)
+
+    def require_row(self, s: Session, practitioner_id: int) -> SyncAccountRow:
+        """The account row, or a :class:`NotFoundError` saying how to set it up."""
+        row = self.row(s, practitioner_id)
+        if row is None:
+            raise NotFoundError(
+                f"{self.label} sync is not set up for this practitioner: "
+                f"run `{self.connect_command}`"
+            )
+        return row
+
+    def get(self, ctx: Context, practitioner_id: int) -> SettingsT | None:
+        """The practitioner's settings, ``None`` when sync was never set up."""
+        ctx.require_actor()
+        with ctx.db.session() as s:
+            row = self.row(s, practitioner_id)
+            return self.shown(s, row) if row is not None else None
+
+    def all(self, ctx: Context) -> list[SettingsT]:
+        """Every account the actor may manage (for the periodic worker)."""
+        actor = ctx.require_actor()
+        with ctx.db.session() as s:
+            return [
+                self.shown(s, r)
+                for r in account_rows(s, self.provider)
+                if permissions.can_manage_sync(actor, r.practitioner_id)
+            ]
+
+    def set_identifier(
+        self,
+        ctx: Context,
+        practitioner_id: int,
+        mode: IdentifierMode | str,
+        *,
+        confirm_pii: bool = False,
+    ) -> SettingsT:
+        """How clients are named in pushed titles; every session is re-titled on the next
+        sync."""
+        permissions.require_manage_sync(ctx.require_actor(), practitioner_id)
+        mode = parse_identifier(mode) if isinstance(mode, str) else mode
+        check_identifier(ctx, mode, confirm_pii=confirm_pii)
+        with ctx.db.session() as s:
+            row = self.require_row(s, practitioner_id)
+            row.identifier = mode.value
+            s.flush()
+            return self.shown(s, row)
+
+    def set_mode(
+        self, ctx: Context, practitioner_id: int, mode: SyncMode | str
+    ) -> tuple[SettingsT, int]:
+        """Switch one-way/two-way; returns the settings and how many local events were
+        removed (one-way removes the provider's events; two-way syncs everything again: a
+        full pull, and every link re-pushed as an update)."""
+        permissions.require_manage_sync(ctx.require_actor(), practitioner_id)
+        mode = parse_mode(mode) if isinstance(mode, str) else mode
+        removed = 0
+        with ctx.db.session() as s:
+            row = self.require_row(s, practitioner_id)
+            assert row.id is not None
+            if row.mode == mode.value:
+                return self.shown(s, row), 0
+            if mode is SyncMode.ONE_WAY:
+                removed = remove_remote_events(s, row)
+            else:
+                forget_hashes(s, row.id)
+            forget_tokens(s, row.id)
+            row.mode = mode.value
+            s.flush()
+            return self.shown(s, row), removed
+
+    def disconnect(self, ctx: Context, practitioner_id: int) -> None:
+        """Mark the connection off and drop sync tokens; events and links stay (connecting
+        again converges without duplicates)."""
+        permissions.require_manage_sync(ctx.require_actor(), practitioner_id)
+        with ctx.db.session() as s:
+            row = self.require_row(s, practitioner_id)
+            row.connected = False
+            assert row.id is not None
+            forget_tokens(s, row.id)

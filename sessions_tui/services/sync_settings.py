@@ -22,7 +22,7 @@ from sessions_tui.domain.model import Staff
 from sessions_tui.services import caldav_settings, google_settings, permissions
 from sessions_tui.services.context import Context
 from sessions_tui.services.feeds import IdentifierMode
-from sessions_tui.services.google_settings import SyncMode, parse_mode
+from sessions_tui.services.sync_common import SyncMode, parse_mode
 
 __all__ = [
     "Provider",

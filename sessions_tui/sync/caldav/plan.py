@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sessions_tui.domain.events import Event
 from sessions_tui.domain.subscriptions import is_subscribed
-from sessions_tui.services.google_settings import SyncMode
+from sessions_tui.services.sync_common import SyncMode
 from sessions_tui.sync.caldav.ical import Family, family_hash, render, resource_name
 from sessions_tui.sync.caldav.local import LocalStore, collection_path, make_titler
 from sessions_tui.sync.engine import target_calendar

@@ -33,7 +33,7 @@ from sessions_tui.domain.errors import ConflictError, PermissionDenied, Validati
 from sessions_tui.domain.events import Event, validate_event
 from sessions_tui.services import sync_common
 from sessions_tui.services.feeds import IdentifierMode
-from sessions_tui.services.google_settings import SyncMode
+from sessions_tui.services.sync_common import SyncMode
 from sessions_tui.services.writer import Writer
 from sessions_tui.store import queries
 from sessions_tui.store.db import Database

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sessions_tui.domain.subscriptions import is_subscribed
-from sessions_tui.services.google_settings import SyncMode
+from sessions_tui.services.sync_common import SyncMode
 from sessions_tui.sync.google.items import PROP_UID, content_hash, google_id, instance_suffix
 from sessions_tui.sync.google.local import LocalStore
 
