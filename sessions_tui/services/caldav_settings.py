@@ -111,14 +111,11 @@ def _require_account(s: Session, practitioner_id: int) -> SyncAccountRow:
     return ACCOUNTS.require_row(s, practitioner_id)
 
 
-def get_settings(ctx: Context, practitioner_id: int) -> CalDavSettings | None:
-    """The practitioner's CalDAV settings, ``None`` when never set up."""
-    return ACCOUNTS.get(ctx, practitioner_id)
+get_settings = ACCOUNTS.get
+"""The practitioner's settings, ``None`` when sync was never set up."""
 
-
-def list_settings(ctx: Context) -> list[CalDavSettings]:
-    """Every CalDAV account the actor may manage (for the periodic worker)."""
-    return ACCOUNTS.all(ctx)
+list_settings = ACCOUNTS.all
+"""Every account the actor may manage (for the periodic worker)."""
 
 
 def connect(
@@ -177,11 +174,8 @@ def connect(
         return _settings(s, row)
 
 
-def set_identifier(
-    ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *, confirm_pii: bool = False
-) -> CalDavSettings:
-    """How clients are named in pushed titles; every session is re-titled on the next sync."""
-    return ACCOUNTS.set_identifier(ctx, practitioner_id, mode, confirm_pii=confirm_pii)
+set_identifier = ACCOUNTS.set_identifier
+"""How clients are named in pushed titles (every session re-titled on the next sync)."""
 
 
 def select_calendar(ctx: Context, practitioner_id: int, url: str, selected: bool) -> CalDavSettings:
@@ -217,14 +211,8 @@ def find_calendar(settings: CalDavSettings, name_or_url: str) -> CalDavCalendar:
     raise NotFoundError(f"no CalDAV calendar {wanted!r} in this account", field="calendar")
 
 
-def set_mode(
-    ctx: Context, practitioner_id: int, mode: SyncMode | str
-) -> tuple[CalDavSettings, int]:
-    """Switch one-way/two-way; returns the settings and how many local events were removed."""
-    return ACCOUNTS.set_mode(ctx, practitioner_id, mode)
+set_mode = ACCOUNTS.set_mode
+"""Switch one-way/two-way: (the settings, how many local events were removed)."""
 
-
-def disconnect(ctx: Context, practitioner_id: int) -> None:
-    """Mark the connection off and drop sync tokens; events and links stay (connecting again
-    converges without duplicates)."""
-    ACCOUNTS.disconnect(ctx, practitioner_id)
+disconnect = ACCOUNTS.disconnect
+"""Connection off, sync tokens dropped; events and links stay."""

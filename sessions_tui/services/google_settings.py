@@ -133,14 +133,11 @@ def _settings(s: Session, row: SyncAccountRow) -> GoogleSettings:
 ACCOUNTS = sync_common.Accounts(PROVIDER, "Google", "sessions-tui google connect", _settings)
 
 
-def get_settings(ctx: Context, practitioner_id: int) -> GoogleSettings | None:
-    """The practitioner's Google settings, ``None`` when sync was never set up."""
-    return ACCOUNTS.get(ctx, practitioner_id)
+get_settings = ACCOUNTS.get
+"""The practitioner's settings, ``None`` when sync was never set up."""
 
-
-def list_settings(ctx: Context) -> list[GoogleSettings]:
-    """Every connected practitioner the actor may manage (for the periodic worker)."""
-    return ACCOUNTS.all(ctx)
+list_settings = ACCOUNTS.all
+"""Every account the actor may manage (for the periodic worker)."""
 
 
 def connect(
@@ -193,11 +190,8 @@ def connect(
         return _settings(s, row)
 
 
-def set_identifier(
-    ctx: Context, practitioner_id: int, mode: IdentifierMode | str, *, confirm_pii: bool = False
-) -> GoogleSettings:
-    """How clients are named in pushed titles; every session is re-titled on the next sync."""
-    return ACCOUNTS.set_identifier(ctx, practitioner_id, mode, confirm_pii=confirm_pii)
+set_identifier = ACCOUNTS.set_identifier
+"""How clients are named in pushed titles (every session re-titled on the next sync)."""
 
 
 def _require_account(s: Session, practitioner_id: int) -> SyncAccountRow:
@@ -245,19 +239,11 @@ def select_calendar(
         return _settings(s, row)
 
 
-def set_mode(
-    ctx: Context, practitioner_id: int, mode: SyncMode | str
-) -> tuple[GoogleSettings, int]:
-    """Switch one-way/two-way; returns the settings and how many local events were removed."""
-    return ACCOUNTS.set_mode(ctx, practitioner_id, mode)
+set_mode = ACCOUNTS.set_mode
+"""Switch one-way/two-way: (the settings, how many local events were removed)."""
 
-
-def disconnect(ctx: Context, practitioner_id: int) -> None:
-    """Mark the connection off and drop sync tokens.
-
-    Local events and links stay, so connecting again converges without duplicates.
-    """
-    ACCOUNTS.disconnect(ctx, practitioner_id)
+disconnect = ACCOUNTS.disconnect
+"""Connection off, sync tokens dropped; events and links stay."""
 
 
 def read_only_source(s: Session, event: Event) -> str | None:
