@@ -67,6 +67,19 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command to run; one that needs an extra that is not installed (``google``,
+        ``caldav``, ``web``) stops here with one line naming it (``--help`` of the root and
+        shell completion list it as usual)."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if name is not None and not ctx.resilient_parsing:
+            from sessions_tui.extras import require_for_command
+
+            require_for_command(name)
+        return name, command, rest
+
 
 class _Root(LazyGroup):
     """The ``sessions-tui`` group: ``--help`` starts with the version, ends with the log file."""
@@ -260,6 +273,21 @@ def _run(args: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except ImportError as exc:
+        from sessions_tui.extras import missing_extra
+
+        missing = missing_extra(exc)  # e.g. a postgresql:// --db without the postgres extra
+        if missing is None:
+            log.error("%s failed unexpectedly", command, exc_info=exc)
+            click.echo(
+                f"sessions-tui: error: unexpected {type(exc).__name__}; "
+                f"the details are in the log file {log_location()}",
+                err=True,
+            )
+            return 1
+        log.info("%s refused: the %s extra is not installed", command, missing.extra)
+        click.echo(f"sessions-tui: error: {missing.message}", err=True)
+        return 1
     except OSError as exc:
         log.error("%s failed", command, exc_info=exc)
         click.echo(f"sessions-tui: error: {_os_error(exc)}", err=True)

@@ -5,11 +5,13 @@ Regenerate only after looking at the report: ``pytest tests/snapshots --snapshot
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.worker import WorkerError
 
 from sessions_tui.app import SessionsApp
 
@@ -22,9 +24,11 @@ async def settle(pilot: Pilot[Any]) -> None:
     app = pilot.app
     for _ in range(200):
         await pilot.pause()
-        if not [w for w in app.workers if w.is_running and w.group not in IDLE]:
+        busy = [w for w in app.workers if w.is_running and w.group not in IDLE]
+        if not busy:
             break
-        await pilot.pause(0.02)
+        with contextlib.suppress(WorkerError):  # however they end: the screen shows it
+            await app.workers.wait_for_complete(busy)
     await pilot.pause()
 
 

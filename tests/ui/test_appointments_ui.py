@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
+from textual.worker import Worker, WorkerError
 
 from sessions_tui.app import SessionsApp
 from sessions_tui.domain.events import Status
@@ -16,6 +19,13 @@ from sessions_tui.screens.dialogs import ChoiceModal
 from sessions_tui.screens.event_editor import EventEditorScreen
 from sessions_tui.services import scheduling
 from sessions_tui.services.scheduling import AgendaItem
+
+
+async def finished(app: SessionsApp, workers: list[Worker[Any]]) -> None:
+    """Until ``workers`` end, however they end (a failure is the app's to report, and a test's
+    to check on screen; a superseded exclusive worker is cancelled)."""
+    with contextlib.suppress(WorkerError):
+        await app.workers.wait_for_complete(workers)
 
 
 async def settle(app: SessionsApp, pilot: Pilot[None]) -> None:
@@ -27,7 +37,7 @@ async def settle(app: SessionsApp, pilot: Pilot[None]) -> None:
         busy = [w for w in app.workers if w.is_running and w.group not in waiting_on_people]
         if not busy:
             break
-        await pilot.pause(0.02)
+        await finished(app, busy)  # then pause again: their results arrive as messages
     await pilot.pause()
 
 
@@ -40,6 +50,7 @@ async def press(app: SessionsApp, pilot: Pilot[None], *keys: str) -> None:
             pending = [w for w in app.workers if w.is_running and w.group in ("change", "save")]
             if not pending or app.screen.is_modal:
                 break
+            # Not wait_for_complete: a save may stop to ask (a modal opens), and then waits.
             await pilot.pause(0.02)
         await settle(app, pilot)
 

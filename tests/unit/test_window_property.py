@@ -64,7 +64,10 @@ def rules(draw: st.DrawFn) -> dict[str, object]:
             days = [nth + days[0]]
         parts.append("BYDAY=" + ",".join(days))
     if draw(st.booleans()):
-        parts.append(f"COUNT={draw(st.integers(1, 40))}")
+        # Within the 10 years a stored series may run (domain.rrule_text.MAX_SPAN): a monthly
+        # COUNT=32 every 4 months is refused, which hypothesis found once in a while.
+        most = 40 if freq != "MONTHLY" else min(40, 120 // interval)
+        parts.append(f"COUNT={draw(st.integers(1, most))}")
     else:
         until = wall.replace(tzinfo=tz).astimezone(UTC) + timedelta(
             days=draw(st.integers(0, 400)), minutes=draw(st.sampled_from([-30, 0, 1, 600]))
