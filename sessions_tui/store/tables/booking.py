@@ -47,6 +47,10 @@ class BookingServiceRow(SQLModel, table=True):
     name: str
     minutes: int
     position: int = 0
+    location: str | None = None
+    """A practice location's name, or ``telehealth`` (issue 27); ``None``: not said."""
+    link: str | None = None
+    """The telehealth link, with ``location == "telehealth"``."""
 
 
 class BookingRequestRow(SQLModel, table=True):
