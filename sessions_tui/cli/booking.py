@@ -131,7 +131,7 @@ def booking_settings(
         state = "on" if f.enabled else "off"
         offered = (
             ", ".join(
-                f"{s.name} ({s.minutes} min{', ' + s.place.text() if s.place.text() else ''})"
+                f"{s.name} ({s.minutes} min" + (f", {place})" if (place := s.place.text()) else ")")
                 for s in f.services
             )
             or "no services"

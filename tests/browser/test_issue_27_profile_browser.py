@@ -24,7 +24,6 @@ from sessions_tui.services import practice
 from sessions_tui.web.server import ServeOptions, ServerThread
 
 from .test_booking_browser import (
-    By,
     axe_script,
     axe_violations,
     browser,
@@ -35,6 +34,9 @@ from .test_booking_browser import (
     sink,
     wait_for,
 )
+
+pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By
 
 __all__ = ["sink"]  # the SMTP sink fixture, used by name
 
