@@ -31,6 +31,7 @@ from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_admin, require_manager
 from sessions_tui.store import pg_security
+from sessions_tui.store.db import Database
 from sessions_tui.store.queries import (
     client_from_row,
     location_from_row,
@@ -112,6 +113,12 @@ def profile_from_row(row: PracticeRow | None) -> PracticeProfile:
 def read_profile(s: Session) -> PracticeProfile:
     """The profile, in ``s``'s unit of work (for pages and emails, which have no actor)."""
     return profile_from_row(s.get(PracticeRow, 1))
+
+
+def public_profile(db: Database) -> PracticeProfile:
+    """The profile, for a client's page (a reminder's link), which has no actor."""
+    with db.read() as s:
+        return read_profile(s)
 
 
 def get_profile(ctx: Context) -> PracticeProfile:

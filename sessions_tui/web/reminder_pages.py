@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from sessions_tui.domain.errors import NotFoundError, PermissionDenied
 from sessions_tui.services import reminder_links
+from sessions_tui.services.practice import public_profile
 from sessions_tui.web.booking_pages import _client, _html, _too_many
 
 
@@ -52,10 +53,12 @@ async def show(
         return _gone(exc.message)
     if info is None:
         return _gone()
+    profile = await run_in_threadpool(public_profile, web.db)
     return _html(
         "reminder.html",
         status,
         info=info,
+        profile=profile,
         action=f"/r/{token}",
         message=message,
         error=error,

@@ -175,3 +175,36 @@ def test_issue_27_reminders_carry_the_profile_and_how_to_move(tmp_path: Path) ->
         assert "call us at +1 (312) 555-0142" in out.body
     finally:
         p.db.dispose()
+
+
+def test_issue_27_reminder_link_page_shows_the_profile(tmp_path: Path) -> None:
+    import re
+    import urllib.request
+
+    from sessions_tui.web.server import ServeOptions, ServerThread
+
+    p = r20.make_practice(f"sqlite:///{tmp_path / 'link.db'}")
+    server = ServerThread(p.db, p.clock, ServeOptions(port=0)).start()
+    try:
+        set_profile(p.admin)
+        practice.update_profile(p.admin, note="<script>alert(1)</script>")
+        reminders.update_settings(p.admin, cancel_hours=12)
+        r20.book(p, p.jo, r20.at(r20.THU, 9))
+        p.clock.instant = r20.at(r20.THU, 9) - timedelta(hours=24)
+        assert reminders.queue_due(p.db, p.clock).queued == 1
+        with p.db.read() as s:
+            (out,) = s.execute(select(OutboxRow)).scalars()
+        (token,) = re.findall(r"/r/([A-Za-z0-9_-]+)", out.body)
+        p.clock.instant = r20.at(r20.THU, 9) - timedelta(hours=11)  # online cancelling closed
+        with urllib.request.urlopen(f"{server.base_url}/r/{token}", timeout=10) as resp:
+            html = resp.read().decode()
+        assert "+1 (312) 555-0142" in html
+        assert "12 River St, Chicago IL" in html
+        assert 'href="https://riverside.example.org/privacy"' in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # escaped, never run
+        assert "<script>alert" not in html
+        # Cancelling online has closed: "please call us" comes with the number.
+        assert "please call us at +1 (312) 555-0142" in html
+    finally:
+        server.shutdown()
+        p.db.dispose()
