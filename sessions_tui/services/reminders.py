@@ -467,6 +467,8 @@ class LogEntry:
     attempts: int
     error: str | None
     answered: str | None
+    cancel_reason: str | None = None
+    """What the client wrote when cancelling from the link (optional)."""
 
     def to_json(self) -> dict[str, Any]:
         """This reminder as one object of ``reminders status --format json``."""
@@ -479,6 +481,7 @@ class LogEntry:
             "attempts": self.attempts,
             "error": self.error,
             "answered": self.answered,
+            "cancel_reason": self.cancel_reason,
         }
 
 
@@ -504,6 +507,7 @@ def sent_log(ctx: Context, limit: int = 200) -> Sequence[LogEntry]:
                 o.attempts if o else 0,
                 o.last_error if o else None,
                 r.answered,
+                r.cancel_reason,
             )
             for r, o in rows
         ]

@@ -78,7 +78,7 @@ async def answer(request: Request) -> Response:
         )
     raw = await request.body()
     try:
-        fields = parse_qs(raw.decode("utf-8"), max_num_fields=5)
+        fields = parse_qs(raw.decode("utf-8")[:4000], max_num_fields=5)
     except (UnicodeDecodeError, ValueError):
         fields = {}
     what = (fields.get("answer") or [""])[0]
@@ -97,7 +97,10 @@ async def answer(request: Request) -> Response:
             return await show(request, error=too_late, status=409)
         return await show(request, ask_cancel=True)
     try:
-        status = await run_in_threadpool(reminder_links.answer, web.db, web.clock, token, what)
+        reason = (fields.get("reason") or [""])[0] or None
+        status = await run_in_threadpool(
+            reminder_links.answer, web.db, web.clock, token, what, reason
+        )
     except reminder_links.NoLongerApplies as exc:
         return _gone(exc.message)
     except NotFoundError:

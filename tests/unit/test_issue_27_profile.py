@@ -208,3 +208,38 @@ def test_issue_27_reminder_link_page_shows_the_profile(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         p.db.dispose()
+
+
+def test_issue_27_cancel_reason_reaches_the_practice(tmp_path: Path) -> None:
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from sessions_tui.web.server import ServeOptions, ServerThread
+
+    p = r20.make_practice(f"sqlite:///{tmp_path / 'reason.db'}")
+    server = ServerThread(p.db, p.clock, ServeOptions(port=0)).start()
+    try:
+        reminders.update_settings(p.admin, cancel_hours=12)
+        r20.book(p, p.jo, r20.at(r20.THU, 9))
+        p.clock.instant = r20.at(r20.THU, 9) - timedelta(hours=24)
+        assert reminders.queue_due(p.db, p.clock).queued == 1
+        with p.db.read() as s:
+            (out,) = s.execute(select(OutboxRow)).scalars()
+        (token,) = re.findall(r"/r/([A-Za-z0-9_-]+)", out.body)
+        url = f"{server.base_url}/r/{token}"
+        asked = urllib.parse.urlencode({"answer": "cancel"}).encode()
+        with urllib.request.urlopen(url, data=asked, timeout=10) as resp:
+            assert 'name="reason"' in resp.read().decode()  # the second question offers it
+        sure = urllib.parse.urlencode(
+            {"answer": "cancel", "sure": "yes", "reason": "Sick\x1b[2J, sorry\n  see you"}
+        ).encode()
+        with urllib.request.urlopen(url, data=sure, timeout=10) as resp:
+            assert "Your session is cancelled." in resp.read().decode()
+        (entry,) = reminders.sent_log(p.admin)
+        assert entry.answered == "cancelled"
+        assert entry.cancel_reason == "Sick[2J, sorry see you"  # no control character kept
+        assert entry.to_json()["cancel_reason"] == "Sick[2J, sorry see you"
+    finally:
+        server.shutdown()
+        p.db.dispose()

@@ -5,8 +5,9 @@ Revises: 0017
 
 The practice's public profile (phone, address, a short note, a privacy-policy link), shown on
 every booking page and in every email to clients; and where each booking service happens
-(a location's name or ``telehealth``, and a telehealth link). All nullable: nothing is said
-until an admin sets it.
+(a location's name or ``telehealth``, and a telehealth link); and the optional reason a client
+gives when cancelling from a reminder's link (``reminder_log.cancel_reason``). All nullable:
+nothing is said until someone sets it.
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ def upgrade() -> None:
     with op.batch_alter_table("booking_service") as batch:
         for name in SERVICE:
             batch.add_column(sa.Column(name, AutoString(), nullable=True))
+    with op.batch_alter_table("reminder_log") as batch:
+        batch.add_column(sa.Column("cancel_reason", AutoString(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reminder_log") as batch:
+        batch.drop_column("cancel_reason")
     with op.batch_alter_table("booking_service") as batch:
         for name in SERVICE:
             batch.drop_column(name)
