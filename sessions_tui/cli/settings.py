@@ -141,6 +141,9 @@ def settings_show(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
+    if all(shown[key] is None for key in PROFILE_KEYS):
+        # No profile yet: like reminders below, its keys would only be noise (docs/WEB.md).
+        shown = {k: v for k, v in shown.items() if k not in PROFILE_KEYS}
     if not r.offsets and r == type(r)():
         # Reminders never set up: their keys would only be noise (docs/REMINDERS.md).
         shown = {k: v for k, v in shown.items() if k not in REMINDER_KEYS}
