@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 
 from sessions_tui.cli import options as _cli
 from sessions_tui.domain.errors import ValidationError
+from sessions_tui.domain.profile import ServicePlace, parse_place
 from sessions_tui.domain.text import count_of
 
 FORMAT = click.option(
@@ -32,11 +34,19 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _parse_service(text: str) -> tuple[str, int]:
-    name, sep, minutes = text.rpartition("=")
-    if not sep or not minutes.strip().isdigit():
-        raise ValidationError(f"bad --service {text!r}: say NAME=MINUTES, e.g. 'Intake=80'")
-    return name, int(minutes)
+def _parse_service(text: str) -> tuple[str, int] | tuple[str, int, ServicePlace]:
+    """``NAME=MINUTES`` (keeps the service's place) or ``NAME=MINUTES@PLACE`` (a location's
+    name, ``telehealth`` or ``telehealth LINK``; ``@`` alone clears it)."""
+    found = re.fullmatch(r"(.+?)=\s*(\d+)\s*(?:@(.*))?", text, re.DOTALL)
+    if found is None:
+        raise ValidationError(
+            f"bad --service {text!r}: say NAME=MINUTES or NAME=MINUTES@PLACE, e.g. "
+            "'Intake=80@Main office' or 'Follow-up=50@telehealth https://meet.example/x'"
+        )
+    name, minutes, place = found.groups()
+    if place is None:
+        return name, int(minutes)
+    return name, int(minutes), parse_place(place)
 
 
 @click.group()
@@ -53,8 +63,9 @@ def booking() -> None:
     "--service",
     "services",
     multiple=True,
-    metavar="NAME=MINUTES",
-    help="A service offered (repeatable; replaces the list).",
+    metavar="NAME=MINUTES[@PLACE]",
+    help="A service offered (repeatable; replaces the list); @PLACE: a location's name, "
+    "telehealth or 'telehealth LINK'.",
 )
 @click.option("--notice", type=int, metavar="MINUTES", help="Minimum notice before a time.")
 @click.option("--horizon", type=int, metavar="DAYS", help="How far ahead times are offered.")
@@ -118,7 +129,13 @@ def booking_settings(
         return
     for f in found:
         state = "on" if f.enabled else "off"
-        offered = ", ".join(f"{s.name} ({s.minutes} min)" for s in f.services) or "no services"
+        offered = (
+            ", ".join(
+                f"{s.name} ({s.minutes} min" + (f", {place})" if (place := s.place.text()) else ")")
+                for s in f.services
+            )
+            or "no services"
+        )
         click.echo(f"{f.practitioner_name}: booking {state}; {offered}")
         click.echo(
             f"  notice {f.notice_minutes} min, horizon {count_of(f.horizon_days, 'day')}, buffer "

@@ -100,6 +100,8 @@ def reminders_status(fmt: str, limit: int) -> None:
     for e in entries:
         error = f"  ({e.error})" if e.error and e.status != "sent" else ""
         answered = f"  {e.answered}" if e.answered else ""
+        if e.cancel_reason:
+            answered += f" ({e.cancel_reason!r})"
         click.echo(
             f"{e.start.astimezone(tz):%Y-%m-%d %H:%M}  {e.offset_minutes // 60:>3} h  "
             f"event {e.event_id:<6} {e.status:<8}{answered}{error}"

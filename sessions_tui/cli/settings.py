@@ -34,6 +34,15 @@ REMINDER_KEYS: dict[str, str] = {
 (issue 20): when reminders go, their template, the online cancel cutoff, the address their
 links start with, and the VALARM of practitioners' feeds."""
 
+PROFILE_KEYS: dict[str, str] = {
+    "profile.phone": "phone",
+    "profile.address": "address",
+    "profile.note": "note",
+    "profile.privacy-url": "privacy_url",
+}
+"""Command-line key → field of :class:`~sessions_tui.domain.profile.PracticeProfile` (issue
+27): shown on every booking page and in every email to clients; ``none`` clears one."""
+
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
 
@@ -43,7 +52,7 @@ def _parse(key: str, value: str) -> tuple[str, Any]:
     if wanted == "allow-double-booking":
         wanted = "double-booking"
     if wanted not in KEYS:
-        names = ", ".join([*KEYS, *REMINDER_KEYS])
+        names = ", ".join([*KEYS, *PROFILE_KEYS, *REMINDER_KEYS])
         raise ValidationError(f"unknown setting {key!r} (settings: {names})")
     field = KEYS[wanted]
     if field == "name":
@@ -87,6 +96,10 @@ def _shown_reminders(r: Any) -> dict[str, Any]:
     }
 
 
+def _shown_profile(p: Any) -> dict[str, Any]:
+    return {key: getattr(p, field) for key, field in PROFILE_KEYS.items()}
+
+
 def _template(text: str, default: str) -> str:
     if text == default:
         return "(default)"
@@ -106,8 +119,8 @@ def _shown(settings: Any) -> dict[str, Any]:
 @click.group("settings")
 @_cli.global_options
 def settings() -> None:
-    """Practice settings: name, Internal IDs, double booking, display zone, reminders (admins
-    change them)."""
+    """Practice settings: name, Internal IDs, double booking, display zone, the public profile,
+    reminders (admins change them)."""
 
 
 @settings.command("show")
@@ -119,15 +132,18 @@ def settings_show(fmt: str) -> None:
     """Print the practice settings."""
     from sessions_tui.domain import reminders as rules
     from sessions_tui.services import reminders
-    from sessions_tui.services.practice import get_settings
+    from sessions_tui.services.practice import get_profile, get_settings
 
     ctx = _cli.opts().context()
     ctx.require_actor()
     r = reminders.get_settings(ctx)
-    shown = _shown(get_settings(ctx)) | _shown_reminders(r)
+    shown = _shown(get_settings(ctx)) | _shown_profile(get_profile(ctx)) | _shown_reminders(r)
     if fmt == "json":
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
+    if all(shown[key] is None for key in PROFILE_KEYS):
+        # No profile yet: like reminders below, its keys would only be noise (docs/WEB.md).
+        shown = {k: v for k, v in shown.items() if k not in PROFILE_KEYS}
     if not r.offsets and r == type(r)():
         # Reminders never set up: their keys would only be noise (docs/REMINDERS.md).
         shown = {k: v for k, v in shown.items() if k not in REMINDER_KEYS}
@@ -152,9 +168,18 @@ def settings_set(key: str, value: str) -> None:
     """Change one setting (admins only): name, internal-ids, double-booking, display-tz,
     week-starts-monday, reminders.hours (48,24 or off), reminders.subject, reminders.body
     (\\n for a new line), reminders.cancel-hours (hours or off), reminders.link-base,
-    feeds.alarm-minutes (minutes or off). On/off settings take on|off; display-tz takes an
-    IANA zone or none."""
-    from sessions_tui.services.practice import update_settings
+    feeds.alarm-minutes (minutes or off), profile.phone, profile.address, profile.note,
+    profile.privacy-url (shown to clients on booking pages and in emails; none clears one).
+    On/off settings take on|off; display-tz takes an IANA zone or none."""
+    from sessions_tui.services.practice import update_profile, update_settings
+
+    wanted = key.strip().lower().replace("_", "-")
+    if wanted in PROFILE_KEYS:
+        field = PROFILE_KEYS[wanted]
+        new_p = update_profile(_cli.opts().context(), **{field: value})
+        shown_p = getattr(new_p, field)
+        click.echo(f"Set {wanted} to {shown_p if shown_p is not None else '(not set)'}.")
+        return
 
     reminder = _parse_reminder(key, value)
     if reminder is not None:

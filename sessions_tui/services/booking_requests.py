@@ -38,7 +38,7 @@ from sessions_tui.services.booking.model import SlotTaken
 from sessions_tui.services.booking.visitor import UNVERIFIED, _lock_practitioner, time_is_free
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import can_manage_booking, require_manage_booking
-from sessions_tui.services.practice import _check_client, _insert_client
+from sessions_tui.services.practice import _check_client, _insert_client, read_profile
 from sessions_tui.store.holds import ACCEPTING, PENDING
 from sessions_tui.store.rows import client_from_row, staff_from_row
 from sessions_tui.store.tables import (
@@ -301,7 +301,7 @@ def _client_for(
         return client.id
 
 
-def _ics(uid: str, row: BookingRequestRow, practitioner: str, now: datetime) -> str:
+def _ics(s: Session, uid: str, row: BookingRequestRow, practitioner: str, now: datetime) -> str:
     cal = icalendar.Calendar()
     cal.add("prodid", "-//sessions-tui//online booking//EN")
     cal.add("version", "2.0")
@@ -312,6 +312,13 @@ def _ics(uid: str, row: BookingRequestRow, practitioner: str, now: datetime) -> 
     ev.add("dtstart", row.start_utc.astimezone(UTC))
     ev.add("dtend", row.end_utc.astimezone(UTC))
     ev.add("summary", f"{row.service} with {practitioner}")
+    # Where it happens (issue 27): LOCATION, and a telehealth link in DESCRIPTION and URL.
+    profile = read_profile(s)
+    place = booking_mail.service_place(s, row.practitioner_id, row.service)
+    booking_mail.add_place(ev, place, profile.address, with_link=True)
+    phone = f" Phone: {profile.phone}." if profile.phone else ""
+    text = f"{profile.name}.{phone}".strip()
+    ev.add("description", booking_mail.ics_description(place, text, with_link=True))
     cal.add_component(ev)
     return bytes(cal.to_ical()).decode()
 
@@ -444,7 +451,7 @@ def accept(
         fresh.event_id = change.result_id
         fresh.client_id = cid
         s.flush()
-        ics = _ics(uid, fresh, practitioner.name, now)
+        ics = _ics(s, uid, fresh, practitioner.name, now)
         booking_mail.queue(s, booking_mail.CONFIRMED, fresh, now, ics=ics)
         return replace(_to_request(fresh, practitioner.name, now), client=client_obj.full_name)
 

@@ -27,11 +27,13 @@ from sessions_tui.domain.model import (
     validate_login,
     validate_name,
 )
+from sessions_tui.domain.profile import PracticeProfile, check_profile
 from sessions_tui.domain.text import has_controls, safe_text
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_admin, require_manager
 from sessions_tui.store import pg_security
+from sessions_tui.store.db import Database
 from sessions_tui.store.queries import (
     client_from_row,
     location_from_row,
@@ -89,6 +91,62 @@ def update_settings(ctx: Context, **changes: Any) -> PracticeSettings:
         row.display_tz = new.display_tz
         row.week_starts_monday = new.week_starts_monday
     return new
+
+
+# --- profile (issue 27) ----------------------------------------------------------------------
+
+PROFILE_FIELDS = ("phone", "address", "note", "privacy_url")
+"""The profile fields an admin sets (the name is the practice setting ``name``)."""
+
+
+def profile_from_row(row: PracticeRow | None) -> PracticeProfile:
+    """The public profile held on the practice row (empty without one)."""
+    if row is None:
+        return PracticeProfile()
+    return PracticeProfile(
+        name=row.name,
+        phone=row.phone,
+        address=row.address,
+        note=row.note,
+        privacy_url=row.privacy_url,
+    )
+
+
+def read_profile(s: Session) -> PracticeProfile:
+    """The profile, in ``s``'s unit of work (for pages and emails, which have no actor)."""
+    return profile_from_row(s.get(PracticeRow, 1))
+
+
+def public_profile(db: Database) -> PracticeProfile:
+    """The profile, for a client's page (a reminder's link), which has no actor."""
+    with db.read() as s:
+        return read_profile(s)
+
+
+def get_profile(ctx: Context) -> PracticeProfile:
+    """The practice's public profile."""
+    with ctx.db.read() as s:
+        return read_profile(s)
+
+
+def update_profile(ctx: Context, **changes: str | None) -> PracticeProfile:
+    """Admins only. Set any of ``phone``, ``address``, ``note``, ``privacy_url`` (``None`` or
+    empty clears one); each is checked by :func:`sessions_tui.domain.profile.check_profile`."""
+    require_admin(ctx.require_actor(), "change the practice profile")
+    for key in changes:
+        if key not in PROFILE_FIELDS:
+            raise ValidationError(
+                f"unknown profile field {key!r} (fields: {', '.join(PROFILE_FIELDS)})", field=key
+            )
+    current = get_profile(ctx)
+    new = replace(current, **changes)
+    phone, address, note, privacy_url = check_profile(
+        new.phone, new.address, new.note, new.privacy_url
+    )
+    with ctx.db.session() as s:
+        row = _practice_row(s)
+        row.phone, row.address, row.note, row.privacy_url = phone, address, note, privacy_url
+        return profile_from_row(row)
 
 
 # --- staff ----------------------------------------------------------------------------------

@@ -179,8 +179,10 @@ def page(db: Database, clock: Clock, token: str) -> LinkPage | None:
     )
 
 
-def answer(db: Database, clock: Clock, token: str, what: str) -> Status:
-    """Confirm or cancel the occurrence of ``token``; returns its status now.
+def answer(db: Database, clock: Clock, token: str, what: str, reason: str | None = None) -> Status:
+    """Confirm or cancel the occurrence of ``token``; returns its status now. A cancel's
+    ``reason`` (optional: spaces folded, control characters dropped, 500 characters at most)
+    is kept on the sent-log for the practice (``reminders status``).
 
     Raises:
         NotFoundError: no such link, or its session is gone (:class:`NoLongerApplies`: the
@@ -224,5 +226,8 @@ def answer(db: Database, clock: Clock, token: str, what: str) -> Status:
                 w.update(found.row, ev.with_changes(status=new), book=False)
         entry.answered = new.value
         entry.answered_at = now.astimezone(UTC)
+        if what == CANCEL and reason:
+            kept = " ".join("".join(c for c in reason if c.isprintable() or c.isspace()).split())
+            entry.cancel_reason = kept[:500] or None
         s.flush()
         return new

@@ -329,7 +329,34 @@ def compose(
         practice=practice.name if practice else "",
     )
     subject = rules.render(settings.subject, values)
-    return contact.email, subject, rules.render(settings.body, values)
+    body = rules.render(settings.body, values).rstrip("\n") + "\n"
+    return contact.email, subject, body + _after_template(s, settings, ev)
+
+
+def _after_template(s: Session, settings: ReminderSettings, ev: EventRow) -> str:
+    """What every reminder carries after the practice's template (issue 27): how to move the
+    session, and the practice's profile (phone, address, note, privacy link; its name is the
+    template's ``{practice}``).
+
+    Moving a session is cancelling it and asking for another time: the line says so, with the
+    practitioner's booking page when it is public (a secret page's address is not stored) and
+    the practice's phone; it promises online cancelling only while ``cancel_hours`` is set."""
+    from sessions_tui.services.booking_mail import public_page
+    from sessions_tui.services.practice import read_profile
+
+    profile = read_profile(s)
+    page = public_page(s, ev.practitioner_id) if ev.practitioner_id else None
+    call = f" call us at {profile.phone}" if profile.phone else " reply to this email"
+    if settings.cancel_hours is not None:
+        again = f", then ask for another time at {page}" if page else ""
+        move = (
+            "To change the time: cancel with the link above (until "
+            f"{settings.cancel_hours} hours before){again}, or{call}."
+        )
+    else:
+        move = f"To change or cancel the time,{call}."
+    footer = profile.mail_footer(with_name=False)
+    return f"\n{move}\n" + (f"\n--\n{footer}\n" if footer else "")
 
 
 def claim(db: Database, now: datetime, settings: ReminderSettings, c: Candidate) -> bool:
@@ -440,6 +467,8 @@ class LogEntry:
     attempts: int
     error: str | None
     answered: str | None
+    cancel_reason: str | None = None
+    """What the client wrote when cancelling from the link (optional)."""
 
     def to_json(self) -> dict[str, Any]:
         """This reminder as one object of ``reminders status --format json``."""
@@ -452,6 +481,7 @@ class LogEntry:
             "attempts": self.attempts,
             "error": self.error,
             "answered": self.answered,
+            "cancel_reason": self.cancel_reason,
         }
 
 
@@ -477,6 +507,7 @@ def sent_log(ctx: Context, limit: int = 200) -> Sequence[LogEntry]:
                 o.attempts if o else 0,
                 o.last_error if o else None,
                 r.answered,
+                r.cancel_reason,
             )
             for r, o in rows
         ]

@@ -504,6 +504,7 @@ async def done(request: Request) -> Response:
     )
     if row is None:
         return _missing()
+    service = page.service(row.service)
     return _html(
         "done.html",
         page=page,
@@ -512,6 +513,8 @@ async def done(request: Request) -> Response:
         tz=row.visitor_tz,
         back=f"/book/{page.key}?" + urlencode({"tz": row.visitor_tz}),
         calendar=f"/book/{page.key}/done/{row.reference}/request.ics",
+        place=service.place.text() if service is not None else None,
+        telehealth=service is not None and service.place.telehealth,
     )
 
 

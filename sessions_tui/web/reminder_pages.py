@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from sessions_tui.domain.errors import NotFoundError, PermissionDenied
 from sessions_tui.services import reminder_links
+from sessions_tui.services.practice import public_profile
 from sessions_tui.web.booking_pages import _client, _html, _too_many
 
 
@@ -52,10 +53,12 @@ async def show(
         return _gone(exc.message)
     if info is None:
         return _gone()
+    profile = await run_in_threadpool(public_profile, web.db)
     return _html(
         "reminder.html",
         status,
         info=info,
+        profile=profile,
         action=f"/r/{token}",
         message=message,
         error=error,
@@ -75,7 +78,7 @@ async def answer(request: Request) -> Response:
         )
     raw = await request.body()
     try:
-        fields = parse_qs(raw.decode("utf-8"), max_num_fields=5)
+        fields = parse_qs(raw.decode("utf-8")[:4000], max_num_fields=5)
     except (UnicodeDecodeError, ValueError):
         fields = {}
     what = (fields.get("answer") or [""])[0]
@@ -94,7 +97,10 @@ async def answer(request: Request) -> Response:
             return await show(request, error=too_late, status=409)
         return await show(request, ask_cancel=True)
     try:
-        status = await run_in_threadpool(reminder_links.answer, web.db, web.clock, token, what)
+        reason = (fields.get("reason") or [""])[0] or None
+        status = await run_in_threadpool(
+            reminder_links.answer, web.db, web.clock, token, what, reason
+        )
     except reminder_links.NoLongerApplies as exc:
         return _gone(exc.message)
     except NotFoundError:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sessions_tui.domain.errors import ConflictError
+from sessions_tui.domain.profile import PracticeProfile, ServicePlace
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 MAX_SERVICES = 12
@@ -20,10 +21,11 @@ class SlotTaken(ConflictError):
 
 @dataclass(frozen=True)
 class BookingService:
-    """A service offered on a page: its name and length in minutes."""
+    """A service offered on a page: its name, length in minutes and place (issue 27)."""
 
     name: str
     minutes: int
+    place: ServicePlace = field(default_factory=ServicePlace)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,11 @@ class BookingSettings:
         return {
             "practitioner": self.practitioner_name,
             "enabled": self.enabled,
-            "services": [{"name": s.name, "minutes": s.minutes} for s in self.services],
+            "services": [
+                {"name": s.name, "minutes": s.minutes, "location": s.place.location}
+                | ({"link": s.place.link} if s.place.link else {})
+                for s in self.services
+            ],
             "notice_minutes": self.notice_minutes,
             "horizon_days": self.horizon_days,
             "buffer_minutes": self.buffer_minutes,
@@ -92,6 +98,8 @@ class BookingPage:
     buffer: timedelta
     hold: timedelta
     increment: timedelta = timedelta(minutes=15)
+    profile: PracticeProfile = field(default_factory=PracticeProfile)
+    """The practice's public profile, in the header and footer of every page (issue 27)."""
 
     def service(self, name: str) -> BookingService | None:
         """The offered service called ``name`` exactly, or ``None``."""

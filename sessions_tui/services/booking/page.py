@@ -15,6 +15,7 @@ from sessions_tui.services.booking.model import BookingPage, BookingService
 from sessions_tui.services.booking.settings import _digest, _services
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role
+from sessions_tui.services.practice import profile_from_row
 from sessions_tui.store.db import Database
 from sessions_tui.store.tables import (
     BookingSettingsRow,
@@ -58,6 +59,7 @@ def page_for_key(db: Database, key: str) -> BookingPage | None:
         if not row.enabled or not services or not holds_role(person.roles, "practitioner"):
             return None
         practice_row = s.get(PracticeRow, 1)
+        profile = profile_from_row(practice_row)
         practice_name = practice_row.name if practice_row is not None else ""
         default_tz = (practice_row.display_tz if practice_row is not None else None) or "UTC"
     weekly = hours_service.get_hours(
@@ -76,6 +78,7 @@ def page_for_key(db: Database, key: str) -> BookingPage | None:
         buffer=timedelta(minutes=row.buffer_minutes),
         hold=timedelta(minutes=row.hold_minutes),
         increment=timedelta(minutes=row.increment_minutes),
+        profile=profile,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +12,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sessions_tui.domain.errors import NotFoundError, ValidationError
+from sessions_tui.domain.profile import TELEHEALTH, ServicePlace
 from sessions_tui.services.booking.model import MAX_SERVICES, BookingService, BookingSettings
 from sessions_tui.services.context import Context
 from sessions_tui.services.permissions import holds_role, require_manage_booking
 from sessions_tui.store.tables import (
     BookingServiceRow,
     BookingSettingsRow,
+    LocationRow,
     StaffRow,
 )
 
@@ -65,7 +68,7 @@ def _services(s: Session, practitioner_id: int) -> tuple[BookingService, ...]:
         .where(BookingServiceRow.practitioner_id == practitioner_id)
         .order_by(BookingServiceRow.position, BookingServiceRow.id)
     ).scalars()
-    return tuple(BookingService(r.name, r.minutes) for r in rows)
+    return tuple(BookingService(r.name, r.minutes, ServicePlace(r.location, r.link)) for r in rows)
 
 
 def _to_settings(
@@ -108,26 +111,46 @@ INCREMENTS = (5, 10, 15, 20, 30, 60)
 """The start-time grids a page may use (each divides the hour)."""
 
 
-def check_service(name: str, minutes: int) -> BookingService:
-    """A service name of 1–60 printable characters and a length of 5–480 minutes."""
+def check_service(name: str, minutes: int, place: ServicePlace | None = None) -> BookingService:
+    """A service name of 1–60 printable characters and a length of 5–480 minutes (its place is
+    checked against the practice's locations by :func:`update_settings`)."""
     name = " ".join(name.split())
     if not name or len(name) > 60 or any(not c.isprintable() for c in name):
         raise ValidationError(f"bad service name {name!r}: 1–60 printable characters")
     if not 5 <= minutes <= 480:
         raise ValidationError(f"bad length of {name!r}: {minutes} minutes (5–480)")
-    return BookingService(name, minutes)
+    return BookingService(name, minutes, place or ServicePlace())
+
+
+def _place(s: Session, place: ServicePlace) -> ServicePlace:
+    """``place`` with its location spelt as the practice's (not archived) location is; an
+    unknown location is refused."""
+    if place.location is None or place.telehealth:
+        return place
+    names = s.execute(
+        select(LocationRow.name).where(LocationRow.archived.is_(False))  # type: ignore[attr-defined]
+    ).scalars()
+    found = next((n for n in names if n.casefold() == place.location.casefold()), None)
+    if found is None:
+        raise ValidationError(
+            f"unknown location {place.location!r} (add it with `locations add`, or say "
+            f"{TELEHEALTH})",
+            field="location",
+        )
+    return ServicePlace(found, None)
 
 
 def update_settings(
     ctx: Context,
     practitioner_id: int,
     *,
-    services: list[tuple[str, int]] | None = None,
+    services: Sequence[tuple[str, int] | tuple[str, int, ServicePlace]] | None = None,
     **changes: Any,
 ) -> BookingSettings:
     """Change any of ``enabled``, ``notice_minutes``, ``horizon_days``, ``buffer_minutes``,
     ``hold_minutes``, ``increment_minutes``, ``new_clients``, ``public``, and (all at once) the
-    ``services``.
+    ``services`` (``(name, minutes)`` keeps the place a service of that name had;
+    ``(name, minutes, place)`` sets it).
 
     Raises:
         ValidationError: an unknown setting, a value out of bounds, a duplicate service, or
@@ -149,7 +172,12 @@ def update_settings(
                 raise ValidationError(
                     f"bad increment minutes: {value} (one of {allowed})", field=key
                 )
-    checked = [check_service(n, m) for n, m in services] if services is not None else None
+    checked = (
+        [check_service(svc[0], svc[1], svc[2] if len(svc) > 2 else None) for svc in services]
+        if services is not None
+        else None
+    )
+    placed = [len(svc) > 2 for svc in services or ()]
     if checked is not None:
         if len(checked) > MAX_SERVICES:
             raise ValidationError(f"at most {MAX_SERVICES} services")
@@ -163,6 +191,15 @@ def update_settings(
             setattr(row, key, value)
         row.updated_at = ctx.clock.now()
         if checked is not None:
+            before = {old.name.casefold(): old.place for old in _services(s, practitioner_id)}
+            checked = [
+                BookingService(c.name, c.minutes, _place(s, c.place))
+                if given
+                else BookingService(
+                    c.name, c.minutes, before.get(c.name.casefold(), ServicePlace())
+                )
+                for c, given in zip(checked, placed, strict=True)
+            ]
             s.execute(
                 delete(BookingServiceRow).where(
                     BookingServiceRow.practitioner_id == practitioner_id
@@ -175,6 +212,8 @@ def update_settings(
                         name=svc.name,
                         minutes=svc.minutes,
                         position=i,
+                        location=svc.place.location,
+                        link=svc.place.link,
                     )
                 )
             s.flush()

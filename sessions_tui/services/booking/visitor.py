@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from sessions_tui.clock import Clock
 from sessions_tui.domain.availability import busy_intervals
 from sessions_tui.domain.errors import NotFoundError, ValidationError
+from sessions_tui.domain.profile import ServicePlace
 from sessions_tui.domain.timeutil import zone
 from sessions_tui.services import booking_mail
 from sessions_tui.services import hours as hours_service
@@ -382,6 +383,11 @@ def request_calendar(db: Database, clock: Clock, page: BookingPage, reference: s
     ev.add("summary", f"Requested: {row.service} with {page.practitioner_name}")
     ev.add("status", "TENTATIVE")
     where = f" ({page.practice_name})" if page.practice_name else ""
-    ev.add("description", f"Not yet confirmed: we will email you when it is{where}.")
+    phone = f" Phone: {page.profile.phone}." if page.profile.phone else ""
+    service = page.service(row.service)
+    place = service.place if service is not None else ServicePlace()
+    booking_mail.add_place(ev, place, page.profile.address)
+    text = f"Not yet confirmed: we will email you when it is{where}.{phone}"
+    ev.add("description", booking_mail.ics_description(place, text))
     cal.add_component(ev)
     return bytes(cal.to_ical())

@@ -47,6 +47,10 @@ class BookingServiceRow(SQLModel, table=True):
     name: str
     minutes: int
     position: int = 0
+    location: str | None = None
+    """A practice location's name, or ``telehealth`` (issue 27); ``None``: not said."""
+    link: str | None = None
+    """The telehealth link, with ``location == "telehealth"``."""
 
 
 class BookingRequestRow(SQLModel, table=True):
@@ -194,6 +198,8 @@ class ReminderLogRow(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     answered: str | None = None  # confirmed | cancelled
+    cancel_reason: str | None = None
+    """What the client wrote when cancelling from the link (optional; issue 27)."""
     answered_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )

@@ -23,6 +23,11 @@ class PracticeRow(SQLModel, table=True):
     display_tz: str | None = None
     week_starts_monday: bool = False
     demo_seeded_for: str | None = None
+    # The public profile (issue 27): shown on booking pages and in emails to clients.
+    phone: str | None = None
+    address: str | None = None
+    note: str | None = None
+    privacy_url: str | None = None
 
 
 class StaffRow(SQLModel, table=True):
