@@ -136,6 +136,8 @@ def checked_by(
     line of bad usage (exit 2), before anything is opened or stored."""
 
     def callback(_c: click.Context, _p: click.Parameter, value: Any) -> Any:
+        import click  # the quick start path imports this module without click
+
         if value is None:
             return None
         try:

@@ -193,7 +193,7 @@ def test_issue_19_ics_duration_out_of_range(
     before = dump(demo_path)
     r = cli(
         capsys, "ics", "import", str(path), "--practitioner", "alice",
-        "--db", str(demo_path), "--user", "alice",
+        "--db", str(demo_path), "--user", "alice", "--strict",
     )  # fmt: skip
     one_line_error(r, "bad.ics line", "far-1", "out of range")
     assert dump(demo_path) == before

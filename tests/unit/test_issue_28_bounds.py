@@ -123,10 +123,18 @@ def test_issue_28_a_title_past_the_limit_is_refused_at_the_ics_door(
     path.write_text(_ics("x" * 5_000), encoding="utf-8")
     r = cli(
         capsys, "ics", "import", str(path), "--practitioner", "Pat Practitioner",
-        "--db", str(practice_db), "--user", "admin",
+        "--db", str(practice_db), "--user", "admin", "--strict",
     )  # fmt: skip
     assert r.code != 0
     assert "at most 1,000 characters" in _one_error(r.err)
+    assert dump(practice_db) == before
+    # Without --strict the event is skipped with its line (issue 26), and still not stored.
+    r = cli(
+        capsys, "ics", "import", str(path), "--practitioner", "Pat Practitioner",
+        "--db", str(practice_db), "--user", "admin",
+    )  # fmt: skip
+    assert "at most 1,000 characters" in r.err
+    assert "1 event skipped" in r.out
     assert dump(practice_db) == before
 
 
