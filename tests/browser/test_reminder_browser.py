@@ -162,3 +162,39 @@ async def test_issue_20_confirm_and_cancel_links_in_a_browser(pr: Practice) -> N
         server.shutdown()
     shown = {e["start"][11:16]: e["status"] for e in agenda(pr) if e["kind"] == "session"}
     assert shown == {"09:00": "confirmed", "11:00": "cancelled", "13:00": "scheduled"}
+
+
+def test_issue_27_a_reminder_link_after_the_client_changed_in_a_browser(pr: Practice) -> None:
+    """Jo opens the reminder's page; meanwhile the series is given to Kim. Jo's cancel (and a
+    reload of the page) answers "This link no longer applies", and Kim's session stays."""
+    from unit.test_issue_20_confirm import token_of
+
+    from sessions_tui.domain.events import Status
+    from sessions_tui.services import appointments, scheduling
+    from sessions_tui.services.appointments import OccurrenceRef, Scope
+
+    reminders.update_settings(pr.admin, cancel_hours=2)
+    eid = book(pr, pr.jo, at(THU, 9), rrule="FREQ=WEEKLY;COUNT=4")
+    pr.clock.instant = at(THU, 9) - timedelta(hours=24)
+    assert run_once(pr.db, pr.clock, None).queued == 1
+    server = ServerThread(pr.db, pr.clock, ServeOptions(port=0)).start()
+    driver = browser("America/Chicago")
+    try:
+        driver.get(f"{server.base_url}/r/{token_of(pr)}")
+        cancel = wait_for(driver, "#cancel")  # Jo's page, as the email opened it
+        appointments.edit(pr.admin, OccurrenceRef(eid, at(THU, 9)), Scope.ALL, client_id=pr.kim)
+        cancel.click()
+        gone = wait_for(driver, "main")
+        assert "This link no longer applies" in gone.text
+        assert driver.find_elements(By.ID, "cancel-sure") == []
+        driver.refresh()
+        assert "This link no longer applies" in wait_for(driver, "main").text
+        assert driver.find_elements(By.ID, "confirm") == []
+        if (script := axe_script()) is not None:
+            assert axe_violations(driver, script) == []
+    finally:
+        close(driver)
+        server.shutdown()
+    kept = scheduling.get_event(pr.admin, eid)
+    assert kept.client_id == pr.kim
+    assert kept.status is Status.SCHEDULED
