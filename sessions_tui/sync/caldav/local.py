@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from sessions_tui.domain.events import Event
 from sessions_tui.store import queries
-from sessions_tui.store.tables import EventRow, ExdateRow, SyncLinkRow
+from sessions_tui.store.tables import EventRow, SyncLinkRow
 from sessions_tui.sync.caldav.ical import Family, family_hash
 from sessions_tui.sync.caldav.state import EngineState
 from sessions_tui.sync.core.engine import BAD_ITEM as BAD_ITEM
@@ -71,15 +71,10 @@ class LocalStore(EngineState):
         return self._add_link(s, cal_url, href, event_id, origin, uid=uid)
 
     def _family(self, s: Session, event_id: int | None) -> tuple[EventRow, Family] | None:
-        if event_id is None:
+        loaded = self._load(s, event_id)  # the row and its event, deleted occurrences included
+        if loaded is None:
             return None
-        row = s.get(EventRow, event_id)
-        if row is None:
-            return None
-        keys = s.execute(
-            select(col(ExdateRow.recurrence_key)).where(col(ExdateRow.series_id) == row.id)
-        ).scalars()
-        master = queries.row_to_event(row, list(keys))
+        row, master = loaded
         overrides: tuple[Event, ...] = ()
         if row.rrule is not None:
             overrides = tuple(
