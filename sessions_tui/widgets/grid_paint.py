@@ -149,7 +149,9 @@ class GridPainter:
     Args:
         grid: the grid drawn (its cursor, columns, people, markers, colours, clock, top row).
         placed: the grid's blocks, ``cells`` the blocks covering each ``(column, slot)``,
-            ``all_day`` each column's all-day rows (``grid_layout.stack_all_day``: an event
+            ``clusters`` each column's clusters of overlapping blocks
+            (``grid_layout.clusters_by_column``, computed once per layout; computed here if
+            None), ``all_day`` each column's all-day rows (``grid_layout.stack_all_day``: an event
             on one row across its days), ``outside`` each day's shaded slots.
         styles: :func:`component_styles` of the grid; ``base`` its own style; ``bg`` its
             background colour (hex), which practitioners' colours are blended into.
@@ -162,6 +164,7 @@ class GridPainter:
         placed: list[Placed],
         cells: dict[tuple[int, int], list[int]],
         all_day: list[list[AgendaItem | None]],
+        clusters: dict[int, list[list[int]]] | None = None,
         outside: dict[date, frozenset[int]],
         styles: dict[str, Style],
         base: Style,
@@ -169,6 +172,7 @@ class GridPainter:
     ) -> None:
         self.grid = grid
         self.placed, self.cells, self.all_day, self.outside = placed, cells, all_day, outside
+        self.clusters = clusters_by_column(placed) if clusters is None else clusters
         self.st, self.base, self.bg = styles, base, bg
         self._texts: dict[tuple[int, int], list[str]] = {}
         self._styles_by_index: dict[int, Style] = {}
@@ -467,7 +471,7 @@ class GridPainter:
         """
         out: dict[tuple[int, int], list[Cell]] = {}
         placed = self.placed
-        for n, clusters in clusters_by_column(placed).items():
+        for n, clusters in self.clusters.items():
             inner = widths[n] - 1 if n < len(widths) else 0
             if inner <= 0:
                 continue
