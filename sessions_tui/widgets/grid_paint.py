@@ -151,8 +151,10 @@ class GridPainter:
         placed: the grid's blocks, ``cells`` the blocks covering each ``(column, slot)``,
             ``clusters`` each column's clusters of overlapping blocks
             (``grid_layout.clusters_by_column``, computed once per layout; computed here if
-            None), ``all_day`` each column's all-day rows (``grid_layout.stack_all_day``: an event
-            on one row across its days), ``outside`` each day's shaded slots.
+            None), ``dense`` the crowded clusters' cells of an earlier frame that drew the
+            same (:attr:`dense`; computed here if None), ``all_day`` each column's all-day
+            rows (``grid_layout.stack_all_day``: an event on one row across its days),
+            ``outside`` each day's shaded slots.
         styles: :func:`component_styles` of the grid; ``base`` its own style; ``bg`` its
             background colour (hex), which practitioners' colours are blended into.
     """
@@ -165,6 +167,7 @@ class GridPainter:
         cells: dict[tuple[int, int], list[int]],
         all_day: list[list[AgendaItem | None]],
         clusters: dict[int, list[list[int]]] | None = None,
+        dense: dict[tuple[int, int], list[Cell]] | None = None,
         outside: dict[date, frozenset[int]],
         styles: dict[str, Style],
         base: Style,
@@ -178,6 +181,7 @@ class GridPainter:
         self._styles_by_index: dict[int, Style] = {}
         self._empty_cells: dict[tuple[str, int], list[Segment]] = {}
         self._dense: dict[tuple[int, int], list[Cell]] = {}
+        self._dense_given = dense
 
     def lines(self, width: int, height: int) -> list[Strip]:
         """The frame: ``height`` lines of ``width`` cells."""
@@ -187,7 +191,8 @@ class GridPainter:
         widths = split_width(width - GUTTER, len(grid.columns))
         today = grid.now.astimezone(grid.tz).date() if grid.now else None
         now_slot = slot_of(grid.now, grid.tz) if grid.now else -1
-        self._dense = self._dense_cells(widths)
+        given = self._dense_given
+        self._dense = given if given is not None else self._dense_cells(widths)
         lines: list[Strip] = []
         lines.append(self._header_line(widths, today))
         for r in range(grid.sticky_rows - 1):
@@ -461,6 +466,11 @@ class GridPainter:
                     cells[0] = ("▸", cells[0][1])
             segs.extend(merge_cells(cells))
         return Strip(segs)
+
+    @property
+    def dense(self) -> dict[tuple[int, int], list[Cell]]:
+        """The crowded clusters' cells of the frame drawn last (see :meth:`_dense_cells`)."""
+        return self._dense
 
     def _dense_cells(self, widths: list[int]) -> dict[tuple[int, int], list[Cell]]:
         """Cells for the clusters too crowded to lay side by side, per (column, slot).

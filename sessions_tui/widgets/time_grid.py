@@ -218,6 +218,10 @@ class TimeGrid(Widget, can_focus=True):
         self._all_day_rows: list[list[AgendaItem | None]] = []
         """Each column's all-day row: a multi-day event on the same row in each of its days."""
         self._lines: list[Strip] | None = None
+        self._dense: tuple[tuple[Any, Any], tuple[Any, ...], dict[tuple[int, int], Any]] | None = (
+            None
+        )
+        """The last frame's crowded-cluster cells and what they were drawn from (see _build)."""
         self.shading: dict[date, list[tuple[datetime, datetime]]] = {}
         """Per day, the UTC intervals outside office hours (see :meth:`set_shading`)."""
         self._outside: dict[date, frozenset[int]] = {}
@@ -454,6 +458,30 @@ class TimeGrid(Widget, can_focus=True):
 
     def _build(self) -> list[Strip]:
         self._outside = outside_slots(self.shading, self.days, self.tz)
+        styles = component_styles(self, getattr(self.app, "no_color", False))
+        # The crowded clusters' cells (hundreds of styled names on a dense 100k day) depend on
+        # the layout, the width, the top row and what is styled, not on the cursor: a cursor
+        # move draws the ones of the frame before.
+        drawn_from = (self._placed, self.picked)  # compared by identity
+        dense_key = (
+            self.size.width,
+            self.top,
+            self.privacy,
+            tuple(self.markers.items()),
+            tuple(self.practitioner_colors.items()),
+            self.secondary,
+            tuple(styles.items()),
+            self.rich_style,
+            self.background_colors[1].hex,
+        )
+        last = self._dense
+        same = (
+            last is not None
+            and last[0][0] is drawn_from[0]
+            and last[0][1] is drawn_from[1]
+            and last[1] == dense_key
+        )
+        dense = last[2] if same and last is not None else None
         painter = GridPainter(
             self,
             placed=self._placed,
@@ -461,8 +489,11 @@ class TimeGrid(Widget, can_focus=True):
             clusters=self._clusters,
             all_day=self._all_day_rows,
             outside=self._outside,
-            styles=component_styles(self, getattr(self.app, "no_color", False)),
+            styles=styles,
             base=self.rich_style,
             bg=self.background_colors[1].hex,
+            dense=dense,
         )
-        return painter.lines(self.size.width, self.size.height)
+        lines = painter.lines(self.size.width, self.size.height)
+        self._dense = (drawn_from, dense_key, painter.dense)
+        return lines

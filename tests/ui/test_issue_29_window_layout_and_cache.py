@@ -94,3 +94,34 @@ async def test_issue_29_the_window_cache_holds_at_most_its_bound_of_events(
             # Within the bound, or the window on screen and the one just read alone.
             assert held <= bound or len(cache) <= 2, (len(cache), held, bound)
         assert len(screen._cache) < 8  # not the dozen windows browsed
+
+
+async def test_issue_29_cursor_moves_reuse_the_crowded_clusters_cells(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dense day's clusters are drawn as styled name lists (hundreds of names at 100k):
+    built once per layout, width and top row, not on every cursor move."""
+    built: list[int] = []
+    dense_cells = grid_paint.GridPainter._dense_cells
+
+    def counting(self: grid_paint.GridPainter, widths: Any) -> Any:
+        built.append(len(widths))
+        return dense_cells(self, widths)
+
+    monkeypatch.setattr(grid_paint.GridPainter, "_dense_cells", counting)
+    app = make_app(view="week")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await idle(pilot)
+        grid = app.screen.query_one(TimeGrid)
+        frame = grid.render_line(5)
+        built.clear()
+        for key in ("down", "right", "up", "left"):
+            await pilot.press(key)
+            await settle(pilot)
+            grid.render_line(5)
+        assert built == []
+        assert grid.render_line(5) == frame  # the cursor is back: the same picture
+        await pilot.press("n")
+        await settle(pilot)
+        grid.render_line(5)
+        assert len(built) == 1  # another week: built again
