@@ -31,6 +31,7 @@ from sessions_tui.messages import ReportsWorkerFailures, WindowLoaded
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import Filters
 from sessions_tui.services.holds import calendar_items
+from sessions_tui.widgets.time_grid import TimeGrid, lay_out
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -94,6 +95,9 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         self._prefetched_for: WindowKey | None = None
         """The window whose neighbours the last prefetch round read."""
         self._told_skipped: set[int | None] = set()
+        self._laid_out_ahead: dict[int, tuple[Any, ...]] = {}
+        """Windows the worker laid out (``time_grid.lay_out``), by the id of their events,
+        until their WindowLoaded hands the layout to the grid."""
         """Events already named in a "skipped" notice (each is named once per run)."""
 
     # --- the window and its cache ------------------------------------------------------------
@@ -106,6 +110,7 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
     def invalidate(self) -> None:
         """Forget loaded windows (after the data changed) and reload the visible one."""
         self._cache.clear()
+        self._laid_out_ahead.clear()
         self._in_flight = None
         if self._prefetch_worker is not None:
             self._prefetch_worker.cancel()  # what it read may be older than the change
@@ -140,9 +145,13 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
             if len(cache) <= CACHE_WINDOWS and total <= CACHE_ENTRIES:
                 break
             if old != self._key and old != key:
-                total -= len(cache.pop(old))
+                dropped = cache.pop(old)
+                total -= len(dropped)
+                for grid in self.query(TimeGrid):
+                    grid.forget_layout(dropped)  # its layout goes with it
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
+        ahead = self._laid_out_ahead.pop(id(message.items), None)
         if message.prefetch:
             if message.key not in self._prefetching:
                 return  # from a prefetch started before the data changed
@@ -150,6 +159,10 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         if message.key == self._in_flight:
             self._in_flight = None
         self._keep(message.key, message.items)
+        if ahead is not None and ahead[0] is message.items and message.key in self._cache:
+            grids = self.query(TimeGrid)
+            if grids:
+                grids.first().keep_layout(*ahead)
         if message.key == self._key:
             self.refresh_view()
             self.call_after_refresh(self.sessions.first_painted)
@@ -187,6 +200,11 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
             # The events and the online-booking holds (drawn tentative, issue 24).
             items = calendar_items(app.reader, start, end, app.tz, key[3], actor, app.clock.now())
             self._tell_skipped(items)
+            if app.view in ("week", "day"):
+                # Laid out here too, off the UI thread: the frame that shows it only draws.
+                columns = [first + timedelta(days=n) for n in range(days)]
+                layout = lay_out(items, columns, app.tz, None)
+                self._laid_out_ahead[id(items)] = (items, columns, app.tz, layout)
             if prefetch and worker.is_cancelled:
                 return  # cancelled by a data change while reading: what it read may be old
             self.post_message(WindowLoaded(key, items, prefetch=prefetch))

@@ -94,8 +94,9 @@ __all__ = [  # the grid, and the names this module had before the split (issue 1
     "wrap",
 ]
 
-LAYOUTS_KEPT = 4
-"""How many windows' layouts a grid keeps: the one on screen and its neighbours (``n p n``)."""
+LAYOUTS_KEPT = 6
+"""How many windows' layouts a grid keeps: the one on screen and its neighbours (``n p n``,
+and the ones the calendar's prefetch laid out ahead)."""
 
 
 @dataclass
@@ -110,6 +111,45 @@ class _Layout:
     clusters: dict[int, list[list[int]]]
     all_day_rows: list[list[AgendaItem | None]]
     all_day: list[list[AgendaItem]]
+
+
+def layout_key(
+    items: Sequence[AgendaItem] | None,
+    days: Sequence[date],
+    tz: ZoneInfo,
+    team: Sequence[tuple[int, str]] | None,
+) -> tuple[int, tuple[Any, ...]]:
+    """What a kept layout is found by: the window's identity and the columns."""
+    return (id(items), (tuple(days), tz.key, tuple(team) if team is not None else None))
+
+
+def lay_out(
+    items: Sequence[AgendaItem] | None,
+    days: Sequence[date],
+    tz: ZoneInfo,
+    team: Sequence[tuple[int, str]] | None,
+) -> _Layout:
+    """``items`` laid out in the columns of ``days`` (or of ``team`` on ``days[0]``): pure,
+    so a worker can lay a window out ahead of the frame that shows it."""
+    listed = list(items or [])
+    days = list(days)
+    if team is not None:
+        placed, whole = place_team(listed, days[0], team, tz)
+        columns = [days[0]] * len(team)
+    else:
+        placed, whole = place_events(listed, days, tz)
+        columns = days
+    rows = stack_all_day(whole)
+    return _Layout(
+        source=items,
+        items=listed,
+        columns=columns,
+        placed=placed,
+        cells=index_cells(placed),
+        clusters=clusters_by_column(placed),
+        all_day_rows=rows,
+        all_day=[[i for i in r if i is not None] for r in rows],
+    )
 
 
 MAX_ALL_DAY_ROWS = 2
@@ -233,36 +273,39 @@ class TimeGrid(Widget, can_focus=True):
         tz: ZoneInfo,
         team: list[tuple[int, str]] | None,
     ) -> _Layout:
-        """The layout of ``items`` in these columns: from :attr:`_layouts`, or computed once
-        (and kept, the least recently used of :data:`LAYOUTS_KEPT` going first)."""
-        key = (id(items), (tuple(days), tz.key, tuple(team) if team is not None else None))
+        """The layout of ``items`` in these columns: from :attr:`_layouts` (laid out for an
+        earlier frame, or ahead by the calendar's window worker), or laid out now and kept."""
+        key = layout_key(items, days, tz, team)
         found = self._layouts.get(key)
         if found is not None and found.source is items:
             self._layouts.move_to_end(key)
             return found
-        listed = list(items or [])
-        if team is not None:
-            placed, whole = place_team(listed, days[0], team, tz)
-            columns = [days[0]] * len(team)
-        else:
-            placed, whole = place_events(listed, days, tz)
-            columns = list(days)
-        rows = stack_all_day(whole)
-        layout = _Layout(
-            source=items,
-            items=listed,
-            columns=columns,
-            placed=placed,
-            cells=index_cells(placed),
-            clusters=clusters_by_column(placed),
-            all_day_rows=rows,
-            all_day=[[i for i in r if i is not None] for r in rows],
-        )
+        layout = lay_out(items, days, tz, team)
         if items is not None:  # a loading grid's empty layout is not worth keeping
-            self._layouts[key] = layout
-            while len(self._layouts) > LAYOUTS_KEPT:
-                self._layouts.popitem(last=False)
+            self._remember(key, layout)
         return layout
+
+    def _remember(self, key: tuple[int, tuple[Any, ...]], layout: _Layout) -> None:
+        self._layouts[key] = layout
+        self._layouts.move_to_end(key)
+        for old in list(self._layouts):
+            if len(self._layouts) <= LAYOUTS_KEPT:
+                break
+            if self._layouts[old].source is not self._laid_out_from:  # not the one drawn
+                del self._layouts[old]
+
+    def keep_layout(
+        self, items: Sequence[AgendaItem], days: list[date], tz: ZoneInfo, layout: _Layout
+    ) -> None:
+        """Keep ``layout`` of a window laid out ahead (by :func:`lay_out`, in a worker), so
+        the frame that first shows it (``n``) only draws."""
+        self._remember(layout_key(items, days, tz, None), layout)
+
+    def forget_layout(self, items: Sequence[AgendaItem]) -> None:
+        """Drop the kept layouts of ``items`` (the calendar no longer caches that window)."""
+        for key in [k for k, v in self._layouts.items() if v.source is items]:
+            if items is not self._laid_out_from:
+                del self._layouts[key]
 
     def _use_layout(self, layout: _Layout) -> None:
         self.items, self.columns = layout.items, layout.columns
