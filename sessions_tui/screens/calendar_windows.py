@@ -31,6 +31,7 @@ from sessions_tui.messages import ReportsWorkerFailures, WindowLoaded
 from sessions_tui.services.agenda_item import AgendaItem
 from sessions_tui.services.calendar import Filters
 from sessions_tui.services.holds import calendar_items
+from sessions_tui.widgets.time_grid import TimeGrid, lay_out
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -46,7 +47,12 @@ log = logging.getLogger("sessions_tui.calendar")
 WindowKey = tuple[date, int, str, Filters]
 """A window: its first day, its number of days, the zone's key and the filters."""
 CACHE_WINDOWS = 24
-"""How many loaded windows are kept (the least recently used goes first)."""
+"""How many loaded windows are kept at most (the least recently used goes first)."""
+CACHE_ENTRIES = 80_000
+"""How many events (occurrences) the kept windows hold together at most: the window on screen
+always stays, the least recently used others go first. A week of a 1M-event practice holds
+~26,000 occurrences, so 24 of them grew the app by ~190 MiB while browsing (issue 29); the
+prefetch reads only as many neighbours as fit (:meth:`CalendarWindows._prefetch`)."""
 PREFETCH_DELAY = 0.02
 """Seconds after a window is drawn before its neighbours are loaded (so they never compete
 with the paint); a key press in between simply comes first."""
@@ -86,7 +92,12 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         """Windows the running prefetch worker will post (the visible load waits for them)."""
         self._prefetch_worker: Worker[None] | None = None
         self._prefetch_timer: Any = None
+        self._prefetched_for: WindowKey | None = None
+        """The window whose neighbours the last prefetch round read."""
         self._told_skipped: set[int | None] = set()
+        self._laid_out_ahead: dict[int, tuple[Any, ...]] = {}
+        """Windows the worker laid out (``time_grid.lay_out``), by the id of their events,
+        until their WindowLoaded hands the layout to the grid."""
         """Events already named in a "skipped" notice (each is named once per run)."""
 
     # --- the window and its cache ------------------------------------------------------------
@@ -99,11 +110,13 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
     def invalidate(self) -> None:
         """Forget loaded windows (after the data changed) and reload the visible one."""
         self._cache.clear()
+        self._laid_out_ahead.clear()
         self._in_flight = None
         if self._prefetch_worker is not None:
             self._prefetch_worker.cancel()  # what it read may be older than the change
             self._prefetch_worker = None
         self._prefetching.clear()
+        self._prefetched_for = None
         # Office hours may have changed too (another client's change arrives the same way as
         # an event's): reload the shading, drawing the old one until the new one is read.
         self._forget_shading(keep_drawing=True)
@@ -119,17 +132,37 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         """The loaded events of the period on screen (None while loading)."""
         return self._cache.get(self._key) if self._key is not None else None
 
+    def _keep(self, key: Hashable, items: Sequence[AgendaItem]) -> None:
+        """Cache a loaded window, then drop the least recently used others while the cache
+        holds more than :data:`CACHE_WINDOWS` windows or :data:`CACHE_ENTRIES` events. The
+        window on screen and the one just loaded stay (if those two alone exceed the bound,
+        they are all the cache holds)."""
+        cache = self._cache
+        cache[key] = items
+        cache.move_to_end(key)
+        total = sum(len(found) for found in cache.values())
+        for old in list(cache):
+            if len(cache) <= CACHE_WINDOWS and total <= CACHE_ENTRIES:
+                break
+            if old != self._key and old != key:
+                dropped = cache.pop(old)
+                total -= len(dropped)
+                for grid in self.query(TimeGrid):
+                    grid.forget_layout(dropped)  # its layout goes with it
+
     def on_window_loaded(self, message: WindowLoaded) -> None:
+        ahead = self._laid_out_ahead.pop(id(message.items), None)
         if message.prefetch:
             if message.key not in self._prefetching:
                 return  # from a prefetch started before the data changed
             self._prefetching.discard(message.key)
         if message.key == self._in_flight:
             self._in_flight = None
-        self._cache[message.key] = message.items
-        self._cache.move_to_end(message.key)
-        while len(self._cache) > CACHE_WINDOWS:
-            self._cache.popitem(last=False)
+        self._keep(message.key, message.items)
+        if ahead is not None and ahead[0] is message.items and message.key in self._cache:
+            grids = self.query(TimeGrid)
+            if grids:
+                grids.first().keep_layout(*ahead)
         if message.key == self._key:
             self.refresh_view()
             self.call_after_refresh(self.sessions.first_painted)
@@ -167,6 +200,11 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
             # The events and the online-booking holds (drawn tentative, issue 24).
             items = calendar_items(app.reader, start, end, app.tz, key[3], actor, app.clock.now())
             self._tell_skipped(items)
+            if app.view in ("week", "day"):
+                # Laid out here too, off the UI thread: the frame that shows it only draws.
+                columns = [first + timedelta(days=n) for n in range(days)]
+                layout = lay_out(items, columns, app.tz, None)
+                self._laid_out_ahead[id(items)] = (items, columns, app.tz, layout)
             if prefetch and worker.is_cancelled:
                 return  # cancelled by a data change while reading: what it read may be old
             self.post_message(WindowLoaded(key, items, prefetch=prefetch))
@@ -192,6 +230,9 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
         self._prefetch_timer = None
         if self._prefetch_worker is not None or self._in_flight is not None:
             return  # busy: the worker (or the visible load) schedules another round when done
+        if self._prefetched_for == self._key:
+            return  # one round per window: a neighbour the bound dropped is not read again
+        self._prefetched_for = self._key
         app = self.sessions
         wanted = []
         # Next, previous, then two more ahead for "n n n…" (weeks and days; months are big).
@@ -202,6 +243,11 @@ class CalendarWindows(ReportsWorkerFailures, _Base):
             key = (f2, d2, app.tz.key, app.filters)
             if key not in self._cache and key != self._in_flight:
                 wanted.append((key, f2, d2))
+        # As many neighbours as fit in the cache beside the window on screen, judged by its
+        # size (a dense 1M week leaves room for one or two; an empty one for all four).
+        shown = len(self._cache.get(self._key, ())) if self._key is not None else 0
+        room = max(1, (CACHE_ENTRIES - shown) // max(1, shown))
+        wanted = wanted[:room]
         if wanted:
             self._prefetching = {k for k, _f, _d in wanted}
             self._prefetch_worker = self.prefetch_windows(wanted)

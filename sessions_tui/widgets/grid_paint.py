@@ -149,8 +149,12 @@ class GridPainter:
     Args:
         grid: the grid drawn (its cursor, columns, people, markers, colours, clock, top row).
         placed: the grid's blocks, ``cells`` the blocks covering each ``(column, slot)``,
-            ``all_day`` each column's all-day rows (``grid_layout.stack_all_day``: an event
-            on one row across its days), ``outside`` each day's shaded slots.
+            ``clusters`` each column's clusters of overlapping blocks
+            (``grid_layout.clusters_by_column``, computed once per layout; computed here if
+            None), ``dense`` the crowded clusters' cells of an earlier frame that drew the
+            same (:attr:`dense`; computed here if None), ``all_day`` each column's all-day
+            rows (``grid_layout.stack_all_day``: an event on one row across its days),
+            ``outside`` each day's shaded slots.
         styles: :func:`component_styles` of the grid; ``base`` its own style; ``bg`` its
             background colour (hex), which practitioners' colours are blended into.
     """
@@ -162,6 +166,8 @@ class GridPainter:
         placed: list[Placed],
         cells: dict[tuple[int, int], list[int]],
         all_day: list[list[AgendaItem | None]],
+        clusters: dict[int, list[list[int]]] | None = None,
+        dense: dict[tuple[int, int], list[Cell]] | None = None,
         outside: dict[date, frozenset[int]],
         styles: dict[str, Style],
         base: Style,
@@ -169,11 +175,13 @@ class GridPainter:
     ) -> None:
         self.grid = grid
         self.placed, self.cells, self.all_day, self.outside = placed, cells, all_day, outside
+        self.clusters = clusters_by_column(placed) if clusters is None else clusters
         self.st, self.base, self.bg = styles, base, bg
         self._texts: dict[tuple[int, int], list[str]] = {}
         self._styles_by_index: dict[int, Style] = {}
         self._empty_cells: dict[tuple[str, int], list[Segment]] = {}
         self._dense: dict[tuple[int, int], list[Cell]] = {}
+        self._dense_given = dense
 
     def lines(self, width: int, height: int) -> list[Strip]:
         """The frame: ``height`` lines of ``width`` cells."""
@@ -183,7 +191,8 @@ class GridPainter:
         widths = split_width(width - GUTTER, len(grid.columns))
         today = grid.now.astimezone(grid.tz).date() if grid.now else None
         now_slot = slot_of(grid.now, grid.tz) if grid.now else -1
-        self._dense = self._dense_cells(widths)
+        given = self._dense_given
+        self._dense = given if given is not None else self._dense_cells(widths)
         lines: list[Strip] = []
         lines.append(self._header_line(widths, today))
         for r in range(grid.sticky_rows - 1):
@@ -458,6 +467,11 @@ class GridPainter:
             segs.extend(merge_cells(cells))
         return Strip(segs)
 
+    @property
+    def dense(self) -> dict[tuple[int, int], list[Cell]]:
+        """The crowded clusters' cells of the frame drawn last (see :meth:`_dense_cells`)."""
+        return self._dense
+
     def _dense_cells(self, widths: list[int]) -> dict[tuple[int, int], list[Cell]]:
         """Cells for the clusters too crowded to lay side by side, per (column, slot).
 
@@ -467,7 +481,7 @@ class GridPainter:
         """
         out: dict[tuple[int, int], list[Cell]] = {}
         placed = self.placed
-        for n, clusters in clusters_by_column(placed).items():
+        for n, clusters in self.clusters.items():
             inner = widths[n] - 1 if n < len(widths) else 0
             if inner <= 0:
                 continue

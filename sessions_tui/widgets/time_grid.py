@@ -19,8 +19,11 @@ frame were dropped (issue 14).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from textual import events
@@ -35,6 +38,7 @@ from sessions_tui.widgets.grid_layout import (
     SLOT_MINUTES,
     SLOTS,
     Placed,
+    clusters_by_column,
     column_at,
     index_cells,
     outside_slots,
@@ -89,6 +93,64 @@ __all__ = [  # the grid, and the names this module had before the split (issue 1
     "tint",
     "wrap",
 ]
+
+LAYOUTS_KEPT = 6
+"""How many windows' layouts a grid keeps: the one on screen and its neighbours (``n p n``,
+and the ones the calendar's prefetch laid out ahead)."""
+
+
+@dataclass
+class _Layout:
+    """One window laid out in one set of columns (see :meth:`TimeGrid._layout_of`)."""
+
+    source: Sequence[AgendaItem] | None
+    items: list[AgendaItem]
+    columns: list[date]
+    placed: list[Placed]
+    cells: dict[tuple[int, int], list[int]]
+    clusters: dict[int, list[list[int]]]
+    all_day_rows: list[list[AgendaItem | None]]
+    all_day: list[list[AgendaItem]]
+
+
+def layout_key(
+    items: Sequence[AgendaItem] | None,
+    days: Sequence[date],
+    tz: ZoneInfo,
+    team: Sequence[tuple[int, str]] | None,
+) -> tuple[int, tuple[Any, ...]]:
+    """What a kept layout is found by: the window's identity and the columns."""
+    return (id(items), (tuple(days), tz.key, tuple(team) if team is not None else None))
+
+
+def lay_out(
+    items: Sequence[AgendaItem] | None,
+    days: Sequence[date],
+    tz: ZoneInfo,
+    team: Sequence[tuple[int, str]] | None,
+) -> _Layout:
+    """``items`` laid out in the columns of ``days`` (or of ``team`` on ``days[0]``): pure,
+    so a worker can lay a window out ahead of the frame that shows it."""
+    listed = list(items or [])
+    days = list(days)
+    if team is not None:
+        placed, whole = place_team(listed, days[0], team, tz)
+        columns = [days[0]] * len(team)
+    else:
+        placed, whole = place_events(listed, days, tz)
+        columns = days
+    rows = stack_all_day(whole)
+    return _Layout(
+        source=items,
+        items=listed,
+        columns=columns,
+        placed=placed,
+        cells=index_cells(placed),
+        clusters=clusters_by_column(placed),
+        all_day_rows=rows,
+        all_day=[[i for i in r if i is not None] for r in rows],
+    )
+
 
 MAX_ALL_DAY_ROWS = 2
 """At most this many all-day rows above the hours; with more events, the last says ``+N more``."""
@@ -184,14 +246,71 @@ class TimeGrid(Widget, can_focus=True):
         self.hours12 = False
         """Gutter labels on a 12-hour clock (``9am``, ``▶10:41a``)."""
         self._placed: list[Placed] = []
+        self._clusters: dict[int, list[list[int]]] = {}
+        """Per column, its clusters of overlapping blocks (``grid_layout.clusters_by_column``),
+        computed with the layout: the painter's dense clusters read them on every frame."""
+        self._layouts: OrderedDict[tuple[int, tuple[Any, ...]], _Layout] = OrderedDict()
+        """The last :data:`LAYOUTS_KEPT` windows' layouts, by the window's identity (the
+        calendar's cached sequence) and the columns; each keeps its sequence alive, so an
+        id is never reused while its entry stands."""
         self._cells: dict[tuple[int, int], list[int]] = {}
         self._all_day: list[list[AgendaItem]] = []
         self._all_day_rows: list[list[AgendaItem | None]] = []
         """Each column's all-day row: a multi-day event on the same row in each of its days."""
         self._lines: list[Strip] | None = None
+        self._dense: tuple[tuple[Any, Any], tuple[Any, ...], dict[tuple[int, int], Any]] | None = (
+            None
+        )
+        """The last frame's crowded-cluster cells and what they were drawn from (see _build)."""
         self.shading: dict[date, list[tuple[datetime, datetime]]] = {}
         """Per day, the UTC intervals outside office hours (see :meth:`set_shading`)."""
         self._outside: dict[date, frozenset[int]] = {}
+
+    def _layout_of(
+        self,
+        items: Sequence[AgendaItem] | None,
+        days: list[date],
+        tz: ZoneInfo,
+        team: list[tuple[int, str]] | None,
+    ) -> _Layout:
+        """The layout of ``items`` in these columns: from :attr:`_layouts` (laid out for an
+        earlier frame, or ahead by the calendar's window worker), or laid out now and kept."""
+        key = layout_key(items, days, tz, team)
+        found = self._layouts.get(key)
+        if found is not None and found.source is items:
+            self._layouts.move_to_end(key)
+            return found
+        layout = lay_out(items, days, tz, team)
+        if items is not None:  # a loading grid's empty layout is not worth keeping
+            self._remember(key, layout)
+        return layout
+
+    def _remember(self, key: tuple[int, tuple[Any, ...]], layout: _Layout) -> None:
+        self._layouts[key] = layout
+        self._layouts.move_to_end(key)
+        for old in list(self._layouts):
+            if len(self._layouts) <= LAYOUTS_KEPT:
+                break
+            if self._layouts[old].source is not self._laid_out_from:  # not the one drawn
+                del self._layouts[old]
+
+    def keep_layout(
+        self, items: Sequence[AgendaItem], days: list[date], tz: ZoneInfo, layout: _Layout
+    ) -> None:
+        """Keep ``layout`` of a window laid out ahead (by :func:`lay_out`, in a worker), so
+        the frame that first shows it (``n``) only draws."""
+        self._remember(layout_key(items, days, tz, None), layout)
+
+    def forget_layout(self, items: Sequence[AgendaItem]) -> None:
+        """Drop the kept layouts of ``items`` (the calendar no longer caches that window)."""
+        for key in [k for k, v in self._layouts.items() if v.source is items]:
+            if items is not self._laid_out_from:
+                del self._layouts[key]
+
+    def _use_layout(self, layout: _Layout) -> None:
+        self.items, self.columns = layout.items, layout.columns
+        self._placed, self._cells, self._clusters = layout.placed, layout.cells, layout.clusters
+        self._all_day_rows, self._all_day = layout.all_day_rows, layout.all_day
 
     # --- data in -----------------------------------------------------------------------------
 
@@ -220,24 +339,17 @@ class TimeGrid(Widget, can_focus=True):
         days = list(days)
         team = list(people) if people is not None else None
         # The calendar hands over its cached window, the same object on every redraw (a cursor
-        # move, the shading, a marker): laid out again only when it or the columns change (a
-        # dense 100k week took ~20 ms to lay out, and was laid out twice for one ``n``).
+        # move, the shading, a marker): laid out only when it or the columns change, and a
+        # window seen a moment ago (``n`` then ``p``) takes its layout from :attr:`_layouts`
+        # (a dense 100k week took ~20 ms to lay out, on every ``n`` and ``p``).
         same = items is not None and items is self._laid_out_from
         if (items is not None and not same) or (
             days != self.days or tz != self.tz or team != self.people
         ):
-            self.items = list(items or []) if items is not None else self.items
-            self._laid_out_from = items if items is not None else self._laid_out_from
-            if team is not None:
-                self._placed, self._all_day = place_team(self.items, days[0], team, tz)
-                self.columns = [days[0]] * len(team)
-            else:
-                self._placed, self._all_day = place_events(self.items, days, tz)
-                self.columns = list(days)
+            source = items if items is not None else self._laid_out_from
+            self._use_layout(self._layout_of(source, days, tz, team))
+            self._laid_out_from = source
             self.people = team
-            self._cells = index_cells(self._placed)
-            self._all_day_rows = stack_all_day(self._all_day)
-            self._all_day = [[i for i in rows if i is not None] for rows in self._all_day_rows]
         self.is_loading = items is None
         self.days, self.tz, self.now = days, tz, now
         self.cursor_day, self.cursor_slot = cursor_day, cursor_slot
@@ -389,14 +501,42 @@ class TimeGrid(Widget, can_focus=True):
 
     def _build(self) -> list[Strip]:
         self._outside = outside_slots(self.shading, self.days, self.tz)
+        styles = component_styles(self, getattr(self.app, "no_color", False))
+        # The crowded clusters' cells (hundreds of styled names on a dense 100k day) depend on
+        # the layout, the width, the top row and what is styled, not on the cursor: a cursor
+        # move draws the ones of the frame before.
+        drawn_from = (self._placed, self.picked)  # compared by identity
+        dense_key = (
+            self.size.width,
+            self.top,
+            self.privacy,
+            tuple(self.markers.items()),
+            tuple(self.practitioner_colors.items()),
+            self.secondary,
+            tuple(styles.items()),
+            self.rich_style,
+            self.background_colors[1].hex,
+        )
+        last = self._dense
+        same = (
+            last is not None
+            and last[0][0] is drawn_from[0]
+            and last[0][1] is drawn_from[1]
+            and last[1] == dense_key
+        )
+        dense = last[2] if same and last is not None else None
         painter = GridPainter(
             self,
             placed=self._placed,
             cells=self._cells,
+            clusters=self._clusters,
             all_day=self._all_day_rows,
             outside=self._outside,
-            styles=component_styles(self, getattr(self.app, "no_color", False)),
+            styles=styles,
             base=self.rich_style,
             bg=self.background_colors[1].hex,
+            dense=dense,
         )
-        return painter.lines(self.size.width, self.size.height)
+        lines = painter.lines(self.size.width, self.size.height)
+        self._dense = (drawn_from, dense_key, painter.dense)
+        return lines
