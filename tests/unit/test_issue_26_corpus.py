@@ -16,7 +16,8 @@ import warnings
 import pytest
 
 from sessions_tui.services.context import Context
-from tests.unit.realworld_diff import CORPUS, compare
+
+from .realworld_diff import CORPUS, compare
 
 REFUSED: dict[str, str] = {}
 """Files refused whole, and why (each is refused with one line, nothing written)."""

@@ -143,7 +143,7 @@ def test_issue_26_rdate_without_rrule_gives_every_date(admin_ctx: Context) -> No
 
 
 def test_issue_26_all_day_series_moved_by_a_date_time_recurrence_id(admin_ctx: Context) -> None:
-    from tests.unit.realworld_diff import CORPUS, reference
+    from .realworld_diff import CORPUS, reference
 
     path = CORPUS / "rie__issue_28_rrule_with_UTC_endinginZ.ics"  # Exchange, GMT Standard Time
     data = path.read_bytes()
