@@ -198,13 +198,15 @@ def test_the_migration_fills_the_index_from_the_series_stored(tmp_path: Path) ->
     db = open_database(str(tmp_path / "old.db"))
     try:
         ctx = _ctx(db)
+        # The series are stored first (today's services read columns a schema of 0008 lacks),
+        # then the schema goes back to before the index: the series stay, the index goes.
+        _session(ctx, datetime(2019, 1, 7, 9, tzinfo=CHI), "FREQ=WEEKLY", "endless")
+        _session(ctx, datetime(2026, 12, 1, 11, tzinfo=CHI), "FREQ=DAILY;COUNT=10", "daily")
+        _session(ctx, datetime(2019, 1, 8, 9, tzinfo=CHI), "FREQ=WEEKLY;COUNT=3", "finished")
         _alembic(db, "downgrade", "0008")  # a practice from before the index
         with db.engine.connect() as conn:
             names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master")).all()}
         assert not any(n.startswith(series_bounds.TABLE) for n in names)
-        _session(ctx, datetime(2019, 1, 7, 9, tzinfo=CHI), "FREQ=WEEKLY", "endless")
-        _session(ctx, datetime(2026, 12, 1, 11, tzinfo=CHI), "FREQ=DAILY;COUNT=10", "daily")
-        _session(ctx, datetime(2019, 1, 8, 9, tzinfo=CHI), "FREQ=WEEKLY;COUNT=3", "finished")
         _alembic(db, "upgrade", "head")
         _in_step(db)
         assert {t for t, _ in _week(db)} == {"daily", "endless"}
