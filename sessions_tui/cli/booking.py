@@ -72,6 +72,12 @@ def booking() -> None:
 @click.option("--buffer", type=int, metavar="MINUTES", help="Gap kept around busy time.")
 @click.option("--hold", type=int, metavar="MINUTES", help="How long a request holds its time.")
 @click.option(
+    "--increment",
+    type=int,
+    metavar="MINUTES",
+    help="Offered start times fall every this many minutes of the hour (5, 10, 15, 20, 30 or 60).",
+)
+@click.option(
     "--new-clients/--existing-clients-only",
     default=None,
     help="Whether people who are not clients yet may request times.",
@@ -87,6 +93,7 @@ def booking_settings(
     horizon: int | None,
     buffer: int | None,
     hold: int | None,
+    increment: int | None,
     new_clients: bool | None,
     public: bool | None,
     base_url: str | None,
@@ -105,6 +112,7 @@ def booking_settings(
             "horizon_days": horizon,
             "buffer_minutes": buffer,
             "hold_minutes": hold,
+            "increment_minutes": increment,
             "new_clients": new_clients,
             "public": public,
         }.items()
@@ -139,7 +147,8 @@ def booking_settings(
         click.echo(f"{f.practitioner_name}: booking {state}; {offered}")
         click.echo(
             f"  notice {f.notice_minutes} min, horizon {count_of(f.horizon_days, 'day')}, buffer "
-            f"{f.buffer_minutes} min, holds {f.hold_minutes} min, new clients "
+            f"{f.buffer_minutes} min, holds {f.hold_minutes} min, start times every "
+            f"{f.increment_minutes} min, new clients "
             f"{'yes' if f.new_clients else 'no'}, link {'public' if f.public else 'secret'}"
         )
         url = f.url(base)
