@@ -163,7 +163,14 @@ def fill_form(driver: Any, name: str, email_address: str, *, consent: bool = Tru
         box.send_keys(value)
     if consent and not driver.find_element(By.ID, "consent").is_selected():
         driver.find_element(By.ID, "consent").click()
-    driver.find_element(By.ID, "send").click()
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    send = driver.find_element(By.ID, "send")
+    send.click()
+    # The answer is a new page: wait until this one is gone, so that a wait for an element the
+    # old page also had (a second typo's #email-error) does not find the old one.
+    WebDriverWait(driver, 20).until(ec.staleness_of(send))
 
 
 def cli(pr: Practice, *args: str) -> str:
