@@ -36,6 +36,7 @@ Each run is logged at INFO (``sessions_tui.sync.worker``): practitioner ids and 
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -226,51 +227,12 @@ def run_provider_sync(
             lock.release()
 
 
-def run_google_sync(
-    db: Database,
-    clock: Clock,
-    practitioner_ids: Iterable[int],
-    *,
-    progress: Callable[[SyncProgress], None] | None = None,
-    should_cancel: Callable[[], bool] | None = None,
-    engine_factory: Callable[[int], Any] | None = None,
-    lock_holder: str | None = None,
-) -> SyncOutcome:
-    """:func:`run_provider_sync` for the practitioners' Google accounts."""
-    return run_provider_sync(
-        GOOGLE,
-        db,
-        clock,
-        practitioner_ids,
-        progress=progress,
-        should_cancel=should_cancel,
-        engine_factory=engine_factory,
-        lock_holder=lock_holder,
-    )
+run_google_sync = functools.partial(run_provider_sync, GOOGLE)
+""":func:`run_provider_sync` for the practitioners' Google accounts."""
 
-
-def run_caldav_sync(
-    db: Database,
-    clock: Clock,
-    practitioner_ids: Iterable[int],
-    *,
-    progress: Callable[[SyncProgress], None] | None = None,
-    should_cancel: Callable[[], bool] | None = None,
-    engine_factory: Callable[[int], Any] | None = None,
-    lock_holder: str | None = None,
-) -> SyncOutcome:
-    """:func:`run_provider_sync` for the practitioners' CalDAV accounts (its own
-    ``caldav-sync`` lease: a Google sync elsewhere does not hold it up)."""
-    return run_provider_sync(
-        CALDAV,
-        db,
-        clock,
-        practitioner_ids,
-        progress=progress,
-        should_cancel=should_cancel,
-        engine_factory=engine_factory,
-        lock_holder=lock_holder,
-    )
+run_caldav_sync = functools.partial(run_provider_sync, CALDAV)
+""":func:`run_provider_sync` for the practitioners' CalDAV accounts (its own ``caldav-sync``
+lease: a Google sync elsewhere does not hold it up)."""
 
 
 def combine(first: SyncOutcome, second: SyncOutcome) -> SyncOutcome:
